@@ -1,0 +1,231 @@
+"""The complaint (投诉单), its attachments, its daily number sequence and its append-only events."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from closeloop.complaints.lifecycle import Status
+from closeloop.directory.models import ComplaintType, Customer, Department, Product
+
+
+class Channel(models.TextChoices):
+    HOTLINE = "hotline", _("hotline")
+    WEB = "web", _("website form")
+    EMAIL = "email", _("e-mail")
+    SOCIAL = "social", _("social media")
+    FAX = "fax", _("fax")
+    LETTER = "letter", _("letter")
+    SALES_REP = "sales_rep", _("sales representative")
+    DEALER = "dealer", _("dealer")
+    WALK_IN = "walk_in", _("walk-in")
+    API = "api", _("API")
+
+
+class Priority(models.IntegerChoices):
+    # Stored as a rank so that "most urgent first" is a plain ascending sort.
+    URGENT = 1, _("urgent")
+    IMPORTANT = 2, _("important")
+    NORMAL = 3, _("normal")
+
+
+class Complaint(models.Model):
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.REGISTERED)
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
+    # When the complaint reached us; may be earlier than registration (letters, back-office entry).
+    received_at = models.DateTimeField(_("received at"))
+    registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("registered by"),
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="complaints", verbose_name=_("complainant")
+    )
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.PROTECT, related_name="complaints", verbose_name=_("product")
+    )
+    # Free text when the model is not in the catalogue (or the customer does not know it).
+    product_text = models.CharField(_("product (as described)"), max_length=150, blank=True)
+    batch_no = models.CharField(_("batch / lot number"), max_length=60, blank=True)
+    purchase_date = models.DateField(_("purchase date"), null=True, blank=True)
+    order_no = models.CharField(_("order / invoice number"), max_length=60, blank=True)
+    province = models.CharField(_("province"), max_length=30, blank=True)
+    city = models.CharField(_("city"), max_length=30, blank=True)
+    type = models.ForeignKey(ComplaintType, on_delete=models.PROTECT, related_name="complaints", verbose_name=_("type"))
+    department = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="complaints",
+        verbose_name=_("responsible department"),
+    )
+    description = models.TextField(_("description (customer's own words)"))
+    onsite_situation = models.TextField(_("on-site situation"), blank=True)
+    demand = models.TextField(_("customer's demand"), blank=True)
+    external_ref = models.CharField(_("external reference"), max_length=80, blank=True)
+
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+    status_reason = models.TextField(_("reason"), blank=True)
+    duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicates",
+        verbose_name=_("duplicate of"),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        permissions = [
+            ("register_complaint", _("Can register complaints")),
+            ("view_all_complaints", _("Can see complaints of every department")),
+        ]
+        indexes = [
+            # The queue: filter by status (and more), newest first; pagination walks this index.
+            models.Index(fields=["status", "-received_at"], name="complaint_status_recv"),
+            models.Index(fields=["-received_at"], name="complaint_recv"),
+            models.Index(fields=["priority", "-received_at"], name="complaint_prio_recv"),
+            models.Index(fields=["channel", "-received_at"], name="complaint_channel_recv"),
+            models.Index(fields=["type", "-received_at"], name="complaint_type_recv"),
+            models.Index(fields=["product", "-received_at"], name="complaint_product_recv"),
+            models.Index(fields=["department", "-received_at"], name="complaint_dept_recv"),
+            models.Index(fields=["customer", "-received_at"], name="complaint_customer_recv"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def product_label(self) -> str:
+        if self.product_id:
+            return str(self.product)
+        return self.product_text
+
+
+class DailySequence(models.Model):
+    """Last complaint number handed out on a day. Incremented in the intake transaction, so a
+    rolled-back intake gives its number back and the sequence stays gap-free."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("daily number sequence")
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last}"
+
+
+class AttachmentKind(models.TextChoices):
+    PHOTO = "photo", _("photo")
+    SCAN = "scan", _("scan of a paper document")
+    SCREENSHOT = "screenshot", _("screenshot (e.g. social media post)")
+    OTHER = "other", _("other")
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"attachments/{timezone.now():%Y/%m}/{instance.complaint.number}/{filename}"
+
+
+class Attachment(models.Model):
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    kind = models.CharField(_("kind"), max_length=12, choices=AttachmentKind.choices, default=AttachmentKind.PHOTO)
+    paper_original_location = models.CharField(_("where the paper original is kept"), max_length=150, blank=True)
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Via(models.TextChoices):
+    DESK = "desk", _("desk")
+    API = "api", _("API")
+    PORTAL = "portal", _("customer portal")
+    EMAIL = "email", _("e-mail intake")
+    SYSTEM = "system", _("system")
+    ADMIN = "admin", _("admin")
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+class Event(models.Model):
+    """One change to a complaint or a record that belongs to it. Never updated, never deleted:
+    a correction is a new event. The timeline is drawn from these rows."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    via = models.CharField(_("via"), max_length=10, choices=Via.choices)
+    action = models.CharField(_("action"), max_length=40)
+    before = models.JSONField(_("before"), default=dict, blank=True)
+    after = models.JSONField(_("after"), default=dict, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        indexes = [models.Index(fields=["complaint", "at"], name="event_complaint_at")]
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} {self.action} @ {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("events are append-only")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("events are append-only")
+
+
+class PersonalDataAccess(models.Model):
+    """Each view of unmasked personal data, for the audit office."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    complaint = models.ForeignKey(Complaint, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    where = models.CharField(max_length=40)
+
+    class Meta:
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data accesses")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} saw {self.customer_id} ({self.where})"

@@ -1,0 +1,118 @@
+"""Reads of complaints: who may see what, the queue, one complaint with its timeline."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q, QuerySet
+
+from closeloop.complaints.models import Complaint, Event
+from closeloop.core.masking import can_see_personal_data, mask_address, mask_email, mask_phone
+from closeloop.directory.models import Customer, Membership
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def complaints_visible_to(user: User) -> QuerySet[Complaint]:
+    """Agents, supervisors, quality, auditors and management see all; handlers and managers see the
+    complaints of their departments; anyone else nothing."""
+    qs = Complaint.objects.all()
+    if not user.is_authenticated:
+        return qs.none()
+    if user.has_perm("complaints.view_all_complaints"):
+        return qs
+    if not user.has_perm("complaints.view_complaint"):
+        return qs.none()
+    department_ids = Membership.objects.filter(user=user).values("department_id")
+    return qs.filter(department_id__in=department_ids)
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str = ""
+    priority: int | None = None
+    type_code: str = ""
+    channel: str = ""
+    product: str = ""
+    received_from: datetime.date | None = None
+    received_to: datetime.date | None = None
+    q: str = ""
+    sort: str = "-received_at"
+
+
+SORTS = {
+    "-received_at": ("-received_at", "-id"),
+    "received_at": ("received_at", "id"),
+    "priority": ("priority", "-received_at", "-id"),
+    "number": ("number",),
+    "-number": ("-number",),
+}
+
+
+def complaint_queue(*, user: User, filters: QueueFilters) -> QuerySet[Complaint]:
+    """The queue with the filters applied; related rows joined so a page costs a fixed number of
+    queries whatever the number of complaints."""
+    qs = complaints_visible_to(user).select_related("customer", "product", "type", "department")
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.priority:
+        qs = qs.filter(priority=filters.priority)
+    if filters.type_code:
+        qs = qs.filter(type__code=filters.type_code)
+    if filters.channel:
+        qs = qs.filter(channel=filters.channel)
+    if filters.product:
+        qs = qs.filter(Q(product__model__iexact=filters.product) | Q(product_text__icontains=filters.product))
+    if filters.received_from:
+        qs = qs.filter(received_at__date__gte=filters.received_from)
+    if filters.received_to:
+        qs = qs.filter(received_at__date__lte=filters.received_to)
+    if filters.q:
+        term = filters.q.strip()
+        qs = qs.filter(
+            Q(number__iexact=term)
+            | Q(description__icontains=term)
+            | Q(customer__name__icontains=term)
+            | Q(customer__phone__endswith=term)
+            | Q(product_text__icontains=term)
+            | Q(product__model__icontains=term)
+            | Q(batch_no__iexact=term)
+        )
+    return qs.order_by(*SORTS.get(filters.sort, SORTS["-received_at"]))
+
+
+def complaint_get(*, user: User, number: str) -> Complaint:
+    """One complaint the user may see; Complaint.DoesNotExist otherwise (a 404, never a 403, so that
+    the existence of other departments' complaints is not revealed)."""
+    return (
+        complaints_visible_to(user)
+        .select_related("customer", "product__line", "type", "department", "registered_by", "duplicate_of")
+        .get(number=number)
+    )
+
+
+def complaint_timeline(*, complaint: Complaint) -> QuerySet[Event]:
+    return complaint.events.select_related("actor").order_by("at", "id")
+
+
+@dataclass(frozen=True)
+class ContactView:
+    name: str
+    phone: str
+    email: str
+    address: str
+    masked: bool
+
+
+def customer_contact(*, customer: Customer, user: User) -> ContactView:
+    if can_see_personal_data(user):
+        return ContactView(customer.name, customer.phone, customer.email, customer.address, masked=False)
+    return ContactView(
+        customer.name,
+        mask_phone(customer.phone),
+        mask_email(customer.email),
+        mask_address(customer.address),
+        masked=True,
+    )

@@ -1,0 +1,399 @@
+"""Every write to a complaint goes through here: desk views, portal, API, e-mail intake and jobs.
+
+Pattern: validate (raising DomainError with the failing field), then mutate inside one transaction
+with the row locked, write the event in the same transaction, schedule side effects on commit.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import filetype
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.files.base import File
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from closeloop.complaints.events import event_record
+from closeloop.complaints.lifecycle import FIELD_LABELS, TRANSITIONS, Status
+from closeloop.complaints.models import (
+    Attachment,
+    AttachmentKind,
+    Channel,
+    Complaint,
+    DailySequence,
+    PersonalDataAccess,
+    Priority,
+)
+from closeloop.core.errors import DomainError, TransitionNotAllowed, ValidationFailed
+from closeloop.core.masking import can_see_personal_data
+from closeloop.core.roles import user_roles
+from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Product
+
+# Received-at may be a little ahead of the server clock on a client; more than that is a typo.
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{9,11}$")  # area code 0xx/0xxx + 7–8 digits
+
+
+def normalize_phone(raw: str) -> str:
+    """Digits only, without the +86 / 0086 country prefix. Raises DomainError when malformed."""
+    raw = (raw or "").strip()
+    if not raw:
+        return ""
+    if re.search(r"[^\d\s\-+()]", raw):
+        raise DomainError(_("A phone number may contain only digits, spaces, '-', '+' and brackets."), field="phone")
+    digits = re.sub(r"\D", "", raw)
+    if raw.startswith("+86") or digits.startswith("0086"):
+        digits = digits[2:] if raw.startswith("+86") else digits[4:]
+    if _MOBILE.match(digits) or _LANDLINE.match(digits):
+        return digits
+    raise DomainError(
+        _("Enter a mainland mobile number (11 digits starting with 1) or a landline with its area code."),
+        field="phone",
+    )
+
+
+@dataclass
+class AttachmentUpload:
+    name: str
+    file: IO[bytes]
+    size: int
+    kind: str = AttachmentKind.PHOTO
+    paper_original_location: str = ""
+
+
+@dataclass
+class IntakeData:
+    """What the registration form (客户投诉登记表) asks for, from whichever channel."""
+
+    channel: str
+    customer_name: str
+    description: str
+    type_code: str
+    customer_kind: str = CustomerKind.END_USER
+    phone: str = ""
+    email: str = ""
+    organisation: str = ""
+    address: str = ""
+    province: str = ""
+    city: str = ""
+    priority: int = Priority.NORMAL
+    received_at: datetime.datetime | None = None
+    product_model: str = ""
+    product_text: str = ""
+    batch_no: str = ""
+    purchase_date: datetime.date | None = None
+    order_no: str = ""
+    onsite_situation: str = ""
+    demand: str = ""
+    department_code: str = ""
+    external_ref: str = ""
+    attachments: list[AttachmentUpload] = field(default_factory=list)
+
+
+def _sniff_content_type(upload: AttachmentUpload) -> str | None:
+    head = upload.file.read(8192)
+    upload.file.seek(0)
+    kind = filetype.guess(head)
+    if kind is not None:
+        return kind.mime
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return "text/plain" if upload.name.lower().endswith(".txt") else None
+
+
+def _validate_attachments(uploads: list[AttachmentUpload], errors: dict[str, list[str]]) -> list[str]:
+    types: list[str] = []
+    limit = settings.ATTACHMENT_MAX_BYTES
+    for upload in uploads:
+        if upload.size > limit:
+            errors.setdefault("attachments", []).append(
+                _("%(name)s is %(size).1f MB; the limit is %(limit).0f MB.")
+                % {"name": upload.name, "size": upload.size / 1048576, "limit": limit / 1048576}
+            )
+            types.append("")
+            continue
+        # The type is decided by the file's content, not by its name or the browser's claim.
+        content_type = _sniff_content_type(upload)
+        if content_type not in settings.ATTACHMENT_ALLOWED_TYPES:
+            errors.setdefault("attachments", []).append(
+                _("%(name)s: this type of file is not accepted (photos, PDF scans and text only).")
+                % {"name": upload.name}
+            )
+        if upload.kind not in AttachmentKind.values:
+            errors.setdefault("attachments", []).append(_("Unknown attachment kind."))
+        types.append(content_type or "")
+    return types
+
+
+def _validate_intake(data: IntakeData, now: datetime.datetime) -> tuple[dict[str, Any], list[str]]:
+    """Check every field and collect all errors at once, so the user fixes them in one go."""
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+
+    def fail(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    if data.channel not in Channel.values:
+        fail("channel", _("Choose a channel from the list."))
+    if data.customer_kind not in CustomerKind.values:
+        fail("customer_kind", _("Choose a complainant type from the list."))
+    if not data.customer_name.strip():
+        fail("customer_name", _("Enter the complainant's name."))
+    if not data.description.strip():
+        fail("description", _("Describe the problem in the customer's own words."))
+    if data.priority not in Priority.values:
+        fail("priority", _("Choose a priority from the list."))
+
+    try:
+        clean["phone"] = normalize_phone(data.phone)
+    except DomainError as exc:
+        fail("phone", str(exc.message))
+        clean["phone"] = ""
+    email = data.email.strip().lower()
+    if email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
+        fail("email", _("Enter a valid e-mail address."))
+    clean["email"] = email
+    if not data.phone.strip() and not email:
+        fail("phone", _("Give a phone number or an e-mail address so that we can reach the customer."))
+
+    received_at = data.received_at or now
+    if timezone.is_naive(received_at):
+        received_at = timezone.make_aware(received_at)
+    if received_at > now + CLOCK_SKEW:
+        fail("received_at", _("The time received cannot be in the future."))
+    clean["received_at"] = received_at
+    if data.purchase_date and data.purchase_date > timezone.localdate(now):
+        fail("purchase_date", _("The purchase date cannot be in the future."))
+
+    ctype = (
+        ComplaintType.objects.filter(code=data.type_code, is_active=True).select_related("default_department").first()
+    )
+    if ctype is None:
+        fail("type", _("Choose a complaint type from the list."))
+    clean["type"] = ctype
+
+    product = None
+    if data.product_model.strip():
+        product = Product.objects.filter(model__iexact=data.product_model.strip()).first()
+    if product is None and data.product_model.strip() and not data.product_text.strip():
+        # An unknown model is not an error: it is kept as free text for the desk to match later.
+        clean["product_text"] = data.product_model.strip()
+    else:
+        clean["product_text"] = data.product_text.strip()
+    clean["product"] = product
+
+    department = None
+    if data.department_code:
+        from closeloop.directory.models import Department
+
+        department = Department.objects.filter(code=data.department_code, is_active=True).first()
+        if department is None:
+            fail("department", _("Choose a department from the list."))
+    elif ctype is not None:
+        department = ctype.default_department
+    clean["department"] = department
+
+    attachment_types = _validate_attachments(data.attachments, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return clean, attachment_types
+
+
+def customer_find_or_create(*, data: IntakeData, phone: str, email: str) -> tuple[Customer, bool]:
+    """Reuse the customer with the same phone (or else the same e-mail); fill in what they lacked."""
+    customer = None
+    if phone:
+        customer = Customer.objects.filter(phone=phone, anonymised_at__isnull=True).order_by("id").first()
+    if customer is None and email:
+        customer = Customer.objects.filter(email=email, anonymised_at__isnull=True).order_by("id").first()
+    if customer is None:
+        customer = Customer.objects.create(
+            kind=data.customer_kind,
+            name=data.customer_name.strip(),
+            organisation=data.organisation.strip(),
+            phone=phone,
+            email=email,
+            address=data.address.strip(),
+            province=data.province.strip(),
+            city=data.city.strip(),
+        )
+        return customer, True
+    changed = []
+    for attr, value in (
+        ("phone", phone),
+        ("email", email),
+        ("address", data.address.strip()),
+        ("organisation", data.organisation.strip()),
+        ("province", data.province.strip()),
+        ("city", data.city.strip()),
+    ):
+        if value and not getattr(customer, attr):
+            setattr(customer, attr, value)
+            changed.append(attr)
+    if changed:
+        customer.save(update_fields=changed)
+    return customer, False
+
+
+def next_complaint_number(day: datetime.date) -> str:
+    """`TS` + date + 4-digit daily sequence. Must run inside the intake transaction: the row lock
+    taken by the UPDATE serialises concurrent intakes, and a rollback returns the number."""
+    DailySequence.objects.bulk_create([DailySequence(day=day, last=0)], ignore_conflicts=True)
+    DailySequence.objects.filter(day=day).update(last=F("last") + 1)
+    seq = DailySequence.objects.filter(day=day).values_list("last", flat=True).get()
+    return f"TS{day:%Y%m%d}-{seq:04d}"
+
+
+def complaint_register(
+    *, data: IntakeData, actor: AbstractBaseUser | None, via: str, now: datetime.datetime | None = None
+) -> Complaint:
+    now = now or timezone.now()
+    clean, attachment_types = _validate_intake(data, now)
+    with transaction.atomic():
+        customer, customer_created = customer_find_or_create(data=data, phone=clean["phone"], email=clean["email"])
+        complaint = Complaint.objects.create(
+            number=next_complaint_number(timezone.localdate(now)),
+            channel=data.channel,
+            priority=data.priority,
+            received_at=clean["received_at"],
+            registered_at=now,
+            registered_by=actor if actor is not None and actor.is_authenticated else None,
+            customer=customer,
+            product=clean["product"],
+            product_text=clean["product_text"],
+            batch_no=data.batch_no.strip(),
+            purchase_date=data.purchase_date,
+            order_no=data.order_no.strip(),
+            province=(data.province or customer.province).strip(),
+            city=(data.city or customer.city).strip(),
+            type=clean["type"],
+            department=clean["department"],
+            description=data.description.strip(),
+            onsite_situation=data.onsite_situation.strip(),
+            demand=data.demand.strip(),
+            external_ref=data.external_ref.strip(),
+        )
+        for upload, content_type in zip(data.attachments, attachment_types, strict=True):
+            attachment = Attachment(
+                complaint=complaint,
+                original_name=upload.name[:255],
+                content_type=content_type,
+                size=upload.size,
+                kind=upload.kind,
+                paper_original_location=upload.paper_original_location,
+                uploaded_at=now,
+                uploaded_by=complaint.registered_by,
+            )
+            attachment.file.save(upload.name, File(upload.file), save=False)
+            attachment.save()
+        event_record(
+            complaint=complaint,
+            action="registered",
+            actor=actor,
+            via=via,
+            after={
+                "status": complaint.status,
+                "channel": complaint.channel,
+                "priority": complaint.priority,
+                "type": clean["type"].code,
+                "customer": customer.pk,
+                "customer_created": customer_created,
+                "department": complaint.department_id,
+                "attachments": len(data.attachments),
+            },
+        )
+    return complaint
+
+
+def _transition_values(action: str, data: dict[str, Any], now: datetime.datetime) -> dict[str, Any]:
+    """The fields a transition sets besides the status."""
+    if action == "acknowledge":
+        return {"acknowledged_at": now}
+    if action == "resolve":
+        return {"resolved_at": now, "resolution": str(data["resolution"]).strip()}
+    if action == "invalidate":
+        return {"status_reason": str(data["reason"]).strip()}
+    if action == "mark_duplicate":
+        return {"status_reason": str(data["reason"]).strip(), "duplicate_of": data["duplicate_of"]}
+    return {}
+
+
+def complaint_transition(
+    *,
+    complaint: Complaint,
+    action: str,
+    actor: AbstractBaseUser | None,
+    via: str,
+    data: dict[str, Any] | None = None,
+    now: datetime.datetime | None = None,
+) -> Complaint:
+    """Move a complaint along the lifecycle table. Refuses, changing nothing, when the action is
+    unknown, not allowed from the current state, not allowed for the actor's roles, or missing a
+    required field."""
+    data = dict(data or {})
+    now = now or timezone.now()
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise TransitionNotAllowed(_("Unknown action “%(action)s”.") % {"action": action})
+    if not (transition.roles & user_roles(actor)):
+        raise TransitionNotAllowed(_("Your role may not “%(label)s”.") % {"label": transition.label})
+    missing = {}
+    for name in transition.required:
+        value = data.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            missing[name] = [
+                _("This field is required to “%(label)s”: %(field)s.")
+                % {"label": transition.label, "field": FIELD_LABELS.get(name, name)}
+            ]
+    if missing:
+        raise ValidationFailed(missing)
+
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        if locked.status not in transition.sources:
+            raise TransitionNotAllowed(
+                _("“%(label)s” is not possible while the complaint is %(status)s.")
+                % {"label": transition.label, "status": Status(locked.status).label}
+            )
+        for guard in transition.guards:
+            refusal = guard(locked, data)
+            if refusal:
+                raise DomainError(refusal, field=transition.required[-1] if transition.required else None)
+        values = _transition_values(action, data, now)
+        before = {"status": locked.status, **{k: getattr(locked, k) for k in values}}
+        locked.status = transition.target
+        for key, value in values.items():
+            setattr(locked, key, value)
+        locked.save(update_fields=["status", "updated_at", *values.keys()])
+        event_record(
+            complaint=locked,
+            action=action,
+            actor=actor,
+            via=via,
+            before=before,
+            after={"status": locked.status, **values},
+            note=str(data.get("note") or data.get("reason") or data.get("resolution") or ""),
+        )
+    return locked
+
+
+def personal_data_access_record(
+    *, user: AbstractBaseUser | AnonymousUser, complaints: list[Complaint], where: str
+) -> None:
+    """Record that `user` saw unmasked personal data of these complaints' customers (one query)."""
+    if not complaints or not can_see_personal_data(user):
+        return
+    PersonalDataAccess.objects.bulk_create(
+        [PersonalDataAccess(user=user, customer_id=c.customer_id, complaint=c, where=where) for c in complaints]
+    )

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+def _sync_roles(sender: AppConfig, **kwargs: object) -> None:
+    from closeloop.core.roles import sync_role_groups
+
+    sync_role_groups()
+
+
+class CoreConfig(AppConfig):
+    name = "closeloop.core"
+    label = "core"
+    verbose_name = _("Core")
+
+    def ready(self) -> None:
+        # Role groups must exist in every database, test databases included, with current permissions.
+        post_migrate.connect(_sync_roles, sender=self, dispatch_uid="closeloop_sync_roles")

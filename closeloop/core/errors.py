@@ -1,0 +1,37 @@
+"""Domain errors. Services raise them; the UI turns them into field messages and the API into 422s."""
+
+from __future__ import annotations
+
+from django.utils.functional import Promise
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the action. Nothing was written."""
+
+    def __init__(self, message: str | Promise, *, field: str | None = None, code: str = "invalid") -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+        self.code = code
+
+    def as_dict(self) -> dict[str, object]:
+        return {"field": self.field, "message": str(self.message), "code": self.code}
+
+
+class ValidationFailed(DomainError):
+    """Several field errors at once, e.g. from intake validation."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        first_field, messages = next(iter(errors.items()))
+        super().__init__(messages[0], field=first_field, code="invalid")
+        self.errors = errors
+
+
+class TransitionNotAllowed(DomainError):
+    def __init__(self, message: str | Promise) -> None:
+        super().__init__(message, field="action", code="transition_not_allowed")
+
+
+class PermissionDeniedError(DomainError):
+    def __init__(self, message: str | Promise) -> None:
+        super().__init__(message, field=None, code="permission_denied")

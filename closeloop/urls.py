@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from closeloop.api import api
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="desk:queue", permanent=False)),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("desk/", include("closeloop.complaints.urls")),
+    path("portal/", include("closeloop.portal.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]

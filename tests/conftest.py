@@ -1,0 +1,129 @@
+"""Shared fixtures: users for every role, reference data, and a complaint maker that goes through
+the intake service (never through the ORM directly, so tests exercise the real write path)."""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from closeloop.complaints.models import Complaint
+from closeloop.complaints.services import IntakeData, complaint_register
+from closeloop.core.roles import Role
+from closeloop.directory.models import Department, Membership, Product, ProductLine
+
+PASSWORD = "test-pass-123"
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings: Any, tmp_path: Any) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def department(db: None) -> Department:
+    return Department.objects.get(code="quality")
+
+
+@pytest.fixture
+def other_department(db: None) -> Department:
+    return Department.objects.get(code="tech")
+
+
+@pytest.fixture
+def product(db: None) -> Product:
+    line, _ = ProductLine.objects.get_or_create(
+        code="ceiling", defaults={"name": "吸顶灯", "name_en": "Ceiling lights"}
+    )
+    return Product.objects.get_or_create(
+        model="XD-100", defaults={"line": line, "name": "LED吸顶灯", "name_en": "LED ceiling light"}
+    )[0]
+
+
+_user_seq = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    def make(
+        role: Role | str,
+        *,
+        departments: list[Department] | None = None,
+        manager: bool = False,
+        username: str | None = None,
+    ) -> User:
+        user = User.objects.create_user(username or f"{role}{next(_user_seq)}", password=PASSWORD)
+        user.groups.add(Group.objects.get(name=str(role)))
+        for dept in departments or []:
+            Membership.objects.create(user=user, department=dept, is_manager=manager)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def agent(make_user: Callable[..., User]) -> User:
+    return make_user(Role.AGENT, username="agent")
+
+
+@pytest.fixture
+def supervisor(make_user: Callable[..., User]) -> User:
+    return make_user(Role.CS_SUPERVISOR, username="supervisor")
+
+
+@pytest.fixture
+def handler(make_user: Callable[..., User], department: Department) -> User:
+    return make_user(Role.HANDLER, departments=[department], username="handler")
+
+
+@pytest.fixture
+def auditor(make_user: Callable[..., User]) -> User:
+    return make_user(Role.AUDITOR, username="auditor")
+
+
+_phone_seq = itertools.count(10000000)
+
+
+@pytest.fixture
+def make_complaint(db: None, agent: User) -> Callable[..., Complaint]:
+    """Register a complaint through the intake service. Keyword arguments override IntakeData fields."""
+
+    def make(**overrides: Any) -> Complaint:
+        fields: dict[str, Any] = {
+            "channel": "hotline",
+            "customer_name": "张伟",
+            "phone": f"139{next(_phone_seq):08d}",
+            "description": "吸顶灯通电后不亮",
+            "type_code": "quality",
+        }
+        actor = overrides.pop("actor", agent)
+        via = overrides.pop("via", "desk")
+        now = overrides.pop("now", None)
+        fields.update(overrides)
+        return complaint_register(data=IntakeData(**fields), actor=actor, via=via, now=now)
+
+    return make
+
+
+class QueryCounter(CaptureQueriesContext):
+    @property
+    def count(self) -> int:
+        return len(self.captured_queries)
+
+
+@pytest.fixture
+def count_queries() -> Callable[[], QueryCounter]:
+    return lambda: QueryCounter(connection)
+
+
+def aware(*args: int) -> datetime.datetime:
+    """A datetime in Asia/Shanghai."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.datetime(*args, tzinfo=ZoneInfo("Asia/Shanghai"))
