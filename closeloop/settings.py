@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -32,6 +33,8 @@ INSTALLED_APPS = [
     "closeloop.directory",
     "closeloop.complaints",
     "closeloop.portal",
+    "closeloop.sla",
+    "closeloop.notifications",
     "closeloop.demo",
 ]
 
@@ -80,6 +83,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
     }
+    # A file, not shared-cache memory, so that tests see the same locking as production: concurrent
+    # writers wait on busy_timeout instead of failing with "table is locked".
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Background work (Huey) ---------------------------------------------------------------------
@@ -151,6 +157,10 @@ CACHES = {
         }
     )
 }
+
+SMS_BACKEND = env_str("SMS_BACKEND", "closeloop.notifications.backends.ConsoleSmsBackend")
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)
+OUTBOX_STALE_SECONDS = env_int("OUTBOX_STALE_SECONDS", 300)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "closeloop@localhost")

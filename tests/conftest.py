@@ -26,6 +26,17 @@ def _media_root(settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    """Rate limits live in the cache. The database cache rolls back with each test's transaction;
+    Redis (db 15 in the PostgreSQL run) does not, so it is emptied before each test."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    if "redis" in settings.CACHES["default"]["BACKEND"].lower():
+        cache.clear()
+
+
 @pytest.fixture
 def department(db: None) -> Department:
     return Department.objects.get(code="quality")

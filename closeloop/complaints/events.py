@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
+from django.utils import timezone
 
 from closeloop.complaints.models import Complaint, Event
 
@@ -36,9 +37,11 @@ def event_record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     note: str = "",
+    at: datetime.datetime | None = None,
 ) -> Event:
     return Event.objects.create(
         complaint=complaint,
+        at=at or timezone.now(),
         action=action,
         actor=actor if actor is not None and actor.is_authenticated else None,
         via=via,

@@ -51,6 +51,9 @@ class Transition:
     roles: frozenset[Role]
     required: tuple[str, ...] = ()
     guards: tuple[Guard, ...] = field(default=())
+    # SLA milestones this transition meets, or cancels every open clock (the complaint needs none).
+    meets: tuple[str, ...] = ()
+    cancels_deadlines: bool = False
     # Shown on the button and used as CSS hint; "danger" asks for confirmation in the UI.
     style: str = "primary"
 
@@ -73,6 +76,7 @@ TRANSITIONS: dict[str, Transition] = {
             sources=frozenset({Status.REGISTERED}),
             target=Status.ACKNOWLEDGED,
             roles=_DESK,
+            meets=("acknowledge",),
         ),
         Transition(
             action="resolve",
@@ -81,6 +85,7 @@ TRANSITIONS: dict[str, Transition] = {
             target=Status.RESOLVED,
             roles=_DESK,
             required=("resolution",),
+            meets=("acknowledge", "first_response", "resolution"),
         ),
         Transition(
             action="invalidate",
@@ -89,6 +94,7 @@ TRANSITIONS: dict[str, Transition] = {
             target=Status.INVALID,
             roles=_DESK,
             required=("reason",),
+            cancels_deadlines=True,
             style="danger",
         ),
         Transition(
@@ -99,6 +105,7 @@ TRANSITIONS: dict[str, Transition] = {
             roles=_DESK,
             required=("reason", "duplicate_of"),
             guards=(_duplicate_of_is_other_complaint,),
+            cancels_deadlines=True,
             style="danger",
         ),
     ]

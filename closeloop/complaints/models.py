@@ -88,6 +88,17 @@ class Complaint(models.Model):
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    sla_policy = models.ForeignKey(
+        "sla.Policy", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("SLA policy")
+    )
+    # The nearest open deadline, mirrored from sla.Deadline by the SLA services so that queues sort and
+    # filter by time left on an index. Null when nothing is running (closed, or waiting for the customer).
+    next_due_at = models.DateTimeField(_("next deadline"), null=True, blank=True)
+    next_warn_at = models.DateTimeField(_("next warning point"), null=True, blank=True)
+    # "Waiting for the customer": every clock of the complaint is paused since then.
+    waiting_since = models.DateTimeField(_("waiting for the customer since"), null=True, blank=True)
+    waiting_reason = models.CharField(_("waiting reason"), max_length=200, blank=True)
+
     class Meta:
         verbose_name = _("complaint")
         verbose_name_plural = _("complaints")
@@ -105,6 +116,7 @@ class Complaint(models.Model):
             models.Index(fields=["product", "-received_at"], name="complaint_product_recv"),
             models.Index(fields=["department", "-received_at"], name="complaint_dept_recv"),
             models.Index(fields=["customer", "-received_at"], name="complaint_customer_recv"),
+            models.Index(fields=["next_due_at"], name="complaint_next_due"),
         ]
 
     def __str__(self) -> str:

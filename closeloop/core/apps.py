@@ -16,4 +16,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # Role groups must exist in every database, test databases included, with current permissions.
-        post_migrate.connect(_sync_roles, sender=self, dispatch_uid="closeloop_sync_roles")
+        # No sender filter: permissions are created app by app in post_migrate, and core's own signal
+        # comes before directory's and complaints' permissions exist; the last call sees them all.
+        post_migrate.connect(_sync_roles, dispatch_uid="closeloop_sync_roles")

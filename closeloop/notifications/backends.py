@@ -1,0 +1,49 @@
+"""Delivery backends. SMS is pluggable: settings.SMS_BACKEND names a class with `send(phone, text)`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils.module_loading import import_string
+
+from closeloop.core.masking import mask_phone
+from closeloop.notifications.models import Method, Notification
+
+log = logging.getLogger(__name__)
+
+
+class SmsBackend(Protocol):
+    def send(self, phone: str, text: str) -> None: ...
+
+
+class ConsoleSmsBackend:
+    """Logs the message with the number masked; for installations without an SMS gateway yet."""
+
+    def send(self, phone: str, text: str) -> None:
+        log.info("SMS to %s: %s", mask_phone(phone), text)
+
+
+class DeliveryError(RuntimeError):
+    pass
+
+
+def deliver(notification: Notification) -> None:
+    """Send one message; raises on failure so that the outbox retries it."""
+    if notification.method == Method.IN_APP:
+        return
+    if notification.method == Method.EMAIL:
+        to = notification.address or (notification.recipient.email if notification.recipient else "")
+        if not to:
+            raise DeliveryError("no e-mail address")
+        send_mail(notification.subject, notification.body, settings.DEFAULT_FROM_EMAIL, [to])
+        return
+    if notification.method == Method.SMS:
+        if not notification.address:
+            raise DeliveryError("no phone number")
+        backend: SmsBackend = import_string(settings.SMS_BACKEND)()
+        backend.send(notification.address, f"{notification.subject} {notification.body}".strip())
+        return
+    raise DeliveryError(f"unknown method {notification.method}")

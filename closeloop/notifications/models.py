@@ -1,0 +1,70 @@
+"""The outbox: every message to a person (in-app, e-mail, SMS) is a row first, delivered by the worker.
+
+A crash never loses a message: the row is written in the same transaction as the change that caused
+it, and a delivery that dies half-way is found by the recovery sweep and tried again.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Method(models.TextChoices):
+    IN_APP = "in_app", _("in-app")
+    EMAIL = "email", _("e-mail")
+    SMS = "sms", _("SMS")
+
+
+class State(models.TextChoices):
+    PENDING = "pending", _("pending")  # waiting for (another) delivery attempt at next_attempt_at
+    SENDING = "sending", _("sending")  # claimed by one worker; recovered if it stays here too long
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed")  # gave up after the maximum attempts; shown to admins
+
+
+class Notification(models.Model):
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    method = models.CharField(_("method"), max_length=8, choices=Method.choices, default=Method.IN_APP)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
+    )
+    # For customers (no account): the address the message goes to.
+    address = models.CharField(_("address"), max_length=254, blank=True)
+    complaint = models.ForeignKey(
+        "complaints.Complaint", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("kind"), max_length=40)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    # Makes "notify once" a database rule: the same key is never queued twice.
+    dedup_key = models.CharField(max_length=120, unique=True, null=True, blank=True)
+
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="outbox_due", condition=Q(state="pending")),
+            models.Index(fields=["claimed_at"], name="outbox_sending", condition=Q(state="sending")),
+            models.Index(fields=["recipient", "-created_at"], name="notification_inbox"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.kind} → {self.recipient_id or self.address}"

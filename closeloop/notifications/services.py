@@ -1,0 +1,135 @@
+"""Queueing and delivering notifications through the outbox."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from closeloop.core.claims import Raw, claim
+from closeloop.notifications import backends
+from closeloop.notifications.models import Method, Notification, State
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Message:
+    kind: str
+    subject: str
+    body: str = ""
+    complaint_id: int | None = None
+    dedup: str | None = None  # same dedup + recipient + method is queued at most once
+
+
+def notifications_build(
+    *, message: Message, recipients: Iterable[AbstractBaseUser], now: datetime.datetime, email: bool = True
+) -> list[Notification]:
+    """In-app rows (delivered by being written) and, for users with an address, e-mail rows."""
+    rows = []
+    for user in {u.pk: u for u in recipients}.values():
+        methods = [Method.IN_APP] + ([Method.EMAIL] if email and getattr(user, "email", "") else [])
+        for method in methods:
+            rows.append(
+                Notification(
+                    created_at=now,
+                    method=method,
+                    recipient=user,
+                    complaint_id=message.complaint_id,
+                    kind=message.kind,
+                    subject=message.subject[:200],
+                    body=message.body,
+                    dedup_key=f"{message.dedup}:{user.pk}:{method}"[:120] if message.dedup else None,
+                    state=State.SENT if method == Method.IN_APP else State.PENDING,
+                    sent_at=now if method == Method.IN_APP else None,
+                    next_attempt_at=now,
+                )
+            )
+    return rows
+
+
+def notifications_queue(rows: list[Notification]) -> None:
+    """Insert in the caller's transaction; wake the worker after commit."""
+    if not rows:
+        return
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    if any(row.state == State.PENDING for row in rows):
+        transaction.on_commit(_wake_worker)
+
+
+def _wake_worker() -> None:
+    from closeloop.notifications.tasks import outbox_deliver_task
+
+    try:
+        outbox_deliver_task()
+    except Exception:  # the periodic flush delivers it anyway; never fail the user's request for this
+        log.warning("could not enqueue outbox delivery", exc_info=True)
+
+
+def _backoff(attempts: int) -> datetime.timedelta:
+    return datetime.timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+
+
+def outbox_deliver(*, now: datetime.datetime | None = None, limit: int = 200) -> dict[str, int]:
+    """Claim due messages one batch at a time and send them; failures are retried with backoff and
+    marked failed after OUTBOX_MAX_ATTEMPTS (visible to admins)."""
+    now = now or timezone.now()
+    ids = list(
+        Notification.objects.filter(state=State.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    claimed = claim(
+        Notification,
+        ids,
+        assignments={"state": State.SENDING, "claimed_at": now, "attempts": Raw('"attempts" + 1')},
+        condition="state = 'pending'",
+    )
+    result = {"sent": 0, "retry": 0, "failed": 0}
+    for notification in Notification.objects.filter(pk__in=claimed).select_related("recipient"):
+        try:
+            backends.deliver(notification)
+        except Exception as exc:  # any backend error: keep the message and try again later
+            final = notification.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+            Notification.objects.filter(pk=notification.pk, state=State.SENDING).update(
+                state=State.FAILED if final else State.PENDING,
+                next_attempt_at=timezone.now() + _backoff(notification.attempts),
+                last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            )
+            result["failed" if final else "retry"] += 1
+            log.warning("outbox %s attempt %s failed: %s", notification.pk, notification.attempts, exc)
+            continue
+        Notification.objects.filter(pk=notification.pk, state=State.SENDING).update(
+            state=State.SENT, sent_at=timezone.now(), last_error=""
+        )
+        result["sent"] += 1
+    return result
+
+
+def outbox_recover(*, now: datetime.datetime | None = None, stale_after: datetime.timedelta | None = None) -> int:
+    """A worker killed mid-delivery leaves rows in `sending`; put them back so they are not lost."""
+    now = now or timezone.now()
+    stale_after = stale_after or datetime.timedelta(seconds=settings.OUTBOX_STALE_SECONDS)
+    return Notification.objects.filter(state=State.SENDING, claimed_at__lt=now - stale_after).update(
+        state=State.PENDING, next_attempt_at=now
+    )
+
+
+def notification_mark_read(*, user: AbstractBaseUser, ids: Iterable[int] | None = None) -> int:
+    qs = Notification.objects.filter(recipient=user, method=Method.IN_APP, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return qs.update(read_at=timezone.now())
+
+
+def outbox_retry_failed(*, ids: Iterable[int]) -> int:
+    """Admin action: give failed messages another round of attempts."""
+    return Notification.objects.filter(pk__in=list(ids), state=State.FAILED).update(
+        state=State.PENDING, attempts=0, next_attempt_at=timezone.now()
+    )

@@ -1,0 +1,205 @@
+"""Calendars, SLA policies and the deadlines they produce.
+
+The arithmetic itself lives in `calendar.py`/`durations.py` and touches no database; these rows are
+its configuration (`loader.py` turns them into a `WorkingCalendar`) and its results (`Deadline`).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from closeloop.core.i18n import BilingualNamed
+from closeloop.directory.models import CustomerKind, ProductLine
+from closeloop.sla.milestones import Milestone
+
+
+def default_windows() -> list[list[str]]:
+    return [["09:00", "12:00"], ["13:00", "18:00"]]
+
+
+class Calendar(BilingualNamed):
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    time_zone = models.CharField(_("time zone"), max_length=60, default="Asia/Shanghai")
+    windows = models.JSONField(
+        _("working-hour windows"),
+        default=default_windows,
+        help_text=_('Local times, e.g. [["09:00", "12:00"], ["13:00", "18:00"]]'),
+    )
+    six_day_week = models.BooleanField(_("Saturdays are working days"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("working calendar")
+        verbose_name_plural = _("working calendars")
+
+
+class CalendarDay(models.Model):
+    """A date decided by an admin (override) or imported for a year the statutory package lacks."""
+
+    class Source(models.TextChoices):
+        OVERRIDE = "override", _("admin override")
+        IMPORTED = "imported", _("imported schedule")
+
+    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="days")
+    date = models.DateField(_("date"))
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.OVERRIDE)
+    is_working = models.BooleanField(_("working day"))
+    reason = models.CharField(_("reason"), max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["calendar", "date", "source"], name="calendar_day_unique")]
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+
+    def __str__(self) -> str:
+        return f"{self.calendar.code} {self.date} {'working' if self.is_working else 'holiday'}"
+
+
+def default_escalation() -> list[dict[str, object]]:
+    return [
+        {"level": 1, "after": "0min", "roles": ["dept_manager", "cs_supervisor"]},
+        {"level": 2, "after": "4h", "roles": ["management"]},
+    ]
+
+
+def default_level_names() -> dict[str, list[str]]:
+    return {"1": ["紧急", "urgent"], "2": ["重要", "important"], "3": ["一般", "normal"]}
+
+
+class Policy(BilingualNamed):
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    calendar = models.ForeignKey(Calendar, on_delete=models.PROTECT, related_name="policies")
+    level_names = models.JSONField(
+        _("priority level names"),
+        default=default_level_names,
+        help_text=_('{"1": ["紧急", "urgent"], "2": [...], "3": [...]}'),
+    )
+    warning_fraction = models.DecimalField(
+        _("warning point"),
+        max_digits=3,
+        decimal_places=2,
+        default=0.80,
+        help_text=_("share of the allowed time after which the assignee is warned"),
+    )
+    escalation = models.JSONField(
+        _("escalation ladder"),
+        default=default_escalation,
+        help_text=_("levels after the deadline: time after the due instant and the roles notified"),
+    )
+    is_default = models.BooleanField(_("default policy"), default=False)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+
+
+class PolicyTarget(models.Model):
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="targets")
+    milestone = models.CharField(_("milestone"), max_length=20, choices=Milestone.choices)
+    urgent = models.CharField(_("level 1 (urgent)"), max_length=12)
+    important = models.CharField(_("level 2 (important)"), max_length=12)
+    normal = models.CharField(_("level 3 (normal)"), max_length=12)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["policy", "milestone"], name="policy_target_unique")]
+        verbose_name = _("SLA target")
+        verbose_name_plural = _("SLA targets")
+
+    def __str__(self) -> str:
+        return f"{self.policy.code}/{self.milestone}"
+
+    def for_priority(self, priority: int) -> str:
+        return {1: self.urgent, 2: self.important}.get(priority, self.normal)
+
+
+class PolicyRule(models.Model):
+    """Chooses a policy for a complaint by complainant type and/or product line; first match wins."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="rules")
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    customer_kind = models.CharField(_("complainant type"), max_length=12, choices=CustomerKind.choices, blank=True)
+    product_line = models.ForeignKey(
+        ProductLine, null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("product line")
+    )
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("SLA policy rule")
+        verbose_name_plural = _("SLA policy rules")
+
+    def __str__(self) -> str:
+        return f"{self.order}: {self.customer_kind or '*'} / {self.product_line or '*'} → {self.policy.code}"
+
+
+class Deadline(models.Model):
+    """One milestone's clock for one complaint (later also for one department task).
+
+    The sweep claims rows with conditional updates on the *_at markers, so each warning and each
+    escalation happens once however many workers run.
+    """
+
+    complaint = models.ForeignKey("complaints.Complaint", on_delete=models.CASCADE, related_name="deadlines")
+    milestone = models.CharField(_("milestone"), max_length=20, choices=Milestone.choices)
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="+")
+    duration = models.CharField(_("target"), max_length=12)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(_("started"))
+    due_at = models.DateTimeField(_("due"))
+    # Set when a postponement moved due_at; reports that count the original deadline read this.
+    original_due_at = models.DateTimeField(_("original due"), null=True, blank=True)
+    warn_at = models.DateTimeField(_("warning point"))
+    # Closed: met, or cancelled (the complaint turned out invalid); reports count only the met ones.
+    met_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    cancelled = models.BooleanField(_("cancelled"), default=False)
+    paused_at = models.DateTimeField(_("paused since"), null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(_("paused (seconds)"), default=0)
+    warned_at = models.DateTimeField(_("warned"), null=True, blank=True)
+    breached_at = models.DateTimeField(_("breached"), null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("deadline")
+        verbose_name_plural = _("deadlines")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["complaint", "milestone"],
+                condition=Q(met_at__isnull=True),
+                name="deadline_one_open_per_milestone",
+            ),
+        ]
+        indexes = [
+            # The sweep's three questions, each answered from a small partial index.
+            models.Index(
+                fields=["warn_at"],
+                name="deadline_to_warn",
+                condition=Q(met_at__isnull=True, warned_at__isnull=True, paused_at__isnull=True),
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="deadline_to_breach",
+                condition=Q(met_at__isnull=True, breached_at__isnull=True, paused_at__isnull=True),
+            ),
+            models.Index(
+                fields=["escalation_level", "due_at"],
+                name="deadline_to_escalate",
+                condition=Q(met_at__isnull=True, breached_at__isnull=False, paused_at__isnull=True),
+            ),
+            models.Index(fields=["complaint", "milestone"], name="deadline_complaint"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id}/{self.milestone} due {self.due_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,235 @@
+"""The periodic SLA sweep: warn at the warning point, escalate at the deadline and up the ladder.
+
+Each step claims its rows with one conditional UPDATE (core.claims), so a warning or escalation is
+recorded exactly once per deadline however many workers sweep at the same time. The markers, the
+timeline events and the notifications of a batch commit together.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from closeloop.complaints.models import Event, Via
+from closeloop.core.claims import claim
+from closeloop.core.roles import Role
+from closeloop.directory.models import Membership
+from closeloop.notifications.services import Message, notifications_build, notifications_queue
+from closeloop.sla.calendar import add
+from closeloop.sla.durations import Duration
+from closeloop.sla.loader import calendar_for_row
+from closeloop.sla.milestones import Milestone
+from closeloop.sla.models import Deadline, Policy
+
+BATCH = 1000
+_OPEN = "met_at IS NULL AND paused_at IS NULL"
+
+
+@dataclass
+class SweepResult:
+    warned: int = 0
+    breached: int = 0
+    escalated: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class _Recipients:
+    """Who is told, resolved once per sweep: role members and department managers."""
+
+    def __init__(self) -> None:
+        user_model = get_user_model()
+        self.by_role: dict[str, list] = defaultdict(list)
+        users = user_model.objects.filter(is_active=True, groups__name__in=[r.value for r in Role]).distinct()
+        for user in users.prefetch_related("groups"):
+            for group in user.groups.all():
+                self.by_role[group.name].append(user)
+        self.managers: dict[int, list] = defaultdict(list)
+        for membership in Membership.objects.filter(is_manager=True, user__is_active=True).select_related("user"):
+            self.managers[membership.department_id].append(membership.user)
+
+    def for_roles(self, roles: list[str], deadline: Deadline) -> list:
+        people = []
+        for role in roles:
+            if role == Role.DEPT_MANAGER:
+                people.extend(self.managers.get(deadline.complaint.department_id or 0, []))
+            elif role == "assignee":
+                people.extend([deadline.assignee] if deadline.assignee else [])
+            else:
+                people.extend(self.by_role.get(role, []))
+        return people
+
+    def for_warning(self, deadline: Deadline) -> list:
+        if deadline.assignee is not None:
+            return [deadline.assignee]
+        return self.by_role.get(Role.CS_SUPERVISOR, [])
+
+
+def _message(deadline: Deadline, kind: str, level: int = 0) -> Message:
+    complaint = deadline.complaint
+    milestone = Milestone(deadline.milestone).label
+    due = timezone.localtime(deadline.due_at).strftime("%Y-%m-%d %H:%M")
+    if kind == "deadline_warned":
+        subject = _("%(number)s: %(milestone)s is due at %(due)s") % {
+            "number": complaint.number,
+            "milestone": milestone,
+            "due": due,
+        }
+    elif kind == "deadline_breached":
+        subject = _("%(number)s: %(milestone)s is overdue (was due %(due)s)") % {
+            "number": complaint.number,
+            "milestone": milestone,
+            "due": due,
+        }
+    else:
+        subject = _("%(number)s: escalated (level %(level)s) — %(milestone)s overdue since %(due)s") % {
+            "number": complaint.number,
+            "level": level,
+            "milestone": milestone,
+            "due": due,
+        }
+    # No personal data in staff notifications: the number links to the complaint page.
+    return Message(
+        kind=kind, subject=subject, body=subject, complaint_id=complaint.pk, dedup=f"{kind}:{deadline.pk}:{level}"
+    )
+
+
+def _record(
+    deadlines: list[Deadline],
+    kind: str,
+    now: datetime.datetime,
+    recipients: _Recipients,
+    level: int = 0,
+    roles: list[str] | None = None,
+) -> None:
+    events, notifications = [], []
+    for deadline in deadlines:
+        events.append(
+            Event(
+                complaint_id=deadline.complaint_id,
+                at=now,
+                via=Via.SYSTEM,
+                action=kind,
+                after={"milestone": deadline.milestone, "due_at": deadline.due_at.isoformat(), "level": level},
+            )
+        )
+        people = recipients.for_warning(deadline) if roles is None else recipients.for_roles(roles, deadline)
+        notifications.extend(notifications_build(message=_message(deadline, kind, level), recipients=people, now=now))
+    Event.objects.bulk_create(events)
+    notifications_queue(notifications)
+
+
+def _claimed_rows(ids: list[int]) -> list[Deadline]:
+    return list(Deadline.objects.filter(pk__in=ids).select_related("complaint", "assignee", "policy"))
+
+
+def _sweep_warnings(now: datetime.datetime, recipients: _Recipients) -> int:
+    total = 0
+    while True:
+        ids = list(
+            Deadline.objects.filter(
+                met_at__isnull=True, paused_at__isnull=True, warned_at__isnull=True, warn_at__lte=now
+            ).values_list("id", flat=True)[:BATCH]
+        )
+        if not ids:
+            return total
+        with transaction.atomic():
+            claimed = claim(Deadline, ids, assignments={"warned_at": now}, condition=f"warned_at IS NULL AND {_OPEN}")
+            _record(_claimed_rows(claimed), "deadline_warned", now, recipients)
+        total += len(claimed)
+        if len(ids) < BATCH:
+            return total
+
+
+def _ladder(policy: Policy) -> list[dict]:
+    return sorted(policy.escalation or [], key=lambda step: int(step["level"]))
+
+
+def _sweep_breaches(now: datetime.datetime, recipients: _Recipients, policies: dict[int, Policy]) -> int:
+    """At the deadline: breached, and the first rung of the ladder is notified."""
+    total = 0
+    while True:
+        ids = list(
+            Deadline.objects.filter(
+                met_at__isnull=True, paused_at__isnull=True, breached_at__isnull=True, due_at__lte=now
+            ).values_list("id", flat=True)[:BATCH]
+        )
+        if not ids:
+            return total
+        with transaction.atomic():
+            claimed = claim(
+                Deadline,
+                ids,
+                assignments={"breached_at": now, "escalation_level": 1, "escalated_at": now},
+                condition=f"breached_at IS NULL AND {_OPEN}",
+            )
+            rows = _claimed_rows(claimed)
+            by_policy: dict[int, list[Deadline]] = defaultdict(list)
+            for row in rows:
+                by_policy[row.policy_id].append(row)
+            for policy_id, group in by_policy.items():
+                ladder = _ladder(policies[policy_id])
+                roles = ladder[0]["roles"] if ladder else [Role.CS_SUPERVISOR.value]
+                _record(group, "deadline_breached", now, recipients, level=1, roles=list(roles))
+        total += len(claimed)
+        if len(ids) < BATCH:
+            return total
+
+
+def _sweep_escalations(now: datetime.datetime, recipients: _Recipients, policies: dict[int, Policy]) -> int:
+    """Later rungs: `after` the due instant (calendar time, or working time on the policy's calendar)."""
+    total = 0
+    for policy in policies.values():
+        ladder = _ladder(policy)
+        calendar = calendar_for_row(policy.calendar)
+        for step in ladder[1:]:
+            level = int(step["level"])
+            candidates = list(
+                Deadline.objects.filter(
+                    policy=policy,
+                    met_at__isnull=True,
+                    paused_at__isnull=True,
+                    breached_at__isnull=False,
+                    escalation_level=level - 1,
+                    due_at__lte=now,
+                ).values_list("id", "due_at")
+            )
+            after = Duration.parse(str(step["after"]))
+            ready = [pk for pk, due in candidates if add(calendar, due, after) <= now]
+            for offset in range(0, len(ready), BATCH):
+                with transaction.atomic():
+                    claimed = claim(
+                        Deadline,
+                        ready[offset : offset + BATCH],
+                        assignments={"escalation_level": level, "escalated_at": now},
+                        condition=f"escalation_level = %s AND {_OPEN}",
+                        condition_params=[level - 1],
+                    )
+                    _record(
+                        _claimed_rows(claimed),
+                        "deadline_escalated",
+                        now,
+                        recipients,
+                        level=level,
+                        roles=list(step["roles"]),
+                    )
+                total += len(claimed)
+    return total
+
+
+def sla_sweep(*, now: datetime.datetime | None = None) -> SweepResult:
+    now = now or timezone.now()
+    with translation.override(settings.LANGUAGE_CODE):
+        recipients = _Recipients()
+        policies = {p.pk: p for p in Policy.objects.select_related("calendar")}
+        result = SweepResult()
+        result.warned = _sweep_warnings(now, recipients)
+        result.breached = _sweep_breaches(now, recipients, policies)
+        result.escalated = _sweep_escalations(now, recipients, policies)
+    return result
