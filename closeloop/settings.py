@@ -128,7 +128,10 @@ USE_TZ = True
 
 # --- Static and uploaded files ------------------------------------------------------------------
 STATIC_URL = "static/"
+# Project-wide assets (desk and portal CSS/JS) live outside any one app.
+STATICFILES_DIRS = [BASE_DIR / "closeloop" / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "static")))  # type: ignore[arg-type]
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request when it is missing
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))  # type: ignore[arg-type]
 STORAGES = {
@@ -146,6 +149,12 @@ ATTACHMENT_ALLOWED_TYPES = env_list(
 PORTAL_LOOKUP_MAX_ATTEMPTS = env_int("PORTAL_LOOKUP_MAX_ATTEMPTS", 5)
 PORTAL_LOOKUP_WINDOW_SECONDS = env_int("PORTAL_LOOKUP_WINDOW_SECONDS", 15 * 60)
 QUEUE_PAGE_SIZE = env_int("QUEUE_PAGE_SIZE", 25)
+PORTAL_FORM_MIN_SECONDS = env_int("PORTAL_FORM_MIN_SECONDS", 3)
+PORTAL_FORM_MAX_AGE_SECONDS = env_int("PORTAL_FORM_MAX_AGE_SECONDS", 7200)
+PORTAL_SUBMIT_MAX_PER_IP = env_int("PORTAL_SUBMIT_MAX_PER_IP", 10)
+PORTAL_SUBMIT_WINDOW_SECONDS = env_int("PORTAL_SUBMIT_WINDOW_SECONDS", 3600)
+# Behind a reverse proxy set this to HTTP_X_FORWARDED_FOR (the last address in the list is used).
+PORTAL_CLIENT_IP_HEADER = env_str("PORTAL_CLIENT_IP_HEADER", "REMOTE_ADDR")
 
 CACHES = {
     "default": (
@@ -154,6 +163,8 @@ CACHES = {
         else {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "closeloop_cache",
+            # Rate-limit counters live here; the default of 300 entries would evict them under a flood.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     )
 }

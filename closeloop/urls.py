@@ -10,6 +10,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("desk/calendar/", include("closeloop.sla.urls")),
+    path("desk/notifications/", include("closeloop.notifications.urls")),
     path("desk/", include("closeloop.complaints.urls")),
     path("portal/", include("closeloop.portal.urls")),
     path("api/v1/", api.urls),

@@ -6,11 +6,13 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 
 from closeloop.complaints.models import Complaint, Event
 from closeloop.core.masking import can_see_personal_data, mask_address, mask_email, mask_phone
 from closeloop.directory.models import Customer, Membership
+from closeloop.sla.models import Deadline
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -39,10 +41,13 @@ class QueueFilters:
     received_from: datetime.date | None = None
     received_to: datetime.date | None = None
     q: str = ""
-    sort: str = "-received_at"
+    due: str = ""  # "overdue" | "today" | ""
+    sort: str = "due"
 
 
 SORTS = {
+    # Nearest deadline first; complaints with no running clock (closed, waiting) after them.
+    "due": (F("next_due_at").asc(nulls_last=True), "-received_at", "-id"),
     "-received_at": ("-received_at", "-id"),
     "received_at": ("received_at", "id"),
     "priority": ("priority", "-received_at", "-id"),
@@ -69,6 +74,12 @@ def complaint_queue(*, user: User, filters: QueueFilters) -> QuerySet[Complaint]
         qs = qs.filter(received_at__date__gte=filters.received_from)
     if filters.received_to:
         qs = qs.filter(received_at__date__lte=filters.received_to)
+    if filters.due == "overdue":
+        qs = qs.filter(next_due_at__lte=timezone.now())
+    elif filters.due == "today":
+        today = timezone.localdate()
+        end_of_day = timezone.make_aware(datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time()))
+        qs = qs.filter(next_due_at__lt=end_of_day, next_due_at__gt=timezone.now())
     if filters.q:
         term = filters.q.strip()
         qs = qs.filter(
@@ -80,7 +91,7 @@ def complaint_queue(*, user: User, filters: QueueFilters) -> QuerySet[Complaint]
             | Q(product__model__icontains=term)
             | Q(batch_no__iexact=term)
         )
-    return qs.order_by(*SORTS.get(filters.sort, SORTS["-received_at"]))
+    return qs.order_by(*SORTS.get(filters.sort, SORTS["due"]))
 
 
 def complaint_get(*, user: User, number: str) -> Complaint:
@@ -91,6 +102,11 @@ def complaint_get(*, user: User, number: str) -> Complaint:
         .select_related("customer", "product__line", "type", "department", "registered_by", "duplicate_of")
         .get(number=number)
     )
+
+
+def complaint_deadlines(*, complaint: Complaint) -> QuerySet[Deadline]:
+    """Open deadlines first (nearest due first), then the closed ones."""
+    return complaint.deadlines.order_by(F("met_at").asc(nulls_first=True), "due_at")
 
 
 def complaint_timeline(*, complaint: Complaint) -> QuerySet[Event]:

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from closeloop.complaints.events import event_record
-from closeloop.complaints.lifecycle import FIELD_LABELS, TRANSITIONS, Status
+from closeloop.complaints.lifecycle import FIELD_LABELS, OPEN_STATUSES, TRANSITIONS, Status
 from closeloop.complaints.models import (
     Attachment,
     AttachmentKind,
@@ -31,10 +31,19 @@ from closeloop.complaints.models import (
     PersonalDataAccess,
     Priority,
 )
-from closeloop.core.errors import DomainError, TransitionNotAllowed, ValidationFailed
+from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed, ValidationFailed
 from closeloop.core.masking import can_see_personal_data
-from closeloop.core.roles import user_roles
+from closeloop.core.roles import Role, user_roles
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Product
+from closeloop.sla.milestones import COMPLAINT_MILESTONES_AT_INTAKE
+from closeloop.sla.services import (
+    deadlines_close,
+    deadlines_pause,
+    deadlines_recompute,
+    deadlines_resume,
+    deadlines_start,
+    policy_for,
+)
 
 # Received-at may be a little ahead of the server clock on a client; more than that is a typo.
 CLOCK_SKEW = datetime.timedelta(minutes=5)
@@ -283,6 +292,10 @@ def complaint_register(
             onsite_situation=data.onsite_situation.strip(),
             demand=data.demand.strip(),
             external_ref=data.external_ref.strip(),
+            sla_policy=policy_for(
+                customer_kind=customer.kind,
+                product_line_id=clean["product"].line_id if clean["product"] else None,
+            ),
         )
         for upload, content_type in zip(data.attachments, attachment_types, strict=True):
             attachment = Attachment(
@@ -302,6 +315,7 @@ def complaint_register(
             action="registered",
             actor=actor,
             via=via,
+            at=now,
             after={
                 "status": complaint.status,
                 "channel": complaint.channel,
@@ -311,7 +325,14 @@ def complaint_register(
                 "customer_created": customer_created,
                 "department": complaint.department_id,
                 "attachments": len(data.attachments),
+                "sla_policy": complaint.sla_policy.code if complaint.sla_policy else None,
             },
+        )
+        deadlines_start(
+            complaint=complaint,
+            milestones=COMPLAINT_MILESTONES_AT_INTAKE,
+            start=complaint.received_at,
+            assignee=complaint.registered_by,
         )
     return complaint
 
@@ -376,6 +397,10 @@ def complaint_transition(
         for key, value in values.items():
             setattr(locked, key, value)
         locked.save(update_fields=["status", "updated_at", *values.keys()])
+        if transition.cancels_deadlines:
+            deadlines_close(complaint=locked, milestones=None, at=now, cancelled=True)
+        elif transition.meets:
+            deadlines_close(complaint=locked, milestones=transition.meets, at=now)
         event_record(
             complaint=locked,
             action=action,
@@ -384,6 +409,121 @@ def complaint_transition(
             before=before,
             after={"status": locked.status, **values},
             note=str(data.get("note") or data.get("reason") or data.get("resolution") or ""),
+            at=now,
+        )
+    return locked
+
+
+# Who may re-prioritise a complaint or pause its clocks while waiting for the customer.
+DESK_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR, Role.ADMIN})
+
+
+def _check_open_for_desk(complaint: Complaint, actor: AbstractBaseUser | None, label: str) -> None:
+    if not (DESK_ROLES & user_roles(actor)):
+        raise PermissionDeniedError(_("Your role may not %(action)s.") % {"action": label})
+    if complaint.status not in OPEN_STATUSES:
+        raise TransitionNotAllowed(
+            _("Not possible while the complaint is %(status)s.") % {"status": Status(complaint.status).label}
+        )
+
+
+def complaint_change_priority(
+    *,
+    complaint: Complaint,
+    priority: int,
+    reason: str,
+    actor: AbstractBaseUser | None,
+    via: str,
+    now: datetime.datetime | None = None,
+) -> Complaint:
+    """A new priority recomputes every open deadline from its own start; the timeline says how."""
+    now = now or timezone.now()
+    if priority not in Priority.values:
+        raise DomainError(_("Choose a priority from the list."), field="priority")
+    if not reason.strip():
+        raise DomainError(_("Say why the priority changes."), field="reason")
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        _check_open_for_desk(locked, actor, str(_("change the priority")))
+        if locked.priority == priority:
+            return locked
+        before = locked.priority
+        locked.priority = priority
+        locked.save(update_fields=["priority", "updated_at"])
+        changes = deadlines_recompute(complaint=locked)
+        event_record(
+            complaint=locked,
+            action="priority_changed",
+            actor=actor,
+            via=via,
+            at=now,
+            note=reason.strip(),
+            before={"priority": before},
+            after={"priority": priority, "deadlines": changes},
+        )
+    return locked
+
+
+def complaint_wait_for_customer(
+    *,
+    complaint: Complaint,
+    reason: str,
+    actor: AbstractBaseUser | None,
+    via: str,
+    now: datetime.datetime | None = None,
+) -> Complaint:
+    """Pause every clock of the complaint (domain rule 2) until `complaint_resume`."""
+    now = now or timezone.now()
+    if not reason.strip():
+        raise DomainError(_("Say what we are waiting for from the customer."), field="reason")
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        _check_open_for_desk(locked, actor, str(_("pause the clocks")))
+        if locked.waiting_since is not None:
+            raise TransitionNotAllowed(_("The complaint is already waiting for the customer."))
+        locked.waiting_since, locked.waiting_reason = now, reason.strip()[:200]
+        locked.save(update_fields=["waiting_since", "waiting_reason", "updated_at"])
+        deadlines_pause(complaint=locked, at=now)
+        event_record(
+            complaint=locked,
+            action="waiting_started",
+            actor=actor,
+            via=via,
+            at=now,
+            note=locked.waiting_reason,
+            after={"waiting_since": now},
+        )
+    return locked
+
+
+def complaint_resume(
+    *,
+    complaint: Complaint,
+    actor: AbstractBaseUser | None,
+    via: str,
+    note: str = "",
+    now: datetime.datetime | None = None,
+) -> Complaint:
+    """Restart the clocks; each deadline is extended by the pause as sla.md says."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        _check_open_for_desk(locked, actor, str(_("resume the clocks")))
+        if locked.waiting_since is None:
+            raise TransitionNotAllowed(_("The complaint is not waiting for the customer."))
+        since = locked.waiting_since
+        locked.waiting_since, locked.waiting_reason = None, ""
+        locked.save(update_fields=["waiting_since", "waiting_reason", "updated_at"])
+        changes = deadlines_resume(complaint=locked, at=now)
+        event_record(
+            complaint=locked,
+            action="waiting_ended",
+            actor=actor,
+            via=via,
+            at=now,
+            note=note.strip(),
+            before={"waiting_since": since},
+            after={"deadlines": changes},
         )
     return locked
 
@@ -397,3 +537,66 @@ def personal_data_access_record(
     PersonalDataAccess.objects.bulk_create(
         [PersonalDataAccess(user=user, customer_id=c.customer_id, complaint=c, where=where) for c in complaints]
     )
+
+
+def customer_data_access_record(
+    *, user: AbstractBaseUser | AnonymousUser, customers: list[Customer], where: str
+) -> None:
+    """Record that `user` saw unmasked personal data of these customers outside any complaint, e.g.
+    in the desk's customer lookup (one query)."""
+    if not customers or not can_see_personal_data(user):
+        return
+    PersonalDataAccess.objects.bulk_create(
+        [PersonalDataAccess(user=user, customer=c, complaint=None, where=where) for c in customers]
+    )
+
+
+# Auditors, quality and management only read; everyone who works on complaints may add evidence.
+ATTACH_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR, Role.HANDLER, Role.DEPT_MANAGER, Role.ADMIN})
+
+
+def complaint_attach(
+    *,
+    complaint: Complaint,
+    upload: AttachmentUpload,
+    actor: AbstractBaseUser | None,
+    via: str,
+    now: datetime.datetime | None = None,
+) -> Attachment:
+    """Add one file to an existing complaint, checked like the files of an intake (size, content
+    type sniffed from the bytes, kind); errors are reported on the field `file`."""
+    now = now or timezone.now()
+    if not (ATTACH_ROLES & user_roles(actor)):
+        raise PermissionDeniedError(_("Your role may not add attachments."))
+    errors: dict[str, list[str]] = {}
+    (content_type,) = _validate_attachments([upload], errors)
+    if errors:
+        raise ValidationFailed({"file": errors["attachments"]})
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        attachment = Attachment(
+            complaint=locked,
+            original_name=upload.name[:255],
+            content_type=content_type,
+            size=upload.size,
+            kind=upload.kind,
+            paper_original_location=upload.paper_original_location.strip(),
+            uploaded_at=now,
+            uploaded_by=actor if actor is not None and actor.is_authenticated else None,
+        )
+        attachment.file.save(upload.name, File(upload.file), save=False)
+        attachment.save()
+        event_record(
+            complaint=locked,
+            action="attachment_added",
+            actor=actor,
+            via=via,
+            after={
+                "attachment": attachment.pk,
+                "name": attachment.original_name,
+                "content_type": content_type,
+                "size": attachment.size,
+                "kind": attachment.kind,
+            },
+        )
+    return attachment

@@ -5,4 +5,11 @@ from closeloop.complaints import views
 app_name = "desk"
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("new/", views.register, name="register"),
+    path("lookup/customers", views.lookup_customers, name="lookup_customers"),
+    path("lookup/products", views.lookup_products, name="lookup_products"),
+    path("c/<str:number>/", views.detail, name="detail"),
+    path("c/<str:number>/do/<str:action>/", views.transition, name="transition"),
+    path("c/<str:number>/sla/<str:action>/", views.sla_action, name="sla_action"),
+    path("c/<str:number>/attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
 ]

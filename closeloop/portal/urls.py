@@ -5,4 +5,7 @@ from closeloop.portal import views
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("receipt/<str:number>/", views.receipt, name="receipt"),
+    path("status/", views.status, name="status"),
+    path("status/<str:number>/", views.status_detail, name="status_detail"),
 ]

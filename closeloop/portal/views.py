@@ -1,5 +1,148 @@
-from django.http import HttpRequest, HttpResponse
+"""The public customer portal: complaint form, receipt and status lookup. No login; every page is
+the same for everyone, and what a browser may see of a complaint is granted in its session."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from closeloop.complaints.models import Via
+from closeloop.complaints.services import complaint_register
+from closeloop.core.errors import DomainError, ValidationFailed
+from closeloop.portal import grants, spam_guard
+from closeloop.portal.customer_status import customer_status
+from closeloop.portal.forms import ORGANISATION_KINDS, ComplaintForm, StatusLookupForm
+from closeloop.portal.selectors import (
+    complaint_for_customer,
+    complaint_for_lookup,
+    complaint_number_normalize,
+    customer_milestones,
+)
+from closeloop.portal.throttle import client_ip, throttle_hit
+
+logger = logging.getLogger("closeloop.portal")
 
 
+def _render_form(request: HttpRequest, form: ComplaintForm, *, notice: str = "", status: int = 200) -> HttpResponse:
+    context: dict[str, Any] = {
+        "form": form,
+        "form_token": spam_guard.form_token_issue(),
+        "token_field": spam_guard.TOKEN_FIELD,
+        "honeypot_field": spam_guard.HONEYPOT_FIELD,
+        "product_models": form.product_models(),
+        "organisation_kinds": " ".join(ORGANISATION_KINDS),
+        "notice": notice,
+    }
+    return render(request, "portal/home.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
 def home(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("portal")
+    if request.method != "POST":
+        return _render_form(request, ComplaintForm())
+
+    form = ComplaintForm(request.POST, request.FILES)
+    if throttle_hit(
+        scope="submit",
+        identity=client_ip(request),
+        max_hits=int(getattr(settings, "PORTAL_SUBMIT_MAX_PER_IP", 10)),
+        window_seconds=int(getattr(settings, "PORTAL_SUBMIT_WINDOW_SECONDS", 60 * 60)),
+    ):
+        form.is_valid()  # bound and cleaned, so what was typed is shown again
+        notice = _("Too many complaints were sent from your network. Please try again later.")
+        return _render_form(request, form, notice=notice, status=429)
+
+    verdict = spam_guard.submission_check(request.POST)
+    if verdict is not spam_guard.Verdict.OK:
+        logger.info("portal submission refused: %s", verdict)
+        form.is_valid()
+        # Neutral on purpose: a bot learns nothing; a person who was merely quick sends it again.
+        notice = _("We could not accept the form as it was sent. Please check it and send it again.")
+        return _render_form(request, form, notice=notice, status=400)
+
+    if not form.is_valid():
+        return _render_form(request, form, status=400)
+    try:
+        complaint = complaint_register(data=form.intake_data(), actor=None, via=Via.PORTAL)
+    except ValidationFailed as exc:
+        form.add_domain_errors(exc.errors)
+        return _render_form(request, form, status=400)
+    except DomainError as exc:
+        form.add_domain_errors({exc.field or "__all__": [str(exc.message)]})
+        return _render_form(request, form, status=400)
+
+    grants.grant_add(request, kind=grants.RECEIPT, number=complaint.number)
+    return redirect("portal:receipt", number=complaint.number)
+
+
+@never_cache
+def receipt(request: HttpRequest, number: str) -> HttpResponse:
+    number = complaint_number_normalize(number)
+    complaint = (
+        complaint_for_customer(number=number) if grants.grant_has(request, kind=grants.RECEIPT, number=number) else None
+    )
+    if complaint is None:
+        return HttpResponseRedirect(reverse("portal:status"))
+    context = {
+        "complaint": complaint,
+        "has_phone": bool(complaint.customer.phone),
+        "attachment_count": complaint.attachments.count(),
+    }
+    return render(request, "portal/receipt.html", context)
+
+
+def _lookup_blocked(request: HttpRequest, number: str) -> bool:
+    """Count this attempt against the client and against the complaint number; blocked when either
+    is over the limit (so neither one IP nor many IPs can walk through the 10,000 digit pairs)."""
+    max_hits = int(settings.PORTAL_LOOKUP_MAX_ATTEMPTS)
+    window = int(settings.PORTAL_LOOKUP_WINDOW_SECONDS)
+    by_ip = throttle_hit(scope="lookup-ip", identity=client_ip(request), max_hits=max_hits, window_seconds=window)
+    by_number = throttle_hit(scope="lookup-number", identity=number, max_hits=max_hits, window_seconds=window)
+    return by_ip or by_number
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def status(request: HttpRequest) -> HttpResponse:
+    form = StatusLookupForm(request.POST if request.method == "POST" else None)
+    context: dict[str, Any] = {"form": form, "outcome": ""}
+    if request.method != "POST" or not form.is_valid():
+        return render(request, "portal/status.html", context, status=400 if form.is_bound else 200)
+
+    number = complaint_number_normalize(form.cleaned_data["number"])
+    # The digits are never echoed back; the number is, so that a typo in it is easy to see.
+    context["form"] = StatusLookupForm(initial={"number": form.cleaned_data["number"]})
+    if _lookup_blocked(request, number):
+        context["outcome"] = "blocked"
+        return render(request, "portal/status.html", context, status=429)
+    complaint = complaint_for_lookup(number=number, phone_last4=form.cleaned_data["phone_last4"])
+    if complaint is None:
+        context["outcome"] = "not_found"
+        return render(request, "portal/status.html", context)
+    grants.grant_add(request, kind=grants.STATUS, number=complaint.number)
+    return redirect("portal:status_detail", number=complaint.number)
+
+
+@never_cache
+def status_detail(request: HttpRequest, number: str) -> HttpResponse:
+    number = complaint_number_normalize(number)
+    complaint = (
+        complaint_for_customer(number=number) if grants.grant_has(request, kind=grants.STATUS, number=number) else None
+    )
+    if complaint is None:
+        return HttpResponseRedirect(reverse("portal:status"))
+    context = {
+        "complaint": complaint,
+        "customer_status": customer_status(complaint.status),
+        "milestones": customer_milestones(complaint=complaint),
+    }
+    return render(request, "portal/status_detail.html", context)

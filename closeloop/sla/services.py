@@ -12,12 +12,14 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from closeloop.sla.calendar import WorkingCalendar, add, extend_for_pause, warning_at
 from closeloop.sla.durations import Duration
 from closeloop.sla.loader import calendar_for_row
-from closeloop.sla.models import Deadline, Policy, PolicyRule, PolicyTarget
+from closeloop.sla.models import Calendar, CalendarDay, Deadline, Policy, PolicyRule, PolicyTarget
 
 if TYPE_CHECKING:
     from closeloop.complaints.models import Complaint
@@ -184,3 +186,116 @@ def complaint_refresh_next_due(*, complaint: Complaint) -> None:
     if (complaint.next_due_at, complaint.next_warn_at) != (next_due, next_warn):
         complaint.next_due_at, complaint.next_warn_at = next_due, next_warn
         type(complaint).objects.filter(pk=complaint.pk).update(next_due_at=next_due, next_warn_at=next_warn)
+
+
+# --- calendars -------------------------------------------------------------------------------------------
+
+
+class CalendarImportError(ValueError):
+    """A row of an imported schedule could not be read; the message names the row."""
+
+
+def calendar_import_parse(*, text: str, filename: str) -> list[tuple[datetime.date, bool, str]]:
+    """Rows of a year's holidays and make-up days, from CSV (`date,working,reason`, working as 1/0,
+    true/false, 上班/休息) or JSON (a list of {"date", "working", "reason"} objects, or
+    {"holidays": [...dates], "workdays": [...dates]})."""
+    import csv
+    import io
+    import json
+
+    truthy = {"1", "true", "yes", "work", "working", "workday", "上班", "工作日", "班"}
+    falsy = {"0", "false", "no", "holiday", "off", "rest", "休息", "假", "节假日", "休"}
+
+    def parse_day(value: object, where: str) -> datetime.date:
+        try:
+            return datetime.date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise CalendarImportError(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+    def parse_flag(value: object, where: str) -> bool:
+        if isinstance(value, bool):
+            return value
+        text_value = str(value).strip().lower()
+        if text_value in truthy:
+            return True
+        if text_value in falsy:
+            return False
+        raise CalendarImportError(f"{where}: {value!r} is not working (1) or holiday (0)")
+
+    rows: list[tuple[datetime.date, bool, str]] = []
+    if filename.lower().endswith(".json"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CalendarImportError(f"not valid JSON: {exc}") from None
+        if isinstance(data, dict):
+            rows += [(parse_day(d, "holidays"), False, "") for d in data.get("holidays", [])]
+            rows += [(parse_day(d, "workdays"), True, "") for d in data.get("workdays", [])]
+        elif isinstance(data, list):
+            for index, item in enumerate(data, 1):
+                where = f"item {index}"
+                if not isinstance(item, dict) or "date" not in item:
+                    raise CalendarImportError(f"{where}: expected an object with a date")
+                rows.append(
+                    (
+                        parse_day(item["date"], where),
+                        parse_flag(item.get("working", False), where),
+                        str(item.get("reason", ""))[:100],
+                    )
+                )
+        else:
+            raise CalendarImportError("expected a list or an object with holidays/workdays")
+    else:
+        reader = csv.reader(io.StringIO(text))
+        for number, record in enumerate(reader, 1):
+            if not record or not record[0].strip() or record[0].strip().lower() in {"date", "日期"}:
+                continue
+            where = f"line {number}"
+            if len(record) < 2:
+                raise CalendarImportError(f"{where}: expected date,working[,reason]")
+            rows.append(
+                (
+                    parse_day(record[0], where),
+                    parse_flag(record[1], where),
+                    (record[2].strip() if len(record) > 2 else "")[:100],
+                )
+            )
+    if not rows:
+        raise CalendarImportError("the file holds no dates")
+    return rows
+
+
+def calendar_days_set(
+    *,
+    calendar: Calendar,
+    rows: Iterable[tuple[datetime.date, bool, str]],
+    source: str,
+    actor: AbstractBaseUser | None = None,
+) -> int:
+    """Set (or replace) override or imported days; every process sees the change on its next load."""
+    rows = list(rows)
+    with transaction.atomic():
+        Calendar.objects.select_for_update().filter(pk=calendar.pk).get()
+        CalendarDay.objects.filter(calendar=calendar, source=source, date__in=[r[0] for r in rows]).delete()
+        CalendarDay.objects.bulk_create(
+            [
+                CalendarDay(
+                    calendar=calendar,
+                    date=day,
+                    source=source,
+                    is_working=working,
+                    reason=reason,
+                    created_by=actor if actor is not None and actor.is_authenticated else None,
+                )
+                for day, working, reason in rows
+            ]
+        )
+        calendar.save(update_fields=["updated_at"])
+    return len(rows)
+
+
+def calendar_missing_years(*, calendar: Calendar, today: datetime.date | None = None) -> list[int]:
+    """Years (this one and the next) without a statutory or imported schedule: admins are warned."""
+    today = today or timezone.localdate()
+    working = calendar_for_row(calendar)
+    return working.missing_years(today, datetime.date(today.year + 1, 12, 31))

@@ -1,0 +1,108 @@
+"""How complaints read on the desk: labels for timeline actions and the rows the templates draw.
+
+Templates stay free of logic: everything they show is prepared here as plain values.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.utils import dateformat, timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from closeloop.complaints.lifecycle import Status
+from closeloop.complaints.models import Complaint, Event, Via
+
+# One label per event action. Actions not listed here are shown by their code, so a new service
+# that records a new action is visible at once, and gets its label here.
+ACTION_LABELS: dict[str, Promise] = {
+    "registered": _("Registered"),
+    "acknowledge": _("Acknowledged"),
+    "resolve": _("Resolved"),
+    "invalidate": _("Marked invalid"),
+    "mark_duplicate": _("Marked duplicate"),
+    "attachment_added": _("Attachment added"),
+    "priority_changed": _("Priority changed"),
+    "waiting_started": _("Waiting for the customer"),
+    "waiting_ended": _("Resumed after waiting"),
+    "deadline_warned": _("Deadline warning"),
+    "deadline_breached": _("Deadline passed"),
+    "deadline_escalated": _("Escalated (deadline passed)"),
+}
+
+
+def action_label(action: str) -> str:
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
+
+
+def status_label(value: object) -> str:
+    if isinstance(value, str) and value in Status.values:
+        return str(Status(value).label)
+    return ""
+
+
+def via_label(value: str) -> str:
+    return str(Via(value).label) if value in Via.values else value
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    at: datetime.datetime
+    actor: str
+    via: str
+    label: str
+    status_before: str
+    status_after: str
+    note: str
+
+
+def timeline_rows(events: Iterable[Event]) -> list[TimelineRow]:
+    rows = []
+    for event in events:
+        actor = (event.actor.get_full_name() or event.actor.get_username()) if event.actor else str(_("system"))
+        rows.append(
+            TimelineRow(
+                at=timezone.localtime(event.at),
+                actor=actor,
+                via=via_label(event.via),
+                label=action_label(event.action),
+                status_before=status_label(event.before.get("status")),
+                status_after=status_label(event.after.get("status")),
+                note=event.note,
+            )
+        )
+    return rows
+
+
+def local_time(value: datetime.datetime) -> str:
+    return dateformat.format(timezone.localtime(value), "Y-m-d H:i")
+
+
+@dataclass(frozen=True)
+class FieldRow:
+    label: str
+    value: object
+
+
+def registration_fields(complaint: Complaint) -> list[FieldRow]:
+    """The registration form's fields as label/value pairs (empty values are shown as a dash)."""
+    rows = [
+        (_("channel"), complaint.get_channel_display()),
+        (_("received at"), local_time(complaint.received_at)),
+        (_("registered at"), local_time(complaint.registered_at)),
+        (_("registered by"), complaint.registered_by.get_username() if complaint.registered_by else ""),
+        (_("type"), complaint.type.label),
+        (_("priority"), complaint.get_priority_display()),
+        (_("responsible department"), complaint.department.label if complaint.department else ""),
+        (_("product"), complaint.product_label),
+        (_("batch / lot number"), complaint.batch_no),
+        (_("purchase date"), complaint.purchase_date),
+        (_("order / invoice number"), complaint.order_no),
+        (_("region"), " ".join(p for p in (complaint.province, complaint.city) if p)),
+        (_("external reference"), complaint.external_ref),
+    ]
+    return [FieldRow(str(label), value) for label, value in rows]

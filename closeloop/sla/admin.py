@@ -1,0 +1,73 @@
+from django.contrib import admin
+from django.http import HttpRequest
+
+from closeloop.sla.models import Calendar, CalendarDay, Deadline, Policy, PolicyRule, PolicyTarget
+
+
+class CalendarDayInline(admin.TabularInline):
+    model = CalendarDay
+    extra = 1
+    fields = ("date", "source", "is_working", "reason", "created_by")
+    readonly_fields = ("created_by",)
+    ordering = ("-date",)
+
+
+@admin.register(Calendar)
+class CalendarAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "name_en", "time_zone", "six_day_week", "updated_at")
+    inlines = [CalendarDayInline]
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:  # type: ignore[no-untyped-def]
+        for day in formset.save(commit=False):
+            if day.created_by_id is None:
+                day.created_by = request.user
+            day.save()
+        for obj in formset.deleted_objects:
+            obj.delete()
+        # Touch the calendar so every process reloads it (see sla.loader).
+        form.instance.save(update_fields=["updated_at"])
+
+
+class PolicyTargetInline(admin.TabularInline):
+    model = PolicyTarget
+    extra = 0
+
+
+class PolicyRuleInline(admin.TabularInline):
+    model = PolicyRule
+    extra = 0
+
+
+@admin.register(Policy)
+class PolicyAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "calendar", "warning_fraction", "is_default")
+    inlines = [PolicyTargetInline, PolicyRuleInline]
+
+
+@admin.register(Deadline)
+class DeadlineAdmin(admin.ModelAdmin):
+    """Read-only: deadlines change only through the complaint services."""
+
+    list_display = (
+        "complaint",
+        "milestone",
+        "duration",
+        "due_at",
+        "met_at",
+        "warned_at",
+        "breached_at",
+        "escalation_level",
+    )
+    list_filter = ("milestone", "escalation_level")
+    list_select_related = ("complaint",)
+    search_fields = ("complaint__number",)
+    raw_id_fields = ("complaint", "assignee")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

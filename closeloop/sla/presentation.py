@@ -1,0 +1,75 @@
+"""Words for calendar days and deadline states, in the active language."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+
+from closeloop.sla.calendar import DayReason, DaySource, DayStatus
+
+SOURCE_LABELS = {
+    DaySource.OVERRIDE: gettext_lazy("admin override"),
+    DaySource.STATUTORY: gettext_lazy("statutory schedule"),
+    DaySource.IMPORTED: gettext_lazy("imported schedule"),
+    DaySource.FALLBACK: gettext_lazy("no schedule for this year: Monday to Friday assumed"),
+}
+REASON_LABELS = {
+    DayReason.WORKDAY: gettext_lazy("working day"),
+    DayReason.WEEKEND: gettext_lazy("weekend"),
+    DayReason.HOLIDAY: gettext_lazy("holiday"),
+    DayReason.MAKEUP_WORKDAY: gettext_lazy("make-up working day (调休)"),
+}
+
+
+def describe_day(status: DayStatus) -> str:
+    """E.g. "holiday: National Day (statutory schedule)"."""
+    name = status.holiday_name_zh if (get_language() or "").startswith("zh") and status.holiday_name_zh else ""
+    detail = name or status.reason_text
+    text = str(REASON_LABELS[status.reason_code])
+    if (detail and status.reason_code in (DayReason.HOLIDAY, DayReason.MAKEUP_WORKDAY)) or (
+        detail and status.source == DaySource.OVERRIDE
+    ):
+        text = f"{text}: {detail}"
+    return f"{text} ({SOURCE_LABELS[status.source]})"
+
+
+@dataclass(frozen=True)
+class TimeLeft:
+    """A badge: green while time is left, amber from the warning point, red once breached."""
+
+    state: str  # ok | warning | breached | paused | none
+    text: str
+    due_at: datetime.datetime | None
+
+
+def _span(delta: datetime.timedelta) -> str:
+    minutes = int(abs(delta.total_seconds()) // 60)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return _("%(d)sd %(h)sh") % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)sh %(m)smin") % {"h": hours, "m": mins}
+    return _("%(m)smin") % {"m": mins}
+
+
+def time_left(
+    *,
+    due_at: datetime.datetime | None,
+    warn_at: datetime.datetime | None,
+    paused: bool = False,
+    now: datetime.datetime | None = None,
+) -> TimeLeft:
+    if paused:
+        return TimeLeft("paused", _("paused: waiting for the customer"), None)
+    if due_at is None:
+        return TimeLeft("none", "", None)
+    now = now or timezone.now()
+    if now >= due_at:
+        return TimeLeft("breached", _("overdue by %(span)s") % {"span": _span(now - due_at)}, due_at)
+    state = "warning" if warn_at is not None and now >= warn_at else "ok"
+    return TimeLeft(state, _("%(span)s left") % {"span": _span(due_at - now)}, due_at)

@@ -1,0 +1,36 @@
+// Desk behaviour that htmx does not cover: filling the customer fields from a lookup match and
+// showing the department proposed for the picked complaint type. Event delegation, so that it
+// keeps working on content swapped in by htmx.
+(function () {
+  "use strict";
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-fill-customer]");
+    if (!button) return;
+    var form = button.closest("form");
+    ["customer_name", "customer_kind", "organisation", "province", "city", "phone", "email", "address"].forEach(
+      function (name) {
+        var value = button.dataset[name];
+        var input = form.elements[name];
+        if (input && value !== undefined && value !== "") input.value = value;
+      }
+    );
+    var matches = button.closest(".matches");
+    if (matches) matches.innerHTML = "";
+    var next = form.elements["description"];
+    if (next) next.focus();
+  });
+
+  document.addEventListener("change", function (event) {
+    var radio = event.target;
+    if (radio.name !== "type" || !radio.dataset) return;
+    var proposal = document.getElementById("department-proposal");
+    if (proposal) proposal.textContent = radio.dataset.department || "—";
+  });
+})();
+
+// Irreversible actions (marked "danger" in the lifecycle table) ask first.
+document.addEventListener("submit", function (event) {
+  var message = event.target.dataset && event.target.dataset.confirm;
+  if (message && !window.confirm(message)) event.preventDefault();
+});

@@ -1,0 +1,231 @@
+"""The queue: filters, sort, pagination, scope, masking and a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from closeloop.complaints.models import Complaint, PersonalDataAccess
+from closeloop.core.roles import Role
+from closeloop.directory.models import Department
+from tests.conftest import aware
+
+pytestmark = pytest.mark.django_db
+
+
+def numbers(response: Any) -> list[str]:
+    return re.findall(r'class="number" href="/desk/c/([^/]+)/"', response.content.decode())
+
+
+def test_queue_requires_login(client: Client) -> None:
+    response = client.get("/desk/")
+    assert response.status_code == 302
+    assert response.url.startswith("/login/")
+
+
+def test_queue_lists_newest_first_with_columns(
+    agent_client: Client, make_complaint: Callable[..., Complaint], product: Any
+) -> None:
+    old = make_complaint(received_at=aware(2026, 11, 20, 9, 0), product_model="XD-100", phone="13800001111")
+    new = make_complaint(received_at=aware(2026, 11, 22, 9, 30), priority=1)
+
+    response = agent_client.get("/desk/?sort=-received_at")
+
+    assert response.status_code == 200
+    assert numbers(response) == [new.number, old.number]
+    body = response.content.decode()
+    assert "2026-11-20 09:00" in body  # local time (Asia/Shanghai)
+    assert "13800001111" in body  # agents see phone numbers
+    assert "XD-100" in body
+    assert "Quality" in body or "质量" in body
+
+
+def test_queue_is_ordered_by_nearest_deadline_by_default_with_badges(
+    agent_client: Client, make_complaint: Callable[..., Complaint]
+) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    # 一般: acknowledge 24 h after receipt; 紧急: 30 min. Received 10 min ago vs 20 h ago vs 30 h ago.
+    fresh_normal = make_complaint(priority=3, received_at=now - datetime.timedelta(minutes=10))
+    warned_normal = make_complaint(priority=3, received_at=now - datetime.timedelta(hours=20))
+    overdue_normal = make_complaint(priority=3, received_at=now - datetime.timedelta(hours=30))
+    urgent = make_complaint(priority=1, received_at=now - datetime.timedelta(minutes=10))
+
+    response = agent_client.get("/desk/")
+
+    assert numbers(response) == [overdue_normal.number, urgent.number, warned_normal.number, fresh_normal.number]
+    body = response.content.decode()
+    assert body.count("tl tl-breached") == 1
+    assert body.count("tl tl-warning") == 1  # 20 h of 24 h: past the 80 % warning point
+    assert body.count("tl tl-ok") == 2
+
+    overdue = agent_client.get("/desk/?due=overdue")
+    assert numbers(overdue) == [overdue_normal.number]
+    today = agent_client.get("/desk/?due=today")
+    assert overdue_normal.number not in numbers(today)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("status=acknowledged", ["b"]),
+        ("priority=1", ["a"]),
+        ("type=logistics", ["c"]),
+        ("channel=letter", ["c"]),
+        ("product=XD-100", ["a"]),
+        ("received_from=2026-11-21&received_to=2026-11-21", ["b"]),
+        ("q=漏水", ["b"]),
+        ("q=5678", ["c"]),
+        ("q=王芳", ["a"]),
+    ],
+)
+def test_queue_filters(
+    agent_client: Client,
+    agent: User,
+    make_complaint: Callable[..., Complaint],
+    product: Any,
+    query: str,
+    expected: list[str],
+) -> None:
+    from closeloop.complaints.services import complaint_transition
+
+    made = {
+        "a": make_complaint(
+            received_at=aware(2026, 11, 20, 10), priority=1, product_model="XD-100", customer_name="王芳"
+        ),
+        "b": make_complaint(received_at=aware(2026, 11, 21, 10), description="热水器漏水"),
+        "c": make_complaint(
+            received_at=aware(2026, 11, 22, 10), type_code="logistics", channel="letter", phone="13912345678"
+        ),
+    }
+    complaint_transition(complaint=made["b"], action="acknowledge", actor=agent, via="desk")
+
+    response = agent_client.get(f"/desk/?{query}")
+
+    assert numbers(response) == [made[k].number for k in expected]
+
+
+def test_filters_are_kept_in_the_form(agent_client: Client) -> None:
+    response = agent_client.get("/desk/?q=abc&status=registered&received_from=2026-11-01&sort=priority")
+    body = response.content.decode()
+    assert 'value="abc"' in body
+    assert '<option value="registered" selected>' in body
+    assert 'value="2026-11-01"' in body
+    assert '<option value="priority" selected>' in body
+
+
+def test_malformed_filter_is_reported_and_ignored(
+    agent_client: Client, make_complaint: Callable[..., Complaint]
+) -> None:
+    complaint = make_complaint()
+    response = agent_client.get("/desk/?received_from=yesterday&status=nonsense")
+    assert response.status_code == 200
+    assert numbers(response) == [complaint.number]
+    assert "Enter a valid date." in response.content.decode()
+
+
+def test_sort_by_priority_and_number(agent_client: Client, make_complaint: Callable[..., Complaint]) -> None:
+    normal = make_complaint(priority=3, received_at=aware(2026, 11, 22, 8))
+    urgent = make_complaint(priority=1, received_at=aware(2026, 11, 20, 8))
+    important = make_complaint(priority=2, received_at=aware(2026, 11, 21, 8))
+
+    assert numbers(agent_client.get("/desk/?sort=priority")) == [urgent.number, important.number, normal.number]
+    assert numbers(agent_client.get("/desk/?sort=number")) == [normal.number, urgent.number, important.number]
+    assert numbers(agent_client.get("/desk/?sort=received_at")) == [urgent.number, important.number, normal.number]
+
+
+def test_pagination_keeps_filters(
+    agent_client: Client, make_complaint: Callable[..., Complaint], settings: Any
+) -> None:
+    settings.QUEUE_PAGE_SIZE = 2
+    made = [make_complaint(received_at=aware(2026, 11, 10 + i, 8), channel="fax") for i in range(5)]
+    make_complaint(channel="hotline")
+
+    first = agent_client.get("/desk/?channel=fax&sort=-received_at")
+    third = agent_client.get("/desk/?channel=fax&sort=-received_at&page=3")
+
+    assert numbers(first) == [made[4].number, made[3].number]
+    assert numbers(third) == [made[0].number]
+    body = first.content.decode()
+    assert "Page 1 of 3" in body
+    assert 'href="?channel=fax&amp;sort=-received_at&amp;page=2"' in body
+
+
+def test_htmx_request_gets_the_table_only(agent_client: Client, make_complaint: Callable[..., Complaint]) -> None:
+    complaint = make_complaint()
+    response = agent_client.get("/desk/?status=registered", headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert complaint.number in body
+    assert "<html" not in body
+    assert "<table" in body
+
+
+def test_query_count_does_not_grow_with_the_data(
+    agent_client: Client, make_complaint: Callable[..., Complaint], count_queries: Callable[[], Any], product: Any
+) -> None:
+    for i in range(5):
+        make_complaint(product_model="XD-100" if i % 2 else "", priority=1 + i % 3)
+    with count_queries() as small:
+        assert agent_client.get("/desk/").status_code == 200
+    for i in range(35):
+        make_complaint(product_model="XD-100" if i % 2 else "", type_code="service")
+    with count_queries() as large:
+        response = agent_client.get("/desk/")
+    assert len(numbers(response)) == 25
+    assert small.count == large.count
+
+
+def test_handler_sees_only_their_department(
+    client_for: Callable[[User], Client],
+    handler: User,
+    make_complaint: Callable[..., Complaint],
+) -> None:
+    mine = make_complaint(type_code="quality")  # quality's default department is `quality`
+    other = make_complaint(type_code="installation")  # → tech
+
+    response = client_for(handler).get("/desk/")
+
+    assert numbers(response) == [mine.number]
+    assert other.number not in response.content.decode()
+
+
+def test_masked_for_a_role_without_the_permission(
+    client_for: Callable[[User], Client],
+    make_user: Callable[..., User],
+    department: Department,
+    make_complaint: Callable[..., Complaint],
+) -> None:
+    manager = make_user(Role.DEPT_MANAGER, departments=[department], manager=True)
+    make_complaint(phone="13812345678")
+
+    body = client_for(manager).get("/desk/").content.decode()
+
+    assert "138****5678" in body
+    assert "13812345678" not in body
+    assert not PersonalDataAccess.objects.exists()
+
+
+def test_unmasked_view_is_logged_once_per_page(
+    agent_client: Client, agent: User, make_complaint: Callable[..., Complaint]
+) -> None:
+    shown = [make_complaint(), make_complaint()]
+    agent_client.get("/desk/")
+    rows = PersonalDataAccess.objects.filter(where="queue")
+    assert sorted(r.complaint_id for r in rows) == sorted(c.pk for c in shown)
+    assert {r.user_id for r in rows} == {agent.pk}
+
+
+def test_dates_are_local(agent_client: Client, make_complaint: Callable[..., Complaint]) -> None:
+    # 23:30 in Shanghai is 15:30 UTC: the received-date filter counts in local days.
+    late = make_complaint(received_at=datetime.datetime(2026, 11, 20, 15, 30, tzinfo=datetime.UTC))
+    assert numbers(agent_client.get("/desk/?received_from=2026-11-20&received_to=2026-11-20")) == [late.number]
+    assert "2026-11-20 23:30" in agent_client.get("/desk/").content.decode()
