@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "closeloop.portal",
     "closeloop.sla",
     "closeloop.notifications",
+    "closeloop.handling",
     "closeloop.demo",
 ]
 

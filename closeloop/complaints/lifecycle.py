@@ -27,6 +27,16 @@ class Status(models.TextChoices):
     REGISTERED = "registered", _("registered")
     # Receipt confirmed to the customer; the complaint is being worked on by customer service.
     ACKNOWLEDGED = "acknowledged", _("acknowledged")
+    # Handed to one or more departments; waiting for a handler to verify it.
+    DISPATCHED = "dispatched", _("dispatched")
+    # A department verified it and is analysing / handling it.
+    IN_PROGRESS = "in_progress", _("in progress")
+    # A handler proposed a solution; waiting for the approvals it needs.
+    SOLUTION_PROPOSED = "solution_proposed", _("solution proposed")
+    # Every required level approved the solution; it can be executed.
+    SOLUTION_APPROVED = "solution_approved", _("solution approved")
+    # The approved solution is being carried out, step by step.
+    EXECUTING = "executing", _("executing")
     # The customer's problem is solved (answered on the spot, or after handling).
     RESOLVED = "resolved", _("resolved")
     # Not a complaint (spam, wrong company, advertising…); the reason is kept.
@@ -35,7 +45,21 @@ class Status(models.TextChoices):
     DUPLICATE = "duplicate", _("duplicate")
 
 
-OPEN_STATUSES = frozenset({Status.REGISTERED, Status.ACKNOWLEDGED})
+OPEN_STATUSES = frozenset(
+    {
+        Status.REGISTERED,
+        Status.ACKNOWLEDGED,
+        Status.DISPATCHED,
+        Status.IN_PROGRESS,
+        Status.SOLUTION_PROPOSED,
+        Status.SOLUTION_APPROVED,
+        Status.EXECUTING,
+    }
+)
+# States in which departments are working on the complaint.
+HANDLING_STATUSES = frozenset(
+    {Status.DISPATCHED, Status.IN_PROGRESS, Status.SOLUTION_PROPOSED, Status.SOLUTION_APPROVED, Status.EXECUTING}
+)
 TERMINAL_STATUSES = frozenset({Status.INVALID, Status.DUPLICATE})
 
 # A guard returns None when the transition may go ahead, or the reason why not.
@@ -51,6 +75,9 @@ class Transition:
     roles: frozenset[Role]
     required: tuple[str, ...] = ()
     guards: tuple[Guard, ...] = field(default=())
+    # When set, only this service performs the transition (it needs more than the generic form: a
+    # dispatch creates tasks, an approval checks levels…); the generic action endpoint refuses it.
+    service: str = ""
     # SLA milestones this transition meets, or cancels every open clock (the complaint needs none).
     meets: tuple[str, ...] = ()
     cancels_deadlines: bool = False
@@ -65,7 +92,27 @@ def _duplicate_of_is_other_complaint(complaint: Complaint, data: dict[str, objec
     return None
 
 
+def _no_department_still_working(complaint: Complaint, data: dict[str, object]) -> str | Promise | None:
+    from closeloop.handling.models import ACTIVE_TASK_STATUSES
+
+    if complaint.tasks.filter(status__in=ACTIVE_TASK_STATUSES).exists():
+        return _("A department has not replied yet: wait for its reply, or withdraw its task first.")
+    return None
+
+
+def _execution_finished(complaint: Complaint, data: dict[str, object]) -> str | Promise | None:
+    from closeloop.handling.models import ExecutionStep, SolutionStatus
+
+    if ExecutionStep.objects.filter(
+        solution__complaint=complaint, solution__status=SolutionStatus.EXECUTING, done_at__isnull=True
+    ).exists():
+        return _("Execution steps of the solution are still open.")
+    return None
+
+
 _DESK = frozenset({Role.AGENT, Role.CS_SUPERVISOR})
+_DEPARTMENT = frozenset({Role.HANDLER, Role.DEPT_MANAGER})
+_APPROVERS = frozenset({Role.CS_SUPERVISOR, Role.MANAGEMENT})
 
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
@@ -79,12 +126,63 @@ TRANSITIONS: dict[str, Transition] = {
             meets=("acknowledge",),
         ),
         Transition(
+            action="dispatch",
+            label=_("Dispatch to departments"),
+            sources=frozenset({Status.REGISTERED, Status.ACKNOWLEDGED}),
+            target=Status.DISPATCHED,
+            roles=_DESK,
+            required=("departments",),
+            service="handling.services.complaint_dispatch",
+        ),
+        Transition(
+            action="start_handling",
+            label=_("Start handling"),
+            sources=frozenset({Status.DISPATCHED}),
+            target=Status.IN_PROGRESS,
+            roles=_DEPARTMENT,
+            service="handling.services.task_verify",
+        ),
+        Transition(
+            action="propose_solution",
+            label=_("Propose a solution"),
+            sources=frozenset({Status.DISPATCHED, Status.IN_PROGRESS}),
+            target=Status.SOLUTION_PROPOSED,
+            roles=_DEPARTMENT,
+            service="handling.services.solution_propose",
+        ),
+        Transition(
+            action="approve_solution",
+            label=_("Approve the solution"),
+            sources=frozenset({Status.SOLUTION_PROPOSED}),
+            target=Status.SOLUTION_APPROVED,
+            roles=_APPROVERS,
+            service="handling.services.solution_decide",
+        ),
+        Transition(
+            action="reject_solution",
+            label=_("Reject the solution"),
+            sources=frozenset({Status.SOLUTION_PROPOSED}),
+            target=Status.IN_PROGRESS,
+            roles=_APPROVERS,
+            required=("reason",),
+            service="handling.services.solution_decide",
+        ),
+        Transition(
+            action="start_execution",
+            label=_("Start executing the solution"),
+            sources=frozenset({Status.SOLUTION_APPROVED}),
+            target=Status.EXECUTING,
+            roles=_DESK | _DEPARTMENT,
+            service="handling.services.solution_execute",
+        ),
+        Transition(
             action="resolve",
             label=_("Answer on the spot / resolve"),
-            sources=frozenset({Status.REGISTERED, Status.ACKNOWLEDGED}),
+            sources=frozenset({Status.REGISTERED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.EXECUTING}),
             target=Status.RESOLVED,
             roles=_DESK,
             required=("resolution",),
+            guards=(_no_department_still_working, _execution_finished),
             meets=("acknowledge", "first_response", "resolution"),
         ),
         Transition(
@@ -115,6 +213,7 @@ FIELD_LABELS = {
     "resolution": _("resolution"),
     "reason": _("reason"),
     "duplicate_of": _("duplicate of (complaint number)"),
+    "departments": _("departments"),
 }
 
 
@@ -122,18 +221,22 @@ def transitions_from(status: str) -> list[Transition]:
     return [t for t in TRANSITIONS.values() if status in t.sources]
 
 
-def available_transitions(status: str, roles: frozenset[str]) -> list[Transition]:
-    """The actions a user holding `roles` may take on a complaint in `status`."""
-    return [t for t in transitions_from(status) if t.roles & roles]
+def available_transitions(status: str, roles: frozenset[str], *, include_service: bool = False) -> list[Transition]:
+    """The actions a user holding `roles` may take on a complaint in `status`. Transitions performed by
+    a dedicated service (dispatch, approvals…) have their own forms and are left out unless asked for."""
+    return [t for t in transitions_from(status) if t.roles & roles and (include_service or not t.service)]
 
 
 def as_markdown() -> str:
     lines = [
-        "| action | from | to | roles | required |",
-        "|---|---|---|---|---|",
+        "| action | from | to | roles | required | performed by |",
+        "|---|---|---|---|---|---|",
     ]
     for t in TRANSITIONS.values():
         sources = ", ".join(sorted(s.value for s in t.sources))
         roles = ", ".join(sorted(r.value for r in t.roles))
-        lines.append(f"| `{t.action}` | {sources} | {t.target.value} | {roles} | {', '.join(t.required) or '—'} |")
+        service = f"`{t.service}`" if t.service else "`complaint_transition`"
+        lines.append(
+            f"| `{t.action}` | {sources} | {t.target.value} | {roles} | {', '.join(t.required) or '—'} | {service} |"
+        )
     return "\n".join(lines) + "\n"

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from closeloop.complaints.events import event_record
-from closeloop.complaints.lifecycle import FIELD_LABELS, OPEN_STATUSES, TRANSITIONS, Status
+from closeloop.complaints.lifecycle import FIELD_LABELS, OPEN_STATUSES, TRANSITIONS, Status, Transition
 from closeloop.complaints.models import (
     Attachment,
     AttachmentKind,
@@ -350,6 +350,76 @@ def _transition_values(action: str, data: dict[str, Any], now: datetime.datetime
     return {}
 
 
+def _blank(value: object) -> bool:
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or (isinstance(value, list | tuple) and not value)
+
+
+def transition_check(*, transition: Transition, actor: AbstractBaseUser | None, data: dict[str, Any]) -> None:
+    """The checks that need no lock: the actor's role and the required fields."""
+    if not (transition.roles & user_roles(actor)):
+        raise TransitionNotAllowed(_("Your role may not “%(label)s”.") % {"label": transition.label})
+    missing = {}
+    for name in transition.required:
+        value = data.get(name)
+        if _blank(value):
+            missing[name] = [
+                _("This field is required to “%(label)s”: %(field)s.")
+                % {"label": transition.label, "field": FIELD_LABELS.get(name, name)}
+            ]
+    if missing:
+        raise ValidationFailed(missing)
+
+
+def transition_apply(
+    *,
+    locked: Complaint,
+    transition: Transition,
+    actor: AbstractBaseUser | None,
+    via: str,
+    now: datetime.datetime,
+    data: dict[str, Any] | None = None,
+    values: dict[str, Any] | None = None,
+    note: str = "",
+    extra: dict[str, Any] | None = None,
+) -> Complaint:
+    """Change the state of a complaint already locked by the caller's transaction: check the source
+    state and the guards, set the status and `values`, meet or cancel the SLA milestones the table
+    names, and write the event. Every state change in CloseLoop ends here."""
+    data = data or {}
+    values = values or {}
+    if locked.status not in transition.sources:
+        raise TransitionNotAllowed(
+            _("“%(label)s” is not possible while the complaint is %(status)s.")
+            % {"label": transition.label, "status": Status(locked.status).label}
+        )
+    for guard in transition.guards:
+        refusal = guard(locked, data)
+        if refusal:
+            raise DomainError(refusal, field=transition.required[-1] if transition.required else "action")
+    before = {"status": locked.status, **{k: getattr(locked, k) for k in values}}
+    locked.status = transition.target
+    for key, value in values.items():
+        setattr(locked, key, value)
+    locked.save(update_fields=["status", "updated_at", *values.keys()])
+    if transition.cancels_deadlines:
+        deadlines_close(complaint=locked, milestones=None, at=now, cancelled=True, include_tasks=True)
+    elif transition.meets:
+        deadlines_close(complaint=locked, milestones=transition.meets, at=now)
+    event_record(
+        complaint=locked,
+        action=transition.action,
+        actor=actor,
+        via=via,
+        before=before,
+        after={"status": locked.status, **values, **(extra or {})},
+        note=note,
+        at=now,
+    )
+    return locked
+
+
 def complaint_transition(
     *,
     complaint: Complaint,
@@ -360,58 +430,30 @@ def complaint_transition(
     now: datetime.datetime | None = None,
 ) -> Complaint:
     """Move a complaint along the lifecycle table. Refuses, changing nothing, when the action is
-    unknown, not allowed from the current state, not allowed for the actor's roles, or missing a
-    required field."""
+    unknown, performed by a dedicated service, not allowed from the current state, not allowed for
+    the actor's roles, or missing a required field."""
     data = dict(data or {})
     now = now or timezone.now()
     transition = TRANSITIONS.get(action)
     if transition is None:
         raise TransitionNotAllowed(_("Unknown action “%(action)s”.") % {"action": action})
-    if not (transition.roles & user_roles(actor)):
-        raise TransitionNotAllowed(_("Your role may not “%(label)s”.") % {"label": transition.label})
-    missing = {}
-    for name in transition.required:
-        value = data.get(name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            missing[name] = [
-                _("This field is required to “%(label)s”: %(field)s.")
-                % {"label": transition.label, "field": FIELD_LABELS.get(name, name)}
-            ]
-    if missing:
-        raise ValidationFailed(missing)
-
+    if transition.service:
+        raise TransitionNotAllowed(
+            _("“%(label)s” has its own form: it needs more than a status change.") % {"label": transition.label}
+        )
+    transition_check(transition=transition, actor=actor, data=data)
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
-        if locked.status not in transition.sources:
-            raise TransitionNotAllowed(
-                _("“%(label)s” is not possible while the complaint is %(status)s.")
-                % {"label": transition.label, "status": Status(locked.status).label}
-            )
-        for guard in transition.guards:
-            refusal = guard(locked, data)
-            if refusal:
-                raise DomainError(refusal, field=transition.required[-1] if transition.required else None)
-        values = _transition_values(action, data, now)
-        before = {"status": locked.status, **{k: getattr(locked, k) for k in values}}
-        locked.status = transition.target
-        for key, value in values.items():
-            setattr(locked, key, value)
-        locked.save(update_fields=["status", "updated_at", *values.keys()])
-        if transition.cancels_deadlines:
-            deadlines_close(complaint=locked, milestones=None, at=now, cancelled=True)
-        elif transition.meets:
-            deadlines_close(complaint=locked, milestones=transition.meets, at=now)
-        event_record(
-            complaint=locked,
-            action=action,
+        return transition_apply(
+            locked=locked,
+            transition=transition,
             actor=actor,
             via=via,
-            before=before,
-            after={"status": locked.status, **values},
+            now=now,
+            data=data,
+            values=_transition_values(action, data, now),
             note=str(data.get("note") or data.get("reason") or data.get("resolution") or ""),
-            at=now,
         )
-    return locked
 
 
 # Who may re-prioritise a complaint or pause its clocks while waiting for the customer.

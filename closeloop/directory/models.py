@@ -12,6 +12,8 @@ from closeloop.core.i18n import BilingualNamed
 class Department(BilingualNamed):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Departments such as technical support owe an analysis within the policy's `analysis` target (4wh).
+    has_analysis_target = models.BooleanField(_("analysis deadline on its tasks"), default=False)
 
     class Meta:
         ordering = ["code"]
@@ -116,3 +118,76 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RosterEntry(models.Model):
+    """A line of the responsibility roster (责任岗位表): which department and handler take which
+    complaint type / product line / region, from a date. Empty criteria match anything; the most
+    specific matching line wins. Entries are ended, never deleted, and every change is logged."""
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="roster",
+                                   verbose_name=_("department"))
+    handler = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="roster_entries", verbose_name=_("handler"))
+    complaint_type = models.ForeignKey(ComplaintType, null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="+", verbose_name=_("complaint type"))
+    product_line = models.ForeignKey(ProductLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("product line"))
+    province = models.CharField(_("province"), max_length=30, blank=True)
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["department", "valid_from"]
+        verbose_name = _("roster entry")
+        verbose_name_plural = _("responsibility roster")
+        indexes = [models.Index(fields=["valid_from", "valid_to"], name="roster_validity")]
+
+    def __str__(self) -> str:
+        return f"{self.department} ← {self.complaint_type or '*'} / {self.product_line or '*'} / {self.province or '*'}"
+
+
+class RosterChange(models.Model):
+    """Append-only log of roster edits (who changed which line, before and after)."""
+
+    entry = models.ForeignKey(RosterEntry, on_delete=models.PROTECT, related_name="changes")
+    at = models.DateTimeField(_("time"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    action = models.CharField(_("action"), max_length=20)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("roster change")
+        verbose_name_plural = _("roster changes")
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} {self.action} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class Absence(models.Model):
+    """Short leave. The department covers it (optionally a named colleague); the roster is not edited."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="absences",
+                             verbose_name=_("person"))
+    starts = models.DateField(_("from"))
+    ends = models.DateField(_("to"))
+    cover = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", verbose_name=_("covered by"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["-starts"]
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.starts}–{self.ends}"

@@ -52,6 +52,19 @@ _CLOSED = CustomerStatus(
 CUSTOMER_STATUSES: dict[str, CustomerStatus] = {
     Status.REGISTERED: _RECEIVED,
     Status.ACKNOWLEDGED: _WORKING,
+    Status.DISPATCHED: _WORKING,
+    Status.IN_PROGRESS: _WORKING,
+    Status.SOLUTION_PROPOSED: _WORKING,
+    Status.SOLUTION_APPROVED: CustomerStatus(
+        label=_("A solution has been agreed"),
+        explanation=_("We have decided how to solve your problem and will contact you to carry it out."),
+        milestone=_("Solution agreed"),
+    ),
+    Status.EXECUTING: CustomerStatus(
+        label=_("The solution is being carried out"),
+        explanation=_("We are carrying out the agreed solution (repair, replacement, refund…)."),
+        milestone=_("Solution being carried out"),
+    ),
     Status.RESOLVED: _RESOLVED,
     Status.INVALID: _CLOSED,
     Status.DUPLICATE: _CLOSED,

@@ -150,6 +150,9 @@ class Deadline(models.Model):
     """
 
     complaint = models.ForeignKey("complaints.Complaint", on_delete=models.CASCADE, related_name="deadlines")
+    # Set for a department task's milestones (verify, reply, analysis, progress, feedback form).
+    task = models.ForeignKey("handling.Task", null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="deadlines")
     milestone = models.CharField(_("milestone"), max_length=20, choices=Milestone.choices)
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="+")
     duration = models.CharField(_("target"), max_length=12)
@@ -177,8 +180,13 @@ class Deadline(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["complaint", "milestone"],
-                condition=Q(met_at__isnull=True),
+                condition=Q(met_at__isnull=True, task__isnull=True),
                 name="deadline_one_open_per_milestone",
+            ),
+            models.UniqueConstraint(
+                fields=["task", "milestone"],
+                condition=Q(met_at__isnull=True, task__isnull=False),
+                name="deadline_one_open_per_task_milestone",
             ),
         ]
         indexes = [

@@ -9,20 +9,29 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from closeloop.sla.calendar import WorkingCalendar, add, extend_for_pause, warning_at
+from closeloop.sla.calendar import (
+    WorkingCalendar,
+    add,
+    add_working_time,
+    extend_for_pause,
+    warning_at,
+    working_time_between,
+)
 from closeloop.sla.durations import Duration
 from closeloop.sla.loader import calendar_for_row
 from closeloop.sla.models import Calendar, CalendarDay, Deadline, Policy, PolicyRule, PolicyTarget
 
 if TYPE_CHECKING:
     from closeloop.complaints.models import Complaint
+    from closeloop.handling.models import Task
 
 
 def policy_for(*, customer_kind: str, product_line_id: int | None) -> Policy:
@@ -58,16 +67,22 @@ def deadlines_start(
     milestones: Iterable[str],
     start: datetime.datetime,
     assignee: AbstractBaseUser | None = None,
+    task: Task | None = None,
 ) -> list[Deadline]:
-    """Open a deadline per milestone (skipping ones already open or without a target)."""
+    """Open a deadline per milestone for the complaint, or for one of its department tasks (skipping
+    milestones already open there or without a target in the complaint's policy)."""
     policy = complaint.sla_policy
     if policy is None:
         return []
+    milestones = list(milestones)
     calendar = policy_calendar(policy)
-    targets = {t.milestone: t for t in PolicyTarget.objects.filter(policy=policy, milestone__in=list(milestones))}
+    targets = {t.milestone: t for t in PolicyTarget.objects.filter(policy=policy, milestone__in=milestones)}
     already_open = set(
-        Deadline.objects.filter(complaint=complaint, met_at__isnull=True).values_list("milestone", flat=True)
+        Deadline.objects.filter(complaint=complaint, task=task, met_at__isnull=True).values_list("milestone", flat=True)
     )
+    paused_since = complaint.waiting_since
+    if task is not None and task.status == "needs_info":
+        paused_since = paused_since or start
     created = []
     for milestone in milestones:
         target = targets.get(milestone)
@@ -78,6 +93,7 @@ def deadlines_start(
         created.append(
             Deadline(
                 complaint=complaint,
+                task=task,
                 milestone=milestone,
                 policy=policy,
                 duration=duration,
@@ -85,39 +101,64 @@ def deadlines_start(
                 started_at=start,
                 due_at=due,
                 warn_at=warn,
-                paused_at=complaint.waiting_since,
+                paused_at=paused_since,
             )
         )
     Deadline.objects.bulk_create(created)
-    complaint_refresh_next_due(complaint=complaint)
+    _refresh(complaint, task)
     return created
 
 
-def deadlines_close(
-    *, complaint: Complaint, milestones: Iterable[str] | None, at: datetime.datetime, cancelled: bool = False
-) -> int:
-    """Mark open deadlines met (or cancelled, e.g. an invalid complaint). None means every open one."""
+def _scope(complaint: Complaint, task: Task | None, include_tasks: bool) -> QuerySet[Deadline]:
     qs = Deadline.objects.filter(complaint=complaint, met_at__isnull=True)
+    if task is not None:
+        return qs.filter(task=task)
+    return qs if include_tasks else qs.filter(task__isnull=True)
+
+
+def _refresh(complaint: Complaint, task: Task | None, include_tasks: bool = False) -> None:
+    if task is not None:
+        task_refresh_next_due(task=task)
+    elif include_tasks:
+        for each in complaint.tasks.all():
+            task_refresh_next_due(task=each)
+    complaint_refresh_next_due(complaint=complaint)
+
+
+def deadlines_close(
+    *,
+    complaint: Complaint,
+    milestones: Iterable[str] | None,
+    at: datetime.datetime,
+    cancelled: bool = False,
+    task: Task | None = None,
+    include_tasks: bool = False,
+) -> int:
+    """Mark open deadlines met (or cancelled, e.g. an invalid complaint). `milestones=None` means every
+    open one; the scope is the complaint's own clocks, one task's, or (include_tasks) all of them."""
+    qs = _scope(complaint, task, include_tasks)
     if milestones is not None:
         qs = qs.filter(milestone__in=list(milestones))
     count = qs.update(met_at=at, cancelled=cancelled)
     if count:
-        complaint_refresh_next_due(complaint=complaint)
+        _refresh(complaint, task, include_tasks)
     return count
 
 
-def deadlines_pause(*, complaint: Complaint, at: datetime.datetime) -> None:
-    Deadline.objects.filter(complaint=complaint, met_at__isnull=True, paused_at__isnull=True).update(paused_at=at)
-    complaint_refresh_next_due(complaint=complaint)
+def deadlines_pause(*, complaint: Complaint, at: datetime.datetime, task: Task | None = None) -> None:
+    """Waiting for the customer pauses every clock of the complaint; a task waiting for information
+    pauses only its own."""
+    _scope(complaint, task, include_tasks=task is None).filter(paused_at__isnull=True).update(paused_at=at)
+    _refresh(complaint, task, include_tasks=task is None)
 
 
-def deadlines_resume(*, complaint: Complaint, at: datetime.datetime) -> list[dict[str, str]]:
+def deadlines_resume(*, complaint: Complaint, at: datetime.datetime, task: Task | None = None) -> list[dict[str, str]]:
     """Extend each paused deadline by the pause (sla.md, "pauses") and restart it."""
     changes = []
     paused = list(
-        Deadline.objects.filter(complaint=complaint, met_at__isnull=True, paused_at__isnull=False).select_related(
-            "policy__calendar"
-        )
+        _scope(complaint, task, include_tasks=task is None)
+        .filter(paused_at__isnull=False)
+        .select_related("policy__calendar")
     )
     for deadline in paused:
         calendar = policy_calendar(deadline.policy)
@@ -131,7 +172,7 @@ def deadlines_resume(*, complaint: Complaint, at: datetime.datetime) -> list[dic
         deadline.paused_seconds += int((at - deadline.paused_at).total_seconds())
         deadline.due_at, deadline.warn_at, deadline.paused_at = new_due, new_warn, None
     Deadline.objects.bulk_update(paused, ["due_at", "warn_at", "paused_at", "paused_seconds"])
-    complaint_refresh_next_due(complaint=complaint)
+    _refresh(complaint, task, include_tasks=task is None)
     return changes
 
 
@@ -144,7 +185,7 @@ def deadlines_recompute(*, complaint: Complaint) -> list[dict[str, str]]:
         return changes
     calendar = policy_calendar(policy)
     targets = {t.milestone: t for t in PolicyTarget.objects.filter(policy=policy)}
-    open_deadlines = list(Deadline.objects.filter(complaint=complaint, met_at__isnull=True))
+    open_deadlines = list(Deadline.objects.filter(complaint=complaint, met_at__isnull=True).select_related("task"))
     for deadline in open_deadlines:
         target = targets.get(deadline.milestone)
         if target is None or deadline.original_due_at is not None:  # a postponed date stays as agreed
@@ -170,14 +211,57 @@ def deadlines_recompute(*, complaint: Complaint) -> list[dict[str, str]]:
         open_deadlines,
         ["duration", "due_at", "warn_at", "warned_at", "breached_at", "escalation_level", "escalated_at"],
     )
-    complaint_refresh_next_due(complaint=complaint)
+    _refresh(complaint, None, include_tasks=True)
     return changes
+
+
+def deadline_postpone(*, deadline: Deadline, new_due: datetime.datetime) -> datetime.datetime:
+    """An approved postponement sets a new due instant; the first original one is kept for the reports
+    that count it. The warning point moves to the same share of the new allowed working time, and
+    warning/breach markers are cleared so the new deadline is watched afresh. Returns the old due."""
+    old_due = deadline.due_at
+    calendar = policy_calendar(deadline.policy)
+    allowed = working_time_between(calendar, deadline.started_at, new_due)
+    fraction = Fraction(str(deadline.policy.warning_fraction))
+    warn = add_working_time(
+        calendar, deadline.started_at, datetime.timedelta(seconds=int(fraction * int(allowed.total_seconds())))
+    )
+    if deadline.original_due_at is None:
+        deadline.original_due_at = old_due
+    deadline.due_at, deadline.warn_at = new_due, min(warn, new_due)
+    deadline.warned_at = deadline.breached_at = deadline.escalated_at = None
+    deadline.escalation_level = 0
+    deadline.save(
+        update_fields=[
+            "original_due_at",
+            "due_at",
+            "warn_at",
+            "warned_at",
+            "breached_at",
+            "escalated_at",
+            "escalation_level",
+        ]
+    )
+    _refresh(deadline.complaint, deadline.task)
+    return old_due
+
+
+def task_refresh_next_due(*, task: Task) -> None:
+    nearest = (
+        Deadline.objects.filter(task=task, met_at__isnull=True, paused_at__isnull=True)
+        .order_by("due_at")
+        .values_list("due_at", "warn_at")
+        .first()
+    )
+    next_due, next_warn = nearest if nearest else (None, None)
+    if (task.next_due_at, task.next_warn_at) != (next_due, next_warn):
+        task.next_due_at, task.next_warn_at = next_due, next_warn
+        type(task).objects.filter(pk=task.pk).update(next_due_at=next_due, next_warn_at=next_warn)
 
 
 def complaint_refresh_next_due(*, complaint: Complaint) -> None:
     nearest = (
-        Deadline.objects.filter(complaint=complaint, met_at__isnull=True, paused_at__isnull=True)
-        .filter(~Q(milestone="progress"))
+        Deadline.objects.filter(complaint=complaint, task__isnull=True, met_at__isnull=True, paused_at__isnull=True)
         .order_by("due_at")
         .values_list("due_at", "warn_at")
         .first()

@@ -58,7 +58,9 @@ class _Recipients:
         people = []
         for role in roles:
             if role == Role.DEPT_MANAGER:
-                people.extend(self.managers.get(deadline.complaint.department_id or 0, []))
+                # A task's deadline escalates to the task department's managers.
+                department_id = deadline.task.department_id if deadline.task_id else deadline.complaint.department_id
+                people.extend(self.managers.get(department_id or 0, []))
             elif role == "assignee":
                 people.extend([deadline.assignee] if deadline.assignee else [])
             else:
@@ -126,7 +128,7 @@ def _record(
 
 
 def _claimed_rows(ids: list[int]) -> list[Deadline]:
-    return list(Deadline.objects.filter(pk__in=ids).select_related("complaint", "assignee", "policy"))
+    return list(Deadline.objects.filter(pk__in=ids).select_related("complaint", "task", "assignee", "policy"))
 
 
 def _sweep_warnings(now: datetime.datetime, recipients: _Recipients) -> int:

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('complaints', '0002_complaint_next_due_at_complaint_next_warn_at'),
+        ('complaints', '0002_complaint_next_due'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('complaints', '0002_complaint_next_due_at_complaint_next_warn_at'),
+        ('complaints', '0002_complaint_next_due'),
         ('directory', '0002_reference_data'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('complaints', '0002_complaint_next_due_at_complaint_next_warn_at'),
+        ('complaints', '0002_complaint_next_due'),
         ('directory', '0002_reference_data'),
         ('sla', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
