@@ -1,5 +1,108 @@
-"""The REST API, `/api/v1`. Each domain adds its router here."""
+"""The REST API, `/api/v1`. Each domain adds its router here.
 
+Errors are turned into responses here and nowhere else:
+- DomainError (and ValidationFailed, TransitionNotAllowed) → 422 shaped like ninja's own validation
+  errors, one entry per field message: {"detail": [{"loc": ["body", field], "msg": ..., "type": ...}]};
+- PermissionDeniedError / django's PermissionDenied → 403 {"detail": message};
+- a missing or invisible record (ObjectDoesNotExist) → 404: out of scope is indistinguishable from absent;
+- ninja's own validation errors keep their shape, with the name of the body parameter dropped from
+  `loc` (["body", "payload", "phone"] → ["body", "phone"]) so that every 422 names fields alike;
+- no or a bad credential → 401 with `WWW-Authenticate: Bearer`.
+Services write inside one transaction and raise before committing, so an error leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
 
-api = NinjaAPI(title="CloseLoop API", version="1", urls_namespace="api")
+from closeloop.complaints.api import catalogue_router
+from closeloop.complaints.api import router as complaints_router
+from closeloop.core.auth import API_AUTH
+from closeloop.core.errors import DomainError, PermissionDeniedError, ValidationFailed
+from closeloop.handling.api import disputes as handling_disputes
+from closeloop.handling.api import feedback as handling_feedback
+from closeloop.handling.api import postponements as handling_postponements
+from closeloop.handling.api import roster as handling_roster
+from closeloop.handling.api import solutions as handling_solutions
+from closeloop.handling.api import tasks as handling_tasks
+
+api = NinjaAPI(
+    title="CloseLoop API",
+    version="1",
+    description=(
+        "Complaint handling (客诉闭环) for integrating systems. Authenticate with "
+        "`Authorization: Bearer <key>` (keys from `closeloop token create`) or, in the browser, the "
+        "session cookie plus the CSRF token."
+    ),
+    urls_namespace="api",
+    auth=API_AUTH,
+)
+api.add_router("", complaints_router)
+api.add_router("", catalogue_router)
+for _router in (
+    handling_tasks.router,
+    handling_roster.router,
+    handling_solutions.router,
+    handling_postponements.router,
+    handling_disputes.router,
+    handling_feedback.router,
+):
+    api.add_router("", _router)
+
+
+# Endpoints name their JSON body parameter `payload`; clients should not have to know that.
+BODY_PARAMETER = "payload"
+
+
+def _field_errors(exc: DomainError) -> list[dict[str, object]]:
+    if isinstance(exc, ValidationFailed):
+        return [
+            {"loc": ["body", field], "msg": str(message), "type": exc.code}
+            for field, messages in exc.errors.items()
+            for message in messages
+        ]
+    loc = ["body", exc.field] if exc.field else ["body"]
+    return [{"loc": loc, "msg": str(exc.message), "type": exc.code}]
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return api.create_response(request, {"detail": _field_errors(exc)}, status=422)
+
+
+@api.exception_handler(PermissionDeniedError)
+def permission_denied_error(request: HttpRequest, exc: PermissionDeniedError) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc.message)}, status=403)
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc) or _("You may not do this.")}, status=403)
+
+
+@api.exception_handler(ObjectDoesNotExist)
+def not_found(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpResponse:
+    return api.create_response(request, {"detail": _("Not found.")}, status=404)
+
+
+@api.exception_handler(NinjaValidationError)
+def request_invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors = []
+    for error in exc.errors:
+        loc = list(error.get("loc", ()))
+        if loc[:2] == ["body", BODY_PARAMETER]:
+            loc = ["body", *loc[2:]]
+        errors.append({**error, "loc": loc})
+    return api.create_response(request, {"detail": errors}, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = api.create_response(request, {"detail": str(exc)}, status=401)
+    response["WWW-Authenticate"] = 'Bearer realm="closeloop"'
+    return response

@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("desk/calendar/", include("closeloop.sla.urls")),
     path("desk/notifications/", include("closeloop.notifications.urls")),
+    path("desk/h/", include("closeloop.handling.urls")),
     path("desk/", include("closeloop.complaints.urls")),
     path("portal/", include("closeloop.portal.urls")),
     path("api/v1/", api.urls),

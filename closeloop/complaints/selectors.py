@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from closeloop.complaints.models import Complaint, Event
@@ -19,7 +19,7 @@ User = AbstractBaseUser | AnonymousUser
 
 def complaints_visible_to(user: User) -> QuerySet[Complaint]:
     """Agents, supervisors, quality, auditors and management see all; handlers and managers see the
-    complaints of their departments; anyone else nothing."""
+    complaints of their departments (responsible, or dispatched to them); anyone else nothing."""
     qs = Complaint.objects.all()
     if not user.is_authenticated:
         return qs.none()
@@ -27,8 +27,12 @@ def complaints_visible_to(user: User) -> QuerySet[Complaint]:
         return qs
     if not user.has_perm("complaints.view_complaint"):
         return qs.none()
-    department_ids = Membership.objects.filter(user=user).values("department_id")
-    return qs.filter(department_id__in=department_ids)
+    from closeloop.handling.models import Task
+
+    department_ids = list(Membership.objects.filter(user=user).values_list("department_id", flat=True))
+    # Responsible department, or any department that has (had) a task on it.
+    has_task = Task.objects.filter(complaint=OuterRef("pk"), department_id__in=department_ids)
+    return qs.filter(Q(department_id__in=department_ids) | Exists(has_task))
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from closeloop.complaints.forms import (
 )
 from closeloop.complaints.lifecycle import OPEN_STATUSES, TRANSITIONS, available_transitions
 from closeloop.complaints.models import Complaint, Via
+from closeloop.complaints.panels import complaint_panels
 from closeloop.core.errors import DomainError
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.roles import user_roles
@@ -140,6 +141,7 @@ def _detail_response(
         "page_error": error,
         "deadlines": list(selectors.complaint_deadlines(complaint=complaint)),
         "sla_forms": _sla_forms(request, complaint, sla_bound or {}),
+        "panels": complaint_panels(request, complaint),
     }
     return render(request, "desk/detail.html", context, status=status)
 

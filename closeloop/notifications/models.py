@@ -68,3 +68,40 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.kind} → {self.recipient_id or self.address}"
+
+
+class MessageTemplate(models.Model):
+    """A message to customers (or staff) that admins edit in both languages. Django template syntax,
+    e.g. "您的投诉 {{ number }} 已受理". Personal data is never in the context; only what the customer
+    already knows (number, product, dates, the solution's wording)."""
+
+    code = models.SlugField(_("code"), max_length=40)
+    method = models.CharField(_("method"), max_length=8, choices=Method.choices)
+    subject_zh = models.CharField(_("subject (Chinese)"), max_length=200, blank=True)
+    body_zh = models.TextField(_("text (Chinese)"))
+    subject_en = models.CharField(_("subject (English)"), max_length=200, blank=True)
+    body_en = models.TextField(_("text (English)"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code", "method"]
+        constraints = [models.UniqueConstraint(fields=["code", "method"], name="message_template_unique")]
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.method})"
+
+
+class NotificationAttachment(models.Model):
+    """Evidence attached to a written reply (e-mail) to the customer (domain rule 6)."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="attachments")
+    attachment = models.ForeignKey("complaints.Attachment", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("notification attachment")
+        verbose_name_plural = _("notification attachments")
+
+    def __str__(self) -> str:
+        return f"{self.notification_id}: {self.attachment_id}"

@@ -1,0 +1,372 @@
+"""Complaints over REST: thin endpoints over services (writes) and selectors (reads).
+
+Errors are not handled here: services raise DomainError & co. and `closeloop.api` turns them into
+responses in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import File, Form, P, PathEx, Query, Router, Status, UploadedFile
+
+from closeloop.complaints import selectors, services
+from closeloop.complaints.lifecycle import OPEN_STATUSES, TERMINAL_STATUSES, TRANSITIONS, available_transitions
+from closeloop.complaints.lifecycle import Status as ComplaintStatus
+from closeloop.complaints.models import AttachmentKind, Complaint, Via
+from closeloop.complaints.schemas import (
+    AttachmentOut,
+    ComplaintCreateIn,
+    ComplaintFilters,
+    ComplaintOut,
+    ComplaintPage,
+    ComplaintTypeOut,
+    ErrorOut,
+    LifecycleOut,
+    MarkDuplicateIn,
+    ProductFilters,
+    ProductPage,
+    ReasonIn,
+    RefOut,
+    ResolveIn,
+    Text,
+    TransitionIn,
+    ValidationErrorOut,
+)
+from closeloop.core.errors import DomainError, PermissionDeniedError
+from closeloop.core.roles import ROLE_LABELS, user_roles
+from closeloop.directory.models import ComplaintType, Customer, Department, Product
+
+router = Router(tags=["complaints"])
+catalogue_router = Router(tags=["catalogue"])
+
+# Every endpoint may answer these; declared so that the OpenAPI document tells the whole truth.
+READ_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 422: ValidationErrorOut}
+WRITE_ERRORS: dict[int, Any] = {400: ErrorOut, **READ_ERRORS}
+ONE_ERRORS: dict[int, Any] = {404: ErrorOut, **READ_ERRORS}
+ONE_WRITE_ERRORS: dict[int, Any] = {404: ErrorOut, **WRITE_ERRORS}
+
+
+# The complaint's number in a path, e.g. TS20261123-0007.
+Number = PathEx[Text, P(max_length=20, description="the complaint's number, e.g. TS20261123-0007")]
+
+
+def _user(request: HttpRequest) -> AbstractBaseUser:
+    return request.auth  # type: ignore[attr-defined,no-any-return]
+
+
+# --- serialisation -------------------------------------------------------------------------------
+
+
+def _ref(row: Any) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {"code": row.code, "name": row.name, "name_en": row.name_en, "label": row.label}
+
+
+def _product(product: Product | None, *, with_line: bool = False) -> dict[str, Any] | None:
+    if product is None:
+        return None
+    out = {"model": product.model, "name": product.name, "name_en": product.name_en, "label": product.label}
+    if with_line:
+        out["line"] = product.line.code
+    return out
+
+
+def _customer(customer: Customer, user: AbstractBaseUser) -> dict[str, Any]:
+    contact = selectors.customer_contact(customer=customer, user=user)
+    return {
+        "kind": customer.kind,
+        "name": contact.name,
+        "organisation": customer.organisation,
+        "phone": contact.phone,
+        "email": contact.email,
+        "address": contact.address,
+        "masked": contact.masked,
+    }
+
+
+def _summary(complaint: Complaint, user: AbstractBaseUser) -> dict[str, Any]:
+    return {
+        "number": complaint.number,
+        "status": complaint.status,
+        "status_label": str(ComplaintStatus(complaint.status).label),
+        "channel": complaint.channel,
+        "priority": complaint.priority,
+        "received_at": complaint.received_at,
+        "registered_at": complaint.registered_at,
+        "customer": _customer(complaint.customer, user),
+        "type": _ref(complaint.type),
+        "department": _ref(complaint.department),
+        "product": _product(complaint.product),
+        "product_text": complaint.product_text,
+        "description": complaint.description,
+        "external_ref": complaint.external_ref,
+    }
+
+
+def _detail(complaint: Complaint, user: AbstractBaseUser) -> dict[str, Any]:
+    events = selectors.complaint_timeline(complaint=complaint)
+    actions = available_transitions(complaint.status, user_roles(user))
+    return {
+        **_summary(complaint, user),
+        "product": _product(complaint.product, with_line=True),
+        "batch_no": complaint.batch_no,
+        "purchase_date": complaint.purchase_date,
+        "order_no": complaint.order_no,
+        "province": complaint.province,
+        "city": complaint.city,
+        "onsite_situation": complaint.onsite_situation,
+        "demand": complaint.demand,
+        "acknowledged_at": complaint.acknowledged_at,
+        "resolved_at": complaint.resolved_at,
+        "resolution": complaint.resolution,
+        "status_reason": complaint.status_reason,
+        "duplicate_of": complaint.duplicate_of.number if complaint.duplicate_of_id else None,
+        "attachments": [_attachment(a) for a in complaint.attachments.order_by("uploaded_at", "id")],
+        "events": [
+            {
+                "at": e.at,
+                "action": e.action,
+                "actor": e.actor.get_username() if e.actor is not None else None,
+                "via": e.via,
+                "before": e.before,
+                "after": e.after,
+                "note": e.note,
+            }
+            for e in events
+        ],
+        "available_actions": [
+            {"action": t.action, "label": str(t.label), "target": t.target, "required": list(t.required)}
+            for t in actions
+        ],
+    }
+
+
+def _attachment(attachment: Any) -> dict[str, Any]:
+    return {
+        "id": attachment.pk,
+        "name": attachment.original_name,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "kind": attachment.kind,
+        "paper_original_location": attachment.paper_original_location,
+        "uploaded_at": attachment.uploaded_at,
+    }
+
+
+def _complaint_response(request: HttpRequest, number: Number) -> dict[str, Any]:
+    """One complaint as this user may see it; an unmasked view is logged."""
+    user = _user(request)
+    complaint = selectors.complaint_get(user=user, number=number)
+    body = _detail(complaint, user)
+    services.personal_data_access_record(user=user, complaints=[complaint], where="api")
+    return body
+
+
+def _complaint_by_number(user: AbstractBaseUser, number: str | None, *, field: str) -> Complaint | None:
+    """A complaint named in a request body: an unknown (or invisible) number is bad input, not a 404."""
+    if not number:
+        return None
+    try:
+        return selectors.complaint_get(user=user, number=number.strip())
+    except Complaint.DoesNotExist:
+        raise DomainError(_("There is no complaint with this number."), field=field) from None
+
+
+# --- complaints ----------------------------------------------------------------------------------
+
+
+@router.post("/complaints", response={201: ComplaintOut, **WRITE_ERRORS}, summary="Register a complaint")
+def complaint_create(request: HttpRequest, payload: ComplaintCreateIn) -> Status:
+    user = _user(request)
+    if not user.has_perm("complaints.register_complaint"):
+        raise PermissionDeniedError(_("You may not register complaints."))
+    data = services.IntakeData(
+        channel=payload.channel.value,
+        customer_kind=payload.customer_kind.value,
+        customer_name=payload.customer_name,
+        organisation=payload.organisation,
+        phone=payload.phone,
+        email=payload.email,
+        address=payload.address,
+        province=payload.province,
+        city=payload.city,
+        type_code=payload.type,
+        priority=payload.priority,
+        received_at=payload.received_at,
+        product_model=payload.product_model,
+        product_text=payload.product_text,
+        batch_no=payload.batch_no,
+        purchase_date=payload.purchase_date,
+        order_no=payload.order_no,
+        description=payload.description,
+        onsite_situation=payload.onsite_situation,
+        demand=payload.demand,
+        department_code=payload.department,
+        external_ref=payload.external_ref,
+    )
+    complaint = services.complaint_register(data=data, actor=user, via=Via.API)
+    return Status(201, _complaint_response(request, complaint.number))
+
+
+@router.get("/complaints", response={200: ComplaintPage, **READ_ERRORS}, summary="The queue, filtered")
+def complaint_list(request: HttpRequest, filters: Query[ComplaintFilters]) -> dict[str, Any]:
+    user = _user(request)
+    queue_filters = selectors.QueueFilters(
+        status=filters.status.value if filters.status else "",
+        priority=filters.priority,
+        type_code=filters.type,
+        channel=filters.channel.value if filters.channel else "",
+        product=filters.product,
+        received_from=filters.received_from,
+        received_to=filters.received_to,
+        q=filters.q,
+        sort=filters.sort,
+    )
+    queryset = selectors.complaint_queue(user=user, filters=queue_filters)
+    page = list(queryset[filters.offset : filters.offset + filters.limit])
+    count = queryset.count()
+    # One insert for the whole page, however long.
+    services.personal_data_access_record(user=user, complaints=page, where="api_list")
+    return {"items": [_summary(c, user) for c in page], "count": count}
+
+
+@router.get("/complaints/{number}", response={200: ComplaintOut, **ONE_ERRORS}, summary="One complaint")
+def complaint_retrieve(request: HttpRequest, number: Number) -> dict[str, Any]:
+    return _complaint_response(request, number)
+
+
+@router.post(
+    "/complaints/{number}/attachments",
+    response={201: AttachmentOut, **ONE_WRITE_ERRORS},
+    summary="Add a file (photo, scan, screenshot) to a complaint",
+)
+def complaint_attachment_add(
+    request: HttpRequest,
+    number: Number,
+    file: File[UploadedFile],
+    kind: Form[AttachmentKind] = AttachmentKind.PHOTO,
+    paper_original_location: Form[str] = "",
+) -> Status:
+    user = _user(request)
+    complaint = selectors.complaint_get(user=user, number=number)
+    upload = services.AttachmentUpload(
+        name=file.name or "upload",
+        file=file,
+        size=file.size or 0,
+        kind=kind.value,
+        paper_original_location=paper_original_location[:150],
+    )
+    attachment = services.complaint_attach(complaint=complaint, upload=upload, actor=user, via=Via.API)
+    return Status(201, _attachment(attachment))
+
+
+def _transition(request: HttpRequest, number: Number, action: str, data: dict[str, Any]) -> dict[str, Any]:
+    user = _user(request)
+    complaint = selectors.complaint_get(user=user, number=number)
+    if "duplicate_of" in data:
+        data["duplicate_of"] = _complaint_by_number(user, data["duplicate_of"], field="duplicate_of")
+    services.complaint_transition(complaint=complaint, action=action, actor=user, via=Via.API, data=data)
+    return _complaint_response(request, number)
+
+
+@router.post("/complaints/{number}/acknowledge", response={200: ComplaintOut, **ONE_WRITE_ERRORS})
+def complaint_acknowledge(request: HttpRequest, number: Number) -> dict[str, Any]:
+    return _transition(request, number, "acknowledge", {})
+
+
+@router.post("/complaints/{number}/resolve", response={200: ComplaintOut, **ONE_WRITE_ERRORS})
+def complaint_resolve(request: HttpRequest, number: Number, payload: ResolveIn) -> dict[str, Any]:
+    return _transition(request, number, "resolve", payload.dict())
+
+
+@router.post("/complaints/{number}/invalidate", response={200: ComplaintOut, **ONE_WRITE_ERRORS})
+def complaint_invalidate(request: HttpRequest, number: Number, payload: ReasonIn) -> dict[str, Any]:
+    return _transition(request, number, "invalidate", payload.dict())
+
+
+@router.post("/complaints/{number}/mark-duplicate", response={200: ComplaintOut, **ONE_WRITE_ERRORS})
+def complaint_mark_duplicate(request: HttpRequest, number: Number, payload: MarkDuplicateIn) -> dict[str, Any]:
+    return _transition(request, number, "mark_duplicate", payload.dict())
+
+
+@router.post(
+    "/complaints/{number}/transitions",
+    response={200: ComplaintOut, **ONE_WRITE_ERRORS},
+    summary="Any action of the lifecycle table, with its required fields",
+)
+def complaint_transition(request: HttpRequest, number: Number, payload: TransitionIn) -> dict[str, Any]:
+    data = payload.dict(exclude_none=True)
+    action = data.pop("action")
+    return _transition(request, number, action, data)
+
+
+# --- lifecycle -----------------------------------------------------------------------------------
+
+
+@router.get("/lifecycle", response={200: LifecycleOut, **READ_ERRORS}, tags=["lifecycle"])
+def lifecycle(request: HttpRequest) -> dict[str, Any]:
+    """The transition table the services enforce: which action leads from which states to which,
+    for which roles, with which required fields."""
+    return {
+        "states": [
+            {
+                "code": status.value,
+                "label": str(status.label),
+                "open": status in OPEN_STATUSES,
+                "terminal": status in TERMINAL_STATUSES,
+            }
+            for status in ComplaintStatus
+        ],
+        "roles": [{"code": role.value, "label": str(label)} for role, label in ROLE_LABELS.items()],
+        "transitions": [
+            {
+                "action": t.action,
+                "label": str(t.label),
+                "sources": sorted(s.value for s in t.sources),
+                "target": t.target.value,
+                "roles": sorted(r.value for r in t.roles),
+                "required": list(t.required),
+                "style": t.style,
+            }
+            for t in TRANSITIONS.values()
+        ],
+    }
+
+
+# --- catalogue (read-only reference data) --------------------------------------------------------
+
+
+@catalogue_router.get("/catalogue/types", response={200: list[ComplaintTypeOut], **READ_ERRORS})
+def catalogue_types(request: HttpRequest) -> list[dict[str, Any]]:
+    types = ComplaintType.objects.filter(is_active=True).select_related("parent", "default_department")
+    return [
+        {
+            **(_ref(t) or {}),
+            "parent": t.parent.code if t.parent else None,
+            "default_department": t.default_department.code if t.default_department else None,
+        }
+        for t in types
+    ]
+
+
+@catalogue_router.get("/catalogue/products", response={200: ProductPage, **READ_ERRORS})
+def catalogue_products(request: HttpRequest, filters: Query[ProductFilters]) -> dict[str, Any]:
+    queryset: QuerySet[Product] = Product.objects.filter(is_active=True).select_related("line")
+    term = filters.q.strip()
+    if term:
+        queryset = queryset.filter(Q(model__icontains=term) | Q(name__icontains=term) | Q(name_en__icontains=term))
+    return {
+        "items": [_product(p, with_line=True) for p in queryset[filters.offset : filters.offset + filters.limit]],
+        "count": queryset.count(),
+    }
+
+
+@catalogue_router.get("/catalogue/departments", response={200: list[RefOut], **READ_ERRORS})
+def catalogue_departments(request: HttpRequest) -> list[dict[str, Any]]:
+    return [_ref(d) for d in Department.objects.filter(is_active=True)]  # type: ignore[misc]

@@ -1,0 +1,269 @@
+"""Request and response shapes of the complaints API, one schema per use case."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Any, Literal
+
+from ninja import Field, Schema
+from pydantic import AfterValidator, AwareDatetime, field_validator
+
+from closeloop.complaints.lifecycle import Status
+from closeloop.complaints.models import AttachmentKind, Channel
+from closeloop.complaints.selectors import SORTS
+from closeloop.directory.models import CustomerKind
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL cannot store NUL in text; refuse it here as bad input rather than fail on save.
+    if "\x00" in value:
+        raise ValueError("NUL characters are not allowed")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+
+EARLIEST_YEAR = 2000
+# Deep offsets are slow and, past 64 bits, refused by the database; nobody pages that far.
+MAX_OFFSET = 10_000_000
+
+
+def text(max_length: int, default: str = "", description: str | None = None) -> Any:
+    return Field(default, max_length=max_length, description=description)
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class FieldErrorOut(Schema):
+    loc: list[str | int] = Field(description='Where the error is, e.g. ["body", "phone"] or ["query", "limit"].')
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(Schema):
+    detail: list[FieldErrorOut]
+
+
+# --- reference data ------------------------------------------------------------------------------
+
+
+class RefOut(Schema):
+    code: str
+    name: str = Field(description="Chinese name")
+    name_en: str
+    label: str = Field(description="name in the language of the request")
+
+
+class ComplaintTypeOut(RefOut):
+    parent: str | None = Field(description="code of the parent type")
+    default_department: str | None = Field(description="code of the department proposed for this type")
+
+
+class ProductOut(Schema):
+    model: str
+    name: str
+    name_en: str
+    label: str
+    line: str | None = Field(None, description="code of the product line")
+
+
+class ProductFilters(Schema):
+    q: Text = Field("", max_length=100, description="part of the model or of the name")
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+
+
+class ProductPage(Schema):
+    items: list[ProductOut]
+    count: int
+
+
+# --- complaints ----------------------------------------------------------------------------------
+
+
+class ComplaintCreateIn(Schema):
+    """Mirrors the registration form (客户投诉登记表). Give a phone number or an e-mail address."""
+
+    channel: Channel = Channel.API
+    customer_kind: CustomerKind = CustomerKind.END_USER
+    customer_name: Text = Field(..., max_length=100)
+    organisation: Text = text(150)
+    phone: Text = text(40, description="mainland mobile or landline with area code; +86 allowed")
+    email: Text = text(254)
+    address: Text = text(255)
+    province: Text = text(30)
+    city: Text = text(30)
+    type: Text = Field(..., max_length=40, description="complaint type code, see GET /catalogue/types")
+    priority: int = Field(3, ge=1, le=3, description="1 urgent, 2 important, 3 normal")
+    received_at: AwareDatetime | None = Field(
+        None, description="ISO 8601 with offset, e.g. 2026-11-23T09:30:00+08:00; defaults to now"
+    )
+    product_model: Text = text(60, description="model / SKU from GET /catalogue/products; unknown ones kept as text")
+    product_text: Text = text(150, description="the product as the customer described it")
+    batch_no: Text = text(60)
+    purchase_date: datetime.date | None = None
+    order_no: Text = text(60)
+    description: Text = Field(..., max_length=10000, description="the problem in the customer's own words")
+    onsite_situation: Text = text(10000)
+    demand: Text = text(10000, description="what the customer asks for (诉求)")
+    department: Text = text(40, description="department code; defaults to the type's department")
+    external_ref: Text = text(80, description="the complaint's id in the calling system")
+
+    @field_validator("received_at")
+    @classmethod
+    def _received_this_millennium(cls, value: datetime.datetime | None) -> datetime.datetime | None:
+        # Guards the conversion to UTC (year 1 with an offset overflows) and catches typos like 0202.
+        if value is not None and value.year < EARLIEST_YEAR:
+            raise ValueError(f"must be in {EARLIEST_YEAR} or later")
+        return value
+
+
+class CustomerOut(Schema):
+    kind: str
+    name: str
+    organisation: str
+    phone: str
+    email: str
+    address: str
+    masked: bool = Field(description="true when phone, e-mail and address are masked for this user")
+
+
+class ComplaintSummaryOut(Schema):
+    number: str
+    status: Status
+    status_label: str
+    channel: Channel
+    priority: int
+    received_at: datetime.datetime
+    registered_at: datetime.datetime
+    customer: CustomerOut
+    type: RefOut
+    department: RefOut | None
+    product: ProductOut | None
+    product_text: str
+    description: str
+    external_ref: str
+
+
+class ComplaintPage(Schema):
+    items: list[ComplaintSummaryOut]
+    count: int
+
+
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    kind: AttachmentKind
+    paper_original_location: str
+    uploaded_at: datetime.datetime
+
+
+class EventOut(Schema):
+    at: datetime.datetime
+    action: str
+    actor: str | None
+    via: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    note: str
+
+
+class ActionOut(Schema):
+    action: str
+    label: str
+    target: Status
+    required: list[str]
+
+
+class ComplaintOut(ComplaintSummaryOut):
+    batch_no: str
+    purchase_date: datetime.date | None
+    order_no: str
+    province: str
+    city: str
+    onsite_situation: str
+    demand: str
+    acknowledged_at: datetime.datetime | None
+    resolved_at: datetime.datetime | None
+    resolution: str
+    status_reason: str
+    duplicate_of: str | None = Field(description="number of the complaint this one duplicates")
+    attachments: list[AttachmentOut]
+    events: list[EventOut] = Field(description="the timeline, oldest first")
+    available_actions: list[ActionOut] = Field(description="what this user may do now")
+
+
+class ComplaintFilters(Schema):
+    status: Status | None = None
+    priority: int | None = Field(None, ge=1, le=3)
+    type: Text = Field("", max_length=40, description="complaint type code")
+    channel: Channel | None = None
+    product: Text = Field("", max_length=150, description="model (exact) or part of the product text")
+    received_from: datetime.date | None = None
+    received_to: datetime.date | None = None
+    q: Text = Field("", max_length=100, description="number, words of the description, name, phone tail, batch")
+    sort: Literal[tuple(SORTS)] = "-received_at"  # type: ignore[valid-type]
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+
+
+# --- transitions ---------------------------------------------------------------------------------
+
+
+class ResolveIn(Schema):
+    resolution: Text = Field(..., max_length=10000)
+
+
+class ReasonIn(Schema):
+    reason: Text = Field(..., max_length=10000)
+
+
+class MarkDuplicateIn(Schema):
+    reason: Text = Field(..., max_length=10000)
+    duplicate_of: Text = Field(..., max_length=20, description="number of the complaint being handled")
+
+
+class TransitionIn(Schema):
+    action: Text = Field(..., max_length=40, description="an action of GET /lifecycle")
+    resolution: Text | None = Field(None, max_length=10000)
+    reason: Text | None = Field(None, max_length=10000)
+    duplicate_of: Text | None = Field(None, max_length=20)
+    note: Text | None = Field(None, max_length=10000)
+
+
+# --- lifecycle -----------------------------------------------------------------------------------
+
+
+class StateOut(Schema):
+    code: str
+    label: str
+    open: bool
+    terminal: bool
+
+
+class RoleOut(Schema):
+    code: str
+    label: str
+
+
+class TransitionOut(Schema):
+    action: str
+    label: str
+    sources: list[str]
+    target: str
+    roles: list[str]
+    required: list[str]
+    style: str
+
+
+class LifecycleOut(Schema):
+    states: list[StateOut]
+    roles: list[RoleOut]
+    transitions: list[TransitionOut]

@@ -1,0 +1,61 @@
+"""API authentication: bearer tokens for integrating systems, the session for the browser.
+
+Both put the acting *user* in `request.auth`, so endpoints never care which one was used.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security import HttpBearer, SessionAuth
+
+from closeloop.core.models import ApiToken
+from closeloop.core.services import api_token_hash
+
+# Refreshing last_used_at on every call would turn each read into a write; a minute is precise enough
+# to tell which integrations are alive.
+LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
+
+
+class ApiTokenAuth(HttpBearer):
+    """`Authorization: Bearer <key>` against ApiToken (only the key's SHA-256 is stored)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> AbstractBaseUser | None:
+        token = token.strip()
+        if not token:
+            return None
+        api_token = (
+            ApiToken.objects.select_related("user")
+            .filter(key_hash=api_token_hash(token), revoked_at__isnull=True)
+            .first()
+        )
+        if api_token is None or not api_token.user.is_active:
+            return None
+        now = timezone.now()
+        if api_token.last_used_at is None or now - api_token.last_used_at >= LAST_USED_RESOLUTION:
+            # Conditional on the value read (None becomes IS NULL): of concurrent requests, one writes.
+            ApiToken.objects.filter(pk=api_token.pk, last_used_at=api_token.last_used_at).update(last_used_at=now)
+        request.user = api_token.user  # type: ignore[assignment]
+        request.api_token = api_token  # type: ignore[attr-defined]
+        return api_token.user
+
+
+class BrowserSessionAuth(SessionAuth):
+    """ninja's django_auth (the session cookie, CSRF-checked on unsafe methods), except that a request
+    without any session cookie is simply unauthenticated: there is nothing for a forged cross-site
+    request to ride on, and an integration that forgot its token should get a 401, not a CSRF 403."""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if self.param_name not in request.COOKIES:
+            return None
+        return super()._get_key(request)
+
+
+api_token_auth = ApiTokenAuth()
+session_auth = BrowserSessionAuth()
+
+# Token first (integrations), then the browser session.
+API_AUTH = [api_token_auth, session_auth]

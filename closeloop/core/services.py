@@ -1,0 +1,54 @@
+"""Writes to cross-cutting records: API tokens for integrating systems."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from closeloop.core.errors import DomainError
+from closeloop.core.models import ApiToken
+
+PREFIX_LENGTH = 8
+
+
+def api_token_hash(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
+    """Create a token and return it with its raw key. The raw key is never stored: show it once."""
+    name = name.strip()
+    if not name:
+        raise DomainError(_("Give the token a name (e.g. the system that will use it)."), field="name")
+    if not user.is_active:
+        raise DomainError(_("The user is not active."), field="user")
+    raw_key = secrets.token_urlsafe(32)  # 256 bits: collisions are not a practical concern
+    token = ApiToken.objects.create(
+        user=user, name=name[:80], key_hash=api_token_hash(raw_key), prefix=raw_key[:PREFIX_LENGTH]
+    )
+    return token, raw_key
+
+
+def api_token_revoke(*, prefix: str) -> ApiToken:
+    """Revoke the active token whose key starts with `prefix`. Refuses an ambiguous prefix, so one
+    typo cannot cut off several integrations at once."""
+    prefix = prefix.strip()[:PREFIX_LENGTH]
+    with transaction.atomic():
+        tokens = list(ApiToken.objects.select_for_update().filter(prefix=prefix, revoked_at__isnull=True)[:2])
+        if not tokens:
+            raise DomainError(_("No active token starts with “%(prefix)s”.") % {"prefix": prefix}, field="prefix")
+        if len(tokens) > 1:
+            raise DomainError(
+                _("Several active tokens start with “%(prefix)s”; revoke the right one in the admin.")
+                % {"prefix": prefix},
+                field="prefix",
+            )
+        token = tokens[0]
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token

@@ -1,0 +1,5 @@
+"""REST endpoints for disputes."""
+
+from ninja import Router
+
+router = Router(tags=["disputes"])

@@ -1,0 +1,5 @@
+"""REST endpoints for feedback."""
+
+from ninja import Router
+
+router = Router(tags=["feedback"])

@@ -1,0 +1,5 @@
+"""REST endpoints for postponements."""
+
+from ninja import Router
+
+router = Router(tags=["postponements"])

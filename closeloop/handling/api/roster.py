@@ -1,0 +1,5 @@
+"""REST endpoints for roster."""
+
+from ninja import Router
+
+router = Router(tags=["roster"])

@@ -1,0 +1,5 @@
+"""REST endpoints for solutions."""
+
+from ninja import Router
+
+router = Router(tags=["solutions"])

@@ -1,0 +1,5 @@
+"""REST endpoints for tasks."""
+
+from ninja import Router
+
+router = Router(tags=["tasks"])

@@ -1,0 +1,13 @@
+"""Desk URLs of cross-department handling, mounted at /desk/h/ (namespace "handling")."""
+
+from closeloop.handling.views import disputes, feedback, postponements, roster, solutions, tasks
+
+app_name = "handling"
+urlpatterns = [
+    *tasks.urlpatterns,
+    *roster.urlpatterns,
+    *solutions.urlpatterns,
+    *postponements.urlpatterns,
+    *disputes.urlpatterns,
+    *feedback.urlpatterns,
+]

@@ -1,0 +1,7 @@
+"""Desk pages for roster."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

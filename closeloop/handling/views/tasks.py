@@ -1,0 +1,12 @@
+"""Desk pages for tasks."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
+
+
+def panel(request, complaint):  # type: ignore[no-untyped-def]
+    """This area's panel on the complaint page (complaints/panels.py), or None."""
+    return None
