@@ -30,6 +30,7 @@ from closeloop.handling.api import postponements as handling_postponements
 from closeloop.handling.api import roster as handling_roster
 from closeloop.handling.api import solutions as handling_solutions
 from closeloop.handling.api import tasks as handling_tasks
+from closeloop.sla.api import router as sla_router
 
 api = NinjaAPI(
     title="CloseLoop API",
@@ -44,6 +45,7 @@ api = NinjaAPI(
 )
 api.add_router("", complaints_router)
 api.add_router("", catalogue_router)
+api.add_router("", sla_router)
 for _router in (
     handling_tasks.router,
     handling_roster.router,

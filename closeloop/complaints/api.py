@@ -28,18 +28,23 @@ from closeloop.complaints.schemas import (
     ErrorOut,
     LifecycleOut,
     MarkDuplicateIn,
+    PriorityIn,
     ProductFilters,
     ProductPage,
     ReasonIn,
     RefOut,
     ResolveIn,
+    ResumeIn,
     Text,
     TransitionIn,
     ValidationErrorOut,
+    WaitIn,
 )
 from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.roles import ROLE_LABELS, user_roles
 from closeloop.directory.models import ComplaintType, Customer, Department, Product
+from closeloop.sla.models import Deadline
+from closeloop.sla.presentation import time_left
 
 router = Router(tags=["complaints"])
 catalogue_router = Router(tags=["catalogue"])
@@ -106,6 +111,34 @@ def _summary(complaint: Complaint, user: AbstractBaseUser) -> dict[str, Any]:
         "product_text": complaint.product_text,
         "description": complaint.description,
         "external_ref": complaint.external_ref,
+        "next_due_at": complaint.next_due_at,
+        "deadline_state": time_left(
+            due_at=complaint.next_due_at, warn_at=complaint.next_warn_at, paused=complaint.waiting_since is not None
+        ).state,
+        "waiting_since": complaint.waiting_since,
+    }
+
+
+def _deadline(deadline: Deadline) -> dict[str, Any]:
+    if deadline.met_at is not None:
+        state = "cancelled" if deadline.cancelled else "met"
+    else:
+        state = time_left(due_at=deadline.due_at, warn_at=deadline.warn_at, paused=deadline.paused_at is not None).state
+    return {
+        "milestone": deadline.milestone,
+        "task": deadline.task_id,
+        "duration": deadline.duration,
+        "started_at": deadline.started_at,
+        "due_at": deadline.due_at,
+        "original_due_at": deadline.original_due_at,
+        "warn_at": deadline.warn_at,
+        "met_at": deadline.met_at,
+        "cancelled": deadline.cancelled,
+        "paused_at": deadline.paused_at,
+        "warned_at": deadline.warned_at,
+        "breached_at": deadline.breached_at,
+        "escalation_level": deadline.escalation_level,
+        "state": state,
     }
 
 
@@ -144,6 +177,7 @@ def _detail(complaint: Complaint, user: AbstractBaseUser) -> dict[str, Any]:
             {"action": t.action, "label": str(t.label), "target": t.target, "required": list(t.required)}
             for t in actions
         ],
+        "deadlines": [_deadline(d) for d in selectors.complaint_deadlines(complaint=complaint)],
     }
 
 
@@ -306,6 +340,44 @@ def complaint_transition(request: HttpRequest, number: Number, payload: Transiti
     return _transition(request, number, action, data)
 
 
+@router.post(
+    "/complaints/{number}/priority",
+    response={200: ComplaintOut, **ONE_WRITE_ERRORS},
+    summary="Change the priority; every open deadline is recomputed",
+)
+def complaint_priority(request: HttpRequest, number: Number, payload: PriorityIn) -> dict[str, Any]:
+    user = _user(request)
+    complaint = selectors.complaint_get(user=user, number=number)
+    services.complaint_change_priority(
+        complaint=complaint, priority=payload.priority, reason=payload.reason, actor=user, via=Via.API
+    )
+    return _complaint_response(request, number)
+
+
+@router.post(
+    "/complaints/{number}/wait",
+    response={200: ComplaintOut, **ONE_WRITE_ERRORS},
+    summary="Wait for the customer: pause every clock",
+)
+def complaint_wait(request: HttpRequest, number: Number, payload: WaitIn) -> dict[str, Any]:
+    user = _user(request)
+    complaint = selectors.complaint_get(user=user, number=number)
+    services.complaint_wait_for_customer(complaint=complaint, reason=payload.reason, actor=user, via=Via.API)
+    return _complaint_response(request, number)
+
+
+@router.post(
+    "/complaints/{number}/resume",
+    response={200: ComplaintOut, **ONE_WRITE_ERRORS},
+    summary="The customer answered: restart the clocks, extended by the pause",
+)
+def complaint_resume(request: HttpRequest, number: Number, payload: ResumeIn) -> dict[str, Any]:
+    user = _user(request)
+    complaint = selectors.complaint_get(user=user, number=number)
+    services.complaint_resume(complaint=complaint, note=payload.note, actor=user, via=Via.API)
+    return _complaint_response(request, number)
+
+
 # --- lifecycle -----------------------------------------------------------------------------------
 
 
@@ -333,6 +405,7 @@ def lifecycle(request: HttpRequest) -> dict[str, Any]:
                 "roles": sorted(r.value for r in t.roles),
                 "required": list(t.required),
                 "style": t.style,
+                "service": t.service,
             }
             for t in TRANSITIONS.values()
         ],

@@ -148,6 +148,41 @@ class ComplaintSummaryOut(Schema):
     product_text: str
     description: str
     external_ref: str
+    next_due_at: datetime.datetime | None = Field(description="the nearest open deadline of the complaint")
+    deadline_state: str = Field(
+        description="ok | warning (past the warning point) | breached | paused (waiting for the customer) | none"
+    )
+    waiting_since: datetime.datetime | None = Field(description="waiting for the customer since (clocks paused)")
+
+
+class DeadlineOut(Schema):
+    milestone: str
+    task: int | None
+    duration: str
+    started_at: datetime.datetime
+    due_at: datetime.datetime
+    original_due_at: datetime.datetime | None = Field(description="before an approved postponement")
+    warn_at: datetime.datetime
+    met_at: datetime.datetime | None
+    cancelled: bool
+    paused_at: datetime.datetime | None
+    warned_at: datetime.datetime | None
+    breached_at: datetime.datetime | None
+    escalation_level: int
+    state: str = Field(description="ok | warning | breached | paused | met | cancelled")
+
+
+class PriorityIn(Schema):
+    priority: int = Field(ge=1, le=3)
+    reason: Text = Field(min_length=1, max_length=500)
+
+
+class WaitIn(Schema):
+    reason: Text = Field(min_length=1, max_length=200)
+
+
+class ResumeIn(Schema):
+    note: Text = Field("", max_length=500)
 
 
 class ComplaintPage(Schema):
@@ -198,6 +233,7 @@ class ComplaintOut(ComplaintSummaryOut):
     attachments: list[AttachmentOut]
     events: list[EventOut] = Field(description="the timeline, oldest first")
     available_actions: list[ActionOut] = Field(description="what this user may do now")
+    deadlines: list[DeadlineOut] = Field(description="every SLA clock of the complaint and its tasks")
 
 
 class ComplaintFilters(Schema):
@@ -261,6 +297,7 @@ class TransitionOut(Schema):
     roles: list[str]
     required: list[str]
     style: str
+    service: str = Field(description="when set, only this service performs it (it has its own endpoint)")
 
 
 class LifecycleOut(Schema):

@@ -125,21 +125,36 @@ class RosterEntry(models.Model):
     complaint type / product line / region, from a date. Empty criteria match anything; the most
     specific matching line wins. Entries are ended, never deleted, and every change is logged."""
 
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="roster",
-                                   verbose_name=_("department"))
-    handler = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="roster_entries", verbose_name=_("handler"))
-    complaint_type = models.ForeignKey(ComplaintType, null=True, blank=True, on_delete=models.PROTECT,
-                                       related_name="+", verbose_name=_("complaint type"))
-    product_line = models.ForeignKey(ProductLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                     verbose_name=_("product line"))
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="roster", verbose_name=_("department")
+    )
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="roster_entries",
+        verbose_name=_("handler"),
+    )
+    complaint_type = models.ForeignKey(
+        ComplaintType,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("complaint type"),
+    )
+    product_line = models.ForeignKey(
+        ProductLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("product line")
+    )
     province = models.CharField(_("province"), max_length=30, blank=True)
     valid_from = models.DateField(_("valid from"))
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["department", "valid_from"]
@@ -156,8 +171,9 @@ class RosterChange(models.Model):
 
     entry = models.ForeignKey(RosterEntry, on_delete=models.PROTECT, related_name="changes")
     at = models.DateTimeField(_("time"))
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     action = models.CharField(_("action"), max_length=20)
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
@@ -174,15 +190,23 @@ class RosterChange(models.Model):
 class Absence(models.Model):
     """Short leave. The department covers it (optionally a named colleague); the roster is not edited."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="absences",
-                             verbose_name=_("person"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="absences", verbose_name=_("person")
+    )
     starts = models.DateField(_("from"))
     ends = models.DateField(_("to"))
-    cover = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+", verbose_name=_("covered by"))
+    cover = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("covered by"),
+    )
     note = models.CharField(_("note"), max_length=200, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-starts"]

@@ -151,8 +151,7 @@ class Deadline(models.Model):
 
     complaint = models.ForeignKey("complaints.Complaint", on_delete=models.CASCADE, related_name="deadlines")
     # Set for a department task's milestones (verify, reply, analysis, progress, feedback form).
-    task = models.ForeignKey("handling.Task", null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="deadlines")
+    task = models.ForeignKey("handling.Task", null=True, blank=True, on_delete=models.CASCADE, related_name="deadlines")
     milestone = models.CharField(_("milestone"), max_length=20, choices=Milestone.choices)
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="+")
     duration = models.CharField(_("target"), max_length=12)
