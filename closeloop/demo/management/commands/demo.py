@@ -1,0 +1,80 @@
+"""`closeloop demo`: demo users for every role, the catalogue, an integration token and 300
+complaints. Idempotent: a second run changes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from closeloop.complaints.models import Complaint
+from closeloop.core.models import ApiToken
+from closeloop.core.roles import Role, sync_role_groups
+from closeloop.core.services import api_token_create
+from closeloop.demo.generator import catalogue_ensure, seed_complaints
+from closeloop.demo.logins import (
+    DEMO_COMPLAINTS,
+    DEMO_MEMBERSHIPS,
+    DEMO_PASSWORD,
+    DEMO_USERS,
+    INTEGRATION_ROLE,
+    INTEGRATION_USERNAME,
+)
+from closeloop.directory.models import Department, Membership
+
+
+class Command(BaseCommand):
+    help = "Create the demo users, catalogue, integration token and demo complaints (only what is missing)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        user_model = get_user_model()
+        sync_role_groups()
+        with transaction.atomic():
+            created_users = []
+            for username, role, _description in DEMO_USERS:
+                user, created = user_model.objects.get_or_create(username=username)
+                if created:
+                    # Existing users keep their password: someone may have changed it on purpose.
+                    user.set_password(DEMO_PASSWORD)
+                    if role == Role.ADMIN:
+                        user.is_staff = user.is_superuser = True
+                    user.save()
+                    created_users.append(username)
+                user.groups.add(Group.objects.get(name=role))
+                for code, is_manager in DEMO_MEMBERSHIPS.get(username, []):
+                    department = Department.objects.filter(code=code).first()
+                    if department is not None:
+                        Membership.objects.get_or_create(
+                            user=user, department=department, defaults={"is_manager": is_manager}
+                        )
+            integration, created = user_model.objects.get_or_create(username=INTEGRATION_USERNAME)
+            if created:
+                integration.set_unusable_password()  # reaches us only with its token
+                integration.save()
+            integration.groups.add(Group.objects.get(name=INTEGRATION_ROLE))
+            raw_key = None
+            if not ApiToken.objects.filter(user=integration, revoked_at__isnull=True).exists():
+                _token, raw_key = api_token_create(user=integration, name="demo integration")
+            catalogue_ensure()
+        seeded = None
+        if not Complaint.objects.exists():
+            seeded = seed_complaints(count=DEMO_COMPLAINTS, seed=2026, days=60)
+
+        if created_users:
+            self.stdout.write(f"Created demo users: {', '.join(created_users)}.")
+        if seeded is not None:
+            self.stdout.write(
+                f"Added {seeded.complaints} demo complaints ({seeded.numbers[0]} … {seeded.numbers[-1]})."
+            )
+        self.stdout.write(f"\nDemo logins (password: {DEMO_PASSWORD})")
+        self.stdout.write(f"  {'username':<12} {'role':<14} description")
+        for username, role, description in DEMO_USERS:
+            self.stdout.write(f"  {username:<12} {role:<14} {description}")
+        if raw_key is not None:
+            self.stdout.write(
+                f"\nAPI token for '{INTEGRATION_USERNAME}' (shown once, not stored): {raw_key}\n"
+                f"  curl -H 'Authorization: Bearer {raw_key}' http://127.0.0.1:8000/api/v1/complaints"
+            )

@@ -1,0 +1,68 @@
+"""`closeloop demo` and `closeloop seed`."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
+from django.core.management import call_command
+
+from closeloop.complaints.models import Complaint, Event
+from closeloop.core.models import ApiToken
+from closeloop.core.roles import user_roles
+from closeloop.demo.logins import DEMO_PASSWORD, DEMO_USERS
+from closeloop.directory.models import Customer, Membership, Product, ProductLine
+
+
+def counts() -> dict[str, int]:
+    models = [User, Membership, ApiToken, Product, ProductLine, Customer, Complaint, Event]
+    return {m.__name__: m.objects.count() for m in models}
+
+
+@pytest.mark.django_db
+def test_demo_is_idempotent_and_prints_the_logins() -> None:
+    first_out = StringIO()
+    call_command("demo", stdout=first_out)
+    after_first = counts()
+    second_out = StringIO()
+    call_command("demo", stdout=second_out)
+    assert counts() == after_first
+    assert after_first["Complaint"] == 300
+    assert after_first["ApiToken"] == 1
+    assert "API token" in first_out.getvalue() and "API token" not in second_out.getvalue()
+    for username, _role, _description in DEMO_USERS:
+        assert username in second_out.getvalue()
+
+
+@pytest.mark.django_db
+def test_demo_users_have_their_roles_departments_and_password() -> None:
+    call_command("demo", stdout=StringIO())
+    for username, role, _description in DEMO_USERS:
+        user = authenticate(username=username, password=DEMO_PASSWORD)
+        assert user is not None, username
+        assert role in user_roles(user)
+    assert User.objects.get(username="admin").is_superuser
+    handler_departments = set(
+        Membership.objects.filter(user__username="handler").values_list("department__code", flat=True)
+    )
+    assert handler_departments == {"quality", "tech"}
+    assert Membership.objects.get(user__username="manager", department__code="quality").is_manager
+
+
+@pytest.mark.django_db
+def test_demo_does_not_add_complaints_when_there_are_some(make_complaint: object) -> None:
+    make_complaint()  # type: ignore[operator]
+    call_command("demo", stdout=StringIO())
+    assert Complaint.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_seed_command_appends() -> None:
+    out = StringIO()
+    call_command("seed", complaints=50, seed=4, days=10, stdout=out, stderr=StringIO())
+    call_command("seed", complaints=50, seed=5, days=10, stdout=out, stderr=StringIO())
+    assert Complaint.objects.count() == 100
+    assert Complaint.objects.values("number").distinct().count() == 100
+    assert "Added 50 complaints" in out.getvalue()
