@@ -26,6 +26,52 @@ def _media_root(settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+# Data migrations whose rows the flush at the end of a transactional test removes.
+DATA_MIGRATIONS = (
+    "closeloop.directory.migrations.0002_reference_data",
+    "closeloop.sla.migrations.0002_default_calendars_and_policies",
+    "closeloop.handling.migrations.0002_defaults",
+    "closeloop.notifications.migrations.0003_default_message_templates",
+)
+
+
+def _is_transactional(request: Any) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return True
+    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_for_transactional_tests(request: Any) -> None:
+    """A transactional test (threads, live server) starts after an earlier one's flush emptied every
+    table; the role groups come back with post_migrate, the reference rows by re-running the
+    idempotent data migrations."""
+    if not _is_transactional(request):
+        return
+    import importlib
+
+    from django.apps import apps
+
+    request.getfixturevalue("transactional_db")
+    for module in DATA_MIGRATIONS:
+        importlib.import_module(module).forwards(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings: Any) -> None:
+    """Hashing a password the production way takes ~0.3 s; tests create many users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _clear_reference_cache() -> None:
+    """Each test's database rolls back under the per-process reference cache; start every test empty."""
+    from closeloop.core import refcache
+
+    refcache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     """Rate limits live in the cache. The database cache rolls back with each test's transaction;

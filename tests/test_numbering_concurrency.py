@@ -50,7 +50,7 @@ def _assert_consecutive(numbers: list[str], total: int) -> None:
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_200_concurrent_intakes_on_postgresql_get_200_consecutive_numbers(agent: User) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (run with DATABASE_URL=postgres://…)")
@@ -59,7 +59,7 @@ def test_200_concurrent_intakes_on_postgresql_get_200_consecutive_numbers(agent:
     _assert_consecutive(numbers, 200)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_intakes_on_sqlite_get_consecutive_numbers(agent: User, settings: Any) -> None:
     if connection.vendor != "sqlite":
         pytest.skip("the SQLite variant")

@@ -83,6 +83,8 @@ class Transition:
     cancels_deadlines: bool = False
     # Shown on the button and used as CSS hint; "danger" asks for confirmation in the UI.
     style: str = "primary"
+    # When set, the customer is told (notifications.customer.customer_notify with this message code).
+    notify_customer: str = ""
 
 
 def _duplicate_of_is_other_complaint(complaint: Complaint, data: dict[str, object]) -> str | Promise | None:
@@ -124,6 +126,7 @@ TRANSITIONS: dict[str, Transition] = {
             target=Status.ACKNOWLEDGED,
             roles=_DESK,
             meets=("acknowledge",),
+            notify_customer="acknowledged",
         ),
         Transition(
             action="dispatch",
@@ -184,6 +187,7 @@ TRANSITIONS: dict[str, Transition] = {
             required=("resolution",),
             guards=(_no_department_still_working, _execution_finished),
             meets=("acknowledge", "first_response", "resolution"),
+            notify_customer="resolved",
         ),
         Transition(
             action="invalidate",

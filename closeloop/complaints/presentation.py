@@ -31,6 +31,42 @@ ACTION_LABELS: dict[str, Promise] = {
     "deadline_warned": _("Deadline warning"),
     "deadline_breached": _("Deadline passed"),
     "deadline_escalated": _("Escalated (deadline passed)"),
+    # feedback form (责任人反馈表)
+    "feedback_form_opened": _("Feedback form opened"),
+    "feedback_form_saved": _("Feedback form saved"),
+    "feedback_form_submitted": _("Feedback form submitted for review"),
+    "feedback_form_approved": _("Feedback form approved for archive"),
+    "feedback_form_returned": _("Feedback form returned for supplement"),
+    # tasks (dispatch, handler work)
+    "dispatch": _("Dispatched"),
+    "redispatched": _("Redispatched"),
+    "start_handling": _("Handling started"),
+    "task_created": _("Task created"),
+    "task_reassigned": _("Task reassigned"),
+    "task_withdrawn": _("Task withdrawn"),
+    "task_verified": _("Task verified"),
+    "task_info_requested": _("Information requested"),
+    "task_info_provided": _("Information provided"),
+    "contact_logged": _("Contact logged"),
+    "progress_added": _("Progress added"),
+    "task_replied": _("Department replied"),
+    # postponements and disputes
+    "postponement_requested": _("Postponement requested"),
+    "postponement_opinion": _("Postponement: department manager's opinion"),
+    "postponement_confirmed": _("Postponement: customer service confirmed"),
+    "postponement_decided": _("Postponement: management decided"),
+    "postponement_approved": _("Postponement approved"),
+    "postponement_rejected": _("Postponement rejected"),
+    "dispute_raised": _("Responsibility disputed"),
+    "dispute_decided": _("Responsibility dispute decided"),
+    # solutions, approvals, execution, customer messages
+    "propose_solution": _("Solution proposed"),
+    "solution_level_approved": _("Solution approved at one level"),
+    "approve_solution": _("Solution approved"),
+    "reject_solution": _("Solution rejected"),
+    "start_execution": _("Execution of the solution started"),
+    "execution_step_done": _("Execution step done"),
+    "solution_executed": _("Solution executed"),
 }
 
 

@@ -35,19 +35,7 @@ def text(max_length: int, default: str = "", description: str | None = None) -> 
 # --- errors --------------------------------------------------------------------------------------
 
 
-class ErrorOut(Schema):
-    detail: str
-
-
-class FieldErrorOut(Schema):
-    loc: list[str | int] = Field(description='Where the error is, e.g. ["body", "phone"] or ["query", "limit"].')
-    msg: str
-    type: str
-
-
-class ValidationErrorOut(Schema):
-    detail: list[FieldErrorOut]
-
+from closeloop.core.api_responses import ErrorOut, FieldErrorOut, ValidationErrorOut  # noqa: E402, F401
 
 # --- reference data ------------------------------------------------------------------------------
 
@@ -170,6 +158,10 @@ class DeadlineOut(Schema):
     breached_at: datetime.datetime | None
     escalation_level: int
     state: str = Field(description="ok | warning | breached | paused | met | cancelled")
+
+
+class ComplaintCreatedOut(ComplaintSummaryOut):
+    deadlines: list[DeadlineOut] = Field(description="the SLA clocks started at intake")
 
 
 class PriorityIn(Schema):

@@ -31,6 +31,7 @@ from closeloop.complaints.models import (
     PersonalDataAccess,
     Priority,
 )
+from closeloop.core import refcache
 from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed, ValidationFailed
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.roles import Role, user_roles
@@ -39,9 +40,11 @@ from closeloop.sla.milestones import COMPLAINT_MILESTONES_AT_INTAKE
 from closeloop.sla.services import (
     deadlines_close,
     deadlines_pause,
+    deadlines_plan,
     deadlines_recompute,
     deadlines_resume,
-    deadlines_start,
+    deadlines_save_planned,
+    nearest_running,
     policy_for,
 )
 
@@ -145,6 +148,19 @@ def _validate_attachments(uploads: list[AttachmentUpload], errors: dict[str, lis
     return types
 
 
+def _active_types() -> dict[str, ComplaintType]:
+    return refcache.cached(
+        "complaint-types",
+        lambda: {t.code: t for t in ComplaintType.objects.filter(is_active=True).select_related("default_department")},
+    )
+
+
+def _product_by_model(model: str) -> Product | None:
+    return refcache.cached(
+        f"product:{model.lower()}", lambda: Product.objects.filter(model__iexact=model).select_related("line").first()
+    )
+
+
 def _validate_intake(data: IntakeData, now: datetime.datetime) -> tuple[dict[str, Any], list[str]]:
     """Check every field and collect all errors at once, so the user fixes them in one go."""
     errors: dict[str, list[str]] = {}
@@ -185,16 +201,14 @@ def _validate_intake(data: IntakeData, now: datetime.datetime) -> tuple[dict[str
     if data.purchase_date and data.purchase_date > timezone.localdate(now):
         fail("purchase_date", _("The purchase date cannot be in the future."))
 
-    ctype = (
-        ComplaintType.objects.filter(code=data.type_code, is_active=True).select_related("default_department").first()
-    )
+    ctype = _active_types().get(data.type_code)
     if ctype is None:
         fail("type", _("Choose a complaint type from the list."))
     clean["type"] = ctype
 
     product = None
     if data.product_model.strip():
-        product = Product.objects.filter(model__iexact=data.product_model.strip()).first()
+        product = _product_by_model(data.product_model.strip())
     if product is None and data.product_model.strip() and not data.product_text.strip():
         # An unknown model is not an error: it is kept as free text for the desk to match later.
         clean["product_text"] = data.product_model.strip()
@@ -271,13 +285,26 @@ def complaint_register(
     clean, attachment_types = _validate_intake(data, now)
     with transaction.atomic():
         customer, customer_created = customer_find_or_create(data=data, phone=clean["phone"], email=clean["email"])
+        registered_by = actor if actor is not None and actor.is_authenticated else None
+        policy = policy_for(
+            customer_kind=customer.kind, product_line_id=clean["product"].line_id if clean["product"] else None
+        )
+        # SLA clocks start at receipt; planned first so the row is written once with its nearest deadline.
+        planned = deadlines_plan(
+            policy=policy,
+            priority=data.priority,
+            milestones=COMPLAINT_MILESTONES_AT_INTAKE,
+            start=clean["received_at"],
+            assignee=registered_by,
+        )
+        next_due_at, next_warn_at = nearest_running(planned)
         complaint = Complaint.objects.create(
             number=next_complaint_number(timezone.localdate(now)),
             channel=data.channel,
             priority=data.priority,
             received_at=clean["received_at"],
             registered_at=now,
-            registered_by=actor if actor is not None and actor.is_authenticated else None,
+            registered_by=registered_by,
             customer=customer,
             product=clean["product"],
             product_text=clean["product_text"],
@@ -292,11 +319,11 @@ def complaint_register(
             onsite_situation=data.onsite_situation.strip(),
             demand=data.demand.strip(),
             external_ref=data.external_ref.strip(),
-            sla_policy=policy_for(
-                customer_kind=customer.kind,
-                product_line_id=clean["product"].line_id if clean["product"] else None,
-            ),
+            sla_policy=policy,
+            next_due_at=next_due_at,
+            next_warn_at=next_warn_at,
         )
+        deadlines_save_planned(complaint=complaint, planned=planned)
         for upload, content_type in zip(data.attachments, attachment_types, strict=True):
             attachment = Attachment(
                 complaint=complaint,
@@ -327,12 +354,6 @@ def complaint_register(
                 "attachments": len(data.attachments),
                 "sla_policy": complaint.sla_policy.code if complaint.sla_policy else None,
             },
-        )
-        deadlines_start(
-            complaint=complaint,
-            milestones=COMPLAINT_MILESTONES_AT_INTAKE,
-            start=complaint.received_at,
-            assignee=complaint.registered_by,
         )
     return complaint
 
@@ -407,6 +428,11 @@ def transition_apply(
         deadlines_close(complaint=locked, milestones=None, at=now, cancelled=True, include_tasks=True)
     elif transition.meets:
         deadlines_close(complaint=locked, milestones=transition.meets, at=now)
+    if transition.notify_customer:
+        from closeloop.notifications.customer import customer_notify
+
+        messages = customer_notify(complaint=locked, code=transition.notify_customer, now=now)
+        extra = {**(extra or {}), "customer_messages": [m.method for m in messages]}
     event_record(
         complaint=locked,
         action=transition.action,

@@ -6,3 +6,9 @@ class DirectoryConfig(AppConfig):
     name = "closeloop.directory"
     label = "directory"
     verbose_name = _("Directory")
+
+    def ready(self) -> None:
+        from closeloop.core import refcache
+        from closeloop.directory.models import ComplaintType, Department, Product, ProductLine
+
+        refcache.watch(ComplaintType, Department, Product, ProductLine)

@@ -1,9 +1,14 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template import Template, TemplateSyntaxError
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from closeloop.notifications.models import Notification
+from closeloop.notifications.customer import template_preview
+from closeloop.notifications.models import MessageTemplate, Notification
 from closeloop.notifications.services import outbox_retry_failed
 
 
@@ -29,3 +34,71 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+class MessageTemplateForm(forms.ModelForm):
+    """A template that does not compile is refused here rather than failing when a customer is told."""
+
+    class Meta:
+        model = MessageTemplate
+        fields = ("code", "method", "is_active", "subject_zh", "body_zh", "subject_en", "body_en")
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean()
+        for name in ("subject_zh", "body_zh", "subject_en", "body_en"):
+            try:
+                Template(str(cleaned.get(name) or ""))
+            except TemplateSyntaxError as exc:
+                self.add_error(name, str(exc))
+        return cleaned
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    """Messages to customers, in both languages. Django template syntax; the variables are
+    {{ number }}, {{ product }}, {{ received_date }}, {{ solution }}, {{ measures }}, {{ compensation }}
+    — never personal data."""
+
+    form = MessageTemplateForm
+    list_display = ("code", "method", "subject_zh", "is_active")
+    list_filter = ("method", "is_active", "code")
+    search_fields = ("code", "subject_zh", "subject_en", "body_zh", "body_en")
+    readonly_fields = ("preview",)
+    fieldsets = (
+        (None, {"fields": ("code", "method", "is_active")}),
+        (_("Chinese"), {"fields": ("subject_zh", "body_zh")}),
+        (
+            _("English"),
+            {
+                "fields": ("subject_en", "body_en"),
+                "description": _("Left empty, English-speaking customers get the Chinese text."),
+            },
+        ),
+        (
+            _("Preview"),
+            {
+                "fields": ("preview",),
+                "description": _(
+                    "With an example complaint. Variables: {{ number }}, {{ product }}, {{ received_date }}, "
+                    "{{ solution }}, {{ measures }}, {{ compensation }}. Save to refresh."
+                ),
+            },
+        ),
+    )
+
+    @admin.display(description=_("preview"))
+    def preview(self, obj: MessageTemplate) -> SafeString | str:
+        if obj.pk is None:
+            return "—"
+        rows = []
+        for language, label in (("zh-hans", "中文"), ("en", "English")):
+            subject, body = template_preview(obj, language=language)
+            rows.append((label, subject, body))
+        return format_html(
+            "<div>{}</div>",
+            format_html_join(
+                "",
+                '<p><strong>{}</strong><br><em>{}</em><br><span style="white-space:pre-wrap">{}</span></p>',
+                rows,
+            ),
+        )

@@ -6,7 +6,7 @@ import logging
 from typing import Protocol
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.utils.module_loading import import_string
 
 from closeloop.core.masking import mask_phone
@@ -38,7 +38,13 @@ def deliver(notification: Notification) -> None:
         to = notification.address or (notification.recipient.email if notification.recipient else "")
         if not to:
             raise DeliveryError("no e-mail address")
-        send_mail(notification.subject, notification.body, settings.DEFAULT_FROM_EMAIL, [to])
+        message = EmailMessage(notification.subject, notification.body, settings.DEFAULT_FROM_EMAIL, [to])
+        # Written replies to customers carry the complaint's evidence (domain rule 6).
+        for link in notification.attachments.select_related("attachment"):
+            attachment = link.attachment
+            with attachment.file.open("rb") as handle:
+                message.attach(attachment.original_name, handle.read(), attachment.content_type or None)
+        message.send()
         return
     if notification.method == Method.SMS:
         if not notification.address:

@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from closeloop.core.api_responses import ONE_ERRORS, READ_ERRORS
 from closeloop.core.errors import DomainError
 from closeloop.sla.calendar import add
 from closeloop.sla.durations import Duration, InvalidDuration
@@ -84,17 +85,17 @@ def _calendar_out(row: Calendar) -> dict[str, Any]:
     }
 
 
-@router.get("/calendars", response=list[CalendarOut])
+@router.get("/calendars", response={200: list[CalendarOut], **READ_ERRORS})
 def calendar_list(request: HttpRequest) -> list[dict[str, Any]]:
     return [_calendar_out(row) for row in Calendar.objects.all()]
 
 
-@router.get("/calendars/{code}", response=CalendarOut)
+@router.get("/calendars/{code}", response={200: CalendarOut, **ONE_ERRORS})
 def calendar_detail(request: HttpRequest, code: str) -> dict[str, Any]:
     return _calendar_out(Calendar.objects.get(code=code))
 
 
-@router.get("/calendars/{code}/days", response=list[DayOut], summary="Each day's status and why")
+@router.get("/calendars/{code}/days", response={200: list[DayOut], **ONE_ERRORS}, summary="Each day's status and why")
 def calendar_days(request: HttpRequest, code: str, query: Query[DaysQuery]) -> list[dict[str, Any]]:
     if query.end < query.start or (query.end - query.start).days > 366:
         raise DomainError("end must be on or after start, at most 366 days later", field="end")
@@ -116,7 +117,7 @@ def calendar_days(request: HttpRequest, code: str, query: Query[DaysQuery]) -> l
     return days
 
 
-@router.get("/calendars/{code}/deadline", response=DeadlineComputed, summary="Compute a deadline")
+@router.get("/calendars/{code}/deadline", response={200: DeadlineComputed, **ONE_ERRORS}, summary="Compute a deadline")
 def calendar_deadline(request: HttpRequest, code: str, query: Query[DeadlineQuery]) -> dict[str, Any]:
     calendar = calendar_for_row(Calendar.objects.get(code=code))
     try:
@@ -157,13 +158,13 @@ def _policy_out(policy: Policy) -> dict[str, Any]:
     }
 
 
-@router.get("/policies", response=list[PolicyOut])
+@router.get("/policies", response={200: list[PolicyOut], **READ_ERRORS})
 def policy_list(request: HttpRequest) -> list[dict[str, Any]]:
     policies = Policy.objects.select_related("calendar").prefetch_related("targets", "rules__product_line")
     return [_policy_out(p) for p in policies]
 
 
-@router.get("/policies/{code}", response=PolicyOut)
+@router.get("/policies/{code}", response={200: PolicyOut, **ONE_ERRORS})
 def policy_detail(request: HttpRequest, code: str) -> dict[str, Any]:
     policy = Policy.objects.select_related("calendar").prefetch_related("targets", "rules__product_line").get(code=code)
     return _policy_out(policy)

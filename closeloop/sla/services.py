@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from closeloop.core import refcache
 from closeloop.sla.calendar import (
     WorkingCalendar,
     add,
@@ -34,24 +35,40 @@ if TYPE_CHECKING:
     from closeloop.handling.models import Task
 
 
+def _policy_snapshot() -> tuple[list[tuple[str, int | None, Policy]], Policy, dict[int, dict[str, PolicyTarget]]]:
+    rules = [
+        (rule.customer_kind, rule.product_line_id, rule.policy)
+        for rule in PolicyRule.objects.select_related("policy__calendar").order_by("order", "id")
+    ]
+    default = Policy.objects.select_related("calendar").get(is_default=True)
+    targets: dict[int, dict[str, PolicyTarget]] = {}
+    for target in PolicyTarget.objects.all():
+        targets.setdefault(target.policy_id, {})[target.milestone] = target
+    return rules, default, targets
+
+
+def _snapshot() -> tuple[list[tuple[str, int | None, Policy]], Policy, dict[int, dict[str, PolicyTarget]]]:
+    return refcache.cached("sla-policies", _policy_snapshot)
+
+
 def policy_for(*, customer_kind: str, product_line_id: int | None) -> Policy:
     """The first rule matching the complainant type and product line wins; else the default policy."""
-    for rule in PolicyRule.objects.select_related("policy__calendar").order_by("order", "id"):
-        if rule.customer_kind and rule.customer_kind != customer_kind:
+    rules, default, _targets = _snapshot()
+    for rule_kind, rule_line, policy in rules:
+        if rule_kind and rule_kind != customer_kind:
             continue
-        if rule.product_line_id and rule.product_line_id != product_line_id:
+        if rule_line and rule_line != product_line_id:
             continue
-        return rule.policy
-    return Policy.objects.select_related("calendar").get(is_default=True)
+        return policy
+    return default
+
+
+def policy_targets(policy: Policy) -> dict[str, PolicyTarget]:
+    return _snapshot()[2].get(policy.pk, {})
 
 
 def policy_calendar(policy: Policy) -> WorkingCalendar:
     return calendar_for_row(policy.calendar)
-
-
-def target_duration(policy: Policy, milestone: str, priority: int) -> str | None:
-    target = PolicyTarget.objects.filter(policy=policy, milestone=milestone).first()
-    return target.for_priority(priority) if target else None
 
 
 def _compute(
@@ -59,6 +76,58 @@ def _compute(
 ) -> tuple[datetime.datetime, datetime.datetime]:
     parsed = Duration.parse(duration)
     return add(calendar, start, parsed), warning_at(calendar, start, parsed, float(policy.warning_fraction))
+
+
+def deadlines_plan(
+    *,
+    policy: Policy | None,
+    priority: int,
+    milestones: Iterable[str],
+    start: datetime.datetime,
+    assignee: AbstractBaseUser | None = None,
+    paused_at: datetime.datetime | None = None,
+    skip: set[str] | frozenset[str] = frozenset(),
+) -> list[Deadline]:
+    """Unsaved deadlines for `milestones` (those with a target in the policy, not in `skip`)."""
+    if policy is None:
+        return []
+    calendar = policy_calendar(policy)
+    targets = policy_targets(policy)
+    planned = []
+    for milestone in milestones:
+        target = targets.get(milestone)
+        if target is None or milestone in skip:
+            continue
+        duration = target.for_priority(priority)
+        due, warn = _compute(policy, calendar, duration, start)
+        planned.append(
+            Deadline(
+                milestone=milestone,
+                policy=policy,
+                duration=duration,
+                assignee=assignee if assignee is not None and assignee.is_authenticated else None,
+                started_at=start,
+                due_at=due,
+                warn_at=warn,
+                paused_at=paused_at,
+            )
+        )
+    return planned
+
+
+def nearest_running(deadlines: Iterable[Deadline]) -> tuple[datetime.datetime | None, datetime.datetime | None]:
+    """(due, warning point) of the nearest running deadline, to mirror on the complaint or task."""
+    running = [d for d in deadlines if d.paused_at is None and d.met_at is None]
+    nearest = min(running, key=lambda d: d.due_at) if running else None
+    return (nearest.due_at, nearest.warn_at) if nearest else (None, None)
+
+
+def deadlines_save_planned(*, complaint: Complaint, planned: list[Deadline]) -> None:
+    """Store deadlines planned before the complaint existed (intake: its row already carries
+    next_due_at from `nearest_running`, so nothing is re-read)."""
+    for deadline in planned:
+        deadline.complaint = complaint
+    Deadline.objects.bulk_create(planned)
 
 
 def deadlines_start(
@@ -71,39 +140,24 @@ def deadlines_start(
 ) -> list[Deadline]:
     """Open a deadline per milestone for the complaint, or for one of its department tasks (skipping
     milestones already open there or without a target in the complaint's policy)."""
-    policy = complaint.sla_policy
-    if policy is None:
-        return []
     milestones = list(milestones)
-    calendar = policy_calendar(policy)
-    targets = {t.milestone: t for t in PolicyTarget.objects.filter(policy=policy, milestone__in=milestones)}
     already_open = set(
         Deadline.objects.filter(complaint=complaint, task=task, met_at__isnull=True).values_list("milestone", flat=True)
     )
     paused_since = complaint.waiting_since
     if task is not None and task.status == "needs_info":
         paused_since = paused_since or start
-    created = []
-    for milestone in milestones:
-        target = targets.get(milestone)
-        if target is None or milestone in already_open:
-            continue
-        duration = target.for_priority(complaint.priority)
-        due, warn = _compute(policy, calendar, duration, start)
-        created.append(
-            Deadline(
-                complaint=complaint,
-                task=task,
-                milestone=milestone,
-                policy=policy,
-                duration=duration,
-                assignee=assignee if assignee is not None and assignee.is_authenticated else None,
-                started_at=start,
-                due_at=due,
-                warn_at=warn,
-                paused_at=paused_since,
-            )
-        )
+    created = deadlines_plan(
+        policy=complaint.sla_policy,
+        priority=complaint.priority,
+        milestones=milestones,
+        start=start,
+        assignee=assignee,
+        paused_at=paused_since,
+        skip=already_open,
+    )
+    for deadline in created:
+        deadline.complaint, deadline.task = complaint, task
     Deadline.objects.bulk_create(created)
     _refresh(complaint, task)
     return created
@@ -184,7 +238,7 @@ def deadlines_recompute(*, complaint: Complaint) -> list[dict[str, str]]:
     if policy is None:
         return changes
     calendar = policy_calendar(policy)
-    targets = {t.milestone: t for t in PolicyTarget.objects.filter(policy=policy)}
+    targets = policy_targets(policy)
     open_deadlines = list(Deadline.objects.filter(complaint=complaint, met_at__isnull=True).select_related("task"))
     for deadline in open_deadlines:
         target = targets.get(deadline.milestone)

@@ -51,9 +51,12 @@ def test_register_happy_path(agent_api: ApiClient, agent: User, product: Product
     assert datetime.datetime.fromisoformat(body["received_at"]) == datetime.datetime.fromisoformat(
         "2026-11-20T09:30:00+08:00"
     )
-    assert [e["action"] for e in body["events"]] == ["registered"]
-    assert body["events"][0]["via"] == "api"
-    assert "acknowledge" in {a["action"] for a in body["available_actions"]}
+    # The create response is the summary plus the clocks intake started; the full record is one GET away.
+    assert {d["milestone"] for d in body["deadlines"]} == {"acknowledge", "first_response", "resolution"}
+    full = agent_api.get(f"{URL}/{body['number']}").json()
+    assert [e["action"] for e in full["events"]] == ["registered"]
+    assert full["events"][0]["via"] == "api"
+    assert "acknowledge" in {a["action"] for a in full["available_actions"]}
 
     complaint = Complaint.objects.get(number=body["number"])
     assert complaint.registered_by == agent

@@ -25,12 +25,16 @@ from closeloop.core.services import api_token_create
 from closeloop.wsgi import application
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 15
 
-# Loaded at collection (the document needs no database). All reads, and of the writes only
-# registration: transitions and uploads have their own tests.
-schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application).exclude(
-    method="POST", path_regex=r"\{number\}"
+# Loaded at collection (the document needs no database). All reads, and the writes on collections
+# (registration, roster lines…); writes on one record (transitions, decisions, uploads) have their own
+# tests with the roles they need.
+schema = (
+    schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+    .exclude(method="POST", path_regex=r"\{")
+    .exclude(method="PUT", path_regex=r"\{")
+    .exclude(method="PATCH", path_regex=r"\{")
 )
 OPERATIONS = [result.ok() for result in schema.get_all_operations()]
 
@@ -55,7 +59,7 @@ def test_the_run_covers_reads_and_registration() -> None:
     labels = {operation.label for operation in OPERATIONS}
     assert "POST /api/v1/complaints" in labels
     assert "GET /api/v1/complaints/{number}" in labels
-    assert all(label.startswith("GET ") for label in labels - {"POST /api/v1/complaints"})
+    assert all(label.startswith("GET ") or "{" not in label for label in labels)
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda operation: operation.label)

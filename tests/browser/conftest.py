@@ -36,25 +36,6 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-# Data migrations whose rows a flush by an earlier transactional test would have removed.
-DATA_MIGRATIONS = (
-    "closeloop.directory.migrations.0002_reference_data",
-    "closeloop.sla.migrations.0002_default_calendars_and_policies",
-)
-
-
-@pytest.fixture(autouse=True)
-def _reference_data(transactional_db: None) -> None:
-    """Transactional tests empty the database when they end, so a browser test that runs after one
-    would find no complaint types or SLA policies. The data migrations are idempotent: run them again."""
-    import importlib
-
-    from django.apps import apps
-
-    for module in DATA_MIGRATIONS:
-        importlib.import_module(module).forwards(apps, None)
-
-
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):

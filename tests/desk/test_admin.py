@@ -59,7 +59,7 @@ def test_acknowledge_action_goes_through_the_service(
     admin_client_en.post("/admin/complaints/complaint/", {"action": "acknowledge", "_selected_action": [complaint.pk]})
     complaint.refresh_from_db()
     assert complaint.status == "acknowledged"
-    assert complaint.events.last().via == "admin"
+    assert complaint.events.get(action="acknowledge").via == "admin"
 
 
 def test_api_token_created_through_the_service(admin_client_en: Client, agent: User) -> None:

@@ -1,0 +1,294 @@
+"""Responsibility disputes (责任争议): a department contests a dispatch, quality adjudicates.
+
+While quality adjudicates, the contested task's clocks are paused (`deadlines_pause(task=…)`): the
+department is not blamed for quality's time. The time lost (raised → decided) is kept on the dispute
+(`Dispute.time_lost`) and in the decision's event.
+
+- Moved: the old task ends as MOVED (its clocks cancelled, `moved_to` set) and a task is born for the
+  department quality names through `task_create` (fresh deadlines, handler left to that department's
+  manager). If that department already has an active task on the complaint, the old task is moved
+  onto it instead of doubling it. The complaint's responsible department follows when it was the old one.
+- Upheld: the task returns to the status it had when contested (kept in the `dispute_raised` event)
+  and its clocks resume, extended by the pause.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from closeloop.complaints.events import event_record
+from closeloop.complaints.models import Complaint, Event
+from closeloop.complaints.selectors import complaints_visible_to
+from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed
+from closeloop.core.roles import Role, user_roles
+from closeloop.directory.models import Department, Membership
+from closeloop.handling.models import ACTIVE_TASK_STATUSES, Dispute, DisputeStatus, Task, TaskStatus
+from closeloop.handling.services.postponements import postponements_close_for_moved_task
+from closeloop.handling.services.tasks import task_create
+from closeloop.notifications.services import Message, notifications_build, notifications_queue
+from closeloop.sla.services import deadlines_close, deadlines_pause, deadlines_resume
+
+# A department may contest a task it is still working on (not one already contested, replied or ended).
+CONTESTABLE_TASK_STATUSES = (TaskStatus.DISPATCHED, TaskStatus.NEEDS_INFO, TaskStatus.IN_PROGRESS)
+
+
+# --- who may do what ------------------------------------------------------------------------------
+
+
+def dispute_may_raise(*, task: Task, user: AbstractBaseUser | None) -> bool:
+    """The task's handler or a member (handler or manager) of its department; auditors never write."""
+    if user is None or not user.is_authenticated or user_roles(user) <= {Role.AUDITOR}:
+        return False
+    if task.handler_id == user.pk:
+        return True
+    return Membership.objects.filter(user=user, department_id=task.department_id).exists()
+
+
+def dispute_may_decide(*, user: AbstractBaseUser | None) -> bool:
+    return Role.QUALITY in user_roles(user)
+
+
+# --- reads ----------------------------------------------------------------------------------------
+
+
+def disputes_visible_to(user: AbstractBaseUser) -> QuerySet[Dispute]:
+    return Dispute.objects.filter(task__complaint__in=complaints_visible_to(user)).select_related(
+        "task__complaint",
+        "task__department",
+        "task__handler",
+        "raised_by",
+        "suggested_department",
+        "decided_by",
+        "target_department",
+        "new_task__department",
+    )
+
+
+def disputes_awaiting(*, user: AbstractBaseUser) -> QuerySet[Dispute]:
+    """Pending disputes, for quality only (nobody else adjudicates)."""
+    if not dispute_may_decide(user=user):
+        return Dispute.objects.none()
+    return disputes_visible_to(user).filter(status=DisputeStatus.PENDING).order_by("raised_at", "id")
+
+
+# --- writes ---------------------------------------------------------------------------------------
+
+
+def _notify(
+    *,
+    kind: str,
+    subject: str,
+    body: str,
+    complaint_id: int,
+    dedup: str,
+    recipients: Iterable[AbstractBaseUser],
+    now: datetime.datetime,
+) -> None:
+    # No personal data in staff notifications.
+    notifications_queue(
+        notifications_build(
+            message=Message(kind=kind, subject=subject, body=body, complaint_id=complaint_id, dedup=dedup),
+            recipients=list(recipients),
+            now=now,
+        )
+    )
+
+
+def _required_text(value: str, field: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise DomainError(_("This field is required."), field=field, code="required")
+    return text
+
+
+def dispute_raise(
+    *,
+    task: Task,
+    reason: str,
+    suggested_department: Department | None = None,
+    actor: AbstractBaseUser,
+    via: str,
+    now: datetime.datetime | None = None,
+) -> Dispute:
+    """The department contests the dispatch: the task becomes contested, its clocks pause, quality is told."""
+    now = now or timezone.now()
+    if not dispute_may_raise(task=task, user=actor):
+        raise PermissionDeniedError(_("Only the task's handler or its department may contest the dispatch."))
+    reason = _required_text(reason, "reason")
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=task.complaint_id)
+        task = Task.objects.select_related("department").get(pk=task.pk)
+        if task.status not in CONTESTABLE_TASK_STATUSES:
+            raise TransitionNotAllowed(
+                _("Not possible while the task is %(status)s.") % {"status": task.get_status_display()}
+            )
+        if suggested_department is not None and suggested_department.pk == task.department_id:
+            raise DomainError(_("Suggest another department than the one contesting."), field="suggested_department")
+        previous = task.status
+        dispute = Dispute.objects.create(
+            task=task, raised_by=actor, raised_at=now, reason=reason, suggested_department=suggested_department
+        )
+        task.status = TaskStatus.CONTESTED
+        task.save(update_fields=["status"])
+        deadlines_pause(complaint=locked, at=now, task=task)
+        event_record(
+            complaint=locked,
+            action="dispute_raised",
+            actor=actor,
+            via=via,
+            at=now,
+            before={"task_status": previous},
+            after={
+                "dispute": dispute.pk,
+                "task": task.pk,
+                "department": task.department.code,
+                "suggested_department": suggested_department.code if suggested_department else None,
+                "task_status": task.status,
+            },
+            note=reason,
+        )
+        _notify(
+            kind="dispute_raised",
+            subject=_("%(department)s contests the dispatch of %(number)s: please adjudicate")
+            % {"department": task.department.label, "number": locked.number},
+            body=reason,
+            complaint_id=locked.pk,
+            dedup=f"dispute_raised:{dispute.pk}",
+            recipients=get_user_model().objects.filter(groups__name=Role.QUALITY, is_active=True),
+            now=now,
+        )
+    return dispute
+
+
+def _status_before_dispute(dispute: Dispute, task: Task) -> str:
+    """The task's status when it was contested, from the dispute_raised event; if the event cannot
+    be read, in progress once verified, else dispatched."""
+    events = Event.objects.filter(complaint_id=task.complaint_id, action="dispute_raised").order_by("-at", "-id")
+    for event in events:
+        if event.after.get("dispute") == dispute.pk:
+            previous = event.before.get("task_status")
+            if previous in CONTESTABLE_TASK_STATUSES:
+                return str(previous)
+            break
+    return TaskStatus.IN_PROGRESS if task.verified_at else TaskStatus.DISPATCHED
+
+
+def dispute_decide(
+    *,
+    dispute: Dispute,
+    move_to: Department | None,
+    note: str,
+    actor: AbstractBaseUser,
+    via: str,
+    now: datetime.datetime | None = None,
+) -> Dispute:
+    """Quality names the responsible department. `move_to` None (or the task's own department)
+    upholds the dispatch."""
+    now = now or timezone.now()
+    if not dispute_may_decide(user=actor):
+        raise PermissionDeniedError(_("Only quality may adjudicate a responsibility dispute."))
+    note = _required_text(note, "note")
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=dispute.task.complaint_id)
+        dispute = Dispute.objects.select_related("task__department", "raised_by").get(pk=dispute.pk)
+        task = dispute.task
+        if dispute.status != DisputeStatus.PENDING:
+            raise TransitionNotAllowed(
+                _("Not possible: the dispute is %(status)s.") % {"status": dispute.get_status_display()}
+            )
+        if move_to is not None and not move_to.is_active:
+            raise DomainError(_("This department is no longer active."), field="move_to")
+        moving = move_to is not None and move_to.pk != task.department_id
+        dispute.decided_by, dispute.decided_at, dispute.decision_note = actor, now, note
+        after: dict[str, object] = {"dispute": dispute.pk, "task": task.pk}
+        if moving:
+            assert move_to is not None
+            new_task = (
+                Task.objects.filter(complaint=locked, department=move_to, status__in=ACTIVE_TASK_STATUSES)
+                .exclude(pk=task.pk)
+                .first()
+            )
+            if new_task is None:
+                new_task = task_create(
+                    complaint=locked,
+                    department=move_to,
+                    handler=None,  # that department's manager assigns it
+                    actor=actor,
+                    via=via,
+                    now=now,
+                    instruction=task.instruction,
+                )
+            deadlines_close(complaint=locked, milestones=None, at=now, cancelled=True, task=task)
+            postponements_close_for_moved_task(task=task, actor=actor, via=via, now=now)
+            task.status, task.ended_at, task.end_reason, task.moved_to = TaskStatus.MOVED, now, note, new_task
+            task.save(update_fields=["status", "ended_at", "end_reason", "moved_to"])
+            dispute.status, dispute.target_department, dispute.new_task = DisputeStatus.MOVED, move_to, new_task
+            if locked.department_id == task.department_id:
+                after["complaint_department"] = move_to.code
+                locked.department = move_to
+                locked.save(update_fields=["department", "updated_at"])
+            after.update(target_department=move_to.code, new_task=new_task.pk)
+        else:
+            task.status = _status_before_dispute(dispute, task)
+            task.save(update_fields=["status"])
+            deadlines_resume(complaint=locked, at=now, task=task)
+            if task.status == TaskStatus.NEEDS_INFO or locked.waiting_since is not None:
+                # Still waiting (for information or for the customer): the clocks stay paused, from now.
+                deadlines_pause(complaint=locked, at=now, task=task)
+            dispute.status, dispute.target_department = DisputeStatus.REJECTED, task.department
+        dispute.save(
+            update_fields=["status", "decided_by", "decided_at", "decision_note", "target_department", "new_task"]
+        )
+        after.update(
+            outcome=dispute.status,
+            task_status=task.status,
+            time_lost_seconds=int(dispute.time_lost.total_seconds()),
+        )
+        event_record(
+            complaint=locked,
+            action="dispute_decided",
+            actor=actor,
+            via=via,
+            at=now,
+            before={"task_status": TaskStatus.CONTESTED, "department": task.department.code},
+            after=after,
+            note=note,
+        )
+        recipients = list(
+            get_user_model().objects.filter(
+                memberships__department_id__in=[task.department_id, dispute.target_department_id],
+                memberships__is_manager=True,
+                is_active=True,
+            )
+        )
+        recipients += [user for user in (task.handler, dispute.raised_by) if user is not None]
+        if moving:
+            # A move is a dispatch to a new department: the auditors are copied, as on every dispatch.
+            recipients += list(get_user_model().objects.filter(groups__name=Role.AUDITOR, is_active=True))
+            subject = _("Dispute on %(number)s: moved to %(department)s") % {
+                "number": locked.number,
+                "department": dispute.target_department.label,  # type: ignore[union-attr]
+            }
+        else:
+            subject = _("Dispute on %(number)s: dispatch upheld, %(department)s keeps it") % {
+                "number": locked.number,
+                "department": task.department.label,
+            }
+        _notify(
+            kind="dispute_decided",
+            subject=subject,
+            body=note,
+            complaint_id=locked.pk,
+            dedup=f"dispute_decided:{dispute.pk}",
+            recipients=recipients,
+            now=now,
+        )
+    return dispute
