@@ -41,7 +41,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_calendar.py
 
 messages: $(VENV)/.installed
-	cd closeloop && ../$(BIN)/closeloop makemessages -l zh_Hans -l en --no-obsolete && ../$(BIN)/closeloop compilemessages
+	cd closeloop && ../$(BIN)/closeloop makemessages -l zh_Hans --no-obsolete -i "migrations/*" && ../$(BIN)/closeloop compilemessages
 
 lock:
 	scripts/lock.sh

@@ -15,8 +15,7 @@ import filetype
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.files.base import File
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -272,10 +271,17 @@ def customer_find_or_create(*, data: IntakeData, phone: str, email: str) -> tupl
 def next_complaint_number(day: datetime.date) -> str:
     """`TS` + date + 4-digit daily sequence. Must run inside the intake transaction: the row lock
     taken by the UPDATE serialises concurrent intakes, and a rollback returns the number."""
-    DailySequence.objects.bulk_create([DailySequence(day=day, last=0)], ignore_conflicts=True)
-    DailySequence.objects.filter(day=day).update(last=F("last") + 1)
-    seq = DailySequence.objects.filter(day=day).values_list("last", flat=True).get()
-    return f"TS{day:%Y%m%d}-{seq:04d}"
+    table = connection.ops.quote_name(DailySequence._meta.db_table)
+    day_value = connection.ops.adapt_datefield_value(day)
+    with connection.cursor() as cursor:
+        # One statement in the common case (PostgreSQL and SQLite ≥ 3.35 both support RETURNING).
+        cursor.execute(f"UPDATE {table} SET last = last + 1 WHERE day = %s RETURNING last", [day_value])  # noqa: S608
+        row = cursor.fetchone()
+        if row is None:  # the day's first complaint: create the row (racing intakes both land here once)
+            DailySequence.objects.bulk_create([DailySequence(day=day, last=0)], ignore_conflicts=True)
+            cursor.execute(f"UPDATE {table} SET last = last + 1 WHERE day = %s RETURNING last", [day_value])  # noqa: S608
+            row = cursor.fetchone()
+    return f"TS{day:%Y%m%d}-{row[0]:04d}"
 
 
 def complaint_register(

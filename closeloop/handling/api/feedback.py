@@ -95,7 +95,7 @@ class FeedbackFormPage(Schema):
 class FeedbackFormFilters(Schema):
     status: FeedbackStatus | None = None
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10_000_000)
 
 
 class FeedbackFormIn(Schema):
