@@ -24,6 +24,9 @@ from closeloop.complaints.api import catalogue_router
 from closeloop.complaints.api import router as complaints_router
 from closeloop.core.auth import API_AUTH
 from closeloop.core.errors import DomainError, PermissionDeniedError, ValidationFailed
+from closeloop.followup.api import closing as followup_closing
+from closeloop.followup.api import followups as followup_followups
+from closeloop.followup.api import repeats as followup_repeats
 from closeloop.handling.api import disputes as handling_disputes
 from closeloop.handling.api import feedback as handling_feedback
 from closeloop.handling.api import postponements as handling_postponements
@@ -53,6 +56,9 @@ for _router in (
     handling_postponements.router,
     handling_disputes.router,
     handling_feedback.router,
+    followup_followups.router,
+    followup_closing.router,
+    followup_repeats.router,
 ):
     api.add_router("", _router)
 

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "closeloop.sla",
     "closeloop.notifications",
     "closeloop.handling",
+    "closeloop.followup",
     "closeloop.demo",
 ]
 
@@ -150,6 +151,12 @@ ATTACHMENT_ALLOWED_TYPES = env_list(
 PORTAL_LOOKUP_MAX_ATTEMPTS = env_int("PORTAL_LOOKUP_MAX_ATTEMPTS", 5)
 PORTAL_LOOKUP_WINDOW_SECONDS = env_int("PORTAL_LOOKUP_WINDOW_SECONDS", 15 * 60)
 QUEUE_PAGE_SIZE = env_int("QUEUE_PAGE_SIZE", 25)
+# Closing the loop (issue 5).
+FOLLOWUP_MAX_ATTEMPTS = env_int("FOLLOWUP_MAX_ATTEMPTS", 3)  # on different days, then "unreachable"
+REPEAT_WINDOW_DAYS = env_int("REPEAT_WINDOW_DAYS", 90)
+ARCHIVE_AFTER_DAYS = env_int("ARCHIVE_AFTER_DAYS", 7)
+RETENTION_YEARS = env_int("RETENTION_YEARS", 2)
+SURVEY_LINK_DAYS = env_int("SURVEY_LINK_DAYS", 7)
 PORTAL_FORM_MIN_SECONDS = env_int("PORTAL_FORM_MIN_SECONDS", 3)
 PORTAL_FORM_MAX_AGE_SECONDS = env_int("PORTAL_FORM_MAX_AGE_SECONDS", 7200)
 PORTAL_SUBMIT_MAX_PER_IP = env_int("PORTAL_SUBMIT_MAX_PER_IP", 10)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("desk/calendar/", include("closeloop.sla.urls")),
     path("desk/notifications/", include("closeloop.notifications.urls")),
     path("desk/h/", include("closeloop.handling.urls")),
+    path("desk/f/", include("closeloop.followup.urls")),
     path("desk/", include("closeloop.complaints.urls")),
     path("portal/", include("closeloop.portal.urls")),
     path("api/v1/", api.urls),

@@ -21,7 +21,7 @@ fi
 
 # pytest exits 5 when no test ran; set -e turns that into a failure, as it must be.
 echo "== pytest on SQLite"
-env -u DATABASE_URL -u REDIS_URL CLOSELOOP_DATA_DIR="$(mktemp -d)" "$BIN/pytest" -q "$@"
+env -u DATABASE_URL -u REDIS_URL CLOSELOOP_DATA_DIR="$(mktemp -d)" "$BIN/pytest" -q -n 2 "$@"
 
 pg_ok=0
 "$BIN/python" - "$PG_URL" <<'PY' && pg_ok=1 || true
@@ -37,7 +37,7 @@ PY
 
 if [ "$pg_ok" = 1 ] && [ "$redis_ok" = 1 ]; then
   echo "== pytest on PostgreSQL with Redis"
-  DATABASE_URL="$PG_URL" REDIS_URL="$TEST_REDIS_URL" CLOSELOOP_DATA_DIR="$(mktemp -d)" "$BIN/pytest" -q --create-db "$@"
+  DATABASE_URL="$PG_URL" REDIS_URL="$TEST_REDIS_URL" CLOSELOOP_DATA_DIR="$(mktemp -d)" "$BIN/pytest" -q -n 2 --create-db "$@"
 elif [ "${CI:-}" = "true" ]; then
   echo "CI: PostgreSQL reachable=$pg_ok, Redis reachable=$redis_ok — both are required" >&2
   exit 1

@@ -32,6 +32,7 @@ DATA_MIGRATIONS = (
     "closeloop.sla.migrations.0002_default_calendars_and_policies",
     "closeloop.handling.migrations.0002_defaults",
     "closeloop.notifications.migrations.0003_default_message_templates",
+    "closeloop.followup.migrations.0002_satisfaction_scales",
 )
 
 

@@ -37,8 +37,14 @@ class Status(models.TextChoices):
     SOLUTION_APPROVED = "solution_approved", _("solution approved")
     # The approved solution is being carried out, step by step.
     EXECUTING = "executing", _("executing")
-    # The customer's problem is solved (answered on the spot, or after handling).
+    # The customer's problem is solved (answered on the spot, or after handling); a follow-up is due.
     RESOLVED = "resolved", _("resolved")
+    # The customer was not satisfied at the follow-up: escalated, a second result is due in 3 working days.
+    REOPENED = "reopened", _("reopened")
+    # Follow-up done (satisfied, or unreachable) and every feedback form approved for archive.
+    CLOSED = "closed", _("closed")
+    # Read-only for good; personal data may be anonymised after the retention period.
+    ARCHIVED = "archived", _("archived")
     # Not a complaint (spam, wrong company, advertising…); the reason is kept.
     INVALID = "invalid", _("invalid")
     # The same complaint registered twice; points to the one that is being handled.
@@ -54,13 +60,14 @@ OPEN_STATUSES = frozenset(
         Status.SOLUTION_PROPOSED,
         Status.SOLUTION_APPROVED,
         Status.EXECUTING,
+        Status.REOPENED,
     }
 )
 # States in which departments are working on the complaint.
 HANDLING_STATUSES = frozenset(
     {Status.DISPATCHED, Status.IN_PROGRESS, Status.SOLUTION_PROPOSED, Status.SOLUTION_APPROVED, Status.EXECUTING}
 )
-TERMINAL_STATUSES = frozenset({Status.INVALID, Status.DUPLICATE})
+TERMINAL_STATUSES = frozenset({Status.INVALID, Status.DUPLICATE, Status.ARCHIVED})
 
 # A guard returns None when the transition may go ahead, or the reason why not.
 Guard = Callable[["Complaint", dict[str, object]], "str | Promise | None"]
@@ -85,6 +92,9 @@ class Transition:
     style: str = "primary"
     # When set, the customer is told (notifications.customer.customer_notify with this message code).
     notify_customer: str = ""
+    # What else happens in the same transaction once the state changed: dotted paths of callables
+    # `(*, complaint, actor, via, now) -> None`, e.g. creating the follow-up when a complaint is resolved.
+    then: tuple[str, ...] = ()
 
 
 def _duplicate_of_is_other_complaint(complaint: Complaint, data: dict[str, object]) -> str | Promise | None:
@@ -112,6 +122,23 @@ def _execution_finished(complaint: Complaint, data: dict[str, object]) -> str | 
     return None
 
 
+def _followup_outcome_recorded(complaint: Complaint, data: dict[str, object]) -> str | Promise | None:
+    from closeloop.followup.models import FollowUp, FollowUpOutcome
+
+    latest = FollowUp.objects.filter(complaint=complaint).order_by("-round", "-id").first()
+    if latest is None or latest.outcome not in (FollowUpOutcome.SATISFIED, FollowUpOutcome.UNREACHABLE):
+        return _("The follow-up (回访) has no outcome yet: the customer must be asked (or found unreachable).")
+    return None
+
+
+def _feedback_forms_approved(complaint: Complaint, data: dict[str, object]) -> str | Promise | None:
+    from closeloop.handling.models import FeedbackForm, FeedbackStatus
+
+    if FeedbackForm.objects.filter(complaint=complaint).exclude(status=FeedbackStatus.APPROVED).exists():
+        return _("A responsible person's feedback form is not approved for archive yet.")
+    return None
+
+
 _DESK = frozenset({Role.AGENT, Role.CS_SUPERVISOR})
 _DEPARTMENT = frozenset({Role.HANDLER, Role.DEPT_MANAGER})
 _APPROVERS = frozenset({Role.CS_SUPERVISOR, Role.MANAGEMENT})
@@ -131,7 +158,7 @@ TRANSITIONS: dict[str, Transition] = {
         Transition(
             action="dispatch",
             label=_("Dispatch to departments"),
-            sources=frozenset({Status.REGISTERED, Status.ACKNOWLEDGED}),
+            sources=frozenset({Status.REGISTERED, Status.ACKNOWLEDGED, Status.REOPENED}),
             target=Status.DISPATCHED,
             roles=_DESK,
             required=("departments",),
@@ -140,7 +167,7 @@ TRANSITIONS: dict[str, Transition] = {
         Transition(
             action="start_handling",
             label=_("Start handling"),
-            sources=frozenset({Status.DISPATCHED}),
+            sources=frozenset({Status.DISPATCHED, Status.REOPENED}),
             target=Status.IN_PROGRESS,
             roles=_DEPARTMENT,
             service="handling.services.task_verify",
@@ -148,7 +175,7 @@ TRANSITIONS: dict[str, Transition] = {
         Transition(
             action="propose_solution",
             label=_("Propose a solution"),
-            sources=frozenset({Status.DISPATCHED, Status.IN_PROGRESS}),
+            sources=frozenset({Status.DISPATCHED, Status.IN_PROGRESS, Status.REOPENED}),
             target=Status.SOLUTION_PROPOSED,
             roles=_DEPARTMENT,
             service="handling.services.solution_propose",
@@ -181,13 +208,16 @@ TRANSITIONS: dict[str, Transition] = {
         Transition(
             action="resolve",
             label=_("Answer on the spot / resolve"),
-            sources=frozenset({Status.REGISTERED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.EXECUTING}),
+            sources=frozenset(
+                {Status.REGISTERED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.EXECUTING, Status.REOPENED}
+            ),
             target=Status.RESOLVED,
             roles=_DESK,
             required=("resolution",),
             guards=(_no_department_still_working, _execution_finished),
-            meets=("acknowledge", "first_response", "resolution"),
+            meets=("acknowledge", "first_response", "resolution", "second_result"),
             notify_customer="resolved",
+            then=("closeloop.followup.services.followups.followup_create",),
         ),
         Transition(
             action="invalidate",
@@ -209,6 +239,32 @@ TRANSITIONS: dict[str, Transition] = {
             guards=(_duplicate_of_is_other_complaint,),
             cancels_deadlines=True,
             style="danger",
+        ),
+        Transition(
+            action="reopen",
+            label=_("Reopen (customer not satisfied)"),
+            sources=frozenset({Status.RESOLVED}),
+            target=Status.REOPENED,
+            roles=_DESK,
+            required=("reason",),
+            service="followup.services.complaint_reopen",
+            style="danger",
+        ),
+        Transition(
+            action="close",
+            label=_("Close"),
+            sources=frozenset({Status.RESOLVED}),
+            target=Status.CLOSED,
+            roles=_DESK,
+            guards=(_followup_outcome_recorded, _feedback_forms_approved),
+        ),
+        Transition(
+            action="archive",
+            label=_("Archive"),
+            sources=frozenset({Status.CLOSED}),
+            target=Status.ARCHIVED,
+            roles=frozenset({Role.ADMIN}),
+            service="followup.services.complaint_archive",
         ),
     ]
 }

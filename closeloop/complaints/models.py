@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -88,6 +89,16 @@ class Complaint(models.Model):
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    # Rule 5: a new complaint by the same complainant about the same model within the window after an
+    # earlier one was resolved. Set at intake or by hand (with a reason); a reopen is never a repeat.
+    repeat_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="repeats", verbose_name=_("repeat of")
+    )
+    repeat_reason = models.CharField(_("why it is a repeat"), max_length=300, blank=True)
+    reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
     sla_policy = models.ForeignKey(
         "sla.Policy", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("SLA policy")
     )
@@ -117,6 +128,7 @@ class Complaint(models.Model):
             models.Index(fields=["department", "-received_at"], name="complaint_dept_recv"),
             models.Index(fields=["customer", "-received_at"], name="complaint_customer_recv"),
             models.Index(fields=["next_due_at"], name="complaint_next_due"),
+            models.Index(fields=["closed_at"], name="complaint_to_archive", condition=Q(archived_at__isnull=True)),
         ]
 
     def __str__(self) -> str:

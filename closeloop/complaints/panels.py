@@ -31,6 +31,9 @@ PANEL_PROVIDERS = [
     "closeloop.handling.views.postponements.panel",
     "closeloop.handling.views.disputes.panel",
     "closeloop.handling.views.feedback.panel",
+    "closeloop.followup.views.followups.panel",
+    "closeloop.followup.views.closing.panel",
+    "closeloop.followup.views.repeats.panel",
 ]
 
 _providers: list[Callable[[HttpRequest, Complaint], Panel | None]] | None = None

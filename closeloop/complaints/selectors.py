@@ -113,7 +113,7 @@ def complaint_get(*, user: User, number: str) -> Complaint:
     the existence of other departments' complaints is not revealed)."""
     return (
         complaints_visible_to(user)
-        .select_related("customer", "product__line", "type", "department", "registered_by", "duplicate_of")
+        .select_related("customer", "product__line", "type", "department", "registered_by", "duplicate_of", "repeat_of")
         .get(number=number)
     )
 
@@ -124,7 +124,14 @@ def complaint_deadlines(*, complaint: Complaint) -> QuerySet[Deadline]:
 
 
 def complaint_timeline(*, complaint: Complaint) -> QuerySet[Event]:
-    return complaint.events.select_related("actor").order_by("at", "id")
+    """The complaint's events and those of the duplicates merged into it (both histories, one query);
+    `complaint_number` tells which complaint each event belongs to."""
+    return (
+        Event.objects.filter(Q(complaint=complaint) | Q(complaint__duplicate_of=complaint))
+        .select_related("actor")
+        .annotate(complaint_number=F("complaint__number"))
+        .order_by("at", "id")
+    )
 
 
 @dataclass(frozen=True)

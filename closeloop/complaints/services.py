@@ -17,9 +17,10 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.files.base import File
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from closeloop.complaints.events import event_record
+from closeloop.complaints.events import complaint_check_writable, event_record
 from closeloop.complaints.lifecycle import FIELD_LABELS, OPEN_STATUSES, TRANSITIONS, Status, Transition
 from closeloop.complaints.models import (
     Attachment,
@@ -304,7 +305,7 @@ def complaint_register(
             assignee=registered_by,
         )
         next_due_at, next_warn_at = nearest_running(planned)
-        complaint = Complaint.objects.create(
+        complaint = Complaint(
             number=next_complaint_number(timezone.localdate(now)),
             channel=data.channel,
             priority=data.priority,
@@ -329,6 +330,13 @@ def complaint_register(
             next_due_at=next_due_at,
             next_warn_at=next_warn_at,
         )
+        # Domain rule 5, decided before the insert so that the row is written once.
+        from closeloop.followup.services.repeats import detect_repeat, repeat_detected_record, repeat_reason_text
+
+        if (earlier := detect_repeat(complaint=complaint)) is not None:
+            complaint.repeat_of = earlier
+            complaint.repeat_reason = repeat_reason_text(complaint=complaint, earlier=earlier)
+        complaint.save(force_insert=True)
         deadlines_save_planned(complaint=complaint, planned=planned)
         for upload, content_type in zip(data.attachments, attachment_types, strict=True):
             attachment = Attachment(
@@ -361,6 +369,8 @@ def complaint_register(
                 "sla_policy": complaint.sla_policy.code if complaint.sla_policy else None,
             },
         )
+        if complaint.repeat_of is not None:
+            repeat_detected_record(complaint=complaint, actor=actor, via=via, now=now)
     return complaint
 
 
@@ -374,6 +384,8 @@ def _transition_values(action: str, data: dict[str, Any], now: datetime.datetime
         return {"status_reason": str(data["reason"]).strip()}
     if action == "mark_duplicate":
         return {"status_reason": str(data["reason"]).strip(), "duplicate_of": data["duplicate_of"]}
+    if action == "close":
+        return {"closed_at": now}
     return {}
 
 
@@ -434,6 +446,8 @@ def transition_apply(
         deadlines_close(complaint=locked, milestones=None, at=now, cancelled=True, include_tasks=True)
     elif transition.meets:
         deadlines_close(complaint=locked, milestones=transition.meets, at=now)
+    for path in transition.then:
+        import_string(path)(complaint=locked, actor=actor, via=via, now=now)
     if transition.notify_customer:
         from closeloop.notifications.customer import customer_notify
 
@@ -648,6 +662,7 @@ def complaint_attach(
         raise ValidationFailed({"file": errors["attachments"]})
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        complaint_check_writable(locked)  # before the file reaches the storage
         attachment = Attachment(
             complaint=locked,
             original_name=upload.name[:255],

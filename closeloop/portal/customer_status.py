@@ -66,6 +66,13 @@ CUSTOMER_STATUSES: dict[str, CustomerStatus] = {
         milestone=_("Solution being carried out"),
     ),
     Status.RESOLVED: _RESOLVED,
+    Status.REOPENED: CustomerStatus(
+        label=_("We are working on it again"),
+        explanation=_("You told us the problem is not solved. A supervisor follows it up; we will contact you."),
+        milestone=_("Reopened at your request"),
+    ),
+    Status.CLOSED: _CLOSED,
+    Status.ARCHIVED: _CLOSED,
     Status.INVALID: _CLOSED,
     Status.DUPLICATE: _CLOSED,
 }

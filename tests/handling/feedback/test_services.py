@@ -83,8 +83,11 @@ def test_prefill_takes_measures_and_compensation_from_the_approved_solution(open
 
 
 def test_prefill_timeline_from_contacts_and_key_events(opened: Callable[..., Opened]) -> None:
+    from django.utils import translation
+
     o = opened(contacts=True)
-    texts = [a.text for a in feedback_form_prefill(o.form).timeline]
+    with translation.override("en"):
+        texts = [a.text for a in feedback_form_prefill(o.form).timeline]
     joined = "\n".join(texts)
     assert "电话联系客户，确认故障现象" in joined
     assert "技术部另行联系客户" not in joined  # another department's contact belongs on its own form

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _client(user: User) -> Client:
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")  # assertions below read the English messages
     client.force_login(user)
     return client
 
