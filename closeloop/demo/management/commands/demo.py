@@ -15,6 +15,7 @@ from closeloop.core.models import ApiToken
 from closeloop.core.roles import Role, sync_role_groups
 from closeloop.core.services import api_token_create
 from closeloop.demo.generator import catalogue_ensure, seed_complaints
+from closeloop.demo.handling import demo_handling_ensure
 from closeloop.demo.logins import (
     DEMO_COMPLAINTS,
     DEMO_MEMBERSHIPS,
@@ -62,7 +63,10 @@ class Command(BaseCommand):
         seeded = None
         if not Complaint.objects.exists():
             seeded = seed_complaints(count=DEMO_COMPLAINTS, seed=2026, days=60)
+        dispatched = demo_handling_ensure()
 
+        if dispatched:
+            self.stdout.write(f"Dispatched {dispatched} demo complaints to departments (tasks, a solution, a form).")
         if created_users:
             self.stdout.write(f"Created demo users: {', '.join(created_users)}.")
         if seeded is not None:
