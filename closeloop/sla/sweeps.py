@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -102,6 +103,27 @@ def _message(deadline: Deadline, kind: str, level: int = 0) -> Message:
     )
 
 
+# Past this many deadlines for one person in one sweep, they get one digest instead of one message each:
+# after an outage nobody should find thousands of e-mails.
+DIGEST_AFTER = 3
+DIGEST_LISTS = 50
+
+
+def _digest(kind: str, level: int, deadlines: list[Deadline], now: datetime.datetime) -> Message:
+    numbers = [d.complaint.number for d in deadlines]
+    shown = ", ".join(numbers[:DIGEST_LISTS]) + (" …" if len(numbers) > DIGEST_LISTS else "")
+    if kind == "deadline_warned":
+        subject = _("%(count)s complaints reach their warning point") % {"count": len(numbers)}
+    elif kind == "deadline_breached":
+        subject = _("%(count)s complaints are overdue") % {"count": len(numbers)}
+    else:
+        subject = _("%(count)s overdue complaints escalated (level %(level)s)") % {
+            "count": len(numbers),
+            "level": level,
+        }
+    return Message(kind=kind, subject=subject, body=shown, dedup=f"{kind}:digest:{level}:{now.isoformat()}")
+
+
 def _record(
     deadlines: list[Deadline],
     kind: str,
@@ -110,7 +132,10 @@ def _record(
     level: int = 0,
     roles: list[str] | None = None,
 ) -> None:
-    events, notifications = [], []
+    """One timeline event per deadline; for the people told, one message per deadline or, when a sweep
+    finds many for the same person, one digest listing them."""
+    events = []
+    per_person: dict[int, tuple[Any, list[Deadline]]] = {}
     for deadline in deadlines:
         events.append(
             Event(
@@ -122,8 +147,20 @@ def _record(
             )
         )
         people = recipients.for_warning(deadline) if roles is None else recipients.for_roles(roles, deadline)
-        notifications.extend(notifications_build(message=_message(deadline, kind, level), recipients=people, now=now))
+        for person in people:
+            per_person.setdefault(person.pk, (person, []))[1].append(deadline)
     Event.objects.bulk_create(events)
+    notifications = []
+    for person, theirs in per_person.values():
+        if len(theirs) > DIGEST_AFTER:
+            notifications.extend(
+                notifications_build(message=_digest(kind, level, theirs, now), recipients=[person], now=now)
+            )
+        else:
+            for deadline in theirs:
+                notifications.extend(
+                    notifications_build(message=_message(deadline, kind, level), recipients=[person], now=now)
+                )
     notifications_queue(notifications)
 
 

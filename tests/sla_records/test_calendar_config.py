@@ -28,8 +28,10 @@ def run(*args: str) -> str:
 
 def test_cli_deadline_matches_the_worked_examples():
     assert run("deadline", "--start", "2026-09-30T16:00+08:00", "--duration", "2wd") == "2026-10-09T16:00:00+08:00"
-    assert run("deadline", "--start", "2026-11-20T10:00+08:00", "--duration", "2wd",
-               "--calendar", "six-day") == "2026-11-23T10:00:00+08:00"
+    assert (
+        run("deadline", "--start", "2026-11-20T10:00+08:00", "--duration", "2wd", "--calendar", "six-day")
+        == "2026-11-23T10:00:00+08:00"
+    )
     assert run("deadline", "--start", "2026-11-20T17:00+08:00", "--duration", "4wh") == "2026-11-23T12:00:00+08:00"
 
 
@@ -65,8 +67,9 @@ def test_import_of_a_year_the_package_does_not_cover(tmp_path):
 def test_import_json_both_shapes():
     rows = calendar_import_parse(text='{"holidays": ["2027-10-01"], "workdays": ["2027-09-26"]}', filename="x.json")
     assert rows == [(datetime.date(2027, 10, 1), False, ""), (datetime.date(2027, 9, 26), True, "")]
-    rows = calendar_import_parse(text='[{"date": "2027-05-01", "working": false, "reason": "劳动节"}]',
-                                 filename="y.JSON")
+    rows = calendar_import_parse(
+        text='[{"date": "2027-05-01", "working": false, "reason": "劳动节"}]', filename="y.JSON"
+    )
     assert rows == [(datetime.date(2027, 5, 1), False, "劳动节")]
 
 

@@ -54,11 +54,13 @@ def test_acknowledge_meets_only_its_milestone_and_resolve_meets_the_rest(make_co
     met = dict(Deadline.objects.filter(complaint=complaint).values_list("milestone", "met_at"))
     assert met["acknowledge"] == FRI_17 and met["resolution"] is None
 
-    complaint_transition(complaint=complaint, action="resolve", actor=agent, via="desk",
-                         data={"resolution": "已更换"}, now=FRI_17)
-    assert not Deadline.objects.filter(complaint=complaint, met_at__isnull=True).exists()
-    complaint.refresh_from_db()
-    assert complaint.next_due_at is None
+    complaint_transition(
+        complaint=complaint, action="resolve", actor=agent, via="desk", data={"resolution": "已更换"}, now=FRI_17
+    )
+    # Only the follow-up (回访) clock runs after resolution.
+    assert list(
+        Deadline.objects.filter(complaint=complaint, met_at__isnull=True).values_list("milestone", flat=True)
+    ) == ["followup"]
 
 
 def test_invalid_complaint_cancels_its_clocks(make_complaint, agent):
@@ -96,8 +98,9 @@ def test_waiting_for_the_customer_pauses_and_resume_extends_by_working_time(make
     monday = aware(2026, 11, 23, 10, 0)
     complaint = make_complaint(priority=3, received_at=monday, now=monday)
 
-    complaint_wait_for_customer(complaint=complaint, reason="等客户提供照片", actor=agent, via="desk",
-                                now=aware(2026, 11, 23, 11, 0))
+    complaint_wait_for_customer(
+        complaint=complaint, reason="等客户提供照片", actor=agent, via="desk", now=aware(2026, 11, 23, 11, 0)
+    )
     complaint.refresh_from_db()
     assert complaint.next_due_at is None and complaint.waiting_since is not None
 
