@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def prepare_database(url: str | None, complaints: int) -> tuple[str, str]:
+def prepare_database(url: str | None, complaints: int, reuse: bool = False) -> tuple[str, str]:
     if url and url.startswith("postgres"):
         import dj_database_url
         import psycopg
@@ -35,13 +35,15 @@ def prepare_database(url: str | None, complaints: int) -> tuple[str, str]:
         admin = psycopg.connect(
             host=cfg["HOST"], port=cfg["PORT"] or 5432, user=cfg["USER"], dbname="postgres", autocommit=True
         )
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute(f'CREATE DATABASE "{name}"')
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not (reuse and exists):
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            admin.execute(f'CREATE DATABASE "{name}"')
         admin.close()
         return url.rsplit("/", 1)[0] + "/" + name, "postgresql"
     path = ROOT / "var" / "bench" / f"sla-{complaints}.sqlite3"
     path.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm") if not reuse else ():
         Path(str(path) + suffix).unlink(missing_ok=True)
     return f"sqlite:///{path}", "sqlite"
 
@@ -51,9 +53,10 @@ def main() -> None:
     parser.add_argument("--complaints", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=10_000)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--reuse", action="store_true", help="keep an earlier run's database and its rows")
     args = parser.parse_args()
 
-    url, vendor = prepare_database(args.database_url, args.complaints)
+    url, vendor = prepare_database(args.database_url, args.complaints, args.reuse)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "closeloop.settings")
     import django
@@ -66,11 +69,15 @@ def main() -> None:
 
     from closeloop.complaints.models import Complaint, Event
     from closeloop.directory.models import ComplaintType, Customer, Department, Membership
-    from closeloop.notifications.models import Notification
     from closeloop.sla.models import Deadline, Policy
-    from closeloop.sla.sweeps import sla_sweep
 
     call_command("migrate", verbosity=0)
+    if args.reuse and Complaint.objects.count() >= args.complaints:
+        future = timezone.now() + timezone.timedelta(days=30)
+        Deadline.objects.update(warn_at=future, due_at=future, warned_at=None, breached_at=None, escalation_level=0)
+        Event.objects.filter(action__startswith="deadline_").delete()
+        measure(args, vendor, seeded=0.0)
+        return
     supervisor = User.objects.create_user("bench_supervisor", email="s@example.com")
     supervisor.groups.add(Group.objects.get(name="cs_supervisor"))
     manager = User.objects.create_user("bench_manager")
@@ -112,6 +119,16 @@ def main() -> None:
             cursor.execute("ANALYZE")
     seeded = time.perf_counter() - began
     print(f"seeded {args.complaints:,} complaints with open deadlines in {seeded:.1f} s ({vendor})")
+    measure(args, vendor, seeded)
+
+
+def measure(args: argparse.Namespace, vendor: str, seeded: float) -> None:
+    from django.utils import timezone
+
+    from closeloop.complaints.models import Event
+    from closeloop.notifications.models import Notification
+    from closeloop.sla.models import Deadline
+    from closeloop.sla.sweeps import sla_sweep
 
     def timed_sweep() -> tuple[float, object]:
         start = time.perf_counter()

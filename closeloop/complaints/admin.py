@@ -65,6 +65,12 @@ class ComplaintAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def has_view_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
         return request.user.has_perm("complaints.view_all_complaints") and super().has_view_permission(request, obj)
 
+    def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        # Domain rule 7: archived complaints are read-only, whatever the rest of the admin allows.
+        if isinstance(obj, Complaint) and obj.status == "archived":
+            return False
+        return super().has_change_permission(request, obj)
+
 
 @admin.register(Event)
 class EventAdmin(ReadOnlyMixin, admin.ModelAdmin):

@@ -156,6 +156,8 @@ def _detail(complaint: Complaint, user: AbstractBaseUser) -> dict[str, Any]:
         "resolution": complaint.resolution,
         "status_reason": complaint.status_reason,
         "duplicate_of": complaint.duplicate_of.number if complaint.duplicate_of_id else None,
+        "repeat_of": complaint.repeat_of.number if complaint.repeat_of else None,
+        "repeat_reason": complaint.repeat_reason,
         "attachments": [_attachment(a) for a in complaint.attachments.order_by("uploaded_at", "id")],
         "events": [
             {
@@ -166,6 +168,8 @@ def _detail(complaint: Complaint, user: AbstractBaseUser) -> dict[str, Any]:
                 "before": e.before,
                 "after": e.after,
                 "note": e.note,
+                # Set for the events of a duplicate merged into this complaint.
+                "complaint": getattr(e, "complaint_number", None) if e.complaint_id != complaint.pk else None,
             }
             for e in events
         ],

@@ -8,10 +8,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Complaint, Event
+from closeloop.core.errors import TransitionNotAllowed
+
+# Domain rule 7: an archived complaint is read-only. Every write in CloseLoop records an event in
+# its own transaction, so refusing the event here refuses every write path (UI, API, admin, jobs)
+# and rolls back whatever the caller changed before. Only archiving itself and the retention job's
+# anonymisation may still write.
+WRITABLE_WHEN_ARCHIVED = frozenset({"archive", "anonymised"})
 
 
 def _jsonable(value: Any) -> Any:
@@ -28,6 +37,16 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def complaint_check_writable(complaint: Complaint, action: str = "") -> None:
+    """Refuse any change to an archived complaint. The instance may be stale (a task's complaint read
+    before the caller's lock), so the stored state decides."""
+    if action in WRITABLE_WHEN_ARCHIVED:
+        return
+    archived = Status.ARCHIVED
+    if complaint.status == archived or Complaint.objects.filter(pk=complaint.pk, status=archived).exists():
+        raise TransitionNotAllowed(gettext("Archived complaints are read-only."))
+
+
 def event_record(
     *,
     complaint: Complaint,
@@ -39,6 +58,7 @@ def event_record(
     note: str = "",
     at: datetime.datetime | None = None,
 ) -> Event:
+    complaint_check_writable(complaint, action)
     return Event.objects.create(
         complaint=complaint,
         at=at or timezone.now(),
@@ -49,3 +69,35 @@ def event_record(
         after=_jsonable(after or {}),
         note=note,
     )
+
+
+def events_insert_many(rows: list[dict[str, Any]]) -> None:
+    """Append many events in one round trip, for jobs that record thousands at once (the SLA sweep).
+    Each row: complaint_id, at, action, via, after, and optionally actor_id, before, note. Bypasses the
+    model layer for speed, so the caller must not target archived complaints (the sweep never does:
+    archiving cancels every clock)."""
+    if not rows:
+        return
+    meta = Event._meta
+    quote = connection.ops.quote_name
+    at_field, json_field = meta.get_field("at"), meta.get_field("after")
+    columns = ["complaint_id", "at", "actor_id", "via", "action", "before", "after", "note"]
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608 - our identifiers
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    params = [
+        (
+            row["complaint_id"],
+            at_field.get_db_prep_save(row["at"], connection),
+            row.get("actor_id"),
+            row["via"],
+            row["action"],
+            json_field.get_db_prep_save(_jsonable(row.get("before") or {}), connection),
+            json_field.get_db_prep_save(_jsonable(row.get("after") or {}), connection),
+            row.get("note", ""),
+        )
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)

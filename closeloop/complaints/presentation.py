@@ -57,6 +57,12 @@ ACTION_LABELS: dict[str, Promise] = {
     "postponement_decided": _("Postponement: management decided"),
     "postponement_approved": _("Postponement approved"),
     "postponement_rejected": _("Postponement rejected"),
+    # reopen, escalation, closing, archive, retention
+    "reopen": _("Reopened (customer not satisfied)"),
+    "escalated": _("Escalated to the CS supervisors"),
+    "close": _("Closed"),
+    "archive": _("Archived (read-only)"),
+    "anonymised": _("Personal data anonymised"),
     "dispute_raised": _("Responsibility disputed"),
     "dispute_decided": _("Responsibility dispute decided"),
     # solutions, approvals, execution, customer messages
@@ -67,6 +73,18 @@ ACTION_LABELS: dict[str, Promise] = {
     "start_execution": _("Execution of the solution started"),
     "execution_step_done": _("Execution step done"),
     "solution_executed": _("Solution executed"),
+    # repeat complaints and merged duplicates
+    "repeat_detected": _("Repeat complaint detected"),
+    "repeat_linked": _("Linked as a repeat complaint"),
+    "repeat_unlinked": _("No longer a repeat complaint"),
+    "merged_into": _("Merged into another complaint"),
+    "merged": _("Duplicate merged into this complaint"),
+    # follow-up (回访) and the self-service survey
+    "followup_created": _("Follow-up due"),
+    "followup_attempt": _("Follow-up call attempted"),
+    "followup_unreachable": _("Follow-up: customer unreachable"),
+    "followup_recorded": _("Follow-up recorded"),
+    "survey_sent": _("Survey link sent"),
 }
 
 
@@ -94,11 +112,14 @@ class TimelineRow:
     status_before: str
     status_after: str
     note: str
+    # The number of the merged duplicate the event belongs to; "" for the complaint's own events.
+    complaint_number: str = ""
 
 
-def timeline_rows(events: Iterable[Event]) -> list[TimelineRow]:
+def timeline_rows(events: Iterable[Event], complaint: Complaint | None = None) -> list[TimelineRow]:
     rows = []
     for event in events:
+        other = complaint is not None and event.complaint_id != complaint.pk
         actor = (event.actor.get_full_name() or event.actor.get_username()) if event.actor else str(_("system"))
         rows.append(
             TimelineRow(
@@ -109,6 +130,7 @@ def timeline_rows(events: Iterable[Event]) -> list[TimelineRow]:
                 status_before=status_label(event.before.get("status")),
                 status_after=status_label(event.after.get("status")),
                 note=event.note,
+                complaint_number=getattr(event, "complaint_number", "") if other else "",
             )
         )
     return rows

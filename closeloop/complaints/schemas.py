@@ -200,6 +200,7 @@ class EventOut(Schema):
     before: dict[str, Any]
     after: dict[str, Any]
     note: str
+    complaint: str | None = Field(None, description="number of the merged duplicate this event belongs to, if not ours")
 
 
 class ActionOut(Schema):
@@ -222,6 +223,8 @@ class ComplaintOut(ComplaintSummaryOut):
     resolution: str
     status_reason: str
     duplicate_of: str | None = Field(description="number of the complaint this one duplicates")
+    repeat_of: str | None = Field(None, description="number of the earlier complaint this one repeats (rule 5)")
+    repeat_reason: str = Field("", description="why it is a repeat")
     attachments: list[AttachmentOut]
     events: list[EventOut] = Field(description="the timeline, oldest first")
     available_actions: list[ActionOut] = Field(description="what this user may do now")

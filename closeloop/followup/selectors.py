@@ -46,9 +46,7 @@ def _with_deadline(qs: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
     )
 
 
-def followups_open(
-    *, user: User, due: str = "all", now: datetime.datetime | None = None
-) -> QuerySet[FollowUp]:
+def followups_open(*, user: User, due: str = "all", now: datetime.datetime | None = None) -> QuerySet[FollowUp]:
     """Open follow-ups the user may see, overdue first then by deadline ("today's follow-ups").
     `due`: today (due by the end of today, overdue included), overdue, or all."""
     now = now or timezone.now()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from closeloop.portal import views
+from closeloop.portal import survey, views
 
 app_name = "portal"
 urlpatterns = [
@@ -8,4 +8,5 @@ urlpatterns = [
     path("receipt/<str:number>/", views.receipt, name="receipt"),
     path("status/", views.status, name="status"),
     path("status/<str:number>/", views.status_detail, name="status_detail"),
+    path("survey/<str:token>/", survey.survey, name="survey"),
 ]

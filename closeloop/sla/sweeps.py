@@ -18,7 +18,8 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from closeloop.complaints.models import Event, Via
+from closeloop.complaints.events import events_insert_many
+from closeloop.complaints.models import Via
 from closeloop.core.claims import claim
 from closeloop.core.roles import Role
 from closeloop.directory.models import Membership
@@ -41,65 +42,90 @@ class SweepResult:
     errors: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Claimed:
+    """What the sweep needs of a claimed deadline (read as plain values: thousands at a time)."""
+
+    pk: int
+    complaint_id: int
+    number: str
+    department_id: int | None  # the task's department for a task's clock, else the complaint's
+    milestone: str
+    due_at: datetime.datetime
+    policy_id: int
+    assignee_id: int | None
+
+
 class _Recipients:
     """Who is told, resolved once per sweep: role members and department managers."""
 
     def __init__(self) -> None:
         user_model = get_user_model()
         self.by_role: dict[str, list] = defaultdict(list)
+        self.by_id: dict[int, Any] = {}
         users = user_model.objects.filter(is_active=True, groups__name__in=[r.value for r in Role]).distinct()
         for user in users.prefetch_related("groups"):
+            self.by_id[user.pk] = user
             for group in user.groups.all():
                 self.by_role[group.name].append(user)
         self.managers: dict[int, list] = defaultdict(list)
         for membership in Membership.objects.filter(is_manager=True, user__is_active=True).select_related("user"):
             self.managers[membership.department_id].append(membership.user)
 
-    def for_roles(self, roles: list[str], deadline: Deadline) -> list:
+    def _assignee(self, deadline: _Claimed) -> list:
+        if deadline.assignee_id is None:
+            return []
+        if deadline.assignee_id not in self.by_id:  # an assignee without a role: rare, read once
+            user = get_user_model().objects.filter(pk=deadline.assignee_id, is_active=True).first()
+            self.by_id[deadline.assignee_id] = user
+        user = self.by_id[deadline.assignee_id]
+        return [user] if user is not None else []
+
+    def for_roles(self, roles: list[str], deadline: _Claimed) -> list:
         people = []
         for role in roles:
             if role == Role.DEPT_MANAGER:
                 # A task's deadline escalates to the task department's managers.
-                department_id = deadline.task.department_id if deadline.task_id else deadline.complaint.department_id
-                people.extend(self.managers.get(department_id or 0, []))
+                people.extend(self.managers.get(deadline.department_id or 0, []))
             elif role == "assignee":
-                people.extend([deadline.assignee] if deadline.assignee else [])
+                people.extend(self._assignee(deadline))
             else:
                 people.extend(self.by_role.get(role, []))
         return people
 
-    def for_warning(self, deadline: Deadline) -> list:
-        if deadline.assignee is not None:
-            return [deadline.assignee]
-        return self.by_role.get(Role.CS_SUPERVISOR, [])
+    def for_warning(self, deadline: _Claimed) -> list:
+        return self._assignee(deadline) or self.by_role.get(Role.CS_SUPERVISOR, [])
 
 
-def _message(deadline: Deadline, kind: str, level: int = 0) -> Message:
-    complaint = deadline.complaint
+def _message(deadline: _Claimed, kind: str, level: int = 0) -> Message:
     milestone = Milestone(deadline.milestone).label
     due = timezone.localtime(deadline.due_at).strftime("%Y-%m-%d %H:%M")
     if kind == "deadline_warned":
         subject = _("%(number)s: %(milestone)s is due at %(due)s") % {
-            "number": complaint.number,
+            "number": deadline.number,
             "milestone": milestone,
             "due": due,
         }
     elif kind == "deadline_breached":
         subject = _("%(number)s: %(milestone)s is overdue (was due %(due)s)") % {
-            "number": complaint.number,
+            "number": deadline.number,
             "milestone": milestone,
             "due": due,
         }
     else:
         subject = _("%(number)s: escalated (level %(level)s) — %(milestone)s overdue since %(due)s") % {
-            "number": complaint.number,
+            "number": deadline.number,
             "level": level,
             "milestone": milestone,
             "due": due,
         }
     # No personal data in staff notifications: the number links to the complaint page.
     return Message(
-        kind=kind, subject=subject, body=subject, complaint_id=complaint.pk, dedup=f"{kind}:{deadline.pk}:{level}"
+        kind=kind,
+        subject=subject,
+        body=subject,
+        complaint_id=deadline.complaint_id,
+        dedup=f"{kind}:{deadline.pk}:{level}",
     )
 
 
@@ -109,8 +135,8 @@ DIGEST_AFTER = 3
 DIGEST_LISTS = 50
 
 
-def _digest(kind: str, level: int, deadlines: list[Deadline], now: datetime.datetime) -> Message:
-    numbers = [d.complaint.number for d in deadlines]
+def _digest(kind: str, level: int, deadlines: list[_Claimed], now: datetime.datetime) -> Message:
+    numbers = [d.number for d in deadlines]
     shown = ", ".join(numbers[:DIGEST_LISTS]) + (" …" if len(numbers) > DIGEST_LISTS else "")
     if kind == "deadline_warned":
         subject = _("%(count)s complaints reach their warning point") % {"count": len(numbers)}
@@ -125,7 +151,7 @@ def _digest(kind: str, level: int, deadlines: list[Deadline], now: datetime.date
 
 
 def _record(
-    deadlines: list[Deadline],
+    deadlines: list[_Claimed],
     kind: str,
     now: datetime.datetime,
     recipients: _Recipients,
@@ -135,21 +161,21 @@ def _record(
     """One timeline event per deadline; for the people told, one message per deadline or, when a sweep
     finds many for the same person, one digest listing them."""
     events = []
-    per_person: dict[int, tuple[Any, list[Deadline]]] = {}
+    per_person: dict[int, tuple[Any, list[_Claimed]]] = {}
     for deadline in deadlines:
         events.append(
-            Event(
-                complaint_id=deadline.complaint_id,
-                at=now,
-                via=Via.SYSTEM,
-                action=kind,
-                after={"milestone": deadline.milestone, "due_at": deadline.due_at.isoformat(), "level": level},
-            )
+            {
+                "complaint_id": deadline.complaint_id,
+                "at": now,
+                "via": Via.SYSTEM,
+                "action": kind,
+                "after": {"milestone": deadline.milestone, "due_at": deadline.due_at.isoformat(), "level": level},
+            }
         )
         people = recipients.for_warning(deadline) if roles is None else recipients.for_roles(roles, deadline)
         for person in people:
             per_person.setdefault(person.pk, (person, []))[1].append(deadline)
-    Event.objects.bulk_create(events)
+    events_insert_many(events)
     notifications = []
     for person, theirs in per_person.values():
         if len(theirs) > DIGEST_AFTER:
@@ -164,8 +190,22 @@ def _record(
     notifications_queue(notifications)
 
 
-def _claimed_rows(ids: list[int]) -> list[Deadline]:
-    return list(Deadline.objects.filter(pk__in=ids).select_related("complaint", "task", "assignee", "policy"))
+def _claimed_rows(ids: list[int]) -> list[_Claimed]:
+    rows = Deadline.objects.filter(pk__in=ids).values_list(
+        "id",
+        "complaint_id",
+        "complaint__number",
+        "complaint__department_id",
+        "task__department_id",
+        "milestone",
+        "due_at",
+        "policy_id",
+        "assignee_id",
+    )
+    return [
+        _Claimed(pk, complaint_id, number, task_department or complaint_department, milestone, due, policy, assignee)
+        for pk, complaint_id, number, complaint_department, task_department, milestone, due, policy, assignee in rows
+    ]
 
 
 def _sweep_warnings(now: datetime.datetime, recipients: _Recipients) -> int:
@@ -209,7 +249,7 @@ def _sweep_breaches(now: datetime.datetime, recipients: _Recipients, policies: d
                 condition=f"breached_at IS NULL AND {_OPEN}",
             )
             rows = _claimed_rows(claimed)
-            by_policy: dict[int, list[Deadline]] = defaultdict(list)
+            by_policy: dict[int, list[_Claimed]] = defaultdict(list)
             for row in rows:
                 by_policy[row.policy_id].append(row)
             for policy_id, group in by_policy.items():

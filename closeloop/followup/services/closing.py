@@ -89,7 +89,9 @@ def complaint_reopen(
         # Escalation: the number only (no personal data, not the customer's words) in the messages;
         # the reason is on the timeline, where the supervisor reads it with the complaint.
         supervisors = _cs_supervisors()
-        subject = _("Complaint %(number)s reopened: the customer is not satisfied. Second result due in 3 working days.")
+        subject = _(
+            "Complaint %(number)s reopened: the customer is not satisfied. Second result due in 3 working days."
+        )
         notifications_queue(
             notifications_build(
                 message=Message(

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from closeloop.complaints.events import event_record
 from closeloop.complaints.models import Complaint
-from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed, ValidationFailed
+from closeloop.core.errors import PermissionDeniedError, TransitionNotAllowed, ValidationFailed
 from closeloop.core.roles import Role, user_roles
 from closeloop.followup.models import (
     AttemptResult,

@@ -38,7 +38,7 @@ ANONYMOUS_NAME = "已匿名"
 REMOVED = "removed"
 MASK = "***"
 
-_PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(?:1[3-9]\d{9}|0\d{2,3}[- ]?\d{7,8})(?!\d)")
+_PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(?:1[3-9]\d[- ]?\d{4}[- ]?\d{4}|0\d{2,3}[- ]?\d{7,8})(?!\d)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -69,9 +69,9 @@ def retention_cutoff(now: datetime.datetime) -> datetime.datetime:
 
 def _due(cutoff: datetime.datetime) -> list[Complaint]:
     return list(
-        Complaint.objects.filter(
-            status=Status.ARCHIVED, archived_at__lt=cutoff, anonymised_at__isnull=True
-        ).order_by("archived_at", "pk")
+        Complaint.objects.filter(status=Status.ARCHIVED, archived_at__lt=cutoff, anonymised_at__isnull=True).order_by(
+            "archived_at", "pk"
+        )
     )
 
 
@@ -170,7 +170,11 @@ def _anonymise(
             actor=actor,
             via=via,
             at=now,
-            after={"contacts": contacts, "attachments": len(attachments), "customer": locked.customer_id in customer_ids},
+            after={
+                "contacts": contacts,
+                "attachments": len(attachments),
+                "customer": locked.customer_id in customer_ids,
+            },
         )
     Customer.objects.filter(pk__in=customer_ids).update(
         name=ANONYMOUS_NAME, phone="", email="", address="", organisation="", anonymised_at=now

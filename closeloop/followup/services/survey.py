@@ -42,7 +42,11 @@ def survey_url(token: str) -> str:
 
 
 def survey_link_create(
-    *, followup: FollowUp, method: str, actor: AbstractBaseUser | None, via: str = Via.DESK,
+    *,
+    followup: FollowUp,
+    method: str,
+    actor: AbstractBaseUser | None,
+    via: str = Via.DESK,
     now: datetime.datetime | None = None,
 ) -> str:
     """Queue the survey link to the customer by SMS or e-mail; returns the raw token (never stored)."""

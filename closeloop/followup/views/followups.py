@@ -27,10 +27,11 @@ from closeloop.followup.models import AttemptResult, FollowUp, FollowUpMethod
 from closeloop.followup.services import followups as services
 from closeloop.followup.services.survey import survey_link_create
 
+# "All open" first: a follow-up due the day after tomorrow may be called today.
 DUE_TABS = {
-    "today": gettext_lazy("Due today"),
-    "overdue": gettext_lazy("Overdue"),
     "all": gettext_lazy("All open"),
+    "today": gettext_lazy("Due by today"),
+    "overdue": gettext_lazy("Overdue"),
 }
 
 
@@ -93,7 +94,10 @@ class RecordForm(forms.Form):
 class SurveyLinkForm(forms.Form):
     method = forms.ChoiceField(
         label=gettext_lazy("Send by"),
-        choices=[(FollowUpMethod.SMS.value, FollowUpMethod.SMS.label), (FollowUpMethod.EMAIL.value, FollowUpMethod.EMAIL.label)],
+        choices=[
+            (FollowUpMethod.SMS.value, FollowUpMethod.SMS.label),
+            (FollowUpMethod.EMAIL.value, FollowUpMethod.EMAIL.label),
+        ],
     )
 
 
@@ -101,9 +105,7 @@ def level_choices() -> list[tuple[str, str]]:
     from django.utils.translation import get_language
 
     english = (get_language() or "").startswith("en")
-    return [
-        (lv.code, f"{lv.label_en} ({lv.label_zh})" if english else lv.label_zh) for lv in selectors.active_levels()
-    ]
+    return [(lv.code, f"{lv.label_en} ({lv.label_zh})" if english else lv.label_zh) for lv in selectors.active_levels()]
 
 
 FORMS: dict[str, tuple[type[forms.Form], Any]] = {
@@ -170,7 +172,10 @@ def followup_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 services.followup_attempt(followup=followup, actor=request.user, via=Via.DESK, **form.cleaned_data)
             elif action == "record":
                 services.followup_record(
-                    followup=followup, actor=request.user, via=Via.DESK, **form.service_data()  # type: ignore[attr-defined]
+                    followup=followup,
+                    actor=request.user,
+                    via=Via.DESK,
+                    **form.service_data(),  # type: ignore[attr-defined]
                 )
             else:
                 survey_link_create(followup=followup, actor=request.user, via=Via.DESK, **form.cleaned_data)
@@ -197,9 +202,9 @@ def followup_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @require_GET
 def calllist(request: HttpRequest) -> HttpResponse:
     """Today's follow-ups: open rounds, overdue first, then by deadline. A fixed number of queries."""
-    due = request.GET.get("due", "today")
+    due = request.GET.get("due", "all")
     if due not in DUE_TABS:
-        due = "today"
+        due = "all"
     followups = list(selectors.followups_open(user=request.user, due=due)[:500])
     rows = []
     unmasked = []
@@ -208,7 +213,14 @@ def calllist(request: HttpRequest) -> HttpResponse:
         if not contact.masked:
             unmasked.append(followup.complaint)
         attempts = list(followup.attempts.all())
-        rows.append({"followup": followup, "contact": contact, "attempts": len(attempts), "last": attempts[-1] if attempts else None})
+        rows.append(
+            {
+                "followup": followup,
+                "contact": contact,
+                "attempts": len(attempts),
+                "last": attempts[-1] if attempts else None,
+            }
+        )
     personal_data_access_record(user=request.user, complaints=unmasked, where="followup calllist")
     return render(
         request,
