@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 help:
 	@echo "make run    - install, migrate, load demo data, start web + worker on SQLite"
 	@echo "make test   - install test tools, lint, run the whole suite (SQLite, then PostgreSQL if reachable)"
-	@echo "make bench  - seed 100k complaints and print intake rate and queue latency"
+	@echo "make bench  - calendar arithmetic; 100k complaints: intake rate and queue latency (SQLite, PostgreSQL); SLA sweep at 1M"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,9 +36,15 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432/closeloop
+
 bench: $(VENV)/.installed-dev
-	$(BIN)/python bench/bench_foundation.py --complaints $${BENCH_COMPLAINTS:-100000}
 	$(BIN)/python bench/bench_calendar.py
+	$(BIN)/python bench/bench_foundation.py --complaints $${BENCH_COMPLAINTS:-100000}
+	@if $(BIN)/python -c "import psycopg; psycopg.connect('host=127.0.0.1 user=postgres dbname=postgres', connect_timeout=3)" 2>/dev/null; then \
+	  $(BIN)/python bench/bench_foundation.py --complaints $${BENCH_COMPLAINTS:-100000} --database-url $(BENCH_PG); \
+	  $(BIN)/python bench/bench_sla.py --complaints $${BENCH_SLA_COMPLAINTS:-1000000} --due 10000 --database-url $(BENCH_PG); \
+	else echo "PostgreSQL not reachable: its benchmarks are skipped"; fi
 
 messages: $(VENV)/.installed
 	cd closeloop && ../$(BIN)/closeloop makemessages -l zh_Hans --no-obsolete -i "migrations/*" && ../$(BIN)/closeloop compilemessages

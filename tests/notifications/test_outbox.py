@@ -26,8 +26,11 @@ def email_row(agent):
     agent.email = "agent@example.com"
     agent.save()
     now = timezone.now()
-    notifications_queue(notifications_build(message=Message(kind="test", subject="主题", body="正文", dedup="t1"),
-                                            recipients=[agent], now=now))
+    notifications_queue(
+        notifications_build(
+            message=Message(kind="test", subject="主题", body="正文", dedup="t1"), recipients=[agent], now=now
+        )
+    )
     return Notification.objects.get(method=Method.EMAIL)
 
 
