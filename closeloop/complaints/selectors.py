@@ -60,7 +60,12 @@ SORTS = {
 }
 
 
+# Dates outside these bounds filter nothing more, and year 1 or 9999 would overflow the UTC conversion.
+_FIRST_DAY, _LAST_DAY = datetime.date(1970, 1, 1), datetime.date(9998, 12, 31)
+
+
 def _local_midnight(day: datetime.date) -> datetime.datetime:
+    day = min(max(day, _FIRST_DAY), _LAST_DAY)
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
 
 
@@ -82,7 +87,9 @@ def complaint_queue(*, user: User, filters: QueueFilters) -> QuerySet[Complaint]
     if filters.received_from:
         qs = qs.filter(received_at__gte=_local_midnight(filters.received_from))
     if filters.received_to:
-        qs = qs.filter(received_at__lt=_local_midnight(filters.received_to + datetime.timedelta(days=1)))
+        qs = qs.filter(
+            received_at__lt=_local_midnight(min(filters.received_to, _LAST_DAY) + datetime.timedelta(days=1))
+        )
     if filters.due == "overdue":
         qs = qs.filter(next_due_at__lte=timezone.now())
     elif filters.due == "today":

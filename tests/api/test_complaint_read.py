@@ -191,3 +191,10 @@ def test_list_bad_query_is_422(agent_api: ApiClient, params: dict[str, Any]) -> 
     response = agent_api.get(LIST, params)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"][0] == "query"
+
+
+def test_extreme_dates_in_filters_are_harmless(agent_api, make_complaint) -> None:
+    make_complaint()
+    response = agent_api.get("/api/v1/complaints?received_from=0001-01-01&received_to=9999-12-31")
+    assert response.status_code == 200
+    assert response.json()["count"] == 1

@@ -4,7 +4,7 @@ through the real services (intake, tasks, the lifecycle's transitions)."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -120,3 +120,13 @@ def add_form(complaint: Complaint, task: Task, status: str = FeedbackStatus.APPR
         task=task, defaults={"complaint": complaint, "handler": task.handler, "status": status}
     )
     return form
+
+
+@pytest.fixture(autouse=True)
+def _english(settings: Any) -> Iterator[None]:
+    """These tests read the English messages; 简体中文 is the default elsewhere."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
