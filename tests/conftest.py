@@ -74,14 +74,17 @@ def _clear_reference_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache() -> None:
-    """Rate limits live in the cache. The database cache rolls back with each test's transaction;
-    Redis (db 15 in the PostgreSQL run) does not, so it is emptied before each test."""
-    from django.conf import settings
+def _fresh_cache_namespace() -> Any:
+    """Rate limits live in the cache, shared by the test workers in the Redis run: each test gets keys
+    of its own instead of emptying a cache another worker is counting in."""
+    import uuid
+
     from django.core.cache import cache
 
-    if "redis" in settings.CACHES["default"]["BACKEND"].lower():
-        cache.clear()
+    previous = cache.key_prefix
+    cache.key_prefix = f"t{uuid.uuid4().hex[:12]}"
+    yield
+    cache.key_prefix = previous
 
 
 @pytest.fixture

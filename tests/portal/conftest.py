@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -17,7 +16,7 @@ from django.urls import reverse
 def _portal_settings(settings: Any, db: None) -> None:
     settings.PORTAL_FORM_MIN_SECONDS = 0
     settings.LANGUAGE_CODE = "en"
-    cache.clear()
+    # Throttle counters: every test has a cache namespace of its own (tests/conftest.py).
 
 
 def form_token(client: Client) -> str:

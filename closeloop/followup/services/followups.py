@@ -53,7 +53,7 @@ def _check_actor(actor: AbstractBaseUser | None) -> None:
 def _locked(followup: FollowUp) -> FollowUp:
     """Lock the complaint first, then the follow-up: the same order as the resolve transaction."""
     Complaint.objects.select_for_update().only("pk").get(pk=followup.complaint_id)
-    return FollowUp.objects.select_for_update().select_related("complaint__customer").get(pk=followup.pk)
+    return FollowUp.objects.select_for_update(of=("self",)).select_related("complaint__customer").get(pk=followup.pk)
 
 
 def _check_open(followup: FollowUp) -> None:

@@ -184,7 +184,7 @@ def complaint_unlink_repeat(
     _check_role(actor, _("unlink repeat complaints"))
     reason = _check_reason(reason)
     with transaction.atomic():
-        locked = Complaint.objects.select_for_update().select_related("repeat_of").get(pk=complaint.pk)
+        locked = Complaint.objects.select_for_update(of=("self",)).select_related("repeat_of").get(pk=complaint.pk)
         _check_writable(locked)
         if locked.repeat_of is None:
             raise TransitionNotAllowed(_("This complaint is not marked as a repeat."))

@@ -417,7 +417,7 @@ def _conclude(*, postponement: Postponement, actor: AbstractBaseUser, via: str, 
     if postponement.status == PostponementStatus.APPROVED:
         action = "postponement_approved"
         deadline = (
-            Deadline.objects.select_for_update()
+            Deadline.objects.select_for_update(of=("self",))
             .select_related("policy__calendar", "complaint", "task")
             .filter(task=task, milestone=Milestone.REPLY, met_at__isnull=True)
             .first()

@@ -351,7 +351,7 @@ def solution_decide(
     reason = (reason or "").strip()
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=solution.complaint_id)
-        solution = Solution.objects.select_for_update().select_related("proposed_by").get(pk=solution.pk)
+        solution = Solution.objects.select_for_update(of=("self",)).select_related("proposed_by").get(pk=solution.pk)
         role = solution.next_role
         if role is None:
             raise TransitionNotAllowed(_("This solution is not waiting for a decision."))
@@ -487,7 +487,7 @@ def solution_execute(*, solution: Solution, actor: AnyUser, via: str, now: datet
     now = now or timezone.now()
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=solution.complaint_id)
-        solution = Solution.objects.select_for_update().select_related("task").get(pk=solution.pk)
+        solution = Solution.objects.select_for_update(of=("self",)).select_related("task").get(pk=solution.pk)
         if solution.status != SolutionStatus.APPROVED:
             raise TransitionNotAllowed(_("Only an approved solution can be executed."))
         if not solution_can_execute(user=actor, solution=solution):
@@ -521,7 +521,7 @@ def execution_step_done(
     now = now or timezone.now()
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=step.solution.complaint_id)
-        step = ExecutionStep.objects.select_for_update().select_related("solution__task").get(pk=step.pk)
+        step = ExecutionStep.objects.select_for_update(of=("self",)).select_related("solution__task").get(pk=step.pk)
         solution = step.solution
         if step.done_at is not None:
             raise TransitionNotAllowed(_("This step is already done."))

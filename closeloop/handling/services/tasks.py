@@ -171,7 +171,7 @@ def _check(actor: Actor, task: Task, action: str) -> None:
 def _lock(task: Task) -> tuple[Complaint, Task]:
     """Lock the complaint (the one lock every handling service takes first), then re-read the task."""
     complaint = Complaint.objects.select_for_update().get(pk=task.complaint_id)
-    locked = Task.objects.select_for_update().select_related("department", "handler").get(pk=task.pk)
+    locked = Task.objects.select_for_update(of=("self",)).select_related("department", "handler").get(pk=task.pk)
     locked.complaint = complaint
     return complaint, locked
 
