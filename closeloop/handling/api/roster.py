@@ -218,7 +218,7 @@ def roster_end(request: HttpRequest, entry_id: int, payload: RosterEndIn) -> dic
 
 
 @router.get("/roster-changes", response={200: list[RosterChangeOut], **READ_ERRORS}, summary="The change log")
-def roster_change_list(request: HttpRequest, department: str = "") -> list[dict[str, Any]]:
+def roster_change_list(request: HttpRequest, department: Text = "") -> list[dict[str, Any]]:
     _user(request)
     changes: list[RosterChange] = list(selectors.roster_changes(department_code=department[:40], limit=200))
     return [

@@ -70,3 +70,10 @@ def test_absences(api: Callable[[User], ApiClient], people: dict[str, User]) -> 
     assert api(people["quality_manager"]).post_json("/api/v1/absences", body).status_code == 403
     created = api(people["tech_manager"]).post_json("/api/v1/absences", body)
     assert created.status_code == 201 and created.json()["cover"] is None
+
+
+def test_a_nul_character_in_a_filter_is_a_422_not_a_database_error(
+    api: Callable[[User], ApiClient], people: dict[str, User]
+) -> None:
+    response = api(people["agent"]).get("/api/v1/roster-changes", {"department": "qual\x00ity"})
+    assert response.status_code == 422
