@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import settings as hypothesis_settings
 
 from closeloop.complaints.models import Complaint
 from closeloop.complaints.services import IntakeData, complaint_register
@@ -19,6 +21,12 @@ from closeloop.core.roles import Role
 from closeloop.directory.models import Department, Membership, Product, ProductLine
 
 PASSWORD = "test-pass-123"
+
+# In CI every property-based test runs the same examples each time (a red build must mean a change,
+# not bad luck); locally they explore new ones on every run.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI") == "true":
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)

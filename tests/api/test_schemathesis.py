@@ -81,7 +81,14 @@ def test_api_conforms_to_its_schema(operation: Any, api_key: str, make_complaint
 
     # …then random ones.
     @given(case=cases)
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    # derandomize: the same examples every run, so CI cannot turn red by luck; fuzz deeper by hand.
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+        derandomize=True,
+    )
     def run(case: Any) -> None:
         case.call_and_validate(headers=headers, checks=CHECKS)
 
