@@ -18,7 +18,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone, translation
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from closeloop.complaints.events import event_record
@@ -191,12 +190,26 @@ def _username(user: Any) -> str | None:
 
 
 def _notify(
-    *, kind: str, subject: str, complaint: Complaint, recipients: Iterable[Any], now: datetime.datetime, dedup: str
+    *,
+    kind: str,
+    subject: Any,
+    complaint: Complaint,
+    recipients: Iterable[Any],
+    now: datetime.datetime,
+    dedup: str,
+    department: Department | None = None,
+    **params: str,
 ) -> None:
+    """Queue a staff notification. `subject` is a lazy translation with `%(number)s` and optionally
+    `%(department)s` (and any `params`), rendered here in the installation's language."""
     people = [u for u in recipients if u is not None and u.is_active]
-    if people:
-        message = Message(kind=kind, subject=subject, body=subject, complaint_id=complaint.pk, dedup=dedup)
-        notifications_queue(notifications_build(message=message, recipients=people, now=now))
+    if not people:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        mapping = {"number": complaint.number, "department": department.label if department else "", **params}
+        text = str(subject) % mapping
+    message = Message(kind=kind, subject=text, body=text, complaint_id=complaint.pk, dedup=dedup)
+    notifications_queue(notifications_build(message=message, recipients=people, now=now))
 
 
 def _role_members(role: Role) -> list[Any]:
@@ -390,31 +403,25 @@ def complaint_dispatch(
 def _dispatch_notify(complaint: Complaint, tasks: list[Task], now: datetime.datetime) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         names = "、".join(t.department.label for t in tasks)
-        cc = gettext("%(number)s dispatched to %(departments)s (copy for the auditors)") % {
-            "number": complaint.number,
-            "departments": names,
-        }
+    _notify(
+        kind="dispatch_cc",
+        subject=_("%(number)s dispatched to %(departments)s (copy for the auditors)"),
+        departments=names,
+        complaint=complaint,
+        recipients=_role_members(Role.AUDITOR),
+        now=now,
+        dedup=f"dispatch_cc:{tasks[0].pk}",
+    )
+    for task in tasks:
         _notify(
-            kind="dispatch_cc",
-            subject=cc,
+            kind="task_assigned",
+            subject=_("%(number)s: new task for %(department)s"),
+            department=task.department,
             complaint=complaint,
-            recipients=_role_members(Role.AUDITOR),
+            recipients=_task_people(task),
             now=now,
-            dedup=f"dispatch_cc:{tasks[0].pk}",
+            dedup=f"task_assigned:{task.pk}:{task.handler_id}",
         )
-        for task in tasks:
-            subject = gettext("%(number)s: new task for %(department)s") % {
-                "number": complaint.number,
-                "department": task.department.label,
-            }
-            _notify(
-                kind="task_assigned",
-                subject=subject,
-                complaint=complaint,
-                recipients=_task_people(task),
-                now=now,
-                dedup=f"task_assigned:{task.pk}:{task.handler_id}",
-            )
 
 
 def task_reassign(
@@ -457,14 +464,10 @@ def task_reassign(
             after={"task": locked.pk, "department": locked.department.code, "handler": _username(handler)},
             note=note.strip(),
         )
-        with translation.override(settings.LANGUAGE_CODE):
-            subject = gettext("%(number)s: task of %(department)s assigned to you") % {
-                "number": complaint.number,
-                "department": locked.department.label,
-            }
         _notify(
             kind="task_assigned",
-            subject=subject,
+            subject=_("%(number)s: task of %(department)s assigned to you"),
+            department=locked.department,
             complaint=complaint,
             recipients=_task_people(locked),
             now=now,
@@ -498,14 +501,10 @@ def task_withdraw(
             after={"task": locked.pk, "department": locked.department.code, "task_status": locked.status},
             note=reason,
         )
-        with translation.override(settings.LANGUAGE_CODE):
-            subject = gettext("%(number)s: the task of %(department)s was withdrawn") % {
-                "number": complaint.number,
-                "department": locked.department.label,
-            }
         _notify(
             kind="task_withdrawn",
-            subject=subject,
+            subject=_("%(number)s: the task of %(department)s was withdrawn"),
+            department=locked.department,
             complaint=complaint,
             recipients=_task_people(locked),
             now=now,
@@ -596,14 +595,10 @@ def task_request_info(
             after={"task": locked.pk, "department": locked.department.code, "task_status": locked.status},
             note=reason,
         )
-        with translation.override(settings.LANGUAGE_CODE):
-            subject = gettext("%(number)s: %(department)s asks for missing information") % {
-                "number": complaint.number,
-                "department": locked.department.label,
-            }
         _notify(
             kind="task_info_requested",
-            subject=subject,
+            subject=_("%(number)s: %(department)s asks for missing information"),
+            department=locked.department,
             complaint=complaint,
             recipients=_customer_service_for(locked),
             now=now,
@@ -641,13 +636,9 @@ def task_info_provided(
             },
             note=info,
         )
-        with translation.override(settings.LANGUAGE_CODE):
-            subject = gettext("%(number)s: customer service answered your information request") % {
-                "number": complaint.number
-            }
         _notify(
             kind="task_info_provided",
-            subject=subject,
+            subject=_("%(number)s: customer service answered your information request"),
             complaint=complaint,
             recipients=_task_people(locked),
             now=now,
@@ -793,14 +784,10 @@ def task_reply(
             note=reply,
         )
         feedback_form_open(task=locked, now=now)
-        with translation.override(settings.LANGUAGE_CODE):
-            subject = gettext("%(number)s: %(department)s replied") % {
-                "number": complaint.number,
-                "department": locked.department.label,
-            }
         _notify(
             kind="task_replied",
-            subject=subject,
+            subject=_("%(number)s: %(department)s replied"),
+            department=locked.department,
             complaint=complaint,
             recipients=_customer_service_for(locked),
             now=now,
