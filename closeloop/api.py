@@ -24,6 +24,7 @@ from closeloop.complaints.api import catalogue_router
 from closeloop.complaints.api import router as complaints_router
 from closeloop.core.auth import API_AUTH
 from closeloop.core.errors import DomainError, PermissionDeniedError, ValidationFailed
+from closeloop.defects.api import router as defects_router
 from closeloop.followup.api import closing as followup_closing
 from closeloop.followup.api import followups as followup_followups
 from closeloop.followup.api import repeats as followup_repeats
@@ -33,6 +34,8 @@ from closeloop.handling.api import postponements as handling_postponements
 from closeloop.handling.api import roster as handling_roster
 from closeloop.handling.api import solutions as handling_solutions
 from closeloop.handling.api import tasks as handling_tasks
+from closeloop.improvement.api import router as improvement_router
+from closeloop.insight.api import router as insight_router
 from closeloop.sla.api import router as sla_router
 
 api = NinjaAPI(
@@ -59,6 +62,9 @@ for _router in (
     followup_followups.router,
     followup_closing.router,
     followup_repeats.router,
+    insight_router,
+    improvement_router,
+    defects_router,
 ):
     api.add_router("", _router)
 

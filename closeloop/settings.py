@@ -37,6 +37,9 @@ INSTALLED_APPS = [
     "closeloop.notifications",
     "closeloop.handling",
     "closeloop.followup",
+    "closeloop.insight",
+    "closeloop.improvement",
+    "closeloop.defects",
     "closeloop.demo",
 ]
 

@@ -41,6 +41,8 @@ DATA_MIGRATIONS = (
     "closeloop.handling.migrations.0002_defaults",
     "closeloop.notifications.migrations.0003_default_message_templates",
     "closeloop.followup.migrations.0002_satisfaction_scales",
+    "closeloop.insight.migrations.0002_default_targets",
+    "closeloop.defects.migrations.0002_default_rule",
 )
 
 

@@ -31,6 +31,7 @@ from closeloop.complaints.models import (
     PersonalDataAccess,
     Priority,
 )
+from closeloop.complaints.signals import complaint_registered
 from closeloop.core import refcache
 from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed, ValidationFailed
 from closeloop.core.masking import can_see_personal_data
@@ -371,6 +372,7 @@ def complaint_register(
         )
         if complaint.repeat_of is not None:
             repeat_detected_record(complaint=complaint, actor=actor, via=via, now=now)
+        transaction.on_commit(lambda: complaint_registered.send(sender=Complaint, complaint=complaint))
     return complaint
 
 

@@ -51,13 +51,61 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "directory.view_personal_data",
         "directory.view_customer",
         "directory.view_product",
+        "insight.view_report",
+        "insight.generate_report",
+        "insight.review_report",
+        "insight.view_kpitarget",
+        "improvement.view_improvementaction",
+        "improvement.manage_improvement",
+        "defects.view_defectincident",
     ],
     # Handlers call the customer back, so they see contact data of the complaints they may open.
-    Role.HANDLER: ["complaints.view_complaint", "directory.view_personal_data", "directory.view_product"],
-    Role.DEPT_MANAGER: ["complaints.view_complaint", "directory.view_product"],
-    Role.QUALITY: ["complaints.view_complaint", "complaints.view_all_complaints", "directory.view_product"],
-    Role.AUDITOR: ["complaints.view_complaint", "complaints.view_all_complaints", "directory.view_product"],
-    Role.MANAGEMENT: ["complaints.view_complaint", "complaints.view_all_complaints", "directory.view_product"],
+    Role.HANDLER: [
+        "complaints.view_complaint",
+        "directory.view_personal_data",
+        "directory.view_product",
+        "improvement.view_improvementaction",
+    ],
+    Role.DEPT_MANAGER: [
+        "complaints.view_complaint",
+        "directory.view_product",
+        "insight.view_kpitarget",
+        "improvement.view_improvementaction",
+        "defects.view_defectincident",
+    ],
+    Role.QUALITY: [
+        "complaints.view_complaint",
+        "complaints.view_all_complaints",
+        "directory.view_product",
+        "insight.view_report",
+        "insight.view_kpitarget",
+        "improvement.view_improvementaction",
+        "improvement.manage_improvement",
+        "defects.view_defectincident",
+        "defects.manage_incident",
+    ],
+    Role.AUDITOR: [
+        "complaints.view_complaint",
+        "complaints.view_all_complaints",
+        "directory.view_product",
+        "insight.view_report",
+        "insight.view_kpitarget",
+        "improvement.view_improvementaction",
+        "defects.view_defectincident",
+    ],
+    Role.MANAGEMENT: [
+        "complaints.view_complaint",
+        "complaints.view_all_complaints",
+        "directory.view_product",
+        "insight.view_report",
+        "insight.generate_report",
+        "insight.approve_report",
+        "insight.view_kpitarget",
+        "insight.change_kpitarget",
+        "improvement.view_improvementaction",
+        "improvement.manage_improvement",
+        "defects.view_defectincident",
+    ],
     Role.ADMIN: [
         "complaints.view_complaint",
         "complaints.view_all_complaints",
@@ -66,7 +114,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     ],
 }
 
-ADMIN_APPS = ("directory", "auth")
+ADMIN_APPS = ("directory", "auth", "insight", "improvement", "defects")
 
 
 def sync_role_groups() -> None:

@@ -166,6 +166,9 @@ class Deadline(models.Model):
     # Closed: met, or cancelled (the complaint turned out invalid); reports count only the met ones.
     met_at = models.DateTimeField(_("closed"), null=True, blank=True)
     cancelled = models.BooleanField(_("cancelled"), default=False)
+    # Working time from start to met on the policy's calendar (first response and resolution only),
+    # kept so that reports take medians and percentiles in SQL instead of redoing calendar arithmetic.
+    worked_seconds = models.PositiveIntegerField(_("working time taken (seconds)"), null=True, blank=True)
     paused_at = models.DateTimeField(_("paused since"), null=True, blank=True)
     paused_seconds = models.PositiveIntegerField(_("paused (seconds)"), default=0)
     warned_at = models.DateTimeField(_("warned"), null=True, blank=True)

@@ -28,6 +28,7 @@ from closeloop.sla.calendar import (
 )
 from closeloop.sla.durations import Duration
 from closeloop.sla.loader import calendar_for_row
+from closeloop.sla.milestones import Milestone
 from closeloop.sla.models import Calendar, CalendarDay, Deadline, Policy, PolicyRule, PolicyTarget
 
 if TYPE_CHECKING:
@@ -194,9 +195,34 @@ def deadlines_close(
     if milestones is not None:
         qs = qs.filter(milestone__in=list(milestones))
     count = qs.update(met_at=at, cancelled=cancelled)
+    if count and not cancelled:
+        _record_worked_time(complaint, at)
     if count:
         _refresh(complaint, task, include_tasks)
     return count
+
+
+# Milestones whose working time taken the reports show (first-response and resolution time).
+TIMED_MILESTONES = (Milestone.FIRST_RESPONSE, Milestone.RESOLUTION)
+
+
+def _record_worked_time(complaint: Complaint, at: datetime.datetime) -> None:
+    """Store the working time taken by the complaint's first-response and resolution clocks just met."""
+    met = list(
+        Deadline.objects.filter(
+            complaint=complaint,
+            task__isnull=True,
+            milestone__in=TIMED_MILESTONES,
+            met_at=at,
+            cancelled=False,
+            worked_seconds__isnull=True,
+        ).select_related("policy__calendar")
+    )
+    for deadline in met:
+        taken = working_time_between(policy_calendar(deadline.policy), deadline.started_at, at)
+        deadline.worked_seconds = int(taken.total_seconds())
+    if met:
+        Deadline.objects.bulk_update(met, ["worked_seconds"])
 
 
 def deadlines_pause(*, complaint: Complaint, at: datetime.datetime, task: Task | None = None) -> None:

@@ -1,0 +1,5 @@
+"""REST endpoints of the defects app."""
+
+from ninja import Router
+
+router = Router(tags=["defects"])

@@ -1,0 +1,143 @@
+"""Early warning of product defects: the spike rule per product line, the alert raised once when
+complaints about one model (and batch) reach the threshold in a sliding window, and the defect
+incident (批次问题) quality opens to group them and apply one remedy to all."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+User = settings.AUTH_USER_MODEL
+
+
+class SpikeRule(models.Model):
+    """Threshold and window; the row without a product line is the default (3 within 7 days)."""
+
+    product_line = models.OneToOneField(
+        "directory.ProductLine",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="spike_rule",
+        verbose_name=_("product line"),
+    )
+    threshold = models.PositiveSmallIntegerField(_("complaints"), default=3)
+    window_days = models.PositiveSmallIntegerField(_("within (days)"), default=7)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("early-warning rule")
+        verbose_name_plural = _("early-warning rules")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(product_line__isnull=True), name="spike_one_default"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_line or '*'}: {self.threshold} / {self.window_days}d"
+
+
+class AlertStatus(models.TextChoices):
+    # Raised; quality has not acted yet. Further complaints about the same model/batch join it.
+    OPEN = "open", _("open")
+    # Quality opened (or linked) a defect incident for it.
+    INCIDENT = "incident", _("incident opened")
+    # Quality judged it a coincidence.
+    DISMISSED = "dismissed", _("dismissed")
+
+
+class DefectAlert(models.Model):
+    product = models.ForeignKey(
+        "directory.Product", on_delete=models.PROTECT, related_name="+", verbose_name=_("model")
+    )
+    # Empty: the alert is about the model whatever the batch.
+    batch_no = models.CharField(_("batch / lot number"), max_length=60, blank=True)
+    raised_at = models.DateTimeField(_("raised at"), default=timezone.now)
+    threshold = models.PositiveSmallIntegerField(_("threshold"))
+    window_days = models.PositiveSmallIntegerField(_("window (days)"))
+    status = models.CharField(_("status"), max_length=10, choices=AlertStatus.choices, default=AlertStatus.OPEN)
+    complaints = models.ManyToManyField(
+        "complaints.Complaint", related_name="defect_alerts", verbose_name=_("complaints")
+    )
+    incident = models.ForeignKey(
+        "defects.DefectIncident", null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
+    )
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        verbose_name = _("defect alert")
+        verbose_name_plural = _("defect alerts")
+        constraints = [
+            # One alert per spike: while one is open for a model/batch, new complaints join it.
+            models.UniqueConstraint(
+                fields=["product", "batch_no"], condition=Q(status="open"), name="defect_alert_one_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}/{self.batch_no or '*'} ({self.status})"
+
+
+class IncidentStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    # The remedy was applied to every grouped complaint.
+    REMEDIED = "remedied", _("remedy applied")
+    CLOSED = "closed", _("closed")
+
+
+class DefectIncident(models.Model):
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    product = models.ForeignKey(
+        "directory.Product", on_delete=models.PROTECT, related_name="+", verbose_name=_("model")
+    )
+    batch_no = models.CharField(_("batch / lot number"), max_length=60, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=IncidentStatus.choices, default=IncidentStatus.OPEN)
+    complaints = models.ManyToManyField(
+        "complaints.Complaint", related_name="defect_incidents", verbose_name=_("complaints")
+    )
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    opened_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("opened by"))
+    remedy = models.TextField(_("remedy for every complaint"), blank=True)
+    remedy_measure = models.CharField(_("measure"), max_length=20, blank=True)
+    remedy_applied_at = models.DateTimeField(_("remedy applied at"), null=True, blank=True)
+    remedy_applied_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_note = models.TextField(_("closing note"), blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        verbose_name = _("defect incident")
+        verbose_name_plural = _("defect incidents")
+        permissions = [("manage_incident", _("Can open defect incidents and apply remedies"))]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+
+class IncidentEvent(models.Model):
+    """One change to an alert or incident. Append-only."""
+
+    incident = models.ForeignKey(DefectIncident, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
+    alert = models.ForeignKey(DefectAlert, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("action"), max_length=30)
+    data = models.JSONField(default=dict, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("defect event")
+        verbose_name_plural = _("defect events")
+
+    def __str__(self) -> str:
+        return f"{self.kind} @ {self.at:%Y-%m-%d %H:%M}"

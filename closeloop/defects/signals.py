@@ -1,0 +1,1 @@
+"""Hooks the early-warning check to intake."""

@@ -1,0 +1,612 @@
+"""The KPIs of kpis.md, computed by SQL aggregates.
+
+Every KPI is a numerator over a denominator counted on one base record:
+
+- complaints received in the period, leaving out invalid and duplicate ones (the cohort):
+  timely processing, acknowledgement on time, communication, result reply, repeat and reopen rates;
+- department tasks dispatched in the period: timely reply rate (及时回复率);
+- follow-ups completed in the period with a rating: satisfaction rate;
+- follow-up deadlines due in the period: follow-up on time.
+
+`SPECS` holds, per KPI, the base queryset and the two conditions, and is the only place the formulas
+are written: the figures (`kpi_figures`), the tables by department or handler (`kpi_table`) and the
+drill-down lists behind each number (`kpi_complaints`) all read it. Each base is one aggregate query,
+so a full set of KPIs costs four queries whatever the number of complaints.
+"""
+
+from __future__ import annotations
+
+import calendar as pycalendar
+import datetime
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields, replace
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from closeloop.complaints.lifecycle import Status
+from closeloop.complaints.models import Complaint
+from closeloop.core.roles import Role, user_roles
+from closeloop.directory.models import Membership
+from closeloop.followup.models import FollowUp
+from closeloop.handling.models import ContactLog, ContactOutcome, Task, TaskStatus
+from closeloop.insight.models import LOWER_IS_BETTER, Kpi, KpiTarget
+from closeloop.sla.milestones import Milestone
+from closeloop.sla.models import Deadline
+
+# Not complaints at all; every cohort leaves them out.
+EXCLUDED_STATUSES = (Status.INVALID, Status.DUPLICATE)
+ACTIVE_TASKS = (TaskStatus.DISPATCHED, TaskStatus.NEEDS_INFO, TaskStatus.IN_PROGRESS, TaskStatus.CONTESTED)
+# Tasks that were taken away from the department before it replied are not its responsibility.
+WITHDRAWN_TASKS = (TaskStatus.CANCELLED, TaskStatus.MOVED)
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+# --- period and cuts -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local dates, both inclusive; the instants are the local midnights around them."""
+
+    start: datetime.date
+    end: datetime.date
+
+    @classmethod
+    def month(cls, year: int, month: int) -> Period:
+        last = pycalendar.monthrange(year, month)[1]
+        return cls(datetime.date(year, month, 1), datetime.date(year, month, last))
+
+    @classmethod
+    def month_of(cls, day: datetime.date) -> Period:
+        return cls.month(day.year, day.month)
+
+    @property
+    def is_month(self) -> bool:
+        return self.start.day == 1 and self == Period.month_of(self.start)
+
+    def previous(self) -> Period:
+        """The month before (for a month), or the equally long period just before."""
+        if self.is_month:
+            return Period.month_of(self.start - datetime.timedelta(days=1))
+        length = self.end - self.start
+        end = self.start - datetime.timedelta(days=1)
+        return Period(end - length, end)
+
+    def previous_months(self, count: int) -> list[Period]:
+        """This period and the `count` before it, oldest first."""
+        periods = [self]
+        for _ in range(count):
+            periods.append(periods[-1].previous())
+        return list(reversed(periods))
+
+    @property
+    def bounds(self) -> tuple[datetime.datetime, datetime.datetime]:
+        zone = local_zone()
+        start = datetime.datetime.combine(self.start, datetime.time.min, tzinfo=zone)
+        end = datetime.datetime.combine(self.end + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+        return start, end
+
+    @property
+    def label(self) -> str:
+        if self.is_month:
+            return f"{self.start:%Y-%m}"
+        return f"{self.start:%Y-%m-%d}–{self.end:%Y-%m-%d}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+@dataclass(frozen=True)
+class Cuts:
+    """Filters every KPI can be cut by. `departments` restricts to several departments (a manager's
+    scope); `department` picks one."""
+
+    department: int | None = None
+    handler: int | None = None
+    product_line: int | None = None
+    product: int | None = None
+    province: str = ""
+    channel: str = ""
+    type: int | None = None
+    priority: int | None = None
+    customer_kind: str = ""
+    departments: tuple[int, ...] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) not in (None, "")}
+
+
+CUT_NAMES = tuple(f.name for f in fields(Cuts) if f.name != "departments")
+
+
+def _complaint_q(cuts: Cuts, prefix: str, *, department_field: str | None = None) -> Q:
+    """The cuts that concern the complaint itself, for a base whose complaint is at `prefix`."""
+    q = Q()
+    department_field = department_field or f"{prefix}department_id"
+    if cuts.department is not None:
+        q &= Q(**{department_field: cuts.department})
+    if cuts.departments is not None:
+        q &= Q(**{f"{department_field}__in": cuts.departments})
+    if cuts.product_line is not None:
+        q &= Q(**{f"{prefix}product__line_id": cuts.product_line})
+    if cuts.product is not None:
+        q &= Q(**{f"{prefix}product_id": cuts.product})
+    if cuts.province:
+        q &= Q(**{f"{prefix}province": cuts.province})
+    if cuts.channel:
+        q &= Q(**{f"{prefix}channel": cuts.channel})
+    if cuts.type is not None:
+        q &= Q(**{f"{prefix}type_id": cuts.type}) | Q(**{f"{prefix}type__parent_id": cuts.type})
+    if cuts.priority is not None:
+        q &= Q(**{f"{prefix}priority": cuts.priority})
+    if cuts.customer_kind:
+        q &= Q(**{f"{prefix}customer__kind": cuts.customer_kind})
+    return q
+
+
+def _handled_by(handler: int, complaint_ref: str) -> Exists:
+    return Exists(Task.objects.filter(complaint=OuterRef(complaint_ref), handler_id=handler))
+
+
+# --- the bases -----------------------------------------------------------------------------------
+
+
+def cohort(period: Period, cuts: Cuts = Cuts()) -> QuerySet[Complaint]:
+    """Complaints received in the period, without invalid and duplicate ones, cut."""
+    start, end = period.bounds
+    qs = Complaint.objects.filter(received_at__gte=start, received_at__lt=end).exclude(status__in=EXCLUDED_STATUSES)
+    qs = qs.filter(_complaint_q(cuts, ""))
+    if cuts.handler is not None:
+        qs = qs.filter(_handled_by(cuts.handler, "pk"))
+    return qs
+
+
+def _complaint_base(period: Period, cuts: Cuts, now: datetime.datetime) -> QuerySet[Complaint]:
+    own = Q(deadlines__task__isnull=True, deadlines__cancelled=False)
+    return cohort(period, cuts).annotate(
+        res=FilteredRelation("deadlines", condition=own & Q(deadlines__milestone=Milestone.RESOLUTION)),
+        ack=FilteredRelation("deadlines", condition=own & Q(deadlines__milestone=Milestone.ACKNOWLEDGE)),
+        dispatched=Exists(Task.objects.filter(complaint=OuterRef("pk"))),
+        contacted=Exists(
+            ContactLog.objects.filter(complaint=OuterRef("pk"), task__isnull=False, outcome=ContactOutcome.REACHED)
+        ),
+        replied=Exists(Task.objects.filter(complaint=OuterRef("pk"), replied_at__isnull=False)),
+        still_handled=Exists(Task.objects.filter(complaint=OuterRef("pk"), status__in=ACTIVE_TASKS)),
+    )
+
+
+def _task_base(period: Period, cuts: Cuts, now: datetime.datetime) -> QuerySet[Task]:
+    start, end = period.bounds
+    qs = (
+        Task.objects.filter(dispatched_at__gte=start, dispatched_at__lt=end)
+        .exclude(complaint__status__in=EXCLUDED_STATUSES)
+        .exclude(status__in=WITHDRAWN_TASKS, replied_at__isnull=True)
+        .filter(_complaint_q(cuts, "complaint__", department_field="department_id"))
+    )
+    if cuts.handler is not None:
+        qs = qs.filter(handler_id=cuts.handler)
+    return qs.annotate(
+        rep=FilteredRelation("deadlines", condition=Q(deadlines__milestone=Milestone.REPLY)),
+    )
+
+
+def _followup_base(period: Period, cuts: Cuts, now: datetime.datetime) -> QuerySet[FollowUp]:
+    start, end = period.bounds
+    qs = (
+        FollowUp.objects.filter(completed_at__gte=start, completed_at__lt=end, satisfaction__isnull=False)
+        .exclude(complaint__status__in=EXCLUDED_STATUSES)
+        .filter(_complaint_q(cuts, "complaint__"))
+    )
+    if cuts.handler is not None:
+        qs = qs.filter(_handled_by(cuts.handler, "complaint_id"))
+    return qs
+
+
+def _followup_deadline_base(period: Period, cuts: Cuts, now: datetime.datetime) -> QuerySet[Deadline]:
+    start, end = period.bounds
+    qs = (
+        Deadline.objects.filter(
+            milestone=Milestone.FOLLOWUP, task__isnull=True, cancelled=False, due_at__gte=start, due_at__lt=end
+        )
+        .exclude(complaint__status__in=EXCLUDED_STATUSES)
+        .filter(_complaint_q(cuts, "complaint__"))
+    )
+    if cuts.handler is not None:
+        qs = qs.filter(_handled_by(cuts.handler, "complaint_id"))
+    return qs
+
+
+@dataclass(frozen=True)
+class Base:
+    name: str
+    queryset: Callable[[Period, Cuts, datetime.datetime], QuerySet[Any]]
+    # Path from the base row to its complaint's primary key, for the drill-down lists.
+    complaint_path: str
+    # What to group by for the KPI tables.
+    department_path: str
+    handler_path: str
+
+
+BASES = {
+    "complaint": Base("complaint", _complaint_base, "pk", "department_id", "tasks__handler_id"),
+    "task": Base("task", _task_base, "complaint_id", "department_id", "handler_id"),
+    "followup": Base(
+        "followup", _followup_base, "complaint_id", "complaint__department_id", "complaint__tasks__handler_id"
+    ),
+    "followup_deadline": Base(
+        "followup_deadline",
+        _followup_deadline_base,
+        "complaint_id",
+        "complaint__department_id",
+        "complaint__tasks__handler_id",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Spec:
+    kpi: Kpi
+    base: str
+    # Conditions on the base row; `now` decides what is "already past its deadline".
+    numerator: Callable[[datetime.datetime], Q]
+    denominator: Callable[[datetime.datetime], Q]
+
+
+def _all(now: datetime.datetime) -> Q:
+    return Q(pk__isnull=False)
+
+
+def _resolution_counted(now: datetime.datetime) -> Q:
+    # Resolved, or still unresolved and already past the resolution deadline (a paused clock is not).
+    return Q(res__met_at__isnull=False) | Q(res__met_at__isnull=True, res__paused_at__isnull=True, res__due_at__lt=now)
+
+
+def _reply_counted(now: datetime.datetime) -> Q:
+    # Replied, or not replied and already past the reply deadline; open tasks not yet due are left out.
+    return Q(replied_at__isnull=False) | Q(
+        replied_at__isnull=True, rep__met_at__isnull=True, rep__paused_at__isnull=True, rep__due_at__lt=now
+    )
+
+
+SPECS: dict[Kpi, Spec] = {
+    spec.kpi: spec
+    for spec in (
+        Spec(
+            Kpi.TIMELY_PROCESSING,
+            "complaint",
+            lambda now: Q(res__met_at__isnull=False, res__met_at__lte=F("res__due_at")),
+            _resolution_counted,
+        ),
+        Spec(
+            Kpi.TIMELY_REPLY,
+            "task",
+            lambda now: Q(replied_at__isnull=False, replied_at__lte=F("rep__due_at")),
+            _reply_counted,
+        ),
+        Spec(
+            Kpi.COMMUNICATION,
+            "complaint",
+            lambda now: Q(dispatched=True, contacted=True),
+            lambda now: Q(dispatched=True),
+        ),
+        Spec(
+            Kpi.RESULT_REPLY,
+            "complaint",
+            lambda now: Q(dispatched=True, replied=True, still_handled=False),
+            lambda now: Q(dispatched=True),
+        ),
+        Spec(Kpi.SATISFACTION, "followup", lambda now: Q(satisfaction__counts_as_satisfied=True), _all),
+        Spec(Kpi.REPEAT, "complaint", lambda now: Q(repeat_of__isnull=False), _all),
+        Spec(
+            Kpi.ACK_ON_TIME,
+            "complaint",
+            lambda now: Q(ack__met_at__isnull=False, ack__met_at__lte=F("ack__due_at")),
+            _all,
+        ),
+        Spec(
+            Kpi.FOLLOWUP_ON_TIME,
+            "followup_deadline",
+            lambda now: Q(met_at__isnull=False, met_at__lte=F("due_at")),
+            _all,
+        ),
+        Spec(
+            Kpi.REOPEN,
+            "complaint",
+            lambda now: Q(reopen_count__gt=0),
+            lambda now: Q(resolved_at__isnull=False) | Q(reopen_count__gt=0),
+        ),
+    )
+}
+
+
+# --- figures -------------------------------------------------------------------------------------
+
+
+def rate(numerator: int, denominator: int) -> Decimal | None:
+    """Percent with one decimal, half up (5/6 → 83.3); None when there is nothing to count."""
+    if not denominator:
+        return None
+    return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Figure:
+    kpi: Kpi
+    numerator: int
+    denominator: int
+    target: Decimal | None = None
+
+    @property
+    def rate(self) -> Decimal | None:
+        return rate(self.numerator, self.denominator)
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.kpi in LOWER_IS_BETTER
+
+    @property
+    def meets_target(self) -> bool | None:
+        if self.rate is None or self.target is None:
+            return None
+        return self.rate <= self.target if self.lower_is_better else self.rate >= self.target
+
+    @property
+    def label(self) -> str:
+        return str(Kpi(self.kpi).label)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kpi": str(self.kpi),
+            "label": self.label,
+            "numerator": self.numerator,
+            "denominator": self.denominator,
+            "rate": float(self.rate) if self.rate is not None else None,
+            "target": float(self.target) if self.target is not None else None,
+            "lower_is_better": self.lower_is_better,
+            "meets_target": self.meets_target,
+        }
+
+
+def targets() -> dict[str, Decimal]:
+    return dict(KpiTarget.objects.values_list("kpi", "target"))
+
+
+def _counts(kpis: Iterable[Kpi], now: datetime.datetime) -> dict[str, Count]:
+    counts: dict[str, Count] = {}
+    for kpi in kpis:
+        spec = SPECS[kpi]
+        counts[f"{kpi}__num"] = Count("pk", distinct=True, filter=spec.denominator(now) & spec.numerator(now))
+        counts[f"{kpi}__den"] = Count("pk", distinct=True, filter=spec.denominator(now))
+    return counts
+
+
+def _by_base(kpis: Iterable[Kpi]) -> dict[str, list[Kpi]]:
+    grouped: dict[str, list[Kpi]] = {}
+    for kpi in kpis:
+        grouped.setdefault(SPECS[kpi].base, []).append(Kpi(kpi))
+    return grouped
+
+
+def kpi_figures(
+    period: Period,
+    cuts: Cuts = Cuts(),
+    *,
+    now: datetime.datetime | None = None,
+    kpis: Iterable[Kpi] = tuple(Kpi),
+    with_targets: dict[str, Decimal] | None = None,
+) -> dict[Kpi, Figure]:
+    """Every KPI for the period and cuts: one aggregate query per base (four for all KPIs)."""
+    now = now or timezone.now()
+    goal = targets() if with_targets is None else with_targets
+    figures: dict[Kpi, Figure] = {}
+    for base_name, members in _by_base(kpis).items():
+        row = BASES[base_name].queryset(period, cuts, now).aggregate(**_counts(members, now))
+        for kpi in members:
+            figures[kpi] = Figure(kpi, row[f"{kpi}__num"], row[f"{kpi}__den"], goal.get(kpi))
+    return {kpi: figures[kpi] for kpi in Kpi if kpi in figures}
+
+
+GROUPINGS = ("department", "handler")
+
+
+def kpi_table(
+    period: Period,
+    group_by: str,
+    cuts: Cuts = Cuts(),
+    *,
+    now: datetime.datetime | None = None,
+    kpis: Iterable[Kpi] = tuple(Kpi),
+) -> dict[int | None, dict[Kpi, Figure]]:
+    """The KPIs per department (the complaint's responsible department; a task's own department)
+    or per handler (of the complaint's tasks). One grouped aggregate per base."""
+    if group_by not in GROUPINGS:
+        raise ValueError(group_by)
+    now = now or timezone.now()
+    goal = targets()
+    table: dict[int | None, dict[Kpi, Figure]] = {}
+    for base_name, members in _by_base(kpis).items():
+        base = BASES[base_name]
+        path = base.department_path if group_by == "department" else base.handler_path
+        rows = base.queryset(period, cuts, now).values(group=F(path)).order_by().annotate(**_counts(members, now))
+        for row in rows:
+            if group_by == "handler" and row["group"] is None:
+                continue
+            for kpi in members:
+                table.setdefault(row["group"], {})[kpi] = Figure(
+                    kpi, row[f"{kpi}__num"], row[f"{kpi}__den"], goal.get(kpi)
+                )
+    return table
+
+
+def kpi_complaints(
+    kpi: Kpi, side: str, period: Period, cuts: Cuts = Cuts(), *, now: datetime.datetime | None = None
+) -> QuerySet[Complaint]:
+    """The complaints behind a KPI's numerator or denominator (a task or follow-up counts through its
+    complaint)."""
+    now = now or timezone.now()
+    spec = SPECS[Kpi(kpi)]
+    base = BASES[spec.base]
+    condition = spec.denominator(now)
+    if side == "numerator":
+        condition &= spec.numerator(now)
+    elif side != "denominator":
+        raise ValueError(side)
+    ids = base.queryset(period, cuts, now).filter(condition).values(base.complaint_path)
+    return Complaint.objects.filter(pk__in=ids)
+
+
+# --- times, backlog, breaches --------------------------------------------------------------------
+
+
+def _nearest_rank(qs: QuerySet[Any], column: str, count: int, fraction: float) -> int | None:
+    if not count:
+        return None
+    index = max(1, math.ceil(fraction * count)) - 1
+    return qs.order_by(column).values_list(column, flat=True)[index]
+
+
+@dataclass
+class TimeFigure:
+    milestone: str
+    count: int
+    median_hours: float | None
+    p90_hours: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "milestone": self.milestone,
+            "count": self.count,
+            "median_hours": self.median_hours,
+            "p90_hours": self.p90_hours,
+        }
+
+
+def response_times(period: Period, cuts: Cuts = Cuts()) -> list[TimeFigure]:
+    """First-response and resolution time of the cohort, in working hours: median and 90th percentile
+    (nearest rank), taken by the database from the working time stored when each clock was met."""
+    result = []
+    for milestone in (Milestone.FIRST_RESPONSE, Milestone.RESOLUTION):
+        qs = Deadline.objects.filter(
+            complaint__in=cohort(period, cuts),
+            task__isnull=True,
+            milestone=milestone,
+            worked_seconds__isnull=False,
+        )
+        count = qs.count()
+        median = _nearest_rank(qs, "worked_seconds", count, 0.5)
+        p90 = _nearest_rank(qs, "worked_seconds", count, 0.9)
+        result.append(
+            TimeFigure(
+                str(milestone),
+                count,
+                round(median / 3600, 1) if median is not None else None,
+                round(p90 / 3600, 1) if p90 is not None else None,
+            )
+        )
+    return result
+
+
+def backlog(cuts: Cuts = Cuts(), *, now: datetime.datetime | None = None) -> list[dict[str, Any]]:
+    """Open clocks per milestone now, and how many of them are overdue (paused clocks are not)."""
+    now = now or timezone.now()
+    qs = (
+        Deadline.objects.filter(met_at__isnull=True, cancelled=False)
+        .exclude(complaint__status__in=EXCLUDED_STATUSES)
+        .filter(_complaint_q(cuts, "complaint__"))
+    )
+    if cuts.handler is not None:
+        qs = qs.filter(_handled_by(cuts.handler, "complaint_id"))
+    rows = (
+        qs.values("milestone")
+        .order_by("milestone")
+        .annotate(
+            open=Count("pk"),
+            overdue=Count("pk", filter=Q(paused_at__isnull=True, due_at__lt=now)),
+        )
+    )
+    return list(rows)
+
+
+def breaches_by_department(period: Period, cuts: Cuts = Cuts()) -> list[dict[str, Any]]:
+    """Deadlines breached in the period, by the department that owed them (a task's department, or the
+    complaint's responsible department for its own clocks)."""
+    start, end = period.bounds
+    qs = (
+        Deadline.objects.filter(breached_at__gte=start, breached_at__lt=end)
+        .exclude(complaint__status__in=EXCLUDED_STATUSES)
+        .filter(_complaint_q(cuts, "complaint__", department_field="complaint__department_id"))
+    )
+    if cuts.handler is not None:
+        qs = qs.filter(_handled_by(cuts.handler, "complaint_id"))
+    rows = (
+        qs.annotate(owing=Coalesce("task__department_id", "complaint__department_id"))
+        .values("owing")
+        .order_by("owing")
+        .annotate(breaches=Count("pk"))
+    )
+    return [{"department": row["owing"], "breaches": row["breaches"]} for row in rows]
+
+
+# --- scope ---------------------------------------------------------------------------------------
+
+
+WHOLE_COMPANY_ROLES = frozenset({Role.MANAGEMENT, Role.CS_SUPERVISOR, Role.QUALITY, Role.AUDITOR, Role.ADMIN})
+
+
+def department_scope(user: Any) -> tuple[int, ...] | None:
+    """None: the user sees the whole company; otherwise the departments whose figures they may see
+    (a department manager's or a handler's own departments; possibly none)."""
+    if getattr(user, "is_superuser", False) or user_roles(user) & WHOLE_COMPANY_ROLES:
+        return None
+    return tuple(Membership.objects.filter(user=user).values_list("department_id", flat=True).order_by("department_id"))
+
+
+def scoped(cuts: Cuts, user: Any) -> Cuts:
+    """The cuts narrowed to what the user may see."""
+    scope = department_scope(user)
+    if scope is None:
+        return cuts
+    if cuts.department is not None and cuts.department not in scope:
+        return replace(cuts, departments=())
+    return replace(cuts, departments=scope)
+
+
+__all__ = [
+    "BASES",
+    "CUT_NAMES",
+    "SPECS",
+    "Cuts",
+    "Figure",
+    "Kpi",
+    "Period",
+    "TimeFigure",
+    "backlog",
+    "breaches_by_department",
+    "cohort",
+    "department_scope",
+    "kpi_complaints",
+    "kpi_figures",
+    "kpi_table",
+    "rate",
+    "response_times",
+    "scoped",
+    "targets",
+]
