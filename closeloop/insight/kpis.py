@@ -134,6 +134,7 @@ class Cuts:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) not in (None, "")}
 
 
+NO_CUTS = Cuts()
 CUT_NAMES = tuple(f.name for f in fields(Cuts) if f.name != "departments")
 
 
@@ -169,7 +170,7 @@ def _handled_by(handler: int, complaint_ref: str) -> Exists:
 # --- the bases -----------------------------------------------------------------------------------
 
 
-def cohort(period: Period, cuts: Cuts = Cuts()) -> QuerySet[Complaint]:
+def cohort(period: Period, cuts: Cuts = NO_CUTS) -> QuerySet[Complaint]:
     """Complaints received in the period, without invalid and duplicate ones, cut."""
     start, end = period.bounds
     qs = Complaint.objects.filter(received_at__gte=start, received_at__lt=end).exclude(status__in=EXCLUDED_STATUSES)
@@ -407,7 +408,7 @@ def _by_base(kpis: Iterable[Kpi]) -> dict[str, list[Kpi]]:
 
 def kpi_figures(
     period: Period,
-    cuts: Cuts = Cuts(),
+    cuts: Cuts = NO_CUTS,
     *,
     now: datetime.datetime | None = None,
     kpis: Iterable[Kpi] = tuple(Kpi),
@@ -430,7 +431,7 @@ GROUPINGS = ("department", "handler")
 def kpi_table(
     period: Period,
     group_by: str,
-    cuts: Cuts = Cuts(),
+    cuts: Cuts = NO_CUTS,
     *,
     now: datetime.datetime | None = None,
     kpis: Iterable[Kpi] = tuple(Kpi),
@@ -457,7 +458,7 @@ def kpi_table(
 
 
 def kpi_complaints(
-    kpi: Kpi, side: str, period: Period, cuts: Cuts = Cuts(), *, now: datetime.datetime | None = None
+    kpi: Kpi, side: str, period: Period, cuts: Cuts = NO_CUTS, *, now: datetime.datetime | None = None
 ) -> QuerySet[Complaint]:
     """The complaints behind a KPI's numerator or denominator (a task or follow-up counts through its
     complaint)."""
@@ -499,7 +500,7 @@ class TimeFigure:
         }
 
 
-def response_times(period: Period, cuts: Cuts = Cuts()) -> list[TimeFigure]:
+def response_times(period: Period, cuts: Cuts = NO_CUTS) -> list[TimeFigure]:
     """First-response and resolution time of the cohort, in working hours: median and 90th percentile
     (nearest rank), taken by the database from the working time stored when each clock was met."""
     result = []
@@ -524,7 +525,7 @@ def response_times(period: Period, cuts: Cuts = Cuts()) -> list[TimeFigure]:
     return result
 
 
-def backlog(cuts: Cuts = Cuts(), *, now: datetime.datetime | None = None) -> list[dict[str, Any]]:
+def backlog(cuts: Cuts = NO_CUTS, *, now: datetime.datetime | None = None) -> list[dict[str, Any]]:
     """Open clocks per milestone now, and how many of them are overdue (paused clocks are not)."""
     now = now or timezone.now()
     qs = (
@@ -545,7 +546,7 @@ def backlog(cuts: Cuts = Cuts(), *, now: datetime.datetime | None = None) -> lis
     return list(rows)
 
 
-def breaches_by_department(period: Period, cuts: Cuts = Cuts()) -> list[dict[str, Any]]:
+def breaches_by_department(period: Period, cuts: Cuts = NO_CUTS) -> list[dict[str, Any]]:
     """Deadlines breached in the period, by the department that owed them (a task's department, or the
     complaint's responsible department for its own clocks)."""
     start, end = period.bounds

@@ -1,6 +1,6 @@
-"""Desk URLs of the insight app (namespace "insight")."""
+"""Desk URLs of KPIs, the dashboard and the reports, mounted at /desk/insight/ (namespace "insight")."""
 
-from django.urls import URLPattern
+from closeloop.insight.views import dashboard, reports
 
 app_name = "insight"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [*dashboard.urlpatterns, *reports.urlpatterns]

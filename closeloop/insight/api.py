@@ -1,5 +1,0 @@
-"""REST endpoints of the insight app."""
-
-from ninja import Router
-
-router = Router(tags=["insight"])

@@ -1,0 +1,5 @@
+"""REST endpoints: kpis."""
+
+from ninja import Router
+
+router = Router(tags=["kpis"])

@@ -1,0 +1,5 @@
+"""REST endpoints: reports."""
+
+from ninja import Router
+
+router = Router(tags=["reports"])

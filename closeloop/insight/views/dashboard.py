@@ -1,0 +1,5 @@
+"""Desk pages: dashboard."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Desk pages: reports."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
