@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "closeloop.core.middleware.DatabaseOutageMiddleware",
 ]
 
 ROOT_URLCONF = "closeloop.urls"
@@ -78,7 +79,11 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'closeloop.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True)
+}
+# How long a request that lost its database connection waits for it to come back before failing.
+DB_OUTAGE_WAIT_SECONDS = env_int("DB_OUTAGE_WAIT_SECONDS", 15)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
@@ -184,7 +189,10 @@ SMS_BACKEND = env_str("SMS_BACKEND", "closeloop.notifications.backends.ConsoleSm
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)
 OUTBOX_STALE_SECONDS = env_int("OUTBOX_STALE_SECONDS", 300)
 
+EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN", "closeloop")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# For django's file-based e-mail backend (the soak's mail sink, or a dry run of a new installation).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "closeloop@localhost")
 
 LOGGING = {

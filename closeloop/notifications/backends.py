@@ -38,7 +38,15 @@ def deliver(notification: Notification) -> None:
         to = notification.address or (notification.recipient.email if notification.recipient else "")
         if not to:
             raise DeliveryError("no e-mail address")
-        message = EmailMessage(notification.subject, notification.body, settings.DEFAULT_FROM_EMAIL, [to])
+        # A stable Message-ID: should a worker die between sending and marking the row sent, the retry
+        # carries the same ID and the receiving side can drop the copy.
+        message = EmailMessage(
+            notification.subject,
+            notification.body,
+            settings.DEFAULT_FROM_EMAIL,
+            [to],
+            headers={"Message-ID": f"<notification-{notification.pk}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"},
+        )
         # Written replies to customers carry the complaint's evidence (domain rule 6).
         for link in notification.attachments.select_related("attachment"):
             attachment = link.attachment
