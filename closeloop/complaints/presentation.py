@@ -20,6 +20,11 @@ from closeloop.complaints.models import Complaint, Event, Via
 # that records a new action is visible at once, and gets its label here.
 ACTION_LABELS: dict[str, Promise] = {
     "registered": _("Registered"),
+    "defect_alert_raised": _("Early warning: defect alert raised"),
+    "defect_alert_joined": _("Joined an open defect alert"),
+    "defect_incident_joined": _("Grouped into a defect incident"),
+    "defect_incident_left": _("Removed from a defect incident"),
+    "defect_remedy_applied": _("Defect incident remedy applied"),
     "acknowledge": _("Acknowledged"),
     "resolve": _("Resolved"),
     "invalidate": _("Marked invalid"),

@@ -12,6 +12,28 @@ Every KPI is a numerator over a denominator counted on one base record:
 are written: the figures (`kpi_figures`), the tables by department or handler (`kpi_table`) and the
 drill-down lists behind each number (`kpi_complaints`) all read it. Each base is one aggregate query,
 so a full set of KPIs costs four queries whatever the number of complaints.
+
+Readings of kpis.md where it leaves room (docs/decisions.md has the list):
+
+- A clock that is paused ("waiting for the customer", or a task waiting for information) is not running:
+  an open clock paused *before* its deadline is "not yet due"; one paused *after* it is overdue; a clock
+  met while paused counts as met at the moment the pause began. In SQL: overdue means
+  `due_at < COALESCE(paused_at, now)` and on time means `COALESCE(paused_at, met_at) <= due_at`.
+- "By the deadline" includes the deadline instant itself.
+- A department task withdrawn or moved away before it replied was not the department's to answer: it
+  counts nowhere (neither for the timely reply rate nor for the handler's complaints).
+- The handler side of the communication rate is anyone who is a member of a department with a task on
+  the complaint; the contact must have reached the complainant (a call nobody answered is no contact).
+- The result reply rate's "final result" is in when at least one task replied and none is still open;
+  a complaint reopened with a new task is not final until that task replies again.
+- Follow-ups due in the period count once they have fallen due (or were done); a round ended
+  "unreachable" after the configured attempts is done. The satisfaction rate counts the follow-ups
+  completed in the period whatever month the complaint came in.
+- Acknowledgement on time counts over the whole cohort, as written: a complaint not yet acknowledged
+  counts as not on time even when its deadline has not passed.
+- Cut by department, a complaint counts for its responsible department (`Complaint.department`, which a
+  responsibility dispute moves) and a task for its own department; cut by handler, a complaint counts for
+  every handler with a (not withdrawn) task on it.
 """
 
 from __future__ import annotations
@@ -28,12 +50,14 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import (
     Count,
+    DateTimeField,
     Exists,
     F,
     FilteredRelation,
     OuterRef,
     Q,
     QuerySet,
+    Value,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -155,7 +179,12 @@ def _complaint_q(cuts: Cuts, prefix: str, *, department_field: str | None = None
     if cuts.channel:
         q &= Q(**{f"{prefix}channel": cuts.channel})
     if cuts.type is not None:
-        q &= Q(**{f"{prefix}type_id": cuts.type}) | Q(**{f"{prefix}type__parent_id": cuts.type})
+        # A parent type includes its children (and theirs): the type tree is at most three levels deep.
+        q &= (
+            Q(**{f"{prefix}type_id": cuts.type})
+            | Q(**{f"{prefix}type__parent_id": cuts.type})
+            | Q(**{f"{prefix}type__parent__parent_id": cuts.type})
+        )
     if cuts.priority is not None:
         q &= Q(**{f"{prefix}priority": cuts.priority})
     if cuts.customer_kind:
@@ -163,8 +192,30 @@ def _complaint_q(cuts: Cuts, prefix: str, *, department_field: str | None = None
     return q
 
 
+def _counted_task() -> Q:
+    """A task that is the department's to answer: not withdrawn or moved away before it replied."""
+    return ~Q(status__in=WITHDRAWN_TASKS, replied_at__isnull=True)
+
+
 def _handled_by(handler: int, complaint_ref: str) -> Exists:
-    return Exists(Task.objects.filter(complaint=OuterRef(complaint_ref), handler_id=handler))
+    return Exists(Task.objects.filter(_counted_task(), complaint=OuterRef(complaint_ref), handler_id=handler))
+
+
+def _running_until(now: datetime.datetime, prefix: str = "") -> Coalesce:
+    """The instant up to which a clock ran: when it was paused, else now."""
+    return Coalesce(F(f"{prefix}paused_at"), Value(now, output_field=DateTimeField()))
+
+
+def _overdue(now: datetime.datetime, prefix: str = "") -> Q:
+    """Open and past its deadline; a clock paused before its deadline is not (yet) overdue."""
+    return Q(**{f"{prefix}met_at__isnull": True, f"{prefix}due_at__lt": _running_until(now, prefix)})
+
+
+def _met_on_time(prefix: str = "") -> Q:
+    """Met by its deadline (inclusive); a clock met while paused counts as met when the pause began."""
+    return Q(**{f"{prefix}met_at__isnull": False}) & Q(
+        **{f"{prefix}due_at__gte": Coalesce(F(f"{prefix}paused_at"), F(f"{prefix}met_at"))}
+    )
 
 
 # --- the bases -----------------------------------------------------------------------------------
@@ -180,14 +231,26 @@ def cohort(period: Period, cuts: Cuts = NO_CUTS) -> QuerySet[Complaint]:
     return qs
 
 
+def _task_condition(prefix: str) -> Q:
+    """`_counted_task` through a relation (for a FilteredRelation's condition)."""
+    return ~Q(**{f"{prefix}status__in": WITHDRAWN_TASKS, f"{prefix}replied_at__isnull": True})
+
+
 def _complaint_base(period: Period, cuts: Cuts, now: datetime.datetime) -> QuerySet[Complaint]:
     own = Q(deadlines__task__isnull=True, deadlines__cancelled=False)
     return cohort(period, cuts).annotate(
         res=FilteredRelation("deadlines", condition=own & Q(deadlines__milestone=Milestone.RESOLUTION)),
         ack=FilteredRelation("deadlines", condition=own & Q(deadlines__milestone=Milestone.ACKNOWLEDGE)),
+        # For the tables by handler: the complaint's tasks that are the departments' to answer.
+        handled=FilteredRelation("tasks", condition=_task_condition("tasks__")),
         dispatched=Exists(Task.objects.filter(complaint=OuterRef("pk"))),
+        # Reached by someone of a department that has a task on the complaint (the handler side).
         contacted=Exists(
-            ContactLog.objects.filter(complaint=OuterRef("pk"), task__isnull=False, outcome=ContactOutcome.REACHED)
+            ContactLog.objects.filter(
+                complaint=OuterRef("pk"),
+                outcome=ContactOutcome.REACHED,
+                by__memberships__department__tasks__complaint=OuterRef("pk"),
+            )
         ),
         replied=Exists(Task.objects.filter(complaint=OuterRef("pk"), replied_at__isnull=False)),
         still_handled=Exists(Task.objects.filter(complaint=OuterRef("pk"), status__in=ACTIVE_TASKS)),
@@ -199,7 +262,7 @@ def _task_base(period: Period, cuts: Cuts, now: datetime.datetime) -> QuerySet[T
     qs = (
         Task.objects.filter(dispatched_at__gte=start, dispatched_at__lt=end)
         .exclude(complaint__status__in=EXCLUDED_STATUSES)
-        .exclude(status__in=WITHDRAWN_TASKS, replied_at__isnull=True)
+        .filter(_counted_task())
         .filter(_complaint_q(cuts, "complaint__", department_field="department_id"))
     )
     if cuts.handler is not None:
@@ -218,7 +281,7 @@ def _followup_base(period: Period, cuts: Cuts, now: datetime.datetime) -> QueryS
     )
     if cuts.handler is not None:
         qs = qs.filter(_handled_by(cuts.handler, "complaint_id"))
-    return qs
+    return qs.annotate(handled=FilteredRelation("complaint__tasks", condition=_task_condition("complaint__tasks__")))
 
 
 def _followup_deadline_base(period: Period, cuts: Cuts, now: datetime.datetime) -> QuerySet[Deadline]:
@@ -232,7 +295,7 @@ def _followup_deadline_base(period: Period, cuts: Cuts, now: datetime.datetime) 
     )
     if cuts.handler is not None:
         qs = qs.filter(_handled_by(cuts.handler, "complaint_id"))
-    return qs
+    return qs.annotate(handled=FilteredRelation("complaint__tasks", condition=_task_condition("complaint__tasks__")))
 
 
 @dataclass(frozen=True)
@@ -247,17 +310,11 @@ class Base:
 
 
 BASES = {
-    "complaint": Base("complaint", _complaint_base, "pk", "department_id", "tasks__handler_id"),
+    "complaint": Base("complaint", _complaint_base, "pk", "department_id", "handled__handler_id"),
     "task": Base("task", _task_base, "complaint_id", "department_id", "handler_id"),
-    "followup": Base(
-        "followup", _followup_base, "complaint_id", "complaint__department_id", "complaint__tasks__handler_id"
-    ),
+    "followup": Base("followup", _followup_base, "complaint_id", "complaint__department_id", "handled__handler_id"),
     "followup_deadline": Base(
-        "followup_deadline",
-        _followup_deadline_base,
-        "complaint_id",
-        "complaint__department_id",
-        "complaint__tasks__handler_id",
+        "followup_deadline", _followup_deadline_base, "complaint_id", "complaint__department_id", "handled__handler_id"
     ),
 }
 
@@ -276,15 +333,24 @@ def _all(now: datetime.datetime) -> Q:
 
 
 def _resolution_counted(now: datetime.datetime) -> Q:
-    # Resolved, or still unresolved and already past the resolution deadline (a paused clock is not).
-    return Q(res__met_at__isnull=False) | Q(res__met_at__isnull=True, res__paused_at__isnull=True, res__due_at__lt=now)
+    # Resolved, or still unresolved and already past the resolution deadline (open ones not yet due, and
+    # those paused before their deadline, are left out).
+    return Q(res__met_at__isnull=False) | _overdue(now, "res__")
 
 
 def _reply_counted(now: datetime.datetime) -> Q:
     # Replied, or not replied and already past the reply deadline; open tasks not yet due are left out.
-    return Q(replied_at__isnull=False) | Q(
-        replied_at__isnull=True, rep__met_at__isnull=True, rep__paused_at__isnull=True, rep__due_at__lt=now
-    )
+    return Q(replied_at__isnull=False) | (Q(replied_at__isnull=True) & _overdue(now, "rep__"))
+
+
+def _reply_on_time(now: datetime.datetime) -> Q:
+    # The reply came by the task's reply deadline (as moved by pauses and approved postponements).
+    return Q(replied_at__isnull=False) & Q(rep__due_at__gte=Coalesce(F("rep__paused_at"), F("replied_at")))
+
+
+def _fallen_due(now: datetime.datetime) -> Q:
+    # Follow-up clocks due in the period: done, or past their deadline by now.
+    return Q(met_at__isnull=False) | _overdue(now)
 
 
 SPECS: dict[Kpi, Spec] = {
@@ -293,13 +359,13 @@ SPECS: dict[Kpi, Spec] = {
         Spec(
             Kpi.TIMELY_PROCESSING,
             "complaint",
-            lambda now: Q(res__met_at__isnull=False, res__met_at__lte=F("res__due_at")),
+            lambda now: _met_on_time("res__"),
             _resolution_counted,
         ),
         Spec(
             Kpi.TIMELY_REPLY,
             "task",
-            lambda now: Q(replied_at__isnull=False, replied_at__lte=F("rep__due_at")),
+            _reply_on_time,
             _reply_counted,
         ),
         Spec(
@@ -319,14 +385,14 @@ SPECS: dict[Kpi, Spec] = {
         Spec(
             Kpi.ACK_ON_TIME,
             "complaint",
-            lambda now: Q(ack__met_at__isnull=False, ack__met_at__lte=F("ack__due_at")),
+            lambda now: _met_on_time("ack__"),
             _all,
         ),
         Spec(
             Kpi.FOLLOWUP_ON_TIME,
             "followup_deadline",
-            lambda now: Q(met_at__isnull=False, met_at__lte=F("due_at")),
-            _all,
+            lambda now: _met_on_time(),
+            _fallen_due,
         ),
         Spec(
             Kpi.REOPEN,
@@ -437,11 +503,14 @@ def kpi_table(
     kpis: Iterable[Kpi] = tuple(Kpi),
 ) -> dict[int | None, dict[Kpi, Figure]]:
     """The KPIs per department (the complaint's responsible department; a task's own department)
-    or per handler (of the complaint's tasks). One grouped aggregate per base."""
+    or per handler (of the complaint's tasks that were theirs to answer: a complaint counts for each of
+    its handlers). One grouped aggregate per base. Every row has every KPI asked for (0/0 where the
+    group has nothing to count), in the order of `Kpi`."""
     if group_by not in GROUPINGS:
         raise ValueError(group_by)
     now = now or timezone.now()
     goal = targets()
+    kpis = [Kpi(kpi) for kpi in kpis]
     table: dict[int | None, dict[Kpi, Figure]] = {}
     for base_name, members in _by_base(kpis).items():
         base = BASES[base_name]
@@ -454,7 +523,10 @@ def kpi_table(
                 table.setdefault(row["group"], {})[kpi] = Figure(
                     kpi, row[f"{kpi}__num"], row[f"{kpi}__den"], goal.get(kpi)
                 )
-    return table
+    return {
+        group: {kpi: figures.get(kpi) or Figure(kpi, 0, 0, goal.get(kpi)) for kpi in Kpi if kpi in kpis}
+        for group, figures in table.items()
+    }
 
 
 def kpi_complaints(
@@ -525,44 +597,44 @@ def response_times(period: Period, cuts: Cuts = NO_CUTS) -> list[TimeFigure]:
     return result
 
 
-def backlog(cuts: Cuts = NO_CUTS, *, now: datetime.datetime | None = None) -> list[dict[str, Any]]:
-    """Open clocks per milestone now, and how many of them are overdue (paused clocks are not)."""
-    now = now or timezone.now()
-    qs = (
-        Deadline.objects.filter(met_at__isnull=True, cancelled=False)
-        .exclude(complaint__status__in=EXCLUDED_STATUSES)
-        .filter(_complaint_q(cuts, "complaint__"))
+def _deadline_scope(qs: QuerySet[Deadline], cuts: Cuts) -> QuerySet[Deadline]:
+    """Cut deadlines: by department, the one that owes the clock (a task's own department, or the
+    complaint's responsible department for its own clocks); by handler, the handler's task clocks and the
+    own clocks of the complaints they handle."""
+    qs = qs.annotate(owing=Coalesce("task__department_id", "complaint__department_id")).filter(
+        _complaint_q(cuts, "complaint__", department_field="owing")
     )
     if cuts.handler is not None:
-        qs = qs.filter(_handled_by(cuts.handler, "complaint_id"))
+        qs = qs.filter(Q(task__handler_id=cuts.handler) | Q(task__isnull=True, complaint__in=_handled_complaints(cuts)))
+    return qs
+
+
+def _handled_complaints(cuts: Cuts) -> QuerySet[Task]:
+    return Task.objects.filter(_counted_task(), handler_id=cuts.handler).values("complaint_id")
+
+
+def backlog(cuts: Cuts = NO_CUTS, *, now: datetime.datetime | None = None) -> list[dict[str, Any]]:
+    """Open clocks per milestone now, and how many of them are overdue (a clock paused before its
+    deadline is not; one paused after it is). One grouped query."""
+    now = now or timezone.now()
+    qs = Deadline.objects.filter(met_at__isnull=True, cancelled=False).exclude(complaint__status__in=EXCLUDED_STATUSES)
     rows = (
-        qs.values("milestone")
+        _deadline_scope(qs, cuts)
+        .values("milestone")
         .order_by("milestone")
-        .annotate(
-            open=Count("pk"),
-            overdue=Count("pk", filter=Q(paused_at__isnull=True, due_at__lt=now)),
-        )
+        .annotate(open=Count("pk"), overdue=Count("pk", filter=_overdue(now)))
     )
     return list(rows)
 
 
 def breaches_by_department(period: Period, cuts: Cuts = NO_CUTS) -> list[dict[str, Any]]:
-    """Deadlines breached in the period, by the department that owed them (a task's department, or the
-    complaint's responsible department for its own clocks)."""
+    """Deadlines breached (the SLA sweep's breach) in the period, by the department that owed them (a
+    task's department, or the complaint's responsible department for its own clocks). One grouped query."""
     start, end = period.bounds
-    qs = (
-        Deadline.objects.filter(breached_at__gte=start, breached_at__lt=end)
-        .exclude(complaint__status__in=EXCLUDED_STATUSES)
-        .filter(_complaint_q(cuts, "complaint__", department_field="complaint__department_id"))
+    qs = Deadline.objects.filter(breached_at__gte=start, breached_at__lt=end).exclude(
+        complaint__status__in=EXCLUDED_STATUSES
     )
-    if cuts.handler is not None:
-        qs = qs.filter(_handled_by(cuts.handler, "complaint_id"))
-    rows = (
-        qs.annotate(owing=Coalesce("task__department_id", "complaint__department_id"))
-        .values("owing")
-        .order_by("owing")
-        .annotate(breaches=Count("pk"))
-    )
+    rows = _deadline_scope(qs, cuts).values("owing").order_by("owing").annotate(breaches=Count("pk"))
     return [{"department": row["owing"], "breaches": row["breaches"]} for row in rows]
 
 
@@ -578,6 +650,17 @@ def department_scope(user: Any) -> tuple[int, ...] | None:
     if getattr(user, "is_superuser", False) or user_roles(user) & WHOLE_COMPANY_ROLES:
         return None
     return tuple(Membership.objects.filter(user=user).values_list("department_id", flat=True).order_by("department_id"))
+
+
+# Who may read KPIs at all: the whole-company roles, and department managers for their departments.
+KPI_ROLES = WHOLE_COMPANY_ROLES | {Role.DEPT_MANAGER}
+
+
+def can_view_kpis(user: Any) -> bool:
+    """Handlers and agents work complaints; the figures are for those who steer (and audit) the work."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return bool(getattr(user, "is_superuser", False) or user_roles(user) & KPI_ROLES)
 
 
 def scoped(cuts: Cuts, user: Any) -> Cuts:
@@ -601,6 +684,7 @@ __all__ = [
     "TimeFigure",
     "backlog",
     "breaches_by_department",
+    "can_view_kpis",
     "cohort",
     "department_scope",
     "kpi_complaints",

@@ -171,6 +171,8 @@ class Deadline(models.Model):
     worked_seconds = models.PositiveIntegerField(_("working time taken (seconds)"), null=True, blank=True)
     paused_at = models.DateTimeField(_("paused since"), null=True, blank=True)
     paused_seconds = models.PositiveIntegerField(_("paused (seconds)"), default=0)
+    # The working time inside the pauses, subtracted from the working time taken.
+    paused_work_seconds = models.PositiveIntegerField(_("paused working time (seconds)"), default=0)
     warned_at = models.DateTimeField(_("warned"), null=True, blank=True)
     breached_at = models.DateTimeField(_("breached"), null=True, blank=True)
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)

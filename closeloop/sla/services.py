@@ -219,8 +219,12 @@ def _record_worked_time(complaint: Complaint, at: datetime.datetime) -> None:
         ).select_related("policy__calendar")
     )
     for deadline in met:
-        taken = working_time_between(policy_calendar(deadline.policy), deadline.started_at, at)
-        deadline.worked_seconds = int(taken.total_seconds())
+        calendar = policy_calendar(deadline.policy)
+        taken = working_time_between(calendar, deadline.started_at, at).total_seconds()
+        taken -= deadline.paused_work_seconds
+        if deadline.paused_at is not None:  # met while paused: the ongoing pause is not working time either
+            taken -= working_time_between(calendar, deadline.paused_at, at).total_seconds()
+        deadline.worked_seconds = max(0, int(taken))
     if met:
         Deadline.objects.bulk_update(met, ["worked_seconds"])
 
@@ -250,8 +254,9 @@ def deadlines_resume(*, complaint: Complaint, at: datetime.datetime, task: Task 
             {"milestone": deadline.milestone, "before": deadline.due_at.isoformat(), "after": new_due.isoformat()}
         )
         deadline.paused_seconds += int((at - deadline.paused_at).total_seconds())
+        deadline.paused_work_seconds += int(working_time_between(calendar, deadline.paused_at, at).total_seconds())
         deadline.due_at, deadline.warn_at, deadline.paused_at = new_due, new_warn, None
-    Deadline.objects.bulk_update(paused, ["due_at", "warn_at", "paused_at", "paused_seconds"])
+    Deadline.objects.bulk_update(paused, ["due_at", "warn_at", "paused_at", "paused_seconds", "paused_work_seconds"])
     _refresh(complaint, task, include_tasks=task is None)
     return changes
 

@@ -698,6 +698,9 @@ def contact_log_add(
             summary=summary.strip(),
             created_at=now,
         )
+        if outcome == ContactOutcome.REACHED:
+            # The first conversation with the complainant is the first substantive response (sla.md).
+            deadlines_close(complaint=locked_complaint, milestones=[Milestone.FIRST_RESPONSE], at=min(at, now))
         event_record(
             complaint=locked_complaint,
             action="contact_logged",
