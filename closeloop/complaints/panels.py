@@ -34,6 +34,7 @@ PANEL_PROVIDERS = [
     "closeloop.followup.views.followups.panel",
     "closeloop.followup.views.closing.panel",
     "closeloop.followup.views.repeats.panel",
+    "closeloop.defects.views.panel.panel",
 ]
 
 _providers: list[Callable[[HttpRequest, Complaint], Panel | None]] | None = None

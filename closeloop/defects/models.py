@@ -4,6 +4,8 @@ incident (批次问题) quality opens to group them and apply one remedy to all.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -54,7 +56,8 @@ class DefectAlert(models.Model):
     product = models.ForeignKey(
         "directory.Product", on_delete=models.PROTECT, related_name="+", verbose_name=_("model")
     )
-    # Empty: the alert is about the model whatever the batch.
+    # Upper-cased as the complaints gave it. Empty: raised by a complaint without a batch, about the model
+    # whatever the batch (see services/spikes.py).
     batch_no = models.CharField(_("batch / lot number"), max_length=60, blank=True)
     raised_at = models.DateTimeField(_("raised at"), default=timezone.now)
     threshold = models.PositiveSmallIntegerField(_("threshold"))
@@ -74,6 +77,7 @@ class DefectAlert(models.Model):
         ordering = ["-raised_at"]
         verbose_name = _("defect alert")
         verbose_name_plural = _("defect alerts")
+        indexes = [models.Index(fields=["status", "-raised_at"], name="defect_alert_status_raised")]
         constraints = [
             # One alert per spike: while one is open for a model/batch, new complaints join it.
             models.UniqueConstraint(
@@ -117,14 +121,46 @@ class DefectIncident(models.Model):
         ordering = ["-opened_at"]
         verbose_name = _("defect incident")
         verbose_name_plural = _("defect incidents")
+        indexes = [models.Index(fields=["status", "-opened_at"], name="defect_incident_status_opened")]
         permissions = [("manage_incident", _("Can open defect incidents and apply remedies"))]
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
 
+    @property
+    def remedy_measure_label(self) -> str:
+        from closeloop.handling.models import Measure
+
+        return str(Measure(self.remedy_measure).label) if self.remedy_measure in Measure.values else self.remedy_measure
+
+
+class IncidentRemedy(models.Model):
+    """The incident's remedy as recorded on one complaint: once per complaint, so that applying the
+    remedy again (after more complaints joined) reaches only those still without it."""
+
+    incident = models.ForeignKey(DefectIncident, on_delete=models.PROTECT, related_name="remedies")
+    complaint = models.ForeignKey("complaints.Complaint", on_delete=models.PROTECT, related_name="defect_remedies")
+    applied_at = models.DateTimeField(_("remedy applied at"))
+    applied_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    remedy = models.TextField(_("remedy"))
+    measure = models.CharField(_("measure"), max_length=20)
+
+    class Meta:
+        ordering = ["applied_at", "id"]
+        verbose_name = _("remedy applied to a complaint")
+        verbose_name_plural = _("remedies applied to complaints")
+        constraints = [models.UniqueConstraint(fields=["incident", "complaint"], name="incident_remedy_once")]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} → {self.complaint_id}"
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
 
 class IncidentEvent(models.Model):
-    """One change to an alert or incident. Append-only."""
+    """One change to an alert, an incident or an early-warning rule (both FKs empty). Append-only."""
 
     incident = models.ForeignKey(DefectIncident, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
     alert = models.ForeignKey(DefectAlert, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
@@ -141,3 +177,11 @@ class IncidentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} @ {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("defect events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("defect events are append-only")

@@ -1,6 +1,6 @@
-"""Desk URLs of the defects app (namespace "defects")."""
+"""Desk URLs of the defects app, mounted at /desk/defects/ (namespace "defects")."""
 
-from django.urls import URLPattern
+from closeloop.defects.views import alerts, incidents, panel, rules
 
 app_name = "defects"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [*alerts.urlpatterns, *incidents.urlpatterns, *rules.urlpatterns, *panel.urlpatterns]
