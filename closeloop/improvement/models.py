@@ -31,7 +31,8 @@ class ActionStatus(models.TextChoices):
 
 
 class ImprovementAction(models.Model):
-    number = models.CharField(_("number"), max_length=20, unique=True)
+    # GJ + local year and month of creation + a monthly sequence: GJ202611-001.
+    number = models.CharField(_("action number"), max_length=20, unique=True)
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("what will be changed"))
     source = models.CharField(_("source"), max_length=14, choices=ActionSource.choices)
@@ -52,6 +53,16 @@ class ImprovementAction(models.Model):
     )
     report = models.ForeignKey(
         "insight.Report", null=True, blank=True, on_delete=models.PROTECT, related_name="improvement_actions"
+    )
+    # The complaint it was raised from (the feedback form's or follow-up's, or the one whose page offered
+    # the link), so that the complaint page lists it whatever the source.
+    complaint = models.ForeignKey(
+        "complaints.Complaint",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="improvement_actions",
+        verbose_name=_("complaint"),
     )
     # What the action targets; the effect evaluation counts complaints matching all that are set.
     product_line = models.ForeignKey(
@@ -83,7 +94,9 @@ class ImprovementAction(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=ActionStatus.choices, default=ActionStatus.PLANNED)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    # The deadline, computed on the working calendar; the warning point as the SLA policy sets it.
+    # The deadline as given (a duration such as "20wd", or a date), computed on the working calendar;
+    # the warning point as the default SLA policy sets it.
+    target = models.CharField(_("deadline as given"), max_length=20, blank=True)
     due_at = models.DateTimeField(_("due"))
     warn_at = models.DateTimeField(_("warning point"))
     warned_at = models.DateTimeField(_("warned"), null=True, blank=True)
@@ -94,6 +107,7 @@ class ImprovementAction(models.Model):
     # Length of each of the two equal windows of the effect evaluation.
     window_days = models.PositiveSmallIntegerField(_("evaluation window (days)"), default=30)
     owner_effective = models.BooleanField(_("effective (owner)"), null=True)
+    owner_judged_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     owner_judged_at = models.DateTimeField(null=True, blank=True)
     owner_note = models.TextField(_("owner's judgement"), blank=True)
     quality_effective = models.BooleanField(_("effective (quality)"), null=True)
@@ -111,6 +125,10 @@ class ImprovementAction(models.Model):
             models.Index(fields=["status", "due_at"], name="action_status_due"),
             models.Index(fields=["owner_department", "status"], name="action_department_status"),
             models.Index(fields=["owner", "status"], name="action_owner_status"),
+            models.Index(fields=["source", "status"], name="action_source_status"),
+            models.Index(fields=["-created_at", "-id"], name="action_created"),
+            # "Overdue": not done and past the deadline.
+            models.Index(fields=["due_at"], name="action_open_due", condition=Q(done_at__isnull=True)),
             models.Index(
                 fields=["warn_at"], name="action_to_warn", condition=Q(done_at__isnull=True, warned_at__isnull=True)
             ),
@@ -123,13 +141,19 @@ class ImprovementAction(models.Model):
         return f"{self.number} {self.title}"
 
 
+class AppendOnlyError(RuntimeError):
+    pass
+
+
 class ActionEvent(models.Model):
-    """One change to an improvement action. Append-only."""
+    """One change to an improvement action. Append-only: never updated, never deleted."""
 
     action = models.ForeignKey(ImprovementAction, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(_("time"), default=timezone.now)
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("action"), max_length=30)
+    # desk, api, system (the warning sweep), admin — as on complaint events.
+    via = models.CharField(_("via"), max_length=10, blank=True)
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
     note = models.TextField(_("note"), blank=True)
@@ -141,3 +165,25 @@ class ActionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action_id} {self.kind} @ {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("improvement action events are append-only")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("improvement action events are append-only")
+
+
+class MonthlySequence(models.Model):
+    """Last improvement-action number handed out in a local month ("202611"). Incremented inside the
+    creating transaction, so concurrent creations get distinct numbers and a rollback returns one."""
+
+    month = models.CharField(max_length=6, primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("improvement action number sequence")
+
+    def __str__(self) -> str:
+        return f"{self.month}: {self.last}"

@@ -1,6 +1,6 @@
-"""Desk URLs of the improvement app (namespace "improvement")."""
+"""Desk URLs of the improvement app, mounted at /desk/improvement/ (namespace "improvement")."""
 
-from django.urls import URLPattern
+from closeloop.improvement.views import urlpatterns
 
 app_name = "improvement"
-urlpatterns: list[URLPattern] = []
+__all__ = ["app_name", "urlpatterns"]

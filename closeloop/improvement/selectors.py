@@ -1,0 +1,161 @@
+"""Reads of improvement actions: who sees which, the filtered list, one action, a complaint's actions, and
+the sources an action may be raised from (visible exactly when their complaint is)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from closeloop.complaints.models import Complaint
+from closeloop.complaints.selectors import complaints_visible_to
+from closeloop.directory.models import Membership
+from closeloop.improvement.models import ActionEvent, ImprovementAction
+from closeloop.improvement.services import MANAGE_PERMISSION
+
+User = AbstractBaseUser | AnonymousUser
+VIEW_PERMISSION = "improvement.view_improvementaction"
+
+# Joined on every list row and API item, so a page costs the same number of queries whatever its length.
+LIST_RELATED = (
+    "owner_department",
+    "owner",
+    "product_line",
+    "product",
+    "complaint_type",
+    "complaint",
+    "created_by",
+    "owner_judged_by",
+    "quality_judged_by",
+)
+DETAIL_RELATED = (
+    *LIST_RELATED,
+    "feedback_form__complaint",
+    "followup__complaint",
+    "incident",
+    "report",
+)
+
+
+def can_view(user: User | None) -> bool:
+    return bool(user is not None and user.is_authenticated and user.has_perm(VIEW_PERMISSION))
+
+
+def actions_visible_to(user: User) -> QuerySet[ImprovementAction]:
+    """Those who see every complaint, and those who raise actions, see every action; handlers and managers
+    see the actions they own or their departments own; anyone without the view permission none."""
+    qs = ImprovementAction.objects.all()
+    if not can_view(user):
+        return qs.none()
+    if user.has_perm("complaints.view_all_complaints") or user.has_perm(MANAGE_PERMISSION):
+        return qs
+    departments = Membership.objects.filter(user=user).values("department_id")
+    return qs.filter(Q(owner=user) | Q(owner_department_id__in=departments))
+
+
+@dataclass(frozen=True)
+class ActionFilters:
+    status: str = ""
+    department: int | None = None
+    owner: int | None = None
+    overdue: bool = False
+    source: str = ""
+
+
+def action_list(
+    *, user: User, filters: ActionFilters = ActionFilters(), now: datetime.datetime | None = None
+) -> QuerySet[ImprovementAction]:
+    """Newest first, with the filters applied (each on an indexed column)."""
+    qs = actions_visible_to(user).select_related(*LIST_RELATED)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.department is not None:
+        qs = qs.filter(owner_department_id=filters.department)
+    if filters.owner is not None:
+        qs = qs.filter(owner_id=filters.owner)
+    if filters.source:
+        qs = qs.filter(source=filters.source)
+    if filters.overdue:
+        qs = qs.filter(done_at__isnull=True, due_at__lte=now or timezone.now())
+    return qs.order_by("-created_at", "-id")
+
+
+def action_get(*, user: User, pk: int) -> ImprovementAction:
+    """One action the user may see; ImprovementAction.DoesNotExist (a 404) otherwise."""
+    return actions_visible_to(user).select_related(*DETAIL_RELATED).get(pk=pk)
+
+
+def action_events(action: ImprovementAction) -> QuerySet[ActionEvent]:
+    return action.events.select_related("actor").order_by("at", "id")
+
+
+def actions_for_complaint(*, user: User, complaint: Complaint) -> list[ImprovementAction]:
+    """Actions raised from the complaint (its feedback forms, follow-ups, or its page) or from a defect
+    incident that groups it."""
+    linked = (
+        Q(complaint=complaint)
+        | Q(feedback_form__complaint=complaint)
+        | Q(followup__complaint=complaint)
+        | Q(incident__complaints=complaint)
+    )
+    ids = ImprovementAction.objects.filter(linked).values("pk")
+    return list(
+        actions_visible_to(user).filter(pk__in=ids).select_related("owner_department", "owner").order_by("-created_at")
+    )
+
+
+# --- sources -------------------------------------------------------------------------------------------------
+
+
+def feedback_form_source(*, user: User, pk: int) -> Any:
+    from closeloop.handling.models import FeedbackForm
+
+    return (
+        FeedbackForm.objects.filter(complaint__in=complaints_visible_to(user))
+        .select_related("complaint__product__line", "complaint__type", "complaint__department", "task__department")
+        .get(pk=pk)
+    )
+
+
+def followup_source(*, user: User, pk: int) -> Any:
+    from closeloop.followup.models import FollowUp
+
+    return (
+        FollowUp.objects.filter(complaint__in=complaints_visible_to(user))
+        .select_related("complaint__product__line", "complaint__type", "complaint__department")
+        .get(pk=pk)
+    )
+
+
+def complaint_source(*, user: User, pk: int) -> Complaint:
+    return complaints_visible_to(user).select_related("product__line", "type", "department").get(pk=pk)
+
+
+def incident_source(*, user: User, pk: int) -> Any:
+    """Defect incidents are quality's records; whoever may see them may raise an action from one."""
+    from closeloop.defects.models import DefectIncident
+
+    if not user.has_perm("defects.view_defectincident"):
+        raise DefectIncident.DoesNotExist
+    return DefectIncident.objects.select_related("product__line").get(pk=pk)
+
+
+def report_source(*, user: User, pk: int) -> Any:
+    from closeloop.insight.models import Report
+
+    if not user.has_perm("insight.view_report"):
+        raise Report.DoesNotExist
+    return Report.objects.get(pk=pk)
+
+
+SOURCE_LOOKUPS = {
+    "feedback_form": feedback_form_source,
+    "followup": followup_source,
+    "incident": incident_source,
+    "report": report_source,
+    "complaint": complaint_source,
+}
