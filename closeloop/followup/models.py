@@ -98,7 +98,11 @@ class FollowUp(models.Model):
         verbose_name = _("follow-up")
         verbose_name_plural = _("follow-ups")
         constraints = [models.UniqueConstraint(fields=["complaint", "round"], name="followup_round_unique")]
-        indexes = [models.Index(fields=["created_at"], name="followup_open", condition=Q(outcome=""))]
+        indexes = [
+            models.Index(fields=["created_at"], name="followup_open", condition=Q(outcome="")),
+            # The satisfaction KPI's cohort: follow-ups completed in the period.
+            models.Index(fields=["completed_at"], name="followup_completed_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.complaint_id} round {self.round} ({self.outcome or 'open'})"

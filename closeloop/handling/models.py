@@ -67,6 +67,8 @@ class Task(models.Model):
             models.Index(fields=["department", "status"], name="task_department_status"),
             models.Index(fields=["complaint", "department"], name="task_complaint_department"),
             models.Index(fields=["next_due_at"], name="task_next_due"),
+            # The timely-reply KPI's cohort: tasks dispatched in the period.
+            models.Index(fields=["dispatched_at"], name="task_dispatched_at"),
         ]
 
     def __str__(self) -> str:

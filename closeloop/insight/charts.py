@@ -8,15 +8,17 @@ and the browser's own CJK fonts in the SVG. No JavaScript and no files from a CD
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
+from html import escape
 
 from reportlab.graphics import renderSVG
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
 from reportlab.graphics.charts.piecharts import Pie
-from reportlab.graphics.shapes import Drawing, PolyLine, String
+from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, String
 from reportlab.lib import colors
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -53,6 +55,10 @@ def _value_max(values: Sequence[float]) -> float:
     return top * 1.15
 
 
+def _text_width(text: str, size: float) -> float:
+    return float(pdfmetrics.stringWidth(text, FONT, size))
+
+
 def bar_chart(
     labels: Sequence[str],
     values: Sequence[float],
@@ -62,26 +68,58 @@ def bar_chart(
     height: int = 220,
     horizontal: bool = False,
 ) -> Drawing:
+    """Bars in the given order: left to right, or top to bottom when horizontal."""
     register_font()
     drawing = Drawing(width, height)
     _title(drawing, title)
-    chart = HorizontalBarChart() if horizontal else VerticalBarChart()
-    left = 110 if horizontal else 40
-    chart.x, chart.y = left, 30
-    chart.width, chart.height = width - left - 20, height - 60
-    chart.data = [[float(v) for v in values] or [0.0]]
-    chart.categoryAxis.categoryNames = [_short(str(label)) for label in labels] or [""]
+    names = [_short(str(label)) for label in labels] or [""]
+    numbers = [float(v) for v in values] or [0.0]
+    label_size = 10
+    widest = max(_text_width(name, label_size) for name in names)
+    top = 34 if title else 16
+    if horizontal:
+        # reportlab draws the first category at the bottom; the largest belongs on top.
+        names, numbers = names[::-1], numbers[::-1]
+        chart: HorizontalBarChart | VerticalBarChart = HorizontalBarChart()
+        left = min(max(40.0, widest + 12), width * 0.4)
+        chart.x, chart.y = left, 24
+        chart.width, chart.height = width - left - 30, height - 24 - top
+    else:
+        chart = VerticalBarChart()
+        chart.x = 40
+        chart.width = width - 40 - 20
+        # Labels wider than their slot are turned, and the plot moves up to make room for them (and
+        # right, for the first label, which reaches left from the middle of its bar).
+        slot = chart.width / len(names)
+        turned = widest > slot - 4
+        if turned:
+            reach = widest * 0.87 + 4
+            chart.x = min(max(40.0, reach - slot / 2), width * 0.35)
+            chart.width = width - chart.x - 20
+        bottom = min(16 + widest * 0.5, height * 0.4) if turned else 24
+        chart.y = bottom
+        chart.height = height - bottom - top
+        chart.categoryAxis.labels.angle = 30 if turned else 0
+        chart.categoryAxis.labels.boxAnchor = "ne" if turned else "n"
+    chart.data = [numbers]
+    chart.categoryAxis.categoryNames = names
     chart.categoryAxis.labels.fontName = FONT
-    chart.categoryAxis.labels.fontSize = 8
-    if not horizontal:
-        chart.categoryAxis.labels.angle = 30 if len(labels) > 6 else 0
-        chart.categoryAxis.labels.boxAnchor = "ne" if len(labels) > 6 else "n"
+    chart.categoryAxis.labels.fontSize = label_size
+    chart.categoryAxis.strokeColor = colors.grey
     chart.valueAxis.valueMin = 0
-    chart.valueAxis.valueMax = _value_max(values)
-    chart.valueAxis.labels.fontSize = 8
+    chart.valueAxis.valueMax = _value_max(numbers)
+    if max(numbers) <= 5:
+        chart.valueAxis.valueStep = 1  # counts: no 0.2 steps
+    chart.valueAxis.labels.fontSize = 9
+    # A few bars stay slim instead of filling the width (bars are 10 units, spacing relative to them).
+    chart.groupSpacing = 10 / min(0.67, 0.12 + 0.09 * len(names)) - 10
+    chart.valueAxis.strokeColor = colors.grey
+    chart.valueAxis.visibleGrid = True
+    chart.valueAxis.gridStrokeColor = colors.HexColor("#e3e6eb")
+    chart.bars.strokeColor = None
     chart.bars[0].fillColor = PALETTE[0]
     chart.barLabelFormat = "%d"
-    chart.barLabels.fontSize = 7
+    chart.barLabels.fontSize = 9
     chart.barLabels.nudge = 7
     drawing.add(chart)
     return drawing
@@ -99,19 +137,25 @@ def line_chart(
     drawing = Drawing(width, height)
     _title(drawing, title)
     chart = HorizontalLineChart()
-    chart.x, chart.y = 40, 40
-    chart.width, chart.height = width - 60, height - 80
+    top = 34 if title else 16
+    bottom = 40 if len(series) > 1 else 24
+    chart.x, chart.y = 40, bottom
+    chart.width, chart.height = width - 60, height - bottom - top
     data = [[float(v) for v in values] for values in series.values()] or [[0.0]]
     chart.data = data
     chart.categoryAxis.categoryNames = [str(label) for label in labels] or [""]
     chart.categoryAxis.labels.fontName = FONT
-    chart.categoryAxis.labels.fontSize = 8
+    chart.categoryAxis.labels.fontSize = 9
+    chart.categoryAxis.strokeColor = colors.grey
+    chart.valueAxis.strokeColor = colors.grey
+    chart.valueAxis.visibleGrid = True
+    chart.valueAxis.gridStrokeColor = colors.HexColor("#e3e6eb")
     step = max(1, len(labels) // 10)
     if step > 1:
         chart.categoryAxis.categoryNames = [str(label) if i % step == 0 else "" for i, label in enumerate(labels)]
     chart.valueAxis.valueMin = 0
     chart.valueAxis.valueMax = _value_max([v for values in data for v in values])
-    chart.valueAxis.labels.fontSize = 8
+    chart.valueAxis.labels.fontSize = 9
     for index in range(len(data)):
         chart.lines[index].strokeColor = PALETTE[index % len(PALETTE)]
         chart.lines[index].strokeWidth = 1.5
@@ -147,9 +191,9 @@ def pie_chart(
         pie.slices[index].fillColor = PALETTE[index % len(PALETTE)] if total else colors.lightgrey
     drawing.add(pie)
     legend = Legend()
-    legend.x, legend.y = 60 + size, height - 40
+    legend.x, legend.y = 50 + size, pie.y + size
     legend.fontName = FONT
-    legend.fontSize = 8
+    legend.fontSize = 10
     legend.alignment = "right"
     legend.columnMaximum = 10
     legend.colorNamePairs = [
@@ -170,6 +214,10 @@ def pareto_chart(
     total = sum(counts)
     if not total or not counts:
         return drawing
+    # Room on the right for the percentage axis; the count axis ends at the total, so that the two scales
+    # agree (the first point sits on the first bar's top, the last at 100 %).
+    chart.width -= 14
+    chart.valueAxis.valueMax = total
     cumulative, points = 0, []
     step = chart.width / len(counts)
     for index, count in enumerate(counts):
@@ -178,18 +226,35 @@ def pareto_chart(
         y = chart.y + chart.height * cumulative / total
         points.extend([x, y])
     drawing.add(PolyLine(points, strokeColor=PALETTE[1], strokeWidth=1.5))
+    for x, y in zip(points[::2], points[1::2], strict=True):
+        drawing.add(Circle(x, y, 2.2, fillColor=PALETTE[1], strokeColor=None))
     right = chart.x + chart.width
+    drawing.add(Line(right, chart.y, right, chart.y + chart.height, strokeColor=PALETTE[1], strokeWidth=0.8))
     for share in (0, 50, 80, 100):
         y = chart.y + chart.height * share / 100
-        drawing.add(String(right + 3, y - 3, f"{share}%", fontSize=7, fillColor=PALETTE[1]))
+        drawing.add(String(right + 3, y - 3, f"{share}%", fontSize=8, fillColor=PALETTE[1]))
     return drawing
 
 
 _FONT_FAMILY = re.compile(r"font-family\s*:\s*[^;\"']+")
+# The desk's own font stack (desk.css), so that Chinese labels use the system's CJK font.
+SVG_FONTS = "system-ui, 'PingFang SC', 'Microsoft YaHei', 'Noto Sans CJK SC', 'WenQuanYi Micro Hei', sans-serif"
+_svg_ids = itertools.count(1)
 
 
-def to_svg(drawing: Drawing) -> str:
-    """The drawing as an inline <svg> element; text in the browser's sans-serif (CJK-capable) fonts."""
+def to_svg(drawing: Drawing, *, title: str = "") -> str:
+    """The drawing as an inline <svg> element; text in the browser's CJK-capable fonts.
+
+    Several charts share one page, so the clip path gets an id of its own (renderSVG calls every one
+    "clip"), and the chart is announced as one image named `title` (its numbers are in a table beside it).
+    """
     svg = renderSVG.drawToString(drawing)
     svg = svg[svg.index("<svg") :]
-    return _FONT_FAMILY.sub("font-family: sans-serif", svg)
+    uid = f"chart{next(_svg_ids)}"
+    svg = svg.replace('id="clip"', f'id="{uid}-clip"').replace("url(#clip)", f"url(#{uid}-clip)")
+    svg = svg.replace('<g id="group" ', "<g ")
+    svg = svg.replace("<title>...</title>", f"<title>{escape(title)}</title>" if title else "", 1)
+    svg = svg.replace("<desc>...</desc>", "", 1)
+    label = f' role="img" aria-label="{escape(title)}"' if title else ' aria-hidden="true"'
+    svg = svg.replace("<svg ", f'<svg class="chart"{label} ', 1)
+    return _FONT_FAMILY.sub(f"font-family: {SVG_FONTS}", svg)

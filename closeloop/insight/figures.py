@@ -11,7 +11,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Trim, TruncDate, TruncMonth
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -20,8 +20,17 @@ from django.utils.translation import gettext as _
 from closeloop.complaints.models import Channel, Complaint, Priority
 from closeloop.directory.models import ComplaintType, CustomerKind, Department, Product, ProductLine
 from closeloop.followup.models import FollowUp, SatisfactionLevel
-from closeloop.handling.models import FeedbackForm
-from closeloop.insight.kpis import EXCLUDED_STATUSES, NO_CUTS, Cuts, Period, cohort, local_zone
+from closeloop.handling.models import FeedbackForm, Task
+from closeloop.insight.kpis import (
+    BASES,
+    EXCLUDED_STATUSES,
+    NO_CUTS,
+    Cuts,
+    Period,
+    _complaint_q,
+    cohort,
+    local_zone,
+)
 
 DIMENSIONS = ("type", "product_line", "product", "province", "channel", "priority", "customer_kind", "department")
 
@@ -128,31 +137,27 @@ def volume_by_month(periods: list[Period], cuts: Cuts = NO_CUTS) -> list[tuple[s
 
 
 def root_causes(period: Period, cuts: Cuts = NO_CUTS, *, limit: int = 10) -> list[Slice]:
-    """Root causes of the cohort's feedback forms (as written, trimmed), most frequent first: the Pareto."""
-    rows = (
+    """Root causes of the cohort's feedback forms (as written, trimmed), most frequent first: the Pareto.
+    Free text has a long tail: past `limit`, "other" holds everything after the first limit - 1 causes."""
+    causes = (
         FeedbackForm.objects.filter(complaint__in=cohort(period, cuts))
         .annotate(cause=Trim("root_cause"))
         .exclude(cause="")
-        .values("cause")
-        .order_by()
-        .annotate(count=Count("pk"))
-        .order_by("-count", "cause")
     )
-    slices = [Slice(row["cause"], row["cause"], row["count"]) for row in rows[: limit + 200]]
+    rows = causes.values("cause").order_by().annotate(count=Count("pk")).order_by("-count", "cause")
+    slices = [Slice(row["cause"], row["cause"], row["count"]) for row in rows[: limit + 1]]
+    total = causes.count()
     if len(slices) > limit:
-        rest = sum(s.count for s in slices[limit - 1 :])
-        slices = [*slices[: limit - 1], Slice("_other", _("other"), rest)]
+        shown = slices[: limit - 1]
+        slices = [*shown, Slice("_other", _("other"), total - sum(s.count for s in shown))]
     return slices
 
 
 def satisfaction_distribution(period: Period, cuts: Cuts = NO_CUTS) -> list[Slice]:
-    """Follow-ups completed in the period per satisfaction level (every level of the levels used)."""
-    start, end = period.bounds
-    qs = (
-        FollowUp.objects.filter(completed_at__gte=start, completed_at__lt=end, satisfaction__isnull=False)
-        .exclude(complaint__status__in=EXCLUDED_STATUSES)
-        .filter(complaint__in=cohort(Period(datetime.date(1970, 1, 1), period.end), cuts))
-    )
+    """Follow-ups completed in the period per satisfaction level (every level of the levels used, and of
+    the active scale). The follow-ups are those the satisfaction rate counts, so the slices add up to
+    its denominator."""
+    qs = BASES["followup"].queryset(period, cuts, timezone.now())
     rows = {
         row["satisfaction_id"]: row["count"]
         for row in qs.values("satisfaction_id").order_by().annotate(count=Count("pk"))
@@ -203,7 +208,27 @@ def suggestions(period: Period, cuts: Cuts = NO_CUTS, *, limit: int = 20) -> lis
     return result[:limit]
 
 
-LIST_FIELDS = ("pk", "number", "received_at", "status", "priority", "department_id", "next_due_at", "repeat_of_id")
+LIST_FIELDS = (
+    "pk",
+    "number",
+    "received_at",
+    "status",
+    "priority",
+    "department_id",
+    "next_due_at",
+    "next_warn_at",
+    "repeat_of_id",
+    "department__name",
+    "department__name_en",
+)
+
+
+def _labelled(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add the department's name in the active language (a page of rows, not the cohort)."""
+    english = _english()
+    for row in rows:
+        row["department_label"] = (english and row["department__name_en"]) or row["department__name"] or ""
+    return rows
 
 
 def overdue_complaints(
@@ -212,17 +237,19 @@ def overdue_complaints(
     """Open complaints whose nearest deadline has passed, most overdue first (the queue's index)."""
     now = now or timezone.now()
     qs = Complaint.objects.filter(next_due_at__lt=now).exclude(status__in=EXCLUDED_STATUSES)
-    from closeloop.insight.kpis import _complaint_q
-
     qs = qs.filter(_complaint_q(cuts, ""))
-    return list(qs.order_by("next_due_at").values(*LIST_FIELDS, "department__name")[:limit])
+    if cuts.handler is not None:
+        qs = qs.filter(Exists(Task.objects.filter(complaint=OuterRef("pk"), handler_id=cuts.handler)))
+    return _labelled(list(qs.order_by("next_due_at").values(*LIST_FIELDS)[:limit]))
 
 
 def repeat_complaints(period: Period, cuts: Cuts = NO_CUTS, *, limit: int = 20) -> list[dict[str, Any]]:
     """Cohort complaints marked repeat, newest first."""
-    return list(
-        cohort(period, cuts)
-        .filter(repeat_of__isnull=False)
-        .order_by("-received_at")
-        .values(*LIST_FIELDS, "repeat_of__number", "department__name")[:limit]
+    return _labelled(
+        list(
+            cohort(period, cuts)
+            .filter(repeat_of__isnull=False)
+            .order_by("-received_at")
+            .values(*LIST_FIELDS, "repeat_of__number")[:limit]
+        )
     )

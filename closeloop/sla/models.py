@@ -211,6 +211,9 @@ class Deadline(models.Model):
                 condition=Q(met_at__isnull=True, breached_at__isnull=False, paused_at__isnull=True),
             ),
             models.Index(fields=["complaint", "milestone"], name="deadline_complaint"),
+            # Reports: breaches in a period, follow-up clocks due in a period.
+            models.Index(fields=["breached_at"], name="deadline_breached_at", condition=Q(breached_at__isnull=False)),
+            models.Index(fields=["milestone", "due_at"], name="deadline_milestone_due"),
         ]
 
     def __str__(self) -> str:

@@ -1,5 +1,508 @@
-"""Desk pages: dashboard."""
+"""Desk pages of the management loop's figures: the dashboard, the KPI page, the complaints behind each
+KPI number, and the KPI targets.
 
-from django.urls import URLPattern
+Management, the CS supervisor, quality, auditors and admins see the whole company; department managers
+see their departments' figures (`kpis.scoped`); anyone else gets 403. Every figure comes from the SQL
+aggregates of `kpis` and `figures`, so a page costs the same number of queries however many complaints
+the period holds. The filters live in the query string, and every link to the complaints behind a
+number carries them on.
+"""
 
-urlpatterns: list[URLPattern] = []
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
+
+from closeloop.complaints import selectors as complaint_selectors
+from closeloop.complaints.forms import add_domain_errors
+from closeloop.complaints.lifecycle import Status
+from closeloop.complaints.models import Priority
+from closeloop.complaints.services import personal_data_access_record
+from closeloop.core.errors import DomainError
+from closeloop.core.masking import can_see_personal_data
+from closeloop.core.roles import Role, user_roles
+from closeloop.directory.models import Department
+from closeloop.insight import charts, figures
+from closeloop.insight.kpis import (
+    SPECS,
+    WHOLE_COMPANY_ROLES,
+    Cuts,
+    Figure,
+    Kpi,
+    Period,
+    backlog,
+    breaches_by_department,
+    department_scope,
+    kpi_complaints,
+    kpi_figures,
+    kpi_table,
+    response_times,
+    scoped,
+    targets,
+)
+from closeloop.insight.models import LOWER_IS_BETTER, KpiTarget
+from closeloop.insight.targets import kpi_targets_update
+from closeloop.insight.views.dashboard_filters import FigureFilterForm, person, previous_month
+from closeloop.sla.milestones import Milestone
+
+ALLOWED_ROLES = WHOLE_COMPANY_ROLES | {Role.DEPT_MANAGER}
+
+# Column headings of the KPI tables; the full name (with its Chinese term) is the cell's title.
+SHORT_LABELS = {
+    Kpi.TIMELY_PROCESSING: gettext_lazy("timely processing"),
+    Kpi.TIMELY_REPLY: gettext_lazy("timely reply"),
+    Kpi.COMMUNICATION: gettext_lazy("communication"),
+    Kpi.RESULT_REPLY: gettext_lazy("result reply"),
+    Kpi.SATISFACTION: gettext_lazy("satisfaction"),
+    Kpi.REPEAT: gettext_lazy("repeat complaints"),
+    Kpi.ACK_ON_TIME: gettext_lazy("acknowledged on time"),
+    Kpi.FOLLOWUP_ON_TIME: gettext_lazy("follow-up on time"),
+    Kpi.REOPEN: gettext_lazy("reopened"),
+}
+
+# What each KPI counts, in the words of kpis.md, shown under the KPI table.
+DEFINITIONS = {
+    Kpi.TIMELY_PROCESSING: gettext_lazy(
+        "resolved by the resolution deadline / resolved, or unresolved and past that deadline"
+    ),
+    Kpi.TIMELY_REPLY: gettext_lazy(
+        "department tasks replied to customer service by the reply deadline / tasks dispatched in the period, "
+        "without open tasks not yet due"
+    ),
+    Kpi.COMMUNICATION: gettext_lazy(
+        "dispatched complaints whose handlers reached the complainant / dispatched complaints"
+    ),
+    Kpi.RESULT_REPLY: gettext_lazy(
+        "dispatched complaints whose result was reported back to customer service / dispatched complaints"
+    ),
+    Kpi.SATISFACTION: gettext_lazy("follow-ups rated satisfied / follow-ups in the period with a rating"),
+    Kpi.REPEAT: gettext_lazy("complaints marked repeat / complaints received"),
+    Kpi.ACK_ON_TIME: gettext_lazy("acknowledged by the acknowledgement deadline / complaints received"),
+    Kpi.FOLLOWUP_ON_TIME: gettext_lazy("follow-ups done by their deadline / follow-ups due in the period"),
+    Kpi.REOPEN: gettext_lazy("complaints reopened at least once / complaints resolved"),
+}
+
+SIDES = ("numerator", "denominator")
+
+# What a KPI counts when it does not count complaints: its list shows each complaint once.
+COUNTED = {
+    "task": gettext_lazy("department tasks"),
+    "followup": gettext_lazy("follow-ups"),
+    "followup_deadline": gettext_lazy("follow-up deadlines"),
+}
+LIST_LIMIT = 20
+TREND_MONTHS = 6
+SLICES = 8
+
+
+def check_access(user: Any) -> None:
+    if not (getattr(user, "is_superuser", False) or user_roles(user) & ALLOWED_ROLES):
+        raise PermissionDenied
+
+
+def _filter_data(request: HttpRequest) -> QueryDict:
+    """The query string, with the previous full month when it names no period."""
+    data = request.GET.copy()
+    if not any(data.get(name) for name in FigureFilterForm.PERIOD_FIELDS):
+        data["month"] = f"{previous_month(timezone.localdate()).start:%Y-%m}"
+    return data
+
+
+def _filters(request: HttpRequest) -> tuple[FigureFilterForm, Period, Cuts]:
+    check_access(request.user)
+    form = FigureFilterForm(_filter_data(request), scope=department_scope(request.user), today=timezone.localdate())
+    form.is_valid()
+    if form.is_range:
+        form.data["month"] = ""  # the dates win; the month box should not claim otherwise
+    return form, form.period(), scoped(form.cuts(), request.user)
+
+
+# --- KPI tables -----------------------------------------------------------------------------------
+
+
+def _drill(kpi: Kpi, side: str, query: str) -> str:
+    return f"{reverse('insight:kpi_complaints', args=[kpi.value, side])}?{query}"
+
+
+def _cell(figure: Figure | None, query: str) -> dict[str, Any] | None:
+    if figure is None:
+        return None
+    return {
+        "figure": figure,
+        "numerator_url": _drill(figure.kpi, "numerator", query),
+        "denominator_url": _drill(figure.kpi, "denominator", query),
+    }
+
+
+def kpi_rows(figures_by_kpi: dict[Kpi, Figure], form: FigureFilterForm) -> list[dict[str, Any]]:
+    query = form.query()
+    return [
+        {
+            **(_cell(figure, query) or {}),
+            "kpi": kpi,
+            "label": Kpi(kpi).label,
+            "definition": DEFINITIONS[kpi],
+        }
+        for kpi, figure in figures_by_kpi.items()
+    ]
+
+
+def grouped_rows(
+    table: dict[Any, dict[Kpi, Figure]], names: dict[Any, tuple[str, str]], cut: str, form: FigureFilterForm
+) -> list[dict[str, Any]]:
+    """One row per department or handler: its name, and a cell per KPI linking to its complaints (the
+    row's department or handler added to the filters). `names` maps a key to (label, query value)."""
+    rows = []
+    for key, by_kpi in table.items():
+        label, value = names.get(key) or (_("(none)") if key is None else f"#{key}", "")
+        query = form.query(**{cut: value}) if value else ""
+        rows.append(
+            {
+                "label": label,
+                "cells": [_cell(by_kpi.get(kpi), query) if value else _bare(by_kpi.get(kpi)) for kpi in Kpi],
+            }
+        )
+    rows.sort(key=lambda row: (row["label"] == _("(none)"), row["label"]))
+    return rows
+
+
+def _bare(figure: Figure | None) -> dict[str, Any] | None:
+    """A cell without links: the group has no value a filter can name (no responsible department)."""
+    return {"figure": figure} if figure is not None else None
+
+
+def kpi_heads(goal: dict[str, Decimal]) -> list[dict[str, Any]]:
+    return [
+        {
+            "kpi": kpi,
+            "short": SHORT_LABELS[kpi],
+            "label": kpi.label,
+            "target": goal.get(kpi),
+            "lower_is_better": kpi in LOWER_IS_BETTER,
+        }
+        for kpi in Kpi
+    ]
+
+
+def totals(by_department: dict[Any, dict[Kpi, Figure]], goal: dict[str, Decimal]) -> dict[Kpi, Figure]:
+    """The company's figures as the sum of the departments' rows. Each base row (complaint, task,
+    follow-up, follow-up deadline) belongs to exactly one department group, the group of none
+    included, so the sums are `kpi_figures` without running its aggregates a second time."""
+    summed = {kpi: Figure(kpi, 0, 0, goal.get(kpi)) for kpi in Kpi}
+    for by_kpi in by_department.values():
+        for kpi, figure in by_kpi.items():
+            summed[kpi].numerator += figure.numerator
+            summed[kpi].denominator += figure.denominator
+    return summed
+
+
+def kpi_context(form: FigureFilterForm, period: Period, cuts: Cuts, now: datetime.datetime) -> dict[str, Any]:
+    """The KPI table and the tables by department and by handler (the KPI page and the dashboard)."""
+    goal = targets()
+    by_department = kpi_table(period, "department", cuts, now=now)
+    by_handler = kpi_table(period, "handler", cuts, now=now)
+    # The filter's choices hold every department and handler these tables can show (in the scope).
+    departments, people = form.departments_by_pk, form.handlers_by_pk
+    return {
+        "kpi_heads": kpi_heads(goal),
+        "kpi_rows": kpi_rows(totals(by_department, goal), form),
+        "department_rows": grouped_rows(
+            by_department, {k: (d.label, d.code) for k, d in departments.items()}, "department", form
+        ),
+        "handler_rows": grouped_rows(
+            by_handler, {k: (person(u), u.get_username()) for k, u in people.items()}, "handler", form
+        ),
+    }
+
+
+def _page_context(form: FigureFilterForm, period: Period, request: HttpRequest) -> dict[str, Any]:
+    return {
+        "form": form,
+        "period": period,
+        "query": form.query(),
+        "cut_summary": form.summary(),
+        "month_links": form.month_links(),
+        "scope_departments": [d.label for d in form.departments.values()] if form.scope is not None else None,
+        "can_edit_targets": request.user.has_perm("insight.change_kpitarget"),
+    }
+
+
+# --- charts ---------------------------------------------------------------------------------------
+
+
+def _share(count: int, total: int) -> Decimal | None:
+    return (Decimal(count) * 100 / total).quantize(Decimal("0.1")) if total else None
+
+
+def chart_block(
+    key: str,
+    title: str,
+    slices: list[figures.Slice],
+    *,
+    column: str,
+    kind: str = "bar",
+    drawing: Any = None,
+    collapse: bool = False,
+) -> dict[str, Any]:
+    """A chart as inline SVG, and its numbers as a table (the accessible form of the same figures)."""
+    labels = [s.label for s in slices]
+    counts = [s.count for s in slices]
+    total = sum(counts)
+    if drawing is None:
+        if kind == "pie":
+            drawing = charts.pie_chart(labels, counts)
+        else:
+            drawing = charts.bar_chart(labels, counts, horizontal=kind == "hbar")
+    return {
+        "key": key,
+        "title": title,
+        "svg": charts.to_svg(drawing, title=title) if total else "",
+        "rows": [{"label": s.label, "count": s.count, "share": _share(s.count, total)} for s in slices],
+        "total": total,
+        "column": column,
+        # A long table (a row per day) is folded away under its chart.
+        "collapse": collapse,
+        "cumulative": False,
+        # Long labels (root causes) read better in a table under the chart than beside it.
+        "stacked": False,
+    }
+
+
+def pareto_block(causes: list[figures.Slice]) -> dict[str, Any]:
+    block = chart_block(
+        "root_causes",
+        _("Root causes (Pareto)"),
+        causes,
+        column=_("root cause"),
+        drawing=charts.pareto_chart([s.label for s in causes], [s.count for s in causes]),
+    )
+    block["cumulative"] = block["stacked"] = True
+    running = 0
+    for row in block["rows"]:
+        running += row["count"]
+        row["cumulative"] = _share(running, block["total"])
+    return block
+
+
+def volume_blocks(period: Period, cuts: Cuts) -> list[dict[str, Any]]:
+    days = figures.volume_by_day(period, cuts)
+    months = figures.volume_by_month(Period.month_of(period.end).previous_months(TREND_MONTHS - 1), cuts)
+    day_title = _("Complaints per day")
+    month_title = _("Complaints in the last %(count)d months") % {"count": TREND_MONTHS}
+    day_slices = [figures.Slice(day, f"{day:%m-%d}", count) for day, count in days]
+    month_slices = [figures.Slice(label, label, count) for label, count in months]
+    day_drawing = charts.line_chart([s.label for s in day_slices], {str(day_title): [s.count for s in day_slices]})
+    return [
+        chart_block("per_day", day_title, day_slices, column=_("day"), drawing=day_drawing, collapse=True),
+        chart_block("per_month", month_title, month_slices, column=_("month")),
+    ]
+
+
+def distribution_blocks(period: Period, cuts: Cuts) -> list[dict[str, Any]]:
+    spec = [
+        ("type", _("By complaint type"), _("complaint type"), "pie"),
+        ("product_line", _("By product line"), _("product line"), "hbar"),
+        ("province", _("By region"), _("province / region"), "hbar"),
+        ("channel", _("By channel"), _("channel"), "pie"),
+    ]
+    return [
+        chart_block(
+            f"by_{dimension}",
+            title,
+            figures.distribution(period, dimension, cuts, limit=SLICES + 2 if kind == "hbar" else SLICES),
+            column=column,
+            kind=kind,
+        )
+        for dimension, title, column, kind in spec
+    ]
+
+
+def breaches_block(period: Period, cuts: Cuts, names: dict[int, Department]) -> dict[str, Any]:
+    rows = sorted(breaches_by_department(period, cuts), key=lambda row: -row["breaches"])
+    slices = [
+        figures.Slice(
+            row["department"],
+            names[row["department"]].label if row["department"] in names else _("(none)"),
+            row["breaches"],
+        )
+        for row in rows
+    ]
+    return chart_block("breaches", _("SLA breaches per department"), slices, column=_("department"), kind="hbar")
+
+
+def _list_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for row in rows:
+        row["status_label"] = Status(row["status"]).label
+        row["priority_label"] = Priority(row["priority"]).label
+    return rows
+
+
+def dashboard_context(form: FigureFilterForm, period: Period, cuts: Cuts, now: datetime.datetime) -> dict[str, Any]:
+    satisfaction = figures.satisfaction_distribution(period, cuts)
+    return {
+        **kpi_context(form, period, cuts, now),
+        "volume": volume_blocks(period, cuts),
+        "distributions": distribution_blocks(period, cuts),
+        "pareto": pareto_block(figures.root_causes(period, cuts, limit=10)),
+        "satisfaction": chart_block(
+            "satisfaction", _("Satisfaction of the follow-ups"), satisfaction, column=_("satisfaction level")
+        ),
+        "times": [{**t.as_dict(), "label": Milestone(t.milestone).label} for t in response_times(period, cuts)],
+        "backlog": [{**row, "label": Milestone(row["milestone"]).label} for row in backlog(cuts, now=now)],
+        "breaches": breaches_block(period, cuts, form.departments_by_pk),
+        "overdue": _list_rows(figures.overdue_complaints(cuts, now=now, limit=LIST_LIMIT)),
+        "repeats": _list_rows(figures.repeat_complaints(period, cuts, limit=LIST_LIMIT)),
+        "list_limit": LIST_LIMIT,
+        "now": now,
+    }
+
+
+# --- views ----------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    form, period, cuts = _filters(request)
+    context = {**_page_context(form, period, request), **dashboard_context(form, period, cuts, timezone.now())}
+    return render(request, "insight/dashboard_page.html", context)
+
+
+@login_required
+@require_GET
+def kpi_page(request: HttpRequest) -> HttpResponse:
+    form, period, cuts = _filters(request)
+    context = {**_page_context(form, period, request), **kpi_context(form, period, cuts, timezone.now())}
+    return render(request, "insight/kpi_page.html", context)
+
+
+@login_required
+@require_GET
+def kpi_drilldown(request: HttpRequest, kpi: str, side: str) -> HttpResponse:
+    """The complaints behind one KPI's numerator or denominator, as the queue lists them (same columns,
+    same masking), newest first."""
+    if kpi not in Kpi.values or side not in SIDES:
+        raise Http404(_("No such figure."))
+    form, period, cuts = _filters(request)
+    now = timezone.now()
+    figure = kpi_figures(period, cuts, now=now, kpis=[Kpi(kpi)])[Kpi(kpi)]
+    behind = kpi_complaints(Kpi(kpi), side, period, cuts, now=now)
+    qs = complaint_selectors.complaint_queue(
+        user=request.user, filters=complaint_selectors.QueueFilters(sort="-received_at")
+    ).filter(pk__in=behind.values("pk"))
+    paginator = Paginator(qs, settings.QUEUE_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    complaints = list(page.object_list)
+    rows = [(c, complaint_selectors.customer_contact(customer=c.customer, user=request.user)) for c in complaints]
+    if can_see_personal_data(request.user):
+        personal_data_access_record(user=request.user, complaints=complaints, where="kpi")
+    context = {
+        **_page_context(form, period, request),
+        "kpi": Kpi(kpi),
+        "side": side,
+        "other_side": "denominator" if side == "numerator" else "numerator",
+        "cell": _cell(figure, form.query()),
+        "definition": DEFINITIONS[Kpi(kpi)],
+        "counted": COUNTED.get(SPECS[Kpi(kpi)].base),
+        "page": page,
+        "rows": rows,
+        "total": paginator.count,
+    }
+    partial = request.htmx and not request.htmx.boosted
+    response = render(request, "desk/_queue_results.html" if partial else "insight/kpi_complaints.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# --- targets --------------------------------------------------------------------------------------
+
+
+class TargetsForm(forms.Form):
+    """One field per KPI: a percentage from 0 to 100 with at most one decimal."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for kpi in Kpi:
+            self.fields[kpi.value] = forms.DecimalField(
+                label=kpi.label,
+                min_value=Decimal(0),
+                max_value=Decimal(100),
+                max_digits=4,
+                decimal_places=1,
+                help_text=_("at most (lower is better)") if kpi in LOWER_IS_BETTER else _("at least"),
+                widget=forms.NumberInput(attrs={"step": "0.1", "min": "0", "max": "100", "inputmode": "decimal"}),
+            )
+
+
+def _targets_response(request: HttpRequest, form: TargetsForm | None, status: int = 200) -> HttpResponse:
+    check_access(request.user)
+    rows = {t.kpi: t for t in KpiTarget.objects.select_related("updated_by")}
+    can_edit = request.user.has_perm("insight.change_kpitarget")
+    if can_edit and form is None:
+        form = TargetsForm(initial={kpi: target.target for kpi, target in rows.items()})
+    context = {
+        "rows": [
+            {
+                "kpi": kpi,
+                "label": kpi.label,
+                "definition": DEFINITIONS[kpi],
+                "target": rows.get(kpi),
+                "lower_is_better": kpi in LOWER_IS_BETTER,
+                "field": form[kpi.value] if form is not None else None,
+            }
+            for kpi in Kpi
+        ],
+        "form": form,
+        "can_edit": can_edit,
+        "period": None,
+        "query": "",
+        "scope_departments": None,
+    }
+    return render(request, "insight/kpi_targets.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def targets_page(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _targets_response(request, None)
+    check_access(request.user)
+    if not request.user.has_perm("insight.change_kpitarget"):
+        raise PermissionDenied
+    form = TargetsForm(request.POST)
+    if form.is_valid():
+        try:
+            changed = kpi_targets_update(targets=form.cleaned_data, actor=request.user)
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Targets saved (%(count)d changed).") % {"count": len(changed)} if changed else _("Nothing changed."),
+            )
+            return redirect("insight:targets")
+    return _targets_response(request, form, status=422)
+
+
+urlpatterns = [
+    path("dashboard/", dashboard, name="dashboard"),
+    path("kpis/", kpi_page, name="kpis"),
+    path("kpis/<str:kpi>/<str:side>/", kpi_drilldown, name="kpi_complaints"),
+    path("targets/", targets_page, name="targets"),
+]
