@@ -86,6 +86,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # PostgreSQL's JIT compiler spent ~2.5 s compiling each KPI aggregate (measured on the dashboard at
     # 23k complaints a month) for queries that run in well under a second without it.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# The dashboard's KPI tables are computed at most this often per period and cuts (0: every request).
+KPI_CACHE_SECONDS = env_int("KPI_CACHE_SECONDS", 300)
 # How long a request that lost its database connection waits for it to come back before failing.
 DB_OUTAGE_WAIT_SECONDS = env_int("DB_OUTAGE_WAIT_SECONDS", 15)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

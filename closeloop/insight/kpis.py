@@ -695,3 +695,64 @@ __all__ = [
     "scoped",
     "targets",
 ]
+
+
+# --- cached figures for the dashboard --------------------------------------------------------------
+
+
+def _cache_key(name: str, *parts: Any) -> str:
+    import hashlib
+
+    raw = repr((name, parts))
+    return "kpi:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def cached_kpi_table(period: Period, group_by: str, cuts: Cuts = NO_CUTS) -> dict[int | None, dict[Kpi, Figure]]:
+    """`kpi_table` as of at most `KPI_CACHE_SECONDS` ago: the dashboard's aggregates take seconds at
+    100,000 complaints a month, so they are computed once per interval (the worker warms the current and
+    the previous month every few minutes) and shared by every viewer with the same period and cuts."""
+    from django.core.cache import cache
+
+    ttl = getattr(settings, "KPI_CACHE_SECONDS", 300)
+    if ttl <= 0:
+        return kpi_table(period, group_by, cuts)
+    key = _cache_key("table", period, group_by, cuts)
+    table = cache.get(key)
+    if table is None:
+        table = kpi_table(period, group_by, cuts)
+        cache.set(key, table, ttl)
+    goal = targets()  # targets change at once, not after the interval
+    for by_kpi in table.values():
+        for kpi, figure in by_kpi.items():
+            figure.target = goal.get(kpi)
+    return table
+
+
+def cached_response_times(period: Period, cuts: Cuts = NO_CUTS) -> list[TimeFigure]:
+    from django.core.cache import cache
+
+    ttl = getattr(settings, "KPI_CACHE_SECONDS", 300)
+    if ttl <= 0:
+        return response_times(period, cuts)
+    key = _cache_key("times", period, cuts)
+    result = cache.get(key)
+    if result is None:
+        result = response_times(period, cuts)
+        cache.set(key, result, ttl)
+    return result
+
+
+def kpi_cache_warm(*, periods: Iterable[Period] | None = None) -> int:
+    """Compute the whole company's tables for the current and the previous month into the cache."""
+    from django.core.cache import cache
+
+    ttl = getattr(settings, "KPI_CACHE_SECONDS", 300)
+    if ttl <= 0:
+        return 0
+    today = timezone.localdate()
+    periods = list(periods or (Period.month_of(today), Period.month_of(today).previous()))
+    for period in periods:
+        for group_by in GROUPINGS:
+            cache.set(_cache_key("table", period, group_by, NO_CUTS), kpi_table(period, group_by), ttl * 2)
+        cache.set(_cache_key("times", period, NO_CUTS), response_times(period), ttl * 2)
+    return len(periods)

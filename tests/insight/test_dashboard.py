@@ -460,8 +460,12 @@ def _count(client: Client, url: str, query: dict[str, str], count_queries: Calla
 
 @pytest.mark.django_db
 def test_fixed_queries_whatever_the_size_of_the_month(
-    make_user: Callable[..., User], client_for: Callable[[User], Client], count_queries: Callable[[], Any]
+    make_user: Callable[..., User],
+    client_for: Callable[[User], Client],
+    count_queries: Callable[[], Any],
+    settings: Any,
 ) -> None:
+    settings.KPI_CACHE_SECONDS = 0  # every request computes: the count is the aggregates' own
     small = build_small_month(make_user, extra=0)
     gm = client_for(small.people["gm"])
     manager = client_for(small.people["qm"])
@@ -490,3 +494,31 @@ def test_fixed_queries_whatever_the_size_of_the_month(
         # Two more: the manager's departments, for the choices and for the cuts.
         "manager": DASHBOARD_QUERIES + 2,
     }
+
+
+@pytest.mark.django_db
+def test_kpi_tables_are_cached_for_the_interval_and_warmed_by_the_worker(
+    make_user: Callable[..., User], client_for: Callable[[User], Client], count_queries: Callable[[], Any]
+) -> None:
+    from closeloop.insight.kpis import Period, cached_kpi_table, kpi_cache_warm, kpi_table
+
+    def counts(table: dict[Any, dict[Kpi, Any]]) -> dict[Any, dict[str, tuple[int, int]]]:
+        return {g: {str(k): (f.numerator, f.denominator) for k, f in row.items()} for g, row in table.items()}
+
+    small = build_small_month(make_user, extra=0)
+    gm = client_for(small.people["gm"])
+    query = {"month": MONTH}
+    first = _count(gm, DASHBOARD, query, count_queries)
+    second = _count(gm, DASHBOARD, query, count_queries)
+    # The two KPI tables and the response times come from the cache the second time.
+    assert second < first
+    year, month = (int(part) for part in MONTH.split("-"))
+    period = Period.month(year, month)
+    shown = counts(cached_kpi_table(period, "department"))
+    add_complaints(small, 5)
+    live = counts(kpi_table(period, "department"))
+    assert live != shown
+    # Within the interval the figures stay as computed; the worker's warm-up recomputes them.
+    assert counts(cached_kpi_table(period, "department")) == shown
+    assert kpi_cache_warm(periods=[period]) == 1
+    assert counts(cached_kpi_table(period, "department")) == live

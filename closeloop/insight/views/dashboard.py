@@ -48,11 +48,11 @@ from closeloop.insight.kpis import (
     Period,
     backlog,
     breaches_by_department,
+    cached_kpi_table,
+    cached_response_times,
     department_scope,
     kpi_complaints,
     kpi_figures,
-    kpi_table,
-    response_times,
     scoped,
     targets,
 )
@@ -215,8 +215,8 @@ def totals(by_department: dict[Any, dict[Kpi, Figure]], goal: dict[str, Decimal]
 def kpi_context(form: FigureFilterForm, period: Period, cuts: Cuts, now: datetime.datetime) -> dict[str, Any]:
     """The KPI table and the tables by department and by handler (the KPI page and the dashboard)."""
     goal = targets()
-    by_department = kpi_table(period, "department", cuts, now=now)
-    by_handler = kpi_table(period, "handler", cuts, now=now)
+    by_department = cached_kpi_table(period, "department", cuts)
+    by_handler = cached_kpi_table(period, "handler", cuts)
     # The filter's choices hold every department and handler these tables can show (in the scope).
     departments, people = form.departments_by_pk, form.handlers_by_pk
     return {
@@ -363,7 +363,7 @@ def dashboard_context(form: FigureFilterForm, period: Period, cuts: Cuts, now: d
         "satisfaction": chart_block(
             "satisfaction", _("Satisfaction of the follow-ups"), satisfaction, column=_("satisfaction level")
         ),
-        "times": [{**t.as_dict(), "label": Milestone(t.milestone).label} for t in response_times(period, cuts)],
+        "times": [{**t.as_dict(), "label": Milestone(t.milestone).label} for t in cached_response_times(period, cuts)],
         "backlog": [{**row, "label": Milestone(row["milestone"]).label} for row in backlog(cuts, now=now)],
         "breaches": breaches_block(period, cuts, form.departments_by_pk),
         "overdue": _list_rows(figures.overdue_complaints(cuts, now=now, limit=LIST_LIMIT)),
