@@ -283,18 +283,26 @@ def main() -> None:
         missing = args.complaints - Complaint.objects.count()
 
         def progress(r: SeedResult) -> None:
-            if r.complaints % 50_000 < 5000:
+            if r.complaints % 50_000 < 2000:
                 print(f"  seeded {r.complaints:,} in {r.seconds:.0f} s", file=sys.stderr)
 
         seed = seed_complaints(count=max(missing, 0), seed=args.seed, progress=progress)
         result["seeding"] = {
             "complaints": seed.complaints,
             "customers": seed.customers,
+            "tasks": seed.tasks,
+            "followups": seed.followups,
+            "deadlines": seed.deadlines,
             "events": seed.events,
+            "rows": seed.rows,
             "seconds": round(seed.seconds, 1),
             "seconds_per_100k": round(seed.seconds_per_100k, 1),
+            "rows_per_second": round(seed.rows_per_second),
         }
-        print(f"seeded {seed.complaints:,} complaints in {seed.seconds:.1f} s ({seed.seconds_per_100k:.1f} s/100k)")
+        print(
+            f"seeded {seed.complaints:,} complaints with their history ({seed.rows:,} rows) in {seed.seconds:.1f} s "
+            f"({seed.seconds_per_100k:.1f} s/100k, {seed.rows_per_second:,.0f} rows/s)"
+        )
     with connection.cursor() as cursor:
         cursor.execute("SELECT sqlite_version()" if vendor == "sqlite" else "SHOW server_version")
         result["database_version"] = cursor.fetchone()[0]

@@ -1,14 +1,24 @@
-"""Realistic, deterministic demo and bulk data: a catalogue, customers and complaints with their events.
+"""Realistic, deterministic demo and bulk data: customers and complaints with their whole history.
 
-The same seed on the same database gives the same rows (everything is drawn from one
-`random.Random(seed)`). Complaints are written with `bulk_create`, one transaction per batch, so a
-million of them is a matter of minutes; the intake service is never called per row. The rows are
-still what the services would have written: numbers follow the daily `TS+YYYYMMDD-NNNN` scheme of
-`services.next_complaint_number` (and the `DailySequence` rows are advanced, so the next live
-intake continues without collision or gap), customers are reused by phone like
-`services.customer_find_or_create`, and every complaint has the events `complaint_register` and
-`complaint_transition` would have recorded, with consistent timestamps, and the SLA deadlines
-intake opens (met or cancelled by the transitions it went through, `next_due_at` mirrored).
+The same seed on the same database at the same `now` gives the same rows (every draw comes from one
+`random.Random(seed)`, and each complaint's story from a generator seeded by it). Rows are written in
+batches, one transaction per batch, with `bulk.BulkWriter` (executemany on SQLite, COPY on PostgreSQL);
+no service is called per row, and memory stays bounded whatever the count: batches are streamed, and
+only a bounded pool of recent customers and complaints is kept for repeats and duplicates.
+
+The rows are what the services would have written:
+
+- intake (`complaints.services.complaint_register`): numbers follow the daily `TS+YYYYMMDD-NNNN` scheme
+  and advance `DailySequence` (a live intake continues without collision or gap); customers are
+  reused by phone like `customer_find_or_create`; the intake clocks (acknowledge, first response,
+  resolution) on the policy `policy_for` picks; a repeat complaint (domain rule 5: same complainant,
+  same model, within `REPEAT_WINDOW_DAYS` after the earlier one was resolved) is marked as
+  `detect_repeat` would, with its `repeat_detected` event;
+- everything after (`story.Life`): acknowledgement, dispatch to departments with their tasks and
+  clocks, verification, contacts, progress, solutions with approvals and execution, replies, feedback
+  forms with root causes, resolve with its follow-up, follow-up attempts and satisfaction, reopen with
+  the second-result clock and new tasks, close and archive — each with its events — and the SLA sweep's
+  warnings, breaches and escalations replayed on every clock.
 """
 
 from __future__ import annotations
@@ -23,20 +33,32 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from closeloop.complaints.lifecycle import TRANSITIONS, Status
+from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Channel, Complaint, DailySequence, Event, Priority, Via
-from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Product, ProductLine
-from closeloop.sla.milestones import COMPLAINT_MILESTONES_AT_INTAKE
-from closeloop.sla.models import Deadline, Policy, PolicyTarget
-from closeloop.sla.services import _compute, policy_calendar, policy_for
+from closeloop.demo.bulk import BulkWriter, Rec
+from closeloop.demo.story import Choice, Context, Life
+from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Department, Product, ProductLine
+from closeloop.followup.models import FollowUp, FollowUpAttempt
+from closeloop.handling.models import (
+    ContactLog,
+    ExecutionStep,
+    FeedbackForm,
+    ProgressEntry,
+    Solution,
+    SolutionApproval,
+    Task,
+)
+from closeloop.sla.models import Deadline, Policy
+from closeloop.sla.services import policy_for
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -65,11 +87,12 @@ HOUR_WEIGHTS = [1, 0.5, 0.3, 0.2, 0.2, 0.4, 1, 3, 8, 10, 10, 9, 6, 8, 10, 10, 9,
 WEEKDAY_WEIGHTS = [1.3, 1.1, 1.0, 1.0, 1.0, 0.8, 0.7]  # Monday first
 
 REPEAT_CUSTOMER_SHARE = 0.12
+REPEAT_SHARE = 0.027  # the customer complains again about the same model after it was resolved
 FREE_TEXT_PRODUCT_SHARE = 0.05
-INVALID_SHARE = 0.05
 DUPLICATE_SHARE = 0.03
-ON_THE_SPOT_SHARE = 0.25
+FURNITURE_WORDS = ("床", "沙发", "桌", "柜", "椅", "茶几")  # a free-text product that is furniture
 CUSTOMER_POOL_SIZE = 20_000  # customers kept for reuse (repeat complaints); bounded for 1M-row runs
+RESOLVED_POOL_SIZE = 5_000  # recently resolved complaints a repeat may come back to
 
 
 @cache
@@ -93,11 +116,26 @@ def catalogue_ensure() -> list[Product]:
     return products
 
 
+def days_covering_months(now: datetime.datetime, months: int = 4) -> int:
+    """Days from the first day of the month `months` before now's month to today (local): enough for
+    monthly reports of the last `months` full months, compared with each other, and the current one."""
+    today = timezone.localdate(now, SHANGHAI)
+    year, month = today.year, today.month - months
+    while month < 1:
+        year, month = year - 1, month + 12
+    first = datetime.date(year, month, 1)
+    return (today - first).days + 1
+
+
 @dataclass
 class SeedResult:
     complaints: int = 0
     customers: int = 0
     events: int = 0
+    tasks: int = 0
+    followups: int = 0
+    deadlines: int = 0
+    rows: int = 0  # every row written, all tables
     seconds: float = 0.0
     numbers: list[str] = field(default_factory=list)  # first and last number written
 
@@ -105,31 +143,43 @@ class SeedResult:
     def seconds_per_100k(self) -> float:
         return self.seconds / self.complaints * 100_000 if self.complaints else 0.0
 
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
 
 @dataclass
 class _Planned:
-    """One complaint being generated, with the facts its events are drawn from."""
+    """One complaint being generated, with the facts its story is drawn from."""
 
-    complaint: Complaint
-    customer: Customer
+    complaint: Rec
+    customer: Rec
     customer_is_new: bool
     via: str
     actor: AbstractBaseUser | None
-    # (action, time, actor, before, after, note) for each transition after registration.
-    transitions: list[tuple[str, datetime.datetime, AbstractBaseUser | None, dict, dict, str]]
+    ctype: ComplaintType
+    policy: Policy | None
+    texts: dict[str, Any]
+    family: str = "lamp"  # of the product (lamp or furniture): which texts fit
     duplicate_of: _Planned | None = None
+    life: Life | None = None
 
 
-def _weighted(rng: random.Random, weights: dict[Any, float]) -> Any:
-    return rng.choices(list(weights), weights=list(weights.values()))[0]
+CHANNEL = Choice(CHANNEL_WEIGHTS.items())
+KIND = Choice(KIND_WEIGHTS.items())
+PRIORITY = Choice(PRIORITY_WEIGHTS.items())
 
 
-def _utc(value: datetime.datetime) -> str:
-    return value.astimezone(UTC).isoformat()
+def _product_key(product: Product | None, product_text: str) -> Any:
+    """What `detect_repeat` compares: the model, else the free text (case-insensitive), else nothing."""
+    if product is not None:
+        return product.pk
+    text = product_text.strip().lower()
+    return ("text", text) if text else None
 
 
 class ComplaintGenerator:
-    """Draws complaints day by day in registration order and writes them batch by batch."""
+    """Draws complaints day by day in registration order, each with its whole story."""
 
     def __init__(
         self,
@@ -139,12 +189,14 @@ class ComplaintGenerator:
         now: datetime.datetime,
         desk_users: list[AbstractBaseUser],
         api_user: AbstractBaseUser | None,
+        context: Context,
     ) -> None:
         self.rng = random.Random(seed)
         self.days = days
         self.now = now
         self.desk_users = desk_users
         self.api_user = api_user
+        self.context = context
         names = _data("names")
         self.surnames = [(s, py) for s, py, _w in names["surnames"]]
         self.surname_weights = [w for _s, _py, w in names["surnames"]]
@@ -157,12 +209,16 @@ class ComplaintGenerator:
         catalogue = catalogue_ensure()
         self.products = [(p, families.get(p.line.code, "lamp")) for p in catalogue]
         self.product_weights = [line_weights.get(p.line.code, 1) for p in catalogue]
+        self.families = {p.pk: family for p, family in self.products}
         self.types = list(ComplaintType.objects.filter(is_active=True).order_by("sort_order", "code"))
         if not self.types:
             raise RuntimeError("No active complaint types; run the migrations first.")
         self.type_weights = [TYPE_WEIGHTS.get(t.code, 4) for t in self.types]
-        self.customer_pool: list[Customer] = []
+        self.customer_pool: list[Rec] = []
         self.recent: deque[_Planned] = deque(maxlen=200)
+        self.resolved: deque[Rec] = deque(maxlen=RESOLVED_POOL_SIZE)
+        self.policies: dict[tuple[str, int | None], Policy | None] = {}
+        self.repeat_window = datetime.timedelta(days=settings.REPEAT_WINDOW_DAYS)
         # A different affine permutation of 0..10^8-1 per seed: phone suffixes never repeat in a run.
         self.phone_mul = self.rng.randrange(1, 10**8, 2)
         while self.phone_mul % 5 == 0:
@@ -201,7 +257,7 @@ class ComplaintGenerator:
         picked = self.rng.choices(hours, weights=[HOUR_WEIGHTS[h] for h in hours], k=count)
         # The current hour is only partly over: draw within what has passed of it.
         seconds = sorted(h * 3600 + self.rng.random() * max(min(3600.0, limit - h * 3600 - 1), 0) for h in picked)
-        return [start + datetime.timedelta(seconds=s) for s in seconds]
+        return [(start + datetime.timedelta(seconds=s)).astimezone(UTC) for s in seconds]
 
     # --- who ------------------------------------------------------------------------------------
     def person_name(self) -> tuple[str, str]:
@@ -224,7 +280,7 @@ class ComplaintGenerator:
             f"{rng.randint(1, 30)}栋{rng.randint(1, 4)}单元{rng.randint(1, 33)}{rng.randint(1, 4):02d}室"
         )
 
-    def new_customer(self, kind: str) -> Customer:
+    def new_customer(self, kind: str) -> Rec:
         rng = self.rng
         names = _data("names")
         name, pinyin = self.person_name()
@@ -250,7 +306,7 @@ class ComplaintGenerator:
             # The permuted index keeps e-mail addresses unique within a run, like the phones.
             local = str(10_000 + suffix) if domain == "qq.com" else f"{pinyin}{suffix % 100_000:05d}"
             email = f"{local}@{domain}"
-        return Customer(
+        return Rec(
             kind=kind,
             name=name,
             organisation=organisation,
@@ -259,9 +315,11 @@ class ComplaintGenerator:
             address=self.address(province, city, kind) if rng.random() < 0.85 else "",
             province=province,
             city=city,
+            anonymised_at=None,
+            history={},
         )
 
-    def customer_for(self, channel: str) -> tuple[Customer, bool]:
+    def customer_for(self, channel: str) -> tuple[Rec, bool]:
         rng = self.rng
         if self.customer_pool and rng.random() < REPEAT_CUSTOMER_SHARE:
             return rng.choice(self.customer_pool), False
@@ -270,7 +328,7 @@ class ComplaintGenerator:
         elif channel == Channel.SALES_REP:
             kind = rng.choice([CustomerKind.STORE, CustomerKind.DEALER, CustomerKind.END_USER])
         else:
-            kind = _weighted(rng, KIND_WEIGHTS)
+            kind = KIND(rng)
         customer = self.new_customer(kind)
         # Dealers and stores come back more often than end users.
         for _repeat in range(3 if kind in (CustomerKind.DEALER, CustomerKind.STORE) else 1):
@@ -289,9 +347,51 @@ class ComplaintGenerator:
         templates = by_type.get(family) or by_type.get("*") or next(iter(by_type.values()))
         return self.rng.choice(templates).format(product=product or "产品", days=self.rng.randint(2, 90))
 
+    def policy(self, customer_kind: str, product_line_id: int | None) -> Policy | None:
+        key = (customer_kind, product_line_id)
+        if key not in self.policies:
+            try:
+                self.policies[key] = policy_for(customer_kind=customer_kind, product_line_id=product_line_id)
+            except Policy.DoesNotExist:
+                self.policies[key] = None
+        return self.policies[key]
+
+    def comes_back(self, received_at: datetime.datetime) -> Rec | None:
+        """An earlier complaint, resolved within the repeat window, whose customer complains again."""
+        if not self.resolved:
+            return None
+        for _try in range(6):
+            earlier = self.rng.choice(self.resolved)
+            first = earlier.resolve_times[0]
+            if received_at - self.repeat_window <= first <= received_at - datetime.timedelta(hours=1):
+                return earlier
+        return None
+
+    def repeat_of(self, complaint: Rec, customer: Rec) -> tuple[Rec | None, datetime.datetime | None]:
+        """`detect_repeat` on what the database holds at registration: the customer's earlier complaint
+        about the same model most recently resolved within the window before this one was received."""
+        key = complaint.product_key
+        if key is None:
+            return None, None
+        best, best_at = None, None
+        received_at, registered_at = complaint.received_at, complaint.registered_at
+        for earlier in customer.history.get(key, ()):
+            if earlier.received_at > received_at or not earlier.resolve_times:
+                continue
+            # resolved_at as stored when this complaint is registered: its latest resolve by then.
+            stored = [t for t in earlier.resolve_times if t <= registered_at]
+            if not stored:
+                continue
+            resolved_at = stored[-1]
+            if received_at - self.repeat_window <= resolved_at <= received_at and (
+                best_at is None or resolved_at >= best_at
+            ):
+                best, best_at = earlier, resolved_at
+        return best, best_at
+
     def plan(self, registered_at: datetime.datetime) -> _Planned:
         rng = self.rng
-        channel = _weighted(rng, CHANNEL_WEIGHTS)
+        channel = CHANNEL(rng)
         via = CHANNEL_VIA.get(channel, Via.DESK)
         actor = self.api_user if via == Via.API else (self.desk_user() if via == Via.DESK else None)
         received_at = {
@@ -311,18 +411,25 @@ class ComplaintGenerator:
                 and registered_at - candidate.complaint.registered_at < datetime.timedelta(days=3)
             ):
                 original = candidate
+        earlier = self.comes_back(received_at) if original is None and rng.random() < REPEAT_SHARE else None
         if original is not None:
             customer, customer_is_new = original.customer, False
             product, product_text = original.complaint.product, original.complaint.product_text
-            ctype = original.complaint.type
-            family = next((f for p, f in self.products if p == product), "lamp")
+            ctype = original.ctype
+        elif earlier is not None:
+            customer, customer_is_new = earlier.customer, False
+            product, product_text, ctype = earlier.product, earlier.product_text, earlier.ctype
         else:
             customer, customer_is_new = self.customer_for(channel)
-            product, family = rng.choices(self.products, weights=self.product_weights)[0]
+            product, _family = rng.choices(self.products, weights=self.product_weights)[0]
             product_text = ""
             if rng.random() < FREE_TEXT_PRODUCT_SHARE:
                 product_text, product = rng.choice(_data("products")["free_text"]), None
             ctype = rng.choices(self.types, weights=self.type_weights)[0]
+        if product is not None:
+            family = self.families.get(product.pk, "lamp")
+        else:
+            family = "furniture" if any(word in product_text for word in FURNITURE_WORDS) else "lamp"
         product_name = product.name if product else ""
 
         purchase_date = None
@@ -337,25 +444,27 @@ class ComplaintGenerator:
                 [
                     f"JD{rng.randrange(10**11, 10**12)}",
                     f"TB{rng.randrange(10**15, 10**16)}",
-                    f"SO{received_at:%Y%m%d}{rng.randrange(10**4):04d}",
+                    f"SO{received_at.astimezone(SHANGHAI):%Y%m%d}{rng.randrange(10**4):04d}",
                 ]
             )
-        complaint = Complaint(
-            status=Status.REGISTERED,
-            channel=channel,
-            priority=_weighted(rng, PRIORITY_WEIGHTS),
+        priority = PRIORITY(rng)
+        policy = self.policy(customer.kind, product.line_id if product else None)
+        complaint = Rec(
+            status=Status.REGISTERED.value,
+            channel=str(channel),
+            priority=int(priority),
             received_at=received_at,
             registered_at=registered_at,
-            registered_by=actor,
-            customer=customer,
-            product=product,
+            registered_by_id=actor,
+            customer_id=customer,
+            product_id=product,
             product_text=product_text,
             batch_no=batch_no,
             purchase_date=purchase_date,
             order_no=order_no,
             province=customer.province,
             city=customer.city,
-            type=ctype,
+            type_id=ctype,
             department_id=ctype.default_department_id,
             description=self.text("descriptions", ctype.code, family, product_name or product_text),
             onsite_situation=(
@@ -363,65 +472,47 @@ class ComplaintGenerator:
             ),
             demand=rng.choice(self.texts["demands"]) if rng.random() < 0.85 else "",
             external_ref=(
-                f"{rng.choice(self.texts['external_prefixes'])}-{registered_at:%Y%m%d}-{rng.randrange(10**6):06d}"
+                f"{rng.choice(self.texts['external_prefixes'])}-{registered_at.astimezone(SHANGHAI):%Y%m%d}-"
+                f"{rng.randrange(10**6):06d}"
                 if channel == Channel.API
                 else ""
             ),
+            acknowledged_at=None,
+            resolved_at=None,
+            resolution="",
+            status_reason="",
+            duplicate_of_id=None,
+            updated_at=registered_at,
+            repeat_of_id=None,
+            repeat_reason="",
+            reopen_count=0,
+            closed_at=None,
+            archived_at=None,
+            anonymised_at=None,
+            sla_policy_id=policy,
+            next_due_at=None,
+            next_warn_at=None,
+            waiting_since=None,
+            waiting_reason="",
         )
-        planned = _Planned(complaint, customer, customer_is_new, via, actor, [], duplicate_of=original)
-        self.lifecycle(planned)
+        # The generator's own facts (not columns).
+        complaint.customer, complaint.product, complaint.product_text = customer, product, product_text
+        complaint.product_name, complaint.ctype = product_name, ctype
+        complaint.product_key = _product_key(product, product_text)
+        complaint.resolve_times = []
+        complaint.repeat_of_id, complaint.repeat_resolved_at = self.repeat_of(complaint, customer)
+        planned = _Planned(
+            complaint, customer, customer_is_new, via, actor, ctype, policy, self.texts, family, duplicate_of=original
+        )
+        life = Life(self.context, planned, random.Random(rng.getrandbits(64)))
+        life.run()
+        planned.life = life
+        if complaint.product_key is not None:
+            customer.history.setdefault(complaint.product_key, []).append(complaint)
+        if complaint.resolve_times:
+            self.resolved.append(complaint)
         self.recent.append(planned)
         return planned
-
-    def lifecycle(self, planned: _Planned) -> None:
-        """Walk the complaint along the lifecycle as far as its age allows, recording each step."""
-        rng = self.rng
-        c = planned.complaint
-
-        def step(action: str, at: datetime.datetime, values: dict[str, Any], note: str = "") -> bool:
-            if at > self.now:
-                return False
-            before = {"status": c.status, **{k: getattr(c, k) if k != "duplicate_of" else None for k in values}}
-            target = {
-                "acknowledge": Status.ACKNOWLEDGED,
-                "resolve": Status.RESOLVED,
-                "invalidate": Status.INVALID,
-                "mark_duplicate": Status.DUPLICATE,
-            }[action]
-            for key, value in values.items():
-                if key != "duplicate_of":
-                    setattr(c, key, value)
-            c.status = target
-            planned.transitions.append((action, at, self.desk_user(), before, {"status": target, **values}, note))
-            return True
-
-        ack_minutes = {Priority.URGENT: (3, 30), Priority.IMPORTANT: (10, 120), Priority.NORMAL: (20, 600)}[c.priority]
-        acknowledged_at = c.registered_at + datetime.timedelta(minutes=rng.uniform(*ack_minutes))
-        roll = rng.random()
-        if planned.duplicate_of is not None or roll < INVALID_SHARE:
-            if rng.random() < 0.3:
-                step("acknowledge", acknowledged_at, {"acknowledged_at": acknowledged_at})
-            at = max(c.acknowledged_at or c.registered_at, c.registered_at) + datetime.timedelta(
-                minutes=rng.uniform(5, 1440)
-            )
-            if planned.duplicate_of is not None:
-                reason = rng.choice(self.texts["duplicate_reasons"])
-                step("mark_duplicate", at, {"status_reason": reason, "duplicate_of": None}, reason)
-            else:
-                reason = rng.choice(self.texts["invalid_reasons"])
-                step("invalidate", at, {"status_reason": reason}, reason)
-            return
-        resolution = rng.choice(self.texts["resolutions"])
-        if rng.random() < ON_THE_SPOT_SHARE:
-            at = c.registered_at + datetime.timedelta(minutes=rng.uniform(3, 40))
-            step("resolve", at, {"resolved_at": at, "resolution": resolution}, resolution)
-            return
-        if not step("acknowledge", acknowledged_at, {"acknowledged_at": acknowledged_at}):
-            return
-        # Handling takes hours to weeks; a long tail stays open.
-        hours = rng.lognormvariate(math.log(48 if c.priority == Priority.NORMAL else 20), 1.0)
-        at = acknowledged_at + datetime.timedelta(hours=hours)
-        step("resolve", at, {"resolved_at": at, "resolution": resolution}, resolution)
 
     def plans(self, total: int) -> Iterator[_Planned]:
         for day, count in self.day_counts(total):
@@ -429,79 +520,10 @@ class ComplaintGenerator:
                 yield self.plan(registered_at)
 
 
-class _Clocks:
-    """The SLA deadlines intake opens (`sla.services.deadlines_start`) and the transitions meet or
-    cancel, computed in bulk with the same policy, calendar and targets."""
-
-    def __init__(self, now: datetime.datetime) -> None:
-        self.now = now
-        self.policies: dict[tuple[str, int | None], Any] = {}
-        self.calendars: dict[int, Any] = {}
-        self.targets: dict[int, dict[str, Any]] = {}
-
-    def policy(self, customer_kind: str, product_line_id: int | None) -> Any:
-        key = (customer_kind, product_line_id)
-        if key not in self.policies:
-            try:
-                self.policies[key] = policy_for(customer_kind=customer_kind, product_line_id=product_line_id)
-            except Policy.DoesNotExist:
-                self.policies[key] = None
-        return self.policies[key]
-
-    def deadlines(self, planned: _Planned) -> list[Any]:
-        c = planned.complaint
-        policy = self.policy(planned.customer.kind, c.product.line_id if c.product else None)
-        c.sla_policy = policy
-        if policy is None:
-            return []
-        if policy.pk not in self.calendars:
-            self.calendars[policy.pk] = policy_calendar(policy)
-            self.targets[policy.pk] = {t.milestone: t for t in PolicyTarget.objects.filter(policy=policy)}
-        made, opened = [], {}
-        for milestone in COMPLAINT_MILESTONES_AT_INTAKE:
-            target = self.targets[policy.pk].get(milestone)
-            if target is None:
-                continue
-            duration = target.for_priority(c.priority)
-            due, warn = _compute(policy, self.calendars[policy.pk], duration, c.received_at)
-            opened[milestone] = Deadline(
-                complaint=c,
-                milestone=milestone,
-                policy=policy,
-                duration=duration,
-                assignee=planned.actor,
-                started_at=c.received_at,
-                due_at=due,
-                warn_at=warn,
-            )
-            made.append(opened[milestone])
-        for action, at, *_rest in planned.transitions:
-            transition = TRANSITIONS[action]
-            if getattr(transition, "cancels_deadlines", False):
-                closing, cancelled = list(opened), True
-            else:
-                closing, cancelled = [m for m in getattr(transition, "meets", ()) if m in opened], False
-            for milestone in closing:
-                deadline = opened.pop(milestone)
-                deadline.met_at, deadline.cancelled = at, cancelled
-        for deadline in made:
-            # The sweep warned and flagged breaches as they happened; do not replay them all at once.
-            until = deadline.met_at or self.now
-            deadline.warned_at = deadline.warn_at if deadline.warn_at <= until else None
-            if deadline.due_at <= until:
-                # As the sweep does at a breach: flagged, and escalated to the first level.
-                deadline.breached_at = deadline.escalated_at = deadline.due_at
-                deadline.escalation_level = 1
-        nearest = min(opened.values(), key=lambda d: d.due_at, default=None)
-        c.next_due_at = nearest.due_at if nearest else None
-        c.next_warn_at = nearest.warn_at if nearest else None
-        return made
-
-
 def _reuse_existing_customers(batch: list[_Planned]) -> None:
     """A generated phone (or e-mail) that an earlier customer already has means the same person,
     as in `customer_find_or_create`: point at the existing row instead of creating a twin."""
-    new = [p.customer for p in batch if p.customer_is_new]
+    new = [p.customer for p in batch if p.customer_is_new and p.customer.id is None]
     phones = {c.phone for c in new if c.phone}
     emails = {c.email for c in new if not c.phone and c.email}
     fields = ("id", "province", "city")
@@ -520,10 +542,11 @@ def _reuse_existing_customers(batch: list[_Planned]) -> None:
     for planned in batch:
         customer = planned.customer
         existing = by_phone.get(customer.phone) if customer.phone else by_email.get(customer.email)
-        if planned.customer_is_new and existing is not None and customer.pk is None:
-            customer.pk, customer.province, customer.city = existing
-            customer._state.adding = False
+        if planned.customer_is_new and existing is not None and customer.id is None:
+            customer.id, customer.province, customer.city = existing
             planned.customer_is_new = False
+        if not planned.customer_is_new and planned.life is not None:
+            planned.life.events[0].after["customer_created"] = False
     for planned in batch:
         # Intake takes the region from the customer record when the complaint names none.
         planned.complaint.province = planned.customer.province
@@ -544,86 +567,104 @@ def _number(batch: list[_Planned]) -> None:
         DailySequence.objects.filter(day=day).update(last=last[day])
 
 
-def _events(planned: _Planned) -> list[Event]:
-    c = planned.complaint
-    events = [
-        Event(
-            complaint=c,
-            at=c.registered_at,
-            actor=planned.actor,
-            via=planned.via,
-            action="registered",
-            before={},
-            after={
-                "status": Status.REGISTERED.value,
-                "channel": c.channel,
-                "priority": c.priority,
-                "type": c.type.code,
-                "customer": c.customer_id,
-                "customer_created": planned.customer_is_new,
-                "department": c.department_id,
-                "attachments": 0,
-                "sla_policy": c.sla_policy.code if c.sla_policy else None,
-            },
+def _repeat_reasons(batch: list[_Planned]) -> None:
+    """The reason intake writes on a repeat (it names the earlier complaint's number, known by now)."""
+    from closeloop.followup.services.repeats import repeat_reason_text
+
+    for planned in batch:
+        c = planned.complaint
+        earlier = c.repeat_of_id
+        if earlier is None:
+            continue
+        product = SimpleNamespace(model=c.product.model) if c.product is not None else None
+        c.repeat_reason = repeat_reason_text(
+            complaint=SimpleNamespace(
+                product_id=c.product.pk if c.product else None,
+                product=product,
+                product_text=c.product_text,
+                received_at=c.received_at,
+            ),
+            earlier=SimpleNamespace(number=earlier.number, resolved_at=c.repeat_resolved_at),
         )
-    ]
-    for action, at, actor, before, after, note in planned.transitions:
-        after = dict(after)
-        if action == "mark_duplicate":
-            after["duplicate_of"] = c.duplicate_of_id
-        events.append(
-            Event(
-                complaint=c,
-                at=at,
-                actor=actor,
-                via=Via.DESK,
-                action=action,
-                before={k: _utc(v) if isinstance(v, datetime.datetime) else v for k, v in before.items()},
-                after={k: _utc(v) if isinstance(v, datetime.datetime) else v for k, v in after.items()},
-                note=note,
-            )
-        )
-    return events
+        event = planned.life.repeat_event
+        event.after, event.note = {"repeat_of": earlier.number}, c.repeat_reason
 
 
-def _write(batch: list[_Planned], result: SeedResult, clocks: _Clocks) -> None:
+# What each life contributes, in writing order: (model, attribute of Life, numbered first).
+_LIFE_TABLES: list[tuple[type, str, bool]] = [
+    (Task, "tasks", True),
+    (Solution, "solutions", True),
+    (ExecutionStep, "steps", True),
+    (SolutionApproval, "approvals", False),
+    (ContactLog, "contacts", True),
+    (ProgressEntry, "progress", True),
+    (FeedbackForm, "forms", True),
+    (FollowUp, "followups", True),
+    (FollowUpAttempt, "attempts", True),
+    (Deadline, "deadlines", False),
+    (Event, "events", False),
+]
+
+
+def _write(batch: list[_Planned], result: SeedResult, writer: BulkWriter) -> None:
     with transaction.atomic():
+        written = writer.rows_written
         _reuse_existing_customers(batch)
-        deadlines = [deadline for planned in batch for deadline in clocks.deadlines(planned)]
+        customers: list[Rec] = []
         seen: set[int] = set()
-        customers = []
         for planned in batch:
-            if planned.customer.pk is None and id(planned.customer) not in seen:
-                seen.add(id(planned.customer))
-                customers.append(planned.customer)
-        Customer.objects.bulk_create(customers)
+            customer = planned.customer
+            if customer.id is None and id(customer) not in seen:
+                seen.add(id(customer))
+                customer.created_at = planned.complaint.registered_at
+                customers.append(customer)
+        writer.number(Customer, customers)
+        writer.insert(Customer, customers)
         _number(batch)
         complaints = [p.complaint for p in batch]
-        for planned in batch:
-            # Originals generated earlier (this batch or before) have their ids by now.
-            original = planned.duplicate_of
-            if original is not None and original.complaint.pk is not None:
-                planned.complaint.duplicate_of_id = original.complaint.pk
-        Complaint.objects.bulk_create(complaints)
-        late = [p.complaint for p in batch if p.duplicate_of is not None and p.complaint.duplicate_of_id is None]
-        for complaint in late:
-            complaint.duplicate_of_id = next(p.duplicate_of.complaint.pk for p in batch if p.complaint is complaint)
-        if late:
-            Complaint.objects.bulk_update(late, ["duplicate_of"])
-        events = [event for planned in batch for event in _events(planned)]
-        Event.objects.bulk_create(events)
-        if deadlines:
-            Deadline.objects.bulk_create(deadlines)
-        # bulk_create stamps `updated_at` (auto_now) with the seeding time; make it the last change.
-        Complaint.objects.filter(pk__in=[c.pk for c in complaints]).update(
-            updated_at=Coalesce("resolved_at", "acknowledged_at", "registered_at")
-        )
+        writer.number(Complaint, complaints)
+        _repeat_reasons(batch)
+        writer.insert(Complaint, complaints)
+        counts = {}
+        for model, attribute, numbered in _LIFE_TABLES:
+            recs = [rec for planned in batch for rec in getattr(planned.life, attribute)]
+            if numbered:
+                writer.number(model, recs)
+            writer.insert(model, recs, with_id=numbered)
+            counts[attribute] = len(recs)
     result.complaints += len(batch)
     result.customers += len(customers)
-    result.events += len(events)
+    result.events += counts["events"]
+    result.tasks += counts["tasks"]
+    result.followups += counts["followups"]
+    result.deadlines += counts["deadlines"]
+    result.rows += writer.rows_written - written
     if not result.numbers:
         result.numbers.append(batch[0].complaint.number)
     result.numbers[1:] = [batch[-1].complaint.number]
+    for planned in batch:
+        planned.life = None  # the batch's records are written: let them go
+        _slim(planned.complaint)
+
+
+# What later complaints still read of a written one (duplicates, repeats): the rest is let go.
+_KEEP = frozenset(
+    {"id", "number", "status", "received_at", "registered_at", "resolve_times", "customer", "product"}
+    | {"product_text", "product_key", "ctype", "duplicate_of_id", "repeat_of_id"}
+)
+
+
+def _slim(complaint: Rec) -> None:
+    complaint.__dict__ = {k: v for k, v in complaint.__dict__.items() if k in _KEEP}
+
+
+def handling_departments() -> list[Department]:
+    """The departments that get tasks: the types' departments and the second ones, not customer service."""
+    from closeloop.demo.story import DESK_DEPARTMENTS, SECOND_DEPARTMENTS
+
+    codes = set(ComplaintType.objects.filter(is_active=True).values_list("default_department__code", flat=True))
+    codes |= {code for seconds in SECOND_DEPARTMENTS.values() for code in seconds}
+    return list(Department.objects.filter(code__in=codes - DESK_DEPARTMENTS - {None}, is_active=True).order_by("code"))
 
 
 def seed_complaints(
@@ -631,16 +672,22 @@ def seed_complaints(
     count: int,
     seed: int = 1,
     days: int = 365,
-    batch_size: int = 5000,
+    batch_size: int = 2000,
     now: datetime.datetime | None = None,
     desk_users: list[AbstractBaseUser] | None = None,
     api_user: AbstractBaseUser | None = None,
+    handlers_per_department: int | None = None,
     progress: Callable[[SeedResult], None] | None = None,
 ) -> SeedResult:
-    """Generate `count` complaints received over the last `days` days and write them in batches.
+    """Generate `count` complaints received over the last `days` days, with their history up to `now`,
+    and write them in batches.
 
-    `desk_users` register desk-channel complaints and perform the transitions; `api_user` owns the
-    API-channel ones (both default to the active agents/supervisors and the owner of an API token)."""
+    `desk_users` register desk-channel complaints and do customer service's steps; `api_user` owns the
+    API-channel ones (both default to the active agents/supervisors and the owner of an API token).
+    Handlers come from the departments' memberships; departments with fewer than
+    `handlers_per_department` (default: 3 to 20 by `count`) get demo handlers created."""
+    from closeloop.demo.staff import handlers_for, staff_ensure
+
     if count < 0 or days < 1 or batch_size < 1:
         raise ValueError("count must be >= 0, days and batch_size >= 1")
     now = now or timezone.now()
@@ -649,20 +696,33 @@ def seed_complaints(
         desk_users = default_desk if desk_users is None else desk_users
         api_user = default_api if api_user is None else api_user
     started = time.perf_counter()
-    generator = ComplaintGenerator(seed=seed, days=days, now=now, desk_users=desk_users, api_user=api_user)
     result = SeedResult()
-    clocks = _Clocks(now)
-    batch: list[_Planned] = []
-    for planned in generator.plans(count):
-        batch.append(planned)
-        if len(batch) >= batch_size:
-            _write(batch, result, clocks)
-            batch = []
-            if progress is not None:
-                result.seconds = time.perf_counter() - started
-                progress(result)
-    if batch:
-        _write(batch, result, clocks)
+    if count == 0:
+        return result
+    staff = staff_ensure(
+        departments=handling_departments(),
+        handlers_per_department=handlers_per_department or handlers_for(count),
+        desk=desk_users,
+        api=api_user,
+        seed=seed,
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        context = Context(now=now, staff=staff, seed=seed)
+        generator = ComplaintGenerator(
+            seed=seed, days=days, now=now, desk_users=desk_users, api_user=api_user, context=context
+        )
+        writer = BulkWriter()
+        batch: list[_Planned] = []
+        for planned in generator.plans(count):
+            batch.append(planned)
+            if len(batch) >= batch_size:
+                _write(batch, result, writer)
+                batch = []
+                if progress is not None:
+                    result.seconds = time.perf_counter() - started
+                    progress(result)
+        if batch:
+            _write(batch, result, writer)
     result.seconds = time.perf_counter() - started
     return result
 

@@ -1,6 +1,7 @@
 """Demo data for cross-department handling, made through the real services so that every record
-has its events, deadlines and notifications: roster lines, dispatched complaints with contacts and
-progress, a solution waiting for approval, and a feedback form waiting for review. Idempotent."""
+has its events, deadlines and notifications: roster lines, and — on a fresh demo, next to the bulk
+generator's history — a few dispatched complaints with contacts and progress, a solution waiting for
+approval, and a feedback form waiting for review, all for the demo handler. Idempotent."""
 
 from __future__ import annotations
 
@@ -27,8 +28,9 @@ from closeloop.handling.services.tasks import (
 )
 
 
-def demo_handling_ensure() -> int:
-    """Returns the number of complaints dispatched (0 when the demo already has tasks)."""
+def demo_handling_ensure(*, fresh: bool = True) -> int:
+    """The roster lines (once), and when `fresh` (the demo's complaints were just generated) up to six
+    recent complaints dispatched through the services. Returns how many were dispatched."""
     users = {u.username: u for u in get_user_model().objects.filter(username__in=["agent", "handler", "admin"])}
     if len(users) < 3:
         return 0
@@ -46,7 +48,7 @@ def demo_handling_ensure() -> int:
                 note="demo",
                 actor=users["admin"],
             )
-    if Task.objects.exists():
+    if not fresh:
         return 0
     candidates = list(
         Complaint.objects.filter(

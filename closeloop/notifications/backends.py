@@ -49,9 +49,14 @@ def deliver(notification: Notification) -> None:
         )
         # Written replies to customers carry the complaint's evidence (domain rule 6).
         for link in notification.attachments.select_related("attachment"):
-            attachment = link.attachment
-            with attachment.file.open("rb") as handle:
-                message.attach(attachment.original_name, handle.read(), attachment.content_type or None)
+            if link.attachment is not None:
+                attachment = link.attachment
+                with attachment.file.open("rb") as handle:
+                    message.attach(attachment.original_name, handle.read(), attachment.content_type or None)
+            else:  # a stored document (e.g. the monthly report)
+                with link.file.open("rb") as handle:
+                    name = link.name or link.file.name.rsplit("/", 1)[-1]
+                    message.attach(name, handle.read(), link.content_type or None)
         message.send()
         return
     if notification.method == Method.SMS:

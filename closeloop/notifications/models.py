@@ -94,14 +94,27 @@ class MessageTemplate(models.Model):
 
 
 class NotificationAttachment(models.Model):
-    """Evidence attached to a written reply (e-mail) to the customer (domain rule 6)."""
+    """A file sent with an e-mail: a complaint's evidence attached to a written reply to the customer
+    (domain rule 6), or a stored document such as the approved monthly report (`file`, kept where its
+    owner stored it; `name` is what the recipient sees)."""
 
     notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="attachments")
-    attachment = models.ForeignKey("complaints.Attachment", on_delete=models.PROTECT, related_name="+")
+    attachment = models.ForeignKey(
+        "complaints.Attachment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField(_("file"), max_length=255, blank=True)
+    name = models.CharField(_("file name"), max_length=255, blank=True)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("notification attachment")
         verbose_name_plural = _("notification attachments")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(attachment__isnull=False, file="") | (Q(attachment__isnull=True) & ~Q(file="")),
+                name="notification_attachment_one_source",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.notification_id}: {self.attachment_id}"

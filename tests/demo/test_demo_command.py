@@ -29,7 +29,8 @@ def test_demo_is_idempotent_and_prints_the_logins() -> None:
     second_out = StringIO()
     call_command("demo", stdout=second_out)
     assert counts() == after_first
-    assert after_first["Complaint"] == 300
+    # The bulk history, plus the three intakes of the defect-spike demo.
+    assert after_first["Complaint"] == 303
     assert after_first["ApiToken"] == 1
     assert "API token" in first_out.getvalue() and "API token" not in second_out.getvalue()
     for username, _role, _description in DEMO_USERS:
@@ -66,3 +67,6 @@ def test_seed_command_appends() -> None:
     assert Complaint.objects.count() == 100
     assert Complaint.objects.values("number").distinct().count() == 100
     assert "Added 50 complaints" in out.getvalue()
+    assert "tasks" in out.getvalue() and "follow-ups" in out.getvalue() and "rows/s" in out.getvalue()
+    assert Event.objects.filter(action="task_created").exists()
+    assert Event.objects.filter(action="followup_created").exists()

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from closeloop.complaints.lifecycle import TRANSITIONS, Status
 from closeloop.complaints.models import Complaint, DailySequence, Event
-from closeloop.demo.generator import seed_complaints
+from closeloop.demo.generator import days_covering_months, seed_complaints
 from closeloop.directory.models import Customer
 from tests.conftest import aware
 
@@ -49,21 +49,29 @@ def test_same_seed_gives_same_data_and_another_seed_does_not() -> None:
 def test_every_status_with_consistent_fields_timestamps_and_events() -> None:
     result = seed(count=300)
     assert result.complaints == Complaint.objects.count() == 300
-    complaints = list(Complaint.objects.all())
-    # The statuses the generator walks through (dispatch and later steps need their own records).
-    assert {c.status for c in complaints} == {"registered", "acknowledged", "resolved", "invalid", "duplicate"}
+    complaints = list(Complaint.objects.select_related("customer", "type"))
+    statuses = {c.status for c in complaints}
+    # A month of complaints: the old ones closed and archived, the recent ones at every step.
+    assert {"registered", "acknowledged", "in_progress", "resolved", "closed", "archived", "invalid"} <= statuses
+    assert statuses <= set(Status.values)
     for c in complaints:
         assert c.received_at <= c.registered_at <= NOW
-        if c.status == Status.ACKNOWLEDGED:
-            assert c.acknowledged_at is not None
         if c.status == Status.REGISTERED:
             assert c.acknowledged_at is None
         if c.acknowledged_at:
             assert c.registered_at <= c.acknowledged_at <= NOW
-        if c.status == Status.RESOLVED:
+        if c.status in (Status.RESOLVED, Status.CLOSED, Status.ARCHIVED):
             assert c.resolution and c.resolved_at and c.registered_at <= c.resolved_at <= NOW
-        else:
+        elif c.reopen_count == 0:
             assert c.resolved_at is None and not c.resolution
+        if c.status in (Status.CLOSED, Status.ARCHIVED):
+            assert c.resolved_at <= c.closed_at <= NOW
+        else:
+            assert c.closed_at is None
+        if c.status == Status.ARCHIVED:
+            assert c.closed_at + datetime.timedelta(days=7) <= c.archived_at <= NOW
+        else:
+            assert c.archived_at is None
         if c.status == Status.INVALID:
             assert c.status_reason
         if c.status == Status.DUPLICATE:
@@ -72,6 +80,7 @@ def test_every_status_with_consistent_fields_timestamps_and_events() -> None:
         assert c.department_id == c.type.default_department_id
         assert c.province == c.customer.province
         assert c.product_id or c.product_text
+        assert c.updated_at >= c.registered_at
 
     events = defaultdict(list)
     for event in Event.objects.order_by("at", "id"):
@@ -80,17 +89,21 @@ def test_every_status_with_consistent_fields_timestamps_and_events() -> None:
         trail = events[c.pk]
         assert trail[0].action == "registered" and trail[0].at == c.registered_at
         assert trail[0].after["status"] == "registered" and trail[0].after["type"] == c.type.code
-        # Each transition starts where the previous one ended, and the last one is the current status.
+        assert all(e.at <= NOW for e in trail)
+        # Each change of state starts where the previous one ended (the table the services enforce),
+        # and the last one is the current status.
         status = "registered"
         for event in trail[1:]:
-            assert event.action in {"acknowledge", "resolve", "invalidate", "mark_duplicate"}
-            assert event.before["status"] == status
-            transition = TRANSITIONS[event.action]  # the table the services enforce
+            if event.action not in TRANSITIONS:
+                continue
+            assert event.before["status"] == status, (c.number, event.action)
+            transition = TRANSITIONS[event.action]
             assert status in transition.sources and event.after["status"] == transition.target
             status = event.after["status"]
         assert status == c.status
         if c.status == Status.DUPLICATE:
-            assert trail[-1].after["duplicate_of"] == c.duplicate_of_id
+            marked = [e for e in trail if e.action == "mark_duplicate"]
+            assert len(marked) == 1 and marked[0].after["duplicate_of"] == c.duplicate_of_id
 
 
 @pytest.mark.django_db
@@ -169,22 +182,39 @@ def test_sla_clocks_like_intake_opens_and_transitions_close() -> None:
     seed(count=300)
     complaints = {c.pk: c for c in Complaint.objects.all()}
     deadlines = defaultdict(list)
-    for deadline in Deadline.objects.all():
+    for deadline in Deadline.objects.filter(task__isnull=True):
         deadlines[deadline.complaint_id].append(deadline)
     assert all(c.sla_policy_id for c in complaints.values())
     for pk, c in complaints.items():
-        clocks = {d.milestone: d for d in deadlines[pk]}
-        assert {"acknowledge", "first_response", "resolution"} <= set(clocks)
+        clocks = {
+            d.milestone: d for d in deadlines[pk] if d.milestone in ("acknowledge", "first_response", "resolution")
+        }
+        assert set(clocks) == {"acknowledge", "first_response", "resolution"}
         assert all(d.started_at == c.received_at and d.warn_at <= d.due_at for d in clocks.values())
-        open_ = [d for d in clocks.values() if d.met_at is None]
-        if c.status == Status.RESOLVED:
-            assert not open_ and not any(d.cancelled for d in clocks.values())
+        assert all(d.warn_at <= d.due_at for d in deadlines[pk])
+        open_ = [d for d in deadlines[pk] if d.met_at is None]
+        if c.status in (Status.RESOLVED, Status.CLOSED, Status.ARCHIVED):
+            assert all(d.met_at is not None and not d.cancelled for d in clocks.values())
+            if not c.reopen_count:
+                assert clocks["resolution"].met_at == c.resolved_at
         elif c.status in (Status.INVALID, Status.DUPLICATE):
             cancelled = {m for m, d in clocks.items() if d.cancelled}
             assert not open_ and {"first_response", "resolution"} <= cancelled
         elif c.status == Status.ACKNOWLEDGED:
             assert clocks["acknowledge"].met_at == c.acknowledged_at and open_
-        else:
+        elif c.status == Status.REGISTERED:
             assert len(open_) == 3
-        nearest = min(open_, key=lambda d: d.due_at, default=None)
+        if c.status in (Status.CLOSED, Status.ARCHIVED):
+            assert not open_  # the follow-up met its clock before the complaint closed
+        running = [d for d in open_ if d.paused_at is None]
+        nearest = min(running, key=lambda d: d.due_at, default=None)
         assert c.next_due_at == (nearest.due_at if nearest else None)
+        assert c.next_warn_at == (nearest.warn_at if nearest else None)
+
+
+def test_days_covering_four_full_months_and_the_current_one() -> None:
+    assert days_covering_months(NOW) == (datetime.date(2026, 11, 23) - datetime.date(2026, 7, 1)).days + 1
+    assert (
+        days_covering_months(aware(2026, 2, 1, 8, 0))
+        == (datetime.date(2026, 2, 1) - datetime.date(2025, 10, 1)).days + 1
+    )

@@ -1,5 +1,7 @@
 """`closeloop demo`: demo users for every role, the catalogue, an integration token and 300
-complaints. Idempotent: a second run changes nothing."""
+complaints with their whole history (tasks, contacts, solutions, feedback forms, follow-ups, reopens,
+deadlines met and missed, events) spread over the last four full months and the current one, plus a
+few complaints handled through the real services. Idempotent: a second run changes nothing."""
 
 from __future__ import annotations
 
@@ -9,12 +11,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from closeloop.complaints.models import Complaint
 from closeloop.core.models import ApiToken
 from closeloop.core.roles import Role, sync_role_groups
 from closeloop.core.services import api_token_create
-from closeloop.demo.generator import catalogue_ensure, seed_complaints
+from closeloop.demo.generator import catalogue_ensure, days_covering_months, seed_complaints
 from closeloop.demo.handling import demo_handling_ensure
 from closeloop.demo.logins import (
     DEMO_COMPLAINTS,
@@ -62,8 +65,18 @@ class Command(BaseCommand):
             catalogue_ensure()
         seeded = None
         if not Complaint.objects.exists():
-            seeded = seed_complaints(count=DEMO_COMPLAINTS, seed=2026, days=60)
-        dispatched = demo_handling_ensure()
+            now = timezone.now()
+            seeded = seed_complaints(count=DEMO_COMPLAINTS, seed=2026, days=days_covering_months(now), now=now)
+        # A few more, handled through the real services (with their notifications), on a fresh demo only.
+        dispatched = demo_handling_ensure(fresh=seeded is not None)
+        # The management loop: a defect spike (three intakes about one model and batch, through the
+        # intake service) and a few improvement actions.
+        from closeloop.defects.demo import demo_defects
+        from closeloop.improvement.demo import demo_improvement_actions
+
+        if seeded is not None:  # like the handled examples: on a fresh demo only
+            demo_defects()
+        demo_improvement_actions()
 
         if dispatched:
             self.stdout.write(f"Dispatched {dispatched} demo complaints to departments (tasks, a solution, a form).")
@@ -71,7 +84,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Created demo users: {', '.join(created_users)}.")
         if seeded is not None:
             self.stdout.write(
-                f"Added {seeded.complaints} demo complaints ({seeded.numbers[0]} … {seeded.numbers[-1]})."
+                f"Added {seeded.complaints} demo complaints ({seeded.numbers[0]} … {seeded.numbers[-1]}) with "
+                f"{seeded.tasks} department tasks, {seeded.followups} follow-ups and {seeded.events} events."
             )
         self.stdout.write(f"\nDemo logins (password: {DEMO_PASSWORD})")
         self.stdout.write(f"  {'username':<12} {'role':<14} description")

@@ -1,0 +1,529 @@
+"""What the analysis report (分析统计报告) says, as plain JSON-able data.
+
+`report_contents` gathers every figure of the report for one period — each one a grouped SQL aggregate
+from `insight.kpis` / `insight.figures` — together with the previous period for comparison, and writes the
+short summary of what changed most. The PDF is drawn from this dict alone and `Report.figures` keeps it,
+so the JSON API, the desk and the PDF show the same numbers, the ones the approvers saw.
+
+`kpi_pivot` gives the KPIs grouped by department, type, product or region for the summary table's pivot
+sheets, one grouped aggregate per KPI base.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldError
+from django.db.models import Count, Expression, F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone, translation
+
+from closeloop.complaints.lifecycle import OPEN_STATUSES, Status
+from closeloop.directory.models import ComplaintType, Department, Product
+from closeloop.insight import figures as dist
+from closeloop.insight.exports.labels import DIMENSION_NAMES, is_english, kpi_name, word
+from closeloop.insight.kpis import (
+    BASES,
+    NO_CUTS,
+    SPECS,
+    Figure,
+    Kpi,
+    Period,
+    cohort,
+    kpi_figures,
+    kpi_table,
+    local_zone,
+    rate,
+    response_times,
+    targets,
+)
+
+CONTENTS_VERSION = 1
+TREND_PERIODS = 5  # periods before this one on the trend chart
+TOP = 10  # rows of a distribution kept before "other"
+LIST_LIMIT = 20  # rows of the repeat / overdue / suggestion lists
+# The summary leaves out KPI moves on fewer than this many cases in either period: noise, not change.
+SUMMARY_MIN_DENOMINATOR = 5
+SUMMARY_CHANGES = 3
+
+
+# --- small helpers ---------------------------------------------------------------------------------
+
+
+def local_iso(value: datetime.datetime | None) -> str | None:
+    """A stored instant as local time, to the minute (what a reader of the report expects)."""
+    if value is None:
+        return None
+    return timezone.localtime(value, local_zone()).strftime("%Y-%m-%d %H:%M")
+
+
+def _float(value: Decimal | float | None) -> float | None:
+    return float(value) if value is not None else None
+
+
+def _person(first: str | None, last: str | None, username: str | None) -> str:
+    full = f"{first or ''} {last or ''}".strip()
+    return full or (username or "")
+
+
+def _slices(slices: Iterable[dist.Slice], language: str) -> list[dict[str, Any]]:
+    """Slices as dicts, the catch-all keys labelled in the document's own words."""
+    out = []
+    for s in slices:
+        label = s.label
+        if s.key in (None, ""):
+            label = word("not_given", language)
+        elif s.key == "_other":
+            label = word("other", language)
+        out.append({"key": s.key, "label": label, "count": s.count})
+    return out
+
+
+def _figures_dict(figures: dict[Kpi, Figure]) -> dict[str, dict[str, Any]]:
+    return {str(kpi): figure.as_dict() for kpi, figure in figures.items()}
+
+
+# --- KPI pivots (summary table) ---------------------------------------------------------------------
+
+
+PIVOT_DIMENSIONS = ("department", "type", "product", "region")
+
+
+def _pivot_expression(dimension: str, base: str) -> Expression | F:
+    prefix = "" if base == "complaint" else "complaint__"
+    if dimension == "department":
+        # A department task counts for its own department (as in kpi_table); the rest for the
+        # complaint's responsible department.
+        return F("department_id") if base in ("complaint", "task") else F(f"{prefix}department_id")
+    if dimension == "type":
+        return Coalesce(f"{prefix}type__parent_id", f"{prefix}type_id")
+    if dimension == "product":
+        return F(f"{prefix}product_id")
+    if dimension == "region":
+        return F(f"{prefix}province")
+    raise ValueError(dimension)
+
+
+def _pivot_labels(dimension: str, keys: list[Any], language: str) -> dict[Any, str]:
+    with translation.override(language):
+        if dimension == "department":
+            return {d.pk: d.label for d in Department.objects.filter(pk__in=[k for k in keys if k is not None])}
+        if dimension == "type":
+            return {t.pk: t.label for t in ComplaintType.objects.filter(pk__in=[k for k in keys if k is not None])}
+        if dimension == "product":
+            return {p.pk: str(p) for p in Product.objects.filter(pk__in=[k for k in keys if k is not None])}
+    return {k: k for k in keys if k}
+
+
+def kpi_pivot(
+    period: Period, dimension: str, *, now: datetime.datetime, language: str, goal: dict[str, Decimal] | None = None
+) -> list[dict[str, Any]]:
+    """Per value of the dimension: complaints (all / open / resolved) and every KPI's figure. One grouped
+    aggregate per KPI base (four queries) plus one for the labels."""
+    if dimension not in PIVOT_DIMENSIONS:
+        raise ValueError(dimension)
+    goal = targets() if goal is None else goal
+    grouped: dict[str, list[Kpi]] = {}
+    for kpi, spec in SPECS.items():
+        grouped.setdefault(spec.base, []).append(kpi)
+    rows: dict[Any, dict[str, Any]] = {}
+    for base_name, members in grouped.items():
+        base = BASES[base_name]
+        counts: dict[str, Any] = {}
+        for kpi in members:
+            spec = SPECS[kpi]
+            counts[f"{kpi}__num"] = Count("pk", distinct=True, filter=spec.denominator(now) & spec.numerator(now))
+            counts[f"{kpi}__den"] = Count("pk", distinct=True, filter=spec.denominator(now))
+        if base_name == "complaint":
+            counts["complaints"] = Count("pk", distinct=True)
+            counts["open"] = Count("pk", distinct=True, filter=Q(status__in=OPEN_STATUSES))
+            counts["resolved"] = Count("pk", distinct=True, filter=Q(resolved_at__isnull=False))
+        qs = base.queryset(period, NO_CUTS, now).values(group=_pivot_expression(dimension, base_name)).order_by()
+        for row in qs.annotate(**counts):
+            entry = rows.setdefault(
+                row["group"], {"key": row["group"], "complaints": 0, "open": 0, "resolved": 0, "kpis": {}}
+            )
+            for name in ("complaints", "open", "resolved"):
+                if name in row:
+                    entry[name] = row[name]
+            for kpi in members:
+                entry["kpis"][str(kpi)] = Figure(kpi, row[f"{kpi}__num"], row[f"{kpi}__den"], goal.get(kpi))
+    labels = _pivot_labels(dimension, list(rows), language)
+    unknown = word("not_in_catalogue" if dimension == "product" else "not_given", language)
+    result = []
+    for key, entry in rows.items():
+        entry["label"] = labels.get(key) or unknown
+        result.append(entry)
+    result.sort(key=lambda e: (-e["complaints"], e["label"]))
+    return result
+
+
+# --- the analysis report's contents -----------------------------------------------------------------
+
+
+def _volume(period: Period) -> list[dict[str, Any]]:
+    periods = period.previous_months(TREND_PERIODS)
+    # One grouped query for months; an equally long period before a custom one is counted one by one.
+    by_month = period.is_month
+    pairs = dist.volume_by_month(periods) if by_month else [(p.label, cohort(p).count()) for p in periods]
+    return [{"label": label, "count": count} for label, count in pairs]
+
+
+def _pct_change(current: int, previous: int) -> float | None:
+    if not previous:
+        return None
+    return round((current - previous) * 100 / previous, 1)
+
+
+def _kpi_rows(table: dict[int | None, dict[Kpi, Figure]], labels: dict[Any, str]) -> list[dict[str, Any]]:
+    rows = []
+    for key, figures in table.items():
+        rows.append({"key": key, "label": labels.get(key) or "—", "figures": _figures_dict(figures)})
+    rows.sort(key=lambda r: r["label"])
+    return rows
+
+
+def _department_labels(ids: Iterable[Any]) -> dict[Any, str]:
+    return {d.pk: d.label for d in Department.objects.filter(pk__in=[i for i in ids if i is not None])}
+
+
+def _user_labels(ids: Iterable[Any]) -> dict[Any, str]:
+    users = get_user_model().objects.filter(pk__in=[i for i in ids if i is not None])
+    return {
+        u["pk"]: _person(u["first_name"], u["last_name"], u["username"])
+        for u in users.values("pk", "first_name", "last_name", "username")
+    }
+
+
+LIST_FIELDS = ("pk", "number", "received_at", "status", "next_due_at", "department__name", "department__name_en")
+
+
+def _complaint_item(row: dict[str, Any], english: bool) -> dict[str, Any]:
+    return {
+        "id": row["pk"],
+        "number": row["number"],
+        "received_at": local_iso(row["received_at"]),
+        "status": str(Status(row["status"]).label) if row["status"] in Status.values else row["status"],
+        "department": (row.get("department__name_en") if english else None) or row.get("department__name") or "—",
+        "next_due_at": local_iso(row.get("next_due_at")),
+        "repeat_of": row.get("repeat_of__number"),
+    }
+
+
+def _improvement_actions(period: Period, now: datetime.datetime, english: bool) -> dict[str, Any]:
+    """Open improvement actions and their status. The improvement app is young: read it defensively and
+    say "not available" rather than fail the whole report if its fields change."""
+    try:
+        from closeloop.improvement.models import ActionStatus, ImprovementAction
+
+        start, end = period.bounds
+        open_qs = ImprovementAction.objects.exclude(status=ActionStatus.VERIFIED)
+        by_status = {
+            row["status"]: row["n"] for row in open_qs.values("status").order_by("status").annotate(n=Count("pk"))
+        }
+        items = list(
+            open_qs.order_by("due_at", "pk").values(
+                "number",
+                "title",
+                "status",
+                "due_at",
+                "done_at",
+                "owner_department__name",
+                "owner_department__name_en",
+                "owner__username",
+                "owner__first_name",
+                "owner__last_name",
+            )[:30]
+        )
+        created = ImprovementAction.objects.filter(created_at__gte=start, created_at__lt=end).count()
+        done = ImprovementAction.objects.filter(done_at__gte=start, done_at__lt=end).count()
+        verified = ImprovementAction.objects.filter(verified_at__gte=start, verified_at__lt=end).count()
+        labels = {value: str(label) for value, label in ActionStatus.choices}
+    except (ImportError, FieldError, AttributeError, LookupError, ValueError):
+        return {"available": False, "by_status": [], "items": [], "created": 0, "done": 0, "verified": 0}
+    return {
+        "available": True,
+        "by_status": [
+            {"status": s, "label": labels.get(s, s), "count": by_status.get(s, 0)} for s in labels if s in by_status
+        ],
+        "created": created,
+        "done": done,
+        "verified": verified,
+        "items": [
+            {
+                "number": row["number"],
+                "title": row["title"],
+                "status": row["status"],
+                "status_label": labels.get(row["status"], row["status"]),
+                "due_at": local_iso(row["due_at"]),
+                "overdue": bool(row["due_at"] and row["done_at"] is None and row["due_at"] < now),
+                "department": (row["owner_department__name_en"] if english else None)
+                or row["owner_department__name"]
+                or "",
+                "owner": _person(row["owner__first_name"], row["owner__last_name"], row["owner__username"]),
+            }
+            for row in items
+        ],
+    }
+
+
+def _defect_incidents(period: Period) -> dict[str, Any]:
+    """Incidents open at any time during the period (opened before its end, not closed before its start)."""
+    try:
+        from closeloop.defects.models import DefectIncident, IncidentStatus
+
+        start, end = period.bounds
+        qs = (
+            DefectIncident.objects.filter(opened_at__lt=end)
+            .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=start))
+            .annotate(grouped=Count("complaints", distinct=True))
+            .order_by("-opened_at", "-pk")
+        )
+        rows = list(
+            qs.values(
+                "number",
+                "title",
+                "status",
+                "batch_no",
+                "opened_at",
+                "remedy_applied_at",
+                "closed_at",
+                "grouped",
+                "product__model",
+            )[:30]
+        )
+        total = qs.count()
+        labels = {value: str(label) for value, label in IncidentStatus.choices}
+    except (ImportError, FieldError, AttributeError, LookupError, ValueError):
+        return {"available": False, "count": 0, "items": []}
+    return {
+        "available": True,
+        "count": total,
+        "items": [
+            {
+                "number": row["number"],
+                "title": row["title"],
+                "status": row["status"],
+                "status_label": labels.get(row["status"], row["status"]),
+                "model": row["product__model"] or "",
+                "batch": row["batch_no"] or "",
+                "opened_at": local_iso(row["opened_at"]),
+                "remedy_applied_at": local_iso(row["remedy_applied_at"]),
+                "closed_at": local_iso(row["closed_at"]),
+                "complaints": row["grouped"],
+            }
+            for row in rows
+        ],
+    }
+
+
+def report_contents(period: Period, *, now: datetime.datetime | None = None, language: str) -> dict[str, Any]:
+    """Every figure of the analysis report for the period, with the previous period beside it."""
+    now = now or timezone.now()
+    english = is_english(language)
+    previous = period.previous()
+    with translation.override(language):
+        goal = targets()
+        trend = _volume(period)
+        current_total, previous_total = trend[-1]["count"], trend[-2]["count"]
+        distributions: dict[str, dict[str, Any]] = {}
+        for dimension in ("type", "product_line", "product", "province", "channel"):
+            limit = TOP if dimension == "product" else None
+            now_slices = dist.distribution(period, dimension, limit=limit)
+            entry: dict[str, Any] = {"current": _slices(now_slices, language)}
+            if dimension in DIMENSION_NAMES:
+                entry["previous"] = _slices(dist.distribution(previous, dimension), language)
+            distributions[dimension] = entry
+        kpis_now = kpi_figures(period, now=now, with_targets=goal)
+        kpis_before = kpi_figures(previous, now=now, with_targets=goal)
+        by_department = kpi_table(period, "department", now=now)
+        by_handler = kpi_table(period, "handler", now=now)
+        department_counts = {s.key: s.count for s in dist.distribution(period, "department")}
+        department_rows = _kpi_rows(by_department, _department_labels(by_department))
+        for row in department_rows:
+            row["complaints"] = department_counts.get(row["key"], 0)
+        handler_rows = _kpi_rows(by_handler, _user_labels(by_handler))
+
+        causes = dist.root_causes(period, limit=TOP)
+        cause_total = sum(s.count for s in causes)
+        cumulative = 0
+        pareto = []
+        for s in causes:
+            cumulative += s.count
+            pareto.append(
+                {"label": s.label, "count": s.count, "cumulative_pct": round(cumulative * 100 / cause_total, 1)}
+            )
+
+        repeat_rows = list(
+            cohort(period)
+            .filter(repeat_of__isnull=False)
+            .order_by("-received_at", "-pk")
+            .values(*LIST_FIELDS, "repeat_of__number")[:LIST_LIMIT]
+        )
+        overdue_qs = cohort(period).filter(next_due_at__lt=now)
+        overdue_rows = list(overdue_qs.order_by("next_due_at", "pk").values(*LIST_FIELDS)[:LIST_LIMIT])
+        suggestions = dist.suggestions(period, limit=LIST_LIMIT)
+        satisfaction = _slices(dist.satisfaction_distribution(period), language)
+        times = [t.as_dict() for t in response_times(period)]
+        actions = _improvement_actions(period, now, english)
+        incidents = _defect_incidents(period)
+
+    contents: dict[str, Any] = {
+        "version": CONTENTS_VERSION,
+        "language": language,
+        "period": {**period.as_dict(), "label": period.label},
+        "previous": {**previous.as_dict(), "label": previous.label},
+        "as_of": local_iso(now),
+        "volume": {
+            "current": current_total,
+            "previous": previous_total,
+            "change": current_total - previous_total,
+            "change_pct": _pct_change(current_total, previous_total),
+            "trend": trend,
+        },
+        "distributions": distributions,
+        "root_causes": pareto,
+        "kpis": {"current": _figures_dict(kpis_now), "previous": _figures_dict(kpis_before)},
+        "kpi_by_department": department_rows,
+        "kpi_by_handler": handler_rows,
+        "response_times": times,
+        "satisfaction": satisfaction,
+        "repeat": {
+            "count": kpis_now[Kpi.REPEAT].numerator if Kpi.REPEAT in kpis_now else len(repeat_rows),
+            "items": [_complaint_item(row, english) for row in repeat_rows],
+        },
+        "overdue": {
+            "count": overdue_qs.count(),
+            "items": [_complaint_item(row, english) for row in overdue_rows],
+        },
+        "improvement_actions": actions,
+        "suggestions": [
+            {
+                "source": s["source"],
+                "complaint": s["complaint"],
+                "text": s["text"],
+                "at": local_iso(s["at"]),
+            }
+            for s in suggestions
+        ],
+        "defect_incidents": incidents,
+    }
+    contents["summary"] = summary_of(contents, language=language)
+    return contents
+
+
+# --- the generated summary --------------------------------------------------------------------------
+
+
+def _fmt_pct(value: float) -> str:
+    return f"{value:+.1f}%"
+
+
+def _volume_sentence(volume: dict[str, Any], language: str) -> str:
+    cur, prev, change, pct = volume["current"], volume["previous"], volume["change"], volume["change_pct"]
+    if is_english(language):
+        if change == 0:
+            return f"{cur} valid complaints were received in the period, as many as in the previous period."
+        direction = "more" if change > 0 else "fewer"
+        tail = f", {_fmt_pct(pct)}" if pct is not None else ""
+        return (
+            f"{cur} valid complaints were received in the period, {abs(change)} {direction} than in the "
+            f"previous period ({prev}{tail})."
+        )
+    if change == 0:
+        return f"本期共受理有效投诉 {cur} 件，与上期持平。"
+    direction = "增加" if change > 0 else "减少"
+    tail = f"，{_fmt_pct(pct)}" if pct is not None else ""
+    return f"本期共受理有效投诉 {cur} 件，较上期（{prev} 件）{direction} {abs(change)} 件{tail}。"
+
+
+def _count_sentence(dimension: str, label: str, before: int, after: int, language: str) -> str:
+    pct = _pct_change(after, before)
+    if is_english(language):
+        noun = {"type": "of type", "product_line": "about product line", "province": "from region"}[dimension]
+        verb = "rose" if after > before else "fell"
+        tail = f" ({_fmt_pct(pct)})" if pct is not None else ""
+        return f"Complaints {noun} “{label}” {verb} from {before} to {after}{tail}."
+    name = word(dimension, language, DIMENSION_NAMES)
+    verb = "增至" if after > before else "降至"
+    tail = f"（{_fmt_pct(pct)}）" if pct is not None else ""
+    return f"{name}“{label}”的投诉由上期的 {before} 件{verb} {after} 件{tail}。"
+
+
+def _kpi_sentence(kpi: str, before: float, after: float, language: str) -> str:
+    delta = round(after - before, 1)
+    name = kpi_name(kpi, language)
+    if is_english(language):
+        verb = "rose" if delta > 0 else "fell"
+        return f"The {name.lower()} {verb} from {before:.1f}% to {after:.1f}% ({delta:+.1f} percentage points)."
+    verb = "升至" if delta > 0 else "降至"
+    return f"{name}由上期的 {before:.1f}% {verb} {after:.1f}%（{delta:+.1f} 个百分点）。"
+
+
+def summary_of(contents: dict[str, Any], *, language: str) -> dict[str, Any]:
+    """The headline on volume and the largest changes against the previous period, as sentences.
+
+    Changes are made comparable as percentage points: a count's move as a share of the larger of the two
+    periods' totals, a KPI's move as the difference of its rates (each on at least
+    SUMMARY_MIN_DENOMINATOR cases in both periods)."""
+    volume = contents["volume"]
+    scale = max(volume["current"], volume["previous"], 1)
+    candidates: list[tuple[float, str, dict[str, Any]]] = []
+    for dimension in DIMENSION_NAMES:
+        entry = contents["distributions"].get(dimension) or {}
+        # "Not given" and "other" are no place or product anyone can act on.
+        now_counts = {s["key"]: s for s in entry.get("current", []) if s["key"] not in ("_other", None, "")}
+        before_counts = {s["key"]: s for s in entry.get("previous", []) if s["key"] not in ("_other", None, "")}
+        for key in set(now_counts) | set(before_counts):
+            after = now_counts.get(key, {}).get("count", 0)
+            before = before_counts.get(key, {}).get("count", 0)
+            if after == before:
+                continue
+            label = (now_counts.get(key) or before_counts.get(key) or {}).get("label") or str(key)
+            score = abs(after - before) * 100 / scale
+            candidates.append(
+                (
+                    score,
+                    _count_sentence(dimension, label, before, after, language),
+                    {"kind": dimension, "key": key, "label": label, "before": before, "after": after},
+                )
+            )
+    for kpi, now_figure in contents["kpis"]["current"].items():
+        before_figure = contents["kpis"]["previous"].get(kpi) or {}
+        if now_figure["rate"] is None or before_figure.get("rate") is None:
+            continue
+        if min(now_figure["denominator"], before_figure["denominator"]) < SUMMARY_MIN_DENOMINATOR:
+            continue
+        delta = now_figure["rate"] - before_figure["rate"]
+        if abs(delta) < 0.05:
+            continue
+        candidates.append(
+            (
+                abs(delta),
+                _kpi_sentence(kpi, before_figure["rate"], now_figure["rate"], language),
+                {"kind": "kpi", "key": kpi, "before": before_figure["rate"], "after": now_figure["rate"]},
+            )
+        )
+    candidates.sort(key=lambda c: (-c[0], c[1]))
+    top = candidates[:SUMMARY_CHANGES]
+    return {
+        "headline": _volume_sentence(volume, language),
+        "changes": [sentence for _score, sentence, _data in top],
+        "details": [{**data, "score": round(score, 2)} for score, _sentence, data in top],
+    }
+
+
+def rate_text(figure: dict[str, Any] | None) -> str:
+    """`83.3% (5/6)`, or `— (0/0)` when there is nothing to count."""
+    if not figure:
+        return "—"
+    value = figure.get("rate")
+    shown = f"{value:.1f}%" if value is not None else "—"
+    return f"{shown} ({figure['numerator']}/{figure['denominator']})"
+
+
+__all__ = ["PIVOT_DIMENSIONS", "kpi_pivot", "local_iso", "rate", "rate_text", "report_contents", "summary_of"]

@@ -1,0 +1,688 @@
+"""The monthly reports' life: requested → generated (draft) → reviewed by the CS supervisor → approved by
+management → sent through the outbox to the distribution list. Every step is a `ReportStep` row.
+
+Generation reads a whole month (up to ~100k complaints) and takes seconds to a minute, so it runs in the
+worker: a request writes the report row and its "requested" step, and the generation task builds both
+files outside any transaction (reads only, no lock held — on SQLite a write transaction would stop
+every other writer for that long), then stores them in one short transaction that re-checks the state.
+Every other step is one transaction that locks the report row, checks role and state, changes the
+status, and writes the step; a refusal raises before anything is written.
+
+The monthly run: a periodic task asks `monthly_report_ensure` every day; from the first working day of
+a month (by the default SLA policy's working calendar) it creates the previous month's report once — the
+unique constraint on monthly reports makes a second worker's insert fail instead of generating twice.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.db.models.fields.files import FieldFile
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from closeloop.complaints.models import Complaint
+from closeloop.complaints.services import personal_data_access_record
+from closeloop.core.errors import DomainError, PermissionDeniedError, ValidationFailed
+from closeloop.core.masking import can_see_personal_data
+from closeloop.core.roles import Role
+from closeloop.insight.exports.contents import report_contents
+from closeloop.insight.exports.labels import word
+from closeloop.insight.exports.pdf import analysis_report_write
+from closeloop.insight.exports.xlsx import SummaryStats, summary_table_write
+from closeloop.insight.kpis import Period
+from closeloop.insight.models import Report, ReportKind, ReportStatus, ReportStep, report_path
+from closeloop.insight.services.recipients import recipients_expand
+from closeloop.notifications.models import Method, Notification, NotificationAttachment, State
+from closeloop.notifications.services import Message, notifications_build, notifications_queue
+from closeloop.sla.calendar import WorkingCalendar
+
+log = logging.getLogger(__name__)
+
+Actor = AbstractBaseUser | AnonymousUser | None
+
+VIEW_PERMISSION = "insight.view_report"
+GENERATE_PERMISSION = "insight.generate_report"
+REVIEW_PERMISSION = "insight.review_report"
+APPROVE_PERMISSION = "insight.approve_report"
+
+MAX_PERIOD_DAYS = 366
+NOTE_MAX_LENGTH = 2000
+# A requested generation the worker has not finished after this long is done by the recovery sweep.
+STALE_GENERATION = datetime.timedelta(minutes=15)
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF_TYPE = "application/pdf"
+FILE_KINDS = ("xlsx", "pdf")
+
+
+class Step(StrEnum):
+    REQUESTED = "requested"
+    GENERATED = "generated"
+    REVIEWED = "reviewed"
+    RETURNED = "returned"
+    APPROVED = "approved"
+    SENT = "sent"
+    DOWNLOADED = "downloaded"
+    EXPORTED_PERSONAL = "exported_personal"
+
+
+STEP_LABELS = {
+    Step.REQUESTED: _("generation requested"),
+    Step.GENERATED: _("generated"),
+    Step.REVIEWED: _("reviewed"),
+    Step.RETURNED: _("returned to draft"),
+    Step.APPROVED: _("approved"),
+    Step.SENT: _("sent to the distribution list"),
+    Step.DOWNLOADED: _("downloaded"),
+    Step.EXPORTED_PERSONAL: _("exported with personal data"),
+}
+
+
+def step_label(action: str) -> str:
+    return str(STEP_LABELS.get(action, action))  # type: ignore[call-overload]
+
+
+# --- checks ----------------------------------------------------------------------------------------
+
+
+def _has(user: Actor, permission: str) -> bool:
+    return bool(user is not None and user.is_authenticated and user.has_perm(permission))
+
+
+def _require(user: Actor, permission: str, message: Any) -> None:
+    if not _has(user, permission):
+        raise PermissionDeniedError(message)
+
+
+def _note(note: str, *, required: bool = False, message: Any = None) -> str:
+    note = (note or "").strip()
+    if required and not note:
+        raise ValidationFailed({"note": [str(message or _("Write a note."))]})
+    if len(note) > NOTE_MAX_LENGTH:
+        raise ValidationFailed({"note": [str(_("At most %(n)d characters.") % {"n": NOTE_MAX_LENGTH})]})
+    return note
+
+
+def period_check(period: Period, *, today: datetime.date) -> None:
+    """A period that can be reported on: in order, not starting in the future, at most a year long."""
+    if period.end < period.start:
+        raise ValidationFailed({"end": [str(_("The end is before the start."))]})
+    if period.start > today:
+        raise ValidationFailed({"start": [str(_("The period has not begun yet."))]})
+    if (period.end - period.start).days + 1 > MAX_PERIOD_DAYS:
+        raise ValidationFailed({"end": [str(_("A report covers at most %(n)d days.") % {"n": MAX_PERIOD_DAYS})]})
+
+
+def _locked(report: Report) -> Report:
+    return Report.objects.select_for_update().get(pk=report.pk)
+
+
+def _status_label(status: str) -> str:
+    return str(ReportStatus(status).label) if status in ReportStatus.values else status
+
+
+def _wrong_state(report: Report, message: Any) -> DomainError:
+    return DomainError(
+        f"{message} " + gettext("The report is %(status)s.") % {"status": _status_label(report.status)},
+        field="status",
+        code="wrong_state",
+    )
+
+
+def _step(report: Report, action: Step, actor: Actor, *, before: str, note: str = "", at: datetime.datetime) -> None:
+    ReportStep.objects.create(
+        report=report,
+        at=at,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action.value,
+        before=before,
+        after=report.status,
+        note=note,
+    )
+
+
+def report_language(report: Report) -> str:
+    return (report.figures or {}).get("language") or settings.LANGUAGE_CODE
+
+
+def report_period(report: Report) -> Period:
+    return Period(report.period_start, report.period_end)
+
+
+# --- notifications (staff; never personal data) ----------------------------------------------------
+
+
+def _role_members(role: Role) -> list[Any]:
+    return list(get_user_model().objects.filter(is_active=True, groups__name=role.value).distinct())
+
+
+def _notify(*, users: list[Any], kind: str, subject: str, report: Report, now: datetime.datetime, dedup: str) -> None:
+    people = [u for u in users if u is not None and getattr(u, "is_active", True)]
+    if not people:
+        return
+    body = f"{subject}\n{reverse('insight:report', args=[report.pk])}"
+    message = Message(kind=kind, subject=subject, body=body, dedup=dedup)
+    notifications_queue(notifications_build(message=message, recipients=people, now=now))
+
+
+def _subject(text: Any, report: Report, **params: Any) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text) % {"period": report_period(report).label, **params}
+
+
+# --- generation ------------------------------------------------------------------------------------
+
+
+def _enqueue_generation(report_id: int) -> None:
+    from closeloop.insight.tasks import report_generate_task
+
+    try:
+        report_generate_task(report_id)
+    except Exception:  # the recovery sweep generates it later; never fail the user's request for this
+        log.warning("could not enqueue the generation of report %s", report_id, exc_info=True)
+
+
+def report_create(
+    *,
+    period: Period,
+    actor: Actor,
+    language: str | None = None,
+    kind: str = ReportKind.ON_DEMAND,
+    now: datetime.datetime | None = None,
+) -> Report:
+    """Ask for a report of any period (on demand) or the monthly one (the periodic task, actor None).
+    The worker generates it after commit."""
+    now = now or timezone.now()
+    if actor is not None:
+        _require(actor, GENERATE_PERMISSION, _("You may not generate reports."))
+    if kind == ReportKind.MONTHLY and not period.is_month:
+        raise ValidationFailed({"month": [str(_("A monthly report covers one calendar month."))]})
+    period_check(period, today=timezone.localdate(now))
+    language = language or settings.LANGUAGE_CODE
+    try:
+        with transaction.atomic():
+            report = Report.objects.create(
+                kind=kind,
+                period_start=period.start,
+                period_end=period.end,
+                created_at=now,
+                created_by=actor if actor is not None and actor.is_authenticated else None,
+                figures={"language": language},
+            )
+            _step(report, Step.REQUESTED, actor, before="", at=now, note=period.label)
+            transaction.on_commit(lambda: _enqueue_generation(report.pk))
+    except IntegrityError:
+        raise DomainError(
+            _("The monthly report for %(period)s exists already.") % {"period": period.label}, field="month"
+        ) from None
+    return report
+
+
+def report_regenerate(*, report: Report, actor: Actor, now: datetime.datetime | None = None) -> Report:
+    """A draft may be generated again (e.g. after data were corrected or the CS supervisor returned it)."""
+    now = now or timezone.now()
+    _require(actor, GENERATE_PERMISSION, _("You may not generate reports."))
+    with transaction.atomic():
+        locked = _locked(report)
+        if locked.status != ReportStatus.DRAFT:
+            raise _wrong_state(locked, _("Only a draft can be generated again."))
+        locked.generated_at = None
+        locked.save(update_fields=["generated_at"])
+        _step(locked, Step.REQUESTED, actor, before=locked.status, at=now, note=gettext("regenerate"))
+        transaction.on_commit(lambda: _enqueue_generation(locked.pk))
+    return locked
+
+
+def _file_name(report: Report, kind: str) -> str:
+    return f"{'summary' if kind == 'xlsx' else 'analysis'}-{report_period(report).label}-r{report.pk}.{kind}"
+
+
+def download_name(report: Report, kind: str) -> str:
+    language = report_language(report)
+    title = word("summary_title" if kind == "xlsx" else "report_title", language)
+    if language.startswith("en"):
+        title = "complaint-summary" if kind == "xlsx" else "complaint-analysis"
+    return f"{title}-{report_period(report).label}.{kind}"
+
+
+@dataclass
+class Generated:
+    xlsx: str
+    pdf: str
+    contents: dict[str, Any]
+    stats: SummaryStats
+    seconds: float
+
+
+def report_files_build(report: Report, *, now: datetime.datetime) -> Generated:
+    """Both documents for the report's period, written to storage (no database writes). The Excel is
+    always masked: the stored copy is downloaded by every report reader and e-mailed to the list."""
+    started = time.perf_counter()
+    period, language = report_period(report), report_language(report)
+    workdir = Path(tempfile.mkdtemp(prefix="closeloop-report-"))
+    saved: list[str] = []
+    try:
+        xlsx_path, pdf_path = workdir / "summary.xlsx", workdir / "analysis.pdf"
+        stats = summary_table_write(xlsx_path, period=period, language=language, viewer=None, now=now)
+        contents = report_contents(period, now=now, language=language)
+        contents["summary_table"] = {"rows": stats.rows, "masked": stats.masked}
+        analysis_report_write(pdf_path, contents)
+        for kind, path in (("xlsx", xlsx_path), ("pdf", pdf_path)):
+            with path.open("rb") as handle:
+                saved.append(default_storage.save(report_path(report, _file_name(report, kind)), File(handle)))
+    except BaseException:
+        for name in saved:
+            default_storage.delete(name)
+        raise
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return Generated(saved[0], saved[1], contents, stats, time.perf_counter() - started)
+
+
+def report_generate(*, report: Report, now: datetime.datetime | None = None) -> Report:
+    """Build both files and store them on the draft (the worker's job; also called by the bench and tests).
+    `now` is the moment the KPIs are counted at ("already past its deadline")."""
+    now = now or timezone.now()
+    built = report_files_build(report, now=now)
+    old: list[str] = []
+    try:
+        with transaction.atomic():
+            locked = _locked(report)
+            if locked.status != ReportStatus.DRAFT:
+                raise _wrong_state(locked, _("The report moved on while it was being generated; it was not replaced."))
+            first = not locked.xlsx
+            old = [f.name for f in (locked.xlsx, locked.pdf) if f]
+            locked.xlsx.name, locked.pdf.name = built.xlsx, built.pdf
+            locked.figures = built.contents
+            locked.complaint_count = built.stats.rows
+            locked.generated_at = timezone.now()
+            locked.save(update_fields=["xlsx", "pdf", "figures", "complaint_count", "generated_at"])
+            note = f"{built.stats.rows} · {built.seconds:.1f} s" + ("" if first else f" · {gettext('regenerated')}")
+            _step(locked, Step.GENERATED, None, before=locked.status, at=locked.generated_at, note=note)
+            _generated_notify(locked, first=first, now=now)
+            transaction.on_commit(lambda: [default_storage.delete(name) for name in old])
+    except BaseException:
+        default_storage.delete(built.xlsx)
+        default_storage.delete(built.pdf)
+        raise
+    return locked
+
+
+def _generated_notify(report: Report, *, first: bool, now: datetime.datetime) -> None:
+    if report.kind == ReportKind.MONTHLY and first:
+        users = _role_members(Role.CS_SUPERVISOR)
+        subject = _subject(_("Monthly complaint report %(period)s is ready for your review"), report)
+    elif report.created_by_id is not None:
+        users = [report.created_by]
+        subject = _subject(_("Complaint report %(period)s is ready"), report)
+    else:
+        return
+    _notify(
+        users=users,
+        kind="report_generated",
+        subject=subject,
+        report=report,
+        now=now,
+        dedup=f"report_generated:{report.pk}:{report.generated_at:%Y%m%d%H%M%S%f}",
+    )
+
+
+def reports_generate_pending(*, now: datetime.datetime | None = None) -> list[int]:
+    """Recovery: generate the reports whose generation was asked for long ago and never finished (worker
+    down, enqueue failed)."""
+    now = now or timezone.now()
+    ids = list(
+        Report.objects.filter(status=ReportStatus.DRAFT, generated_at__isnull=True)
+        .annotate(asked=Max("steps__at"))
+        .filter(asked__lt=now - STALE_GENERATION)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:5]
+    )
+    done = []
+    for pk in ids:
+        try:
+            report_generate(report=Report.objects.get(pk=pk), now=now)
+            done.append(pk)
+        except DomainError:
+            continue
+    return done
+
+
+# --- the monthly run -------------------------------------------------------------------------------
+
+
+def working_calendar() -> WorkingCalendar:
+    """The default SLA policy's working calendar (statutory holidays and make-up days included)."""
+    from closeloop.sla.models import Policy
+    from closeloop.sla.services import policy_calendar
+
+    policy = Policy.objects.select_related("calendar").filter(is_default=True).first()
+    return policy_calendar(policy) if policy is not None else WorkingCalendar()
+
+
+def first_working_day(year: int, month: int, calendar: WorkingCalendar | None = None) -> datetime.date:
+    calendar = calendar or working_calendar()
+    day = datetime.date(year, month, 1)
+    for _offset in range(31):
+        if calendar.is_working_day(day):
+            return day
+        day += datetime.timedelta(days=1)
+    return datetime.date(year, month, 1)
+
+
+def monthly_report_due(*, today: datetime.date, calendar: WorkingCalendar | None = None) -> Period | None:
+    """The month whose report is due today: the previous month, from the first working day of this one
+    on (so that a day the worker was down is caught up the next day); None before that day."""
+    if today < first_working_day(today.year, today.month, calendar):
+        return None
+    return Period.month_of(today.replace(day=1) - datetime.timedelta(days=1))
+
+
+def monthly_report_ensure(*, now: datetime.datetime | None = None) -> Report | None:
+    """Create and generate the previous month's report if it is due and does not exist; the report, or
+    None when there was nothing to do (not due yet, or made already — by this or another worker)."""
+    now = now or timezone.now()
+    period = monthly_report_due(today=timezone.localdate(now))
+    if period is None or Report.objects.filter(kind=ReportKind.MONTHLY, period_start=period.start).exists():
+        return None
+    try:
+        report = report_create(period=period, actor=None, kind=ReportKind.MONTHLY, now=now)
+    except DomainError:
+        return None  # another worker inserted it first
+    return report_generate(report=report, now=now)
+
+
+# --- review, return, approve, send -----------------------------------------------------------------
+
+
+def report_review(*, report: Report, actor: Actor, note: str = "", now: datetime.datetime | None = None) -> Report:
+    """The CS supervisor has checked the draft; management approves next."""
+    now = now or timezone.now()
+    _require(actor, REVIEW_PERMISSION, _("Only a CS supervisor may review reports."))
+    note = _note(note)
+    with transaction.atomic():
+        locked = _locked(report)
+        if locked.status != ReportStatus.DRAFT:
+            raise _wrong_state(locked, _("Only a draft can be reviewed."))
+        if locked.generated_at is None or not locked.xlsx or not locked.pdf:
+            raise DomainError(_("The report is still being generated."), field="status", code="wrong_state")
+        before, locked.status = locked.status, ReportStatus.REVIEWED
+        locked.save(update_fields=["status"])
+        _step(locked, Step.REVIEWED, actor, before=before, note=note, at=now)
+        _notify(
+            users=_role_members(Role.MANAGEMENT),
+            kind="report_reviewed",
+            subject=_subject(_("Complaint report %(period)s is waiting for your approval"), locked),
+            report=locked,
+            now=now,
+            dedup=f"report_reviewed:{locked.pk}:{now:%Y%m%d%H%M%S%f}",
+        )
+    return locked
+
+
+def report_return(*, report: Report, actor: Actor, note: str, now: datetime.datetime | None = None) -> Report:
+    """Back to draft with the reason: by the CS supervisor (a draft they will not review as it is, or their
+    own review withdrawn) or by management (a reviewed report it does not approve)."""
+    now = now or timezone.now()
+    if not (_has(actor, REVIEW_PERMISSION) or _has(actor, APPROVE_PERMISSION)):
+        raise PermissionDeniedError(_("Only CS supervisors and management may return reports."))
+    note = _note(note, required=True, message=_("Say why the report goes back to draft."))
+    with transaction.atomic():
+        locked = _locked(report)
+        if locked.status == ReportStatus.DRAFT:
+            if not _has(actor, REVIEW_PERMISSION):
+                raise _wrong_state(locked, _("A draft is returned by the CS supervisor."))
+        elif locked.status != ReportStatus.REVIEWED:
+            raise _wrong_state(locked, _("An approved or sent report cannot be returned."))
+        before, locked.status = locked.status, ReportStatus.DRAFT
+        locked.save(update_fields=["status"])
+        _step(locked, Step.RETURNED, actor, before=before, note=note, at=now)
+        users = _role_members(Role.CS_SUPERVISOR)
+        if locked.created_by_id:
+            users.append(locked.created_by)
+        users = [u for u in {u.pk: u for u in users}.values() if actor is None or u.pk != actor.pk]
+        _notify(
+            users=users,
+            kind="report_returned",
+            subject=_subject(_("Complaint report %(period)s was returned to draft: %(note)s"), locked, note=note[:80]),
+            report=locked,
+            now=now,
+            dedup=f"report_returned:{locked.pk}:{now:%Y%m%d%H%M%S%f}",
+        )
+    return locked
+
+
+def _last_reviewer(report: Report) -> int | None:
+    step = report.steps.filter(action=Step.REVIEWED).order_by("-at", "-pk").values_list("actor_id", flat=True)
+    return step.first()
+
+
+def report_approve(*, report: Report, actor: Actor, note: str = "", now: datetime.datetime | None = None) -> Report:
+    """Management approves the reviewed report; it is then sent to the distribution list at once (if the
+    list is empty the report stays approved and can be sent once people are added)."""
+    now = now or timezone.now()
+    _require(actor, APPROVE_PERMISSION, _("Only management may approve reports."))
+    note = _note(note)
+    with transaction.atomic():
+        locked = _locked(report)
+        if locked.status != ReportStatus.REVIEWED:
+            raise _wrong_state(locked, _("Only a report reviewed by the CS supervisor can be approved."))
+        if actor is not None and _last_reviewer(locked) == actor.pk:
+            raise DomainError(
+                _("The person who reviewed the report cannot also approve it."), field="status", code="four_eyes"
+            )
+        before, locked.status = locked.status, ReportStatus.APPROVED
+        locked.save(update_fields=["status"])
+        _step(locked, Step.APPROVED, actor, before=before, note=note, at=now)
+    if send_problem(locked) is None:
+        try:
+            return report_send(report=locked, actor=None, now=now)
+        except DomainError as exc:
+            log.warning("report %s approved but not sent: %s", locked.pk, exc.message)
+    return locked
+
+
+def file_attachments_supported() -> bool:
+    """Whether the outbox can attach a stored file that is not a complaint's evidence."""
+    return any(getattr(f, "name", "") == "file" for f in NotificationAttachment._meta.get_fields())
+
+
+def send_problem(report: Report) -> str | None:
+    """Why the report cannot be sent now, or None."""
+    if report.status != ReportStatus.APPROVED:
+        return gettext("Only an approved report can be sent.")
+    if not report.xlsx or not report.pdf:
+        return gettext("The report has no files.")
+    people, addresses = recipients_expand()
+    if not people and not addresses:
+        return gettext("The distribution list is empty: add people, groups or addresses first.")
+    return None
+
+
+def _mail_text(report: Report, approver: str) -> tuple[str, str]:
+    language = report_language(report)
+    contents = report.figures or {}
+    summary = contents.get("summary") or {}
+    period = report_period(report)
+    lines = [summary.get("headline", ""), *(f"- {s}" for s in summary.get("changes") or [])]
+    with translation.override(language):
+        subject = gettext("Complaint summary table and analysis report %(period)s") % {"period": period.label}
+        intro = gettext(
+            "The complaint summary table (Excel) and the analysis report (PDF) for %(start)s – %(end)s are "
+            "attached; approved by %(approver)s. Personal data in the table are masked."
+        ) % {"start": period.start, "end": period.end, "approver": approver}
+        if not file_attachments_supported():
+            intro += "\n" + gettext("Download them in the desk: %(path)s") % {
+                "path": reverse("insight:report", args=[report.pk])
+            }
+    return subject, "\n\n".join([intro, "\n".join(line for line in lines if line)]).strip()
+
+
+def _approver_name(report: Report) -> str:
+    step = report.steps.filter(action=Step.APPROVED).select_related("actor").order_by("-at", "-pk").first()
+    if step is None or step.actor is None:
+        return "—"
+    return step.actor.get_full_name() or step.actor.get_username()
+
+
+def report_send(*, report: Report, actor: Actor = None, now: datetime.datetime | None = None) -> Report:
+    """Queue the e-mail with both files to everyone on the distribution list (users of groups expanded,
+    each person once, plus the outside addresses) and an in-app message to each person; then → sent.
+    Called on approval (actor None) or by management to retry after the list was filled."""
+    now = now or timezone.now()
+    if actor is not None:
+        _require(actor, APPROVE_PERMISSION, _("Only management may send reports."))
+    with transaction.atomic():
+        locked = _locked(report)
+        if locked.status == ReportStatus.SENT:
+            raise _wrong_state(locked, _("The report was sent already."))
+        problem = send_problem(locked)
+        if problem is not None:
+            raise DomainError(problem, field="status", code="wrong_state")
+        people, addresses = recipients_expand()
+        subject, body = _mail_text(locked, _approver_name(locked))
+        dedup = f"report_sent:{locked.pk}"
+        rows = notifications_build(
+            message=Message(kind="report_sent", subject=subject, body=body, dedup=dedup), recipients=people, now=now
+        )
+        for address in addresses:
+            digest = hashlib.sha256(address.lower().encode()).hexdigest()[:20]
+            rows.append(
+                Notification(
+                    created_at=now,
+                    method=Method.EMAIL,
+                    address=address,
+                    kind="report_sent",
+                    subject=subject[:200],
+                    body=body,
+                    dedup_key=f"{dedup}:{digest}:email",
+                    state=State.PENDING,
+                    next_attempt_at=now,
+                )
+            )
+        notifications_queue(rows)
+        mails = list(
+            Notification.objects.filter(
+                dedup_key__in=[r.dedup_key for r in rows if r.method == Method.EMAIL]
+            ).values_list("pk", flat=True)
+        )
+        if file_attachments_supported():
+            files = [
+                (locked.xlsx.name, download_name(locked, "xlsx"), XLSX_TYPE),
+                (locked.pdf.name, download_name(locked, "pdf"), PDF_TYPE),
+            ]
+            NotificationAttachment.objects.bulk_create(
+                [
+                    NotificationAttachment(notification_id=pk, file=name, name=shown, content_type=content_type)
+                    for pk in mails
+                    for name, shown, content_type in files
+                ]
+            )
+        before, locked.status, locked.sent_at = locked.status, ReportStatus.SENT, now
+        locked.save(update_fields=["status", "sent_at"])
+        note = gettext("%(people)d people, %(addresses)d outside addresses, %(mails)d e-mails") % {
+            "people": len(people),
+            "addresses": len(addresses),
+            "mails": len(mails),
+        }
+        _step(locked, Step.SENT, actor, before=before, note=note, at=now)
+    return locked
+
+
+# --- reading the files -----------------------------------------------------------------------------
+
+
+def report_download(
+    *, report: Report, kind: str, user: Actor, now: datetime.datetime | None = None
+) -> tuple[FieldFile, str, str]:
+    """The stored file, its download name and content type; the download is recorded as a step."""
+    now = now or timezone.now()
+    _require(user, VIEW_PERMISSION, _("You may not read reports."))
+    if kind not in FILE_KINDS:
+        raise DomainError(_("Unknown file."), field="kind")
+    field = report.xlsx if kind == "xlsx" else report.pdf
+    if not field:
+        raise DomainError(_("The report is still being generated."), field="status", code="wrong_state")
+    with transaction.atomic():
+        _step(report, Step.DOWNLOADED, user, before=report.status, note=kind, at=now)
+    return field, download_name(report, kind), XLSX_TYPE if kind == "xlsx" else PDF_TYPE
+
+
+AUDIT_BATCH = 1000
+
+
+def report_personal_export(
+    *, report: Report, user: Actor, target: Any, now: datetime.datetime | None = None
+) -> SummaryStats:
+    """The summary table of the report's period with customer names and phones in clear, for a user who
+    may see personal data; written to `target` from the current data. Every complaint exported is
+    recorded in the personal-data audit, and the export is a step of the report."""
+    now = now or timezone.now()
+    _require(user, VIEW_PERMISSION, _("You may not read reports."))
+    if not can_see_personal_data(user):
+        raise PermissionDeniedError(_("You may not see personal data."))
+    buffer: list[Complaint] = []
+
+    def audit(row: dict[str, Any]) -> None:
+        buffer.append(Complaint(pk=row["pk"], customer_id=row["customer_id"]))
+        if len(buffer) >= AUDIT_BATCH:
+            personal_data_access_record(user=user, complaints=buffer, where="insight.summary_table")  # type: ignore[arg-type]
+            buffer.clear()
+
+    stats = summary_table_write(
+        target, period=report_period(report), language=report_language(report), viewer=user, now=now, on_row=audit
+    )
+    with transaction.atomic():
+        personal_data_access_record(user=user, complaints=buffer, where="insight.summary_table")  # type: ignore[arg-type]
+        _step(report, Step.EXPORTED_PERSONAL, user, before=report.status, note=str(stats.rows), at=now)
+    return stats
+
+
+# --- what a user may do ----------------------------------------------------------------------------
+
+
+def report_actions_for(*, report: Report, user: Actor) -> list[str]:
+    """The workflow buttons to offer this user now (the services still check everything)."""
+    actions = []
+    generated = report.generated_at is not None
+    if report.status == ReportStatus.DRAFT:
+        if _has(user, GENERATE_PERMISSION) and (generated or report.xlsx):
+            actions.append("regenerate")
+        if _has(user, REVIEW_PERMISSION) and generated:
+            actions.append("review")
+        if _has(user, REVIEW_PERMISSION):
+            actions.append("return")
+    elif report.status == ReportStatus.REVIEWED:
+        if _has(user, APPROVE_PERMISSION):
+            actions.append("approve")
+        if _has(user, REVIEW_PERMISSION) or _has(user, APPROVE_PERMISSION):
+            actions.append("return")
+    elif report.status == ReportStatus.APPROVED and _has(user, APPROVE_PERMISSION):
+        actions.append("send")
+    return actions
+
+
+def may_view(user: Actor) -> bool:
+    return _has(user, VIEW_PERMISSION)
+
+
+def may_generate(user: Actor) -> bool:
+    return _has(user, GENERATE_PERMISSION)
