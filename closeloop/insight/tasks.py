@@ -40,3 +40,12 @@ def report_generation_recover_task() -> None:
     done = reports_generate_pending()
     if done:
         log.info("generated %s pending report(s)", len(done))
+
+
+@db_periodic_task(crontab(minute="*/4"))
+def kpi_cache_warm_task() -> None:
+    """Keep the whole company's KPI tables of this and the previous month fresh in the cache, so that
+    opening the dashboard does not wait for the aggregates (KPI_CACHE_SECONDS)."""
+    from closeloop.insight.kpis import kpi_cache_warm
+
+    kpi_cache_warm()
