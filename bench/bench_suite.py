@@ -1,0 +1,304 @@
+"""The benchmark suite: realistic data from the generator, then every workload the issue names.
+
+    .venv/bin/python bench/bench_suite.py --complaints 100000                       # make bench (SQLite)
+    .venv/bin/python bench/bench_suite.py --complaints 1000000 --database-url postgres://postgres@127.0.0.1:5432/closeloop
+                                                                                     # make bench-full
+
+Seeds (or with --reuse, reuses) a database with the generator — every state, with events, tasks,
+contacts, feedback forms, follow-ups and deadlines — then measures, in one process with Django's test
+client (the view and SQL cost without the network), median and p95 over --requests and the SQL
+statements per request of: the agent's default queue, a filtered queue, a text search, the complaint
+page, the handler inbox, the follow-up call list, the KPI dashboard for one month and the KPI API;
+the monthly summary table + analysis report (in a child process, for its peak RSS); the SLA sweep idle
+and with 10,000 due; API intake (one process, and gunicorn with both cores); peak RSS of this (web)
+process; database size per million complaints. Prints a table and writes
+bench/results/suite-<db>-<n>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))
+
+from bench_foundation import (  # noqa: E402
+    bench_intake_http,
+    bench_intake_in_process,
+    fresh_database,
+    percentile,
+)
+
+RESULTS = ROOT / "bench" / "results"
+# The issue's targets at 1,000,000 complaints on PostgreSQL (2 cores).
+TARGETS_MS = {"queue_default": 100, "queue_filtered": 100, "complaint_page": 100, "search": 300, "dashboard": 1000}
+
+
+def measure_get(client: Any, paths: list[str], requests: int) -> dict[str, Any]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for path in paths[:3]:
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+    latencies = []
+    for i in range(requests):
+        path = paths[i % len(paths)]
+        started = time.perf_counter()
+        response = client.get(path)
+        latencies.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (path, response.status_code)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(paths[0])
+    return {
+        "path": paths[0],
+        "requests": requests,
+        "median_ms": round(statistics.median(latencies), 1),
+        "p95_ms": round(percentile(latencies, 95), 1),
+        "queries": len(queries.captured_queries),
+    }
+
+
+def client_for(username: str) -> Any:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    return client
+
+
+def previous_month() -> tuple[int, int]:
+    import datetime
+
+    first = datetime.date.today().replace(day=1) - datetime.timedelta(days=1)
+    return first.year, first.month
+
+
+REPORT_CHILD = """
+import json, os, resource, time, django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "closeloop.settings")
+django.setup()
+from closeloop.insight.kpis import Period, cohort
+from closeloop.insight.models import Report, ReportKind
+from closeloop.insight.services.reports import report_generate
+import datetime
+first = datetime.date.today().replace(day=1) - datetime.timedelta(days=1)
+period = Period.month(first.year, first.month)
+report = Report.objects.create(kind=ReportKind.ON_DEMAND, period_start=period.start, period_end=period.end,
+                               figures={"language": "zh-hans", "bench": True})
+t0 = time.perf_counter()
+report_generate(report=report)
+print(json.dumps({"complaints_in_month": cohort(period).count(), "seconds": round(time.perf_counter() - t0, 1),
+                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+"""
+
+
+def bench_reports(database_url: str) -> dict[str, Any]:
+    """Generate the previous month's summary table and analysis report in a child (as the worker does),
+    for its time and peak RSS."""
+    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", REPORT_CHILD], env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        return {"error": out.stderr[-2000:]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bench_sweep(due: int) -> dict[str, Any]:
+    from django.utils import timezone
+
+    from closeloop.sla.models import Deadline
+    from closeloop.sla.sweeps import sla_sweep
+
+    sla_sweep()
+    idle = []
+    for _ in range(5):
+        started = time.perf_counter()
+        sla_sweep()
+        idle.append(time.perf_counter() - started)
+    past = timezone.now() - timezone.timedelta(minutes=5)
+    ids = list(
+        Deadline.objects.filter(met_at__isnull=True, warned_at__isnull=True, paused_at__isnull=True)
+        .order_by("id")
+        .values_list("id", flat=True)[:due]
+    )
+    Deadline.objects.filter(id__in=ids).update(warn_at=past - timezone.timedelta(hours=1), due_at=past)
+    started = time.perf_counter()
+    result = sla_sweep()
+    elapsed = time.perf_counter() - started
+    return {
+        "idle_s_median": round(statistics.median(idle), 4),
+        "idle_s_max": round(max(idle), 4),
+        "due": len(ids),
+        "due_s": round(elapsed, 2),
+        "warned": result.warned,
+        "breached": result.breached,
+    }
+
+
+def database_size(vendor: str, database_url: str) -> int:
+    from django.db import connection
+
+    if vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_database_size(current_database())")
+            return int(cursor.fetchone()[0])
+    path = Path(database_url.removeprefix("sqlite:///"))
+    return sum(Path(f"{path}{suffix}").stat().st_size for suffix in ("", "-wal") if Path(f"{path}{suffix}").exists())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--complaints", type=int, default=100_000)
+    parser.add_argument("--database-url", help="postgres://… for a throwaway PostgreSQL database; default SQLite")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--due", type=int, default=10_000)
+    parser.add_argument("--intake-requests", type=int, default=300)
+    parser.add_argument("--http-requests", type=int, default=600)
+    parser.add_argument("--reuse", action="store_true", help="reuse a database seeded by an earlier run")
+    parser.add_argument("--skip", default="", help="comma-separated parts to skip: intake,http,reports,sweep")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+
+    database_url, vendor, seeded = fresh_database(args.database_url, args.complaints, args.reuse)
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "closeloop.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+
+    from closeloop.complaints.models import Complaint
+    from closeloop.core.services import api_token_create
+    from closeloop.demo.generator import seed_complaints
+
+    result: dict[str, Any] = {
+        "database": vendor,
+        "complaints_target": args.complaints,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "load_average": os.getloadavg(),
+        },
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    print(f"database: {vendor} {database_url}")
+    if not seeded:
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("createcachetable", verbosity=0)
+        call_command("demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+        missing = max(args.complaints - Complaint.objects.count(), 0)
+        seed = seed_complaints(count=missing, seed=args.seed)
+        result["seeding"] = {
+            "complaints": seed.complaints,
+            "events": seed.events,
+            "seconds": round(seed.seconds, 1),
+            "seconds_per_100k": round(seed.seconds_per_100k, 1),
+        }
+        if vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        print(f"seeded {seed.complaints:,} in {seed.seconds:.0f} s")
+    total = Complaint.objects.count()
+    result["complaints_in_database"] = total
+    size = database_size(vendor, database_url)
+    result["database_bytes"] = size
+    result["database_mb_per_million"] = round(size / 1e6 / max(total, 1) * 1_000_000, 1)
+
+    rng = random.Random(7)
+    year, month = previous_month()
+    month_q = f"month={year}-{month:02d}"
+    numbers = list(Complaint.objects.order_by("?").values_list("number", flat=True)[:50])
+    agent, handler, gm = client_for("agent"), client_for("handler"), client_for("gm")
+    pages = {
+        "queue_default": (agent, ["/desk/"]),
+        "queue_filtered": (agent, ["/desk/?status=dispatched&priority=2", "/desk/?status=acknowledged&type=quality"]),
+        "search": (agent, ["/desk/?q=" + q for q in ("吸顶灯", "13800", "安装", "TS2026")]),
+        "complaint_page": (agent, [f"/desk/c/{n}/" for n in numbers]),
+        "handler_inbox": (handler, ["/desk/h/inbox/"]),
+        "followup_calllist": (agent, ["/desk/f/followups/"]),
+        "dashboard": (gm, [f"/desk/insight/dashboard/?{month_q}"]),
+        "kpi_api": (gm, [f"/api/v1/kpis?{month_q}"]),
+    }
+    result["pages"] = {}
+    from django.test.utils import override_settings
+
+    for name, (client, paths) in pages.items():
+        try:
+            result["pages"][name] = measure_get(client, paths, args.requests)
+        except AssertionError as exc:
+            result["pages"][name] = {"error": str(exc)}
+        print(f"  {name}: {result['pages'][name]}")
+    # The dashboard as its first viewer in an interval sees it: every KPI aggregate computed.
+    with override_settings(KPI_CACHE_SECONDS=0):
+        result["pages"]["dashboard_uncached"] = measure_get(gm, [f"/desk/insight/dashboard/?{month_q}"], 5)
+        print(f"  dashboard_uncached: {result['pages']['dashboard_uncached']}")
+
+    if "reports" not in skip:
+        connection.close()
+        result["reports"] = bench_reports(database_url)
+        print(f"  reports: {result['reports']}")
+    if "sweep" not in skip:
+        result["sla_sweep"] = bench_sweep(args.due)
+        print(f"  sla sweep: {result['sla_sweep']}")
+    _token, raw_key = api_token_create(user=get_user_model().objects.get(username="integration"), name="suite")
+    start_index = total * 10 + rng.randrange(1_000_000)
+    if "intake" not in skip:
+        result["intake_in_process"] = bench_intake_in_process(raw_key, args.intake_requests, start_index)
+    if "http" not in skip:
+        connection.close()
+        result["intake_http"] = bench_intake_http(
+            database_url, raw_key, args.http_requests, 8, 2, start_index + args.intake_requests + 100
+        )
+    result["web_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"suite-{vendor}-{args.complaints}.json"
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    print_table(result)
+    print(f"written {out.relative_to(ROOT)}")
+
+
+def print_table(result: dict[str, Any]) -> None:
+    print()
+    print(f"{'workload':<28} {'median':>10} {'p95':>10} {'SQL':>5}  target")
+    for name, row in result["pages"].items():
+        if "error" in row:
+            print(f"{name:<28} {'error':>10}  {row['error'][:60]}")
+            continue
+        target = TARGETS_MS.get(name)
+        print(
+            f"{name:<28} {row['median_ms']:>8} ms {row['p95_ms']:>7} ms {row['queries']:>5}  "
+            + (f"p95 ≤ {target} ms" if target else "")
+        )
+    if "reports" in result and "error" not in result["reports"]:
+        r = result["reports"]
+        print(f"{'monthly Excel + PDF':<28} {r.get('seconds', '?'):>8} s   peak RSS {r.get('peak_rss_mb', '?')} MB")
+    if "sla_sweep" in result:
+        s = result["sla_sweep"]
+        print(f"{'SLA sweep idle / 10k due':<28} {s['idle_s_max']:>8} s {s['due_s']:>7} s")
+    for key in ("intake_in_process", "intake_http"):
+        if key in result:
+            print(f"{key:<28} {result[key]['per_second']:>8} /s")
+    print(f"{'web process peak RSS':<28} {result['web_peak_rss_mb']:>8} MB")
+    print(f"{'database size':<28} {result['database_mb_per_million']:>8} MB per million complaints")
+
+
+if __name__ == "__main__":
+    main()
