@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench bench-full soak lock messages clean help
+.PHONY: run test lint format bench bench-full bench-helpdesk soak lock messages clean help
 
 help:
 	@echo "make run    - install, migrate, load demo data, start web + worker on SQLite"
@@ -44,6 +44,10 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_calendar.py
 	$(BIN)/python bench/bench_suite.py --complaints $${BENCH_COMPLAINTS:-100000} $${BENCH_ARGS:-}
 	$(BIN)/python bench/helpdesk/compare.py --tickets $${BENCH_COMPLAINTS:-100000}
+
+# Only the side-by-side with django-helpdesk (its own throwaway venv under var/bench-helpdesk/).
+bench-helpdesk: $(VENV)/.installed
+	$(BIN)/python bench/helpdesk/compare.py --tickets $${BENCH_HELPDESK_TICKETS:-100000} $(BENCH_HELPDESK_ARGS)
 
 # 1,000,000 complaints with their whole history on PostgreSQL (seeding alone takes about an hour on 2 cores;
 # BENCH_ARGS=--reuse measures an earlier run's database again).

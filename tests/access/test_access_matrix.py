@@ -262,8 +262,9 @@ def test_api_auditor_reads_everything_and_changes_nothing(world: dict[str, Any])
     before = state(world)
     for method, path in api_operations():
         response = call(client, method, fill_api_path(path, world["ids"]))
-        if method == "get" and path.endswith("/personal"):
-            # The unmasked export is for roles that may see personal data; auditors read masked data.
+        if method == "get" and path.endswith(("/personal", "/prefill")):
+            # The unmasked export is for roles that may see personal data, and the prefill of a new
+            # improvement action for those who may create one; auditors only read.
             assert response.status_code == 403, (method, path, response.status_code)
         elif method == "get":
             assert response.status_code == 200, (method, path, response.status_code)

@@ -158,7 +158,7 @@ class TableOut(Schema):
     rows: list[RowOut]
 
 
-class TargetOut(Schema):
+class KpiTargetOut(Schema):
     kpi: Kpi
     label: str
     target: float | None
@@ -378,7 +378,7 @@ def _targets_out() -> list[dict[str, Any]]:
     return out
 
 
-@router.get("/kpi-targets", response={200: list[TargetOut], **READ_ERRORS}, summary="The target of every KPI")
+@router.get("/kpi-targets", response={200: list[KpiTargetOut], **READ_ERRORS}, summary="The target of every KPI")
 def kpi_target_list(request: HttpRequest) -> list[dict[str, Any]]:
     _viewer(request)
     return _targets_out()
@@ -386,7 +386,7 @@ def kpi_target_list(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.put(
     "/kpi-targets",
-    response={200: list[TargetOut], **WRITE_ERRORS, 403: ErrorOut},
+    response={200: list[KpiTargetOut], **WRITE_ERRORS, 403: ErrorOut},
     summary="Set the targets of some KPIs (needs insight.change_kpitarget)",
 )
 def kpi_target_update(request: HttpRequest, payload: TargetsIn) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from closeloop.complaints.models import Complaint, Event
 from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed
@@ -15,6 +16,7 @@ from closeloop.handling.models import Dispute, DisputeStatus, Task, TaskStatus
 from closeloop.handling.services.disputes import dispute_decide, dispute_raise
 from closeloop.notifications.models import Notification
 from closeloop.sla.models import Deadline
+from closeloop.sla.services import policy_calendar
 
 Dispatched = Callable[..., tuple[Complaint, dict[str, Task]]]
 HOUR = datetime.timedelta(hours=1)
@@ -171,8 +173,15 @@ def test_upheld_restores_the_task_and_resumes_its_clocks(dispatched: Dispatched,
     complaint, tasks = dispatched()
     task = tasks["tech"]
     Task.objects.filter(pk=task.pk).update(status=TaskStatus.IN_PROGRESS, verified_at=task.dispatched_at)
-    reply_before = Deadline.objects.get(task=task, milestone="reply", met_at__isnull=True).due_at
-    raised_at = task.dispatched_at + HOUR
+    reply = Deadline.objects.select_related("policy__calendar").get(task=task, milestone="reply", met_at__isnull=True)
+    reply_before = reply.due_at
+    # Quality's two hours fall inside working hours (the next working day, 09:00–11:00 local) whatever
+    # the time the test runs: a pause outside working hours does not move a working-days deadline.
+    calendar = policy_calendar(reply.policy)
+    day = timezone.localdate(task.dispatched_at) + datetime.timedelta(days=1)
+    while not calendar.is_working_day(day):
+        day += datetime.timedelta(days=1)
+    raised_at = datetime.datetime.combine(day, datetime.time(9), tzinfo=timezone.get_current_timezone())
     dispute = _raise(task, people, now=raised_at)
 
     dispute = dispute_decide(
