@@ -7,9 +7,8 @@ month.py; `T1`… `V2` `U4` their department tasks.
 
 from __future__ import annotations
 
-import math
-
 import datetime
+import math
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
