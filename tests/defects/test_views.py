@@ -39,24 +39,24 @@ def test_alerts_list_open_first_with_fixed_queries(
     intake: Intake, quality: User, count_queries: Callable[[], Any]
 ) -> None:
     client = login(quality)
-    make_spike(intake, "A1")
+    make_spike(intake, "LOT-A1")
     client.get(reverse("defects:alerts"))  # warm up (session, permissions cache)
     with count_queries() as first:
         page = client.get(reverse("defects:alerts"))
-    assert page.status_code == 200 and "A1" in page.content.decode()
+    assert page.status_code == 200 and "LOT-A1" in page.content.decode()
 
-    dismissed = make_spike(intake, "A2")
+    dismissed = make_spike(intake, "LOT-A2")
     dismissed.status = AlertStatus.DISMISSED
     dismissed.save(update_fields=["status"])
-    make_spike(intake, "A3")
+    make_spike(intake, "LOT-A3")
     with count_queries() as second:
         page = client.get(reverse("defects:alerts"))
     html = page.content.decode()
     assert first.count == second.count
-    assert html.index("A3") < html.index("A1") < html.index("A2")  # open ones first, newest first
-    for complaint in Complaint.objects.filter(batch_no="A3"):
+    assert html.index("LOT-A3") < html.index("LOT-A1") < html.index("LOT-A2")  # open ones first, newest first
+    for complaint in Complaint.objects.filter(batch_no="LOT-A3"):
         assert complaint.number in html
-    assert "A2" not in client.get(reverse("defects:alerts"), {"status": "open"}).content.decode()
+    assert "LOT-A2" not in client.get(reverse("defects:alerts"), {"status": "open"}).content.decode()
 
 
 def test_lists_need_the_permission(intake: Intake, handler: User, agent: User) -> None:
