@@ -164,12 +164,18 @@ def main() -> None:
     parser.add_argument("--complaints", type=int, default=100_000)
     parser.add_argument("--database-url", help="postgres://… for a throwaway PostgreSQL database; default SQLite")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--days",
+        type=int,
+        help="days the complaints are spread over; default the issue's group: 100,000 a year (1M = ten years)",
+    )
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--due", type=int, default=10_000)
     parser.add_argument("--intake-requests", type=int, default=300)
     parser.add_argument("--http-requests", type=int, default=600)
     parser.add_argument("--reuse", action="store_true", help="reuse a database seeded by an earlier run")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: intake,http,reports,sweep")
+    parser.add_argument("--seed-only", action="store_true", help="seed (or migrate a reused database) and stop")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
 
@@ -204,17 +210,24 @@ def main() -> None:
         call_command("createcachetable", verbosity=0)
         call_command("demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
         missing = max(args.complaints - Complaint.objects.count(), 0)
-        seed = seed_complaints(count=missing, seed=args.seed)
+        days = args.days or max(365, round(args.complaints / 100_000 * 365))
+        seed = seed_complaints(count=missing, seed=args.seed, days=days)
         result["seeding"] = {
             "complaints": seed.complaints,
             "events": seed.events,
             "seconds": round(seed.seconds, 1),
             "seconds_per_100k": round(seed.seconds_per_100k, 1),
+            "days": days,
         }
         if vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
         print(f"seeded {seed.complaints:,} in {seed.seconds:.0f} s")
+    else:
+        call_command("migrate", interactive=False, verbosity=0)
+    if args.seed_only:
+        print(json.dumps(result.get("seeding", {})))
+        return
     total = Complaint.objects.count()
     result["complaints_in_database"] = total
     size = database_size(vendor, database_url)

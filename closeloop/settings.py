@@ -178,6 +178,8 @@ PORTAL_SUBMIT_WINDOW_SECONDS = env_int("PORTAL_SUBMIT_WINDOW_SECONDS", 3600)
 # Behind a reverse proxy set this to HTTP_X_FORWARDED_FOR (the last address in the list is used).
 PORTAL_CLIENT_IP_HEADER = env_str("PORTAL_CLIENT_IP_HEADER", "REMOTE_ADDR")
 
+AUTHENTICATION_BACKENDS = ["closeloop.core.backends.ModelBackendOneQuery"]
+
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}

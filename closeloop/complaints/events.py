@@ -57,8 +57,12 @@ def event_record(
     after: dict[str, Any] | None = None,
     note: str = "",
     at: datetime.datetime | None = None,
+    created: bool = False,
 ) -> Event:
-    complaint_check_writable(complaint, action)
+    """Append one event. `created`: the complaint was inserted in this very transaction (intake), so it
+    cannot be archived and the stored state need not be read."""
+    if not created:
+        complaint_check_writable(complaint, action)
     return Event.objects.create(
         complaint=complaint,
         at=at or timezone.now(),

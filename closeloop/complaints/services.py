@@ -338,7 +338,10 @@ def complaint_register(
             complaint.repeat_of = earlier
             complaint.repeat_reason = repeat_reason_text(complaint=complaint, earlier=earlier)
         complaint.save(force_insert=True)
-        deadlines_save_planned(complaint=complaint, planned=planned)
+        # Kept on the instance as if prefetched: the caller's `complaint.deadlines.all()` reads no row.
+        prefetched = getattr(complaint, "_prefetched_objects_cache", {})
+        prefetched["deadlines"] = deadlines_save_planned(complaint=complaint, planned=planned)
+        complaint._prefetched_objects_cache = prefetched
         for upload, content_type in zip(data.attachments, attachment_types, strict=True):
             attachment = Attachment(
                 complaint=complaint,
@@ -358,6 +361,7 @@ def complaint_register(
             actor=actor,
             via=via,
             at=now,
+            created=True,
             after={
                 "status": complaint.status,
                 "channel": complaint.channel,

@@ -27,12 +27,13 @@ class ApiTokenAuth(HttpBearer):
         token = token.strip()
         if not token:
             return None
-        api_token = (
-            ApiToken.objects.select_related("user")
-            .filter(key_hash=api_token_hash(token), revoked_at__isnull=True)
-            .first()
-        )
-        if api_token is None or not api_token.user.is_active:
+        try:
+            api_token = ApiToken.objects.select_related("user").get(
+                key_hash=api_token_hash(token), revoked_at__isnull=True
+            )
+        except ApiToken.DoesNotExist:
+            return None
+        if not api_token.user.is_active:
             return None
         now = timezone.now()
         if api_token.last_used_at is None or now - api_token.last_used_at >= LAST_USED_RESOLUTION:

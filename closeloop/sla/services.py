@@ -123,12 +123,12 @@ def nearest_running(deadlines: Iterable[Deadline]) -> tuple[datetime.datetime | 
     return (nearest.due_at, nearest.warn_at) if nearest else (None, None)
 
 
-def deadlines_save_planned(*, complaint: Complaint, planned: list[Deadline]) -> None:
+def deadlines_save_planned(*, complaint: Complaint, planned: list[Deadline]) -> list[Deadline]:
     """Store deadlines planned before the complaint existed (intake: its row already carries
-    next_due_at from `nearest_running`, so nothing is re-read)."""
+    next_due_at from `nearest_running`, so nothing is re-read). Returns them, saved."""
     for deadline in planned:
         deadline.complaint = complaint
-    Deadline.objects.bulk_create(planned)
+    return Deadline.objects.bulk_create(planned)
 
 
 def deadlines_start(

@@ -148,11 +148,11 @@ def test_list_query_count_does_not_grow(
     assert response.status_code == 200
     assert response.json()["count"] == size
     assert len(response.json()["items"]) == size
-    # token lookup, permissions (user + groups), page, count, one access-log insert
+    # token lookup, permissions (one query for own + roles), page, count, one access-log insert
     assert queries.count == EXPECTED_LIST_QUERIES, [q["sql"] for q in queries.captured_queries]
 
 
-EXPECTED_LIST_QUERIES = 6
+EXPECTED_LIST_QUERIES = 5
 
 
 def test_list_filters_sort_and_paginate(agent_api: ApiClient, make_complaint: Callable[..., Complaint]) -> None:

@@ -446,9 +446,9 @@ def test_the_targets_service_refuses_without_permission_or_with_bad_values(small
 # the day and month volumes, four distributions with their labels, the Pareto, satisfaction, response
 # times (count, median, 90th percentile per milestone), backlog, breaches, the two lists and the unread
 # notifications of the menu.
-DASHBOARD_QUERIES = 43
-KPI_PAGE_QUERIES = 21
-DRILLDOWN_QUERIES = 14
+DASHBOARD_QUERIES = 42
+KPI_PAGE_QUERIES = 20
+DRILLDOWN_QUERIES = 13
 
 
 def _count(client: Client, url: str, query: dict[str, str], count_queries: Callable[[], Any]) -> int:

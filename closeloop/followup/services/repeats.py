@@ -99,6 +99,7 @@ def repeat_detected_record(
         at=now,
         after={"repeat_of": complaint.repeat_of.number if complaint.repeat_of else None},
         note=complaint.repeat_reason,
+        created=True,
     )
 
 
