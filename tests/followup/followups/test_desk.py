@@ -88,3 +88,30 @@ def test_desk_attempt_then_record(resolved: Callable[..., FollowUp], agent: User
     assert ok.status_code == 302
     followup.refresh_from_db()
     assert followup.outcome == FollowUpOutcome.SATISFIED and followup.attempts.count() == 2
+
+
+def test_call_list_is_paged_in_deadline_order(
+    resolved: Callable[..., FollowUp], agent: User, monkeypatch: pytest.MonkeyPatch, count_queries: Callable
+) -> None:
+    from closeloop.followup.views import followups as views
+
+    monkeypatch.setattr(views, "CALL_LIST_PAGE_SIZE", 2)
+    made = [resolved(now=timezone.now() - datetime.timedelta(days=days)) for days in (5, 4, 3, 2, 1)]
+    client = _client(agent)
+    client.get("/desk/f/followups/")
+    seen, counts = [], []
+    for page in (1, 2, 3):
+        with count_queries() as q:
+            html = client.get(f"/desk/f/followups/?due=all&page={page}").content.decode()
+        counts.append(q.count)
+        assert "5 follow-ups to make" in html  # the whole list is counted, not the page
+        seen.append([f.complaint.number for f in made if f.complaint.number in html])
+        assert f"{page} / 3" in html
+    # oldest (most overdue) first, two a page, each once
+    assert seen == [
+        [made[0].complaint.number, made[1].complaint.number],
+        [made[2].complaint.number, made[3].complaint.number],
+        [made[4].complaint.number],
+    ]
+    assert counts[0] == counts[1] == counts[2]
+    assert 'href="?due=all&amp;page=2"' in client.get("/desk/f/followups/?due=all&page=3").content.decode()
