@@ -165,6 +165,9 @@ ATTACHMENT_ALLOWED_TYPES = env_list(
 PORTAL_LOOKUP_MAX_ATTEMPTS = env_int("PORTAL_LOOKUP_MAX_ATTEMPTS", 5)
 PORTAL_LOOKUP_WINDOW_SECONDS = env_int("PORTAL_LOOKUP_WINDOW_SECONDS", 15 * 60)
 QUEUE_PAGE_SIZE = env_int("QUEUE_PAGE_SIZE", 25)
+# Queues and searches count up to this many and then say "10,000+" (counting a million rows costs more
+# than showing the page); also the most ids a search resolves from its indexes.
+QUEUE_COUNT_CAP = env_int("QUEUE_COUNT_CAP", 10_000)
 # Closing the loop (issue 5).
 FOLLOWUP_MAX_ATTEMPTS = env_int("FOLLOWUP_MAX_ATTEMPTS", 3)  # on different days, then "unreachable"
 REPEAT_WINDOW_DAYS = env_int("REPEAT_WINDOW_DAYS", 90)

@@ -269,10 +269,10 @@ def complaint_list(request: HttpRequest, filters: Query[ComplaintFilters]) -> di
     )
     queryset = selectors.complaint_queue(user=user, filters=queue_filters)
     page = list(queryset[filters.offset : filters.offset + filters.limit])
-    count = queryset.count()
+    count, capped = selectors.queue_count(queryset)
     # One insert for the whole page, however long.
     services.personal_data_access_record(user=user, complaints=page, where="api_list")
-    return {"items": [_summary(c, user) for c in page], "count": count}
+    return {"items": [_summary(c, user) for c in page], "count": count, "count_capped": capped}
 
 
 @router.get("/complaints/{number}", response={200: ComplaintOut, **ONE_ERRORS}, summary="One complaint")

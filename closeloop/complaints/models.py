@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -129,6 +130,9 @@ class Complaint(models.Model):
             models.Index(fields=["customer", "-received_at"], name="complaint_customer_recv"),
             models.Index(fields=["next_due_at"], name="complaint_next_due"),
             models.Index(fields=["closed_at"], name="complaint_to_archive", condition=Q(archived_at__isnull=True)),
+            # Search by batch (iexact compares upper-cased); the text columns have trigram indexes on
+            # PostgreSQL (migration 0006).
+            models.Index(Upper("batch_no"), name="complaint_batch_upper"),
         ]
 
     def __str__(self) -> str:

@@ -179,7 +179,8 @@ class ResumeIn(Schema):
 
 class ComplaintPage(Schema):
     items: list[ComplaintSummaryOut]
-    count: int
+    count: int = Field(description="How many match, counted up to QUEUE_COUNT_CAP (10,000 by default)")
+    count_capped: bool = Field(False, description="True when more match than `count` says (it is the cap)")
 
 
 class AttachmentOut(Schema):

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.paginator import Page, Paginator
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from closeloop.complaints.models import Complaint, Event
 from closeloop.core.masking import can_see_personal_data, mask_address, mask_email, mask_phone
@@ -95,24 +99,102 @@ def complaint_queue(*, user: User, filters: QueueFilters) -> QuerySet[Complaint]
     elif filters.due == "today":
         end_of_day = _local_midnight(timezone.localdate() + datetime.timedelta(days=1))
         qs = qs.filter(next_due_at__lt=end_of_day, next_due_at__gt=timezone.now())
-    if filters.q:
-        term = filters.q.strip()
-        if term.isdigit():
-            # Digits are a phone number's tail or part of a complaint number: two indexed-friendly columns
-            # instead of a scan of every text.
-            return qs.filter(Q(customer__phone__endswith=term) | Q(number__contains=term)).order_by(
-                *SORTS.get(filters.sort, SORTS["due"])
-            )
-        qs = qs.filter(
-            Q(number__iexact=term)
-            | Q(description__icontains=term)
-            | Q(customer__name__icontains=term)
-            | Q(customer__phone__endswith=term)
-            | Q(product_text__icontains=term)
-            | Q(product__model__icontains=term)
-            | Q(batch_no__iexact=term)
-        )
-    return qs.order_by(*SORTS.get(filters.sort, SORTS["due"]))
+    overflowed = False
+    if filters.q and (term := filters.q.strip()):
+        matches = search_matches(term)
+        if matches is None:  # more than QUEUE_COUNT_CAP: the queue's own order finds a page at once
+            qs, overflowed = qs.filter(search_q(term)), True
+        else:
+            qs = qs.filter(pk__in=matches)
+    qs = qs.order_by(*SORTS.get(filters.sort, SORTS["due"]))
+    if overflowed:  # known to be longer than the cap: CappedPaginator need not count
+        qs.count_at_least = settings.QUEUE_COUNT_CAP  # type: ignore[attr-defined]
+    return qs
+
+
+# --- search -------------------------------------------------------------------------------------
+
+
+def search_q(term: str) -> Q:
+    """What a search term matches: a complaint number, words of the description or the product, the
+    customer's name or phone tail, a model, a batch. Digits alone are a phone tail or part of a number."""
+    if term.isdigit():
+        return Q(customer__phone__endswith=term) | Q(number__contains=term)
+    return (
+        Q(number=term.upper())
+        | Q(description__icontains=term)
+        | Q(customer__name__icontains=term)
+        | Q(customer__phone__endswith=term)
+        | Q(product_text__icontains=term)
+        | Q(product__model__icontains=term)
+        | Q(batch_no__iexact=term)
+    )
+
+
+def _search_branches(term: str) -> list[QuerySet[Complaint]]:
+    """`search_q` as one id query per condition, each served by its own index (trigram GIN indexes on
+    PostgreSQL, see migration complaints 0007): an OR across the joined customer cannot use any."""
+    ids = Complaint.objects.order_by().values_list("id", flat=True)
+    if term.isdigit():
+        return [ids.filter(customer__phone__endswith=term), ids.filter(number__contains=term)]
+    return [
+        ids.filter(number=term.upper()),
+        ids.filter(description__icontains=term),
+        ids.filter(customer__name__icontains=term),
+        ids.filter(customer__phone__endswith=term),
+        ids.filter(product_text__icontains=term),
+        ids.filter(product__model__icontains=term),
+        ids.filter(batch_no__iexact=term),
+    ]
+
+
+def search_matches(term: str) -> list[int] | None:
+    """The ids of every complaint the term matches (one query, a UNION of indexed lookups), or None when
+    there are more than QUEUE_COUNT_CAP: then the term is common, and filtering the queue in its own
+    order finds a page after a few rows, while a rare term is answered from the indexes alone."""
+    cap = settings.QUEUE_COUNT_CAP
+    first, *rest = _search_branches(term)
+    ids = list(first.union(*rest)[: cap + 1])
+    return None if len(ids) > cap else ids
+
+
+# --- counting --------------------------------------------------------------------------------------
+
+
+class CappedPaginator(Paginator):
+    """Counts no further than QUEUE_COUNT_CAP (a million-row count costs more than the page): above it,
+    `count` is the cap and `capped` is True ("10,000+"). A queryset may say it is already known to be
+    longer (`count_at_least`, set by a search that overflowed), and then nothing is counted."""
+
+    @cached_property
+    def count(self) -> int:
+        cap = settings.QUEUE_COUNT_CAP
+        if getattr(self.object_list, "count_at_least", 0) >= cap:
+            self.capped = True
+            return cap
+        counted = self.object_list[: cap + 1].count()
+        self.capped = counted > cap
+        return min(counted, cap)
+
+    def page(self, number: Any) -> Page:
+        """As Paginator's, except that a page is not cut short at a capped count."""
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if not self.capped and top + self.orphans >= self.count:
+            top = self.count
+        return self._get_page(self.object_list[bottom:top], number, self)
+
+    @cached_property
+    def num_pages(self) -> int:
+        # At least one page, even when the cap is 0 and the count says nothing.
+        return max(super().num_pages, 1 if self.capped else 0)
+
+
+def queue_count(queryset: QuerySet[Complaint]) -> tuple[int, bool]:
+    """(count, capped) of a queue, as CappedPaginator counts it."""
+    paginator = CappedPaginator(queryset, 1)
+    return paginator.count, paginator.capped
 
 
 def complaint_get(*, user: User, number: str) -> Complaint:

@@ -9,7 +9,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
@@ -49,13 +48,15 @@ def _render(request: HttpRequest, full: str, partial: str, context: dict[str, An
 def queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET)
     filters = form.filters()
-    paginator = Paginator(selectors.complaint_queue(user=request.user, filters=filters), settings.QUEUE_PAGE_SIZE)
+    paginator = selectors.CappedPaginator(
+        selectors.complaint_queue(user=request.user, filters=filters), settings.QUEUE_PAGE_SIZE
+    )
     page = paginator.get_page(request.GET.get("page"))
     complaints = list(page.object_list)
     rows = [(c, selectors.customer_contact(customer=c.customer, user=request.user)) for c in complaints]
     if can_see_personal_data(request.user):
         services.personal_data_access_record(user=request.user, complaints=complaints, where="queue")
-    context = {"form": form, "page": page, "rows": rows, "total": paginator.count}
+    context = {"form": form, "page": page, "rows": rows, "total": paginator.count, "capped": paginator.capped}
     return _render(request, "desk/queue.html", "desk/_queue_results.html", context)
 
 

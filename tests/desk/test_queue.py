@@ -229,3 +229,53 @@ def test_dates_are_local(agent_client: Client, make_complaint: Callable[..., Com
     late = make_complaint(received_at=datetime.datetime(2026, 11, 20, 15, 30, tzinfo=datetime.UTC))
     assert numbers(agent_client.get("/desk/?received_from=2026-11-20&received_to=2026-11-20")) == [late.number]
     assert "2026-11-20 23:30" in agent_client.get("/desk/").content.decode()
+
+
+def test_search_finds_by_every_field_whatever_the_path(
+    agent_client: Client, make_complaint: Callable[..., Complaint], product: Any, settings: Any
+) -> None:
+    """The same answers from the indexed lookups (a rare term) and from the queue's own filter (a term
+    matching more than the count cap)."""
+    target = make_complaint(
+        customer_name="欧阳娜娜",
+        phone="13700009876",
+        product_model="XD-100",
+        batch_no="B2026-Q7",
+        description="灯罩发黄",
+    )
+    make_complaint(description="热水器漏水", product_text="燃气热水器")
+    terms = ["欧阳娜", "9876", "b2026-q7", "灯罩发", "XD-1", target.number.lower(), target.number[2:10]]
+    for cap in (10_000, 0):  # 0: every term overflows, so the filter path answers
+        settings.QUEUE_COUNT_CAP = cap
+        for term in terms:
+            assert target.number in numbers(agent_client.get("/desk/", {"q": term})), (cap, term)
+        assert len(numbers(agent_client.get("/desk/", {"q": "燃气热"}))) == 1
+        assert numbers(agent_client.get("/desk/", {"q": "找不到的词"})) == []
+
+
+def test_counts_stop_at_the_cap(
+    agent_client: Client, make_complaint: Callable[..., Complaint], settings: Any, count_queries: Callable[[], Any]
+) -> None:
+    for _ in range(4):
+        make_complaint(description="吸顶灯闪烁")
+    settings.QUEUE_COUNT_CAP = 3
+    body = agent_client.get("/desk/").content.decode()
+    assert "More than 3 complaints" in body
+    settings.QUEUE_PAGE_SIZE = 2
+    paged = agent_client.get("/desk/")
+    assert len(numbers(paged)) == 2 and 'rel="next"' in paged.content.decode()
+    settings.QUEUE_PAGE_SIZE = 25
+    searched = agent_client.get("/desk/", {"q": "吸顶灯"})
+    assert "More than 3 complaints" in searched.content.decode() and len(numbers(searched)) == 4
+    settings.QUEUE_COUNT_CAP = 10
+    assert "4 complaints" in agent_client.get("/desk/", {"q": "吸顶灯"}).content.decode()
+    # A search costs one query more than the plain queue (its ids), whether or not it overflows.
+    with count_queries() as plain:
+        agent_client.get("/desk/")
+    with count_queries() as rare:
+        agent_client.get("/desk/", {"q": "吸顶灯"})
+    settings.QUEUE_COUNT_CAP = 3
+    with count_queries() as common:
+        agent_client.get("/desk/", {"q": "吸顶灯"})
+    assert rare.count == plain.count + 1
+    assert common.count == plain.count  # overflowed: the ids query, but no count query

@@ -160,6 +160,7 @@ def test_scope_tables_and_drill_down(month: Month, api: Callable[[User], ApiClie
     assert production.get(f"{KPIS}/communication/denominator/complaints?month=2026-10&department=quality").json() == {
         "items": [],
         "count": 0,
+        "count_capped": False,
     }
     # By handler, production's manager sees hp (V1, V2, c04… no: c04 is quality's) and h2, whose task U2 is on
     # production's complaint c08; h1 has nothing of production's.
