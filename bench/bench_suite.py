@@ -71,6 +71,21 @@ def measure_get(client: Any, paths: list[str], requests: int) -> dict[str, Any]:
     }
 
 
+def suite_pages(numbers: list[str], month_q: str) -> dict[str, tuple[str, list[str]]]:
+    """Each measured page: (the demo user who opens it, the paths it cycles through). Shared with
+    tests/bench/test_query_counts.py, which holds their query counts constant across sizes."""
+    return {
+        "queue_default": ("agent", ["/desk/"]),
+        "queue_filtered": ("agent", ["/desk/?status=dispatched&priority=2", "/desk/?status=acknowledged&type=quality"]),
+        "search": ("agent", ["/desk/?q=" + q for q in ("吸顶灯", "13800", "安装", "TS2026")]),
+        "complaint_page": ("agent", [f"/desk/c/{n}/" for n in numbers]),
+        "handler_inbox": ("handler", ["/desk/h/inbox/"]),
+        "followup_calllist": ("agent", ["/desk/f/followups/"]),
+        "dashboard": ("gm", [f"/desk/insight/dashboard/?{month_q}"]),
+        "kpi_api": ("gm", [f"/api/v1/kpis?{month_q}"]),
+    }
+
+
 def client_for(username: str) -> Any:
     from django.contrib.auth import get_user_model
     from django.test import Client
@@ -173,6 +188,7 @@ def main() -> None:
     parser.add_argument("--due", type=int, default=10_000)
     parser.add_argument("--intake-requests", type=int, default=300)
     parser.add_argument("--http-requests", type=int, default=600)
+    parser.add_argument("--http-workers", type=int, default=4, help="gunicorn workers (docs/operations.md: 2 × cores)")
     parser.add_argument("--reuse", action="store_true", help="reuse a database seeded by an earlier run")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: intake,http,reports,sweep")
     parser.add_argument("--seed-only", action="store_true", help="seed (or migrate a reused database) and stop")
@@ -238,17 +254,8 @@ def main() -> None:
     year, month = previous_month()
     month_q = f"month={year}-{month:02d}"
     numbers = list(Complaint.objects.order_by("?").values_list("number", flat=True)[:50])
-    agent, handler, gm = client_for("agent"), client_for("handler"), client_for("gm")
-    pages = {
-        "queue_default": (agent, ["/desk/"]),
-        "queue_filtered": (agent, ["/desk/?status=dispatched&priority=2", "/desk/?status=acknowledged&type=quality"]),
-        "search": (agent, ["/desk/?q=" + q for q in ("吸顶灯", "13800", "安装", "TS2026")]),
-        "complaint_page": (agent, [f"/desk/c/{n}/" for n in numbers]),
-        "handler_inbox": (handler, ["/desk/h/inbox/"]),
-        "followup_calllist": (agent, ["/desk/f/followups/"]),
-        "dashboard": (gm, [f"/desk/insight/dashboard/?{month_q}"]),
-        "kpi_api": (gm, [f"/api/v1/kpis?{month_q}"]),
-    }
+    clients = {name: client_for(name) for name in ("agent", "handler", "gm")}
+    pages = {name: (clients[user], paths) for name, (user, paths) in suite_pages(numbers, month_q).items()}
     result["pages"] = {}
     from django.test.utils import override_settings
 
@@ -260,7 +267,7 @@ def main() -> None:
         print(f"  {name}: {result['pages'][name]}")
     # The dashboard as its first viewer in an interval sees it: every KPI aggregate computed.
     with override_settings(KPI_CACHE_SECONDS=0):
-        result["pages"]["dashboard_uncached"] = measure_get(gm, [f"/desk/insight/dashboard/?{month_q}"], 5)
+        result["pages"]["dashboard_uncached"] = measure_get(clients["gm"], [f"/desk/insight/dashboard/?{month_q}"], 5)
         print(f"  dashboard_uncached: {result['pages']['dashboard_uncached']}")
 
     if "reports" not in skip:
@@ -277,7 +284,7 @@ def main() -> None:
     if "http" not in skip:
         connection.close()
         result["intake_http"] = bench_intake_http(
-            database_url, raw_key, args.http_requests, 8, 2, start_index + args.intake_requests + 100
+            database_url, raw_key, args.http_requests, 8, args.http_workers, start_index + args.intake_requests + 100
         )
     result["web_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
