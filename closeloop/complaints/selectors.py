@@ -9,7 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -137,15 +138,47 @@ def _search_branches(term: str) -> list[QuerySet[Complaint]]:
     ids = Complaint.objects.order_by().values_list("id", flat=True)
     if term.isdigit():
         return [ids.filter(customer__phone__endswith=term), ids.filter(number__contains=term)]
+    if _by_ngram(term):
+        description = ids.filter(NgramContains("description", term))
+        product_text = ids.filter(NgramContains("product_text", term))
+        names = Customer.objects.filter(NgramContains("name", term)).values("id")
+        name = ids.filter(customer_id__in=names)
+    else:
+        description = ids.filter(description__icontains=term)
+        product_text = ids.filter(product_text__icontains=term)
+        name = ids.filter(customer__name__icontains=term)
     return [
         ids.filter(number=term.upper()),
-        ids.filter(description__icontains=term),
-        ids.filter(customer__name__icontains=term),
+        description,
+        name,
         ids.filter(customer__phone__endswith=term),
-        ids.filter(product_text__icontains=term),
+        product_text,
         ids.filter(product__model__icontains=term),
         ids.filter(batch_no__iexact=term),
     ]
+
+
+def _by_ngram(term: str) -> bool:
+    """A one- or two-character term on PostgreSQL: no trigram to look up, so the n-gram index answers
+    (migration complaints 0006); a backslash (which a tsquery would read as an escape) is left to the
+    plain comparison."""
+    return connection.vendor == "postgresql" and len(term) <= 2 and "\\" not in term
+
+
+class NgramContains(Func):
+    """`column` contains the 1–2 character `term`, as the expression the n-gram index is built on
+    (PostgreSQL only: migration complaints 0006)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, term: str) -> None:
+        super().__init__(F(column), Value(term))
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        column_sql, column_params = compiler.compile(self.source_expressions[0])
+        term_sql, term_params = compiler.compile(self.source_expressions[1])
+        sql = f"closeloop_ngrams(UPPER({column_sql}::text)) @@ quote_literal(UPPER({term_sql}))::tsquery"
+        return sql, [*column_params, *term_params]
 
 
 def search_matches(term: str) -> list[int] | None:
@@ -154,7 +187,14 @@ def search_matches(term: str) -> list[int] | None:
     order finds a page after a few rows, while a rare term is answered from the indexes alone."""
     cap = settings.QUEUE_COUNT_CAP
     first, *rest = _search_branches(term)
-    ids = list(first.union(*rest)[: cap + 1])
+    # UNION ALL under a LIMIT stops reading the indexes early (a plain UNION would first gather every
+    # match of a common term). The limit lets each branch contribute up to the cap, so the distinct ids
+    # under it are all of them whenever there are no more than the cap.
+    every = first.union(*rest, all=True)[: cap * (len(rest) + 1) + 1]
+    sql, params = every.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT id FROM ({sql}) matches LIMIT %s", [*params, cap + 1])  # noqa: S608
+        ids = [row[0] for row in cursor.fetchall()]
     return None if len(ids) > cap else ids
 
 
@@ -172,7 +212,8 @@ class CappedPaginator(Paginator):
         if getattr(self.object_list, "count_at_least", 0) >= cap:
             self.capped = True
             return cap
-        counted = self.object_list[: cap + 1].count()
+        # Unordered: the database stops after cap + 1 rows instead of sorting them all first.
+        counted = self.object_list.order_by()[: cap + 1].count()
         self.capped = counted > cap
         return min(counted, cap)
 
