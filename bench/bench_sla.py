@@ -110,8 +110,8 @@ def main() -> None:
         )
         cursor.execute(
             f"INSERT INTO {deadline_table} (complaint_id, milestone, policy_id, duration, started_at, due_at, "  # noqa: S608
-            "warn_at, paused_seconds, escalation_level, cancelled) "
-            f"SELECT id, 'resolution', %s, '3wd', %s, %s, %s, 0, 0, %s FROM {complaint_table}",
+            "warn_at, paused_seconds, paused_work_seconds, escalation_level, cancelled) "
+            f"SELECT id, 'resolution', %s, '3wd', %s, %s, %s, 0, 0, 0, %s FROM {complaint_table}",
             [policy.pk, now, future, future, False],
         )
     if vendor == "postgresql":
