@@ -287,8 +287,16 @@ def next_complaint_number(day: datetime.date) -> str:
 
 
 def complaint_register(
-    *, data: IntakeData, actor: AbstractBaseUser | None, via: str, now: datetime.datetime | None = None
+    *,
+    data: IntakeData,
+    actor: AbstractBaseUser | None,
+    via: str,
+    now: datetime.datetime | None = None,
+    log_access: str = "",
 ) -> Complaint:
+    """Register a complaint: customer found or created, number, SLA clocks, repeat check, timeline, in
+    one transaction. `log_access`: the caller shows the actor the unmasked customer data (the API's
+    answer), logged under that name in the same transaction."""
     now = now or timezone.now()
     clean, attachment_types = _validate_intake(data, now)
     with transaction.atomic():
@@ -334,7 +342,8 @@ def complaint_register(
         # Domain rule 5, decided before the insert so that the row is written once.
         from closeloop.followup.services.repeats import detect_repeat, repeat_detected_record, repeat_reason_text
 
-        if (earlier := detect_repeat(complaint=complaint)) is not None:
+        # A customer created just now has no earlier complaint to repeat.
+        if not customer_created and (earlier := detect_repeat(complaint=complaint)) is not None:
             complaint.repeat_of = earlier
             complaint.repeat_reason = repeat_reason_text(complaint=complaint, earlier=earlier)
         complaint.save(force_insert=True)
@@ -376,6 +385,8 @@ def complaint_register(
         )
         if complaint.repeat_of is not None:
             repeat_detected_record(complaint=complaint, actor=actor, via=via, now=now)
+        if log_access and actor is not None:
+            personal_data_access_record(user=actor, complaints=[complaint], where=log_access)
         transaction.on_commit(lambda: complaint_registered.send(sender=Complaint, complaint=complaint))
     return complaint
 

@@ -150,3 +150,36 @@ def test_role_without_register_permission_is_403(api_client_for: Any, auditor: U
     assert response.status_code == 403
     assert response.json()["detail"]
     _assert_nothing_written(before)
+
+
+def test_intake_costs_a_fixed_number_of_statements_and_skips_the_repeat_check_for_a_new_customer(
+    agent_api: ApiClient, agent: User, count_queries: Any
+) -> None:
+    from closeloop.complaints.models import PersonalDataAccess
+
+    agent_api.post_json("/api/v1/complaints", intake_payload(phone="13900000001"))  # warm-up
+    counts, complaint_reads = [], []
+    for phone in ("13900000002", "13900000003"):
+        with count_queries() as queries:
+            response = agent_api.post_json(
+                "/api/v1/complaints", intake_payload(phone=phone, product_text="吸顶灯 XD-100")
+            )
+        assert response.status_code == 201
+        counts.append(queries.count)
+        complaint_reads.append(
+            [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "complaints_complaint"')]
+        )
+    assert counts[0] == counts[1]
+    assert complaint_reads == [[], []]  # a customer created just now cannot repeat an earlier complaint
+    # The returned unmasked data is logged in the intake's own transaction.
+    number = response.json()["number"]
+    assert PersonalDataAccess.objects.filter(user=agent, complaint__number=number, where="api").count() == 1
+    # A returning customer is checked (one read of their earlier complaints).
+    with count_queries() as again:
+        assert (
+            agent_api.post_json(
+                "/api/v1/complaints", intake_payload(phone="13900000003", product_text="吸顶灯 XD-100")
+            ).status_code
+            == 201
+        )
+    assert len([q for q in again.captured_queries if q["sql"].startswith('SELECT "complaints_complaint"')]) == 1
