@@ -44,7 +44,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -77,6 +77,8 @@ EXCLUDED_STATUSES = (Status.INVALID, Status.DUPLICATE)
 ACTIVE_TASKS = (TaskStatus.DISPATCHED, TaskStatus.NEEDS_INFO, TaskStatus.IN_PROGRESS, TaskStatus.CONTESTED)
 # Tasks that were taken away from the department before it replied are not its responsibility.
 WITHDRAWN_TASKS = (TaskStatus.CANCELLED, TaskStatus.MOVED)
+
+T = TypeVar("T")
 
 
 def local_zone() -> ZoneInfo:
@@ -740,6 +742,25 @@ def cached_response_times(period: Period, cuts: Cuts = NO_CUTS) -> list[TimeFigu
         result = response_times(period, cuts)
         cache.set(key, result, ttl)
     return result
+
+
+def cached_figures(name: str, compute: Callable[[], T], *parts: Any, refresh: bool = False) -> T:
+    """`compute()` as of at most `KPI_CACHE_SECONDS` ago, for the dashboard's other figures (volumes,
+    distributions, backlog, charts): keyed by `parts` (the period and the viewer's cuts, which carry
+    their scope) and the language, since the figures carry translated labels. `refresh`: compute now
+    and keep it for two intervals (the worker's warm-up)."""
+    from django.core.cache import cache
+    from django.utils import translation
+
+    ttl = getattr(settings, "KPI_CACHE_SECONDS", 300)
+    if ttl <= 0:
+        return compute()
+    key = _cache_key(name, *parts, translation.get_language())
+    value = None if refresh else cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, ttl * 2 if refresh else ttl)
+    return value
 
 
 def kpi_cache_warm(*, periods: Iterable[Period] | None = None) -> int:

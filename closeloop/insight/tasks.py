@@ -46,6 +46,11 @@ def report_generation_recover_task() -> None:
 def kpi_cache_warm_task() -> None:
     """Keep the whole company's KPI tables of this and the previous month fresh in the cache, so that
     opening the dashboard does not wait for the aggregates (KPI_CACHE_SECONDS)."""
-    from closeloop.insight.kpis import kpi_cache_warm
+    from django.utils import timezone
+
+    from closeloop.insight.kpis import Period, kpi_cache_warm
+    from closeloop.insight.views.dashboard import figure_blocks_warm
 
     kpi_cache_warm()
+    month = Period.month_of(timezone.localdate())
+    figure_blocks_warm(periods=[month, month.previous()], now=timezone.now())

@@ -522,3 +522,40 @@ def test_kpi_tables_are_cached_for_the_interval_and_warmed_by_the_worker(
     assert counts(cached_kpi_table(period, "department")) == shown
     assert kpi_cache_warm(periods=[period]) == 1
     assert counts(cached_kpi_table(period, "department")) == live
+
+
+@pytest.mark.django_db
+def test_dashboard_figures_are_cached_per_language_and_warmed_by_the_worker(
+    make_user: Callable[..., User], count_queries: Callable[[], Any], settings: Any
+) -> None:
+    from django.utils import timezone
+
+    from closeloop.insight.kpis import Period
+    from closeloop.insight.views.dashboard import figure_blocks_warm
+
+    settings.LANGUAGE_CODE = "zh-hans"  # the installation's language, which the worker warms
+    small = build_small_month(make_user, extra=0)
+    chinese = Client(headers={"Accept-Language": "zh-hans"})
+    chinese.force_login(small.people["gm"])
+    english = Client(headers={"Accept-Language": "en"})
+    english.force_login(small.people["gm"])
+
+    def month_total(client: Client) -> tuple[int, str]:
+        response = client.get(DASHBOARD, {"month": MONTH})
+        assert response.status_code == 200
+        (block,) = [b for b in response.context["distributions"] if b["key"] == "by_channel"]
+        return block["total"], block["title"]
+
+    first, zh_title = month_total(chinese)
+    with count_queries() as cached:
+        assert month_total(chinese) == (first, zh_title)
+    assert month_total(english)[1] != zh_title  # each language has its own labels
+    add_complaints(small, 6)
+    assert month_total(chinese)[0] == first  # within the interval the figures stay as computed
+    with count_queries() as uncached_count:
+        # the English cache entry is older than the new complaints too
+        assert month_total(english)[0] == first
+    figure_blocks_warm(periods=[Period.month(2026, 10)], now=timezone.now())
+    assert month_total(chinese) == (first + 6, zh_title)  # the worker's warm-up (default language)
+    assert cached.count < DASHBOARD_QUERIES - 10  # the charts' aggregates were not run again
+    assert uncached_count.count == cached.count

@@ -23,7 +23,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -40,6 +40,7 @@ from closeloop.core.roles import Role, user_roles
 from closeloop.directory.models import Department
 from closeloop.insight import charts, figures
 from closeloop.insight.kpis import (
+    NO_CUTS,
     SPECS,
     WHOLE_COMPANY_ROLES,
     Cuts,
@@ -48,6 +49,7 @@ from closeloop.insight.kpis import (
     Period,
     backlog,
     breaches_by_department,
+    cached_figures,
     cached_kpi_table,
     cached_response_times,
     department_scope,
@@ -353,19 +355,42 @@ def _list_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def dashboard_context(form: FigureFilterForm, period: Period, cuts: Cuts, now: datetime.datetime) -> dict[str, Any]:
+def figure_blocks(
+    period: Period, cuts: Cuts, departments: dict[int, Department], now: datetime.datetime
+) -> dict[str, Any]:
+    """The dashboard's charts and their tables (everything but the KPI tables and the live lists)."""
     satisfaction = figures.satisfaction_distribution(period, cuts)
     return {
-        **kpi_context(form, period, cuts, now),
         "volume": volume_blocks(period, cuts),
         "distributions": distribution_blocks(period, cuts),
         "pareto": pareto_block(figures.root_causes(period, cuts, limit=10)),
         "satisfaction": chart_block(
             "satisfaction", _("Satisfaction of the follow-ups"), satisfaction, column=_("satisfaction level")
         ),
-        "times": [{**t.as_dict(), "label": Milestone(t.milestone).label} for t in cached_response_times(period, cuts)],
         "backlog": [{**row, "label": Milestone(row["milestone"]).label} for row in backlog(cuts, now=now)],
-        "breaches": breaches_block(period, cuts, form.departments_by_pk),
+        "breaches": breaches_block(period, cuts, departments),
+    }
+
+
+def figure_blocks_warm(*, periods: list[Period], now: datetime.datetime) -> None:
+    """Compute the whole company's dashboard figures of these periods into the cache, in the default
+    language (the worker's warm-up, with the KPI tables)."""
+    departments = {d.pk: d for d in Department.objects.all()}
+    with translation.override(settings.LANGUAGE_CODE):
+        for period in periods:
+            cached_figures(
+                "dashboard", lambda p=period: figure_blocks(p, NO_CUTS, departments, now), period, NO_CUTS, refresh=True
+            )
+
+
+def dashboard_context(form: FigureFilterForm, period: Period, cuts: Cuts, now: datetime.datetime) -> dict[str, Any]:
+    # Like the KPI tables, computed once per KPI_CACHE_SECONDS for each period, cuts (and so scope) and
+    # language, and shared by every viewer of the same; the lists of overdue and repeat complaints stay live.
+    blocks = cached_figures("dashboard", lambda: figure_blocks(period, cuts, form.departments_by_pk, now), period, cuts)
+    return {
+        **kpi_context(form, period, cuts, now),
+        **blocks,
+        "times": [{**t.as_dict(), "label": Milestone(t.milestone).label} for t in cached_response_times(period, cuts)],
         "overdue": _list_rows(figures.overdue_complaints(cuts, now=now, limit=LIST_LIMIT)),
         "repeats": _list_rows(figures.repeat_complaints(period, cuts, limit=LIST_LIMIT)),
         "list_limit": LIST_LIMIT,
