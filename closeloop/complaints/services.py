@@ -506,7 +506,7 @@ def complaint_transition(
         )
     transition_check(transition=transition, actor=actor, data=data)
     with transaction.atomic():
-        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
         return transition_apply(
             locked=locked,
             transition=transition,
@@ -548,7 +548,7 @@ def complaint_change_priority(
     if not reason.strip():
         raise DomainError(_("Say why the priority changes."), field="reason")
     with transaction.atomic():
-        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
         _check_open_for_desk(locked, actor, str(_("change the priority")))
         if locked.priority == priority:
             return locked
@@ -582,7 +582,7 @@ def complaint_wait_for_customer(
     if not reason.strip():
         raise DomainError(_("Say what we are waiting for from the customer."), field="reason")
     with transaction.atomic():
-        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
         _check_open_for_desk(locked, actor, str(_("pause the clocks")))
         if locked.waiting_since is not None:
             raise TransitionNotAllowed(_("The complaint is already waiting for the customer."))
@@ -612,7 +612,7 @@ def complaint_resume(
     """Restart the clocks; each deadline is extended by the pause as sla.md says."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
         _check_open_for_desk(locked, actor, str(_("resume the clocks")))
         if locked.waiting_since is None:
             raise TransitionNotAllowed(_("The complaint is not waiting for the customer."))
@@ -678,7 +678,7 @@ def complaint_attach(
     if errors:
         raise ValidationFailed({"file": errors["attachments"]})
     with transaction.atomic():
-        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
         complaint_check_writable(locked)  # before the file reaches the storage
         attachment = Attachment(
             complaint=locked,

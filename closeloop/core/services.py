@@ -39,7 +39,9 @@ def api_token_revoke(*, prefix: str) -> ApiToken:
     typo cannot cut off several integrations at once."""
     prefix = prefix.strip()[:PREFIX_LENGTH]
     with transaction.atomic():
-        tokens = list(ApiToken.objects.select_for_update().filter(prefix=prefix, revoked_at__isnull=True)[:2])
+        tokens = list(
+            ApiToken.objects.select_for_update(no_key=True).filter(prefix=prefix, revoked_at__isnull=True)[:2]
+        )
         if not tokens:
             raise DomainError(_("No active token starts with “%(prefix)s”.") % {"prefix": prefix}, field="prefix")
         if len(tokens) > 1:

@@ -558,7 +558,7 @@ def _number(batch: list[_Planned]) -> None:
     `DailySequence`. Runs inside the batch transaction with the day rows locked."""
     days = sorted({timezone.localdate(p.complaint.registered_at, SHANGHAI) for p in batch})
     DailySequence.objects.bulk_create([DailySequence(day=d, last=0) for d in days], ignore_conflicts=True)
-    last = dict(DailySequence.objects.select_for_update().filter(day__in=days).values_list("day", "last"))
+    last = dict(DailySequence.objects.select_for_update(no_key=True).filter(day__in=days).values_list("day", "last"))
     for planned in batch:
         day = timezone.localdate(planned.complaint.registered_at, SHANGHAI)
         last[day] += 1

@@ -506,7 +506,7 @@ def action_create(
 
 
 def _locked(action: ImprovementAction) -> ImprovementAction:
-    return ImprovementAction.objects.select_for_update(of=("self",)).get(pk=action.pk)
+    return ImprovementAction.objects.select_for_update(no_key=True, of=("self",)).get(pk=action.pk)
 
 
 def _check_owner_side(action: ImprovementAction, actor: AbstractBaseUser) -> None:

@@ -51,7 +51,7 @@ def kpi_targets_update(*, targets: dict[str, Any], actor: AbstractBaseUser) -> l
         raise ValidationFailed(errors)
     changed: list[KpiTarget] = []
     with transaction.atomic():
-        rows = {t.kpi: t for t in KpiTarget.objects.select_for_update().filter(kpi__in=list(values))}
+        rows = {t.kpi: t for t in KpiTarget.objects.select_for_update(no_key=True).filter(kpi__in=list(values))}
         now = timezone.now()
         for kpi, number in values.items():
             row = rows.get(kpi)

@@ -444,7 +444,7 @@ def calendar_days_set(
     """Set (or replace) override or imported days; every process sees the change on its next load."""
     rows = list(rows)
     with transaction.atomic():
-        Calendar.objects.select_for_update().filter(pk=calendar.pk).get()
+        Calendar.objects.select_for_update(no_key=True).filter(pk=calendar.pk).get()
         CalendarDay.objects.filter(calendar=calendar, source=source, date__in=[r[0] for r in rows]).delete()
         CalendarDay.objects.bulk_create(
             [

@@ -71,7 +71,7 @@ def lock_product(product_id: int) -> None:
     """Every write of the app takes the row lock of the product model first: spike checks of concurrent
     intakes, quality's decisions and complaints joining then happen one after the other per model, so
     a spike raises one alert and a complaint lands in one place. (SQLite serialises writers anyway.)"""
-    Product.objects.select_for_update().filter(pk=product_id).values_list("pk", flat=True).first()
+    Product.objects.select_for_update(no_key=True).filter(pk=product_id).values_list("pk", flat=True).first()
 
 
 def actor_or_none(actor: User | None) -> AbstractBaseUser | None:

@@ -46,12 +46,12 @@ NUMBER_PREFIX = "PC"  # 批次 (PiCi): PC202611-001
 
 def _locked_alert(alert: DefectAlert) -> DefectAlert:
     lock_product(alert.product_id)
-    return DefectAlert.objects.select_for_update().select_related("product").get(pk=alert.pk)
+    return DefectAlert.objects.select_for_update(no_key=True).select_related("product").get(pk=alert.pk)
 
 
 def _locked_incident(incident: DefectIncident) -> DefectIncident:
     lock_product(incident.product_id)
-    return DefectIncident.objects.select_for_update().select_related("product").get(pk=incident.pk)
+    return DefectIncident.objects.select_for_update(no_key=True).select_related("product").get(pk=incident.pk)
 
 
 def _check_open_alert(alert: DefectAlert) -> None:
@@ -196,7 +196,7 @@ def alert_link_incident(
     with transaction.atomic():
         locked = _locked_alert(alert)
         _check_open_alert(locked)
-        target = DefectIncident.objects.select_for_update().get(pk=incident.pk)
+        target = DefectIncident.objects.select_for_update(no_key=True).get(pk=incident.pk)
         if target.status not in LIVE_INCIDENT:
             raise DomainError(
                 _("The incident is %(status)s.") % {"status": target.get_status_display()}, field="incident"
@@ -360,7 +360,7 @@ def incident_apply_remedy(
         _check_live_incident(locked)
         # The complaints' rows are locked too: none is archived or changed while the remedy is recorded.
         complaints = list(
-            Complaint.objects.select_for_update(of=("self",))
+            Complaint.objects.select_for_update(no_key=True, of=("self",))
             .filter(defect_incidents=locked)
             .order_by("received_at", "id")
         )

@@ -78,7 +78,7 @@ def spike_rule_set(
         raise ValidationFailed(errors)
     now = timezone.now()
     with transaction.atomic():
-        rule = SpikeRule.objects.select_for_update().filter(product_line=product_line).first()
+        rule = SpikeRule.objects.select_for_update(no_key=True).filter(product_line=product_line).first()
         before = _snapshot(rule)
         if rule is None:
             rule = SpikeRule(product_line=product_line)
@@ -107,7 +107,7 @@ def spike_rule_remove(*, product_line: ProductLine | None, actor: AbstractBaseUs
     if product_line is None:
         raise DomainError(_("The default rule cannot be removed; switch it off instead."), field="product_line")
     with transaction.atomic():
-        rule = SpikeRule.objects.select_for_update().filter(product_line=product_line).first()
+        rule = SpikeRule.objects.select_for_update(no_key=True).filter(product_line=product_line).first()
         if rule is None:
             raise DomainError(_("This product line has no rule of its own."), field="product_line")
         before = _snapshot(rule)

@@ -72,7 +72,7 @@ def complaint_reopen(
     elif not reason:
         raise ValidationFailed({"reason": [_("Say why the customer is not satisfied.")]})
     with transaction.atomic():
-        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
         count = locked.reopen_count + 1
         transition_apply(
             locked=locked,
@@ -240,7 +240,7 @@ def complaint_archive(
     if actor is not None and not (transition.roles & user_roles(actor)):
         raise PermissionDeniedError(_("Only an administrator may archive a complaint by hand."))
     with transaction.atomic():
-        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
         # Any clock still running would make the SLA sweep write to a read-only complaint.
         deadlines_close(complaint=locked, milestones=None, at=now, cancelled=True, include_tasks=True)
         return transition_apply(
@@ -262,7 +262,7 @@ def complaints_archive_due(*, now: datetime.datetime | None = None, limit: int =
     for pk in candidates:
         with transaction.atomic():
             locked = (
-                Complaint.objects.select_for_update(skip_locked=_skip_locked())
+                Complaint.objects.select_for_update(no_key=True, skip_locked=_skip_locked())
                 .filter(pk=pk, status=Status.CLOSED, archived_at__isnull=True, closed_at__lte=cutoff)
                 .first()
             )

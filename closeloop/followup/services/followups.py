@@ -52,8 +52,12 @@ def _check_actor(actor: AbstractBaseUser | None) -> None:
 
 def _locked(followup: FollowUp) -> FollowUp:
     """Lock the complaint first, then the follow-up: the same order as the resolve transaction."""
-    Complaint.objects.select_for_update().only("pk").get(pk=followup.complaint_id)
-    return FollowUp.objects.select_for_update(of=("self",)).select_related("complaint__customer").get(pk=followup.pk)
+    Complaint.objects.select_for_update(no_key=True).only("pk").get(pk=followup.complaint_id)
+    return (
+        FollowUp.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("complaint__customer")
+        .get(pk=followup.pk)
+    )
 
 
 def _check_open(followup: FollowUp) -> None:
@@ -286,6 +290,6 @@ def satisfaction_scale_activate(*, scale_id: int) -> None:
     from closeloop.followup.models import SatisfactionScale
 
     with transaction.atomic():
-        SatisfactionScale.objects.select_for_update().filter(pk=scale_id).get()
+        SatisfactionScale.objects.select_for_update(no_key=True).filter(pk=scale_id).get()
         SatisfactionScale.objects.exclude(pk=scale_id).filter(is_active=True).update(is_active=False)
         SatisfactionScale.objects.filter(pk=scale_id).update(is_active=True)

@@ -152,7 +152,7 @@ def complaint_link_repeat(
             field="earlier",
         )
     with transaction.atomic():
-        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
         _check_writable(locked)
         if locked.repeat_of_id == earlier.pk:
             return locked
@@ -185,7 +185,11 @@ def complaint_unlink_repeat(
     _check_role(actor, _("unlink repeat complaints"))
     reason = _check_reason(reason)
     with transaction.atomic():
-        locked = Complaint.objects.select_for_update(of=("self",)).select_related("repeat_of").get(pk=complaint.pk)
+        locked = (
+            Complaint.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("repeat_of")
+            .get(pk=complaint.pk)
+        )
         _check_writable(locked)
         if locked.repeat_of is None:
             raise TransitionNotAllowed(_("This complaint is not marked as a repeat."))
@@ -235,7 +239,10 @@ def complaint_merge(
     with transaction.atomic():
         # Both rows locked (in id order, so two opposite merges cannot deadlock) and checked as stored.
         locked = {
-            c.pk: c for c in Complaint.objects.select_for_update().filter(pk__in=[duplicate.pk, into.pk]).order_by("pk")
+            c.pk: c
+            for c in Complaint.objects.select_for_update(no_key=True)
+            .filter(pk__in=[duplicate.pk, into.pk])
+            .order_by("pk")
         }
         duplicate, target = locked[duplicate.pk], locked[into.pk]
         if duplicate.status not in MERGEABLE:

@@ -140,7 +140,7 @@ def _anonymise(
 ) -> list[tuple[object, str]]:
     files: list[tuple[object, str]] = []
     for complaint in complaints:
-        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
         if locked.anonymised_at is not None:  # another run got there first
             continue
         contacts = ContactLog.objects.filter(complaint=locked).exclude(summary="").update(summary="")

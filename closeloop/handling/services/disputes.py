@@ -124,7 +124,7 @@ def dispute_raise(
         raise PermissionDeniedError(_("Only the task's handler or its department may contest the dispatch."))
     reason = _required_text(reason, "reason")
     with transaction.atomic():
-        locked = Complaint.objects.select_for_update().get(pk=task.complaint_id)
+        locked = Complaint.objects.select_for_update(no_key=True).get(pk=task.complaint_id)
         task = Task.objects.select_related("department").get(pk=task.pk)
         if task.status not in CONTESTABLE_TASK_STATUSES:
             raise TransitionNotAllowed(
@@ -197,7 +197,7 @@ def dispute_decide(
         raise PermissionDeniedError(_("Only quality may adjudicate a responsibility dispute."))
     note = _required_text(note, "note")
     with transaction.atomic():
-        locked = Complaint.objects.select_for_update().get(pk=dispute.task.complaint_id)
+        locked = Complaint.objects.select_for_update(no_key=True).get(pk=dispute.task.complaint_id)
         dispute = Dispute.objects.select_related("task__department", "raised_by").get(pk=dispute.pk)
         task = dispute.task
         if dispute.status != DisputeStatus.PENDING:

@@ -350,7 +350,11 @@ def feedback_form_open(*, task: Task, now: datetime.datetime) -> FeedbackForm:
 
 
 def _locked(form: FeedbackForm) -> FeedbackForm:
-    return FeedbackForm.objects.select_for_update(of=("self",)).select_related("complaint", "task").get(pk=form.pk)
+    return (
+        FeedbackForm.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("complaint", "task")
+        .get(pk=form.pk)
+    )
 
 
 def _check_fill(form: FeedbackForm, actor: AbstractBaseUser) -> None:

@@ -170,7 +170,7 @@ def _notify(
 
 def _lock(postponement: Postponement) -> tuple[Complaint, Postponement]:
     """Lock the complaint, then re-read the request under the lock."""
-    locked = Complaint.objects.select_for_update().get(pk=postponement.task.complaint_id)
+    locked = Complaint.objects.select_for_update(no_key=True).get(pk=postponement.task.complaint_id)
     fresh = Postponement.objects.select_related("task__department", "task__complaint").get(pk=postponement.pk)
     return locked, fresh
 
@@ -212,7 +212,7 @@ def postponement_request(
     if proposed_due <= now:
         raise DomainError(_("The proposed deadline must be in the future."), field="proposed_due")
     with transaction.atomic():
-        Complaint.objects.select_for_update().get(pk=task.complaint_id)
+        Complaint.objects.select_for_update(no_key=True).get(pk=task.complaint_id)
         task = Task.objects.select_related("department", "complaint").get(pk=task.pk)
         if task.status not in POSTPONABLE_TASK_STATUSES:
             raise TransitionNotAllowed(
@@ -417,7 +417,7 @@ def _conclude(*, postponement: Postponement, actor: AbstractBaseUser, via: str, 
     if postponement.status == PostponementStatus.APPROVED:
         action = "postponement_approved"
         deadline = (
-            Deadline.objects.select_for_update(of=("self",))
+            Deadline.objects.select_for_update(no_key=True, of=("self",))
             .select_related("policy__calendar", "complaint", "task")
             .filter(task=task, milestone=Milestone.REPLY, met_at__isnull=True)
             .first()
@@ -454,7 +454,7 @@ def postponements_close_for_moved_task(*, task: Task, actor: AbstractBaseUser, v
     a request still open on it has nothing left to postpone, so it ends rejected, with its event,
     instead of waiting in someone's decisions forever."""
     count = 0
-    for postponement in Postponement.objects.select_for_update().filter(
+    for postponement in Postponement.objects.select_for_update(no_key=True).filter(
         task=task, status__in=OPEN_POSTPONEMENT_STATUSES
     ):
         before = postponement.status

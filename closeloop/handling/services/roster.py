@@ -130,7 +130,7 @@ def roster_entry_update(
         raise DomainError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     with transaction.atomic():
         locked = (
-            RosterEntry.objects.select_for_update(of=("self",))
+            RosterEntry.objects.select_for_update(no_key=True, of=("self",))
             .select_related("department", "handler", "complaint_type", "product_line")
             .get(pk=entry.pk)
         )
@@ -161,7 +161,7 @@ def roster_entry_end(
     on = on or (timezone.localdate(now) - datetime.timedelta(days=1))
     with transaction.atomic():
         locked = (
-            RosterEntry.objects.select_for_update(of=("self",))
+            RosterEntry.objects.select_for_update(no_key=True, of=("self",))
             .select_related("department", "handler", "complaint_type", "product_line")
             .get(pk=entry.pk)
         )

@@ -286,8 +286,8 @@ def solution_propose(
     levels = solution_required_levels(measures=measures, amount=amount, custom_made=custom_made)
     transition = TRANSITIONS["propose_solution"]
     with transaction.atomic():
-        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
-        task = Task.objects.select_for_update().get(pk=task.pk)
+        locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
+        task = Task.objects.select_for_update(no_key=True).get(pk=task.pk)
         if not solution_can_propose(user=actor, task=task):  # re-checked under the lock
             raise TransitionNotAllowed(_("The task is no longer open for a proposal."))
         if Solution.objects.filter(complaint=locked, status=SolutionStatus.PENDING).exists():
@@ -350,8 +350,12 @@ def solution_decide(
     now = now or timezone.now()
     reason = (reason or "").strip()
     with transaction.atomic():
-        locked = Complaint.objects.select_for_update().get(pk=solution.complaint_id)
-        solution = Solution.objects.select_for_update(of=("self",)).select_related("proposed_by").get(pk=solution.pk)
+        locked = Complaint.objects.select_for_update(no_key=True).get(pk=solution.complaint_id)
+        solution = (
+            Solution.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("proposed_by")
+            .get(pk=solution.pk)
+        )
         role = solution.next_role
         if role is None:
             raise TransitionNotAllowed(_("This solution is not waiting for a decision."))
@@ -486,8 +490,10 @@ def solution_execute(*, solution: Solution, actor: AnyUser, via: str, now: datet
     """Start carrying out an approved solution (the complaint becomes `executing`)."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Complaint.objects.select_for_update().get(pk=solution.complaint_id)
-        solution = Solution.objects.select_for_update(of=("self",)).select_related("task").get(pk=solution.pk)
+        locked = Complaint.objects.select_for_update(no_key=True).get(pk=solution.complaint_id)
+        solution = (
+            Solution.objects.select_for_update(no_key=True, of=("self",)).select_related("task").get(pk=solution.pk)
+        )
         if solution.status != SolutionStatus.APPROVED:
             raise TransitionNotAllowed(_("Only an approved solution can be executed."))
         if not solution_can_execute(user=actor, solution=solution):
@@ -520,8 +526,12 @@ def execution_step_done(
     """Tick off one step; the last one completes the solution and tells customer service."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Complaint.objects.select_for_update().get(pk=step.solution.complaint_id)
-        step = ExecutionStep.objects.select_for_update(of=("self",)).select_related("solution__task").get(pk=step.pk)
+        locked = Complaint.objects.select_for_update(no_key=True).get(pk=step.solution.complaint_id)
+        step = (
+            ExecutionStep.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("solution__task")
+            .get(pk=step.pk)
+        )
         solution = step.solution
         if step.done_at is not None:
             raise TransitionNotAllowed(_("This step is already done."))

@@ -169,8 +169,12 @@ def _check(actor: Actor, task: Task, action: str) -> None:
 
 def _lock(task: Task) -> tuple[Complaint, Task]:
     """Lock the complaint (the one lock every handling service takes first), then re-read the task."""
-    complaint = Complaint.objects.select_for_update().get(pk=task.complaint_id)
-    locked = Task.objects.select_for_update(of=("self",)).select_related("department", "handler").get(pk=task.pk)
+    complaint = Complaint.objects.select_for_update(no_key=True).get(pk=task.complaint_id)
+    locked = (
+        Task.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("department", "handler")
+        .get(pk=task.pk)
+    )
     locked.complaint = complaint
     return complaint, locked
 
@@ -344,7 +348,7 @@ def complaint_dispatch(
     _validate_assignments(items)
     codes = [a.department.code for a in items]
     with transaction.atomic():
-        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
         redispatch = locked.status in REDISPATCH_STATUSES
         if not redispatch:
             transition_check(transition=transition, actor=actor, data={"departments": codes})
@@ -664,7 +668,7 @@ def contact_log_add(
     now = now or timezone.now()
     who = Actor.of(actor)
     with transaction.atomic():
-        locked_complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        locked_complaint = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
         locked_task = None
         if task is not None:
             if task.complaint_id != complaint.pk:

@@ -50,7 +50,7 @@ def recipient_add(
     if user is not None and not user.is_active:
         raise ValidationFailed({"user": [str(_("This account is not active."))]})
     with transaction.atomic():
-        existing = Recipient.objects.select_for_update().filter(is_active=True)
+        existing = Recipient.objects.select_for_update(no_key=True).filter(is_active=True)
         if user is not None:
             existing = existing.filter(user=user)
         elif group is not None:

@@ -132,7 +132,7 @@ def period_check(period: Period, *, today: datetime.date) -> None:
 
 
 def _locked(report: Report) -> Report:
-    return Report.objects.select_for_update().get(pk=report.pk)
+    return Report.objects.select_for_update(no_key=True).get(pk=report.pk)
 
 
 def _status_label(status: str) -> str:
