@@ -116,46 +116,38 @@ def complaint_queue(*, user: User, filters: QueueFilters) -> QuerySet[Complaint]
 # --- search -------------------------------------------------------------------------------------
 
 
-def search_q(term: str) -> Q:
-    """What a search term matches: a complaint number, words of the description or the product, the
-    customer's name or phone tail, a model, a batch. Digits alone are a phone tail or part of a number."""
+def _search_conditions(term: str, *, indexed: bool) -> list[Any]:
+    """What a search term matches, one condition per field: a complaint number, words of the description
+    or the product, the customer's name or phone tail, a model, a batch. Digits alone are a phone tail or
+    part of a number. `indexed`: written as the n-gram index reads them where a term is too short for a
+    trigram (PostgreSQL, migration complaints 0006)."""
     if term.isdigit():
-        return Q(customer__phone__endswith=term) | Q(number__contains=term)
-    return (
-        Q(number=term.upper())
-        | Q(description__icontains=term)
-        | Q(customer__name__icontains=term)
-        | Q(customer__phone__endswith=term)
-        | Q(product_text__icontains=term)
-        | Q(product__model__icontains=term)
-        | Q(batch_no__iexact=term)
-    )
-
-
-def _search_branches(term: str) -> list[QuerySet[Complaint]]:
-    """`search_q` as one id query per condition, each served by its own index (trigram GIN indexes on
-    PostgreSQL, see migration complaints 0007): an OR across the joined customer cannot use any."""
-    ids = Complaint.objects.order_by().values_list("id", flat=True)
-    if term.isdigit():
-        return [ids.filter(customer__phone__endswith=term), ids.filter(number__contains=term)]
-    if _by_ngram(term):
-        description = ids.filter(NgramContains("description", term))
-        product_text = ids.filter(NgramContains("product_text", term))
-        names = Customer.objects.filter(NgramContains("name", term)).values("id")
-        name = ids.filter(customer_id__in=names)
+        return [Q(customer__phone__endswith=term), Q(number__contains=term)]
+    if indexed and _by_ngram(term):
+        description: Any = NgramContains("description", term)
+        product_text: Any = NgramContains("product_text", term)
+        name = Q(customer_id__in=Customer.objects.filter(NgramContains("name", term)).values("id"))
     else:
-        description = ids.filter(description__icontains=term)
-        product_text = ids.filter(product_text__icontains=term)
-        name = ids.filter(customer__name__icontains=term)
+        description = Q(description__icontains=term)
+        product_text = Q(product_text__icontains=term)
+        name = Q(customer__name__icontains=term)
     return [
-        ids.filter(number=term.upper()),
+        Q(number=term.upper()),
         description,
         name,
-        ids.filter(customer__phone__endswith=term),
+        Q(customer__phone__endswith=term),
         product_text,
-        ids.filter(product__model__icontains=term),
-        ids.filter(batch_no__iexact=term),
+        Q(product__model__icontains=term),
+        Q(batch_no__iexact=term),
     ]
+
+
+def search_q(term: str) -> Q:
+    """Every condition of a search term as one filter (the queue's own order reads it)."""
+    combined = Q()
+    for condition in _search_conditions(term, indexed=False):
+        combined |= condition
+    return combined
 
 
 def _by_ngram(term: str) -> bool:
@@ -186,7 +178,10 @@ def search_matches(term: str) -> list[int] | None:
     there are more than QUEUE_COUNT_CAP: then the term is common, and filtering the queue in its own
     order finds a page after a few rows, while a rare term is answered from the indexes alone."""
     cap = settings.QUEUE_COUNT_CAP
-    first, *rest = _search_branches(term)
+    # One id query per condition, each served by its own index: an OR across the joined customer cannot
+    # use any.
+    ids = Complaint.objects.order_by().values_list("id", flat=True)
+    first, *rest = [ids.filter(condition) for condition in _search_conditions(term, indexed=True)]
     # UNION ALL under a LIMIT stops reading the indexes early (a plain UNION would first gather every
     # match of a common term). The limit lets each branch contribute up to the cap, so the distinct ids
     # under it are all of them whenever there are no more than the cap.
@@ -207,15 +202,21 @@ class CappedPaginator(Paginator):
     longer (`count_at_least`, set by a search that overflowed), and then nothing is counted."""
 
     @cached_property
-    def count(self) -> int:
+    def _counted(self) -> int:
+        """How many, up to cap + 1."""
         cap = settings.QUEUE_COUNT_CAP
         if getattr(self.object_list, "count_at_least", 0) >= cap:
-            self.capped = True
-            return cap
+            return cap + 1
         # Unordered: the database stops after cap + 1 rows instead of sorting them all first.
-        counted = self.object_list.order_by()[: cap + 1].count()
-        self.capped = counted > cap
-        return min(counted, cap)
+        return self.object_list.order_by()[: cap + 1].count()
+
+    @property
+    def count(self) -> int:
+        return min(self._counted, settings.QUEUE_COUNT_CAP)
+
+    @property
+    def capped(self) -> bool:
+        return self._counted > settings.QUEUE_COUNT_CAP
 
     def page(self, number: Any) -> Page:
         """As Paginator's, except that a page is not cut short at a capped count."""

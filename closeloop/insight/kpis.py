@@ -709,53 +709,14 @@ def _cache_key(name: str, *parts: Any) -> str:
     return "kpi:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
-def cached_kpi_table(period: Period, group_by: str, cuts: Cuts = NO_CUTS) -> dict[int | None, dict[Kpi, Figure]]:
-    """`kpi_table` as of at most `KPI_CACHE_SECONDS` ago: the dashboard's aggregates take seconds at
-    100,000 complaints a month, so they are computed once per interval (the worker warms the current and
-    the previous month every few minutes) and shared by every viewer with the same period and cuts."""
+def _cached(key: str, compute: Callable[[], T], *, refresh: bool = False) -> T:
+    """`compute()` as of at most `KPI_CACHE_SECONDS` ago under `key` (always fresh when the interval is
+    0). `refresh`: compute now and keep it for two intervals (the worker's warm-up)."""
     from django.core.cache import cache
-
-    ttl = getattr(settings, "KPI_CACHE_SECONDS", 300)
-    if ttl <= 0:
-        return kpi_table(period, group_by, cuts)
-    key = _cache_key("table", period, group_by, cuts)
-    table = cache.get(key)
-    if table is None:
-        table = kpi_table(period, group_by, cuts)
-        cache.set(key, table, ttl)
-    goal = targets()  # targets change at once, not after the interval
-    for by_kpi in table.values():
-        for kpi, figure in by_kpi.items():
-            figure.target = goal.get(kpi)
-    return table
-
-
-def cached_response_times(period: Period, cuts: Cuts = NO_CUTS) -> list[TimeFigure]:
-    from django.core.cache import cache
-
-    ttl = getattr(settings, "KPI_CACHE_SECONDS", 300)
-    if ttl <= 0:
-        return response_times(period, cuts)
-    key = _cache_key("times", period, cuts)
-    result = cache.get(key)
-    if result is None:
-        result = response_times(period, cuts)
-        cache.set(key, result, ttl)
-    return result
-
-
-def cached_figures(name: str, compute: Callable[[], T], *parts: Any, refresh: bool = False) -> T:
-    """`compute()` as of at most `KPI_CACHE_SECONDS` ago, for the dashboard's other figures (volumes,
-    distributions, backlog, charts): keyed by `parts` (the period and the viewer's cuts, which carry
-    their scope) and the language, since the figures carry translated labels. `refresh`: compute now
-    and keep it for two intervals (the worker's warm-up)."""
-    from django.core.cache import cache
-    from django.utils import translation
 
     ttl = getattr(settings, "KPI_CACHE_SECONDS", 300)
     if ttl <= 0:
         return compute()
-    key = _cache_key(name, *parts, translation.get_language())
     value = None if refresh else cache.get(key)
     if value is None:
         value = compute()
@@ -763,17 +724,48 @@ def cached_figures(name: str, compute: Callable[[], T], *parts: Any, refresh: bo
     return value
 
 
+def cached_kpi_table(period: Period, group_by: str, cuts: Cuts = NO_CUTS) -> dict[int | None, dict[Kpi, Figure]]:
+    """`kpi_table` as of at most `KPI_CACHE_SECONDS` ago: the dashboard's aggregates take seconds at
+    100,000 complaints a month, so they are computed once per interval (the worker warms the current and
+    the previous month every few minutes) and shared by every viewer with the same period and cuts."""
+    computed = False
+
+    def compute() -> dict[int | None, dict[Kpi, Figure]]:
+        nonlocal computed
+        computed = True
+        return kpi_table(period, group_by, cuts)  # with today's targets
+
+    table = _cached(_cache_key("table", period, group_by, cuts), compute)
+    if not computed:  # from the cache: targets change at once, not after the interval
+        goal = targets()
+        for by_kpi in table.values():
+            for kpi, figure in by_kpi.items():
+                figure.target = goal.get(kpi)
+    return table
+
+
+def cached_response_times(period: Period, cuts: Cuts = NO_CUTS) -> list[TimeFigure]:
+    return _cached(_cache_key("times", period, cuts), lambda: response_times(period, cuts))
+
+
+def cached_figures(name: str, compute: Callable[[], T], *parts: Any, refresh: bool = False) -> T:
+    """`compute()` as of at most `KPI_CACHE_SECONDS` ago, for the dashboard's other figures (volumes,
+    distributions, backlog, charts): keyed by `parts` (the period and the viewer's cuts, which carry
+    their scope) and the language, since the figures carry translated labels."""
+    from django.utils import translation
+
+    return _cached(_cache_key(name, *parts, translation.get_language()), compute, refresh=refresh)
+
+
 def kpi_cache_warm(*, periods: Iterable[Period] | None = None) -> int:
     """Compute the whole company's tables for the current and the previous month into the cache."""
-    from django.core.cache import cache
-
-    ttl = getattr(settings, "KPI_CACHE_SECONDS", 300)
-    if ttl <= 0:
+    if getattr(settings, "KPI_CACHE_SECONDS", 300) <= 0:
         return 0
     today = timezone.localdate()
     periods = list(periods or (Period.month_of(today), Period.month_of(today).previous()))
     for period in periods:
         for group_by in GROUPINGS:
-            cache.set(_cache_key("table", period, group_by, NO_CUTS), kpi_table(period, group_by), ttl * 2)
-        cache.set(_cache_key("times", period, NO_CUTS), response_times(period), ttl * 2)
+            key = _cache_key("table", period, group_by, NO_CUTS)
+            _cached(key, lambda p=period, g=group_by: kpi_table(p, g), refresh=True)
+        _cached(_cache_key("times", period, NO_CUTS), lambda p=period: response_times(p), refresh=True)
     return len(periods)
