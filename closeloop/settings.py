@@ -6,8 +6,19 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
-from closeloop.env import env_bool, env_int, env_list, env_str, persistent_secret_key
+from closeloop.env import (
+    ImproperEnvironment,
+    env_bool,
+    env_email_url,
+    env_int,
+    env_list,
+    env_proxy_ssl_header,
+    env_str,
+    env_url,
+    persistent_secret_key,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("CLOSELOOP_DATA_DIR", str(BASE_DIR / "var")))  # type: ignore[arg-type]
@@ -17,6 +28,15 @@ SECRET_KEY = persistent_secret_key(DATA_DIR)
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# `closeloop serve` (what `make run` starts): where gunicorn listens and how many workers it runs.
+SERVE_HOST = env_str("HOST", "127.0.0.1")
+SERVE_PORT = env_int("PORT", 8000)
+SERVE_WEB_WORKERS = env_int("WEB_WORKERS", 2)
+# Where customers and staff reach CloseLoop: every link sent by SMS or e-mail (survey links, alerts,
+# reports, improvement actions) starts with it. Unset, it is the address `closeloop serve` listens on,
+# right for the local demo only: `closeloop check --deploy` refuses it (closeloop/core/checks.py).
+SITE_URL = env_url("SITE_URL", f"http://{SERVE_HOST}:{SERVE_PORT}")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -29,6 +49,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "huey.contrib.djhuey",
     "ninja",
+    "csp",
     "closeloop.core",
     "closeloop.directory",
     "closeloop.complaints",
@@ -46,6 +67,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise: static files are answered before these run (they may be cached, carry no CSP).
+    "csp.middleware.CSPMiddleware",
+    "closeloop.core.headers.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -164,6 +188,9 @@ ATTACHMENT_ALLOWED_TYPES = env_list(
 )
 PORTAL_LOOKUP_MAX_ATTEMPTS = env_int("PORTAL_LOOKUP_MAX_ATTEMPTS", 5)
 PORTAL_LOOKUP_WINDOW_SECONDS = env_int("PORTAL_LOOKUP_WINDOW_SECONDS", 15 * 60)
+# How long a portal visitor may see a complaint after submitting it or proving the phone number.
+PORTAL_GRANT_SECONDS = env_int("PORTAL_GRANT_SECONDS", 60 * 60)
+PORTAL_MAX_ATTACHMENTS = env_int("PORTAL_MAX_ATTACHMENTS", 6)
 QUEUE_PAGE_SIZE = env_int("QUEUE_PAGE_SIZE", 25)
 # Queues and searches count up to this many and then say "10,000+" (counting a million rows costs more
 # than showing the page); also the most ids a search resolves from its indexes.
@@ -201,10 +228,68 @@ OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)
 OUTBOX_STALE_SECONDS = env_int("OUTBOX_STALE_SECONDS", 300)
 
 EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN", "closeloop")
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+# --- E-mail ---------------------------------------------------------------------------------------
+# One URL says how mail leaves: smtp+tls://user:pass@mail.example.com:587 (STARTTLS), smtps://…:465
+# (TLS from the start), console:// (the log; the default), file:///dir, dummy://. closeloop/env.py reads it.
+_email_dir = env_str("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
+_email = env_email_url("EMAIL_URL", file_path=_email_dir)  # type: ignore[arg-type]
+if _email is not None and env_str("EMAIL_BACKEND"):
+    raise ImproperEnvironment("EMAIL_URL and EMAIL_BACKEND are both set: set only one of them")
+# EMAIL_BACKEND names a backend class directly (a custom one); EMAIL_URL is the usual way.
+EMAIL_BACKEND = _email.backend if _email else env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = _email.host if _email else "localhost"
+EMAIL_PORT = _email.port if _email else 25
+EMAIL_HOST_USER = _email.user if _email else ""
+EMAIL_HOST_PASSWORD = _email.password if _email else ""
+EMAIL_USE_TLS = _email.use_tls if _email else False
+EMAIL_USE_SSL = _email.use_ssl if _email else False
+EMAIL_TIMEOUT = _email.timeout if _email else 30
 # For django's file-based e-mail backend (the soak's mail sink, or a dry run of a new installation).
-EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "closeloop@localhost")
+EMAIL_FILE_PATH = _email.file_path if _email else _email_dir
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", (_email and _email.default_from_email) or "closeloop@localhost")
+# The sender of Django's own mails to ADMINS/MANAGERS (none are configured by default).
+SERVER_EMAIL = env_str("SERVER_EMAIL", (_email and _email.server_email) or DEFAULT_FROM_EMAIL)
+
+# --- HTTPS ----------------------------------------------------------------------------------------
+# HTTPS=true when users reach CloseLoop through a TLS-terminating proxy (docs/operations.md, nginx):
+# cookies only over HTTPS, HSTS, and http:// redirected to https://.
+HTTPS = env_bool("HTTPS", False)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+# One year once HTTPS is on; start lower (e.g. 300) on the first day of a new installation.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preloading commits the whole registrable domain (every other site of the company) to HTTPS for
+# months; that is the domain owner's decision, not this application's (docs/decisions.md).
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# How Django learns that the proxy received HTTPS. Only behind a proxy that sets (overwrites) this
+# header on every request: a client reaching gunicorn directly could claim HTTPS with it.
+SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto" if HTTPS else None)
+SILENCED_SYSTEM_CHECKS = ["security.W021"]  # SECURE_HSTS_PRELOAD off by decision (above)
+
+# --- Security headers -------------------------------------------------------------------------------
+# django-csp 4. No inline script anywhere (behaviour lives in closeloop/static/closeloop/desk.js and
+# closeloop/portal/static/portal/portal.js);
+# no inline style either: the dashboard's SVG charts carry presentation attributes instead
+# (closeloop/insight/charts.py). The admin and ninja's Swagger UI page (/api/v1/docs, whose start-up
+# script is a static file since django-ninja 1.x) need nothing more: tests/browser/test_csp.py opens them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {
     "version": 1,

@@ -15,6 +15,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        from closeloop.core import checks  # noqa: F401 - registers the system checks
+
         # Role groups must exist in every database, test databases included, with current permissions.
         # No sender filter: permissions are created app by app in post_migrate, and core's own signal
         # comes before directory's and complaints' permissions exist; the last call sees them all.

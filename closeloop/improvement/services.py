@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from closeloop.complaints.models import Complaint, Via
 from closeloop.core.errors import DomainError, PermissionDeniedError, ValidationFailed
+from closeloop.core.links import absolute_url
 from closeloop.core.roles import Role, user_roles
 from closeloop.directory.models import ComplaintType, Department, Membership, Product, ProductLine
 from closeloop.improvement.models import (
@@ -739,8 +740,9 @@ def _local(value: datetime.datetime) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
 
 
-def action_path(action: ImprovementAction) -> str:
-    return reverse("improvement:detail", args=[action.pk])
+def action_url(action: ImprovementAction) -> str:
+    """The action's page, as an absolute link for notifications (they are also e-mailed)."""
+    return absolute_url(reverse("improvement:detail", args=[action.pk]))
 
 
 def _notify(
@@ -754,7 +756,7 @@ def _notify(
     message = Message(
         kind=kind,
         subject=subject,
-        body=f"{action.number} {action.title}\n{action_path(action)}",
+        body=f"{action.number} {action.title}\n{action_url(action)}",
         dedup=f"{kind}:{action.pk}",
     )
     notifications_queue(notifications_build(message=message, recipients=recipients, now=now))

@@ -38,14 +38,14 @@ def _local(value: datetime.datetime) -> str:
 
 
 def _message(action: ImprovementAction, kind: str) -> Message:
-    from closeloop.improvement.services import action_path
+    from closeloop.improvement.services import action_url
 
     values = {"number": action.number, "title": action.title, "due": _local(action.due_at)}
     if kind == "improvement_warned":
         subject = _("%(number)s: the improvement action “%(title)s” is due at %(due)s") % values
     else:
         subject = _("%(number)s: the improvement action “%(title)s” is overdue (was due %(due)s)") % values
-    return Message(kind=kind, subject=subject, body=f"{subject}\n{action_path(action)}", dedup=f"{kind}:{action.pk}")
+    return Message(kind=kind, subject=subject, body=f"{subject}\n{action_url(action)}", dedup=f"{kind}:{action.pk}")
 
 
 def _record(actions: list[ImprovementAction], kind: str, now: datetime.datetime, people: dict[int, list[Any]]) -> None:

@@ -714,7 +714,7 @@ def _cached(key: str, compute: Callable[[], T], *, refresh: bool = False) -> T:
     0). `refresh`: compute now and keep it for two intervals (the worker's warm-up)."""
     from django.core.cache import cache
 
-    ttl = getattr(settings, "KPI_CACHE_SECONDS", 300)
+    ttl = settings.KPI_CACHE_SECONDS
     if ttl <= 0:
         return compute()
     value = None if refresh else cache.get(key)
@@ -759,7 +759,7 @@ def cached_figures(name: str, compute: Callable[[], T], *parts: Any, refresh: bo
 
 def kpi_cache_warm(*, periods: Iterable[Period] | None = None) -> int:
     """Compute the whole company's tables for the current and the previous month into the cache."""
-    if getattr(settings, "KPI_CACHE_SECONDS", 300) <= 0:
+    if settings.KPI_CACHE_SECONDS <= 0:
         return 0
     today = timezone.localdate()
     periods = list(periods or (Period.month_of(today), Period.month_of(today).previous()))

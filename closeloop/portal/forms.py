@@ -33,7 +33,7 @@ class MultipleFileField(forms.FileField):
     def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
         files = data if isinstance(data, list | tuple) else [data]
         files = [f for f in files if f]
-        limit = int(getattr(settings, "PORTAL_MAX_ATTACHMENTS", 6))
+        limit = settings.PORTAL_MAX_ATTACHMENTS
         if len(files) > limit:
             raise forms.ValidationError(_("Attach at most %(limit)d files.") % {"limit": limit}, code="too_many_files")
         return [super(MultipleFileField, self).clean(f, initial) for f in files]

@@ -19,7 +19,7 @@ _MAX_KEPT = 20
 
 
 def _ttl() -> int:
-    return int(getattr(settings, "PORTAL_GRANT_SECONDS", 60 * 60))
+    return settings.PORTAL_GRANT_SECONDS
 
 
 def grant_add(request: HttpRequest, *, kind: str, number: str, now: float | None = None) -> None:

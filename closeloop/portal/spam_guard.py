@@ -34,11 +34,11 @@ class Verdict(StrEnum):
 
 
 def min_seconds() -> float:
-    return float(getattr(settings, "PORTAL_FORM_MIN_SECONDS", 3))
+    return float(settings.PORTAL_FORM_MIN_SECONDS)
 
 
 def max_age_seconds() -> float:
-    return float(getattr(settings, "PORTAL_FORM_MAX_AGE_SECONDS", 2 * 60 * 60))
+    return float(settings.PORTAL_FORM_MAX_AGE_SECONDS)
 
 
 def form_token_issue(*, now: float | None = None) -> str:

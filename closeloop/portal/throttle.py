@@ -19,7 +19,7 @@ def client_ip(request: HttpRequest) -> str:
     """The client's address. Behind a reverse proxy set PORTAL_CLIENT_IP_HEADER (e.g.
     "HTTP_X_FORWARDED_FOR"); the last address in that list is the one our own proxy added, the
     earlier ones are whatever the client claimed."""
-    header = getattr(settings, "PORTAL_CLIENT_IP_HEADER", "REMOTE_ADDR")
+    header = settings.PORTAL_CLIENT_IP_HEADER
     value = request.META.get(header) or request.META.get("REMOTE_ADDR") or "unknown"
     return str(value).split(",")[-1].strip() or "unknown"
 

@@ -54,8 +54,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if throttle_hit(
         scope="submit",
         identity=client_ip(request),
-        max_hits=int(getattr(settings, "PORTAL_SUBMIT_MAX_PER_IP", 10)),
-        window_seconds=int(getattr(settings, "PORTAL_SUBMIT_WINDOW_SECONDS", 60 * 60)),
+        max_hits=settings.PORTAL_SUBMIT_MAX_PER_IP,
+        window_seconds=settings.PORTAL_SUBMIT_WINDOW_SECONDS,
     ):
         form.is_valid()  # bound and cleaned, so what was typed is shown again
         notice = _("Too many complaints were sent from your network. Please try again later.")

@@ -37,6 +37,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from closeloop.complaints.models import Complaint, Via
+from closeloop.core.links import absolute_url
 from closeloop.core.roles import Role
 from closeloop.defects.models import AlertStatus, DefectAlert, DefectIncident, SpikeRule
 from closeloop.defects.services.common import (
@@ -329,7 +330,7 @@ def alert_notify(
             )
             for c in complaints
         ]
-        link = str(getattr(settings, "SITE_URL", "")).rstrip("/") + reverse("defects:alert", args=[alert.pk])
+        link = absolute_url(reverse("defects:alert", args=[alert.pk]))
         body = "\n".join(
             [
                 f"{product.model} {product.label}",

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from closeloop.complaints.events import event_record
 from closeloop.complaints.models import Via
 from closeloop.core.errors import DomainError, TransitionNotAllowed
+from closeloop.core.links import absolute_url
 from closeloop.followup.models import FollowUp, FollowUpMethod, SurveyLink
 from closeloop.followup.services.followups import _check_actor, _check_open, _locked, followup_record
 from closeloop.notifications.customer import customer_language
@@ -37,8 +38,7 @@ def token_hash(token: str) -> str:
 
 
 def survey_url(token: str) -> str:
-    base = str(getattr(settings, "SITE_URL", "http://127.0.0.1:8000")).rstrip("/")
-    return base + reverse("portal:survey", args=[token])
+    return absolute_url(reverse("portal:survey", args=[token]))
 
 
 def survey_link_create(

@@ -42,6 +42,7 @@ from django.utils.translation import gettext_lazy as _
 from closeloop.complaints.models import Complaint
 from closeloop.complaints.services import personal_data_access_record
 from closeloop.core.errors import DomainError, PermissionDeniedError, ValidationFailed
+from closeloop.core.links import absolute_url
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.roles import Role
 from closeloop.insight.exports.contents import report_contents
@@ -178,7 +179,7 @@ def _notify(*, users: list[Any], kind: str, subject: str, report: Report, now: d
     people = [u for u in users if u is not None and getattr(u, "is_active", True)]
     if not people:
         return
-    body = f"{subject}\n{reverse('insight:report', args=[report.pk])}"
+    body = f"{subject}\n{absolute_url(reverse('insight:report', args=[report.pk]))}"
     message = Message(kind=kind, subject=subject, body=body, dedup=dedup)
     notifications_queue(notifications_build(message=message, recipients=people, now=now))
 
@@ -531,7 +532,7 @@ def _mail_text(report: Report, approver: str) -> tuple[str, str]:
         ) % {"start": period.start, "end": period.end, "approver": approver}
         if not file_attachments_supported():
             intro += "\n" + gettext("Download them in the desk: %(path)s") % {
-                "path": reverse("insight:report", args=[report.pk])
+                "path": absolute_url(reverse("insight:report", args=[report.pk]))
             }
     return subject, "\n\n".join([intro, "\n".join(line for line in lines if line)]).strip()
 

@@ -1,6 +1,8 @@
 """`closeloop serve`: what `make run` starts — migrate, demo data, then gunicorn and the Huey worker.
 
 Both children run in their own process groups; Ctrl-C (or SIGTERM) stops both and waits for them.
+They get HOST and PORT from the options, so that without SITE_URL the links they put into messages
+point at the address printed here (settings.SITE_URL's local default).
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ class Command(BaseCommand):
     help = "Migrate, load demo data, and run the web server (gunicorn) and the Huey worker until Ctrl-C."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-        parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2")))
+        parser.add_argument("--host", default=settings.SERVE_HOST)
+        parser.add_argument("--port", type=int, default=settings.SERVE_PORT)
+        parser.add_argument("--web-workers", type=int, default=settings.SERVE_WEB_WORKERS)
         parser.add_argument("--no-demo", action="store_true", help="do not load demo users and complaints")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -35,6 +37,7 @@ class Command(BaseCommand):
 
         url = f"http://{options['host']}:{options['port']}/"
         python = sys.executable
+        env = {**os.environ, "HOST": options["host"], "PORT": str(options["port"])}
         web = subprocess.Popen(
             [
                 python,
@@ -51,11 +54,14 @@ class Command(BaseCommand):
                 "5",
             ],
             start_new_session=True,
+            env=env,
         )
-        worker = subprocess.Popen([python, "-m", "closeloop", "run_huey"], start_new_session=True)
+        worker = subprocess.Popen([python, "-m", "closeloop", "run_huey"], start_new_session=True, env=env)
         children = [web, worker]
 
         self.stdout.write(self.style.SUCCESS(f"\nCloseLoop is running at {url}"))
+        if "SITE_URL" not in os.environ and "SITE_URL_FILE" not in os.environ:
+            self.stdout.write("  links in SMS and e-mail point here; set SITE_URL for another address")
         self.stdout.write(f"  portal: {url}portal/   API docs: {url}api/v1/docs   admin: {url}admin/")
         if not options["no_demo"]:
             from closeloop.demo.logins import DEMO_PASSWORD, DEMO_USERS
