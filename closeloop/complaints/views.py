@@ -29,11 +29,10 @@ from closeloop.complaints.lifecycle import OPEN_STATUSES, TRANSITIONS, available
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import complaint_panels
 from closeloop.core.errors import DomainError
+from closeloop.core.files import file_response
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.roles import user_roles
 from closeloop.directory import selectors as directory_selectors
-
-INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf"})
 
 
 def _render(request: HttpRequest, full: str, partial: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
@@ -229,9 +228,6 @@ def transition(request: HttpRequest, number: str, action: str) -> HttpResponse:
 def attachment_download(request: HttpRequest, number: str, attachment_id: int) -> FileResponse:
     complaint = _visible_complaint(request, number)
     attachment = get_object_or_404(complaint.attachments, pk=attachment_id)
-    return FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=attachment.content_type not in INLINE_TYPES,
-        filename=attachment.original_name,
-        content_type=attachment.content_type or "application/octet-stream",
+    return file_response(
+        attachment.file.open("rb"), filename=attachment.original_name, content_type=attachment.content_type
     )

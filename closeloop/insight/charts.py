@@ -240,6 +240,47 @@ _FONT_FAMILY = re.compile(r"font-family\s*:\s*[^;\"']+")
 # The desk's own font stack (desk.css), so that Chinese labels use the system's CJK font.
 SVG_FONTS = "system-ui, 'PingFang SC', 'Microsoft YaHei', 'Noto Sans CJK SC', 'WenQuanYi Micro Hei', sans-serif"
 _svg_ids = itertools.count(1)
+_STYLE_ATTRIBUTE = re.compile(r'\sstyle="([^"]*)"')
+# SVG properties that are also presentation attributes: written as attributes they are not CSS, so the
+# Content-Security-Policy (no inline style) lets them through. renderSVG uses only these.
+PRESENTATION_ATTRIBUTES = frozenset(
+    {
+        "clip-path",
+        "clip-rule",
+        "fill",
+        "fill-opacity",
+        "fill-rule",
+        "font-family",
+        "font-size",
+        "font-style",
+        "font-weight",
+        "opacity",
+        "stroke",
+        "stroke-dasharray",
+        "stroke-dashoffset",
+        "stroke-linecap",
+        "stroke-linejoin",
+        "stroke-miterlimit",
+        "stroke-opacity",
+        "stroke-width",
+        "text-anchor",
+    }
+)
+
+
+def _as_presentation_attributes(match: re.Match[str]) -> str:
+    """`style="fill: red; stroke: none"` → `fill="red" stroke="none"` (the value is already attribute-safe)."""
+    attributes, rest = [], []
+    for declaration in match.group(1).split(";"):
+        name, _, value = declaration.partition(":")
+        name, value = name.strip().lower(), value.strip()
+        if not name or not value:
+            continue
+        if name in PRESENTATION_ATTRIBUTES:
+            attributes.append(f' {name}="{value}"')
+        else:  # kept as style, which the browser test's CSP check then reports
+            rest.append(f"{name}: {value}")
+    return "".join(attributes) + (f' style="{"; ".join(rest)}"' if rest else "")
 
 
 def to_svg(drawing: Drawing, *, title: str = "") -> str:
@@ -257,4 +298,5 @@ def to_svg(drawing: Drawing, *, title: str = "") -> str:
     svg = svg.replace("<desc>...</desc>", "", 1)
     label = f' role="img" aria-label="{escape(title)}"' if title else ' aria-hidden="true"'
     svg = svg.replace("<svg ", f'<svg class="chart"{label} ', 1)
-    return _FONT_FAMILY.sub(f"font-family: {SVG_FONTS}", svg)
+    svg = _FONT_FAMILY.sub(f"font-family: {SVG_FONTS}", svg)
+    return _STYLE_ATTRIBUTE.sub(_as_presentation_attributes, svg)

@@ -16,6 +16,7 @@ from closeloop.complaints import selectors as complaint_selectors
 from closeloop.complaints.api import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, Number
 from closeloop.complaints.models import Via
 from closeloop.complaints.schemas import Text
+from closeloop.core.files import file_response
 from closeloop.handling.models import FeedbackForm, FeedbackResult, FeedbackStatus
 from closeloop.handling.pdf import feedback_form_pdf
 from closeloop.handling.services import feedback as services
@@ -253,8 +254,8 @@ def feedback_form_return(request: HttpRequest, pk: FormId, payload: ReturnIn) ->
 )
 def feedback_form_pdf_download(request: HttpRequest, pk: FormId) -> HttpResponse:
     form = services.feedback_form_get(user=_user(request), pk=pk)
-    response = HttpResponse(
-        feedback_form_pdf(form, services.feedback_form_prefill(form)), content_type="application/pdf"
+    return file_response(
+        feedback_form_pdf(form, services.feedback_form_prefill(form)),
+        filename=f"feedback-{form.complaint.number}-{form.pk}.pdf",
+        content_type="application/pdf",
     )
-    response["Content-Disposition"] = f'inline; filename="feedback-{form.complaint.number}-{form.pk}.pdf"'
-    return response

@@ -21,6 +21,7 @@ from closeloop.complaints.forms import add_domain_errors
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import Panel
 from closeloop.core.errors import DomainError, PermissionDeniedError
+from closeloop.core.files import file_response
 from closeloop.core.roles import Role, user_roles
 from closeloop.handling.models import FeedbackForm, FeedbackResult, FeedbackStatus
 from closeloop.handling.pdf import feedback_form_pdf
@@ -258,9 +259,9 @@ def feedback_review(request: HttpRequest, pk: int) -> HttpResponse:
 def feedback_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     form = _visible_form(request, pk)
     content = feedback_form_pdf(form, services.feedback_form_prefill(form))
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="feedback-{form.complaint.number}-{form.pk}.pdf"'
-    return response
+    return file_response(
+        content, filename=f"feedback-{form.complaint.number}-{form.pk}.pdf", content_type="application/pdf"
+    )
 
 
 @login_required

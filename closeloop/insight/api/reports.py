@@ -17,6 +17,7 @@ from ninja import Field, P, PathEx, Query, Router, Schema, Status
 
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
 from closeloop.core.errors import PermissionDeniedError, ValidationFailed
+from closeloop.core.files import file_response
 from closeloop.insight.kpis import Period
 from closeloop.insight.models import Recipient, Report, ReportKind, ReportStatus
 from closeloop.insight.services import recipients as recipient_services
@@ -254,7 +255,7 @@ FILE_DOC = {
 def _file(request: HttpRequest, pk: int, kind: str) -> FileResponse:
     user = _user(request)
     field, name, content_type = services.report_download(report=_visible(user, pk), kind=kind, user=user)
-    return FileResponse(field.open("rb"), as_attachment=True, filename=name, content_type=content_type)
+    return file_response(field.open("rb"), filename=name, content_type=content_type)
 
 
 @router.get(
@@ -294,7 +295,7 @@ def report_xlsx_personal(request: HttpRequest, pk: ReportId) -> FileResponse:
         raise
     handle.seek(0)
     name = services.download_name(report, "xlsx").replace(".xlsx", "-personal.xlsx")
-    return FileResponse(handle, as_attachment=True, filename=name, content_type=services.XLSX_TYPE)
+    return file_response(handle, filename=name, content_type=services.XLSX_TYPE)
 
 
 # --- distribution list -----------------------------------------------------------------------------

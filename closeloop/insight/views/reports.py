@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from closeloop.complaints.forms import add_domain_errors
 from closeloop.core.errors import DomainError, PermissionDeniedError
+from closeloop.core.files import file_response
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.roles import ROLE_LABELS
 from closeloop.insight.exports.contents import rate_text
@@ -312,7 +313,7 @@ def report_file(request: HttpRequest, pk: int, kind: str) -> FileResponse:
         raise PermissionDenied(str(exc.message)) from None
     except DomainError as exc:
         raise Http404(str(exc.message)) from None
-    return FileResponse(field.open("rb"), as_attachment=True, filename=name, content_type=content_type)
+    return file_response(field.open("rb"), filename=name, content_type=content_type)
 
 
 @login_required
@@ -329,7 +330,7 @@ def report_personal(request: HttpRequest, pk: int) -> FileResponse:
         raise PermissionDenied(str(exc.message)) from None
     handle.seek(0)
     name = services.download_name(report, "xlsx").replace(".xlsx", "-personal.xlsx")
-    return FileResponse(handle, as_attachment=True, filename=name, content_type=services.XLSX_TYPE)
+    return file_response(handle, filename=name, content_type=services.XLSX_TYPE)
 
 
 def _recipients_page(request: HttpRequest, form: RecipientForm, status: int = 200) -> HttpResponse:

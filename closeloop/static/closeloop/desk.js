@@ -34,3 +34,36 @@ document.addEventListener("submit", function (event) {
   var message = event.target.dataset && event.target.dataset.confirm;
   if (message && !window.confirm(message)) event.preventDefault();
 });
+
+// Filters that apply as soon as a value is picked (the report list's status, the calendar's month).
+document.addEventListener("change", function (event) {
+  var field = event.target;
+  if (!field.matches || !field.matches("[data-autosubmit]") || !field.form) return;
+  if (field.form.requestSubmit) field.form.requestSubmit();
+  else field.form.submit();
+});
+
+// The solution form: compensation fields only when the compensation measure is ticked. Runs on page
+// load and on every piece of content htmx swaps in.
+(function () {
+  "use strict";
+
+  function sync(form) {
+    var box = form.querySelector('input[name$="measures"][value="compensation"]');
+    var fields = form.querySelector("[data-compensation]");
+    if (box && fields) fields.hidden = !box.checked;
+  }
+
+  function syncWithin(root) {
+    if (!root.querySelectorAll) return;
+    if (root.matches && root.matches("[data-solution-form]")) sync(root);
+    root.querySelectorAll("[data-solution-form]").forEach(sync);
+  }
+
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest && event.target.closest("[data-solution-form]");
+    if (form && event.target.name && /measures$/.test(event.target.name)) sync(form);
+  });
+  document.addEventListener("DOMContentLoaded", function () { syncWithin(document); });
+  document.addEventListener("htmx:load", function (event) { syncWithin(event.target); });
+})();

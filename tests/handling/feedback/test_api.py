@@ -65,6 +65,8 @@ def test_happy_path(
     pdf = handler.get(f"{url}/pdf")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
+    # Downloaded, not shown in the browser's PDF viewer (closeloop/core/files.py)
+    assert pdf["Content-Disposition"].startswith("attachment;") and pdf["Content-Security-Policy"].startswith("sandbox")
 
 
 def test_refusals(opened: Callable[..., Opened], people: dict[str, User], api_for: Callable[[User], ApiClient]) -> None:

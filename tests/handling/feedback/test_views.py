@@ -118,6 +118,7 @@ def test_form_page_and_pdf_are_404_out_of_scope(
     assert outsider.post(reverse("handling:feedback_fill", args=[o.form.pk]), FILLED).status_code == 404
     response = _client(people["tech_handler"]).get(reverse("handling:feedback_pdf", args=[o.form.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("attachment;")
 
 
 def test_list_page_for_handlers_and_supervisors(opened: Callable[..., Opened], people: dict[str, User]) -> None:
