@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from closeloop.complaints.models import Complaint
+from closeloop.core.links import absolute_url
 from closeloop.core.models import ApiToken
 from closeloop.core.roles import Role, sync_role_groups
 from closeloop.core.services import api_token_create
@@ -94,5 +95,5 @@ class Command(BaseCommand):
         if raw_key is not None:
             self.stdout.write(
                 f"\nAPI token for '{INTEGRATION_USERNAME}' (shown once, not stored): {raw_key}\n"
-                f"  curl -H 'Authorization: Bearer {raw_key}' http://127.0.0.1:8000/api/v1/complaints"
+                f"  curl -H 'Authorization: Bearer {raw_key}' {absolute_url('/api/v1/complaints')}"
             )
