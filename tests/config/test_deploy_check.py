@@ -140,7 +140,12 @@ def test_https_with_an_http_site_url_stops_every_command(tmp_path: Path) -> None
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("EMAIL_URL", "imap://u:mail-secret@mail.example.com"), ("HTTPS", "maybe"), ("SITE_URL", "complaints")],
+    [
+        ("EMAIL_URL", "imap://u:mail-secret@mail.example.com"),
+        ("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"),  # beside EMAIL_URL_FILE
+        ("HTTPS", "maybe"),
+        ("SITE_URL", "complaints"),
+    ],
 )
 def test_a_bad_value_stops_the_start_naming_the_variable(tmp_path: Path, name: str, value: str) -> None:
     environment = production_environment(tmp_path)
