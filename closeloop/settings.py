@@ -227,9 +227,8 @@ SMS_BACKEND = env_str("SMS_BACKEND", "closeloop.notifications.backends.ConsoleSm
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)
 OUTBOX_STALE_SECONDS = env_int("OUTBOX_STALE_SECONDS", 300)
 
-EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN", "closeloop")
-
 # --- E-mail ---------------------------------------------------------------------------------------
+EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN", "closeloop")
 # One URL says how mail leaves: smtp+tls://user:pass@mail.example.com:587 (STARTTLS), smtps://…:465
 # (TLS from the start), console:// (the log; the default), file:///dir, dummy://. closeloop/env.py reads it.
 _email_dir = env_str("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
@@ -271,10 +270,10 @@ SILENCED_SYSTEM_CHECKS = ["security.W021"]  # SECURE_HSTS_PRELOAD off by decisio
 
 # --- Security headers -------------------------------------------------------------------------------
 # django-csp 4. No inline script anywhere (behaviour lives in closeloop/static/closeloop/desk.js and
-# closeloop/portal/static/portal/portal.js);
-# no inline style either: the dashboard's SVG charts carry presentation attributes instead
-# (closeloop/insight/charts.py). The admin and ninja's Swagger UI page (/api/v1/docs, whose start-up
-# script is a static file since django-ninja 1.x) need nothing more: tests/browser/test_csp.py opens them.
+# closeloop/portal/static/portal/portal.js); no inline style either: the dashboard's SVG charts carry
+# presentation attributes instead (closeloop/insight/charts.py). The admin and ninja's Swagger UI page
+# (/api/v1/docs, whose start-up script is a static file since django-ninja 1.x) need nothing more:
+# tests/browser/test_csp.py opens them.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
