@@ -168,6 +168,8 @@ QUEUE_PAGE_SIZE = env_int("QUEUE_PAGE_SIZE", 25)
 # Queues and searches count up to this many and then say "10,000+" (counting a million rows costs more
 # than showing the page); also the most ids a search resolves from its indexes.
 QUEUE_COUNT_CAP = env_int("QUEUE_COUNT_CAP", 10_000)
+# Searches by a whole phone number or e-mail address per user and hour, for roles that see them masked.
+PERSONAL_DATA_SEARCH_MAX_PER_HOUR = env_int("PERSONAL_DATA_SEARCH_MAX_PER_HOUR", 20)
 # Closing the loop (issue 5).
 FOLLOWUP_MAX_ATTEMPTS = env_int("FOLLOWUP_MAX_ATTEMPTS", 3)  # on different days, then "unreachable"
 REPEAT_WINDOW_DAYS = env_int("REPEAT_WINDOW_DAYS", 90)
