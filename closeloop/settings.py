@@ -203,7 +203,8 @@ OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)
 OUTBOX_STALE_SECONDS = env_int("OUTBOX_STALE_SECONDS", 300)
 
 EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN", "closeloop")
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Logs each message with the recipients masked (Django's console backend would print the addresses).
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "closeloop.notifications.backends.ConsoleEmailBackend")
 # For django's file-based e-mail backend (the soak's mail sink, or a dry run of a new installation).
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "closeloop@localhost")
@@ -212,7 +213,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # The development server's request lines carry searches (phone numbers, e-mail addresses).
+    "filters": {"mask_request_line": {"()": "closeloop.core.accesslog.RequestLineFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {
+            "handlers": ["console"],
+            "filters": ["mask_request_line"],
+            "level": "INFO",
+            "propagate": False,
+        },
+    },
 }
