@@ -164,3 +164,25 @@ def test_default_masked_roles_may_not_use_the_customer_lookup(
     client = desk_client_for(make_user(role))
     statuses = {client.get("/desk/lookup/customers", {"phone": PHONE[:3] + d}).status_code for d in DIGITS}
     assert statuses == {403}
+
+
+def test_the_customer_admin_is_closed_to_staff_without_the_personal_data_permission(
+    victim: Complaint, make_user: Callable[..., User], desk_client_for: Callable[[User], Client]
+) -> None:
+    """Its list shows contact data in full and its search box finds a phone by any part of it."""
+    user = make_user(Role.QUALITY)
+    user.is_staff = True
+    user.save()
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="directory", codename__in=["view_customer", "change_customer"]
+        )
+    )
+    client = desk_client_for(user)
+    for path in ("/admin/directory/customer/", f"/admin/directory/customer/{victim.customer_id}/change/"):
+        response = client.get(path, {"q": PHONE[-5:]})
+        assert response.status_code == 403, path
+        assert PHONE not in response.content.decode()
+    user.user_permissions.add(Permission.objects.get(codename="view_personal_data"))
+    user = User.objects.get(pk=user.pk)  # permissions are cached per object
+    assert PHONE in desk_client_for(user).get("/admin/directory/customer/", {"q": PHONE[-5:]}).content.decode()
