@@ -19,6 +19,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import User
@@ -77,6 +78,7 @@ def test_intake_search_and_outbox_log_no_phone_or_email(
     api_client_for: Callable[[User], ApiClient],
     client: Client,
     product: Any,
+    tmp_path: Path,
 ) -> None:
     settings.EMAIL_BACKEND = "closeloop.notifications.backends.ConsoleEmailBackend"
     settings.SMS_BACKEND = "closeloop.notifications.backends.ConsoleSmsBackend"
@@ -106,12 +108,18 @@ def test_intake_search_and_outbox_log_no_phone_or_email(
     complaints = list(Complaint.objects.select_related("customer"))
     assert sorted(c.customer.phone for c in complaints) == sorted(p for p, _ in customers)
 
-    # Searches by the whole number and address, by a role that sees them masked and by one that does not.
+    # Searches by the whole number and address, by a role that sees them masked and by one that does not,
+    # each request also written to gunicorn's access log as `closeloop serve` configures it.
+    access_log = tmp_path / "access.log"
     for phone, email in customers:
         for term in (phone, email):
-            assert desk_client_for(auditor).get("/desk/", {"q": term}).status_code == 200
-            assert api_client_for(auditor).get("/api/v1/complaints", {"q": term}).status_code == 200
-            assert desk.get("/desk/lookup/customers", {"phone": phone, "email": email}).status_code == 200
+            for client_, url in (
+                (desk_client_for(auditor), f"/desk/?{urlencode({'q': term})}"),
+                (api_client_for(auditor), f"/api/v1/complaints?{urlencode({'q': term})}"),
+                (desk, f"/desk/lookup/customers?{urlencode({'phone': phone, 'email': email})}"),
+            ):
+                assert client_.get(url).status_code == 200, url
+                gunicorn_access_log(access_log, url, referer=f"http://testserver{url}")
 
     # The customers are told by SMS and e-mail (important priority), sent by the console backends.
     for complaint in Complaint.objects.filter(priority=3):
@@ -125,7 +133,8 @@ def test_intake_search_and_outbox_log_no_phone_or_email(
     assert sent.count() == 6
 
     printed = capsys.readouterr()
-    everything = "\n".join([*log_lines, printed.out, printed.err])
+    assert access_log.read_text().count('"GET /') == 3 * 2 * 3
+    everything = "\n".join([*log_lines, printed.out, printed.err, access_log.read_text()])
     assert contains_any(everything, customers) == []
     assert personal_data_in(log_lines) == []
     assert "SMS to" in everything and "e-mail to" in everything  # the backends did log
@@ -200,38 +209,53 @@ def test_log_text_keeps_what_is_not_personal() -> None:
     assert mask_log_text("{'a.b@example.com': (550, b'no')}") == "{'***@***': (550, b'no')}"
 
 
-def test_the_gunicorn_access_log_masks_query_and_referer(tmp_path: Path) -> None:
+class GunicornResponse:
+    status, sent, headers = "200 OK", 512, [("Content-Type", "text/html")]
+
+
+def gunicorn_access_log(log_file: Path, uri: str, *, referer: str = "-", log_format: str = "") -> str:
+    """The line gunicorn's access log (with our logger class) writes for a GET of `uri`."""
     cfg = Config()
-    cfg.set("accesslog", str(tmp_path / "access.log"))
+    cfg.set("accesslog", str(log_file))
+    if log_format:
+        cfg.set("access_log_format", log_format)
     logger = MaskingGunicornLogger(cfg)
-
-    class Response:
-        status, sent, headers = "200 OK", 512, [("Content-Type", "text/html")]
-
+    path, _question, query = uri.partition("?")
     environ = {
         "REQUEST_METHOD": "GET",
-        "RAW_URI": "/desk/?q=13912344405&email=zhang.wei%40example.com",
-        "PATH_INFO": "/desk/",
-        "QUERY_STRING": "q=13912344405&email=zhang.wei%40example.com",
+        "RAW_URI": uri,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
         "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": "10.0.0.5",
-        "HTTP_REFERER": "https://complaints.example.com/desk/?q=13800001111",
+        "HTTP_REFERER": referer,
         "HTTP_USER_AGENT": "Mozilla/5.0",
     }
 
     class Request:
-        headers = [("REFERER", environ["HTTP_REFERER"]), ("USER-AGENT", "Mozilla/5.0")]
+        headers = [("REFERER", referer), ("USER-AGENT", "Mozilla/5.0")]
 
-    cfg.set("access_log_format", "%(r)s | %(q)s | %(f)s | %({referer}i)s | %({raw_uri}e)s | %(U)s | %(s)s")
-    logger.access(Response(), Request(), environ, datetime.timedelta(milliseconds=12))
+    logger.access(GunicornResponse(), Request(), environ, datetime.timedelta(milliseconds=12))
     for handler in logger.access_log.handlers:
         handler.flush()
-    line = (tmp_path / "access.log").read_text()
+        handler.close()
+    return log_file.read_text()
+
+
+def test_the_gunicorn_access_log_masks_query_and_referer(tmp_path: Path) -> None:
+    line = gunicorn_access_log(
+        tmp_path / "access.log",
+        "/desk/?q=13912344405&email=zhang.wei%40example.com",
+        referer="https://complaints.example.com/desk/?q=13800001111",
+        log_format="%(r)s | %(q)s | %(f)s | %({referer}i)s | %({raw_uri}e)s | %(U)s | %(s)s",
+    )
     assert line.strip() == (
         "GET /desk/?q=***********&email=***@*** HTTP/1.1 | q=***********&email=***@*** "
         "| https://complaints.example.com/desk/?q=*********** | https://complaints.example.com/desk/?q=*********** "
         "| /desk/?q=***********&email=***@*** | /desk/ | 200"
     )
+    default_format = gunicorn_access_log(tmp_path / "default.log", "/api/v1/complaints?q=138%201234%205678")
+    assert '"GET /api/v1/complaints?q=***+****+**** HTTP/1.1" 200 512 "-" "Mozilla/5.0"' in default_format
 
 
 def test_serve_runs_gunicorn_with_the_masking_logger(tmp_path: Path) -> None:
