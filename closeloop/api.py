@@ -4,6 +4,7 @@ Errors are turned into responses here and nowhere else:
 - DomainError (and ValidationFailed, TransitionNotAllowed) → 422 shaped like ninja's own validation
   errors, one entry per field message: {"detail": [{"loc": ["body", field], "msg": ..., "type": ...}]};
 - PermissionDeniedError / django's PermissionDenied → 403 {"detail": message};
+- RateLimited → 429 {"detail": message} with Retry-After (seconds);
 - a missing or invisible record (ObjectDoesNotExist) → 404: out of scope is indistinguishable from absent;
 - ninja's own validation errors keep their shape, with the name of the body parameter dropped from
   `loc` (["body", "payload", "phone"] → ["body", "phone"]) so that every 422 names fields alike;
@@ -23,7 +24,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from closeloop.complaints.api import catalogue_router
 from closeloop.complaints.api import router as complaints_router
 from closeloop.core.auth import API_AUTH
-from closeloop.core.errors import DomainError, PermissionDeniedError, ValidationFailed
+from closeloop.core.errors import DomainError, PermissionDeniedError, RateLimited, ValidationFailed
 from closeloop.defects.api import router as defects_router
 from closeloop.followup.api import closing as followup_closing
 from closeloop.followup.api import followups as followup_followups
@@ -92,6 +93,13 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 @api.exception_handler(PermissionDeniedError)
 def permission_denied_error(request: HttpRequest, exc: PermissionDeniedError) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc.message)}, status=403)
+
+
+@api.exception_handler(RateLimited)
+def rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    response = api.create_response(request, {"detail": str(exc.message)}, status=429)
+    response["Retry-After"] = str(max(exc.retry_after, 1))
+    return response
 
 
 @api.exception_handler(PermissionDenied)

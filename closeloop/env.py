@@ -126,6 +126,9 @@ EMAIL_SCHEMES = {
     "dummy": "dropped",
 }
 EMAIL_TIMEOUT_SECONDS = 30
+# Logs each message with its recipients masked; Django's own console backend would print customers'
+# addresses into the log (docs/decisions.md, "Go-live: personal data").
+CONSOLE_EMAIL_BACKEND = "closeloop.notifications.backends.ConsoleEmailBackend"
 
 
 def env_email_url(name: str, *, file_path: str) -> EmailConfig | None:
@@ -153,8 +156,9 @@ def env_email_url(name: str, *, file_path: str) -> EmailConfig | None:
         conf.update(EMAIL_USE_SSL=True, EMAIL_USE_TLS=False, EMAIL_PORT=conf["EMAIL_PORT"] if parts.port else 465)
     if normalised in {"smtp", "submission"} and not conf["EMAIL_HOST"]:
         raise ImproperEnvironment(f"{name} ({shown}…) names no mail server")
+    backend = CONSOLE_EMAIL_BACKEND if scheme == "console" else conf["EMAIL_BACKEND"]
     return EmailConfig(
-        backend=conf["EMAIL_BACKEND"],
+        backend=backend,
         host=conf["EMAIL_HOST"] or "localhost",
         port=int(conf["EMAIL_PORT"] or 25),
         user=conf["EMAIL_HOST_USER"] or "",

@@ -9,6 +9,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 
 from closeloop.env import (
+    CONSOLE_EMAIL_BACKEND,
     ImproperEnvironment,
     env_bool,
     env_email_url,
@@ -195,6 +196,8 @@ QUEUE_PAGE_SIZE = env_int("QUEUE_PAGE_SIZE", 25)
 # Queues and searches count up to this many and then say "10,000+" (counting a million rows costs more
 # than showing the page); also the most ids a search resolves from its indexes.
 QUEUE_COUNT_CAP = env_int("QUEUE_COUNT_CAP", 10_000)
+# Searches by a whole phone number or e-mail address per user and hour, for roles that see them masked.
+PERSONAL_DATA_SEARCH_MAX_PER_HOUR = env_int("PERSONAL_DATA_SEARCH_MAX_PER_HOUR", 20)
 # Closing the loop (issue 5).
 FOLLOWUP_MAX_ATTEMPTS = env_int("FOLLOWUP_MAX_ATTEMPTS", 3)  # on different days, then "unreachable"
 REPEAT_WINDOW_DAYS = env_int("REPEAT_WINDOW_DAYS", 90)
@@ -236,7 +239,7 @@ _email = env_email_url("EMAIL_URL", file_path=_email_dir)  # type: ignore[arg-ty
 if _email is not None and env_str("EMAIL_BACKEND"):
     raise ImproperEnvironment("EMAIL_URL and EMAIL_BACKEND are both set: set only one of them")
 # EMAIL_BACKEND names a backend class directly (a custom one); EMAIL_URL is the usual way.
-EMAIL_BACKEND = _email.backend if _email else env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND = _email.backend if _email else env_str("EMAIL_BACKEND", CONSOLE_EMAIL_BACKEND)
 EMAIL_HOST = _email.host if _email else "localhost"
 EMAIL_PORT = _email.port if _email else 25
 EMAIL_HOST_USER = _email.user if _email else ""
@@ -294,7 +297,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # The development server's request lines carry searches (phone numbers, e-mail addresses).
+    "filters": {"mask_request_line": {"()": "closeloop.core.accesslog.RequestLineFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {
+            "handlers": ["console"],
+            "filters": ["mask_request_line"],
+            "level": "INFO",
+            "propagate": False,
+        },
+    },
 }

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import logging
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -95,6 +97,43 @@ def _fresh_cache_namespace() -> Any:
     cache.key_prefix = f"t{uuid.uuid4().hex[:12]}"
     yield
     cache.key_prefix = previous
+
+
+# What no log line at INFO or above may hold: a whole mainland mobile number, an e-mail address.
+LEAKING_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+LEAKING_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+class LogRecorder(logging.Handler):
+    """Keeps every record it is given, formatted as a log file would show it (message and traceback)."""
+
+    def __init__(self, level: int = logging.INFO) -> None:
+        super().__init__(level)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+def personal_data_in(lines: list[str]) -> list[str]:
+    return [line for line in lines if LEAKING_MOBILE.search(line) or LEAKING_EMAIL.search(line)]
+
+
+@pytest.fixture(autouse=True)
+def _no_personal_data_in_the_logs() -> Any:
+    """Every test guards the logs: whatever it makes the application log at INFO or above (the production
+    level) must not hold a phone number or an e-mail address (docs/decisions.md, "Go-live: personal data")."""
+    recorder = LogRecorder(logging.INFO)
+    root = logging.getLogger()
+    root.addHandler(recorder)
+    try:
+        yield recorder
+    finally:
+        root.removeHandler(recorder)
+    leaks = personal_data_in(recorder.lines)
+    if leaks:
+        pytest.fail("personal data in the log:\n" + "\n".join(leaks[:5]), pytrace=False)
 
 
 @pytest.fixture

@@ -49,7 +49,13 @@ router = Router(tags=["complaints"])
 catalogue_router = Router(tags=["catalogue"])
 
 # Every endpoint may answer these; declared so that the OpenAPI document tells the whole truth.
-from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS  # noqa: E402
+from closeloop.core.api_responses import (  # noqa: E402
+    ONE_ERRORS,
+    ONE_WRITE_ERRORS,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    ErrorOut,
+)
 
 # The complaint's number in a path, e.g. TS20261123-0007.
 Number = PathEx[Text, P(max_length=20, description="the complaint's number, e.g. TS20261123-0007")]
@@ -250,9 +256,12 @@ def complaint_create(request: HttpRequest, payload: ComplaintCreateIn) -> Status
     return Status(201, {**_summary(complaint, user), "deadlines": [_deadline(d) for d in complaint.deadlines.all()]})
 
 
-@router.get("/complaints", response={200: ComplaintPage, **READ_ERRORS}, summary="The queue, filtered")
+@router.get("/complaints", response={200: ComplaintPage, 429: ErrorOut, **READ_ERRORS}, summary="The queue, filtered")
 def complaint_list(request: HttpRequest, filters: Query[ComplaintFilters]) -> dict[str, Any]:
+    """A role that sees personal data masked finds a phone or e-mail only by the whole of it, and such
+    searches are counted (429 beyond PERSONAL_DATA_SEARCH_MAX_PER_HOUR) and logged."""
     user = _user(request)
+    services.contact_search_admit(user=user, term=filters.q, where="api search")
     queue_filters = selectors.QueueFilters(
         status=filters.status.value if filters.status else "",
         priority=filters.priority,

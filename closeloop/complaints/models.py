@@ -243,11 +243,13 @@ class Event(models.Model):
 
 
 class PersonalDataAccess(models.Model):
-    """Each view of unmasked personal data, for the audit office."""
+    """Each view of unmasked personal data, for the audit office; and each search by a whole phone
+    number or e-mail address by someone who sees them masked (`customer` is the one found, or empty
+    when the search found nobody)."""
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     complaint = models.ForeignKey(Complaint, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     where = models.CharField(max_length=40)
 

@@ -240,7 +240,15 @@ class ComplaintFilters(Schema):
     product: Text = Field("", max_length=150, description="model (exact) or part of the product text")
     received_from: datetime.date | None = None
     received_to: datetime.date | None = None
-    q: Text = Field("", max_length=100, description="number, words of the description, name, phone tail, batch")
+    q: Text = Field(
+        "",
+        max_length=100,
+        description=(
+            "number, words of the description, name, batch, a whole e-mail address; a phone's last digits "
+            "(roles that see personal data) or the whole number (the others: counted, at most "
+            "PERSONAL_DATA_SEARCH_MAX_PER_HOUR an hour, then 429)"
+        ),
+    )
     sort: Literal[tuple(SORTS)] = "-received_at"  # type: ignore[valid-type]
     limit: int = Field(50, ge=1, le=200)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)

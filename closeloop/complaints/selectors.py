@@ -17,6 +17,7 @@ from django.utils.functional import cached_property
 from closeloop.complaints.models import Complaint, Event
 from closeloop.core.masking import can_see_personal_data, mask_address, mask_email, mask_phone
 from closeloop.directory.models import Customer, Membership
+from closeloop.directory.selectors import full_email, full_phone
 from closeloop.sla.models import Deadline
 
 User = AbstractBaseUser | AnonymousUser
@@ -102,9 +103,10 @@ def complaint_queue(*, user: User, filters: QueueFilters) -> QuerySet[Complaint]
         qs = qs.filter(next_due_at__lt=end_of_day, next_due_at__gt=timezone.now())
     overflowed = False
     if filters.q and (term := filters.q.strip()):
-        matches = search_matches(term)
+        masked = not can_see_personal_data(user)
+        matches = search_matches(term, masked=masked)
         if matches is None:  # more than QUEUE_COUNT_CAP: the queue's own order finds a page at once
-            qs, overflowed = qs.filter(search_q(term)), True
+            qs, overflowed = qs.filter(search_q(term, masked=masked)), True
         else:
             qs = qs.filter(pk__in=matches)
     qs = qs.order_by(*SORTS.get(filters.sort, SORTS["due"]))
@@ -116,12 +118,37 @@ def complaint_queue(*, user: User, filters: QueueFilters) -> QuerySet[Complaint]
 # --- search -------------------------------------------------------------------------------------
 
 
-def _search_conditions(term: str, *, indexed: bool) -> list[Any]:
+def contact_in_term(term: str) -> tuple[str, str]:
+    """("phone", digits) or ("email", address) when a search term is a customer's whole phone number or
+    e-mail address, as they are stored; ("", "") otherwise."""
+    if phone := full_phone(term):
+        return "phone", phone
+    if email := full_email(term):
+        return "email", email
+    return "", ""
+
+
+def contact_search_counts(*, user: User, term: str) -> bool:
+    """Whether this search is one that is counted and logged (complaints.services.contact_search_admit):
+    a whole phone number or e-mail address, searched by someone who sees them masked."""
+    return bool(term.strip()) and not can_see_personal_data(user) and bool(contact_in_term(term.strip())[0])
+
+
+def _search_conditions(term: str, *, masked: bool, indexed: bool) -> list[Any]:
     """What a search term matches, one condition per field: a complaint number, words of the description
-    or the product, the customer's name or phone tail, a model, a batch. Digits alone are a phone tail or
-    part of a number. `indexed`: written as the n-gram index reads them where a term is too short for a
-    trigram (PostgreSQL, migration complaints 0006)."""
+    or the product, the customer's name, phone or e-mail, a model, a batch. Digits alone are part of a
+    number or a phone tail. `indexed`: written as the n-gram index reads them where a term is too short for
+    a trigram (PostgreSQL, migration complaints 0006).
+
+    `masked`: the searcher sees contact data masked (139****4405). A phone or e-mail is then found only by
+    the whole of it, never by a part: a part would tell which digits hide behind the stars, one search per
+    candidate (docs/decisions.md, "Go-live: personal data"). Everybody finds an e-mail only by the whole
+    address."""
+    kind, contact = contact_in_term(term)
+    whole_contact = [Q(**{f"customer__{kind}": contact})] if kind else []
     if term.isdigit():
+        if masked:
+            return [Q(number__contains=term), *whole_contact]
         return [Q(customer__phone__endswith=term), Q(number__contains=term)]
     if indexed and _by_ngram(term):
         description: Any = NgramContains("description", term)
@@ -131,21 +158,22 @@ def _search_conditions(term: str, *, indexed: bool) -> list[Any]:
         description = Q(description__icontains=term)
         product_text = Q(product_text__icontains=term)
         name = Q(customer__name__icontains=term)
+    conditions = [Q(number=term.upper()), description, name]
+    if not masked:
+        conditions.append(Q(customer__phone__endswith=term))
     return [
-        Q(number=term.upper()),
-        description,
-        name,
-        Q(customer__phone__endswith=term),
+        *conditions,
         product_text,
         Q(product__model__icontains=term),
         Q(batch_no__iexact=term),
+        *whole_contact,
     ]
 
 
-def search_q(term: str) -> Q:
+def search_q(term: str, *, masked: bool) -> Q:
     """Every condition of a search term as one filter (the queue's own order reads it)."""
     combined = Q()
-    for condition in _search_conditions(term, indexed=False):
+    for condition in _search_conditions(term, masked=masked, indexed=False):
         combined |= condition
     return combined
 
@@ -173,7 +201,7 @@ class NgramContains(Func):
         return sql, [*column_params, *term_params]
 
 
-def search_matches(term: str) -> list[int] | None:
+def search_matches(term: str, *, masked: bool) -> list[int] | None:
     """The ids of every complaint the term matches (one query, a UNION of indexed lookups), or None when
     there are more than QUEUE_COUNT_CAP: then the term is common, and filtering the queue in its own
     order finds a page after a few rows, while a rare term is answered from the indexes alone."""
@@ -181,7 +209,8 @@ def search_matches(term: str) -> list[int] | None:
     # One id query per condition, each served by its own index: an OR across the joined customer cannot
     # use any.
     ids = Complaint.objects.order_by().values_list("id", flat=True)
-    first, *rest = [ids.filter(condition) for condition in _search_conditions(term, indexed=True)]
+    conditions = _search_conditions(term, masked=masked, indexed=True)
+    first, *rest = [ids.filter(condition) for condition in conditions]
     # UNION ALL under a LIMIT stops reading the indexes early (a plain UNION would first gather every
     # match of a common term). The limit lets each branch contribute up to the cap, so the distinct ids
     # under it are all of them whenever there are no more than the cap.

@@ -33,10 +33,17 @@ from closeloop.complaints.models import (
 )
 from closeloop.complaints.signals import complaint_registered
 from closeloop.core import refcache
-from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed, ValidationFailed
+from closeloop.core.errors import (
+    DomainError,
+    PermissionDeniedError,
+    RateLimited,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.roles import Role, user_roles
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Product
+from closeloop.directory.selectors import EMAIL, LANDLINE, MOBILE
 from closeloop.sla.milestones import COMPLAINT_MILESTONES_AT_INTAKE
 from closeloop.sla.services import (
     deadlines_close,
@@ -52,9 +59,6 @@ from closeloop.sla.services import (
 # Received-at may be a little ahead of the server clock on a client; more than that is a typo.
 CLOCK_SKEW = datetime.timedelta(minutes=5)
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{9,11}$")  # area code 0xx/0xxx + 7–8 digits
-
 
 def normalize_phone(raw: str) -> str:
     """Digits only, without the +86 / 0086 country prefix. Raises DomainError when malformed."""
@@ -66,7 +70,7 @@ def normalize_phone(raw: str) -> str:
     digits = re.sub(r"\D", "", raw)
     if raw.startswith("+86") or digits.startswith("0086"):
         digits = digits[2:] if raw.startswith("+86") else digits[4:]
-    if _MOBILE.match(digits) or _LANDLINE.match(digits):
+    if MOBILE.match(digits) or LANDLINE.match(digits):
         return digits
     raise DomainError(
         _("Enter a mainland mobile number (11 digits starting with 1) or a landline with its area code."),
@@ -187,7 +191,7 @@ def _validate_intake(data: IntakeData, now: datetime.datetime) -> tuple[dict[str
         fail("phone", str(exc.message))
         clean["phone"] = ""
     email = data.email.strip().lower()
-    if email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
+    if email and not EMAIL.match(email):
         fail("email", _("Enter a valid e-mail address."))
     clean["email"] = email
     if not data.phone.strip() and not email:
@@ -653,6 +657,44 @@ def customer_data_access_record(
         return
     PersonalDataAccess.objects.bulk_create(
         [PersonalDataAccess(user=user, customer=c, complaint=None, where=where) for c in customers]
+    )
+
+
+CONTACT_SEARCH_WINDOW_SECONDS = 3600
+
+
+def contact_search_admit(*, user: AbstractBaseUser | AnonymousUser, term: str, where: str) -> None:
+    """A search by a whole phone number or e-mail address, by someone who sees them masked: counted
+    against PERSONAL_DATA_SEARCH_MAX_PER_HOUR (RateLimited beyond it, and then it must not run) and
+    recorded as a personal-data access of each customer it names — or of nobody, so that guessing shows
+    in the log too. Any other search, and any search by someone who sees personal data, passes as is."""
+    from closeloop.complaints.selectors import contact_in_term, contact_search_counts
+    from closeloop.portal.throttle import throttle_hit
+
+    if not user.is_authenticated or not contact_search_counts(user=user, term=term):
+        return
+    kind, contact = contact_in_term(term.strip())
+    now = timezone.now().timestamp()
+    if throttle_hit(
+        scope="personal_data_search",
+        identity=str(user.pk),
+        max_hits=settings.PERSONAL_DATA_SEARCH_MAX_PER_HOUR,
+        window_seconds=CONTACT_SEARCH_WINDOW_SECONDS,
+        now=now,
+    ):
+        raise RateLimited(
+            _(
+                "You have searched for %(limit)s phone numbers or e-mail addresses in this hour, the most "
+                "allowed. Search by complaint number, name or product meanwhile."
+            )
+            % {"limit": settings.PERSONAL_DATA_SEARCH_MAX_PER_HOUR},
+            field="q",
+            retry_after=CONTACT_SEARCH_WINDOW_SECONDS - int(now) % CONTACT_SEARCH_WINDOW_SECONDS,
+        )
+    found = list(Customer.objects.filter(**{kind: contact}).values_list("pk", flat=True))
+    PersonalDataAccess.objects.bulk_create(
+        [PersonalDataAccess(user=user, customer_id=pk, complaint=None, where=where) for pk in found]
+        or [PersonalDataAccess(user=user, customer=None, complaint=None, where=where)]
     )
 
 

@@ -28,7 +28,7 @@ from closeloop.complaints.forms import (
 from closeloop.complaints.lifecycle import OPEN_STATUSES, TRANSITIONS, available_transitions
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import complaint_panels
-from closeloop.core.errors import DomainError
+from closeloop.core.errors import DomainError, RateLimited
 from closeloop.core.files import file_response
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.roles import user_roles
@@ -47,9 +47,21 @@ def _render(request: HttpRequest, full: str, partial: str, context: dict[str, An
 def queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET)
     filters = form.filters()
-    paginator = selectors.CappedPaginator(
-        selectors.complaint_queue(user=request.user, filters=filters), settings.QUEUE_PAGE_SIZE
-    )
+    searchable = True
+    if selectors.contact_search_counts(user=request.user, term=filters.q):
+        if request.htmx and request.htmx.trigger_name == "q":
+            # Typed, not submitted: a counted search runs only when asked for (Enter or the button), so
+            # the pauses while typing an address do not use up the hourly allowance.
+            form.add_error("q", _("Press Enter to search by this whole phone number or e-mail address."))
+            searchable = False
+        else:
+            try:
+                services.contact_search_admit(user=request.user, term=filters.q, where="queue search")
+            except RateLimited as exc:
+                add_domain_errors(form, exc)
+                searchable = False
+    queryset = selectors.complaint_queue(user=request.user, filters=filters) if searchable else Complaint.objects.none()
+    paginator = selectors.CappedPaginator(queryset, settings.QUEUE_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     complaints = list(page.object_list)
     rows = [(c, selectors.customer_contact(customer=c.customer, user=request.user)) for c in complaints]
@@ -88,6 +100,10 @@ def register(request: HttpRequest) -> HttpResponse:
 @permission_required("complaints.register_complaint", raise_exception=True)
 @require_GET
 def lookup_customers(request: HttpRequest) -> HttpResponse:
+    if not can_see_personal_data(request.user):
+        # It finds customers by a phone's first digits: with masked answers, an oracle on the hidden ones.
+        # Nothing to offer either: the matches exist to copy a returning customer's contact data.
+        return render(request, "desk/_customer_matches.html", {"matches": []})
     customers = list(
         directory_selectors.customers_by_contact(phone=request.GET.get("phone", ""), email=request.GET.get("email", ""))
     )

@@ -35,3 +35,11 @@ class TransitionNotAllowed(DomainError):
 class PermissionDeniedError(DomainError):
     def __init__(self, message: str | Promise) -> None:
         super().__init__(message, field=None, code="permission_denied")
+
+
+class RateLimited(DomainError):
+    """Too many attempts of something limited per user; the API answers 429 with Retry-After."""
+
+    def __init__(self, message: str | Promise, *, field: str | None = None, retry_after: int = 0) -> None:
+        super().__init__(message, field=field, code="rate_limited")
+        self.retry_after = retry_after

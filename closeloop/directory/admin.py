@@ -7,6 +7,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from closeloop.core.masking import can_see_personal_data
 from closeloop.directory.models import ComplaintType, Customer, Department, Membership, Product, ProductLine
 
 
@@ -75,3 +76,11 @@ class CustomerAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
         return False
+
+    # The list shows and searches contact data in full (a phone by any part of it): only for those who
+    # may see personal data, whatever model permissions a staff account was given.
+    def has_view_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
+        return can_see_personal_data(request.user) and super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
+        return can_see_personal_data(request.user) and super().has_change_permission(request, obj)

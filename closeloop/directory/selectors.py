@@ -1,4 +1,5 @@
-"""Reads of the directory for the desk: finding a returning customer, completing a product model."""
+"""Reads of the directory for the desk: finding a returning customer, completing a product model, and
+the shapes of a complete phone number and e-mail address (what a search may look up exactly)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,13 @@ from closeloop.directory.models import Customer, Product
 PHONE_PREFIX_MIN_DIGITS = 4
 LOOKUP_LIMIT = 8
 
+# Phones are stored as these digits (complaints.services.normalize_phone).
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE = re.compile(r"^0\d{9,11}$")  # area code 0xx/0xxx + 7–8 digits
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# What someone types for a phone: digits with spaces, dashes, brackets, a +86.
+_PHONE_LIKE = re.compile(r"^[\d\s\-+()]+$")
+
 
 def phone_digits(raw: str) -> str:
     """The digits of a typed phone number, without a +86 / 0086 country prefix."""
@@ -22,6 +30,21 @@ def phone_digits(raw: str) -> str:
     if digits.startswith("0086"):
         return digits[4:]
     return digits
+
+
+def full_phone(raw: str) -> str:
+    """The stored form of `raw` when it is a whole mainland mobile or landline number, else ""."""
+    raw = (raw or "").strip()
+    if not _PHONE_LIKE.match(raw):
+        return ""
+    digits = phone_digits(raw)
+    return digits if MOBILE.match(digits) or LANDLINE.match(digits) else ""
+
+
+def full_email(raw: str) -> str:
+    """The stored (lower-case) form of `raw` when it is a whole e-mail address, else ""."""
+    raw = (raw or "").strip()
+    return raw.lower() if EMAIL.match(raw) else ""
 
 
 def customers_by_contact(*, phone: str = "", email: str = "", limit: int = LOOKUP_LIMIT) -> QuerySet[Customer]:

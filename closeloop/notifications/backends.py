@@ -1,15 +1,21 @@
-"""Delivery backends. SMS is pluggable: settings.SMS_BACKEND names a class with `send(phone, text)`."""
+"""Delivery backends. SMS is pluggable: settings.SMS_BACKEND names a class with `send(phone, text)`.
+
+The console backends (the defaults, for installations without a gateway yet and for development) log
+instead of sending: at INFO the masked recipient and the size, at DEBUG the text; never an address.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.core.mail.backends.base import BaseEmailBackend
 from django.utils.module_loading import import_string
 
-from closeloop.core.masking import mask_phone
+from closeloop.core.masking import mask_email, mask_phone
 from closeloop.notifications.models import Method, Notification
 
 log = logging.getLogger(__name__)
@@ -23,7 +29,26 @@ class ConsoleSmsBackend:
     """Logs the message with the number masked; for installations without an SMS gateway yet."""
 
     def send(self, phone: str, text: str) -> None:
-        log.info("SMS to %s: %s", mask_phone(phone), text)
+        log.info("SMS to %s (%s characters)", mask_phone(phone), len(text))
+        log.debug("SMS text: %s", text)
+
+
+class ConsoleEmailBackend(BaseEmailBackend):
+    """Django's console backend prints whole messages, the customers' addresses with them, into the
+    worker's log; this one logs who (masked) and what (subject, size) and the body at DEBUG only."""
+
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        for message in email_messages:
+            recipients = ", ".join(mask_email(address) for address in message.recipients())
+            log.info(
+                "e-mail to %s: %s (%s characters, %s attachments)",
+                recipients,
+                message.subject,
+                len(message.body),
+                len(message.attachments),
+            )
+            log.debug("e-mail body: %s", message.body)
+        return len(email_messages)
 
 
 class DeliveryError(RuntimeError):

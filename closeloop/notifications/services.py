@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from closeloop.core.claims import Raw, claim
+from closeloop.core.masking import mask_log_text
 from closeloop.notifications import backends
 from closeloop.notifications.models import Method, Notification, State
 
@@ -103,7 +104,9 @@ def outbox_deliver(*, now: datetime.datetime | None = None, limit: int = 200) ->
                 last_error=f"{type(exc).__name__}: {exc}"[:2000],
             )
             result["failed" if final else "retry"] += 1
-            log.warning("outbox %s attempt %s failed: %s", notification.pk, notification.attempts, exc)
+            # An SMTP refusal names the address it refused.
+            error = mask_log_text(f"{type(exc).__name__}: {exc}")
+            log.warning("outbox %s attempt %s failed: %s", notification.pk, notification.attempts, error)
             continue
         Notification.objects.filter(pk=notification.pk, state=State.SENDING).update(
             state=State.SENT, sent_at=timezone.now(), last_error=""

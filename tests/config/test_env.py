@@ -88,7 +88,8 @@ def test_smtps_is_tls_from_the_start_on_465(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_other_schemes_and_from_addresses(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert _email(monkeypatch, "console://").backend == "django.core.mail.backends.console.EmailBackend"
+    # console:// is our masking console backend, never Django's (which prints the recipients).
+    assert _email(monkeypatch, "console://").backend == "closeloop.notifications.backends.ConsoleEmailBackend"
     assert _email(monkeypatch, "file:///srv/mail").file_path == "/srv/mail"
     assert _email(monkeypatch, "file://").file_path == "/var/mail-default"
     local = _email(monkeypatch, "smtp://localhost:25?_default_from_email=complaints%40example.com")

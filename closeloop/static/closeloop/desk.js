@@ -29,6 +29,16 @@
   });
 })();
 
+// The queue's search box searches on its own while one types (its own htmx request); its change event
+// (on Enter or leaving the box) must not make the form search once more — Enter submits the form.
+document.addEventListener(
+  "change",
+  function (event) {
+    if (event.target.matches && event.target.matches("form.filters input[type=search]")) event.stopPropagation();
+  },
+  true
+);
+
 // Irreversible actions (marked "danger" in the lifecycle table) ask first.
 document.addEventListener("submit", function (event) {
   var message = event.target.dataset && event.target.dataset.confirm;
