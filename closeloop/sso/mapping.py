@@ -67,7 +67,9 @@ def _group_key(group: str, normalise: Callable[[str], str]) -> str:
     try:
         return normalise(group)
     except LDAPInvalidDnError:
-        raise MappingError(f"{group!r} is not a distinguished name (cn=…,ou=…,dc=…)") from None
+        raise MappingError(
+            f"{group!r} is not a distinguished name; entries are <group DN>=<value> (cn=…,ou=…,dc=…=agent)"
+        ) from None
 
 
 def parse_role_mapping(text: str, *, normalise: Callable[[str], str]) -> dict[str, frozenset[str]]:

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.contrib.auth import BACKEND_SESSION_KEY
 from django.http import HttpRequest
-
-from closeloop.sso.conf import LDAP_BACKEND, OIDC_BACKEND
 
 SECOND_FACTOR_AT_PROVIDER = "closeloop_sso_second_factor"
 
@@ -23,7 +20,9 @@ def amr_has_second_factor(amr: object) -> bool:
 
 
 def record_second_factor(request: HttpRequest, *, verified: bool) -> None:
-    """Called right after `login()` of an OpenID Connect sign-in."""
+    """Written by the backend during a sign-in: `login()` keeps it (it only changes the session's key)
+    and `logout()` empties the session. Each directory sign-in writes it, so it never outlives the
+    sign-in it describes."""
     request.session[SECOND_FACTOR_AT_PROVIDER] = verified
 
 
@@ -31,8 +30,3 @@ def second_factor_at_provider(request: HttpRequest) -> bool:
     """True when this session's sign-in already had a second factor at the identity provider, so
     CloseLoop's own TOTP step may be skipped."""
     return request.session.get(SECOND_FACTOR_AT_PROVIDER) is True
-
-
-def sign_in_source(request: HttpRequest) -> str | None:
-    """ "ldap", "oidc", or None for a CloseLoop password (or no sign-in)."""
-    return {LDAP_BACKEND: "ldap", OIDC_BACKEND: "oidc"}.get(request.session.get(BACKEND_SESSION_KEY, ""))

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import requests
+from django.test import Client
 
 from closeloop.sso.conf import LDAP_VARIABLES, OIDC_VARIABLES, SsoSettings, sso_from_env
 from tests.sso.slapd import SLAPD, Slapd
@@ -40,6 +41,12 @@ def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def client() -> Client:
+    """The messages these tests read are the English source texts."""
+    return Client(headers={"Accept-Language": "en"})
 
 
 @pytest.fixture

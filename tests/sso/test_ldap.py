@@ -207,7 +207,7 @@ def test_someone_in_no_mapped_group_is_refused_with_a_reason_and_not_created(
     response = log_in(client, uid)
 
     assert response.status_code == 200
-    assert "not in any group that gives access" in " ".join(str(m) for m in response.context["messages"])
+    assert "not in any group that gives access" in response.content.decode()
     assert not User.objects.filter(username=uid).exists()
 
 
@@ -238,7 +238,7 @@ def test_a_deactivated_user_stays_refused_although_the_directory_accepts_the_pas
     response = log_in(client, uid)
 
     assert response.status_code == 200
-    assert "deactivated" in " ".join(str(m) for m in response.context["messages"])
+    assert "deactivated" in response.content.decode()
     local.refresh_from_db()
     assert (local.is_active, local.first_name) == (False, "旧名字")
     assert list(local.groups.values_list("name", flat=True)) == [Role.AGENT]  # cs-leads not synced
@@ -309,7 +309,7 @@ def test_a_wrong_service_account_password_says_the_directory_cannot_be_asked(
     response = log_in(client, uid)
 
     assert response.status_code == 200
-    assert "cannot be reached" in " ".join(str(m) for m in response.context["messages"])
+    assert "cannot be reached" in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -326,7 +326,7 @@ def test_a_directory_that_is_down_refuses_with_a_message_not_an_error_page(
     response = log_in(client, "anyone")
 
     assert response.status_code == 200
-    assert "cannot be reached" in " ".join(str(m) for m in response.context["messages"])
+    assert "cannot be reached" in response.content.decode()
 
 
 @pytest.mark.django_db
