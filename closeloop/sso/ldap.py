@@ -58,7 +58,15 @@ def _servers(ldap: LdapSettings) -> list[ldap3.Server]:
 def _bound(ldap: LdapSettings, server: ldap3.Server, who: str, password: str) -> Iterator[ldap3.Connection | None]:
     """A connection bound as `who`, or None when the directory refuses the name or password."""
     connection = ldap3.Connection(
-        server, user=who, password=password, receive_timeout=ldap.timeout, read_only=True, raise_exceptions=False
+        server,
+        user=who,
+        password=password,
+        receive_timeout=ldap.timeout,
+        read_only=True,
+        raise_exceptions=False,
+        # Active Directory answers a search of the domain with referrals to DomainDnsZones and the like;
+        # following them means connecting to more servers while someone waits at the login page.
+        auto_referrals=False,
     )
     try:
         connection.open()
@@ -80,6 +88,17 @@ def _values(entry: dict[str, Any], attribute: str | None) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
 
 
+# success, sizeLimitExceeded (more than one user matched: refused below)
+_SEARCH_ANSWERED = {0, 4}
+
+
+def _log_failed_search(connection: ldap3.Connection, base: str, variable: str) -> None:
+    """A search that fails (a mistyped base, no read access) would otherwise look like "no such user"."""
+    result = connection.result or {}
+    if result.get("result") not in _SEARCH_ANSWERED:
+        logger.warning("LDAP search under %s (%s) failed: %s", base, variable, result.get("description"))
+
+
 def _find_user(ldap: LdapSettings, connection: ldap3.Connection, login: str) -> dict[str, Any] | None:
     connection.search(
         ldap.user_search_base,
@@ -92,6 +111,7 @@ def _find_user(ldap: LdapSettings, connection: ldap3.Connection, login: str) -> 
         ],
         size_limit=2,
     )
+    _log_failed_search(connection, ldap.user_search_base, "LDAP_USER_SEARCH_BASE")
     entries = [item for item in connection.response or [] if item.get("type") == "searchResEntry"]
     if len(entries) > 1:
         logger.warning("LDAP_USER_FILTER matches more than one entry for %r; refused", login)
@@ -108,6 +128,7 @@ def _groups(ldap: LdapSettings, connection: ldap3.Connection, entry: dict[str, A
         connection.search(
             ldap.group_search_base, group_filter, search_scope=ldap3.SUBTREE, attributes=[ldap3.NO_ATTRIBUTES]
         )
+        _log_failed_search(connection, ldap.group_search_base, "LDAP_GROUP_SEARCH_BASE")
         groups |= {item["dn"] for item in connection.response or [] if item.get("type") == "searchResEntry"}
     return groups
 

@@ -107,7 +107,8 @@ def _sign_in(account: DirectoryAccount, mapping: GroupMapping, grants: Grants) -
             user = user_model(username=account.username)
             changes.append("created")
         changes += _apply_profile(user, account, admin_managed=Role.ADMIN in mapping.managed_roles, grants=grants)
-        user.save()
+        if changes:  # most sign-ins change nothing; login() writes last_login anyway
+            user.save()
         changes += _sync_roles(user, grants.roles, mapping.managed_roles)
         changes += _sync_departments(user, grants, mapping.managed_departments, source=account.source)
     return user, changes

@@ -42,7 +42,8 @@ def example_env(slapd: Slapd, **overrides: str) -> dict[str, str]:
         "LDAP_GROUP_ROLES": (
             f"{group_dn('cs-agents')}=agent;"
             # Written with other spacing and case than the directory returns: DNs compare normalised.
-            f"CN=CS-Leads, OU=Groups, DC=example, DC=com=agent,cs_supervisor"
+            f"CN=CS-Leads, OU=Groups, DC=example, DC=com=agent,cs_supervisor;"
+            f"{group_dn('quality-leads')}=dept_manager"
         ),
         "LDAP_GROUP_DEPARTMENTS": f"{group_dn('quality')}=quality\n{group_dn('quality-leads')}=quality:manager",
         **overrides,
@@ -122,17 +123,30 @@ def test_first_login_creates_the_user_with_name_email_mapped_role_and_department
 
 
 @pytest.mark.django_db
-def test_a_lead_gets_every_role_of_their_groups_and_manages_the_mapped_department(
+def test_a_department_manager_gets_the_role_and_manages_the_mapped_department(
     ldap_on: Callable[..., SsoSettings], slapd: Slapd, client: Client
 ) -> None:
     ldap_on()
-    uid = person(slapd, groups=("cs-leads", "quality-leads", "quality"))
+    uid = person(slapd, groups=("quality-leads", "quality"))
+
+    assert log_in(client, uid).status_code == 302
+
+    assert roles_of(uid) == {Role.DEPT_MANAGER}
+    membership = Membership.objects.get(user__username=uid)
+    assert (membership.department.code, membership.is_manager) == ("quality", True)
+
+
+@pytest.mark.django_db
+def test_a_cs_lead_gets_every_role_of_the_group(
+    ldap_on: Callable[..., SsoSettings], slapd: Slapd, client: Client
+) -> None:
+    ldap_on()
+    uid = person(slapd, groups=("cs-leads",))
 
     assert log_in(client, uid).status_code == 302
 
     assert roles_of(uid) == {Role.AGENT, Role.CS_SUPERVISOR}
-    membership = Membership.objects.get(user__username=uid)
-    assert (membership.department.code, membership.is_manager) == ("quality", True)
+    assert not Membership.objects.filter(user__username=uid).exists()
 
 
 @pytest.mark.django_db

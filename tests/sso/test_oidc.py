@@ -196,6 +196,30 @@ def test_a_second_factor_at_the_provider_is_recorded_for_the_totp_step(
     assert session_of(browser)[SECOND_FACTOR_AT_PROVIDER] is True
 
 
+def test_the_operator_can_state_that_the_provider_always_asks_for_a_second_factor(
+    live_server: Any, oidc_provider: OidcProvider, oidc_on: Callable[..., SsoSettings]
+) -> None:
+    oidc_on(OIDC_MFA_AT_PROVIDER="true")
+    username = provider_user(oidc_provider, groups=["CloseLoop-Agents"])  # amr: pwd only
+
+    browser, _desk = sign_in(live_server, oidc_provider, username)
+
+    assert session_of(browser)[SECOND_FACTOR_AT_PROVIDER] is True
+
+
+def test_a_provider_that_does_not_send_the_user_name_claim_is_refused_with_a_message(
+    live_server: Any, oidc_provider: OidcProvider, oidc_on: Callable[..., SsoSettings]
+) -> None:
+    oidc_on(OIDC_USERNAME_CLAIM="employee_number")
+    username = provider_user(oidc_provider, groups=["CloseLoop-Agents"])
+
+    _browser, page = sign_in(live_server, oidc_provider, username)
+
+    assert page.url.startswith(f"{live_server.url}/login/")
+    assert "Signing in with Example Lighting did not succeed" in page.text
+    assert not User.objects.filter(username=username).exists()
+
+
 def test_logging_out_also_ends_the_session_at_the_provider(
     live_server: Any, oidc_provider: OidcProvider, oidc_on: Callable[..., SsoSettings]
 ) -> None:
