@@ -30,7 +30,7 @@ def _required_binary(path: str, what: str) -> None:
     if shutil.which(path) or os.path.exists(path):
         return
     if os.environ.get("CI") == "true":
-        pytest.fail(f"{what} is required in CI but {path} is missing (apt-get install slapd ldap-utils)")
+        pytest.fail(f"the {what} tests need {path} in CI, and it is missing (apt-get install slapd ldap-utils)")
     pytest.skip(f"{path} is not installed (Debian: apt-get install slapd); the {what} tests need it")
 
 
@@ -92,13 +92,10 @@ class OidcProvider:
             "post_logout_redirect_uris": [f"{self.closeloop_url}/login/"],
         }
         command = [sys.executable, "-m", "tests.sso.oidc_provider.serve", "--data-dir", str(self.workdir)]
-        self.process = subprocess.Popen(
-            [*command, "--client", json.dumps(client)],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=(self.workdir / "provider.log").open("w"),
-            text=True,
-        )
+        with (self.workdir / "provider.log").open("w") as log:
+            self.process = subprocess.Popen(
+                [*command, "--client", json.dumps(client)], cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True
+            )
         assert self.process.stdout is not None
         for line in self.process.stdout:  # serve.py prints READY <port> once it listens
             if line.startswith("READY "):
@@ -110,6 +107,8 @@ class OidcProvider:
         if self.process is not None:
             self.process.terminate()
             self.process.wait(timeout=10)
+            if self.process.stdout is not None:
+                self.process.stdout.close()
 
     def signing_key(self) -> tuple[str, str]:
         """(kid, private key PEM) the provider signs ID tokens with, read from its database, so a test

@@ -161,11 +161,13 @@ class Slapd:
         (self.workdir / "slapd.conf").write_text(_config(self.workdir))
         for _attempt in range(3):  # a free port can be taken between finding it and slapd binding it
             self.port, self.ldaps_port = _free_port(), _free_port()
-            self.process = subprocess.Popen(
-                [SLAPD, "-f", str(self.workdir / "slapd.conf"), "-h", f"{self.url}/ {self.ldaps_url}/", "-d", "0"],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
+            with (self.workdir / "slapd.log").open("w") as log:
+                # -d 0: stay in the foreground (no fork), so that terminate() stops it; nothing is logged.
+                self.process = subprocess.Popen(
+                    [SLAPD, "-f", str(self.workdir / "slapd.conf"), "-h", f"{self.url}/ {self.ldaps_url}/", "-d", "0"],
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                )
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and self.process.poll() is None:
                 try:
@@ -178,16 +180,17 @@ class Slapd:
         raise RuntimeError(f"slapd did not start: {error}")
 
     def stop(self) -> str:
+        """Stop slapd; returns the end of its log (why it did not start, when it did not)."""
         if self.process is None:
             return ""
         self.process.terminate()
         try:
-            _out, err = self.process.communicate(timeout=5)
+            self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            _out, err = self.process.communicate()
+            self.process.wait()
         self.process = None
-        return err.decode(errors="replace")[-2000:]
+        return (self.workdir / "slapd.log").read_text(errors="replace")[-2000:]
 
     def admin(self, suffix: str = EXAMPLE) -> ldap3.Connection:
         return ldap3.Connection(

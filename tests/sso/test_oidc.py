@@ -170,6 +170,23 @@ def test_someone_in_no_mapped_group_is_sent_back_to_the_login_page_with_the_reas
     assert not User.objects.filter(username=username).exists()
 
 
+def test_declining_at_the_provider_comes_back_to_the_login_page_with_a_message(
+    live_server: Any, oidc_provider: OidcProvider, oidc_on: Callable[..., SsoSettings]
+) -> None:
+    oidc_on()
+    username = provider_user(oidc_provider, groups=["CloseLoop-Agents"])
+    browser = requests.Session()
+    browser.headers["Accept-Language"] = "en"
+    provider_login = browser.get(f"{live_server.url}{reverse('sso:oidc-login')}", timeout=30)
+    consent = submit(browser, provider_login, {"username": username, "password": PASSWORD})
+
+    page = submit(browser, consent, {})  # "Decline": the provider answers error=access_denied
+
+    assert page.url.startswith(f"{live_server.url}/login/")
+    assert "Signing in with Example Lighting did not succeed" in page.text
+    assert not User.objects.filter(username=username).exists()
+
+
 def test_a_deactivated_user_stays_refused(
     live_server: Any, oidc_provider: OidcProvider, oidc_on: Callable[..., SsoSettings]
 ) -> None:

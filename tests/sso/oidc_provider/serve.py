@@ -72,10 +72,9 @@ def main() -> None:
     server.setup_environ()
     server.set_app(get_wsgi_application())
     print(f"READY {port}", flush=True)
-    try:
-        server.serve_forever()
-    finally:
-        sys.stdout.flush()
+    # The test reads stdout only up to READY; anything later goes to the log, never into a full pipe.
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    server.serve_forever()
 
 
 if __name__ == "__main__":
