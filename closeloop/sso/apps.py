@@ -19,3 +19,5 @@ class SsoConfig(AppConfig):
         # gunicorn runs no system checks: a misconfigured sign-in is off, and the log says why.
         for problem in settings.SSO.problems:
             logger.error("single sign-on: %s: %s", problem.variable, problem.message)
+        for problem in settings.SSO.warnings:
+            logger.warning("single sign-on: %s: %s", problem.variable, problem.message)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core import checks
 from django.core.checks import CheckMessage, Error, register
 
 from closeloop.core.roles import Role
@@ -21,6 +22,12 @@ def sso_settings_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
             id="sso.E001",
         )
         for problem in settings.SSO.problems
+    ]
+    errors += [
+        checks.Warning(
+            f"{problem.variable}: {problem.message}", hint="See docs/operations.md, 'Single sign-on'.", id="sso.W001"
+        )
+        for problem in settings.SSO.warnings
     ]
     roles = {role.value for role in Role}
     for prefix, path, configured in (

@@ -28,6 +28,8 @@ from closeloop.sso.mapping import (
 LDAP_BACKEND = "closeloop.sso.ldap.LdapBackend"
 OIDC_BACKEND = "closeloop.sso.oidc.OidcBackend"
 
+# Plain connections are acceptable only to a server on this machine (development, the test suite).
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 LDAP_DEFAULT_GROUP_FILTER = "(|(member={user_dn})(uniqueMember={user_dn}))"
 # Asymmetric algorithms only: the ID token is checked with the provider's published keys (JWKS).
 OIDC_SIGN_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
@@ -88,7 +90,8 @@ class OidcSettings:
 class SsoSettings:
     ldap: LdapSettings | None = None
     oidc: OidcSettings | None = None
-    problems: tuple[Problem, ...] = ()
+    problems: tuple[Problem, ...] = ()  # that sign-in is off
+    warnings: tuple[Problem, ...] = ()  # it works, but should not stay like this
 
     @property
     def backends(self) -> list[str]:
@@ -186,7 +189,7 @@ OIDC_VARIABLES = (
 )
 
 
-def ldap_from_env(problems: list[Problem]) -> LdapSettings | None:
+def ldap_from_env(problems: list[Problem], warnings: list[Problem]) -> LdapSettings | None:
     urls = tuple(env_list("LDAP_URL", []))
     if not urls:
         if stray := _set_in_environment(LDAP_VARIABLES[1:]):
@@ -199,6 +202,12 @@ def ldap_from_env(problems: list[Problem]) -> LdapSettings | None:
     start_tls = env_bool("LDAP_START_TLS", False)
     if start_tls and any(url.lower().startswith("ldaps://") for url in urls):
         found.append(Problem("LDAP_START_TLS", "ldaps:// is TLS already; StartTLS is for ldap:// URLs"))
+    if not start_tls and any(
+        urlsplit(url).scheme.lower() == "ldap" and urlsplit(url).hostname not in LOOPBACK for url in urls
+    ):
+        warnings.append(
+            Problem("LDAP_START_TLS", "off with an ldap:// URL: every password crosses the network unencrypted")
+        )
     ca_file = env_str("LDAP_CA_FILE")
     if ca_file and not Path(ca_file).is_file():
         found.append(Problem("LDAP_CA_FILE", f"{ca_file!r} is not a file"))
@@ -254,8 +263,7 @@ def ldap_from_env(problems: list[Problem]) -> LdapSettings | None:
 
 def _is_secure_url(url: str) -> bool:
     parts = urlsplit(url)
-    # Plain http only for a provider on this machine (development, the test suite).
-    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"})
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK)
 
 
 def oidc_from_env(problems: list[Problem]) -> OidcSettings | None:
@@ -317,6 +325,7 @@ def oidc_from_env(problems: list[Problem]) -> OidcSettings | None:
 
 def sso_from_env() -> SsoSettings:
     problems: list[Problem] = []
-    ldap = ldap_from_env(problems)
+    warnings: list[Problem] = []
+    ldap = ldap_from_env(problems, warnings)
     oidc = oidc_from_env(problems)
-    return SsoSettings(ldap=ldap, oidc=oidc, problems=tuple(problems))
+    return SsoSettings(ldap=ldap, oidc=oidc, problems=tuple(problems), warnings=tuple(warnings))

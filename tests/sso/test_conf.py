@@ -151,6 +151,15 @@ def test_a_configured_sign_in_missing_from_the_backends_is_reported(
     assert [m.id for m in run_checks(tags=["sso"])] == ["sso.E002"]
 
 
+def test_a_directory_connection_without_tls_is_warned_about(sso_env: Callable[..., SsoSettings]) -> None:
+    sso = sso_env(**(LDAP_MINIMAL | {"LDAP_URL": "ldap://dc1.corp.example.com"}))
+
+    assert sso.ldap is not None  # it works
+    assert [(m.id, m.msg.split(":")[0]) for m in run_checks(tags=["sso"])] == [("sso.W001", "LDAP_START_TLS")]
+    sso_env(**(LDAP_MINIMAL | {"LDAP_URL": "ldap://dc1.corp.example.com", "LDAP_START_TLS": "true"}))
+    assert run_checks(tags=["sso"]) == []
+
+
 def test_a_good_configuration_passes_the_check(sso_env: Callable[..., SsoSettings]) -> None:
     sso = sso_env(**LDAP_MINIMAL, LDAP_GROUP_ROLES="CN=CS,DC=corp,DC=example,DC=com=agent")
 
