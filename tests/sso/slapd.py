@@ -172,10 +172,15 @@ class Slapd:
             while time.monotonic() < deadline and self.process.poll() is None:
                 try:
                     socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                    self._load()
-                    return
                 except OSError:
                     time.sleep(0.05)
+                    continue
+                try:
+                    self._load()
+                except BaseException:
+                    self.stop()  # never leave a slapd behind
+                    raise
+                return
             error = self.stop()
         raise RuntimeError(f"slapd did not start: {error}")
 
