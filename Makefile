@@ -59,8 +59,8 @@ SOAK_SECONDS ?= 600
 soak: $(VENV)/.installed-dev
 	$(BIN)/python bench/soak/run.py --duration $(SOAK_SECONDS) --users $${SOAK_USERS:-12}
 
-messages: $(VENV)/.installed
-	cd closeloop && ../$(BIN)/closeloop makemessages -l zh_Hans --no-obsolete -i "migrations/*" && ../$(BIN)/closeloop compilemessages
+messages: $(VENV)/.installed-dev
+	scripts/messages.sh
 
 lock:
 	scripts/lock.sh

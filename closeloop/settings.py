@@ -20,6 +20,7 @@ from closeloop.env import (
     env_url,
     persistent_secret_key,
 )
+from closeloop.sso.conf import sso_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("CLOSELOOP_DATA_DIR", str(BASE_DIR / "var")))  # type: ignore[arg-type]
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
     "closeloop.improvement",
     "closeloop.defects",
     "closeloop.demo",
+    "closeloop.sso",
 ]
 
 MIDDLEWARE = [
@@ -212,6 +214,12 @@ PORTAL_SUBMIT_WINDOW_SECONDS = env_int("PORTAL_SUBMIT_WINDOW_SECONDS", 3600)
 PORTAL_CLIENT_IP_HEADER = env_str("PORTAL_CLIENT_IP_HEADER", "REMOTE_ADDR")
 
 AUTHENTICATION_BACKENDS = ["closeloop.core.backends.ModelBackendOneQuery"]
+
+# --- Single sign-on (LDAP / Active Directory, OpenID Connect) ----------------------------------
+# Read from the LDAP_* and OIDC_* variables (closeloop/sso/conf.py); each configured sign-in adds its
+# backend after the password backend, which keeps answering permissions for everyone.
+SSO = sso_from_env()
+AUTHENTICATION_BACKENDS += SSO.backends
 
 CACHES = {
     "default": (

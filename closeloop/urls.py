@@ -4,11 +4,13 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from closeloop.api import api
+from closeloop.sso.views import LogoutView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="desk:queue", permanent=False)),
     path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", LogoutView.as_view(), name="logout"),
+    path("sso/", include("closeloop.sso.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("desk/calendar/", include("closeloop.sla.urls")),
     path("desk/notifications/", include("closeloop.notifications.urls")),
