@@ -3,12 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from closeloop.accounts.views.login import LoginView
 from closeloop.api import api
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="desk:queue", permanent=False)),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("closeloop.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("desk/calendar/", include("closeloop.sla.urls")),
     path("desk/notifications/", include("closeloop.notifications.urls")),

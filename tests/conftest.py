@@ -12,9 +12,12 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Group, User
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from hypothesis import settings as hypothesis_settings
 
+from closeloop.accounts.testing import verify_session
+from closeloop.accounts.twofactor import has_device, two_factor_required
 from closeloop.complaints.models import Complaint
 from closeloop.complaints.services import IntakeData, complaint_register
 from closeloop.core.roles import Role
@@ -95,6 +98,33 @@ def _fresh_cache_namespace() -> Any:
     cache.key_prefix = f"t{uuid.uuid4().hex[:12]}"
     yield
     cache.key_prefix = previous
+
+
+_force_login_without_second_factor = Client.force_login
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(monkeypatch: Any) -> None:
+    """`client.force_login(user)` stands for a completed login: the password and, for a user whose
+    role requires it (or who has an authenticator), the second factor. Tests of the second factor
+    itself log in through /login/ or with `login_without_second_factor`."""
+
+    def force_login(self: Client, user: User, backend: str | None = None) -> None:
+        _force_login_without_second_factor(self, user, backend)
+        if two_factor_required(user) or has_device(user):
+            verify_session(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
+@pytest.fixture
+def login_without_second_factor() -> Callable[[Client, User], None]:
+    """Log a test client in with the password alone, as a login path other than the desk's would."""
+
+    def login(client: Client, user: User) -> None:
+        _force_login_without_second_factor(client, user)
+
+    return login
 
 
 @pytest.fixture
