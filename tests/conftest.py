@@ -10,8 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group, User
 from django.db import connection
+from django.http import HttpRequest
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from hypothesis import settings as hypothesis_settings
@@ -105,16 +107,28 @@ _force_login_without_second_factor = Client.force_login
 
 @pytest.fixture(autouse=True)
 def _force_login_passes_the_second_factor(monkeypatch: Any) -> None:
-    """`client.force_login(user)` stands for a completed login: the password and, for a user whose
-    role requires it (or who has an authenticator), the second factor. Tests of the second factor
-    itself log in through /login/ or with `login_without_second_factor`."""
+    """`client.force_login(user)` and `client.login(...)` stand for a completed login: the password
+    and, for a user whose role requires it (or who has an authenticator), the second factor. Tests
+    of the second factor itself log in through /login/ or with `login_without_second_factor`."""
 
     def force_login(self: Client, user: User, backend: str | None = None) -> None:
         _force_login_without_second_factor(self, user, backend)
         if two_factor_required(user) or has_device(user):
             verify_session(self, user)
 
+    def login(self: Client, **credentials: Any) -> bool:
+        # Django's client.login() authenticates without a request; the lockout backend needs one
+        # (the client's address is what it counts), as the login view gives it.
+        request = HttpRequest()
+        request.META["REMOTE_ADDR"] = "127.0.0.1"
+        user = authenticate(request, **credentials)
+        if user is None:
+            return False
+        force_login(self, user, user.backend)
+        return True
+
     monkeypatch.setattr(Client, "force_login", force_login)
+    monkeypatch.setattr(Client, "login", login)
 
 
 @pytest.fixture

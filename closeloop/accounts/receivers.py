@@ -57,7 +57,8 @@ def _credentials_after(sender: type, instance: AbstractBaseUser, created: bool, 
     if created or before is None:
         return
     old_password, was_active = before
-    password_changed = old_password != instance.password
+    # A first password (an account created empty, then given one) changes nothing that exists.
+    password_changed = bool(old_password) and old_password != instance.password
     deactivated = was_active and not instance.is_active
     if not (password_changed or deactivated):
         return
