@@ -90,19 +90,16 @@ def session_closed(*, session_key: str, reason: SessionEnd) -> None:
 
 
 def _end(rows: QuerySet[UserSession], *, reason: SessionEnd) -> int:
-    """Mark the rows ended and delete their keys from the session store once this commits."""
+    """Mark the rows ended and delete their keys from the session store. At once, not on commit:
+    should the transaction roll back, a session ended for nothing is the safe way to be wrong."""
     keys = list(rows.values_list("session_key", flat=True))
     if not keys:
         return 0
     UserSession.objects.filter(session_key__in=keys, ended_at__isnull=True).update(
         ended_at=timezone.now(), end_reason=reason
     )
-
-    def delete_from_store() -> None:
-        for key in keys:
-            _session_store_delete(key)
-
-    transaction.on_commit(delete_from_store)
+    for key in keys:
+        _session_store_delete(key)
     return len(keys)
 
 

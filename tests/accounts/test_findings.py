@@ -78,3 +78,11 @@ def test_a_password_change_ends_other_sessions_and_revokes_tokens(make_user: Cal
 
     assert ApiClient(raw_key).get("/api/v1/complaints").status_code == 401
     assert other.get("/desk/").status_code == 302
+
+
+def test_the_demo_says_who_sets_up_two_factor(settings: Any) -> None:
+    from closeloop.demo.logins import demo_login_lines
+
+    lines = {line.split()[0]: line for line in demo_login_lines()[1:]}
+    assert "2FA" in lines["admin"] and "2FA" in lines["gm"]
+    assert "2FA" not in lines["agent"]
