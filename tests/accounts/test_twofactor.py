@@ -217,7 +217,7 @@ def test_a_new_phone_replaces_the_old_one(make_user: Callable[..., User], client
     client.force_login(user)
     old, _codes = enrol(client)
     new, _codes = enrol(client)
-    assert list(TOTPDevice.objects.filter(user=user)) == [new]
+    assert old != new and list(TOTPDevice.objects.filter(user=user)) == [new]
     assert log_in_with_code(Client(), user, new).status_code == 302
 
 
