@@ -182,3 +182,15 @@ def test_a_completed_reset_unlocks_the_account(make_user: Callable[..., User]) -
 
     assert done.status_code == 302 and done["Location"] == "/password/reset/done/"
     assert password_step(Client(), "li", new).status_code == 302
+
+
+def test_the_admin_role_sees_failed_logins_and_security_events(make_user: Callable[..., User], client: Client) -> None:
+    admin = make_user(Role.ADMIN, username="it")  # the role, not a superuser
+    admin.is_staff = True
+    admin.save()
+    make_user(Role.AGENT, username="li")
+    fail(Client(REMOTE_ADDR="203.0.113.9"), "li", 5)
+    client.force_login(admin)
+    assert "203.0.113.9" in client.get("/admin/axes/accessattempt/").content.decode()
+    assert client.get("/admin/accounts/securityevent/").status_code == 200
+    assert client.get("/admin/accounts/usersession/").status_code == 200
