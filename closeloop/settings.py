@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import os
 from pathlib import Path
 
@@ -159,8 +158,9 @@ PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for an hour
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", LOGIN_FAILURE_LIMIT)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
-AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
-AXES_COOLOFF_TIME = datetime.timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+# axes reads the two above through these (so that changing them, in a test too, is one setting).
+AXES_FAILURE_LIMIT = "closeloop.accounts.lockout.failure_limit"
+AXES_COOLOFF_TIME = "closeloop.accounts.lockout.lockout_duration"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_HANDLER = "closeloop.accounts.lockout.LockoutHandler"
 AXES_LOCKOUT_CALLABLE = "closeloop.accounts.views.login.locked_out"

@@ -3,6 +3,8 @@ login sessions and security events, read-only."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin  # registers User; replaced below
@@ -20,6 +22,11 @@ User = get_user_model()
 admin.site.unregister(User)
 
 
+def _own_session(request: HttpRequest, user: Any) -> str | None:
+    """The administrator's own session survives an action on their own account."""
+    return request.session.session_key if user.pk == request.user.pk else None
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     actions = ["unlock_logins", "reset_two_factor", "end_sessions"]
@@ -34,7 +41,11 @@ class UserAdmin(DjangoUserAdmin):
     @admin.action(description=_("Reset two-factor authentication of the selected users (lost phone)"))
     def reset_two_factor(self, request: HttpRequest, queryset: QuerySet) -> None:
         for user in queryset:
-            services.twofactor_reset(user=user, actor=request.user)  # type: ignore[arg-type]
+            services.twofactor_reset(
+                user=user,
+                actor=request.user,  # type: ignore[arg-type]
+                keep_session_key=_own_session(request, user),
+            )
         self.message_user(
             request,
             _("Two-factor authentication reset for %(count)d user(s); they set it up again at their next login.")
@@ -45,7 +56,12 @@ class UserAdmin(DjangoUserAdmin):
     @admin.action(description=_("End all sessions of the selected users"))
     def end_sessions(self, request: HttpRequest, queryset: QuerySet) -> None:
         ended = sum(
-            services.sessions_end_all(user=user, actor=request.user, reason=SessionEnd.BY_ADMIN)  # type: ignore[arg-type]
+            services.sessions_end_all(
+                user=user,
+                actor=request.user,  # type: ignore[arg-type]
+                reason=SessionEnd.BY_ADMIN,
+                keep_session_key=_own_session(request, user),
+            )
             for user in queryset
         )
         self.message_user(request, _("%(count)d session(s) ended.") % {"count": ended}, messages.SUCCESS)

@@ -8,6 +8,7 @@ failure; an administrator lifts it earlier (the user admin's "unlock" action, ax
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from axes.handlers.database import AxesDatabaseHandler
@@ -22,6 +23,14 @@ from closeloop.portal.throttle import client_ip, throttle_hit
 def client_address(request: HttpRequest) -> str:
     """The same client address the portal's limits use (PORTAL_CLIENT_IP_HEADER behind a proxy)."""
     return client_ip(request)
+
+
+def failure_limit(request: HttpRequest, credentials: dict[str, Any] | None) -> int:
+    return settings.LOGIN_FAILURE_LIMIT
+
+
+def lockout_duration(request: HttpRequest | None) -> datetime.timedelta:
+    return datetime.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
 
 
 def username_for_lockout(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:

@@ -223,14 +223,16 @@ def twofactor_disable(*, user: AbstractBaseUser, password: str) -> None:
         security_event_record(kind=SecurityEventKind.TWO_FACTOR_DISABLED, user=user, actor=user)
 
 
-def twofactor_reset(*, user: AbstractBaseUser, actor: AbstractBaseUser) -> None:
+def twofactor_reset(*, user: AbstractBaseUser, actor: AbstractBaseUser, keep_session_key: str | None = None) -> None:
     """An administrator removes a user's authenticator and recovery codes (a lost phone): the user's
     sessions end and, if their role requires it, they set up a new one at the next login."""
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
         security_event_record(kind=SecurityEventKind.TWO_FACTOR_RESET, user=user, actor=actor)
-        sessions_end_all(user=user, actor=actor, reason=SessionEnd.SECOND_FACTOR_CHANGED)
+        sessions_end_all(
+            user=user, actor=actor, reason=SessionEnd.SECOND_FACTOR_CHANGED, keep_session_key=keep_session_key
+        )
 
 
 # --- A user's own API tokens --------------------------------------------------------------------

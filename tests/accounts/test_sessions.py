@@ -246,3 +246,24 @@ def test_purge_keeps_recent_rows(make_user: Callable[..., User], monkeypatch: An
     assert sessions_purge() == 0
     clock.advance(days=31)
     assert sessions_purge() == 2
+
+
+def test_ending_this_very_session_logs_out(make_user: Callable[..., User]) -> None:
+    client = logged_in(make_user(Role.AGENT))
+    row = UserSession.objects.get()
+    response = client.post(f"/desk/account/sessions/{row.pk}/end/")
+    assert response.status_code == 302 and response["Location"] == "/login/"
+    assert client.get("/desk/").status_code == 302
+
+
+def test_an_administrator_ends_a_users_sessions_but_not_their_own(
+    make_user: Callable[..., User], admin_client: Client, admin_user: User
+) -> None:
+    user = make_user(Role.AGENT)
+    theirs = logged_in(user)
+    response = admin_client.post(
+        "/admin/auth/user/", {"action": "end_sessions", "_selected_action": [user.pk, admin_user.pk]}
+    )
+    assert response.status_code == 302
+    assert theirs.get("/desk/").status_code == 302
+    assert admin_client.get("/admin/").status_code == 200

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
@@ -66,6 +67,11 @@ def account(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def session_end(request: HttpRequest, session_id: int) -> HttpResponse:
+    if selectors.sessions_open(user=request.user).filter(  # type: ignore[arg-type]
+        pk=session_id, session_key=request.session.session_key
+    ):
+        logout(request)  # ending this very session is logging out
+        return redirect("login")
     try:
         services.session_end(user=request.user, session_id=session_id, actor=request.user)  # type: ignore[arg-type]
     except DomainError as exc:
