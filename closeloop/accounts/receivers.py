@@ -12,6 +12,7 @@ from typing import Any
 from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import is_password_usable
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import post_save, pre_save
@@ -57,8 +58,13 @@ def _credentials_after(sender: type, instance: AbstractBaseUser, created: bool, 
     if created or before is None:
         return
     old_password, was_active = before
+    # Django's own test for "the password was set" (it calls the validators' password_changed() on
+    # it): a login that re-hashes the same password with a newer hasher saves a new hash without it.
     # A first password (an account created empty, then given one) changes nothing that exists.
-    password_changed = bool(old_password) and old_password != instance.password
+    was_set = instance._password is not None or (
+        is_password_usable(old_password) and not instance.has_usable_password()
+    )
+    password_changed = bool(old_password) and old_password != instance.password and was_set
     deactivated = was_active and not instance.is_active
     if not (password_changed or deactivated):
         return

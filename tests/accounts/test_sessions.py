@@ -267,3 +267,32 @@ def test_an_administrator_ends_a_users_sessions_but_not_their_own(
     assert response.status_code == 302
     assert theirs.get("/desk/").status_code == 302
     assert admin_client.get("/admin/").status_code == 200
+
+
+def test_a_rehash_at_login_is_not_a_password_change(make_user: Callable[..., User], settings: Any) -> None:
+    """After an upgrade to a stronger hasher Django re-hashes each password at its next login; the
+    password is the same, so no token is revoked. (Django's own session check, an HMAC of the hash,
+    still ends the user's other sessions then.)"""
+    from django.contrib.auth.hashers import make_password
+
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    ]
+    user = make_user(Role.AGENT, username="li")
+    User.objects.filter(pk=user.pk).update(password=make_password(PASSWORD, hasher="pbkdf2_sha1"))
+    _token, raw_key = api_token_create(user=user, name="script")
+
+    assert password_step(Client(), "li").status_code == 302
+
+    user.refresh_from_db()
+    assert user.password.startswith("md5$")  # re-hashed
+    assert ApiClient(raw_key).get("/api/v1/complaints").status_code == 200
+    assert not SecurityEvent.objects.filter(kind=SecurityEventKind.PASSWORD_CHANGED).exists()
+
+
+def test_turning_password_login_off_is_a_change(victim: dict[str, Any]) -> None:
+    user = victim["user"]
+    user.set_unusable_password()
+    user.save()
+    assert_cut_off(victim)
