@@ -90,8 +90,14 @@ def client_for(username: str) -> Any:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
+    from closeloop.accounts.testing import verify_session
+    from closeloop.accounts.twofactor import two_factor_required
+
     client = Client()
-    client.force_login(get_user_model().objects.get(username=username))
+    user = get_user_model().objects.get(username=username)
+    client.force_login(user)
+    if two_factor_required(user):  # management's pages need the second factor, as in production
+        verify_session(client, user)
     return client
 
 

@@ -41,7 +41,10 @@ SERVE_WEB_WORKERS = env_int("WEB_WORKERS", 2)
 SITE_URL = env_url("SITE_URL", f"http://{SERVE_HOST}:{SERVE_PORT}")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with its login sent to the desk's (one login page, one lockout, one second factor).
+    "closeloop.accounts.admin_site.AccountsAdminConfig",
+    # Before django.contrib.auth: its createsuperuser (password policy without a TTY too) wins.
+    "closeloop.accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -52,6 +55,10 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "ninja",
     "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "closeloop.core",
     "closeloop.directory",
     "closeloop.complaints",
@@ -78,10 +85,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "closeloop.accounts.middleware.SessionLifetimeMiddleware",
+    "closeloop.accounts.middleware.TwoFactorMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "closeloop.core.middleware.DatabaseOutageMiddleware",
+    # Last, as axes asks: it turns a login that hit the failure limit into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "closeloop.urls"
@@ -153,13 +165,47 @@ else:
         "consumer": {"workers": env_int("HUEY_WORKERS", 2), "worker_type": "thread"},
     }
 
-# --- Auth -------------------------------------------------------------------------------------
+# --- Auth (OWASP ASVS level 2; docs/operations.md "Accounts and sessions") ---------------------
+# Length and a blocklist, no composition rules (ASVS 2.1.1, 2.1.7, 2.1.9).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "desk:queue"
 LOGOUT_REDIRECT_URL = "login"
+PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for an hour
+
+# Failed logins (password or second factor) per account and per client address within the window
+# lock that account or address for the window; a lockout is lifted by time or by an administrator.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", LOGIN_FAILURE_LIMIT)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+# axes reads the two above through these (so that changing them, in a test too, is one setting).
+AXES_FAILURE_LIMIT = "closeloop.accounts.lockout.failure_limit"
+AXES_COOLOFF_TIME = "closeloop.accounts.lockout.lockout_duration"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "closeloop.accounts.lockout.LockoutHandler"
+AXES_LOCKOUT_CALLABLE = "closeloop.accounts.views.login.locked_out"
+AXES_CLIENT_IP_CALLABLE = "closeloop.accounts.lockout.client_address"
+AXES_USERNAME_CALLABLE = "closeloop.accounts.lockout.username_for_lockout"
+# Our session records say who logged in when and from where; axes keeps only the failures.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False  # its start-up banner on every command; lockouts are logged by LockoutHandler
+
+# Two-factor authentication (TOTP, with single-use recovery codes).
+TOTP_REQUIRED_ROLES = env_list("TOTP_REQUIRED_ROLES", ["admin", "management"])
+OTP_TOTP_ISSUER = env_str("TOTP_ISSUER", "CloseLoop")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Sessions end after this long without a request, and this long after the login in any case.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -213,7 +259,8 @@ PORTAL_SUBMIT_WINDOW_SECONDS = env_int("PORTAL_SUBMIT_WINDOW_SECONDS", 3600)
 # Behind a reverse proxy set this to HTTP_X_FORWARDED_FOR (the last address in the list is used).
 PORTAL_CLIENT_IP_HEADER = env_str("PORTAL_CLIENT_IP_HEADER", "REMOTE_ADDR")
 
-AUTHENTICATION_BACKENDS = ["closeloop.core.backends.ModelBackendOneQuery"]
+# axes first: it refuses a locked-out account or address before any backend checks a password.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "closeloop.core.backends.ModelBackendOneQuery"]
 
 # --- Single sign-on (LDAP / Active Directory, OpenID Connect) ----------------------------------
 # Read from the LDAP_* and OIDC_* variables (closeloop/sso/conf.py); each configured sign-in adds its

@@ -1,16 +1,17 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from closeloop.accounts.views.login import LoginView
 from closeloop.api import api
 from closeloop.sso.views import LogoutView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="desk:queue", permanent=False)),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", LoginView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("sso/", include("closeloop.sso.urls")),
+    path("", include("closeloop.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("desk/calendar/", include("closeloop.sla.urls")),
     path("desk/notifications/", include("closeloop.notifications.urls")),

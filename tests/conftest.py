@@ -12,11 +12,16 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group, User
 from django.db import connection
+from django.http import HttpRequest
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from hypothesis import settings as hypothesis_settings
 
+from closeloop.accounts.testing import verify_session
+from closeloop.accounts.twofactor import has_device, two_factor_required
 from closeloop.complaints.models import Complaint
 from closeloop.complaints.services import IntakeData, complaint_register
 from closeloop.core.roles import Role
@@ -134,6 +139,45 @@ def _no_personal_data_in_the_logs() -> Any:
     leaks = personal_data_in(recorder.lines)
     if leaks:
         pytest.fail("personal data in the log:\n" + "\n".join(leaks[:5]), pytrace=False)
+
+
+_force_login_without_second_factor = Client.force_login
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(monkeypatch: Any) -> None:
+    """`client.force_login(user)` and `client.login(...)` stand for a completed login: the password
+    and, for a user whose role requires it (or who has an authenticator), the second factor. Tests
+    of the second factor itself log in through /login/ or with `login_without_second_factor`."""
+
+    def force_login(self: Client, user: User, backend: str | None = None) -> None:
+        _force_login_without_second_factor(self, user, backend)
+        if two_factor_required(user) or has_device(user):
+            verify_session(self, user)
+
+    def login(self: Client, **credentials: Any) -> bool:
+        # Django's client.login() authenticates without a request; the lockout backend needs one
+        # (the client's address is what it counts), as the login view gives it.
+        request = HttpRequest()
+        request.META["REMOTE_ADDR"] = "127.0.0.1"
+        user = authenticate(request, **credentials)
+        if user is None:
+            return False
+        force_login(self, user, user.backend)
+        return True
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+    monkeypatch.setattr(Client, "login", login)
+
+
+@pytest.fixture
+def login_without_second_factor() -> Callable[[Client, User], None]:
+    """Log a test client in with the password alone, as a login path other than the desk's would."""
+
+    def login(client: Client, user: User) -> None:
+        _force_login_without_second_factor(client, user)
+
+    return login
 
 
 @pytest.fixture

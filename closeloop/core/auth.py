@@ -6,12 +6,14 @@ Both put the acting *user* in `request.auth`, so endpoints never care which one 
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
+from closeloop.accounts.twofactor import session_needs_second_factor
 from closeloop.core.models import ApiToken
 from closeloop.core.services import api_token_hash
 
@@ -33,9 +35,9 @@ class ApiTokenAuth(HttpBearer):
             )
         except ApiToken.DoesNotExist:
             return None
-        if not api_token.user.is_active:
-            return None
         now = timezone.now()
+        if not api_token.is_usable(now) or not api_token.user.is_active:
+            return None
         if api_token.last_used_at is None or now - api_token.last_used_at >= LAST_USED_RESOLUTION:
             # Conditional on the value read (None becomes IS NULL): of concurrent requests, one writes.
             ApiToken.objects.filter(pk=api_token.pk, last_used_at=api_token.last_used_at).update(last_used_at=now)
@@ -53,6 +55,12 @@ class BrowserSessionAuth(SessionAuth):
         if self.param_name not in request.COOKIES:
             return None
         return super()._get_key(request)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        # A session that still owes its second factor is not logged in as far as the API goes.
+        if session_needs_second_factor(request):
+            return None
+        return super().authenticate(request, key)
 
 
 api_token_auth = ApiTokenAuth()

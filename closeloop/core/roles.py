@@ -114,7 +114,9 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     ],
 }
 
-ADMIN_APPS = ("directory", "auth", "insight", "improvement", "defects")
+# "accounts": login sessions and security events (read-only in the admin); "axes": failed logins,
+# whose deletion unlocks. Two-factor devices are reset through the user admin's action, not edited.
+ADMIN_APPS = ("directory", "auth", "insight", "improvement", "defects", "accounts", "axes")
 
 
 def sync_role_groups() -> None:

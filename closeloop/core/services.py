@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import secrets
 
@@ -20,18 +21,50 @@ def api_token_hash(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
-def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
-    """Create a token and return it with its raw key. The raw key is never stored: show it once."""
+# A token's lifetime is given in days; ten years is "no expiry" spelt the long way.
+MAX_EXPIRY_DAYS = 3650
+
+
+def api_token_create(*, user: AbstractBaseUser, name: str, expires_days: int | None = None) -> tuple[ApiToken, str]:
+    """Create a token and return it with its raw key. The raw key is never stored: show it once.
+    With `expires_days` the key stops working that many days from now."""
     name = name.strip()
     if not name:
         raise DomainError(_("Give the token a name (e.g. the system that will use it)."), field="name")
     if not user.is_active:
         raise DomainError(_("The user is not active."), field="user")
+    if expires_days is not None and not 1 <= expires_days <= MAX_EXPIRY_DAYS:
+        raise DomainError(
+            _("A token expires after 1 to %(max)d days, or never.") % {"max": MAX_EXPIRY_DAYS}, field="expires_days"
+        )
+    now = timezone.now()
     raw_key = secrets.token_urlsafe(32)  # 256 bits: collisions are not a practical concern
     token = ApiToken.objects.create(
-        user=user, name=name[:80], key_hash=api_token_hash(raw_key), prefix=raw_key[:PREFIX_LENGTH]
+        user=user,
+        name=name[:80],
+        key_hash=api_token_hash(raw_key),
+        prefix=raw_key[:PREFIX_LENGTH],
+        created_at=now,
+        expires_at=now + datetime.timedelta(days=expires_days) if expires_days else None,
     )
     return token, raw_key
+
+
+def api_tokens_revoke_all(*, user: AbstractBaseUser) -> int:
+    """Revoke every active token of a user (their password changed or they were deactivated)."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def api_token_revoke_own(*, user: AbstractBaseUser, token_id: int) -> ApiToken:
+    """Revoke one of the user's own tokens (from their account page)."""
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update(no_key=True).filter(pk=token_id, user=user).first()
+        if token is None:
+            raise DomainError(_("No such token."), field="token")
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+    return token
 
 
 def api_token_revoke(*, prefix: str) -> ApiToken:

@@ -31,3 +31,16 @@ DEMO_MEMBERSHIPS: dict[str, list[tuple[str, bool]]] = {
 INTEGRATION_USERNAME = "integration"
 INTEGRATION_ROLE = "agent"
 DEMO_COMPLAINTS = 300
+
+
+def demo_login_lines() -> list[str]:
+    """The demo logins as `closeloop demo` and `closeloop serve` print them. The roles in
+    TOTP_REQUIRED_ROLES set up an authenticator app at their first login, as in production."""
+    from django.conf import settings
+
+    required = set(settings.TOTP_REQUIRED_ROLES)
+    lines = [f"{'username':<12} {'role':<14} description"]
+    for username, role, description in DEMO_USERS:
+        note = "  [2FA: scan the QR code with an authenticator app at the first login]" if role in required else ""
+        lines.append(f"{username:<12} {role:<14} {description}{note}")
+    return lines

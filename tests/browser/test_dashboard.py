@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
+from tests.browser.test_handling_flow import login
 from tests.insight.dashboard_data import MONTH, build_small_month
 
 
@@ -18,10 +18,7 @@ from tests.insight.dashboard_data import MONTH, build_small_month
 def test_management_reads_the_dashboard(page: Any, make_user: Callable[..., User]) -> None:
     small = build_small_month(make_user)
 
-    page.goto(page.base_url + "/login/")
-    page.fill("input[name=username]", "d_gm")
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form[action='/login/'] button[type=submit]").click()
+    login(page, "d_gm", english=False)  # management: password, then the authenticator's code
     page.goto(page.base_url + f"/desk/insight/dashboard/?month={MONTH}")
 
     # 简体中文 (the default): the charts' labels are the Chinese names.

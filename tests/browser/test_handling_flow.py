@@ -13,8 +13,11 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
+from closeloop.accounts.testing import next_totp_code
+from closeloop.accounts.twofactor import two_factor_required
 from closeloop.complaints.models import Complaint
 from closeloop.core.roles import Role
 from closeloop.directory.models import Department
@@ -24,16 +27,28 @@ from tests.conftest import PASSWORD
 
 
 def login(page: Any, username: str, *, english: bool = True) -> None:
-    """Log in through /login/ (logging out whoever was logged in) and switch the desk to English."""
+    """Log in through /login/ (logging out whoever was logged in) and switch the desk to English.
+    A user whose role requires two-factor authentication has an authenticator (set up here if
+    missing) and types its current code at the second step."""
     page.goto(page.base_url + "/login/")
     if page.locator("form[action='/logout/']").count():
         page.locator("form[action='/logout/'] button").click()
         page.wait_for_load_state()
         page.goto(page.base_url + "/login/")
+    user = User.objects.get(username=username)
+    device = None
+    if two_factor_required(user):
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+            user=user, name="authenticator", confirmed=True
+        )
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     with page.expect_navigation():
         page.locator("form[action='/login/'] button[type=submit]").click()
+    if device is not None:
+        page.fill("input[name=code]", next_totp_code(device))
+        with page.expect_navigation():
+            page.locator("form[action='/login/code/'] button[type=submit]").click()
     expect(page.locator(".who")).to_contain_text(username)
     if english and page.get_by_role("button", name="English").get_attribute("aria-pressed") != "true":
         with page.expect_navigation():

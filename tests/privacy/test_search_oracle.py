@@ -13,6 +13,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.test import Client
 
+from closeloop.accounts.testing import verify_session
 from closeloop.complaints.models import Complaint
 from closeloop.core.masking import mask_address, mask_email, mask_phone
 from closeloop.core.roles import Role
@@ -178,6 +179,7 @@ def test_the_customer_admin_is_closed_to_staff_without_the_personal_data_permiss
             content_type__app_label="directory", codename__in=["view_customer", "change_customer"]
         )
     )
+    verify_session(Client(), user)  # the admin asks every user for a second factor: give this one a device
     client = desk_client_for(user)
     for path in ("/admin/directory/customer/", f"/admin/directory/customer/{victim.customer_id}/change/"):
         response = client.get(path, {"q": PHONE[-5:]})

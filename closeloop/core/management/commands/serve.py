@@ -72,11 +72,11 @@ class Command(BaseCommand):
             self.stdout.write("  links in SMS and e-mail point here; set SITE_URL for another address")
         self.stdout.write(f"  portal: {url}portal/   API docs: {url}api/v1/docs   admin: {url}admin/")
         if not options["no_demo"]:
-            from closeloop.demo.logins import DEMO_PASSWORD, DEMO_USERS
+            from closeloop.demo.logins import DEMO_PASSWORD, demo_login_lines
 
             self.stdout.write(f"  demo logins (password {DEMO_PASSWORD}):")
-            for username, role, description in DEMO_USERS:
-                self.stdout.write(f"    {username:<12} {role:<14} {description}")
+            for line in demo_login_lines()[1:]:
+                self.stdout.write(f"    {line}")
         self.stdout.write(
             f"  database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}; press Ctrl-C to stop.\n"
         )

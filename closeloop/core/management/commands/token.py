@@ -1,4 +1,4 @@
-"""`closeloop token create --user USERNAME --name NAME` and `closeloop token revoke PREFIX`."""
+"""`closeloop token create --user USERNAME --name NAME [--expires-days N]` and `closeloop token revoke PREFIX`."""
 
 from __future__ import annotations
 
@@ -20,27 +20,31 @@ class Command(BaseCommand):
         create = sub.add_parser("create", help="Create a token; its key is printed once and never stored.")
         create.add_argument("--user", required=True, help="username the integration acts as")
         create.add_argument("--name", required=True, help="what uses the token, e.g. 'shop' or 'crm'")
+        create.add_argument(
+            "--expires-days", type=int, default=None, metavar="N", help="the key stops working N days from now"
+        )
         revoke = sub.add_parser("revoke", help="Revoke the token whose key starts with PREFIX.")
         revoke.add_argument("prefix", metavar="PREFIX")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             if options["action"] == "create":
-                self._create(username=options["user"], name=options["name"])
+                self._create(username=options["user"], name=options["name"], expires_days=options["expires_days"])
             else:
                 token = api_token_revoke(prefix=options["prefix"])
                 self.stdout.write(f"Revoked {token.name} ({token.prefix}…) of {token.user}.")
         except DomainError as exc:
             raise CommandError(str(exc.message)) from exc
 
-    def _create(self, *, username: str, name: str) -> None:
+    def _create(self, *, username: str, name: str, expires_days: int | None) -> None:
         user_model = get_user_model()
         try:
             user = user_model.objects.get(**{user_model.USERNAME_FIELD: username})
         except user_model.DoesNotExist as exc:
             raise CommandError(f"No user named {username!r}.") from exc
-        token, raw_key = api_token_create(user=user, name=name)
+        token, raw_key = api_token_create(user=user, name=name, expires_days=expires_days)
+        expiry = f", expires {token.expires_at:%Y-%m-%d %H:%M} UTC" if token.expires_at else ""
         self.stderr.write(
-            f"Token {token.name!r} for {username} (prefix {token.prefix}). Keep the key now; it is not stored:"
+            f"Token {token.name!r} for {username} (prefix {token.prefix}{expiry}). Keep the key now; it is not stored:"
         )
         self.stdout.write(raw_key)

@@ -27,6 +27,7 @@ from closeloop.demo.logins import (
     DEMO_USERS,
     INTEGRATION_ROLE,
     INTEGRATION_USERNAME,
+    demo_login_lines,
 )
 from closeloop.directory.models import Department, Membership
 
@@ -89,9 +90,8 @@ class Command(BaseCommand):
                 f"{seeded.tasks} department tasks, {seeded.followups} follow-ups and {seeded.events} events."
             )
         self.stdout.write(f"\nDemo logins (password: {DEMO_PASSWORD})")
-        self.stdout.write(f"  {'username':<12} {'role':<14} description")
-        for username, role, description in DEMO_USERS:
-            self.stdout.write(f"  {username:<12} {role:<14} {description}")
+        for line in demo_login_lines():
+            self.stdout.write(f"  {line}")
         if raw_key is not None:
             self.stdout.write(
                 f"\nAPI token for '{INTEGRATION_USERNAME}' (shown once, not stored): {raw_key}\n"
