@@ -400,9 +400,10 @@ def _blank(value: object) -> bool:
 
 
 def transition_check(*, transition: Transition, actor: AbstractBaseUser | None, data: dict[str, Any]) -> None:
-    """The checks that need no lock: the actor's role and the required fields."""
+    """The checks that need no lock: the actor's role (PermissionDeniedError: a 403, unlike a refusal
+    for the complaint's state) and the required fields."""
     if not (transition.roles & user_roles(actor)):
-        raise TransitionNotAllowed(_("Your role may not “%(label)s”.") % {"label": transition.label})
+        raise PermissionDeniedError(_("Your role may not “%(label)s”.") % {"label": transition.label})
     missing = {}
     for name in transition.required:
         value = data.get(name)

@@ -28,7 +28,7 @@ from closeloop.complaints.forms import (
 from closeloop.complaints.lifecycle import OPEN_STATUSES, TRANSITIONS, available_transitions
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import complaint_panels
-from closeloop.core.errors import DomainError
+from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.roles import user_roles
 from closeloop.directory import selectors as directory_selectors
@@ -206,6 +206,7 @@ def transition(request: HttpRequest, number: str, action: str) -> HttpResponse:
             request, complaint, error=_("Unknown action “%(action)s”.") % {"action": action}, status=400
         )
     form = TransitionForm(request.POST, transition=step, complaint=complaint, user=request.user)
+    status = 422
     if form.is_valid():
         try:
             complaint = services.complaint_transition(
@@ -213,6 +214,7 @@ def transition(request: HttpRequest, number: str, action: str) -> HttpResponse:
             )
         except DomainError as exc:
             add_domain_errors(form, exc)
+            status = 403 if isinstance(exc, PermissionDeniedError) else 422
         else:
             messages.success(request, _("%(action)s: done.") % {"action": step.label})
             return redirect("desk:detail", number=complaint.number)
@@ -221,7 +223,7 @@ def transition(request: HttpRequest, number: str, action: str) -> HttpResponse:
     # form is not on the page, so its message goes on top of the page.
     offered = {t.action for t in available_transitions(complaint.status, user_roles(request.user))}
     error = "" if action in offered else " ".join(str(e) for errors in form.errors.values() for e in errors)
-    return _detail_response(request, complaint, bound=form, error=error, status=422)
+    return _detail_response(request, complaint, bound=form, error=error, status=status)
 
 
 @login_required
