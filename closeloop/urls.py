@@ -5,6 +5,9 @@ from django.views.generic import RedirectView
 
 from closeloop.api import api
 
+# What no view answered: an outage is a 503, anything else a 500 in the caller's format (JSON or a page).
+handler500 = "closeloop.core.views.server_error"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="desk:queue", permanent=False)),
     path("login/", auth_views.LoginView.as_view(), name="login"),

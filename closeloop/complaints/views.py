@@ -28,6 +28,7 @@ from closeloop.complaints.forms import (
 from closeloop.complaints.lifecycle import OPEN_STATUSES, TRANSITIONS, available_transitions
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import complaint_panels
+from closeloop.core.answers import form_again_on_failure
 from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.roles import user_roles
@@ -60,8 +61,14 @@ def queue(request: HttpRequest) -> HttpResponse:
     return _render(request, "desk/queue.html", "desk/_queue_results.html", context)
 
 
-def _registration_context(form: RegistrationForm) -> dict[str, Any]:
-    return {"form": form, "proposed_department": form.proposed_department()}
+def _registration_context(form: RegistrationForm, notice: str = "") -> dict[str, Any]:
+    return {"form": form, "proposed_department": form.proposed_department(), "notice": notice}
+
+
+def _registration_again(request: HttpRequest, form: RegistrationForm, notice: str) -> HttpResponse:
+    if request.FILES:
+        notice = f"{notice} {_('Files cannot be kept after an error: choose them again.')}"
+    return render(request, "desk/register.html", _registration_context(form, notice))
 
 
 @login_required
@@ -70,6 +77,7 @@ def _registration_context(form: RegistrationForm) -> dict[str, Any]:
 def register(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = RegistrationForm(request.POST, request.FILES)
+        form_again_on_failure(request, lambda notice: _registration_again(request, form, notice))
         if form.is_valid():
             try:
                 complaint = services.complaint_register(data=form.intake_data(), actor=request.user, via=Via.DESK)

@@ -1,0 +1,20 @@
+"""Django's error handler for what no view answered (`handler500` in closeloop/urls.py)."""
+
+from __future__ import annotations
+
+import sys
+
+from django.http import HttpRequest, HttpResponse
+
+from closeloop.core.answers import outage_response, server_error_response
+from closeloop.core.outage import outage_of
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """An unhandled exception — raised by a view or by a middleware (the session saved after the
+    view, a cache write). Django calls this while the exception is being handled, so it is at hand:
+    an outage is a 503 like any other; anything else a 500 in the caller's format."""
+    outage = outage_of(sys.exc_info()[1])
+    if outage is not None:
+        return outage_response(request, outage)
+    return server_error_response(request)
