@@ -67,7 +67,8 @@ def _registration_context(form: RegistrationForm, notice: str = "") -> dict[str,
 
 def _registration_again(request: HttpRequest, form: RegistrationForm, notice: str) -> HttpResponse:
     if request.FILES:
-        notice = f"{notice} {_('Files cannot be kept after an error: choose them again.')}"
+        files_lost = _("Files cannot be kept after an error: choose them again.")
+        notice = f"{notice} {files_lost}"
     return render(request, "desk/register.html", _registration_context(form, notice))
 
 

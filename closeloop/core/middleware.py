@@ -142,5 +142,6 @@ class NulCharacterMiddleware:
             detail = [{"loc": loc, "msg": message, "type": "null_character"} for loc in locations]
             return JsonResponse({"detail": detail}, status=422)
         if request.method == "POST":
-            message = f"{message} {_('It has been removed from what you typed below: check it and send it again.')}"
+            removed = _("It has been removed from what you typed below: check it and send it again.")
+            message = f"{message} {removed}"
         return kept_input_page(request, title=_("Not accepted"), message=message, status=422)

@@ -36,7 +36,9 @@ MESSAGES: dict[Outage, Promise] = {
         "The system is in maintenance and cannot save anything at the moment. Nothing was saved; "
         "please send it again in a few minutes."
     ),
-    Outage.UNAVAILABLE: _("The database cannot be reached. Nothing was saved; please send it again in a minute."),
+    Outage.UNAVAILABLE: _(
+        "The database is not available at the moment. Nothing was saved; please send it again in a minute."
+    ),
 }
 
 
