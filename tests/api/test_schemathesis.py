@@ -11,7 +11,6 @@ means a change, not luck; fuzz deeper by hand with SCHEMATHESIS_EXAMPLES=200.
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import os
 from collections.abc import Iterator
@@ -20,11 +19,8 @@ from typing import Any
 
 import pytest
 import schemathesis
-from django.apps import apps
-from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from django.test import override_settings
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -37,8 +33,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from closeloop.wsgi import application
-from tests.api.world import World, world_build
-from tests.conftest import DATA_MIGRATIONS
+from tests.api.world import World, world_fixture  # noqa: F401  (the module's `world`)
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES") or (40 if os.environ.get("CI") == "true" else 10))
@@ -46,24 +41,6 @@ MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES") or (40 if os.environ.
 # Loaded at collection (the document needs no database): every operation.
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 OPERATIONS = [result.ok() for result in schema.get_all_operations()]
-
-
-@pytest.fixture(scope="module")
-def world(django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    """Built once for the module and committed; emptied afterwards as a transactional test leaves it
-    (the reference data put back), so that the next tests in this process start as usual."""
-    media = tmp_path_factory.mktemp("world-media")
-    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    try:
-        with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media, PASSWORD_HASHERS=fast):
-            built = world_build()
-        built.media_root = media
-        yield built
-    finally:
-        with django_db_blocker.unblock():
-            call_command("flush", interactive=False, verbosity=0)
-            for module in DATA_MIGRATIONS:
-                importlib.import_module(module).forwards(apps, None)
 
 
 @pytest.fixture

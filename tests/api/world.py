@@ -8,15 +8,19 @@ services. `real_ids` gives, per path parameter, a few records of each status."""
 from __future__ import annotations
 
 import datetime
+import importlib
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from io import StringIO
 from typing import Any
 
+import pytest
+from django.apps import apps
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.db.models import Model, QuerySet
+from django.test import override_settings
 from django.utils import timezone
 
 from closeloop.complaints.models import Complaint
@@ -262,3 +266,26 @@ def world_build() -> World:
     empty = [key for key, values in world.ids.items() if not values]
     assert not empty, f"the world has no records for {empty}"
     return world
+
+
+@pytest.fixture(scope="module", name="world")
+def world_fixture(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    """The world, built once for a test module and committed; emptied afterwards as a transactional test
+    leaves the database (the reference data put back), so that the next tests in the process start as usual.
+    Each test still runs in its own transaction on top, so what one test writes is gone before the next."""
+    from tests.conftest import DATA_MIGRATIONS
+
+    media = tmp_path_factory.mktemp("world-media")
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    try:
+        with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media, PASSWORD_HASHERS=fast):
+            built = world_build()
+        built.media_root = media
+        yield built
+    finally:
+        with django_db_blocker.unblock():
+            call_command("flush", interactive=False, verbosity=0)
+            for module in DATA_MIGRATIONS:
+                importlib.import_module(module).forwards(apps, None)
