@@ -5,7 +5,9 @@ from django.views.generic import RedirectView
 
 from closeloop.api import api
 
-# What no view answered: an outage is a 503, anything else a 500 in the caller's format (JSON or a page).
+# What no view answered: an outage is a 503, anything else a 500 in the caller's format (JSON or a page);
+# a request that cannot be parsed a 400, in JSON for the API.
+handler400 = "closeloop.core.views.bad_request"
 handler500 = "closeloop.core.views.server_error"
 
 urlpatterns = [

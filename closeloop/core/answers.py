@@ -112,3 +112,7 @@ def server_error_response(request: HttpRequest) -> HttpResponse:
         ),
         status=500,
     )
+
+
+def bad_request_response(request: HttpRequest) -> HttpResponse:
+    return JsonResponse({"detail": _("The request could not be read."), "code": "bad_request"}, status=400)

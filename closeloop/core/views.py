@@ -1,12 +1,13 @@
-"""Django's error handler for what no view answered (`handler500` in closeloop/urls.py)."""
+"""Django's error handlers for what no view answered (`handler400`, `handler500` in closeloop/urls.py)."""
 
 from __future__ import annotations
 
 import sys
 
 from django.http import HttpRequest, HttpResponse
+from django.views.defaults import bad_request as django_bad_request
 
-from closeloop.core.answers import outage_response, server_error_response
+from closeloop.core.answers import bad_request_response, is_api, outage_response, server_error_response
 from closeloop.core.outage import outage_of
 
 
@@ -18,3 +19,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if outage is not None:
         return outage_response(request, outage)
     return server_error_response(request)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A request Django could not even parse (a broken multipart body, a body over the size limit):
+    JSON for the API, as its other errors; Django's page otherwise."""
+    if is_api(request):
+        return bad_request_response(request)
+    return django_bad_request(request, exception)

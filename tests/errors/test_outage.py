@@ -303,3 +303,17 @@ def test_unreachable_postgresql_is_a_503_everywhere() -> None:
         status, retry_after, body = results[surface]
         assert status == 503 and retry_after, (surface, status, body[:500])
         assert DESCRIPTION in body  # the fallback page keeps what was typed
+
+
+@pytest.mark.django_db
+def test_a_body_the_api_cannot_parse_is_a_json_400(
+    agent_api: ApiClient, make_complaint: Callable[..., Complaint]
+) -> None:
+    complaint = make_complaint()
+
+    response = agent_api.generic(
+        "POST", f"/api/v1/complaints/{complaint.number}/attachments", b"garbage", content_type="multipart/form-data"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_request"
