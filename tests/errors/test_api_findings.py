@@ -101,3 +101,52 @@ def test_writes_with_extreme_dates_never_fail(
             response = admin_client.generic(method, path, json.dumps({**body, field: value}), "application/json")
             transaction.set_rollback(True)
         assert response.status_code < 500, (label, field, value, response.content[:300])
+
+
+def _string_fields(body: dict[str, Any]) -> list[str]:
+    return [name for name, value in body.items() if isinstance(value, str)]
+
+
+WRITES_WITH_BODIES = [
+    "POST /api/v1/complaints",
+    "POST /api/v1/complaints/{number}/mark-duplicate",
+    "POST /api/v1/complaints/{number}/dispatch",
+    "POST /api/v1/tasks/{task_id}/reassign",
+    "POST /api/v1/roster",
+    "PATCH /api/v1/roster/{entry_id}",
+    "POST /api/v1/absences",
+    "POST /api/v1/tasks/{task_id}/disputes",
+    "POST /api/v1/disputes/{pk}/decide",
+    "POST /api/v1/followups/{pk}/record",
+    "POST /api/v1/complaints/{number}/repeat-link",
+    "POST /api/v1/complaints/{number}/merge",
+    "POST /api/v1/report-recipients",
+    "POST /api/v1/improvement-actions",
+    "POST /api/v1/defects/alerts/{pk}/link",
+    "POST /api/v1/defects/incidents/{pk}/complaints",
+    "POST /api/v1/defects/incidents/{pk}/complaints/remove",
+]
+
+
+@pytest.mark.parametrize("label", WRITES_WITH_BODIES)
+def test_an_empty_or_null_reference_is_never_a_500(world: World, admin_client: ApiClient, label: str) -> None:
+    """Every text field of a valid body — the references among them (a department, a person, a
+    complaint number, an incident) — sent empty, blank and null: refused with a 4xx or accepted."""
+    method, path = label.split(" ")
+    for name in re.findall(r"\{(\w+)\}", path):
+        path = path.replace(f"{{{name}}}", str(world.values(path, name)[0]))
+    body = world.bodies[label]
+    nested = {"POST /api/v1/complaints/{number}/dispatch": "assignments"}
+    variants: list[dict[str, Any]] = []
+    for field in _string_fields(body):
+        variants += [{**body, field: value} for value in ("", "   ", None)]
+    if label in nested:
+        key = nested[label]
+        for field in _string_fields(body[key][0]):
+            variants += [{**body, key: [{**body[key][0], field: value}]} for value in ("", "   ", None)]
+    assert variants
+    for variant in variants:
+        with transaction.atomic():
+            response = admin_client.generic(method, path, json.dumps(variant), "application/json")
+            transaction.set_rollback(True)
+        assert response.status_code < 500, (label, variant, response.content[:300])
