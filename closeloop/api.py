@@ -3,7 +3,10 @@
 Errors are turned into responses here and nowhere else:
 - DomainError (and ValidationFailed, TransitionNotAllowed) → 422 shaped like ninja's own validation
   errors, one entry per field message: {"detail": [{"loc": ["body", field], "msg": ..., "type": ...}]};
-- PermissionDeniedError / django's PermissionDenied → 403 {"detail": message};
+  a transition refused for the record's state has the type `transition_not_allowed`;
+- PermissionDeniedError (a role refusal, transitions included) / django's PermissionDenied → 403
+  {"detail": message}. PermissionDeniedError is a DomainError too: ninja picks the handler of the
+  nearest class in the exception's MRO, so it gets the 403 whatever the order below;
 - RateLimited → 429 {"detail": message} with Retry-After (seconds);
 - a missing or invisible record (ObjectDoesNotExist) → 404: out of scope is indistinguishable from absent;
 - ninja's own validation errors keep their shape, with the name of the body parameter dropped from

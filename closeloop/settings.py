@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "closeloop.core.middleware.NulCharacterMiddleware",
     "closeloop.accounts.middleware.SessionLifetimeMiddleware",
     "closeloop.accounts.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -235,11 +236,16 @@ ATTACHMENT_ALLOWED_TYPES = env_list(
     "ATTACHMENT_ALLOWED_TYPES",
     ["image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf", "text/plain"],
 )
+# The portal's status lookup (closeloop/portal/lookup.py): wrong answers allowed per address and window,
+# and wrong last-4 answers per complaint number and window (from all addresses; then the whole phone
+# number is asked for).
 PORTAL_LOOKUP_MAX_ATTEMPTS = env_int("PORTAL_LOOKUP_MAX_ATTEMPTS", 5)
 PORTAL_LOOKUP_WINDOW_SECONDS = env_int("PORTAL_LOOKUP_WINDOW_SECONDS", 15 * 60)
 # How long a portal visitor may see a complaint after submitting it or proving the phone number.
 PORTAL_GRANT_SECONDS = env_int("PORTAL_GRANT_SECONDS", 60 * 60)
 PORTAL_MAX_ATTACHMENTS = env_int("PORTAL_MAX_ATTACHMENTS", 6)
+PORTAL_LOOKUP_NUMBER_MAX_WRONG = env_int("PORTAL_LOOKUP_NUMBER_MAX_WRONG", 10)
+PORTAL_LOOKUP_NUMBER_WINDOW_SECONDS = env_int("PORTAL_LOOKUP_NUMBER_WINDOW_SECONDS", 24 * 60 * 60)
 QUEUE_PAGE_SIZE = env_int("QUEUE_PAGE_SIZE", 25)
 # Queues and searches count up to this many and then say "10,000+" (counting a million rows costs more
 # than showing the page); also the most ids a search resolves from its indexes.

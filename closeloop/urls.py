@@ -6,6 +6,11 @@ from closeloop.accounts.views.login import LoginView
 from closeloop.api import api
 from closeloop.sso.views import LogoutView
 
+# What no view answered: an outage is a 503, anything else a 500 in the caller's format (JSON or a page);
+# a request that cannot be parsed a 400, in JSON for the API.
+handler400 = "closeloop.core.views.bad_request"
+handler500 = "closeloop.core.views.server_error"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="desk:queue", permanent=False)),
     path("login/", LoginView.as_view(), name="login"),

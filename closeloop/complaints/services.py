@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-import filetype
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.files.base import File
@@ -32,6 +31,7 @@ from closeloop.complaints.models import (
     Priority,
 )
 from closeloop.complaints.signals import complaint_registered
+from closeloop.complaints.sniff import content_type_sniff
 from closeloop.core import refcache
 from closeloop.core.errors import (
     DomainError,
@@ -116,19 +116,6 @@ class IntakeData:
     attachments: list[AttachmentUpload] = field(default_factory=list)
 
 
-def _sniff_content_type(upload: AttachmentUpload) -> str | None:
-    head = upload.file.read(8192)
-    upload.file.seek(0)
-    kind = filetype.guess(head)
-    if kind is not None:
-        return kind.mime
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    return "text/plain" if upload.name.lower().endswith(".txt") else None
-
-
 def _validate_attachments(uploads: list[AttachmentUpload], errors: dict[str, list[str]]) -> list[str]:
     types: list[str] = []
     limit = settings.ATTACHMENT_MAX_BYTES
@@ -141,7 +128,7 @@ def _validate_attachments(uploads: list[AttachmentUpload], errors: dict[str, lis
             types.append("")
             continue
         # The type is decided by the file's content, not by its name or the browser's claim.
-        content_type = _sniff_content_type(upload)
+        content_type = content_type_sniff(upload.file, name=upload.name, size=upload.size)
         if content_type not in settings.ATTACHMENT_ALLOWED_TYPES:
             errors.setdefault("attachments", []).append(
                 _("%(name)s: this type of file is not accepted (photos, PDF scans and text only).")
@@ -417,9 +404,10 @@ def _blank(value: object) -> bool:
 
 
 def transition_check(*, transition: Transition, actor: AbstractBaseUser | None, data: dict[str, Any]) -> None:
-    """The checks that need no lock: the actor's role and the required fields."""
+    """The checks that need no lock: the actor's role (PermissionDeniedError: a 403, unlike a refusal
+    for the complaint's state) and the required fields."""
     if not (transition.roles & user_roles(actor)):
-        raise TransitionNotAllowed(_("Your role may not “%(label)s”.") % {"label": transition.label})
+        raise PermissionDeniedError(_("Your role may not “%(label)s”.") % {"label": transition.label})
     missing = {}
     for name in transition.required:
         value = data.get(name)

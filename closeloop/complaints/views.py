@@ -28,7 +28,8 @@ from closeloop.complaints.forms import (
 from closeloop.complaints.lifecycle import OPEN_STATUSES, TRANSITIONS, available_transitions
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import complaint_panels
-from closeloop.core.errors import DomainError, RateLimited
+from closeloop.core.answers import form_again_on_failure
+from closeloop.core.errors import DomainError, PermissionDeniedError, RateLimited
 from closeloop.core.files import file_response
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.roles import user_roles
@@ -71,8 +72,15 @@ def queue(request: HttpRequest) -> HttpResponse:
     return _render(request, "desk/queue.html", "desk/_queue_results.html", context)
 
 
-def _registration_context(form: RegistrationForm) -> dict[str, Any]:
-    return {"form": form, "proposed_department": form.proposed_department()}
+def _registration_context(form: RegistrationForm, notice: str = "") -> dict[str, Any]:
+    return {"form": form, "proposed_department": form.proposed_department(), "notice": notice}
+
+
+def _registration_again(request: HttpRequest, form: RegistrationForm, notice: str) -> HttpResponse:
+    if request.FILES:
+        files_lost = _("Files cannot be kept after an error: choose them again.")
+        notice = f"{notice} {files_lost}"
+    return render(request, "desk/register.html", _registration_context(form, notice))
 
 
 @login_required
@@ -81,6 +89,7 @@ def _registration_context(form: RegistrationForm) -> dict[str, Any]:
 def register(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = RegistrationForm(request.POST, request.FILES)
+        form_again_on_failure(request, lambda notice: _registration_again(request, form, notice))
         if form.is_valid():
             try:
                 complaint = services.complaint_register(data=form.intake_data(), actor=request.user, via=Via.DESK)
@@ -221,6 +230,7 @@ def transition(request: HttpRequest, number: str, action: str) -> HttpResponse:
             request, complaint, error=_("Unknown action “%(action)s”.") % {"action": action}, status=400
         )
     form = TransitionForm(request.POST, transition=step, complaint=complaint, user=request.user)
+    status = 422
     if form.is_valid():
         try:
             complaint = services.complaint_transition(
@@ -228,6 +238,7 @@ def transition(request: HttpRequest, number: str, action: str) -> HttpResponse:
             )
         except DomainError as exc:
             add_domain_errors(form, exc)
+            status = 403 if isinstance(exc, PermissionDeniedError) else 422
         else:
             messages.success(request, _("%(action)s: done.") % {"action": step.label})
             return redirect("desk:detail", number=complaint.number)
@@ -236,7 +247,7 @@ def transition(request: HttpRequest, number: str, action: str) -> HttpResponse:
     # form is not on the page, so its message goes on top of the page.
     offered = {t.action for t in available_transitions(complaint.status, user_roles(request.user))}
     error = "" if action in offered else " ".join(str(e) for errors in form.errors.values() for e in errors)
-    return _detail_response(request, complaint, bound=form, error=error, status=422)
+    return _detail_response(request, complaint, bound=form, error=error, status=status)
 
 
 @login_required

@@ -21,8 +21,16 @@ class ValidationErrorOut(Schema):
     detail: list[FieldErrorOut]
 
 
+class UnavailableOut(Schema):
+    """The database is locked, read-only or unreachable (closeloop/core/outage.py); nothing was written.
+    Sent with `Retry-After`."""
+
+    detail: str
+    code: str = Field(description="database_locked, database_read_only or database_unavailable")
+
+
 # Use as `response={200: SomeOut, **ONE_ERRORS}`.
-READ_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 422: ValidationErrorOut}
+READ_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 422: ValidationErrorOut, 503: UnavailableOut}
 WRITE_ERRORS: dict[int, Any] = {400: ErrorOut, **READ_ERRORS}
 ONE_ERRORS: dict[int, Any] = {404: ErrorOut, **READ_ERRORS}
 ONE_WRITE_ERRORS: dict[int, Any] = {404: ErrorOut, **WRITE_ERRORS}

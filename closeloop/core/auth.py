@@ -6,20 +6,25 @@ Both put the acting *user* in `request.auth`, so endpoints never care which one 
 from __future__ import annotations
 
 import datetime
+import logging
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import DatabaseError, connection
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
 from closeloop.accounts.twofactor import session_needs_second_factor
 from closeloop.core.models import ApiToken
+from closeloop.core.outage import outage_of
 from closeloop.core.services import api_token_hash
 
 # Refreshing last_used_at on every call would turn each read into a write; a minute is precise enough
 # to tell which integrations are alive.
 LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
+
+log = logging.getLogger(__name__)
 
 
 class ApiTokenAuth(HttpBearer):
@@ -40,7 +45,14 @@ class ApiTokenAuth(HttpBearer):
             return None
         if api_token.last_used_at is None or now - api_token.last_used_at >= LAST_USED_RESOLUTION:
             # Conditional on the value read (None becomes IS NULL): of concurrent requests, one writes.
-            ApiToken.objects.filter(pk=api_token.pk, last_used_at=api_token.last_used_at).update(last_used_at=now)
+            try:
+                ApiToken.objects.filter(pk=api_token.pk, last_used_at=api_token.last_used_at).update(last_used_at=now)
+            except DatabaseError as exc:
+                # A read must not fail because its bookkeeping could not be written (a read-only or
+                # locked database): the next call a minute later records the use.
+                if outage_of(exc) is None or connection.in_atomic_block:
+                    raise
+                log.warning("API token %s: last use not recorded (%s)", api_token.pk, outage_of(exc))
         request.user = api_token.user  # type: ignore[assignment]
         request.api_token = api_token  # type: ignore[attr-defined]
         return api_token.user

@@ -55,7 +55,7 @@ class IncidentComplaintOut(ComplaintRef):
     remedy_applied_at: datetime.datetime | None = Field(description="when the incident's remedy was recorded on it")
 
 
-class EventOut(Schema):
+class DefectEventOut(Schema):
     at: datetime.datetime
     kind: str
     actor: str | None
@@ -87,7 +87,7 @@ class AlertOut(Schema):
 
 
 class AlertDetailOut(AlertOut):
-    events: list[EventOut]
+    events: list[DefectEventOut]
 
 
 class IncidentOut(Schema):
@@ -123,7 +123,7 @@ class IncidentDetailOut(IncidentOut):
     complaints: list[IncidentComplaintOut]  # type: ignore[assignment]
     alerts: list[int]
     improvement_actions: list[ActionRef]
-    events: list[EventOut]
+    events: list[DefectEventOut]
 
 
 class SkippedOut(Schema):

@@ -127,7 +127,8 @@ class _Writer:
 
 
 def feedback_form_pdf(form: FeedbackForm, prefill: FeedbackPrefill, *, language: str | None = None) -> bytes:
-    """The form as a one- or two-page A4 PDF. The customer's phone is the prefill's, i.e. masked."""
+    """The form as an A4 PDF of as many pages as its text needs. The customer's phone is the prefill's,
+    i.e. masked."""
     w = _Writer(_english(language))
     values = feedback_form_values(form, prefill)
     page_width = A4[0] - 30 * mm
@@ -209,7 +210,9 @@ def feedback_form_pdf(form: FeedbackForm, prefill: FeedbackPrefill, *, language:
         ]
     for index in spans:
         style.append(("SPAN", (1, index), (-1, index)))
-    table = Table(rows, colWidths=col, repeatRows=0)
+    # A row may be taller than a page (each long field takes up to 10,000 characters): splitInRow lets
+    # reportlab break a row across pages instead of failing with LayoutError.
+    table = Table(rows, colWidths=col, repeatRows=0, splitInRow=1)
     table.setStyle(TableStyle(style))
 
     footer = "  ·  ".join(

@@ -45,7 +45,7 @@ class JudgementOut(Schema):
     at: Any
 
 
-class ActionOut(Schema):
+class ImprovementActionOut(Schema):
     id: int
     number: str = Field(description="GJ + year and month + sequence, e.g. GJ202611-001")
     title: str
@@ -113,7 +113,7 @@ class EvaluationOut(Schema):
     change: ChangeOut
 
 
-class EventOut(Schema):
+class ActionEventOut(Schema):
     at: Any
     kind: str
     actor: str | None
@@ -130,14 +130,14 @@ class AllowedOut(Schema):
     judge_quality: bool
 
 
-class ActionDetailOut(ActionOut):
+class ActionDetailOut(ImprovementActionOut):
     evaluation: EvaluationOut | None = Field(description="null until the action is done")
-    events: list[EventOut]
+    events: list[ActionEventOut]
     allowed: AllowedOut = Field(description="what the requesting user may do now")
 
 
 class ActionPage(Schema):
-    items: list[ActionOut]
+    items: list[ImprovementActionOut]
     count: int
 
 
@@ -179,7 +179,7 @@ class ActionIn(Schema):
     window_days: int = Field(services.DEFAULT_WINDOW_DAYS, ge=0, le=10000, description="evaluation window, 7–365")
 
 
-class PrefillOut(Schema):
+class ActionPrefillOut(Schema):
     source: ActionSource
     feedback_form: int | None
     followup: int | None
@@ -358,7 +358,7 @@ def improvement_action_list(request: HttpRequest, filters: Query[ActionFiltersIn
 
 @router.get(
     "/improvement-actions/prefill",
-    response={200: PrefillOut, **ONE_ERRORS},
+    response={200: ActionPrefillOut, **ONE_ERRORS},
     summary="What a new action from this source would propose",
 )
 def improvement_action_prefill(request: HttpRequest, sources: Query[SourcesIn]) -> dict[str, Any]:

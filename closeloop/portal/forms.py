@@ -12,7 +12,8 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from closeloop.complaints.models import AttachmentKind, Channel, Complaint
-from closeloop.complaints.services import AttachmentUpload, IntakeData
+from closeloop.complaints.services import AttachmentUpload, IntakeData, normalize_phone
+from closeloop.core.errors import DomainError
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Product
 
 # Kinds that represent a business; they are asked for their company or store name.
@@ -155,6 +156,9 @@ class ComplaintForm(forms.Form):
 
 
 class StatusLookupForm(forms.Form):
+    """The complaint number with the last 4 digits of the phone, or with the whole phone number (which
+    the portal asks for when a number has had too many wrong guesses: closeloop/portal/lookup.py)."""
+
     number = forms.CharField(
         label=_("Complaint number"),
         max_length=30,
@@ -164,6 +168,7 @@ class StatusLookupForm(forms.Form):
     )
     phone_last4 = forms.CharField(
         label=_("Last 4 digits of your phone"),
+        required=False,
         min_length=4,
         max_length=4,
         validators=[RegexValidator(r"^\d{4}$", _("Enter the last 4 digits of the phone number you gave us."))],
@@ -171,3 +176,27 @@ class StatusLookupForm(forms.Form):
             attrs={"inputmode": "numeric", "pattern": r"\d{4}", "autocomplete": "off", "maxlength": "4"}
         ),
     )
+    phone = forms.CharField(
+        label=_("Your whole phone number"),
+        required=False,
+        max_length=30,
+        help_text=_("The phone number you gave us with the complaint."),
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel"}),
+    )
+
+    def clean_phone(self) -> str:
+        raw = self.cleaned_data["phone"]
+        if not raw.strip():
+            return ""
+        try:
+            return normalize_phone(raw)
+        except DomainError:
+            raise forms.ValidationError(
+                _("Enter the whole phone number you gave us, e.g. 138 1234 5678."), code="invalid"
+            ) from None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not self.errors and not cleaned.get("phone") and not cleaned.get("phone_last4"):
+            self.add_error("phone_last4", _("Enter the last 4 digits of the phone number you gave us."))
+        return cleaned

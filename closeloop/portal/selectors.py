@@ -35,6 +35,21 @@ def complaint_for_lookup(*, number: str, phone_last4: str) -> Complaint | None:
     return complaint
 
 
+def complaint_for_whole_phone(*, number: str, phone: str) -> Complaint | None:
+    """The complaint when `phone` (digits, as `normalize_phone` gives them) is its complainant's whole
+    phone number, else None — the same None for every reason, like `complaint_for_lookup`."""
+    complaint = (
+        Complaint.objects.select_related("customer", "product", "type")
+        .filter(number=complaint_number_normalize(number))
+        .first()
+    )
+    expected = complaint.customer.phone if complaint is not None else ""
+    matches = hmac.compare_digest((expected or "-").encode(), (phone or "").encode())
+    if complaint is None or not expected or not matches:
+        return None
+    return complaint
+
+
 def complaint_for_customer(*, number: str) -> Complaint | None:
     """A complaint this browser was already allowed to see (after intake or a lookup)."""
     return (

@@ -16,16 +16,13 @@ from django.views.decorators.http import require_http_methods
 
 from closeloop.complaints.models import Via
 from closeloop.complaints.services import complaint_register
+from closeloop.core.answers import form_again_on_failure
 from closeloop.core.errors import DomainError, ValidationFailed
 from closeloop.portal import grants, spam_guard
 from closeloop.portal.customer_status import customer_status
 from closeloop.portal.forms import ORGANISATION_KINDS, ComplaintForm, StatusLookupForm
-from closeloop.portal.selectors import (
-    complaint_for_customer,
-    complaint_for_lookup,
-    complaint_number_normalize,
-    customer_milestones,
-)
+from closeloop.portal.lookup import Outcome, status_lookup
+from closeloop.portal.selectors import complaint_for_customer, complaint_number_normalize, customer_milestones
 from closeloop.portal.throttle import client_ip, throttle_hit
 
 logger = logging.getLogger("closeloop.portal")
@@ -51,6 +48,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return _render_form(request, ComplaintForm())
 
     form = ComplaintForm(request.POST, request.FILES)
+    form_again_on_failure(request, lambda notice: _render_form(request, form, notice=notice))
     if throttle_hit(
         scope="submit",
         identity=client_ip(request),
@@ -61,7 +59,15 @@ def home(request: HttpRequest) -> HttpResponse:
         notice = _("Too many complaints were sent from your network. Please try again later.")
         return _render_form(request, form, notice=notice, status=429)
 
+    token = str(request.POST.get(spam_guard.TOKEN_FIELD) or "")
     verdict = spam_guard.submission_check(request.POST)
+    if verdict is spam_guard.Verdict.REPLAYED:
+        number = spam_guard.form_token_number(token)
+        if number and grants.grant_has(request, kind=grants.RECEIPT, number=number):
+            return redirect("portal:receipt", number=number)  # the same form sent twice from this browser
+        form.is_valid()
+        notice = _("This form has already been sent once. If you got no complaint number, send it again now.")
+        return _render_form(request, form, notice=notice, status=400)
     if verdict is not spam_guard.Verdict.OK:
         logger.info("portal submission refused: %s", verdict)
         form.is_valid()
@@ -80,6 +86,7 @@ def home(request: HttpRequest) -> HttpResponse:
         form.add_domain_errors({exc.field or "__all__": [str(exc.message)]})
         return _render_form(request, form, status=400)
 
+    spam_guard.form_token_record(token, number=complaint.number)
     grants.grant_add(request, kind=grants.RECEIPT, number=complaint.number)
     return redirect("portal:receipt", number=complaint.number)
 
@@ -100,36 +107,44 @@ def receipt(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "portal/receipt.html", context)
 
 
-def _lookup_blocked(request: HttpRequest, number: str) -> bool:
-    """Count this attempt against the client and against the complaint number; blocked when either
-    is over the limit (so neither one IP nor many IPs can walk through the 10,000 digit pairs)."""
-    max_hits = int(settings.PORTAL_LOOKUP_MAX_ATTEMPTS)
-    window = int(settings.PORTAL_LOOKUP_WINDOW_SECONDS)
-    by_ip = throttle_hit(scope="lookup-ip", identity=client_ip(request), max_hits=max_hits, window_seconds=window)
-    by_number = throttle_hit(scope="lookup-number", identity=number, max_hits=max_hits, window_seconds=window)
-    return by_ip or by_number
+def _status_page(
+    request: HttpRequest, number: str, *, outcome: str, ask_whole_phone: bool, status: int, notice: str = ""
+) -> HttpResponse:
+    # The digits and the phone are never echoed back; the number is, so that a typo in it is easy to see.
+    context: dict[str, Any] = {
+        "form": StatusLookupForm(initial={"number": number}),
+        "outcome": outcome,
+        "ask_whole_phone": ask_whole_phone,
+        "notice": notice,
+    }
+    return render(request, "portal/status.html", context, status=status)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def status(request: HttpRequest) -> HttpResponse:
     form = StatusLookupForm(request.POST if request.method == "POST" else None)
-    context: dict[str, Any] = {"form": form, "outcome": ""}
     if request.method != "POST" or not form.is_valid():
+        context = {"form": form, "outcome": "", "ask_whole_phone": bool(form.is_bound and form.data.get("phone"))}
         return render(request, "portal/status.html", context, status=400 if form.is_bound else 200)
 
-    number = complaint_number_normalize(form.cleaned_data["number"])
-    # The digits are never echoed back; the number is, so that a typo in it is easy to see.
-    context["form"] = StatusLookupForm(initial={"number": form.cleaned_data["number"]})
-    if _lookup_blocked(request, number):
-        context["outcome"] = "blocked"
-        return render(request, "portal/status.html", context, status=429)
-    complaint = complaint_for_lookup(number=number, phone_last4=form.cleaned_data["phone_last4"])
-    if complaint is None:
-        context["outcome"] = "not_found"
-        return render(request, "portal/status.html", context)
-    grants.grant_add(request, kind=grants.STATUS, number=complaint.number)
-    return redirect("portal:status_detail", number=complaint.number)
+    typed = form.cleaned_data["number"]
+    form_again_on_failure(
+        request,
+        lambda notice: _status_page(request, typed, outcome="", ask_whole_phone=False, status=503, notice=notice),
+    )
+    result = status_lookup(
+        address=client_ip(request),
+        number=typed,
+        phone_last4=form.cleaned_data["phone_last4"],
+        phone=form.cleaned_data["phone"],
+    )
+    if result.outcome is Outcome.FOUND and result.complaint is not None:
+        grants.grant_add(request, kind=grants.STATUS, number=result.complaint.number)
+        return redirect("portal:status_detail", number=result.complaint.number)
+    ask_whole_phone = result.outcome is Outcome.WHOLE_PHONE or bool(form.cleaned_data["phone"])
+    status_code = 429 if result.outcome is Outcome.BLOCKED else 200
+    return _status_page(request, typed, outcome=result.outcome, ask_whole_phone=ask_whole_phone, status=status_code)
 
 
 @never_cache

@@ -7,10 +7,11 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from pydantic import field_validator
 
 from closeloop.core.api_responses import ONE_ERRORS, READ_ERRORS
 from closeloop.core.errors import DomainError
-from closeloop.sla.calendar import add
+from closeloop.sla.calendar import FIRST_YEAR, LAST_YEAR, add
 from closeloop.sla.durations import Duration, InvalidDuration
 from closeloop.sla.loader import calendar_for_row
 from closeloop.sla.models import Calendar, Policy
@@ -36,14 +37,24 @@ class DayOut(Schema):
     description: str
 
 
+def _in_calendar_years(value: datetime.date) -> datetime.date:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"must be between {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
 class DaysQuery(Schema):
     start: datetime.date
     end: datetime.date
 
+    _years = field_validator("start", "end")(_in_calendar_years)
+
 
 class DeadlineQuery(Schema):
-    start: datetime.datetime = Field(description="ISO 8601 with offset, e.g. 2026-09-30T16:00+08:00")
+    start: datetime.datetime = Field(description="ISO 8601 with offset, e.g. 2026-09-30T16:00+08:00; 2000 to 2100")
     duration: str = Field(max_length=12, description="30min, 24h, 2d, 4wh, 90wmin or 2wd")
+
+    _years = field_validator("start")(_in_calendar_years)
 
 
 class DeadlineComputed(Schema):

@@ -32,6 +32,10 @@ DEFAULT_WINDOWS: tuple[tuple[datetime.time, datetime.time], ...] = (
     (datetime.time(13), datetime.time(18)),
 )
 DEFAULT_WARNING_FRACTION = 0.8
+# The years deadlines are computed in. Outside them the arithmetic overflows (year 9999 plus a duration)
+# or meets the time zone's local mean time (Asia/Shanghai before 1901 is +08:05:43, which no ISO 8601
+# offset can say); no complaint's clock runs there, so inputs outside are refused.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 _US_PER_DAY = 86_400_000_000
 _UTC = datetime.UTC

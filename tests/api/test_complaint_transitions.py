@@ -120,7 +120,7 @@ def test_role_not_in_the_table_is_refused(
 ) -> None:
     complaint = make_complaint(type_code="quality")  # handler's department: visible to them
     response = api_client_for(handler).post_json(url(complaint, "acknowledge"))
-    assert response.status_code == 422
+    assert response.status_code == 403
     complaint.refresh_from_db()
     assert complaint.status == "registered"
 

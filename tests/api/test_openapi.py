@@ -68,3 +68,26 @@ def test_catalogue(agent_api: ApiClient, product: object) -> None:
     assert products["items"][0] == {**products["items"][0], "model": "XD-100", "line": "ceiling"}
     assert agent_api.get("/api/v1/catalogue/products", {"q": "nothing-like-it"}).json() == {"items": [], "count": 0}
     assert agent_api.get("/api/v1/catalogue/products", {"limit": 500}).status_code == 422
+
+
+def _subclasses(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found.append(sub)
+        found.extend(_subclasses(sub))
+    return found
+
+
+def test_every_schema_has_a_name_of_its_own() -> None:
+    """The document names each component by its class name alone: two schemas of one name (a StepOut
+    for postponements and one for reports) made the later one document both responses."""
+    from ninja import Schema
+
+    import closeloop.api  # noqa: F401  (every router and its schemas)
+
+    ours = [cls for cls in _subclasses(Schema) if cls.__module__.startswith("closeloop.")]
+    by_name: dict[str, set[str]] = {}
+    for cls in ours:
+        by_name.setdefault(cls.__name__, set()).add(cls.__module__)
+
+    assert {name: modules for name, modules in by_name.items() if len(modules) > 1} == {}

@@ -255,7 +255,7 @@ def test_role_without_the_action(
 ) -> None:
     complaint = make_complaint()
     response = client_for(auditor).post(f"/desk/c/{complaint.number}/do/acknowledge/")
-    assert response.status_code == 422
+    assert response.status_code == 403
     assert "Your role may not “Acknowledge receipt”." in response.content.decode()
     complaint.refresh_from_db()
     assert complaint.status == "registered"

@@ -112,14 +112,23 @@ def test_attempts_are_limited_per_ip_even_with_the_right_digits(
     assert "Too many attempts" in response.content.decode()
 
 
-def test_attempts_are_limited_per_complaint_number_across_ips(settings: Any, lookup: Any, complaint: Complaint) -> None:
-    settings.PORTAL_LOOKUP_MAX_ATTEMPTS = 3
+def test_wrong_guesses_across_ips_make_the_number_ask_for_the_whole_phone(
+    settings: Any, client: Client, lookup: Any, complaint: Complaint
+) -> None:
+    settings.PORTAL_LOOKUP_NUMBER_MAX_WRONG = 3
     for i in range(3):
         lookup(complaint.number, f"000{i}", REMOTE_ADDR=f"10.0.0.{i}")
 
-    response = lookup(complaint.number, "5678", REMOTE_ADDR="10.0.0.99")
+    right_digits = lookup(complaint.number, "5678", REMOTE_ADDR="10.0.0.99")
+    whole_phone = client.post(
+        reverse("portal:status"), {"number": complaint.number, "phone": "138 1234 5678"}, REMOTE_ADDR="10.0.0.99"
+    )
 
-    assert response.status_code == 429
+    assert right_digits.status_code == 200  # not refused: asked for more
+    assert 'data-outcome="whole-phone"' in right_digits.content.decode()
+    assert 'name="phone"' in right_digits.content.decode()
+    assert whole_phone.status_code == 302
+    assert whole_phone["Location"] == reverse("portal:status_detail", args=[complaint.number])
 
 
 def test_malformed_digits_are_a_field_error(lookup: Any, complaint: Complaint) -> None:

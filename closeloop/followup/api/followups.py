@@ -55,7 +55,7 @@ class AttemptOut(Schema):
     note: str
 
 
-class CustomerOut(Schema):
+class FollowUpCustomerOut(Schema):
     name: str
     phone: str = Field(..., description="masked unless the caller may see personal data")
     masked: bool
@@ -81,7 +81,7 @@ class FollowUpOut(Schema):
 
 
 class CallListItemOut(FollowUpOut):
-    customer: CustomerOut
+    customer: FollowUpCustomerOut
 
 
 class CallListFilters(Schema):

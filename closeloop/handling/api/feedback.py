@@ -35,7 +35,7 @@ class KeyActionIO(Schema):
     text: Text = Field("", max_length=500)
 
 
-class PrefillOut(Schema):
+class FeedbackPrefillOut(Schema):
     number: str
     customer_name: str
     phone_masked: str = Field(..., description="always masked: only the last 4 digits")
@@ -50,7 +50,7 @@ class PrefillOut(Schema):
     timeline: list[KeyActionIO] = Field(..., description="assembled from the contact log and the key events")
 
 
-class DeadlineOut(Schema):
+class FeedbackDeadlineOut(Schema):
     due_at: Any
     warn_at: Any
     paused: bool
@@ -80,12 +80,12 @@ class FeedbackFormOut(Schema):
     reviewed_by: str | None
     reviewed_at: Any | None
     review_note: str
-    deadline: DeadlineOut | None
+    deadline: FeedbackDeadlineOut | None
     missing: dict[str, list[str]] = Field(..., description="what a submission still lacks, per field")
 
 
 class FeedbackFormDetailOut(FeedbackFormOut):
-    prefill: PrefillOut
+    prefill: FeedbackPrefillOut
 
 
 class FeedbackFormPage(Schema):
@@ -120,7 +120,7 @@ class ReturnIn(Schema):
     note: Text = Field(..., max_length=10000, description="what must be supplemented")
 
 
-class ApproveIn(Schema):
+class FeedbackApproveIn(Schema):
     note: Text = Field("", max_length=10000)
 
 
@@ -228,7 +228,7 @@ def feedback_form_submit(request: HttpRequest, pk: FormId) -> dict[str, Any]:
     response={200: FeedbackFormDetailOut, **ONE_WRITE_ERRORS},
     summary="Approve for archive (CS supervisor)",
 )
-def feedback_form_approve(request: HttpRequest, pk: FormId, payload: ApproveIn | None = None) -> dict[str, Any]:
+def feedback_form_approve(request: HttpRequest, pk: FormId, payload: FeedbackApproveIn | None = None) -> dict[str, Any]:
     form = services.feedback_form_get(user=_user(request), pk=pk)
     note = payload.note if payload is not None else ""
     services.feedback_form_review(form=form, approve=True, note=note, actor=_user(request), via=Via.API)

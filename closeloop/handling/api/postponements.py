@@ -48,7 +48,7 @@ class DecideIn(Schema):
     note: Text = Field("", max_length=2000)
 
 
-class StepOut(Schema):
+class PostponementStepOut(Schema):
     by: str | None
     at: datetime.datetime | None
     agrees: bool | None
@@ -67,9 +67,9 @@ class PostponementOut(Schema):
     reason: str
     proposed_due: datetime.datetime
     original_due: datetime.datetime | None = Field(description="the reply deadline before an approved move")
-    manager: StepOut
-    customer_service: StepOut
-    management: StepOut
+    manager: PostponementStepOut
+    customer_service: PostponementStepOut
+    management: PostponementStepOut
     next_step: str | None = Field(description="opinion, confirm or decide, if the caller may take it now")
 
 

@@ -46,7 +46,7 @@ class SolutionProposeIn(Schema):
     steps: list[StepIn] = Field(default_factory=list, max_length=services.MAX_STEPS)
 
 
-class ApproveIn(Schema):
+class SolutionApproveIn(Schema):
     reason: Text = Field("", max_length=10000, description="optional remark")
 
 
@@ -67,7 +67,7 @@ class ApprovalOut(Schema):
     note: str
 
 
-class StepOut(Schema):
+class ExecutionStepOut(Schema):
     id: int
     description: str
     owner: str | None
@@ -97,7 +97,7 @@ class SolutionOut(Schema):
     decided_at: datetime.datetime | None
     rejection_reason: str
     approvals: list[ApprovalOut]
-    steps: list[StepOut]
+    steps: list[ExecutionStepOut]
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -235,7 +235,7 @@ def solution_list(request: HttpRequest, number: Number) -> list[dict[str, Any]]:
     response={200: SolutionOut, **ONE_WRITE_ERRORS},
     summary="Approve the level waiting for one of your roles",
 )
-def solution_approve(request: HttpRequest, solution_id: Id, payload: ApproveIn | None = None) -> dict[str, Any]:
+def solution_approve(request: HttpRequest, solution_id: Id, payload: SolutionApproveIn | None = None) -> dict[str, Any]:
     user = _user(request)
     solution = _visible_solution(user, solution_id)
     reason = payload.reason if payload is not None else ""

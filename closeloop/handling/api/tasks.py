@@ -104,7 +104,7 @@ class DispatchIn(Schema):
     assignments: list[AssignmentIn] = Field(..., max_length=20)
 
 
-class ReasonIn(Schema):
+class TaskReasonIn(Schema):
     reason: Text = Field(..., max_length=5000)
 
 
@@ -289,7 +289,7 @@ def task_verify(request: HttpRequest, task_id: int, payload: VerifyIn | None = N
 
 
 @router.post("/tasks/{task_id}/request-info", response={200: TaskDetailOut, **ONE_WRITE_ERRORS})
-def task_request_info(request: HttpRequest, task_id: int, payload: ReasonIn) -> dict[str, Any]:
+def task_request_info(request: HttpRequest, task_id: int, payload: TaskReasonIn) -> dict[str, Any]:
     services.task_request_info(
         task=_visible(request, task_id), reason=payload.reason, actor=_user(request), via=Via.API
     )
@@ -343,7 +343,7 @@ def task_reassign(request: HttpRequest, task_id: int, payload: ReassignIn) -> di
 
 
 @router.post("/tasks/{task_id}/withdraw", response={200: TaskDetailOut, **ONE_WRITE_ERRORS})
-def task_withdraw(request: HttpRequest, task_id: int, payload: ReasonIn) -> dict[str, Any]:
+def task_withdraw(request: HttpRequest, task_id: int, payload: TaskReasonIn) -> dict[str, Any]:
     services.task_withdraw(task=_visible(request, task_id), reason=payload.reason, actor=_user(request), via=Via.API)
     return _task_detail(request, task_id)
 

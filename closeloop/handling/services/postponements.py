@@ -30,6 +30,7 @@ from closeloop.core.roles import Role, user_roles
 from closeloop.directory.models import Membership
 from closeloop.handling.models import Postponement, PostponementStatus, Task, TaskStatus
 from closeloop.notifications.services import Message, notifications_build, notifications_queue
+from closeloop.sla.calendar import LAST_YEAR
 from closeloop.sla.milestones import Milestone
 from closeloop.sla.models import Deadline
 from closeloop.sla.services import deadline_postpone
@@ -209,6 +210,8 @@ def postponement_request(
         raise DomainError(_("This field is required."), field="proposed_due", code="required")
     if timezone.is_naive(proposed_due):
         raise DomainError(_("Give the date with its time zone."), field="proposed_due")
+    if proposed_due.year > LAST_YEAR:  # before any arithmetic: 9999-12-31T23:59-12:00 is past year 9999 in UTC
+        raise DomainError(_("The proposed deadline is too far away."), field="proposed_due")
     if proposed_due <= now:
         raise DomainError(_("The proposed deadline must be in the future."), field="proposed_due")
     with transaction.atomic():

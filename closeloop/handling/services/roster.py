@@ -85,7 +85,7 @@ def _log(entry: RosterEntry, action: str, actor: Any, now: datetime.datetime, be
 
 def roster_entry_create(
     *,
-    department: Department,
+    department: Department | None,
     handler: AbstractBaseUser | None = None,
     complaint_type: ComplaintType | None = None,
     product_line: Any = None,
@@ -97,6 +97,8 @@ def roster_entry_create(
     now: datetime.datetime | None = None,
 ) -> RosterEntry:
     now = now or timezone.now()
+    if department is None:
+        raise ValidationFailed({"department": [str(_("Choose the department the line belongs to."))]})
     _check_editor(actor, department)
     entry = RosterEntry(
         department=department,
@@ -179,7 +181,7 @@ def roster_entry_end(
 
 def absence_create(
     *,
-    user: AbstractBaseUser,
+    user: AbstractBaseUser | None,
     starts: datetime.date,
     ends: datetime.date,
     cover: AbstractBaseUser | None = None,
@@ -188,6 +190,8 @@ def absence_create(
 ) -> Absence:
     """Short leave, recorded by a manager of one of the person's departments (or an admin). The cover,
     if named, must share a department with the person."""
+    if user is None:
+        raise ValidationFailed({"user": [str(_("Name the person who is on leave."))]})
     departments = set(Membership.objects.filter(user=user).values_list("department_id", flat=True))
     is_admin = Role.ADMIN in user_roles(actor)
     managed = set(

@@ -30,7 +30,7 @@ MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 router = Router(tags=["reports"])
 
 
-class StepOut(Schema):
+class ReportStepOut(Schema):
     at: datetime.datetime
     action: str
     label: str
@@ -58,7 +58,7 @@ class ReportOut(Schema):
 
 class ReportDetailOut(ReportOut):
     figures: dict[str, Any] = Field(description="every figure of the analysis report, as generated")
-    steps: list[StepOut]
+    steps: list[ReportStepOut]
     actions: list[str] = Field(description="workflow steps the caller may take now")
 
 

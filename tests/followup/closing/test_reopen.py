@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from closeloop.complaints.models import Complaint, Event
-from closeloop.core.errors import DomainError, TransitionNotAllowed
+from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed
 from closeloop.followup.services.closing import complaint_reopen
 from closeloop.handling.models import Task, TaskStatus
 from closeloop.notifications.models import Method, Notification
@@ -104,7 +104,7 @@ def test_refusals_change_nothing(make_complaint: Callable[..., Complaint], peopl
         with pytest.raises(DomainError) as exc:
             complaint_reopen(complaint=resolved, reason="  ", actor=actor, via="desk")
         assert exc.value.field == "reason"
-    with pytest.raises(TransitionNotAllowed):  # a handler's role may not reopen
+    with pytest.raises(PermissionDeniedError):  # a handler's role may not reopen
         complaint_reopen(complaint=resolved, reason=REASON, actor=people["quality_handler"], via="desk")
     resolved.refresh_from_db()
     assert resolved.status == "resolved" and resolved.reopen_count == 0
@@ -132,8 +132,10 @@ def test_desk_and_api_reopen(
     response = api.post_json(f"/api/v1/complaints/{second.number}/reopen", {"reason": REASON})
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "reopened" and response.json()["reopen_count"] == 1
-    response = api_as(people["auditor"]).post_json(f"/api/v1/complaints/{second.number}/reopen", {"reason": REASON})
+    response = api_as(people["agent"]).post_json(f"/api/v1/complaints/{second.number}/reopen", {"reason": REASON})
     assert response.status_code == 422  # not resolved any more
+    response = api_as(people["auditor"]).post_json(f"/api/v1/complaints/{second.number}/reopen", {"reason": REASON})
+    assert response.status_code == 403  # the role may not, whatever the state
 
 
 def test_panel_on_reopened_and_closed_pages(make_complaint: Callable[..., Complaint], people: dict[str, User]) -> None:
