@@ -18,14 +18,14 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from closeloop.calendar.durations import Duration
+from closeloop.calendar.working import add
 from closeloop.complaints.events import events_insert_many
 from closeloop.complaints.models import Via
 from closeloop.core.claims import claim
 from closeloop.core.roles import Role
 from closeloop.directory.models import Membership
 from closeloop.notifications.services import Message, notifications_build, notifications_queue
-from closeloop.sla.calendar import add
-from closeloop.sla.durations import Duration
 from closeloop.sla.loader import calendar_for_row
 from closeloop.sla.milestones import Milestone
 from closeloop.sla.models import Deadline, Policy
