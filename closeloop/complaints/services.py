@@ -657,7 +657,7 @@ def contact_search_admit(*, user: AbstractBaseUser | AnonymousUser, term: str, w
     recorded as a personal-data access of each customer it names — or of nobody, so that guessing shows
     in the log too. Any other search, and any search by someone who sees personal data, passes as is."""
     from closeloop.complaints.selectors import contact_in_term, contact_search_counts
-    from closeloop.portal.throttle import throttle_hit
+    from closeloop.core.throttle import throttle_hit
 
     if not user.is_authenticated or not contact_search_counts(user=user, term=term):
         return
