@@ -90,7 +90,7 @@ class Transition:
     cancels_deadlines: bool = False
     # Shown on the button and used as CSS hint; "danger" asks for confirmation in the UI.
     style: str = "primary"
-    # When set, the customer is told (notifications.customer.customer_notify with this message code).
+    # When set, the customer is told (complaints.customer_messages.customer_notify with this message code).
     notify_customer: str = ""
     # What else happens in the same transaction once the state changed: dotted paths of callables
     # `(*, complaint, actor, via, now) -> None`, e.g. creating the follow-up when a complaint is resolved.

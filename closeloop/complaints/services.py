@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from closeloop.complaints.customer_messages import customer_notify
 from closeloop.complaints.events import complaint_check_writable, event_record
 from closeloop.complaints.lifecycle import FIELD_LABELS, OPEN_STATUSES, TRANSITIONS, Status, Transition
 from closeloop.complaints.models import (
@@ -458,8 +459,6 @@ def transition_apply(
     for path in transition.then:
         import_string(path)(complaint=locked, actor=actor, via=via, now=now)
     if transition.notify_customer:
-        from closeloop.notifications.customer import customer_notify
-
         messages = customer_notify(complaint=locked, code=transition.notify_customer, now=now)
         extra = {**(extra or {}), "customer_messages": [m.method for m in messages]}
     event_record(

@@ -224,7 +224,7 @@ class Context:
         return self._levels[key]
 
     def customer_messages(self, code: str, complaint: Rec) -> list[str]:
-        from closeloop.notifications.customer import customer_methods
+        from closeloop.complaints.customer_messages import customer_methods
 
         customer = complaint.customer
         methods = customer_methods(priority=complaint.priority, phone=customer.phone, email=customer.email)
