@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from closeloop.complaints import repeats
 from closeloop.complaints.customer_messages import customer_notify
 from closeloop.complaints.events import complaint_check_writable, event_record
 from closeloop.complaints.lifecycle import FIELD_LABELS, OPEN_STATUSES, TRANSITIONS, Status, Transition
@@ -331,13 +332,11 @@ def complaint_register(
             next_due_at=next_due_at,
             next_warn_at=next_warn_at,
         )
-        # Domain rule 5, decided before the insert so that the row is written once.
-        from closeloop.followup.services.repeats import detect_repeat, repeat_detected_record, repeat_reason_text
-
-        # A customer created just now has no earlier complaint to repeat.
-        if not customer_created and (earlier := detect_repeat(complaint=complaint)) is not None:
+        # Domain rule 5, decided before the insert so that the row is written once. A customer
+        # created just now has no earlier complaint to repeat.
+        if not customer_created and (earlier := repeats.detect_repeat(complaint=complaint)) is not None:
             complaint.repeat_of = earlier
-            complaint.repeat_reason = repeat_reason_text(complaint=complaint, earlier=earlier)
+            complaint.repeat_reason = repeats.repeat_reason_text(complaint=complaint, earlier=earlier)
         complaint.save(force_insert=True)
         # Kept on the instance as if prefetched: the caller's `complaint.deadlines.all()` reads no row.
         prefetched = getattr(complaint, "_prefetched_objects_cache", {})
@@ -376,7 +375,7 @@ def complaint_register(
             },
         )
         if complaint.repeat_of is not None:
-            repeat_detected_record(complaint=complaint, actor=actor, via=via, now=now)
+            repeats.repeat_detected_record(complaint=complaint, actor=actor, via=via, now=now)
         if log_access and actor is not None:
             personal_data_access_record(user=actor, complaints=[complaint], where=log_access)
         transaction.on_commit(lambda: complaint_registered.send(sender=Complaint, complaint=complaint))

@@ -19,10 +19,10 @@ from django.utils import timezone
 from closeloop.calendar.working import add, warning_at, working_time_between
 from closeloop.complaints.lifecycle import HANDLING_STATUSES, Status
 from closeloop.complaints.models import Complaint, Event
+from closeloop.complaints.repeats import detect_repeat
 from closeloop.demo.generator import _data, days_covering_months, seed_complaints
 from closeloop.directory.models import Membership
 from closeloop.followup.models import FollowUp, FollowUpAttempt, FollowUpOutcome
-from closeloop.followup.services.repeats import detect_repeat
 from closeloop.handling.models import (
     ContactLog,
     ExecutionStep,
