@@ -16,13 +16,19 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.files.base import File
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from closeloop.complaints import repeats
 from closeloop.complaints.customer_messages import customer_notify
 from closeloop.complaints.events import complaint_check_writable, event_record
-from closeloop.complaints.lifecycle import FIELD_LABELS, OPEN_STATUSES, TRANSITIONS, Status, Transition
+from closeloop.complaints.lifecycle import (
+    FIELD_LABELS,
+    OPEN_STATUSES,
+    TRANSITIONS,
+    Status,
+    Transition,
+    named_callable,
+)
 from closeloop.complaints.models import (
     Attachment,
     AttachmentKind,
@@ -442,7 +448,7 @@ def transition_apply(
             _("“%(label)s” is not possible while the complaint is %(status)s.")
             % {"label": transition.label, "status": Status(locked.status).label}
         )
-    for guard in transition.guards:
+    for guard in transition.guard_callables():
         refusal = guard(locked, data)
         if refusal:
             raise DomainError(refusal, field=transition.required[-1] if transition.required else "action")
@@ -456,7 +462,7 @@ def transition_apply(
     elif transition.meets:
         deadlines_close(complaint=locked, milestones=transition.meets, at=now)
     for path in transition.then:
-        import_string(path)(complaint=locked, actor=actor, via=via, now=now)
+        named_callable(path)(complaint=locked, actor=actor, via=via, now=now)
     if transition.notify_customer:
         messages = customer_notify(complaint=locked, code=transition.notify_customer, now=now)
         extra = {**(extra or {}), "customer_messages": [m.method for m in messages]}
