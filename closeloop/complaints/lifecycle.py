@@ -74,6 +74,9 @@ HANDLING_STATUSES = frozenset(
     {Status.DISPATCHED, Status.IN_PROGRESS, Status.SOLUTION_PROPOSED, Status.SOLUTION_APPROVED, Status.EXECUTING}
 )
 TERMINAL_STATUSES = frozenset({Status.INVALID, Status.DUPLICATE, Status.ARCHIVED})
+# Left out of every count (KPI cohorts, repeats, spikes, the effect of improvement actions): an invalid
+# complaint was never one, and a duplicate is counted through the complaint it duplicates.
+NOT_COUNTED_STATUSES = (Status.INVALID, Status.DUPLICATE)
 
 # A guard returns None when the transition may go ahead, or the reason why not.
 Guard = Callable[["Complaint", dict[str, object]], "str | Promise | None"]

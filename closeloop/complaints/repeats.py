@@ -17,11 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from closeloop.complaints.events import event_record
-from closeloop.complaints.lifecycle import Status
+from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES
 from closeloop.complaints.models import Complaint
 
-# An invalid complaint was never one, and a duplicate is counted through the complaint it duplicates.
-NOT_COUNTED = (Status.INVALID, Status.DUPLICATE)
 REASON_MAX = 300  # Complaint.repeat_reason
 
 
@@ -51,7 +49,7 @@ def detect_repeat(*, complaint: Complaint) -> Complaint | None:
             resolved_at__gte=received_at - window,
             resolved_at__lte=received_at,
         )
-        .exclude(status__in=NOT_COUNTED)
+        .exclude(status__in=NOT_COUNTED_STATUSES)
         .only("id", "number", "received_at", "resolved_at", "status")
     )
     if complaint.pk is not None:

@@ -145,8 +145,8 @@ def incident_source(*, user: User, pk: int) -> Any:
 
 
 def report_source(*, user: User, pk: int) -> Any:
-    from closeloop.insight.models import Report
-
+    # Reports are insight's, which sits above improvement: read through the action's relation to them.
+    Report = ImprovementAction.report.field.related_model
     if not user.has_perm("insight.view_report"):
         raise Report.DoesNotExist
     return Report.objects.get(pk=pk)

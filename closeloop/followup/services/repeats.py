@@ -23,9 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from closeloop.complaints.events import event_record
-from closeloop.complaints.lifecycle import TRANSITIONS, Status
+from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES, TRANSITIONS, Status
 from closeloop.complaints.models import Complaint
-from closeloop.complaints.repeats import NOT_COUNTED, REASON_MAX
+from closeloop.complaints.repeats import REASON_MAX
 from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed
 from closeloop.core.roles import Role, user_roles
 
@@ -75,7 +75,7 @@ def complaint_link_repeat(
             % {"number": earlier.number},
             field="earlier",
         )
-    if earlier.status in NOT_COUNTED:
+    if earlier.status in NOT_COUNTED_STATUSES:
         raise DomainError(
             _("%(number)s is %(status)s: link the complaint it stands for instead.")
             % {"number": earlier.number, "status": Status(earlier.status).label},
