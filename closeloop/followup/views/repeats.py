@@ -190,4 +190,4 @@ def panel(request: HttpRequest, complaint: Complaint) -> Panel | None:
     }
     if not (repeat_of or repeats or duplicates or may_edit):
         return None
-    return Panel(template="followup/repeats/_panel.html", context=context, order=80, column="main")
+    return Panel(template="followup/repeats/_panel.html", context=context, order=85, column="main")
