@@ -6,6 +6,10 @@ the list below must be the same, so that changing one without the other fails he
 `closeloop/api.py`, `urls.py`, `settings.py`, `wsgi.py` and `__main__.py` are the composition root
 and may import anything; no package imports them. `closeloop/env.py` (the settings' environment
 helpers, importing nothing of ours) may be imported from anywhere.
+
+A dotted path in a string ("closeloop.handling.guards.…", imported later with import_string) is an
+import too. Only the complaint lifecycle table names functions of higher packages that way (the
+services that perform a transition, its guards and what follows it: one row says it all).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ LAYERS = [
     "cli",
 ]
 COMPOSITION_ROOT = {"api", "urls", "settings", "wsgi", "__main__"}
+NAMES_UPWARD = {"closeloop/complaints/lifecycle.py"}
 ANYWHERE = {"env"}
 
 
@@ -109,6 +114,36 @@ def package_imports() -> dict[tuple[str, str], list[str]]:
     return edges
 
 
+def _docstrings(tree: ast.Module) -> set[int]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+def dotted_path_strings() -> dict[tuple[str, str], list[str]]:
+    """(package, package named) → where, for string constants (docstrings aside) naming
+    `closeloop.<other package>.<something>`."""
+    packages = _packages()
+    edges: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        relative = path.relative_to(ROOT)
+        if len(relative.parts) < 3 or relative.parts[1] not in packages or "migrations" in relative.parts:
+            continue
+        source = relative.parts[1]
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        docstrings = _docstrings(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                for match in re.finditer(r"\bcloseloop\.(\w+)\.\w", node.value):
+                    if match.group(1) in packages and match.group(1) != source:
+                        edges[(source, match.group(1))].append(f"{relative}:{node.lineno}")
+    return edges
+
+
 def _cycle(edges: set[tuple[str, str]]) -> list[str]:
     """One cycle of the graph, as the packages along it, or [] when there is none."""
     graph: dict[str, list[str]] = defaultdict(list)
@@ -170,6 +205,16 @@ def test_packages_import_only_packages_below_them() -> None:
         if target in rank and source in rank and rank[target] > rank[source]
     }
     assert upward == {}
+
+
+def test_dotted_paths_name_only_packages_below_except_in_the_lifecycle_table() -> None:
+    rank = {name: i for i, name in enumerate(LAYERS)}
+    upward = {
+        f"{source} → {target}": sorted({w for w in where if w.split(":")[0] not in NAMES_UPWARD})
+        for (source, target), where in dotted_path_strings().items()
+        if rank[target] > rank[source]
+    }
+    assert {edge: where for edge, where in upward.items() if where} == {}
 
 
 def test_the_checker_sees_lazy_imports_and_skips_type_checking_ones() -> None:
