@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from closeloop.sla import WorkingCalendar, add, parse_duration, warning_at, working_time_between
+from closeloop.calendar import WorkingCalendar, add, parse_duration, warning_at, working_time_between
 
 TZ = ZoneInfo("Asia/Shanghai")
 N = 100_000

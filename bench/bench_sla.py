@@ -126,9 +126,9 @@ def measure(args: argparse.Namespace, vendor: str, seeded: float) -> None:
     from django.utils import timezone
 
     from closeloop.complaints.models import Event
+    from closeloop.complaints.sweeps import sla_sweep
     from closeloop.notifications.models import Notification
     from closeloop.sla.models import Deadline
-    from closeloop.sla.sweeps import sla_sweep
 
     def timed_sweep() -> tuple[float, object]:
         start = time.perf_counter()

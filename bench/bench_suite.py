@@ -140,8 +140,8 @@ def bench_reports(database_url: str) -> dict[str, Any]:
 def bench_sweep(due: int) -> dict[str, Any]:
     from django.utils import timezone
 
+    from closeloop.complaints.sweeps import sla_sweep
     from closeloop.sla.models import Deadline
-    from closeloop.sla.sweeps import sla_sweep
 
     sla_sweep()
     idle = []

@@ -24,9 +24,9 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from closeloop.accounts.api_auth import API_AUTH
 from closeloop.complaints.api import catalogue_router
 from closeloop.complaints.api import router as complaints_router
-from closeloop.core.auth import API_AUTH
 from closeloop.core.errors import DomainError, PermissionDeniedError, RateLimited, ValidationFailed
 from closeloop.defects.api import router as defects_router
 from closeloop.followup.api import closing as followup_closing

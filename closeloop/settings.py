@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "closeloop.defects",
     "closeloop.demo",
     "closeloop.sso",
+    "closeloop.cli",
 ]
 
 MIDDLEWARE = [
@@ -112,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "closeloop.core.context_processors.roles",
+                "closeloop.notifications.context_processors.unread",
             ],
         },
     },

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db.models import Sum
 from django.http import HttpRequest
 
-from closeloop.portal.throttle import client_ip, throttle_hit
+from closeloop.core.throttle import client_ip, throttle_hit
 
 
 def client_address(request: HttpRequest) -> str:

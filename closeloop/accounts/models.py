@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from closeloop.core.events import AppendOnlyModel
+
 
 class SessionEnd(models.TextChoices):
     """Why a login session ended."""
@@ -69,7 +71,7 @@ class SecurityEventKind(models.TextChoices):
     TOKEN_REVOKED = "token_revoked", _("API token revoked")
 
 
-class SecurityEvent(models.Model):
+class SecurityEvent(AppendOnlyModel):
     """Append-only record of what happened to an account's credentials and sessions. No addresses,
     no secrets: `detail` holds counts, reasons and ids."""
 

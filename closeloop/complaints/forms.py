@@ -1,5 +1,5 @@
 """Desk forms. They parse what was typed into the values services take; the rules themselves live
-in the services, whose errors `add_domain_errors` puts back on the matching fields."""
+in the services, whose errors `core.forms_ui.add_domain_errors` puts back on the matching fields."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from closeloop.complaints.lifecycle import FIELD_LABELS, Status, Transition
 from closeloop.complaints.models import AttachmentKind, Channel, Complaint, Priority
 from closeloop.complaints.selectors import SORTS, QueueFilters
 from closeloop.complaints.services import AttachmentUpload, IntakeData
-from closeloop.core.errors import DomainError, ValidationFailed
 from closeloop.directory.models import ComplaintType, CustomerKind, Department
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -31,15 +30,6 @@ SORT_LABELS = {
     "number": _("number ascending"),
     "-number": _("number descending"),
 }
-
-
-def add_domain_errors(form: forms.Form, exc: DomainError) -> None:
-    """Put a service's errors on the form fields of the same name; others become form-wide errors."""
-    errors = exc.errors if isinstance(exc, ValidationFailed) else {exc.field or "": [str(exc.message)]}
-    for name, messages in errors.items():
-        field = name if name in form.fields else None
-        for message in messages:
-            form.add_error(field, str(message))
 
 
 def _type_choices() -> list[tuple[str, str]]:

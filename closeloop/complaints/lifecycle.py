@@ -1,19 +1,25 @@
 """The life of a complaint as one declarative table.
 
 Services check it before any change of state, the UI reads it to offer only the actions a user may
-take now, the API exposes it, and `docs/lifecycle.md` is generated from it
-(`closeloop lifecycle --markdown`). Later capabilities add states and rows here; the mechanism in
+take now, the API exposes it (`GET /api/v1/lifecycle`), and `closeloop lifecycle` prints it as the
+Markdown table in docs/architecture.md. Later capabilities add states and rows here; the mechanism in
 `services.complaint_transition` does not change.
+
+A row names the services, guards and follow-ups of higher packages (handling, followup) by dotted
+path: complaints sit below them and never import them; a path is imported when a transition first
+needs it, and tests/complaints/test_lifecycle.py checks that each one is a callable.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.db import models
 from django.utils.functional import Promise
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from closeloop.core.roles import Role
@@ -68,6 +74,9 @@ HANDLING_STATUSES = frozenset(
     {Status.DISPATCHED, Status.IN_PROGRESS, Status.SOLUTION_PROPOSED, Status.SOLUTION_APPROVED, Status.EXECUTING}
 )
 TERMINAL_STATUSES = frozenset({Status.INVALID, Status.DUPLICATE, Status.ARCHIVED})
+# Left out of every count (KPI cohorts, repeats, spikes, the effect of improvement actions): an invalid
+# complaint was never one, and a duplicate is counted through the complaint it duplicates.
+NOT_COUNTED_STATUSES = (Status.INVALID, Status.DUPLICATE)
 
 # A guard returns None when the transition may go ahead, or the reason why not.
 Guard = Callable[["Complaint", dict[str, object]], "str | Promise | None"]
@@ -81,61 +90,41 @@ class Transition:
     target: Status
     roles: frozenset[Role]
     required: tuple[str, ...] = ()
-    guards: tuple[Guard, ...] = field(default=())
-    # When set, only this service performs the transition (it needs more than the generic form: a
-    # dispatch creates tasks, an approval checks levels…); the generic action endpoint refuses it.
+    # Conditions on the complaint's records: a Guard, or the dotted path of one in a higher package.
+    guards: tuple[Guard | str, ...] = field(default=())
+    # When set, only this service (its dotted path) performs the transition (it needs more than the
+    # generic form: a dispatch creates tasks, an approval checks levels…); the generic action endpoint
+    # refuses it.
     service: str = ""
     # SLA milestones this transition meets, or cancels every open clock (the complaint needs none).
     meets: tuple[str, ...] = ()
     cancels_deadlines: bool = False
     # Shown on the button and used as CSS hint; "danger" asks for confirmation in the UI.
     style: str = "primary"
-    # When set, the customer is told (notifications.customer.customer_notify with this message code).
+    # When set, the customer is told (complaints.customer_messages.customer_notify with this message code).
     notify_customer: str = ""
     # What else happens in the same transaction once the state changed: dotted paths of callables
     # `(*, complaint, actor, via, now) -> None`, e.g. creating the follow-up when a complaint is resolved.
     then: tuple[str, ...] = ()
+
+    def guard_callables(self) -> list[Guard]:
+        """The guards, those named by dotted path imported on first use."""
+        return [cast(Guard, named_callable(g)) if isinstance(g, str) else g for g in self.guards]
+
+
+@functools.cache
+def named_callable(path: str) -> Callable[..., object]:
+    """The function a row names by dotted path (a guard, a `then`, a `service`)."""
+    found = import_string(path)
+    if not callable(found):
+        raise TypeError(f"{path} is not callable")
+    return found
 
 
 def _duplicate_of_is_other_complaint(complaint: Complaint, data: dict[str, object]) -> str | Promise | None:
     other = data.get("duplicate_of")
     if other is not None and getattr(other, "pk", None) == complaint.pk:
         return _("A complaint cannot be a duplicate of itself.")
-    return None
-
-
-def _no_department_still_working(complaint: Complaint, data: dict[str, object]) -> str | Promise | None:
-    from closeloop.handling.models import ACTIVE_TASK_STATUSES
-
-    if complaint.tasks.filter(status__in=ACTIVE_TASK_STATUSES).exists():
-        return _("A department has not replied yet: wait for its reply, or withdraw its task first.")
-    return None
-
-
-def _execution_finished(complaint: Complaint, data: dict[str, object]) -> str | Promise | None:
-    from closeloop.handling.models import ExecutionStep, SolutionStatus
-
-    if ExecutionStep.objects.filter(
-        solution__complaint=complaint, solution__status=SolutionStatus.EXECUTING, done_at__isnull=True
-    ).exists():
-        return _("Execution steps of the solution are still open.")
-    return None
-
-
-def _followup_outcome_recorded(complaint: Complaint, data: dict[str, object]) -> str | Promise | None:
-    from closeloop.followup.models import FollowUp, FollowUpOutcome
-
-    latest = FollowUp.objects.filter(complaint=complaint).order_by("-round", "-id").first()
-    if latest is None or latest.outcome not in (FollowUpOutcome.SATISFIED, FollowUpOutcome.UNREACHABLE):
-        return _("The follow-up (回访) has no outcome yet: the customer must be asked (or found unreachable).")
-    return None
-
-
-def _feedback_forms_approved(complaint: Complaint, data: dict[str, object]) -> str | Promise | None:
-    from closeloop.handling.models import FeedbackForm, FeedbackStatus
-
-    if FeedbackForm.objects.filter(complaint=complaint).exclude(status=FeedbackStatus.APPROVED).exists():
-        return _("A responsible person's feedback form is not approved for archive yet.")
     return None
 
 
@@ -162,7 +151,7 @@ TRANSITIONS: dict[str, Transition] = {
             target=Status.DISPATCHED,
             roles=_DESK,
             required=("departments",),
-            service="handling.services.complaint_dispatch",
+            service="closeloop.handling.services.tasks.complaint_dispatch",
         ),
         Transition(
             action="start_handling",
@@ -170,7 +159,7 @@ TRANSITIONS: dict[str, Transition] = {
             sources=frozenset({Status.DISPATCHED, Status.REOPENED}),
             target=Status.IN_PROGRESS,
             roles=_DEPARTMENT,
-            service="handling.services.task_verify",
+            service="closeloop.handling.services.tasks.task_verify",
         ),
         Transition(
             action="propose_solution",
@@ -178,7 +167,7 @@ TRANSITIONS: dict[str, Transition] = {
             sources=frozenset({Status.DISPATCHED, Status.IN_PROGRESS, Status.REOPENED}),
             target=Status.SOLUTION_PROPOSED,
             roles=_DEPARTMENT,
-            service="handling.services.solution_propose",
+            service="closeloop.handling.services.solutions.solution_propose",
         ),
         Transition(
             action="approve_solution",
@@ -186,7 +175,7 @@ TRANSITIONS: dict[str, Transition] = {
             sources=frozenset({Status.SOLUTION_PROPOSED}),
             target=Status.SOLUTION_APPROVED,
             roles=_APPROVERS,
-            service="handling.services.solution_decide",
+            service="closeloop.handling.services.solutions.solution_decide",
         ),
         Transition(
             action="reject_solution",
@@ -195,7 +184,7 @@ TRANSITIONS: dict[str, Transition] = {
             target=Status.IN_PROGRESS,
             roles=_APPROVERS,
             required=("reason",),
-            service="handling.services.solution_decide",
+            service="closeloop.handling.services.solutions.solution_decide",
         ),
         Transition(
             action="start_execution",
@@ -203,7 +192,7 @@ TRANSITIONS: dict[str, Transition] = {
             sources=frozenset({Status.SOLUTION_APPROVED}),
             target=Status.EXECUTING,
             roles=_DESK | _DEPARTMENT,
-            service="handling.services.solution_execute",
+            service="closeloop.handling.services.solutions.solution_execute",
         ),
         Transition(
             action="resolve",
@@ -214,7 +203,10 @@ TRANSITIONS: dict[str, Transition] = {
             target=Status.RESOLVED,
             roles=_DESK,
             required=("resolution",),
-            guards=(_no_department_still_working, _execution_finished),
+            guards=(
+                "closeloop.handling.guards.no_department_still_working",
+                "closeloop.handling.guards.execution_finished",
+            ),
             meets=("acknowledge", "first_response", "resolution", "second_result"),
             notify_customer="resolved",
             then=("closeloop.followup.services.followups.followup_create",),
@@ -247,7 +239,7 @@ TRANSITIONS: dict[str, Transition] = {
             target=Status.REOPENED,
             roles=_DESK,
             required=("reason",),
-            service="followup.services.complaint_reopen",
+            service="closeloop.followup.services.closing.complaint_reopen",
             style="danger",
         ),
         Transition(
@@ -256,7 +248,10 @@ TRANSITIONS: dict[str, Transition] = {
             sources=frozenset({Status.RESOLVED}),
             target=Status.CLOSED,
             roles=_DESK,
-            guards=(_followup_outcome_recorded, _feedback_forms_approved),
+            guards=(
+                "closeloop.followup.guards.followup_outcome_recorded",
+                "closeloop.handling.guards.feedback_forms_approved",
+            ),
         ),
         Transition(
             action="archive",
@@ -264,7 +259,7 @@ TRANSITIONS: dict[str, Transition] = {
             sources=frozenset({Status.CLOSED}),
             target=Status.ARCHIVED,
             roles=frozenset({Role.ADMIN}),
-            service="followup.services.complaint_archive",
+            service="closeloop.followup.services.closing.complaint_archive",
         ),
     ]
 }

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from closeloop.complaints.lifecycle import Status
+from closeloop.core.events import AppendOnlyModel
 from closeloop.directory.models import ComplaintType, Customer, Department, Product
 
 
@@ -200,11 +201,7 @@ class Via(models.TextChoices):
     ADMIN = "admin", _("admin")
 
 
-class AppendOnlyError(RuntimeError):
-    pass
-
-
-class Event(models.Model):
+class Event(AppendOnlyModel):
     """One change to a complaint or a record that belongs to it. Never updated, never deleted:
     a correction is a new event. The timeline is drawn from these rows."""
 
@@ -233,16 +230,8 @@ class Event(models.Model):
     def __str__(self) -> str:
         return f"{self.complaint_id} {self.action} @ {self.at:%Y-%m-%d %H:%M}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
-        if self.pk is not None:
-            raise AppendOnlyError("events are append-only")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("events are append-only")
-
-
-class PersonalDataAccess(models.Model):
+class PersonalDataAccess(AppendOnlyModel):
     """Each view of unmasked personal data, for the audit office; and each search by a whole phone
     number or e-mail address by someone who sees them masked (`customer` is the one found, or empty
     when the search found nobody)."""

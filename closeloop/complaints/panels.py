@@ -1,8 +1,9 @@
 """Panels other domains add to the complaint page.
 
 Each provider is `provider(request, complaint) -> Panel | None`; the complaint page renders the
-panels in `order` within their column. A domain adds its panel by naming its provider here, so the
-complaint view never needs to know about tasks, solutions or feedback forms.
+panels in `order` within their column. A domain adds its panel by naming its provider with
+`panel_provider_add` in its AppConfig.ready(), so the complaint view never needs to know about tasks,
+solutions or feedback forms (and complaints, below those packages, never name them).
 """
 
 from __future__ import annotations
@@ -25,17 +26,15 @@ class Panel:
     column: str = "main"  # "main" or "side"
 
 
-PANEL_PROVIDERS = [
-    "closeloop.handling.views.tasks.panel",
-    "closeloop.handling.views.solutions.panel",
-    "closeloop.handling.views.postponements.panel",
-    "closeloop.handling.views.disputes.panel",
-    "closeloop.handling.views.feedback.panel",
-    "closeloop.followup.views.followups.panel",
-    "closeloop.followup.views.closing.panel",
-    "closeloop.followup.views.repeats.panel",
-    "closeloop.defects.views.panel.panel",
-]
+# Dotted paths of the providers, filled by the packages' AppConfig.ready() (handling, followup,
+# improvement, defects); read on first use.
+PANEL_PROVIDERS: list[str] = []
+
+
+def panel_provider_add(path: str) -> None:
+    if path not in PANEL_PROVIDERS:
+        PANEL_PROVIDERS.append(path)
+
 
 _providers: list[Callable[[HttpRequest, Complaint], Panel | None]] | None = None
 

@@ -33,11 +33,11 @@ def complaints_visible_to(user: User) -> QuerySet[Complaint]:
         return qs
     if not user.has_perm("complaints.view_complaint"):
         return qs.none()
-    from closeloop.handling.models import Task
-
     department_ids = list(Membership.objects.filter(user=user).values_list("department_id", flat=True))
-    # Responsible department, or any department that has (had) a task on it.
-    has_task = Task.objects.filter(complaint=OuterRef("pk"), department_id__in=department_ids)
+    # Responsible department, or any department that has (had) a task on it. The tasks are read
+    # through the reverse relation: complaints sit below handling and do not import it.
+    tasks = Complaint.tasks.rel.related_model
+    has_task = tasks.objects.filter(complaint=OuterRef("pk"), department_id__in=department_ids)
     return qs.filter(Q(department_id__in=department_ids) | Exists(has_task))
 
 

@@ -16,11 +16,19 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.files.base import File
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from closeloop.complaints import repeats
+from closeloop.complaints.customer_messages import customer_notify
 from closeloop.complaints.events import complaint_check_writable, event_record
-from closeloop.complaints.lifecycle import FIELD_LABELS, OPEN_STATUSES, TRANSITIONS, Status, Transition
+from closeloop.complaints.lifecycle import (
+    FIELD_LABELS,
+    OPEN_STATUSES,
+    TRANSITIONS,
+    Status,
+    Transition,
+    named_callable,
+)
 from closeloop.complaints.models import (
     Attachment,
     AttachmentKind,
@@ -330,13 +338,11 @@ def complaint_register(
             next_due_at=next_due_at,
             next_warn_at=next_warn_at,
         )
-        # Domain rule 5, decided before the insert so that the row is written once.
-        from closeloop.followup.services.repeats import detect_repeat, repeat_detected_record, repeat_reason_text
-
-        # A customer created just now has no earlier complaint to repeat.
-        if not customer_created and (earlier := detect_repeat(complaint=complaint)) is not None:
+        # Domain rule 5, decided before the insert so that the row is written once. A customer
+        # created just now has no earlier complaint to repeat.
+        if not customer_created and (earlier := repeats.detect_repeat(complaint=complaint)) is not None:
             complaint.repeat_of = earlier
-            complaint.repeat_reason = repeat_reason_text(complaint=complaint, earlier=earlier)
+            complaint.repeat_reason = repeats.repeat_reason_text(complaint=complaint, earlier=earlier)
         complaint.save(force_insert=True)
         # Kept on the instance as if prefetched: the caller's `complaint.deadlines.all()` reads no row.
         prefetched = getattr(complaint, "_prefetched_objects_cache", {})
@@ -375,7 +381,7 @@ def complaint_register(
             },
         )
         if complaint.repeat_of is not None:
-            repeat_detected_record(complaint=complaint, actor=actor, via=via, now=now)
+            repeats.repeat_detected_record(complaint=complaint, actor=actor, via=via, now=now)
         if log_access and actor is not None:
             personal_data_access_record(user=actor, complaints=[complaint], where=log_access)
         transaction.on_commit(lambda: complaint_registered.send(sender=Complaint, complaint=complaint))
@@ -442,7 +448,7 @@ def transition_apply(
             _("“%(label)s” is not possible while the complaint is %(status)s.")
             % {"label": transition.label, "status": Status(locked.status).label}
         )
-    for guard in transition.guards:
+    for guard in transition.guard_callables():
         refusal = guard(locked, data)
         if refusal:
             raise DomainError(refusal, field=transition.required[-1] if transition.required else "action")
@@ -456,10 +462,8 @@ def transition_apply(
     elif transition.meets:
         deadlines_close(complaint=locked, milestones=transition.meets, at=now)
     for path in transition.then:
-        import_string(path)(complaint=locked, actor=actor, via=via, now=now)
+        named_callable(path)(complaint=locked, actor=actor, via=via, now=now)
     if transition.notify_customer:
-        from closeloop.notifications.customer import customer_notify
-
         messages = customer_notify(complaint=locked, code=transition.notify_customer, now=now)
         extra = {**(extra or {}), "customer_messages": [m.method for m in messages]}
     event_record(
@@ -657,7 +661,7 @@ def contact_search_admit(*, user: AbstractBaseUser | AnonymousUser, term: str, w
     recorded as a personal-data access of each customer it names — or of nobody, so that guessing shows
     in the log too. Any other search, and any search by someone who sees personal data, passes as is."""
     from closeloop.complaints.selectors import contact_in_term, contact_search_counts
-    from closeloop.portal.throttle import throttle_hit
+    from closeloop.core.throttle import throttle_hit
 
     if not user.is_authenticated or not contact_search_counts(user=user, term=term):
         return

@@ -23,14 +23,14 @@ from closeloop.complaints.forms import (
     ResumeForm,
     TransitionForm,
     WaitForCustomerForm,
-    add_domain_errors,
 )
 from closeloop.complaints.lifecycle import OPEN_STATUSES, TRANSITIONS, available_transitions
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import complaint_panels
 from closeloop.core.answers import form_again_on_failure
-from closeloop.core.errors import DomainError, PermissionDeniedError, RateLimited
+from closeloop.core.errors import DomainError, RateLimited
 from closeloop.core.files import file_response
+from closeloop.core.forms_ui import add_domain_errors, refusal_status
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.roles import user_roles
 from closeloop.directory import selectors as directory_selectors
@@ -238,7 +238,7 @@ def transition(request: HttpRequest, number: str, action: str) -> HttpResponse:
             )
         except DomainError as exc:
             add_domain_errors(form, exc)
-            status = 403 if isinstance(exc, PermissionDeniedError) else 422
+            status = refusal_status(exc)
         else:
             messages.success(request, _("%(action)s: done.") % {"action": step.label})
             return redirect("desk:detail", number=complaint.number)

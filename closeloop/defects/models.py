@@ -4,13 +4,13 @@ incident (批次问题) quality opens to group them and apply one remedy to all.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from closeloop.core.events import AppendOnlyModel
 
 User = settings.AUTH_USER_MODEL
 
@@ -155,11 +155,7 @@ class IncidentRemedy(models.Model):
         return f"{self.incident_id} → {self.complaint_id}"
 
 
-class AppendOnlyError(RuntimeError):
-    pass
-
-
-class IncidentEvent(models.Model):
+class IncidentEvent(AppendOnlyModel):
     """One change to an alert, an incident or an early-warning rule (both FKs empty). Append-only."""
 
     incident = models.ForeignKey(DefectIncident, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
@@ -177,11 +173,3 @@ class IncidentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} @ {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise AppendOnlyError("defect events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("defect events are append-only")

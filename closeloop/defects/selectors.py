@@ -8,11 +8,12 @@ queries: the page, one prefetch of the visible complaints, and the counts in the
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 
 from closeloop.complaints.models import Complaint
 from closeloop.complaints.selectors import complaints_visible_to
@@ -168,3 +169,45 @@ def complaint_defects(*, complaint: Complaint) -> ComplaintDefects:
 
 def open_incidents_for(*, product_id: int) -> QuerySet[DefectIncident]:
     return DefectIncident.objects.filter(product_id=product_id, status__in=LIVE_INCIDENT).order_by("-opened_at")
+
+
+# --- for the monthly report ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IncidentsOverview:
+    """What the monthly report says of defect incidents (insight.exports.contents)."""
+
+    status_labels: dict[str, str]  # in the active language
+    total: int
+    # The latest opened first: number, title, status, batch_no, opened_at, remedy_applied_at,
+    # closed_at, grouped (complaints in it), product__model.
+    rows: list[dict[str, Any]]
+
+
+def incidents_during(*, start: datetime.datetime, end: datetime.datetime, limit: int = 30) -> IncidentsOverview:
+    """Incidents open at any time in [start, end): opened before its end, not closed before its start."""
+    qs = (
+        DefectIncident.objects.filter(opened_at__lt=end)
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=start))
+        .annotate(grouped=Count("complaints", distinct=True))
+        .order_by("-opened_at", "-pk")
+    )
+    rows = list(
+        qs.values(
+            "number",
+            "title",
+            "status",
+            "batch_no",
+            "opened_at",
+            "remedy_applied_at",
+            "closed_at",
+            "grouped",
+            "product__model",
+        )[:limit]
+    )
+    return IncidentsOverview(
+        rows=rows,
+        total=qs.count(),
+        status_labels={value: str(label) for value, label in IncidentStatus.choices},
+    )

@@ -569,7 +569,7 @@ def _number(batch: list[_Planned]) -> None:
 
 def _repeat_reasons(batch: list[_Planned]) -> None:
     """The reason intake writes on a repeat (it names the earlier complaint's number, known by now)."""
-    from closeloop.followup.services.repeats import repeat_reason_text
+    from closeloop.complaints.repeats import repeat_reason_text
 
     for planned in batch:
         c = planned.complaint

@@ -8,7 +8,7 @@ whatever falls after `now` does not happen, so a young complaint simply stops in
 reached. Each action changes the records and writes the events exactly as the service it stands for
 (named in its docstring) would: the same action names, before/after payloads and notes, the SLA
 clocks started, met or cancelled by the same rules (`sla.services`), with the working time stored on
-met first-response and resolution clocks (the public calendar arithmetic of `sla.calendar`). At the
+met first-response and resolution clocks (the public calendar arithmetic of `closeloop.calendar`). At the
 end the periodic SLA sweep is replayed — warnings, breaches and escalations up the policy's ladder,
 each with its event — and the nearest open deadline is mirrored on the complaint and its tasks.
 
@@ -34,6 +34,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from closeloop.calendar.durations import Duration
+from closeloop.calendar.working import WorkingCalendar, add, add_working_time, warning_at, working_time_between
 from closeloop.complaints.lifecycle import TRANSITIONS, Status
 from closeloop.complaints.models import Priority, Via
 from closeloop.complaints.presentation import action_label
@@ -51,8 +53,6 @@ from closeloop.handling.models import (
     TaskStatus,
 )
 from closeloop.handling.services.feedback import KEY_EVENT_ACTIONS, KEY_EVENT_PREFIXES, SHORT_TEXT
-from closeloop.sla.calendar import WorkingCalendar, add, add_working_time, warning_at, working_time_between
-from closeloop.sla.durations import Duration
 from closeloop.sla.milestones import COMPLAINT_MILESTONES_AT_INTAKE, Milestone
 from closeloop.sla.services import TIMED_MILESTONES, policy_calendar, policy_targets
 
@@ -224,7 +224,7 @@ class Context:
         return self._levels[key]
 
     def customer_messages(self, code: str, complaint: Rec) -> list[str]:
-        from closeloop.notifications.customer import customer_methods
+        from closeloop.complaints.customer_messages import customer_methods
 
         customer = complaint.customer
         methods = customer_methods(priority=complaint.priority, phone=customer.phone, email=customer.email)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from closeloop.core.events import AppendOnlyModel
 from closeloop.core.i18n import BilingualNamed
 
 
@@ -166,7 +167,7 @@ class RosterEntry(models.Model):
         return f"{self.department} ← {self.complaint_type or '*'} / {self.product_line or '*'} / {self.province or '*'}"
 
 
-class RosterChange(models.Model):
+class RosterChange(AppendOnlyModel):
     """Append-only log of roster edits (who changed which line, before and after)."""
 
     entry = models.ForeignKey(RosterEntry, on_delete=models.PROTECT, related_name="changes")

@@ -11,7 +11,6 @@ class ImprovementConfig(AppConfig):
 
     def ready(self) -> None:
         # The complaint page lists the actions raised from it (complaints.panels reads the list on first use).
-        from closeloop.complaints.panels import PANEL_PROVIDERS
+        from closeloop.complaints.panels import panel_provider_add
 
-        if PANEL not in PANEL_PROVIDERS:
-            PANEL_PROVIDERS.append(PANEL)
+        panel_provider_add(PANEL)

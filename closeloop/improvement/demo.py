@@ -131,8 +131,9 @@ def demo_improvement_actions(*, now: datetime.datetime | None = None) -> int:
 
     def from_incident_or_report(title: str) -> None:
         from closeloop.defects.models import DefectIncident
-        from closeloop.insight.models import Report
 
+        # Reports are insight's, which sits above improvement: read through the action's relation to them.
+        Report = ImprovementAction.report.field.related_model
         incident = DefectIncident.objects.select_related("product__line").order_by("id").first()
         report = None if incident is not None else Report.objects.order_by("-period_start").first()
         if incident is not None:

@@ -25,11 +25,12 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES
 from closeloop.complaints.models import Complaint
+from closeloop.core.rates import rate
 from closeloop.followup.models import FollowUp
 from closeloop.handling.models import FeedbackForm
 from closeloop.improvement.models import ImprovementAction
-from closeloop.insight.kpis import EXCLUDED_STATUSES, rate
 
 _ZERO = datetime.timedelta(0)
 
@@ -174,7 +175,7 @@ def _with_cause(qs: QuerySet[Any], action: ImprovementAction, complaint_ref: str
 
 def targeted_complaints(action: ImprovementAction) -> QuerySet[Complaint]:
     """Every complaint the action targets (any time), e.g. for a drill-down list."""
-    qs = _with_cause(Complaint.objects.exclude(status__in=EXCLUDED_STATUSES), action, "pk")
+    qs = _with_cause(Complaint.objects.exclude(status__in=NOT_COUNTED_STATUSES), action, "pk")
     return qs.filter(target_condition(action))
 
 
@@ -194,7 +195,7 @@ def action_evaluate(action: ImprovementAction, *, now: datetime.datetime | None 
     targeted = target_condition(action)
 
     complaints = _with_cause(
-        Complaint.objects.filter(received_at__gte=start, received_at__lt=end).exclude(status__in=EXCLUDED_STATUSES),
+        Complaint.objects.filter(received_at__gte=start, received_at__lt=end).exclude(status__in=NOT_COUNTED_STATUSES),
         action,
         "pk",
     )
@@ -208,7 +209,7 @@ def action_evaluate(action: ImprovementAction, *, now: datetime.datetime | None 
 
     followups = _with_cause(
         FollowUp.objects.filter(completed_at__gte=start, completed_at__lt=end, satisfaction__isnull=False).exclude(
-            complaint__status__in=EXCLUDED_STATUSES
+            complaint__status__in=NOT_COUNTED_STATUSES
         ),
         action,
         "complaint_id",

@@ -10,6 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from closeloop.core.events import AppendOnlyModel
+
 User = settings.AUTH_USER_MODEL
 
 
@@ -141,11 +143,7 @@ class ImprovementAction(models.Model):
         return f"{self.number} {self.title}"
 
 
-class AppendOnlyError(RuntimeError):
-    pass
-
-
-class ActionEvent(models.Model):
+class ActionEvent(AppendOnlyModel):
     """One change to an improvement action. Append-only: never updated, never deleted."""
 
     action = models.ForeignKey(ImprovementAction, on_delete=models.PROTECT, related_name="events")
@@ -165,14 +163,6 @@ class ActionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action_id} {self.kind} @ {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if self.pk is not None:
-            raise AppendOnlyError("improvement action events are append-only")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
-
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("improvement action events are append-only")
 
 
 class MonthlySequence(models.Model):

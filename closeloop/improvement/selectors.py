@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from closeloop.complaints.models import Complaint
 from closeloop.complaints.selectors import complaints_visible_to
 from closeloop.directory.models import Membership
-from closeloop.improvement.models import ActionEvent, ImprovementAction
+from closeloop.improvement.models import ActionEvent, ActionStatus, ImprovementAction
 from closeloop.improvement.services import MANAGE_PERMISSION
 
 User = AbstractBaseUser | AnonymousUser
@@ -145,8 +145,8 @@ def incident_source(*, user: User, pk: int) -> Any:
 
 
 def report_source(*, user: User, pk: int) -> Any:
-    from closeloop.insight.models import Report
-
+    # Reports are insight's, which sits above improvement: read through the action's relation to them.
+    Report = ImprovementAction.report.field.related_model
     if not user.has_perm("insight.view_report"):
         raise Report.DoesNotExist
     return Report.objects.get(pk=pk)
@@ -159,3 +159,49 @@ SOURCE_LOOKUPS = {
     "report": report_source,
     "complaint": complaint_source,
 }
+
+
+# --- for the monthly report ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionsOverview:
+    """What the monthly report says of improvement actions (insight.exports.contents)."""
+
+    status_labels: dict[str, str]  # every status, in the lifecycle's order, in the active language
+    open_by_status: dict[str, int]  # the actions not verified yet, by status
+    # The first open actions, soonest due first: number, title, status, due_at, done_at,
+    # owner_department__name(_en), owner__username, owner__first_name, owner__last_name.
+    open_rows: list[dict[str, Any]]
+    created: int  # in the period
+    done: int
+    verified: int
+
+
+def actions_overview(*, start: datetime.datetime, end: datetime.datetime, limit: int = 30) -> ActionsOverview:
+    """The open actions and what was created, done and verified in [start, end). Every action, whoever
+    reads the report (it goes to the distribution list as approved)."""
+    open_qs = ImprovementAction.objects.exclude(status=ActionStatus.VERIFIED)
+    by_status = {row["status"]: row["n"] for row in open_qs.values("status").order_by("status").annotate(n=Count("pk"))}
+    rows = list(
+        open_qs.order_by("due_at", "pk").values(
+            "number",
+            "title",
+            "status",
+            "due_at",
+            "done_at",
+            "owner_department__name",
+            "owner_department__name_en",
+            "owner__username",
+            "owner__first_name",
+            "owner__last_name",
+        )[:limit]
+    )
+    return ActionsOverview(
+        open_by_status=by_status,
+        open_rows=rows,
+        created=ImprovementAction.objects.filter(created_at__gte=start, created_at__lt=end).count(),
+        done=ImprovementAction.objects.filter(done_at__gte=start, done_at__lt=end).count(),
+        verified=ImprovementAction.objects.filter(verified_at__gte=start, verified_at__lt=end).count(),
+        status_labels={value: str(label) for value, label in ActionStatus.choices},
+    )

@@ -29,6 +29,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from closeloop.calendar.durations import Duration, DurationUnit, InvalidDuration
+from closeloop.calendar.working import WorkingCalendar, add, add_working_time, warning_at, working_time_between
 from closeloop.complaints.models import Complaint, Via
 from closeloop.core.errors import DomainError, PermissionDeniedError, ValidationFailed
 from closeloop.core.links import absolute_url
@@ -42,8 +44,6 @@ from closeloop.improvement.models import (
     MonthlySequence,
 )
 from closeloop.notifications.services import Message, notifications_build, notifications_queue
-from closeloop.sla.calendar import WorkingCalendar, add, add_working_time, warning_at, working_time_between
-from closeloop.sla.durations import Duration, DurationUnit, InvalidDuration
 from closeloop.sla.models import Policy
 from closeloop.sla.presentation import describe_day
 from closeloop.sla.services import policy_calendar

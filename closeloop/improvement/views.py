@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from closeloop.complaints.forms import add_domain_errors
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import Panel
 from closeloop.core.errors import DomainError, PermissionDeniedError
+from closeloop.core.forms_ui import add_domain_errors
 from closeloop.directory.models import ComplaintType, Department, Membership, Product, ProductLine
 from closeloop.improvement import selectors, services
 from closeloop.improvement.evaluation import Evaluation, action_evaluate

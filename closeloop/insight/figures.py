@@ -17,13 +17,13 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES
 from closeloop.complaints.models import Channel, Complaint, Priority
 from closeloop.directory.models import ComplaintType, CustomerKind, Department, Product, ProductLine
 from closeloop.followup.models import FollowUp, SatisfactionLevel
 from closeloop.handling.models import FeedbackForm, Task
 from closeloop.insight.kpis import (
     BASES,
-    EXCLUDED_STATUSES,
     NO_CUTS,
     Cuts,
     Period,
@@ -236,7 +236,7 @@ def overdue_complaints(
 ) -> list[dict[str, Any]]:
     """Open complaints whose nearest deadline has passed, most overdue first (the queue's index)."""
     now = now or timezone.now()
-    qs = Complaint.objects.filter(next_due_at__lt=now).exclude(status__in=EXCLUDED_STATUSES)
+    qs = Complaint.objects.filter(next_due_at__lt=now).exclude(status__in=NOT_COUNTED_STATUSES)
     qs = qs.filter(_complaint_q(cuts, ""))
     if cuts.handler is not None:
         qs = qs.filter(Exists(Task.objects.filter(complaint=OuterRef("pk"), handler_id=cuts.handler)))

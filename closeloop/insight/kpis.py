@@ -43,7 +43,7 @@ import datetime
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -62,8 +62,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from closeloop.complaints.lifecycle import Status
+from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES
 from closeloop.complaints.models import Complaint
+from closeloop.core.rates import rate
 from closeloop.core.roles import Role, user_roles
 from closeloop.directory.models import Membership
 from closeloop.followup.models import FollowUp
@@ -72,8 +73,6 @@ from closeloop.insight.models import LOWER_IS_BETTER, Kpi, KpiTarget
 from closeloop.sla.milestones import Milestone
 from closeloop.sla.models import Deadline
 
-# Not complaints at all; every cohort leaves them out.
-EXCLUDED_STATUSES = (Status.INVALID, Status.DUPLICATE)
 ACTIVE_TASKS = (TaskStatus.DISPATCHED, TaskStatus.NEEDS_INFO, TaskStatus.IN_PROGRESS, TaskStatus.CONTESTED)
 # Tasks that were taken away from the department before it replied are not its responsibility.
 WITHDRAWN_TASKS = (TaskStatus.CANCELLED, TaskStatus.MOVED)
@@ -226,7 +225,7 @@ def _met_on_time(prefix: str = "") -> Q:
 def cohort(period: Period, cuts: Cuts = NO_CUTS) -> QuerySet[Complaint]:
     """Complaints received in the period, without invalid and duplicate ones, cut."""
     start, end = period.bounds
-    qs = Complaint.objects.filter(received_at__gte=start, received_at__lt=end).exclude(status__in=EXCLUDED_STATUSES)
+    qs = Complaint.objects.filter(received_at__gte=start, received_at__lt=end).exclude(status__in=NOT_COUNTED_STATUSES)
     qs = qs.filter(_complaint_q(cuts, ""))
     if cuts.handler is not None:
         qs = qs.filter(_handled_by(cuts.handler, "pk"))
@@ -263,7 +262,7 @@ def _task_base(period: Period, cuts: Cuts, now: datetime.datetime) -> QuerySet[T
     start, end = period.bounds
     qs = (
         Task.objects.filter(dispatched_at__gte=start, dispatched_at__lt=end)
-        .exclude(complaint__status__in=EXCLUDED_STATUSES)
+        .exclude(complaint__status__in=NOT_COUNTED_STATUSES)
         .filter(_counted_task())
         .filter(_complaint_q(cuts, "complaint__", department_field="department_id"))
     )
@@ -278,7 +277,7 @@ def _followup_base(period: Period, cuts: Cuts, now: datetime.datetime) -> QueryS
     start, end = period.bounds
     qs = (
         FollowUp.objects.filter(completed_at__gte=start, completed_at__lt=end, satisfaction__isnull=False)
-        .exclude(complaint__status__in=EXCLUDED_STATUSES)
+        .exclude(complaint__status__in=NOT_COUNTED_STATUSES)
         .filter(_complaint_q(cuts, "complaint__"))
     )
     if cuts.handler is not None:
@@ -292,7 +291,7 @@ def _followup_deadline_base(period: Period, cuts: Cuts, now: datetime.datetime) 
         Deadline.objects.filter(
             milestone=Milestone.FOLLOWUP, task__isnull=True, cancelled=False, due_at__gte=start, due_at__lt=end
         )
-        .exclude(complaint__status__in=EXCLUDED_STATUSES)
+        .exclude(complaint__status__in=NOT_COUNTED_STATUSES)
         .filter(_complaint_q(cuts, "complaint__"))
     )
     if cuts.handler is not None:
@@ -407,13 +406,6 @@ SPECS: dict[Kpi, Spec] = {
 
 
 # --- figures -------------------------------------------------------------------------------------
-
-
-def rate(numerator: int, denominator: int) -> Decimal | None:
-    """Percent with one decimal, half up (5/6 → 83.3); None when there is nothing to count."""
-    if not denominator:
-        return None
-    return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 @dataclass
@@ -619,7 +611,9 @@ def backlog(cuts: Cuts = NO_CUTS, *, now: datetime.datetime | None = None) -> li
     """Open clocks per milestone now, and how many of them are overdue (a clock paused before its
     deadline is not; one paused after it is). One grouped query."""
     now = now or timezone.now()
-    qs = Deadline.objects.filter(met_at__isnull=True, cancelled=False).exclude(complaint__status__in=EXCLUDED_STATUSES)
+    qs = Deadline.objects.filter(met_at__isnull=True, cancelled=False).exclude(
+        complaint__status__in=NOT_COUNTED_STATUSES
+    )
     rows = (
         _deadline_scope(qs, cuts)
         .values("milestone")
@@ -634,7 +628,7 @@ def breaches_by_department(period: Period, cuts: Cuts = NO_CUTS) -> list[dict[st
     task's department, or the complaint's responsible department for its own clocks). One grouped query."""
     start, end = period.bounds
     qs = Deadline.objects.filter(breached_at__gte=start, breached_at__lt=end).exclude(
-        complaint__status__in=EXCLUDED_STATUSES
+        complaint__status__in=NOT_COUNTED_STATUSES
     )
     rows = _deadline_scope(qs, cuts).values("owing").order_by("owing").annotate(breaches=Count("pk"))
     return [{"department": row["owing"], "breaches": row["breaches"]} for row in rows]

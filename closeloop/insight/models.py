@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from closeloop.core.events import AppendOnlyModel
+
 User = settings.AUTH_USER_MODEL
 
 
@@ -109,7 +111,7 @@ class Report(models.Model):
         return f"{self.period_start:%Y-%m-%d}–{self.period_end:%Y-%m-%d} ({self.status})"
 
 
-class ReportStep(models.Model):
+class ReportStep(AppendOnlyModel):
     """Each step of a report's life (generated, reviewed, returned, approved, sent, downloaded).
     Append-only."""
 

@@ -8,7 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from closeloop.notifications.customer import template_preview
+from closeloop.notifications.message_templates import template_preview
 from closeloop.notifications.models import MessageTemplate, Notification
 from closeloop.notifications.services import outbox_retry_failed
 

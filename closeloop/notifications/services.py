@@ -61,10 +61,10 @@ def notifications_queue(rows: list[Notification]) -> None:
         return
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     if any(row.state == State.PENDING for row in rows):
-        transaction.on_commit(_wake_worker)
+        transaction.on_commit(outbox_wake)
 
 
-def _wake_worker() -> None:
+def outbox_wake() -> None:
     from closeloop.notifications.tasks import outbox_deliver_task
 
     try:

@@ -31,8 +31,8 @@ from enum import StrEnum
 from django.conf import settings
 
 from closeloop.complaints.models import Complaint
+from closeloop.core.throttle import Window
 from closeloop.portal.selectors import complaint_for_lookup, complaint_for_whole_phone, complaint_number_normalize
-from closeloop.portal.throttle import Window
 
 
 class Outcome(StrEnum):

@@ -18,12 +18,12 @@ from closeloop.complaints.models import Via
 from closeloop.complaints.services import complaint_register
 from closeloop.core.answers import form_again_on_failure
 from closeloop.core.errors import DomainError, ValidationFailed
+from closeloop.core.throttle import client_ip, throttle_hit
 from closeloop.portal import grants, spam_guard
 from closeloop.portal.customer_status import customer_status
 from closeloop.portal.forms import ORGANISATION_KINDS, ComplaintForm, StatusLookupForm
 from closeloop.portal.lookup import Outcome, status_lookup
 from closeloop.portal.selectors import complaint_for_customer, complaint_number_normalize, customer_milestones
-from closeloop.portal.throttle import client_ip, throttle_hit
 
 logger = logging.getLogger("closeloop.portal")
 

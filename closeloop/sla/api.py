@@ -9,10 +9,10 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from pydantic import field_validator
 
+from closeloop.calendar.durations import Duration, InvalidDuration
+from closeloop.calendar.working import FIRST_YEAR, LAST_YEAR, add
 from closeloop.core.api_responses import ONE_ERRORS, READ_ERRORS
 from closeloop.core.errors import DomainError
-from closeloop.sla.calendar import FIRST_YEAR, LAST_YEAR, add
-from closeloop.sla.durations import Duration, InvalidDuration
 from closeloop.sla.loader import calendar_for_row
 from closeloop.sla.models import Calendar, Policy
 from closeloop.sla.presentation import describe_day

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import threading
 
-from closeloop.sla.calendar import WorkingCalendar
+from closeloop.calendar.working import WorkingCalendar
 from closeloop.sla.models import Calendar, CalendarDay
 
 _cache: dict[str, tuple[datetime.datetime, WorkingCalendar]] = {}

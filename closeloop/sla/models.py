@@ -1,7 +1,8 @@
 """Calendars, SLA policies and the deadlines they produce.
 
-The arithmetic itself lives in `calendar.py`/`durations.py` and touches no database; these rows are
-its configuration (`loader.py` turns them into a `WorkingCalendar`) and its results (`Deadline`).
+The arithmetic itself lives in `closeloop/calendar` (`working.py`, `durations.py`) and touches no
+database; these rows are its configuration (`loader.py` turns them into a `WorkingCalendar`) and its
+results (`Deadline`).
 """
 
 from __future__ import annotations

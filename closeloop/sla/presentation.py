@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from closeloop.sla.calendar import DayReason, DaySource, DayStatus
+from closeloop.calendar.working import DayReason, DaySource, DayStatus
 
 SOURCE_LABELS = {
     DaySource.OVERRIDE: gettext_lazy("admin override"),

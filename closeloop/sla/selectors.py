@@ -6,7 +6,7 @@ import calendar as stdlib_calendar
 import datetime
 from dataclasses import dataclass
 
-from closeloop.sla.calendar import DayReason, DaySource, WorkingCalendar
+from closeloop.calendar.working import DayReason, DaySource, WorkingCalendar
 from closeloop.sla.presentation import describe_day
 
 

@@ -17,8 +17,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from closeloop.core import refcache
-from closeloop.sla.calendar import (
+from closeloop.calendar.durations import Duration
+from closeloop.calendar.working import (
     WorkingCalendar,
     add,
     add_working_time,
@@ -26,7 +26,7 @@ from closeloop.sla.calendar import (
     warning_at,
     working_time_between,
 )
-from closeloop.sla.durations import Duration
+from closeloop.core import refcache
 from closeloop.sla.loader import calendar_for_row
 from closeloop.sla.milestones import Milestone
 from closeloop.sla.models import Calendar, CalendarDay, Deadline, Policy, PolicyRule, PolicyTarget

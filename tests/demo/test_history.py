@@ -16,12 +16,13 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
+from closeloop.calendar.working import add, warning_at, working_time_between
 from closeloop.complaints.lifecycle import HANDLING_STATUSES, Status
 from closeloop.complaints.models import Complaint, Event
+from closeloop.complaints.repeats import detect_repeat
 from closeloop.demo.generator import _data, days_covering_months, seed_complaints
 from closeloop.directory.models import Membership
 from closeloop.followup.models import FollowUp, FollowUpAttempt, FollowUpOutcome
-from closeloop.followup.services.repeats import detect_repeat
 from closeloop.handling.models import (
     ContactLog,
     ExecutionStep,
@@ -35,7 +36,6 @@ from closeloop.handling.models import (
     TaskStatus,
 )
 from closeloop.insight.kpis import Kpi, Period, kpi_figures
-from closeloop.sla.calendar import add, warning_at, working_time_between
 from closeloop.sla.models import Deadline, PolicyTarget
 from closeloop.sla.services import policy_calendar
 from tests.conftest import aware

@@ -384,7 +384,7 @@ def test_one_person_never_gives_both_judgements(
 
 
 def test_events_are_append_only(make_action: Callable[..., ImprovementAction]) -> None:
-    from closeloop.improvement.models import AppendOnlyError
+    from closeloop.core.events import AppendOnlyError
 
     event = make_action().events.get()
     with pytest.raises(AppendOnlyError):

@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 
 from closeloop.complaints.models import Complaint
 from closeloop.complaints.services import complaint_resume, complaint_transition, complaint_wait_for_customer
+from closeloop.complaints.sweeps import sla_sweep
 from closeloop.core.roles import Role
 from closeloop.directory.models import ComplaintType, Department
 from closeloop.handling.services.tasks import (
@@ -23,7 +24,6 @@ from closeloop.handling.services.tasks import (
 from closeloop.insight import kpis
 from closeloop.insight.kpis import Cuts, Figure, Kpi, Period
 from closeloop.sla.models import Deadline
-from closeloop.sla.sweeps import sla_sweep
 from tests.insight.kpi_fixtures import make_staff
 from tests.insight.month import at
 from tests.insight.scenarios import handled

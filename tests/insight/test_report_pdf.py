@@ -129,6 +129,24 @@ def test_improvement_actions_and_defect_incidents_are_listed(
         assert value in text, value
 
 
+@pytest.mark.parametrize("reader", ["actions_overview", "incidents_during"])
+def test_a_broken_read_of_actions_or_incidents_fails_the_report(
+    reader: str, report_month: Month, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A renamed field in improvement or defects fails the generation (and its tests) instead of
+    turning an approved report's section into "not available"."""
+    from django.core.exceptions import FieldError
+
+    from closeloop.insight.exports import contents
+
+    def renamed(**kwargs: Any) -> Any:
+        raise FieldError("Cannot resolve keyword 'due_at' into field")
+
+    monkeypatch.setattr(contents, reader, renamed)
+    with pytest.raises(FieldError):
+        report_contents(SEPTEMBER, now=GENERATED_AT, language="zh-hans")
+
+
 def _contents(**overrides: Any) -> dict[str, Any]:
     """Synthetic contents for the summary: volume 100 → 130, quality +25, logistics −5, a KPI −10 points."""
 

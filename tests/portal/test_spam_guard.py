@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from closeloop.core.throttle import throttle_hit
 from closeloop.portal.spam_guard import Verdict, form_token_issue, submission_check
-from closeloop.portal.throttle import throttle_hit
 
 T0 = 1_800_000_000.0
 
@@ -66,7 +66,7 @@ def test_throttle_counts_within_a_window_and_forgets_after_it() -> None:
 
 
 def test_client_ip_behind_a_proxy_takes_the_address_the_proxy_added(settings: Any, rf: Any) -> None:
-    from closeloop.portal.throttle import client_ip
+    from closeloop.core.throttle import client_ip
 
     request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
     assert client_ip(request) == "10.0.0.1"

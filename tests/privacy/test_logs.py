@@ -28,10 +28,10 @@ from django.test import Client
 from django.urls import reverse
 from gunicorn.config import Config
 
+from closeloop.cli.management.commands.serve import gunicorn_command
 from closeloop.complaints.models import Complaint
 from closeloop.complaints.services import complaint_transition
 from closeloop.core.accesslog import MaskingGunicornLogger
-from closeloop.core.management.commands.serve import gunicorn_command
 from closeloop.core.masking import mask_log_text, mask_query_string
 from closeloop.notifications.models import Notification, State
 from closeloop.notifications.services import outbox_deliver

@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from closeloop.complaints.sweeps import sla_sweep
 from closeloop.sla.models import Deadline
-from closeloop.sla.sweeps import sla_sweep
 
 pytestmark = pytest.mark.django_db
 

@@ -9,10 +9,10 @@ import pytest
 from django.db import connection
 
 from closeloop.complaints.models import Event
+from closeloop.complaints.sweeps import sla_sweep
 from closeloop.core.roles import Role
 from closeloop.notifications.models import Method, Notification
 from closeloop.sla.models import Deadline
-from closeloop.sla.sweeps import sla_sweep
 from tests.conftest import aware
 
 MON_10 = aware(2026, 11, 23, 10, 0)

@@ -31,7 +31,7 @@ def test_two_consumers_sweep_once(make_complaint, make_user, department, tmp_pat
         pytest.skip("needs PostgreSQL and Redis (the CI pass of make test)")
     from huey import RedisHuey
 
-    from closeloop.sla.tasks import sla_sweep_task
+    from closeloop.complaints.tasks import sla_sweep_task
 
     make_user(Role.CS_SUPERVISOR)
     make_user(Role.DEPT_MANAGER, departments=[department], manager=True)

@@ -22,8 +22,6 @@ VIEW_PERMISSION = "defects.view_defectincident"
 # The admin's model permission also lets an administrator change the rules.
 RULE_PERMISSIONS = (MANAGE_PERMISSION, "defects.change_spikerule")
 
-# An invalid complaint was never one, and a duplicate is counted through the complaint it duplicates.
-NOT_COUNTED = (Status.INVALID, Status.DUPLICATE)
 # A remedied incident is still open: complaints about its model/batch keep joining it until it is closed.
 LIVE_INCIDENT = (IncidentStatus.OPEN, IncidentStatus.REMEDIED)
 

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from closeloop.complaints.lifecycle import Status
+from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES, Status
 from closeloop.complaints.models import Complaint
 from closeloop.core.errors import DomainError, TransitionNotAllowed
 from closeloop.defects.models import (
@@ -26,7 +26,6 @@ from closeloop.defects.models import (
 )
 from closeloop.defects.services.common import (
     LIVE_INCIDENT,
-    NOT_COUNTED,
     TITLE_MAX,
     batch_key,
     check_manage,
@@ -254,7 +253,7 @@ def incident_add_complaint(
                 _("Only complaints about %(model)s can join this incident.") % {"model": locked.product.model},
                 field="complaint",
             )
-        if current.status in NOT_COUNTED:
+        if current.status in NOT_COUNTED_STATUSES:
             raise DomainError(
                 _("%(number)s is %(status)s: it is not counted as a complaint.")
                 % {"number": current.number, "status": current.get_status_display()},
@@ -372,7 +371,7 @@ def incident_apply_remedy(
                 result.already.append(complaint.number)
             elif complaint.status == Status.ARCHIVED:
                 result.skipped.append((complaint.number, _("archived complaints are read-only")))
-            elif complaint.status in NOT_COUNTED:
+            elif complaint.status in NOT_COUNTED_STATUSES:
                 result.skipped.append((complaint.number, str(Status(complaint.status).label)))
             else:
                 targets.append(complaint)

@@ -36,13 +36,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES
 from closeloop.complaints.models import Complaint, Via
 from closeloop.core.links import absolute_url
 from closeloop.core.roles import Role
 from closeloop.defects.models import AlertStatus, DefectAlert, DefectIncident, SpikeRule
 from closeloop.defects.services.common import (
     LIVE_INCIDENT,
-    NOT_COUNTED,
     batch_key,
     complaint_events,
     defect_event,
@@ -138,7 +138,7 @@ def spike_members(*, complaint: Complaint, key: str, rule: SpikeRule) -> list[in
     t = complaint.received_at
     qs = Complaint.objects.filter(
         product_id=complaint.product_id, received_at__gte=t - width, received_at__lte=t + width
-    ).exclude(status__in=NOT_COUNTED)
+    ).exclude(status__in=NOT_COUNTED_STATUSES)
     if key:
         qs = qs.filter(batch_no__iexact=key)
     rows = list(untaken(qs).order_by("received_at", "id").values_list("id", "received_at"))
@@ -217,7 +217,7 @@ def spike_check(*, complaint: Complaint, now: datetime.datetime | None = None, n
     with transaction.atomic():
         lock_product(complaint.product_id)
         current = Complaint.objects.select_related("product").filter(pk=complaint.pk).first()
-        if current is None or current.product_id is None or current.status in NOT_COUNTED:
+        if current is None or current.product_id is None or current.status in NOT_COUNTED_STATUSES:
             return SpikeResult()
         if is_taken(current.pk):
             return SpikeResult()
@@ -366,7 +366,7 @@ def spikes_rescan(
     rules = SpikeRule.objects.filter(is_active=True).aggregate(low=Min("threshold"), wide=Max("window_days"))
     if rules["low"] is None:
         return result  # early warning is switched off everywhere
-    countable = Complaint.objects.filter(product__isnull=False).exclude(status__in=NOT_COUNTED)
+    countable = Complaint.objects.filter(product__isnull=False).exclude(status__in=NOT_COUNTED_STATUSES)
     # Only models with enough complaints around the period to reach the lowest threshold, or with an
     # open alert or incident to join, need a check: one grouped query instead of a check per complaint.
     margin = datetime.timedelta(days=rules["wide"])

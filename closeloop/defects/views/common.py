@@ -13,8 +13,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from closeloop.complaints.forms import add_domain_errors
 from closeloop.core.errors import DomainError, PermissionDeniedError
+from closeloop.core.forms_ui import add_domain_errors, refusal_status
 from closeloop.defects.models import IncidentEvent
 from closeloop.defects.services.common import may_manage, may_view
 
@@ -87,4 +87,4 @@ def refusal(form: forms.Form, exc: DomainError | None) -> int:
     """Put the service's message on the form; the status of the page shown again."""
     if exc is not None:
         add_domain_errors(form, exc)
-    return 403 if isinstance(exc, PermissionDeniedError) else 422
+    return refusal_status(exc)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from closeloop.complaints.lifecycle import Status
+from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES, Status
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.selectors import complaint_get
 from closeloop.core.errors import DomainError
@@ -26,7 +26,7 @@ from closeloop.defects import selectors
 from closeloop.defects.forms import AddComplaintForm, CloseIncidentForm, RemedyForm, RemoveComplaintForm
 from closeloop.defects.models import DefectIncident
 from closeloop.defects.services import incidents as services
-from closeloop.defects.services.common import LIVE_INCIDENT, NOT_COUNTED, may_manage
+from closeloop.defects.services.common import LIVE_INCIDENT, may_manage
 from closeloop.defects.views.common import PAGE_SIZE, check_view, event_rows, permission_refusal, refusal
 
 TABS = {
@@ -91,7 +91,9 @@ def _page(
     live = incident.status in LIVE_INCIDENT
     may_act = may_manage(user) and live
     pending = [
-        row for row in rows if row.remedy is None and row.complaint.status not in (Status.ARCHIVED, *NOT_COUNTED)
+        row
+        for row in rows
+        if row.remedy is None and row.complaint.status not in (Status.ARCHIVED, *NOT_COUNTED_STATUSES)
     ]
     actions = [
         {"action": action, "url": _action_url(action.pk)} for action in selectors.improvement_actions_of(incident)

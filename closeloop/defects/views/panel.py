@@ -14,7 +14,7 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from closeloop.complaints.lifecycle import Status
+from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES, Status
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import Panel
 from closeloop.complaints.selectors import complaint_get
@@ -22,14 +22,16 @@ from closeloop.core.errors import DomainError
 from closeloop.defects import selectors
 from closeloop.defects.forms import JoinIncidentForm
 from closeloop.defects.services import incidents as services
-from closeloop.defects.services.common import LIVE_INCIDENT, NOT_COUNTED, may_manage, may_view
+from closeloop.defects.services.common import LIVE_INCIDENT, may_manage, may_view
 from closeloop.defects.views.common import permission_refusal, refusal
 
 
 def _join_form(request: HttpRequest, complaint: Complaint, incidents: list[Any]) -> JoinIncidentForm | None:
     if not may_manage(request.user) or complaint.product_id is None:
         return None
-    if complaint.status in (Status.ARCHIVED, *NOT_COUNTED) or any(i.status in LIVE_INCIDENT for i in incidents):
+    if complaint.status in (Status.ARCHIVED, *NOT_COUNTED_STATUSES) or any(
+        i.status in LIVE_INCIDENT for i in incidents
+    ):
         return None
     candidates = selectors.open_incidents_for(product_id=complaint.product_id)
     if not candidates.exists():

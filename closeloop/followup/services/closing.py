@@ -30,7 +30,9 @@ from closeloop.complaints.models import Complaint
 from closeloop.complaints.services import transition_apply, transition_check
 from closeloop.core.errors import PermissionDeniedError, ValidationFailed
 from closeloop.core.roles import Role, user_roles
+from closeloop.followup.guards import followup_outcome_recorded
 from closeloop.followup.models import FollowUp
+from closeloop.handling.guards import feedback_forms_approved
 from closeloop.handling.models import FeedbackForm, Task, TaskStatus
 from closeloop.handling.services.tasks import task_create
 from closeloop.notifications.services import Message, notifications_build, notifications_queue
@@ -152,11 +154,9 @@ def complaint_reopen(
 
 
 def _guard_labels() -> dict[Guard, Any]:
-    from closeloop.complaints import lifecycle
-
     return {
-        lifecycle._followup_outcome_recorded: gettext_lazy("Follow-up outcome (satisfied, or unreachable)"),
-        lifecycle._feedback_forms_approved: gettext_lazy("Every feedback form approved for archive"),
+        followup_outcome_recorded: gettext_lazy("Follow-up outcome (satisfied, or unreachable)"),
+        feedback_forms_approved: gettext_lazy("Every feedback form approved for archive"),
     }
 
 
@@ -194,23 +194,21 @@ def closing_checklist(complaint: Complaint) -> ClosingChecklist:
         FeedbackForm.objects.filter(complaint=complaint).select_related("task__department").order_by("created_at", "id")
     )
     details: dict[Guard, list[str]] = {}
-    from closeloop.complaints import lifecycle
-
     if followups:
         latest = followups[0]
         outcome = latest.get_outcome_display() if latest.outcome else _("open, no outcome yet")
-        details[lifecycle._followup_outcome_recorded] = [
+        details[followup_outcome_recorded] = [
             _("Round %(round)s: %(outcome)s") % {"round": latest.round, "outcome": outcome}
         ]
     else:
-        details[lifecycle._followup_outcome_recorded] = [_("No follow-up yet.")]
-    details[lifecycle._feedback_forms_approved] = [
+        details[followup_outcome_recorded] = [_("No follow-up yet.")]
+    details[feedback_forms_approved] = [
         f"{form.task.department.label if form.task_id else _('feedback form')}: {form.get_status_display()}"
         for form in forms
     ] or [_("No feedback form (answered without a department).")]
 
     items = []
-    for guard in transition.guards:
+    for guard in transition.guard_callables():
         refusal = guard(complaint, {})
         items.append(
             ChecklistItem(

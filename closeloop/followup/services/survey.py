@@ -21,13 +21,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from closeloop.complaints.customer_messages import customer_language
 from closeloop.complaints.events import event_record
 from closeloop.complaints.models import Via
 from closeloop.core.errors import DomainError, TransitionNotAllowed
 from closeloop.core.links import absolute_url
 from closeloop.followup.models import FollowUp, FollowUpMethod, SurveyLink
 from closeloop.followup.services.followups import _check_actor, _check_open, _locked, followup_record
-from closeloop.notifications.customer import customer_language
 from closeloop.notifications.models import Method, Notification, State
 
 SURVEY_METHODS = (FollowUpMethod.SMS, FollowUpMethod.EMAIL)
@@ -104,9 +104,9 @@ def survey_link_create(
             at=now,
             after={"followup": locked.pk, "survey_link": link.pk, "method": method, "expires_at": expires_at},
         )
-        from closeloop.notifications.services import _wake_worker
+        from closeloop.notifications.services import outbox_wake
 
-        transaction.on_commit(_wake_worker)
+        transaction.on_commit(outbox_wake)
     return token
 
 

@@ -17,12 +17,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from closeloop.complaints.forms import add_domain_errors
 from closeloop.complaints.lifecycle import TRANSITIONS, Status
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import Panel
 from closeloop.complaints.selectors import complaint_get
-from closeloop.core.errors import DomainError, PermissionDeniedError
+from closeloop.core.errors import DomainError
+from closeloop.core.forms_ui import add_domain_errors, refusal_status
 from closeloop.core.roles import user_roles
 from closeloop.followup.services.closing import closing_checklist, complaint_archive, complaint_reopen
 
@@ -49,7 +49,7 @@ def _refused(
 ) -> HttpResponse:
     if form is not None:
         add_domain_errors(form, exc)
-    status = 403 if isinstance(exc, PermissionDeniedError) else 422
+    status = refusal_status(exc)
     context = {
         "complaint": complaint,
         "form": form,

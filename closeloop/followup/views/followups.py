@@ -17,12 +17,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from closeloop.complaints.forms import add_domain_errors
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import Panel
 from closeloop.complaints.selectors import customer_contact
 from closeloop.complaints.services import personal_data_access_record
 from closeloop.core.errors import DomainError, PermissionDeniedError
+from closeloop.core.forms_ui import add_domain_errors
 from closeloop.followup import selectors
 from closeloop.followup.models import AttemptResult, FollowUp, FollowUpMethod
 from closeloop.followup.services import followups as services

@@ -10,18 +10,18 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from closeloop.complaints.forms import add_domain_errors
 from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Attachment, Complaint, Via
 from closeloop.complaints.panels import Panel
 from closeloop.complaints.selectors import complaint_get, complaints_visible_to
-from closeloop.core.errors import DomainError, PermissionDeniedError
+from closeloop.core.errors import DomainError
+from closeloop.core.forms_ui import form_page_refused
 from closeloop.core.roles import user_roles
 from closeloop.followup.services import repeats as services
 
@@ -72,16 +72,6 @@ def _named_complaint(request: HttpRequest, number: str, *, field: str) -> Compla
         raise DomainError(_("There is no complaint with this number."), field=field) from None
 
 
-def _refused(
-    request: HttpRequest, *, complaint: Complaint, form: forms.Form, exc: DomainError | None, title: str
-) -> HttpResponse:
-    if exc is not None:
-        add_domain_errors(form, exc)
-    status = 403 if isinstance(exc, PermissionDeniedError) else 422
-    context = {"complaint": complaint, "form": form, "title": title, "action": request.path}
-    return render(request, "followup/repeats/form.html", context, status=status)
-
-
 @login_required
 @require_POST
 def link(request: HttpRequest, number: str) -> HttpResponse:
@@ -103,7 +93,7 @@ def link(request: HttpRequest, number: str) -> HttpResponse:
         else:
             messages.success(request, _("Linked as a repeat of %(number)s.") % {"number": earlier.number})
             return redirect("desk:detail", number=complaint.number)
-    return _refused(request, complaint=complaint, form=form, exc=exc, title=_("Link as a repeat complaint"))
+    return form_page_refused(request, complaint=complaint, form=form, exc=exc, title=_("Link as a repeat complaint"))
 
 
 @login_required
@@ -125,7 +115,7 @@ def unlink(request: HttpRequest, number: str) -> HttpResponse:
         else:
             messages.success(request, _("No longer marked as a repeat complaint."))
             return redirect("desk:detail", number=complaint.number)
-    return _refused(request, complaint=complaint, form=form, exc=exc, title=_("Not a repeat complaint"))
+    return form_page_refused(request, complaint=complaint, form=form, exc=exc, title=_("Not a repeat complaint"))
 
 
 @login_required
@@ -149,7 +139,9 @@ def merge(request: HttpRequest, number: str) -> HttpResponse:
         else:
             messages.success(request, _("%(number)s merged into this complaint.") % {"number": duplicate.number})
             return redirect("desk:detail", number=into.number)
-    return _refused(request, complaint=into, form=form, exc=exc, title=_("Merge a duplicate into this complaint"))
+    return form_page_refused(
+        request, complaint=into, form=form, exc=exc, title=_("Merge a duplicate into this complaint")
+    )
 
 
 urlpatterns: list[URLPattern] = [
@@ -190,4 +182,4 @@ def panel(request: HttpRequest, complaint: Complaint) -> Panel | None:
     }
     if not (repeat_of or repeats or duplicates or may_edit):
         return None
-    return Panel(template="followup/repeats/_panel.html", context=context, order=80, column="main")
+    return Panel(template="followup/repeats/_panel.html", context=context, order=85, column="main")

@@ -22,6 +22,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from closeloop.calendar.working import LAST_YEAR
 from closeloop.complaints.events import event_record
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.selectors import complaints_visible_to
@@ -30,7 +31,6 @@ from closeloop.core.roles import Role, user_roles
 from closeloop.directory.models import Membership
 from closeloop.handling.models import Postponement, PostponementStatus, Task, TaskStatus
 from closeloop.notifications.services import Message, notifications_build, notifications_queue
-from closeloop.sla.calendar import LAST_YEAR
 from closeloop.sla.milestones import Milestone
 from closeloop.sla.models import Deadline
 from closeloop.sla.services import deadline_postpone

@@ -21,9 +21,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from closeloop.complaints.customer_messages import customer_notify
 from closeloop.complaints.events import event_record
 from closeloop.complaints.lifecycle import TRANSITIONS, Status
 from closeloop.complaints.models import Complaint, Via
@@ -335,6 +336,26 @@ def solution_propose(
 # --- decide --------------------------------------------------------------------------------------
 
 
+def solution_message_context(solution: Solution) -> dict[str, str]:
+    """What the customer's solution message says of the solution as approved (never the approvers'
+    notes), in the active language: complaints.customer_messages.customer_notify calls it in the
+    customer's."""
+    measures = [str(Measure(m).label) for m in solution.measures if m in Measure.values]
+    context = {
+        "solution": solution.description,
+        "measures": "、".join(measures) if translation.get_language() == "zh-hans" else ", ".join(measures),
+        "compensation": "",
+    }
+    if solution.compensation_amount is not None:
+        form = (
+            str(CompensationForm(solution.compensation_form).label)
+            if solution.compensation_form in CompensationForm.values
+            else ""
+        )
+        context["compensation"] = f"{solution.compensation_amount} CNY {form}".strip()
+    return context
+
+
 def solution_decide(
     *,
     solution: Solution,
@@ -418,9 +439,13 @@ def solution_decide(
         solution.status = SolutionStatus.APPROVED
         solution.decided_at = now
         solution.save(update_fields=["approved_levels", "status", "decided_at"])
-        from closeloop.notifications.customer import customer_notify
-
-        told = customer_notify(complaint=locked, code="solution", now=now, solution=solution, dedup=str(solution.pk))
+        told = customer_notify(
+            complaint=locked,
+            code="solution",
+            now=now,
+            context=lambda: solution_message_context(solution),
+            dedup=str(solution.pk),
+        )
         transition_apply(
             locked=locked,
             transition=TRANSITIONS["approve_solution"],

@@ -9,17 +9,17 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from closeloop.complaints.forms import add_domain_errors
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import Panel
 from closeloop.complaints.selectors import complaints_visible_to
-from closeloop.core.errors import DomainError, PermissionDeniedError
+from closeloop.core.errors import DomainError
+from closeloop.core.forms_ui import form_page_refused
 from closeloop.directory.models import Department
 from closeloop.handling.models import Dispute, DisputeStatus, Task
 from closeloop.handling.services import disputes as services
@@ -81,16 +81,6 @@ def _dispute_for(request: HttpRequest, pk: int) -> Dispute:
         raise Http404(_("No such dispute.")) from None
 
 
-def _refused(
-    request: HttpRequest, *, complaint: Complaint, form: forms.Form, exc: DomainError | None, title: str
-) -> HttpResponse:
-    if exc is not None:
-        add_domain_errors(form, exc)
-    status = 403 if isinstance(exc, PermissionDeniedError) else 422
-    context = {"complaint": complaint, "form": form, "title": title, "action": request.path}
-    return render(request, "handling/postponements/form.html", context, status=status)
-
-
 @login_required
 @require_POST
 def raise_dispute(request: HttpRequest, task_id: int) -> HttpResponse:
@@ -111,7 +101,7 @@ def raise_dispute(request: HttpRequest, task_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Dispatch contested; quality adjudicates. The task's clocks are paused."))
             return redirect("desk:detail", number=task.complaint.number)
-    return _refused(request, complaint=task.complaint, form=form, exc=exc, title=_("Contest the dispatch"))
+    return form_page_refused(request, complaint=task.complaint, form=form, exc=exc, title=_("Contest the dispatch"))
 
 
 @login_required
@@ -134,7 +124,9 @@ def decide_dispute(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Dispute decided."))
             return redirect("desk:detail", number=dispute.task.complaint.number)
-    return _refused(request, complaint=dispute.task.complaint, form=form, exc=exc, title=_("Adjudicate the dispute"))
+    return form_page_refused(
+        request, complaint=dispute.task.complaint, form=form, exc=exc, title=_("Adjudicate the dispute")
+    )
 
 
 urlpatterns: list[URLPattern] = [

@@ -17,11 +17,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from closeloop.complaints.forms import add_domain_errors
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import Panel
 from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.files import file_response
+from closeloop.core.forms_ui import add_domain_errors
 from closeloop.core.roles import Role, user_roles
 from closeloop.handling.models import FeedbackForm, FeedbackResult, FeedbackStatus
 from closeloop.handling.pdf import feedback_form_pdf

@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from closeloop.complaints.forms import add_domain_errors
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import Panel
 from closeloop.complaints.selectors import complaints_visible_to
-from closeloop.core.errors import DomainError, PermissionDeniedError
+from closeloop.core.errors import DomainError
+from closeloop.core.forms_ui import form_page_refused
 from closeloop.handling.models import Postponement, Task
 from closeloop.handling.services import postponements as services
 from closeloop.handling.services.disputes import disputes_awaiting
@@ -92,16 +92,6 @@ def _postponement_for(request: HttpRequest, pk: int) -> Postponement:
         raise Http404(_("No such postponement request.")) from None
 
 
-def _refused(
-    request: HttpRequest, *, complaint: Complaint, form: forms.Form, exc: DomainError | None, title: str, action: str
-) -> HttpResponse:
-    if exc is not None:
-        add_domain_errors(form, exc)
-    status = 403 if isinstance(exc, PermissionDeniedError) else 422
-    context = {"complaint": complaint, "form": form, "title": title, "action": action}
-    return render(request, "handling/postponements/form.html", context, status=status)
-
-
 @login_required
 @require_POST
 def request_postponement(request: HttpRequest, task_id: int) -> HttpResponse:
@@ -122,13 +112,12 @@ def request_postponement(request: HttpRequest, task_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Postponement requested; the department manager gives an opinion next."))
             return redirect("desk:detail", number=task.complaint.number)
-    return _refused(
+    return form_page_refused(
         request,
         complaint=task.complaint,
         form=form,
         exc=exc,
         title=_("Request a postponement"),
-        action=request.path,
     )
 
 
@@ -155,13 +144,12 @@ def postponement_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         else:
             messages.success(request, _("Saved."))
             return redirect("desk:detail", number=postponement.task.complaint.number)
-    return _refused(
+    return form_page_refused(
         request,
         complaint=postponement.task.complaint,
         form=form,
         exc=exc,
         title=str(form.button),
-        action=request.path,
     )
 
 

@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from closeloop.complaints.forms import add_domain_errors
 from closeloop.core.errors import DomainError
+from closeloop.core.forms_ui import add_domain_errors
 from closeloop.core.roles import Role, user_roles
 from closeloop.directory.models import ComplaintType, Department, Membership, ProductLine, RosterEntry
 from closeloop.handling import selectors

@@ -22,11 +22,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from closeloop.complaints import selectors
-from closeloop.complaints.forms import add_domain_errors
 from closeloop.complaints.lifecycle import TRANSITIONS
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import Panel
 from closeloop.core.errors import DomainError, PermissionDeniedError
+from closeloop.core.forms_ui import add_domain_errors, refusal_status
 from closeloop.core.roles import Role
 from closeloop.handling.models import (
     ACTIVE_TASK_STATUSES,
@@ -313,7 +313,7 @@ def decide(request: HttpRequest, solution_id: int) -> HttpResponse:
                     solution.complaint,
                     bound={},
                     error=str(exc.message),
-                    status=403 if isinstance(exc, PermissionDeniedError) else 422,
+                    status=refusal_status(exc),
                 )
             add_domain_errors(form, exc)
         else:
@@ -329,7 +329,7 @@ def execute(request: HttpRequest, solution_id: int) -> HttpResponse:
     try:
         services.solution_execute(solution=solution, actor=request.user, via=Via.DESK)
     except DomainError as exc:
-        status = 403 if isinstance(exc, PermissionDeniedError) else 422
+        status = refusal_status(exc)
         return _page_again(request, solution.complaint, bound={}, error=str(exc.message), status=status)
     messages.success(request, _("Execution started."))
     return _back(request, solution.complaint)
@@ -348,7 +348,7 @@ def step_done(request: HttpRequest, solution_id: int, step_id: int) -> HttpRespo
         try:
             services.execution_step_done(step=step, note=form.cleaned_data["note"], actor=request.user, via=Via.DESK)
         except DomainError as exc:
-            status = 403 if isinstance(exc, PermissionDeniedError) else 422
+            status = refusal_status(exc)
             return _page_again(request, solution.complaint, bound={}, error=str(exc.message), status=status)
         messages.success(request, _("Step done."))
         return _back(request, solution.complaint)

@@ -20,11 +20,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from closeloop.complaints.forms import DATETIME_LOCAL_FORMAT, add_domain_errors
+from closeloop.complaints.forms import DATETIME_LOCAL_FORMAT
 from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import Panel
 from closeloop.core.errors import DomainError
+from closeloop.core.forms_ui import add_domain_errors
 from closeloop.core.roles import Role
 from closeloop.directory.models import Department, Membership
 from closeloop.handling import selectors

@@ -17,13 +17,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldError
 from django.db.models import Count, Expression, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 
 from closeloop.complaints.lifecycle import OPEN_STATUSES, Status
+from closeloop.defects.selectors import incidents_during
 from closeloop.directory.models import ComplaintType, Department, Product
+from closeloop.improvement.selectors import actions_overview
 from closeloop.insight import figures as dist
 from closeloop.insight.exports.labels import DIMENSION_NAMES, is_english, kpi_name, word
 from closeloop.insight.kpis import (
@@ -215,44 +216,20 @@ def _complaint_item(row: dict[str, Any], english: bool) -> dict[str, Any]:
 
 
 def _improvement_actions(period: Period, now: datetime.datetime, english: bool) -> dict[str, Any]:
-    """Open improvement actions and their status. The improvement app is young: read it defensively and
-    say "not available" rather than fail the whole report if its fields change."""
-    try:
-        from closeloop.improvement.models import ActionStatus, ImprovementAction
-
-        start, end = period.bounds
-        open_qs = ImprovementAction.objects.exclude(status=ActionStatus.VERIFIED)
-        by_status = {
-            row["status"]: row["n"] for row in open_qs.values("status").order_by("status").annotate(n=Count("pk"))
-        }
-        items = list(
-            open_qs.order_by("due_at", "pk").values(
-                "number",
-                "title",
-                "status",
-                "due_at",
-                "done_at",
-                "owner_department__name",
-                "owner_department__name_en",
-                "owner__username",
-                "owner__first_name",
-                "owner__last_name",
-            )[:30]
-        )
-        created = ImprovementAction.objects.filter(created_at__gte=start, created_at__lt=end).count()
-        done = ImprovementAction.objects.filter(done_at__gte=start, done_at__lt=end).count()
-        verified = ImprovementAction.objects.filter(verified_at__gte=start, verified_at__lt=end).count()
-        labels = {value: str(label) for value, label in ActionStatus.choices}
-    except (ImportError, FieldError, AttributeError, LookupError, ValueError):
-        return {"available": False, "by_status": [], "items": [], "created": 0, "done": 0, "verified": 0}
+    """Open improvement actions and their status."""
+    start, end = period.bounds
+    overview = actions_overview(start=start, end=end)
+    labels = overview.status_labels
     return {
         "available": True,
         "by_status": [
-            {"status": s, "label": labels.get(s, s), "count": by_status.get(s, 0)} for s in labels if s in by_status
+            {"status": s, "label": labels.get(s, s), "count": overview.open_by_status.get(s, 0)}
+            for s in labels
+            if s in overview.open_by_status
         ],
-        "created": created,
-        "done": done,
-        "verified": verified,
+        "created": overview.created,
+        "done": overview.done,
+        "verified": overview.verified,
         "items": [
             {
                 "number": row["number"],
@@ -266,43 +243,19 @@ def _improvement_actions(period: Period, now: datetime.datetime, english: bool) 
                 or "",
                 "owner": _person(row["owner__first_name"], row["owner__last_name"], row["owner__username"]),
             }
-            for row in items
+            for row in overview.open_rows
         ],
     }
 
 
 def _defect_incidents(period: Period) -> dict[str, Any]:
     """Incidents open at any time during the period (opened before its end, not closed before its start)."""
-    try:
-        from closeloop.defects.models import DefectIncident, IncidentStatus
-
-        start, end = period.bounds
-        qs = (
-            DefectIncident.objects.filter(opened_at__lt=end)
-            .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=start))
-            .annotate(grouped=Count("complaints", distinct=True))
-            .order_by("-opened_at", "-pk")
-        )
-        rows = list(
-            qs.values(
-                "number",
-                "title",
-                "status",
-                "batch_no",
-                "opened_at",
-                "remedy_applied_at",
-                "closed_at",
-                "grouped",
-                "product__model",
-            )[:30]
-        )
-        total = qs.count()
-        labels = {value: str(label) for value, label in IncidentStatus.choices}
-    except (ImportError, FieldError, AttributeError, LookupError, ValueError):
-        return {"available": False, "count": 0, "items": []}
+    start, end = period.bounds
+    overview = incidents_during(start=start, end=end)
+    labels = overview.status_labels
     return {
         "available": True,
-        "count": total,
+        "count": overview.total,
         "items": [
             {
                 "number": row["number"],
@@ -316,7 +269,7 @@ def _defect_incidents(period: Period) -> dict[str, Any]:
                 "closed_at": local_iso(row["closed_at"]),
                 "complaints": row["grouped"],
             }
-            for row in rows
+            for row in overview.rows
         ],
     }
 

@@ -31,7 +31,7 @@ from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from closeloop.complaints.lifecycle import Status
+from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES, Status
 from closeloop.complaints.models import Channel, Priority
 from closeloop.core.masking import can_see_personal_data, mask_phone
 from closeloop.directory.models import CustomerKind
@@ -47,7 +47,7 @@ from closeloop.handling.models import (
 )
 from closeloop.insight.exports.contents import PIVOT_DIMENSIONS, kpi_pivot
 from closeloop.insight.exports.labels import is_english, kpi_name, word
-from closeloop.insight.kpis import EXCLUDED_STATUSES, WITHDRAWN_TASKS, Kpi, Period, cohort, local_zone, targets
+from closeloop.insight.kpis import WITHDRAWN_TASKS, Kpi, Period, cohort, local_zone, targets
 from closeloop.sla.milestones import Milestone
 from closeloop.sla.models import Deadline
 
@@ -213,7 +213,7 @@ def _of_cohort(period: Period) -> Q:
     statistics say."""
     start, end = period.bounds
     return Q(complaint__received_at__gte=start, complaint__received_at__lt=end) & ~Q(
-        complaint__status__in=EXCLUDED_STATUSES
+        complaint__status__in=NOT_COUNTED_STATUSES
     )
 
 

@@ -39,6 +39,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from closeloop.calendar.working import WorkingCalendar
 from closeloop.complaints.models import Complaint
 from closeloop.complaints.services import personal_data_access_record
 from closeloop.core.errors import DomainError, PermissionDeniedError, ValidationFailed
@@ -54,7 +55,6 @@ from closeloop.insight.models import Report, ReportKind, ReportStatus, ReportSte
 from closeloop.insight.services.recipients import recipients_expand
 from closeloop.notifications.models import Method, Notification, NotificationAttachment, State
 from closeloop.notifications.services import Message, notifications_build, notifications_queue
-from closeloop.sla.calendar import WorkingCalendar
 
 log = logging.getLogger(__name__)
 

@@ -30,11 +30,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from closeloop.complaints import selectors as complaint_selectors
-from closeloop.complaints.forms import add_domain_errors
 from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Priority
 from closeloop.complaints.services import personal_data_access_record
 from closeloop.core.errors import DomainError
+from closeloop.core.forms_ui import add_domain_errors
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.roles import Role, user_roles
 from closeloop.directory.models import Department

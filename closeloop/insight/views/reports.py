@@ -27,9 +27,9 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from closeloop.complaints.forms import add_domain_errors
 from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.files import file_response
+from closeloop.core.forms_ui import add_domain_errors, refusal_status
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.roles import ROLE_LABELS
 from closeloop.insight.exports.contents import rate_text
@@ -250,7 +250,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
             )
         except DomainError as exc:
             add_domain_errors(form, exc)
-            status = 403 if isinstance(exc, PermissionDeniedError) else 422
+            status = refusal_status(exc)
         else:
             messages.success(request, _("The report is being generated; this page shows it when it is ready."))
             return redirect("insight:report", pk=report.pk)
@@ -291,7 +291,7 @@ def report_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             report = ACTION_CALLS[action](report=report, actor=request.user, note=note)  # type: ignore[operator]
     except DomainError as exc:
         add_domain_errors(form, exc)
-        status = 403 if isinstance(exc, PermissionDeniedError) else 422
+        status = refusal_status(exc)
         return _detail(request, _report(pk), form=form, error=str(exc.message), failed_action=action, status=status)
     if action == "approve" and report.status == ReportStatus.APPROVED:
         messages.warning(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from closeloop.complaints.customer_messages import customer_notify
 from closeloop.complaints.models import Priority
-from closeloop.notifications.customer import customer_notify
 from closeloop.notifications.models import Method, Notification
 
 pytestmark = pytest.mark.django_db

@@ -325,7 +325,7 @@ def test_progress_refusals(
 def test_the_sweep_reminds_and_escalates_a_task_without_progress(
     at_t0: tuple[Complaint, Task], people: dict[str, User]
 ) -> None:
-    from closeloop.sla.sweeps import sla_sweep
+    from closeloop.complaints.sweeps import sla_sweep
 
     _complaint, task = at_t0
     sla_sweep(now=T0 + datetime.timedelta(hours=40))  # past the 80 % warning point of 48 h

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from closeloop.sla.calendar import add
-from closeloop.sla.durations import Duration, InvalidDuration
+from closeloop.calendar.durations import Duration, InvalidDuration
+from closeloop.calendar.working import add
 from closeloop.sla.loader import calendar_get
 from closeloop.sla.models import Calendar, CalendarDay
 from closeloop.sla.presentation import describe_day

@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from closeloop.sla import Duration, DurationUnit, InvalidDuration, parse_duration
+from closeloop.calendar import Duration, DurationUnit, InvalidDuration, parse_duration
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,11 @@
-"""Worker tasks: thin wrappers around the SLA services."""
+"""Worker tasks: thin wrappers around the complaint services."""
 
 import logging
 
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from closeloop.sla.sweeps import sla_sweep
+from closeloop.complaints.sweeps import sla_sweep
 
 log = logging.getLogger(__name__)
 

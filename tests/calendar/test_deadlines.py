@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from closeloop.sla import (
+from closeloop.calendar import (
     DurationUnit,
     WorkingCalendar,
     add,

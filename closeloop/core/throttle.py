@@ -1,4 +1,6 @@
-"""Attempt counters in Django's cache, shared by every web process.
+"""Attempt counters in Django's cache, shared by every web process: the portal's lookups and intake,
+password-reset requests (accounts.lockout) and whole-contact searches by masked roles
+(complaints.services.contact_search_admit).
 
 Fixed windows aligned to the clock: simple, and at worst lets 2× the limit through around a window
 boundary, which is enough to stop guessing and flooding. The cache is the database by default and

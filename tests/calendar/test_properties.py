@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from closeloop.sla import Duration, DurationUnit, WorkingCalendar, add, working_time_between
+from closeloop.calendar import Duration, DurationUnit, WorkingCalendar, add, working_time_between
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CALENDARS = [

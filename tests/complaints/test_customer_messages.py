@@ -14,9 +14,10 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
+from closeloop.complaints.customer_messages import customer_notify
 from closeloop.complaints.models import Complaint, Event, Priority
 from closeloop.complaints.services import AttachmentUpload, complaint_transition
-from closeloop.notifications.customer import customer_notify, render_template
+from closeloop.notifications.message_templates import render_template
 from closeloop.notifications.models import MessageTemplate, Method, Notification, NotificationAttachment
 from closeloop.notifications.services import outbox_deliver
 

@@ -9,7 +9,7 @@ import logging
 import chinese_calendar
 import pytest
 
-from closeloop.sla import DayReason, DayRule, DaySource, WorkingCalendar, statutory_covers
+from closeloop.calendar import DayReason, DayRule, DaySource, WorkingCalendar, statutory_covers
 
 D = datetime.date
 

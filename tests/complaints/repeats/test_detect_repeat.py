@@ -7,11 +7,11 @@ import datetime
 
 import pytest
 
+from closeloop.complaints import repeats
 from closeloop.complaints.lifecycle import TRANSITIONS, Status
 from closeloop.complaints.models import Complaint, Event
 from closeloop.complaints.services import transition_apply
-from closeloop.followup.services import repeats
-from tests.followup.repeats.conftest import PHONE, T0
+from tests.complaints.repeats.conftest import PHONE, T0
 
 DAY = datetime.timedelta(days=1)
 pytestmark = pytest.mark.django_db

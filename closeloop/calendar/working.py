@@ -1,8 +1,9 @@
 """The working calendar and the deadline arithmetic of CloseLoop (brief: ``sla.md``).
 
-Pure Python, no database: the lead's models build a :class:`WorkingCalendar` (overrides, imported years) and call
-the functions at the bottom of this module. Everything here is exact and normative — two correct implementations
-give the same instant for the same input — so change a rule only together with ``tests/sla``.
+Pure Python, no database: sla's rows build a :class:`WorkingCalendar` (overrides, imported years; see
+``closeloop/sla/loader.py``) and call the functions at the bottom of this module. Everything here is exact
+and normative — two correct implementations give the same instant for the same input — so change a rule
+only together with ``tests/calendar``.
 
 Time is handled in the calendar's local *wall clock*: working windows are wall-clock intervals and working time
 is measured on the wall clock. Asia/Shanghai has no daylight saving time, so this is exact there; in a zone with
@@ -22,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
-from closeloop.sla.durations import Duration, DurationUnit
+from closeloop.calendar.durations import Duration, DurationUnit
 
 logger = logging.getLogger("closeloop.sla")
 

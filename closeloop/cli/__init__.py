@@ -1,0 +1,1 @@
+"""The commands that tie every package together (`closeloop serve`, `closeloop lifecycle`): the top layer."""

@@ -1,0 +1,118 @@
+"""Messages to the complainant at acknowledgement, solution and resolution (issue 4, domain rule 6).
+
+The text comes from the admin-edited MessageTemplate of the code and method, in the customer's
+language (rendered by notifications.message_templates). The method follows the priority: 一般 (normal)
+by SMS, or e-mail when there is no phone; 重要 and 紧急 by SMS *and* in writing (e-mail with the
+complaint's evidence attached).
+
+The rendering context holds only what the customer already knows — the complaint's number, the
+product, the date we received it and the solution as proposed to them (given by the caller,
+handling.services.solutions) — never a contact detail, a name, an internal note, a handler or a
+department.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.template import TemplateSyntaxError
+from django.utils import timezone, translation
+
+from closeloop.complaints.models import Attachment, Complaint, Priority
+from closeloop.notifications.message_templates import render_template
+from closeloop.notifications.models import MessageTemplate, Method, Notification, NotificationAttachment, State
+from closeloop.notifications.services import outbox_wake
+
+CODES = ("acknowledged", "solution", "resolved")
+LANGUAGES = ("zh-hans", "en")
+
+
+def customer_language(complaint: Complaint) -> str:
+    """The customer's language; customers have no language of their own yet, so Chinese by default."""
+    language = getattr(complaint.customer, "language", "") or settings.LANGUAGE_CODE
+    return "en" if str(language).lower().startswith("en") else "zh-hans"
+
+
+def customer_methods(*, priority: int, phone: str, email: str) -> list[str]:
+    """Domain rule 6: 一般 by phone/SMS (e-mail if we only have that); 重要/紧急 also in writing."""
+    if priority == Priority.NORMAL:
+        if phone:
+            return [Method.SMS]
+        return [Method.EMAIL] if email else []
+    return [m for m, address in ((Method.SMS, phone), (Method.EMAIL, email)) if address]
+
+
+def message_context(*, complaint: Complaint) -> dict[str, Any]:
+    """What a template may use; the solution's fields stay empty unless the caller gives them."""
+    return {
+        "number": complaint.number,
+        "product": complaint.product_label,
+        "received_date": timezone.localtime(complaint.received_at).date().isoformat(),
+        "solution": "",
+        "measures": "",
+        "compensation": "",
+    }
+
+
+def customer_notify(
+    *,
+    complaint: Complaint,
+    code: str,
+    now: datetime.datetime,
+    attachments: Iterable[Attachment] = (),
+    context: Callable[[], Mapping[str, str]] | None = None,
+    dedup: str = "",
+) -> list[Notification]:
+    """Queue the customer's messages for `code` inside the caller's transaction. `context` gives what
+    the message says beyond the complaint (the solution's description, measures and compensation),
+    computed in the customer's language. The written e-mail of important and urgent complaints
+    carries `attachments`, by default all of the complaint's evidence. Returns the rows: the caller's
+    event names the methods used (never the addresses)."""
+    if code not in CODES:
+        raise ValueError(f"unknown customer message {code!r}")
+    customer = complaint.customer
+    if customer.anonymised_at is not None:
+        return []
+    methods = customer_methods(priority=complaint.priority, phone=customer.phone, email=customer.email)
+    templates = {t.method: t for t in MessageTemplate.objects.filter(code=code, method__in=methods, is_active=True)}
+    language = customer_language(complaint)
+    with translation.override(language):
+        values = {**message_context(complaint=complaint), **(context() if context is not None else {})}
+    evidence: Sequence[Attachment] = list(attachments) or list(complaint.attachments.order_by("uploaded_at", "pk"))
+    rows: list[Notification] = []
+    for method in methods:
+        template = templates.get(method)
+        if template is None:
+            continue
+        dedup_key = f"customer:{complaint.pk}:{code}:{dedup}:{method}"[:120] if dedup else None
+        if dedup_key and Notification.objects.filter(dedup_key=dedup_key).exists():
+            continue
+        try:
+            subject, body = render_template(template, language=language, context=values)
+        except TemplateSyntaxError:
+            continue  # a broken template must not stop the complaint; the event says nothing was sent
+        row = Notification.objects.create(
+            created_at=now,
+            method=method,
+            recipient=None,
+            address=customer.phone if method == Method.SMS else customer.email,
+            complaint=complaint,
+            kind=f"customer_{code}",
+            subject=subject[:200],
+            body=body,
+            dedup_key=dedup_key,
+            state=State.PENDING,
+            next_attempt_at=now,
+        )
+        if method == Method.EMAIL and complaint.priority != Priority.NORMAL and evidence:
+            NotificationAttachment.objects.bulk_create(
+                [NotificationAttachment(notification=row, attachment=a) for a in evidence]
+            )
+        rows.append(row)
+    if rows:
+        transaction.on_commit(outbox_wake)
+    return rows

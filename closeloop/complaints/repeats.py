@@ -1,0 +1,87 @@
+"""Repeat complaints (domain rule 5) found at intake.
+
+A repeat is a NEW complaint by the same complainant about the same product model within
+settings.REPEAT_WINDOW_DAYS after an earlier one of theirs was resolved. complaints.services.
+complaint_register asks `detect_repeat` before the insert and records `repeat_detected`; the desk links
+and unlinks repeats by hand in followup.services.repeats.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from closeloop.complaints.events import event_record
+from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES
+from closeloop.complaints.models import Complaint
+
+REASON_MAX = 300  # Complaint.repeat_reason
+
+
+def _same_model(qs: QuerySet[Complaint], complaint: Complaint) -> QuerySet[Complaint] | None:
+    """Restrict to the complaint's product model; None when it names none (then it cannot repeat)."""
+    if complaint.product_id:
+        return qs.filter(product_id=complaint.product_id)
+    text = complaint.product_text.strip()
+    if text:
+        return qs.filter(product__isnull=True, product_text__iexact=text)
+    return None
+
+
+def detect_repeat(*, complaint: Complaint) -> Complaint | None:
+    """The most recently resolved earlier complaint that makes `complaint` a repeat, or None.
+
+    Works on an unsaved complaint too (intake calls it before the insert so that the row is written
+    once). One query on the (customer, -received_at) index; none when no product is named."""
+    if not complaint.customer_id:
+        return None
+    window = datetime.timedelta(days=settings.REPEAT_WINDOW_DAYS)
+    received_at = complaint.received_at
+    qs = (
+        Complaint.objects.filter(
+            customer_id=complaint.customer_id,
+            received_at__lte=received_at,
+            resolved_at__gte=received_at - window,
+            resolved_at__lte=received_at,
+        )
+        .exclude(status__in=NOT_COUNTED_STATUSES)
+        .only("id", "number", "received_at", "resolved_at", "status")
+    )
+    if complaint.pk is not None:
+        qs = qs.exclude(pk=complaint.pk)
+    qs = _same_model(qs, complaint)
+    if qs is None:
+        return None
+    return qs.order_by("-resolved_at", "-id").first()
+
+
+def repeat_reason_text(*, complaint: Complaint, earlier: Complaint) -> str:
+    """e.g. "same customer and model XD-100; TS20261101-0003 resolved 12 days earlier"."""
+    model = complaint.product.model if complaint.product_id else complaint.product_text.strip()
+    days = max((complaint.received_at - earlier.resolved_at).days, 0) if earlier.resolved_at else 0
+    resolved = ngettext(
+        "%(number)s resolved %(days)d day earlier", "%(number)s resolved %(days)d days earlier", days
+    ) % {"number": earlier.number, "days": days}
+    text = _("same customer and model %(model)s; %(resolved)s") % {"model": model, "resolved": resolved}
+    return text[:REASON_MAX]
+
+
+def repeat_detected_record(
+    *, complaint: Complaint, actor: AbstractBaseUser | None, via: str, now: datetime.datetime
+) -> None:
+    """The timeline entry of a repeat found at intake (the complaint already carries repeat_of)."""
+    event_record(
+        complaint=complaint,
+        action="repeat_detected",
+        actor=actor,
+        via=via,
+        at=now,
+        after={"repeat_of": complaint.repeat_of.number if complaint.repeat_of else None},
+        note=complaint.repeat_reason,
+        created=True,
+    )

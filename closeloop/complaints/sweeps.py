@@ -1,0 +1,174 @@
+"""The SLA sweep of complaints: sla.sweeps claims the deadlines due, this module records each claim on
+the complaint's timeline and tells the people it concerns (the assignee or the supervisors at the
+warning point, the policy's escalation ladder at and after the deadline), in the claim's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from closeloop.complaints.events import events_insert_many
+from closeloop.complaints.models import Via
+from closeloop.core.roles import Role
+from closeloop.directory.models import Membership
+from closeloop.notifications.services import Message, notifications_build, notifications_queue
+from closeloop.sla.milestones import Milestone
+from closeloop.sla.sweeps import ClaimedDeadline, SweepResult, deadlines_sweep
+
+
+class _Recipients:
+    """Who is told, resolved once per sweep: role members and department managers."""
+
+    def __init__(self) -> None:
+        user_model = get_user_model()
+        self.by_role: dict[str, list] = defaultdict(list)
+        self.by_id: dict[int, Any] = {}
+        users = user_model.objects.filter(is_active=True, groups__name__in=[r.value for r in Role]).distinct()
+        for user in users.prefetch_related("groups"):
+            self.by_id[user.pk] = user
+            for group in user.groups.all():
+                self.by_role[group.name].append(user)
+        self.managers: dict[int, list] = defaultdict(list)
+        for membership in Membership.objects.filter(is_manager=True, user__is_active=True).select_related("user"):
+            self.managers[membership.department_id].append(membership.user)
+
+    def _assignee(self, deadline: ClaimedDeadline) -> list:
+        if deadline.assignee_id is None:
+            return []
+        if deadline.assignee_id not in self.by_id:  # an assignee without a role: rare, read once
+            user = get_user_model().objects.filter(pk=deadline.assignee_id, is_active=True).first()
+            self.by_id[deadline.assignee_id] = user
+        user = self.by_id[deadline.assignee_id]
+        return [user] if user is not None else []
+
+    def for_roles(self, roles: list[str], deadline: ClaimedDeadline) -> list:
+        people = []
+        for role in roles:
+            if role == Role.DEPT_MANAGER:
+                # A task's deadline escalates to the task department's managers.
+                people.extend(self.managers.get(deadline.department_id or 0, []))
+            elif role == "assignee":
+                people.extend(self._assignee(deadline))
+            else:
+                people.extend(self.by_role.get(role, []))
+        return people
+
+    def for_warning(self, deadline: ClaimedDeadline) -> list:
+        return self._assignee(deadline) or self.by_role.get(Role.CS_SUPERVISOR, [])
+
+
+def _message(deadline: ClaimedDeadline, kind: str, level: int = 0) -> Message:
+    milestone = Milestone(deadline.milestone).label
+    due = timezone.localtime(deadline.due_at).strftime("%Y-%m-%d %H:%M")
+    if kind == "deadline_warned":
+        subject = _("%(number)s: %(milestone)s is due at %(due)s") % {
+            "number": deadline.number,
+            "milestone": milestone,
+            "due": due,
+        }
+    elif kind == "deadline_breached":
+        subject = _("%(number)s: %(milestone)s is overdue (was due %(due)s)") % {
+            "number": deadline.number,
+            "milestone": milestone,
+            "due": due,
+        }
+    else:
+        subject = _("%(number)s: escalated (level %(level)s) — %(milestone)s overdue since %(due)s") % {
+            "number": deadline.number,
+            "level": level,
+            "milestone": milestone,
+            "due": due,
+        }
+    # No personal data in staff notifications: the number links to the complaint page.
+    return Message(
+        kind=kind,
+        subject=subject,
+        body=subject,
+        complaint_id=deadline.complaint_id,
+        dedup=f"{kind}:{deadline.pk}:{level}",
+    )
+
+
+# Past this many deadlines for one person in one sweep, they get one digest instead of one message each:
+# after an outage nobody should find thousands of e-mails.
+DIGEST_AFTER = 3
+DIGEST_LISTS = 50
+
+
+def _digest(kind: str, level: int, deadlines: list[ClaimedDeadline], now: datetime.datetime) -> Message:
+    numbers = [d.number for d in deadlines]
+    shown = ", ".join(numbers[:DIGEST_LISTS]) + (" …" if len(numbers) > DIGEST_LISTS else "")
+    if kind == "deadline_warned":
+        subject = _("%(count)s complaints reach their warning point") % {"count": len(numbers)}
+    elif kind == "deadline_breached":
+        subject = _("%(count)s complaints are overdue") % {"count": len(numbers)}
+    else:
+        subject = _("%(count)s overdue complaints escalated (level %(level)s)") % {
+            "count": len(numbers),
+            "level": level,
+        }
+    return Message(kind=kind, subject=subject, body=shown, dedup=f"{kind}:digest:{level}:{now.isoformat()}")
+
+
+class _DeadlineRecorder:
+    """sla.sweeps.Recorder for complaints; the people who may be told are read once per sweep."""
+
+    def __init__(self) -> None:
+        self.recipients = _Recipients()
+
+    def __call__(
+        self,
+        deadlines: list[ClaimedDeadline],
+        kind: str,
+        now: datetime.datetime,
+        *,
+        level: int = 0,
+        roles: list[str] | None = None,
+    ) -> None:
+        """One timeline event per deadline; for the people told, one message per deadline or, when a
+        sweep finds many for the same person, one digest listing them."""
+        events = []
+        per_person: dict[int, tuple[Any, list[ClaimedDeadline]]] = {}
+        for deadline in deadlines:
+            events.append(
+                {
+                    "complaint_id": deadline.complaint_id,
+                    "at": now,
+                    "via": Via.SYSTEM,
+                    "action": kind,
+                    "after": {"milestone": deadline.milestone, "due_at": deadline.due_at.isoformat(), "level": level},
+                }
+            )
+            people = (
+                self.recipients.for_warning(deadline) if roles is None else self.recipients.for_roles(roles, deadline)
+            )
+            for person in people:
+                per_person.setdefault(person.pk, (person, []))[1].append(deadline)
+        events_insert_many(events)
+        notifications = []
+        for person, theirs in per_person.values():
+            if len(theirs) > DIGEST_AFTER:
+                notifications.extend(
+                    notifications_build(message=_digest(kind, level, theirs, now), recipients=[person], now=now)
+                )
+            else:
+                for deadline in theirs:
+                    notifications.extend(
+                        notifications_build(message=_message(deadline, kind, level), recipients=[person], now=now)
+                    )
+        notifications_queue(notifications)
+
+
+def sla_sweep(*, now: datetime.datetime | None = None) -> SweepResult:
+    """Warn, breach and escalate every complaint and task deadline that is due (a Huey periodic task,
+    complaints.tasks.sla_sweep_task, every minute)."""
+    now = now or timezone.now()
+    with translation.override(settings.LANGUAGE_CODE):
+        return deadlines_sweep(record=_DeadlineRecorder(), now=now)
