@@ -106,7 +106,7 @@ def test_the_production_environment_reaches_the_settings(tmp_path: Path) -> None
         True,
         365 * 24 * 3600,
         ["HTTP_X_FORWARDED_PROTO", "https"],
-        "django.core.mail.backends.smtp.EmailBackend",
+        "closeloop.notifications.backends.SmtpEmailBackend",
         "mail.example.com",
         587,
         "complaints@example.com",
