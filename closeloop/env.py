@@ -99,7 +99,8 @@ def env_ca_file(name: str) -> str | None:
     try:
         ssl.create_default_context().load_verify_locations(cafile=path)
     except (OSError, ssl.SSLError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "no PEM certificate in it"
+        # ssl.SSLError is an OSError too: test for it first.
+        reason = "no PEM certificate in it" if isinstance(exc, ssl.SSLError) else exc.strerror or str(exc)
         raise ImproperEnvironment(f"{name}={path!r} cannot be used: {reason}") from None
     return path
 

@@ -20,7 +20,11 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.roles import Role
 from closeloop.notifications.models import Method, Notification, StaffChannel, StaffChannelPreference, State
 
@@ -151,3 +155,41 @@ def staff_rows(
                     row(route.method, user=None, address=route.address, dedup_key=_robot_dedup_key(message, route))
                 )
     return rows
+
+
+# --- the person's own choice ("My account") ----------------------------------------------------------
+
+
+def channel_label(channel: str) -> str:
+    return str(StaffChannel(channel).label)
+
+
+def staff_channel_of(user: AbstractBaseUser) -> tuple[str, str]:
+    """(the person's own choice or "", the channel of their role) for the account page."""
+    preference = StaffChannelPreference.objects.filter(user=user).first()
+    roles = list(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
+    return (preference.channel if preference else ""), role_channel(_ordered_roles(roles))
+
+
+def staff_channel_set(*, user: AbstractBaseUser, channel: str, actor: AbstractBaseUser) -> StaffChannelPreference:
+    """A person chooses where they are told ("": their role's default). Only channels that can reach them
+    are accepted: WeCom needs the WeCom userid an administrator entered, a group robot one of their roles."""
+    if actor.pk != user.pk and not actor.is_superuser:  # type: ignore[attr-defined]
+        raise PermissionDeniedError(_("Only you choose where you are told."))
+    if channel and channel not in available_channels():
+        raise DomainError(_("This channel is not set up here."), field="channel")
+    with transaction.atomic():
+        preference, _created = StaffChannelPreference.objects.select_for_update().get_or_create(user=user)
+        roles = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
+        if channel == StaffChannel.WECOM and not preference.wecom_userid:
+            raise DomainError(
+                _("Your WeCom account is not known yet: ask an administrator to enter your WeCom userid."),
+                field="channel",
+            )
+        robots = settings.WECOM_ROBOTS if channel == StaffChannel.WECOM_ROBOT else settings.DINGTALK_ROBOTS
+        if channel in ROBOT_METHODS and not roles & set(robots):
+            raise DomainError(_("None of your roles has a group chat on this channel."), field="channel")
+        if preference.channel != channel:
+            preference.channel, preference.updated_at = channel, timezone.now()
+            preference.save(update_fields=["channel", "updated_at"])
+    return preference
