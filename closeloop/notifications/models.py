@@ -155,7 +155,7 @@ class StaffChannelPreference(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_channel", verbose_name=_("user")
     )
-    channel = models.CharField(_("channel"), max_length=16, choices=StaffChannel.choices, blank=True)
+    channel = models.CharField(_("told by"), max_length=16, choices=StaffChannel.choices, blank=True)
     wecom_userid = models.CharField(_("WeCom userid"), max_length=64, blank=True)
     updated_at = models.DateTimeField(_("changed"), default=timezone.now)
 
