@@ -164,11 +164,11 @@ def channel_label(channel: str) -> str:
     return str(StaffChannel(channel).label)
 
 
-def staff_channel_of(user: AbstractBaseUser) -> tuple[str, str]:
-    """(the person's own choice or "", the channel of their role) for the account page."""
+def staff_channel_of(user: AbstractBaseUser) -> tuple[StaffChannelPreference | None, str]:
+    """(the person's preference row, if any; the channel of their role) for the account page."""
     preference = StaffChannelPreference.objects.filter(user=user).first()
     roles = list(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
-    return (preference.channel if preference else ""), role_channel(_ordered_roles(roles))
+    return preference, role_channel(_ordered_roles(roles))
 
 
 def staff_channel_set(*, user: AbstractBaseUser, channel: str, actor: AbstractBaseUser) -> StaffChannelPreference:

@@ -44,6 +44,8 @@ def chat_text(notification: Notification, *, personal: bool) -> str:
     if personal:
         links.append(absolute_url(reverse("notifications:inbox")) + f"#n{notification.pk}")
     tail = "\n".join(links)
-    head = mask_contact_details("\n".join(part for part in (notification.subject, notification.body) if part))
+    # Many staff messages repeat the subject as their body: said once in a chat.
+    body = notification.body if notification.body.strip() != notification.subject.strip() else ""
+    head = mask_contact_details("\n".join(part for part in (notification.subject, body) if part))
     room = MAX_BYTES - len(tail.encode("utf-8")) - 1
     return f"{_cut(head, room)}\n{tail}" if tail else _cut(head, MAX_BYTES)
