@@ -223,6 +223,29 @@ def test_aliyun_no_second_sms_after_a_worker_died_once_it_was_accepted(
     assert (sms_row.state, sms_row.attempts) == (State.SENT, 2)
 
 
+def test_aliyun_no_second_sms_when_the_answer_was_lost(
+    aliyun: GatewayServer, sms_row: Notification, settings: Any
+) -> None:
+    """阿里云 accepted, but its answer came after our timeout: the next attempt asks before sending."""
+    settings.GATEWAY_TIMEOUT_SECONDS = 1
+    vendor = FakeAliyun(aliyun)
+
+    def slow_first_answer(request: Received) -> tuple[int, Any]:
+        answer = vendor(request)
+        if request.headers["x-acs-action"] == "SendSms" and len(vendor.accepted) == 1:
+            time.sleep(1.5)
+        return answer
+
+    aliyun.respond = slow_first_answer
+    assert _deliver()["retry"] == 1
+    sms_row.refresh_from_db()
+    assert sms_row.state == State.PENDING and "timed out" in sms_row.last_error
+
+    assert _deliver()["sent"] == 1
+    assert len(vendor.accepted) == 1
+    assert [r.headers["x-acs-action"] for r in aliyun.received] == ["SendSms", "QuerySendDetails"]
+
+
 def test_aliyun_a_retry_sends_when_the_first_attempt_never_arrived(
     aliyun: GatewayServer, sms_row: Notification
 ) -> None:

@@ -93,16 +93,19 @@ def test_a_customer_email_with_its_evidence_reaches_the_smtp_server_over_tls(
     assert attachment.get_content() == PNG
 
 
+@pytest.mark.parametrize(("scheme", "implicit_tls"), [("smtp+tls", False), ("smtps", True)])
 def test_the_servers_certificate_is_verified(
+    scheme: str,
+    implicit_tls: bool,
     urgent_complaint: Complaint,
     smtp_server: Callable[..., SmtpServer],
     settings: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Without the company CA the self-made certificate is refused: nothing goes out in clear or to an
+    """Without the company CA the certificate it signed is refused: nothing goes out in clear or to an
     impostor, and the message waits for its next attempt."""
-    server = smtp_server(implicit_tls=False)
-    use_email_url(settings, monkeypatch, f"smtp+tls://127.0.0.1:{server.port}")
+    server = smtp_server(implicit_tls=implicit_tls)
+    use_email_url(settings, monkeypatch, f"{scheme}://127.0.0.1:{server.port}")
     settings.EXTRA_CA_CERTS = None
 
     outbox_deliver(now=timezone.now())
