@@ -7,11 +7,14 @@ Setting both is an error. Messages name the variable and never repeat a secret r
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import ssl
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dj_email_url
 
@@ -74,6 +77,34 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_json(name: str, default: Any) -> Any:
+    """A JSON document (e.g. a mapping); the message on a syntax error gives the position, not the text,
+    which may hold a secret such as a webhook key."""
+    value = env_raw(name)
+    if value is None:
+        return default
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ImproperEnvironment(
+            f"{name} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        ) from None
+
+
+def env_ca_file(name: str) -> str | None:
+    """The path of a PEM file of CA certificates, checked by loading it; None when unset."""
+    path = env_str(name)
+    if path is None:
+        return None
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=path)
+    except (OSError, ssl.SSLError) as exc:
+        # ssl.SSLError is an OSError too: test for it first.
+        reason = "no PEM certificate in it" if isinstance(exc, ssl.SSLError) else exc.strerror or str(exc)
+        raise ImproperEnvironment(f"{name}={path!r} cannot be used: {reason}") from None
+    return path
+
+
 def env_url(name: str, default: str) -> str:
     """An absolute http(s) address without query or fragment, with no trailing slash (paths are appended)."""
     value = env_raw(name)
@@ -129,6 +160,8 @@ EMAIL_TIMEOUT_SECONDS = 30
 # Logs each message with its recipients masked; Django's own console backend would print customers'
 # addresses into the log (docs/decisions.md, "Go-live: personal data").
 CONSOLE_EMAIL_BACKEND = "closeloop.notifications.backends.ConsoleEmailBackend"
+# Django's SMTP backend with EXTRA_CA_CERTS trusted beside the system's certificates.
+SMTP_EMAIL_BACKEND = "closeloop.notifications.backends.SmtpEmailBackend"
 
 
 def env_email_url(name: str, *, file_path: str) -> EmailConfig | None:
@@ -156,7 +189,9 @@ def env_email_url(name: str, *, file_path: str) -> EmailConfig | None:
         conf.update(EMAIL_USE_SSL=True, EMAIL_USE_TLS=False, EMAIL_PORT=conf["EMAIL_PORT"] if parts.port else 465)
     if normalised in {"smtp", "submission"} and not conf["EMAIL_HOST"]:
         raise ImproperEnvironment(f"{name} ({shown}…) names no mail server")
-    backend = CONSOLE_EMAIL_BACKEND if scheme == "console" else conf["EMAIL_BACKEND"]
+    backend = {"console": CONSOLE_EMAIL_BACKEND, "smtp": SMTP_EMAIL_BACKEND, "submission": SMTP_EMAIL_BACKEND}.get(
+        normalised, conf["EMAIL_BACKEND"]
+    )
     return EmailConfig(
         backend=backend,
         host=conf["EMAIL_HOST"] or "localhost",

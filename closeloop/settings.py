@@ -12,6 +12,7 @@ from closeloop.env import (
     CONSOLE_EMAIL_BACKEND,
     ImproperEnvironment,
     env_bool,
+    env_ca_file,
     env_email_url,
     env_int,
     env_list,
@@ -19,6 +20,19 @@ from closeloop.env import (
     env_str,
     env_url,
     persistent_secret_key,
+)
+from closeloop.notifications.gateways.conf import (
+    SMS_BACKENDS,
+    aliyun_sms_from_env,
+    dingtalk_robots_from_env,
+    http_sms_from_env,
+    sms_backend_from_env,
+    sms_templates_from_env,
+    staff_channel_by_role_from_env,
+    staff_channel_default_from_env,
+    tencent_sms_from_env,
+    wecom_from_env,
+    wecom_robots_from_env,
 )
 from closeloop.sso.conf import sso_from_env
 
@@ -289,7 +303,25 @@ CACHES = {
     )
 }
 
-SMS_BACKEND = env_str("SMS_BACKEND", "closeloop.notifications.backends.ConsoleSmsBackend")
+# --- Gateways (docs/operations.md, "Gateways"; closeloop/notifications/gateways/conf.py) --------------
+# SMS_BACKEND: console (the log), aliyun, tencent, http (a generic gateway) or a class path of one's own.
+_sms_backend = sms_backend_from_env()
+SMS_BACKEND = _sms_backend
+SMS_TEMPLATES = sms_templates_from_env()
+ALIYUN_SMS = aliyun_sms_from_env(required=_sms_backend == SMS_BACKENDS["aliyun"])
+TENCENT_SMS = tencent_sms_from_env(required=_sms_backend == SMS_BACKENDS["tencent"])
+SMS_HTTP = http_sms_from_env(required=_sms_backend == SMS_BACKENDS["http"])
+# Staff: in-app always, plus the channel a person chose, else their role's, else STAFF_CHANNEL_DEFAULT.
+STAFF_CHANNEL_DEFAULT = staff_channel_default_from_env()
+STAFF_CHANNEL_BY_ROLE = staff_channel_by_role_from_env()
+WECOM = wecom_from_env()
+WECOM_ROBOTS = wecom_robots_from_env()
+DINGTALK_ROBOTS = dingtalk_robots_from_env()
+# Every gateway call waits at most this long; an outbox worker thread is never held longer.
+GATEWAY_TIMEOUT_SECONDS = env_int("GATEWAY_TIMEOUT_SECONDS", 10)
+# A PEM file of CA certificates trusted besides the system's, by SMTP (EMAIL_URL) and the gateways:
+# a company CA that signed the mail relay's or an in-house gateway's certificate.
+EXTRA_CA_CERTS = env_ca_file("EXTRA_CA_CERTS")
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)
 OUTBOX_STALE_SECONDS = env_int("OUTBOX_STALE_SECONDS", 300)
 
@@ -361,11 +393,16 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # The development server's request lines carry searches (phone numbers, e-mail addresses).
-    "filters": {"mask_request_line": {"()": "closeloop.core.accesslog.RequestLineFilter"}},
+    "filters": {
+        "mask_request_line": {"()": "closeloop.core.accesslog.RequestLineFilter"},
+        "mask_request_path": {"()": "closeloop.core.accesslog.RequestPathFilter"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Not Found / Internal Server Error lines name the path, which may hold a phone number typed as an id.
+        "django.request": {"filters": ["mask_request_path"]},
         "django.server": {
             "handlers": ["console"],
             "filters": ["mask_request_line"],

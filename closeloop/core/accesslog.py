@@ -5,12 +5,14 @@ request line for months. Both servers' request lines are masked as `core.masking
 - gunicorn (`closeloop serve`, the systemd unit in docs/operations.md): `--logger-class
   closeloop.core.accesslog.MaskingGunicornLogger`;
 - Django's development server (`closeloop runserver`, the `django.server` logger): `RequestLineFilter`,
-  installed by settings.LOGGING.
+  installed by settings.LOGGING;
+- Django's own request errors (`django.request`: "Not Found: /path"): `RequestPathFilter`.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from gunicorn.glogging import Logger
@@ -54,4 +56,25 @@ class RequestLineFilter(logging.Filter):
             record.args = tuple(mask_atom("", arg) for arg in record.args)
         elif isinstance(record.msg, str):
             record.msg = mask_atom("", record.msg)
+        return True
+
+
+# A path segment is whatever the client typed: an id, but also a phone number (13912344405). Complaint
+# numbers (TS20261206-0007) keep their 8-digit date, so a 404 on one can still be found in the log.
+_LONG_DIGIT_RUN = re.compile(r"\d{9,}")
+_EMAIL = re.compile(r"[^\s/@]+@[^\s/@]+")
+
+
+def mask_path(path: str) -> str:
+    """`/api/v1/followups/13912344405` → `/api/v1/followups/***********` (and any query string masked)."""
+    masked = _EMAIL.sub("***@***", _LONG_DIGIT_RUN.sub(lambda m: "*" * len(m.group(0)), path))
+    return mask_url(masked)
+
+
+class RequestPathFilter(logging.Filter):
+    """For the `django.request` logger, whose records name the request's path."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(mask_path(arg) if isinstance(arg, str) else arg for arg in record.args)
         return True

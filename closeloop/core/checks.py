@@ -15,10 +15,13 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 
+from closeloop.env import SMTP_EMAIL_BACKEND
+
 # Addresses that name this machine (0.0.0.0 too: `closeloop serve --host 0.0.0.0` prints it).
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "::"})  # noqa: S104 - compared, not bound
 CONSOLE_EMAIL = "django.core.mail.backends.console.EmailBackend"
-SMTP_EMAIL = "django.core.mail.backends.smtp.EmailBackend"
+# Django's, named in EMAIL_BACKEND, and ours (EMAIL_URL's smtp schemes), which also trusts EXTRA_CA_CERTS.
+SMTP_EMAIL = frozenset({"django.core.mail.backends.smtp.EmailBackend", SMTP_EMAIL_BACKEND})
 
 
 def _site_host() -> str:
@@ -80,7 +83,7 @@ def check_email(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[
             )
         )
     elif (
-        settings.EMAIL_BACKEND == SMTP_EMAIL
+        settings.EMAIL_BACKEND in SMTP_EMAIL
         and not (settings.EMAIL_USE_TLS or settings.EMAIL_USE_SSL)
         and settings.EMAIL_HOST.lower() not in LOCAL_HOSTS
     ):
@@ -91,7 +94,7 @@ def check_email(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[
                 id="closeloop.W003",
             )
         )
-    if settings.EMAIL_BACKEND == SMTP_EMAIL:
+    if settings.EMAIL_BACKEND in SMTP_EMAIL:
         for name, address in (
             ("DEFAULT_FROM_EMAIL", settings.DEFAULT_FROM_EMAIL),
             ("SERVER_EMAIL", settings.SERVER_EMAIL),

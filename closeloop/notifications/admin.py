@@ -9,7 +9,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from closeloop.notifications.message_templates import template_preview
-from closeloop.notifications.models import MessageTemplate, Notification
+from closeloop.notifications.models import MessageTemplate, Notification, StaffChannelPreference
 from closeloop.notifications.services import outbox_retry_failed
 
 
@@ -17,10 +17,21 @@ from closeloop.notifications.services import outbox_retry_failed
 class NotificationAdmin(admin.ModelAdmin):
     """The outbox. Failed deliveries are listed here (filter by state) and can be retried."""
 
-    list_display = ("created_at", "method", "recipient", "kind", "subject", "state", "attempts", "last_error")
+    list_display = (
+        "created_at",
+        "method",
+        "recipient",
+        "kind",
+        "subject",
+        "state",
+        "attempts",
+        "provider_message_id",
+        "last_error",
+    )
     list_filter = ("state", "method", "kind")
     list_select_related = ("recipient",)
-    search_fields = ("subject", "recipient__username")
+    # The gateway's id (BizId, SerialNo, msgid) finds the row of a delivery report or a vendor's query.
+    search_fields = ("subject", "recipient__username", "provider_message_id")
     raw_id_fields = ("recipient", "complaint")
     actions = ["retry"]
     readonly_fields = [f.name for f in Notification._meta.fields]
@@ -104,3 +115,15 @@ class MessageTemplateAdmin(admin.ModelAdmin):
                 rows,
             ),
         )
+
+
+@admin.register(StaffChannelPreference)
+class StaffChannelPreferenceAdmin(admin.ModelAdmin):
+    """Each person's notification channel (they choose it on "My account") and their WeCom userid, which
+    only an administrator enters: the WeCom admin console shows it for each member."""
+
+    list_display = ("user", "channel", "wecom_userid", "updated_at")
+    list_filter = ("channel",)
+    search_fields = ("user__username", "wecom_userid")
+    raw_id_fields = ("user",)
+    fields = ("user", "channel", "wecom_userid")

@@ -17,6 +17,15 @@ class Method(models.TextChoices):
     IN_APP = "in_app", _("in-app")
     EMAIL = "email", _("e-mail")
     SMS = "sms", _("SMS")
+    # Staff only (closeloop/notifications/channels.py): a WeCom application message to one person, or a
+    # post by a group robot into the chat of a role (`address` names the role, never the webhook).
+    WECOM = "wecom", _("WeCom")
+    WECOM_ROBOT = "wecom_robot", _("WeCom group robot")
+    DINGTALK_ROBOT = "dingtalk_robot", _("DingTalk group robot")
+
+
+# Customers have no chat accounts with us: their templates are for these.
+TEMPLATE_METHODS = [(m.value, m.label) for m in (Method.IN_APP, Method.EMAIL, Method.SMS)]
 
 
 class State(models.TextChoices):
@@ -28,7 +37,7 @@ class State(models.TextChoices):
 
 class Notification(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
-    method = models.CharField(_("method"), max_length=8, choices=Method.choices, default=Method.IN_APP)
+    method = models.CharField(_("method"), max_length=16, choices=Method.choices, default=Method.IN_APP)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -54,6 +63,9 @@ class Notification(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    # The gateway's id of the delivery (阿里云 BizId, 腾讯云 SerialNo, WeCom msgid…): what its console and
+    # delivery reports are searched by.
+    provider_message_id = models.CharField(_("provider's message id"), max_length=100, blank=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
 
     class Meta:
@@ -69,6 +81,12 @@ class Notification(models.Model):
     def __str__(self) -> str:
         return f"{self.method} {self.kind} → {self.recipient_id or self.address}"
 
+    @property
+    def delivery_key(self) -> str:
+        """The same for every attempt at this row: sent to gateways as their idempotency or reference key
+        (阿里云 OutId, 腾讯云 SessionContext, the generic gateway's `{key}`), like the e-mail's Message-ID."""
+        return f"{settings.EMAIL_MESSAGE_ID_DOMAIN}-notification-{self.pk}"
+
 
 class MessageTemplate(models.Model):
     """A message to customers (or staff) that admins edit in both languages. Django template syntax,
@@ -76,7 +94,7 @@ class MessageTemplate(models.Model):
     already knows (number, product, dates, the solution's wording)."""
 
     code = models.SlugField(_("code"), max_length=40)
-    method = models.CharField(_("method"), max_length=8, choices=Method.choices)
+    method = models.CharField(_("method"), max_length=8, choices=TEMPLATE_METHODS)
     subject_zh = models.CharField(_("subject (Chinese)"), max_length=200, blank=True)
     body_zh = models.TextField(_("text (Chinese)"))
     subject_en = models.CharField(_("subject (English)"), max_length=200, blank=True)
@@ -118,3 +136,32 @@ class NotificationAttachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notification_id}: {self.attachment_id}"
+
+
+class StaffChannel(models.TextChoices):
+    """Where a member of staff is told besides the in-app inbox (which always gets the message)."""
+
+    IN_APP = "in_app", _("in-app only")
+    EMAIL = "email", _("e-mail")
+    WECOM = "wecom", _("WeCom message")
+    WECOM_ROBOT = "wecom_robot", _("WeCom group of my role")
+    DINGTALK_ROBOT = "dingtalk_robot", _("DingTalk group of my role")
+
+
+class StaffChannelPreference(models.Model):
+    """A person's own choice of channel (none: the default of their role, STAFF_CHANNEL_BY_ROLE) and their
+    WeCom account, which an administrator enters (the WeCom admin console shows each member's userid)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_channel", verbose_name=_("user")
+    )
+    channel = models.CharField(_("told by"), max_length=16, choices=StaffChannel.choices, blank=True)
+    wecom_userid = models.CharField(_("WeCom userid"), max_length=64, blank=True)
+    updated_at = models.DateTimeField(_("changed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("notification channel")
+        verbose_name_plural = _("notification channels")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.channel or '-'}"

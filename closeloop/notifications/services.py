@@ -15,6 +15,8 @@ from django.utils import timezone
 from closeloop.core.claims import Raw, claim
 from closeloop.core.masking import mask_log_text
 from closeloop.notifications import backends
+from closeloop.notifications.channels import staff_rows
+from closeloop.notifications.gateways.errors import PermanentDeliveryError
 from closeloop.notifications.models import Method, Notification, State
 
 log = logging.getLogger(__name__)
@@ -32,27 +34,10 @@ class Message:
 def notifications_build(
     *, message: Message, recipients: Iterable[AbstractBaseUser], now: datetime.datetime, email: bool = True
 ) -> list[Notification]:
-    """In-app rows (delivered by being written) and, for users with an address, e-mail rows."""
-    rows = []
-    for user in {u.pk: u for u in recipients}.values():
-        methods = [Method.IN_APP] + ([Method.EMAIL] if email and getattr(user, "email", "") else [])
-        for method in methods:
-            rows.append(
-                Notification(
-                    created_at=now,
-                    method=method,
-                    recipient=user,
-                    complaint_id=message.complaint_id,
-                    kind=message.kind,
-                    subject=message.subject[:200],
-                    body=message.body,
-                    dedup_key=f"{message.dedup}:{user.pk}:{method}"[:120] if message.dedup else None,
-                    state=State.SENT if method == Method.IN_APP else State.PENDING,
-                    sent_at=now if method == Method.IN_APP else None,
-                    next_attempt_at=now,
-                )
-            )
-    return rows
+    """In-app rows (delivered by being written) and, for each person, the row of their channel: e-mail,
+    WeCom or their role's group robot (closeloop/notifications/channels.py decides; `email=False`: none
+    by e-mail)."""
+    return staff_rows(message=message, recipients=recipients, now=now, email=email)
 
 
 def notifications_queue(rows: list[Notification]) -> None:
@@ -93,11 +78,12 @@ def outbox_deliver(*, now: datetime.datetime | None = None, limit: int = 200) ->
         condition="state = 'pending'",
     )
     result = {"sent": 0, "retry": 0, "failed": 0}
-    for notification in Notification.objects.filter(pk__in=claimed).select_related("recipient"):
+    for notification in Notification.objects.filter(pk__in=claimed).select_related("recipient", "complaint"):
         try:
-            backends.deliver(notification)
+            provider_message_id = backends.deliver(notification) or ""
         except Exception as exc:  # any backend error: keep the message and try again later
-            final = notification.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+            # An error that another attempt would meet again (a bad template, a landline) fails at once.
+            final = notification.attempts >= settings.OUTBOX_MAX_ATTEMPTS or isinstance(exc, PermanentDeliveryError)
             Notification.objects.filter(pk=notification.pk, state=State.SENDING).update(
                 state=State.FAILED if final else State.PENDING,
                 next_attempt_at=timezone.now() + _backoff(notification.attempts),
@@ -109,7 +95,7 @@ def outbox_deliver(*, now: datetime.datetime | None = None, limit: int = 200) ->
             log.warning("outbox %s attempt %s failed: %s", notification.pk, notification.attempts, error)
             continue
         Notification.objects.filter(pk=notification.pk, state=State.SENDING).update(
-            state=State.SENT, sent_at=timezone.now(), last_error=""
+            state=State.SENT, sent_at=timezone.now(), last_error="", provider_message_id=provider_message_id[:100]
         )
         result["sent"] += 1
     return result

@@ -6,4 +6,5 @@ app_name = "notifications"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("read/", views.mark_read, name="read"),
+    path("channel/", views.channel_set, name="channel"),
 ]

@@ -4,6 +4,7 @@ stays clean. Each runs in a fresh process, as an operator would."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -18,6 +19,12 @@ SECRET_CONTENT = {
     "SECRET_KEY_FILE": secrets.token_urlsafe(50),
     "EMAIL_URL_FILE": "smtp+tls://complaints%40example.com:mail-secret@mail.example.com:587",
     "REDIS_URL_FILE": "redis://127.0.0.1:6379/15",
+    "SMS_TEMPLATES_FILE": json.dumps(
+        {
+            kind: {"template": f"SMS_48012000{n}", "params": {"code": "number"}}
+            for n, kind in enumerate(("customer_acknowledged", "customer_solution", "customer_resolved", "survey"))
+        }
+    ),
 }
 
 
@@ -97,8 +104,6 @@ def test_the_production_environment_reaches_the_settings(tmp_path: Path) -> None
         [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    import json
-
     assert json.loads(result.stdout) == [
         "https://complaints.example.com",
         True,
@@ -106,7 +111,7 @@ def test_the_production_environment_reaches_the_settings(tmp_path: Path) -> None
         True,
         365 * 24 * 3600,
         ["HTTP_X_FORWARDED_PROTO", "https"],
-        "django.core.mail.backends.smtp.EmailBackend",
+        "closeloop.notifications.backends.SmtpEmailBackend",
         "mail.example.com",
         587,
         "complaints@example.com",

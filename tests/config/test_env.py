@@ -71,7 +71,7 @@ def _email(monkeypatch: pytest.MonkeyPatch, url: str) -> env.EmailConfig:
 def test_smtp_with_starttls(monkeypatch: pytest.MonkeyPatch) -> None:
     config = _email(monkeypatch, "smtp+tls://closeloop%40example.com:p%40ss%3Aw@mail.example.com:587")
     assert (config.backend, config.host, config.port) == (
-        "django.core.mail.backends.smtp.EmailBackend",
+        "closeloop.notifications.backends.SmtpEmailBackend",
         "mail.example.com",
         587,
     )

@@ -18,6 +18,8 @@ ENV_HELPERS = {
     "env_url",
     "env_proxy_ssl_header",
     "env_email_url",
+    "env_json",
+    "env_ca_file",
 }
 
 

@@ -302,6 +302,18 @@ def test_the_development_server_log_masks_the_query(log_lines: list[str]) -> Non
     assert log_lines[-1].endswith('"GET /desk/?q=*********** HTTP/1.1" 200 512')
 
 
+def test_a_not_found_path_holding_a_phone_number_is_logged_masked(agent: User, log_lines: list[str]) -> None:
+    """Django logs every 404 with its path ("Not Found: …"): an id typed by a client may be a phone number."""
+    client = Client()
+    client.force_login(agent)
+    assert client.get("/api/v1/followups/13912344405").status_code == 404
+    assert client.get("/desk/TS20261206-0007/").status_code == 404
+    logged = "\n".join(log_lines)
+    assert "/api/v1/followups/***********" in logged
+    assert "TS20261206-0007" in logged  # a complaint number keeps its date
+    assert "13912344405" not in logged
+
+
 def test_the_guard_finds_personal_data() -> None:
     """The suite-wide guard is not blind: these lines would fail a test."""
     assert personal_data_in(["SMS to 13912344405: x", "to zhang.wei@example.com"]) == [
