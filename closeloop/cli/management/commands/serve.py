@@ -50,6 +50,10 @@ class Command(BaseCommand):
         parser.add_argument("--no-demo", action="store_true", help="do not load demo users and complaints")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if "SITE_URL" not in os.environ and "SITE_URL_FILE" not in os.environ:
+            # SITE_URL's local default was computed from HOST/PORT when settings loaded; --host/--port
+            # given here must reach the links the demo prints, as they reach the children below.
+            settings.SITE_URL = f"http://{options['host']}:{options['port']}"
         call_command("migrate", interactive=False, verbosity=0)
         call_command("createcachetable", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
