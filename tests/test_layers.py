@@ -37,6 +37,7 @@ LAYERS = [
     "defects",
     "improvement",
     "insight",
+    "imports",
     "portal",
     "demo",
     "cli",
