@@ -38,6 +38,7 @@ from closeloop.handling.api import postponements as handling_postponements
 from closeloop.handling.api import roster as handling_roster
 from closeloop.handling.api import solutions as handling_solutions
 from closeloop.handling.api import tasks as handling_tasks
+from closeloop.imports.api import router as imports_router
 from closeloop.improvement.api import router as improvement_router
 from closeloop.insight.api import router as insight_router
 from closeloop.sla.api import router as sla_router
@@ -69,6 +70,7 @@ for _router in (
     insight_router,
     improvement_router,
     defects_router,
+    imports_router,
 ):
     api.add_router("", _router)
 

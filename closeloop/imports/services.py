@@ -359,7 +359,7 @@ class _RowChecker:
 
         outcome = choice("followup_outcome", look.outcomes, "", _("Unknown follow-up outcome %(value)s."))
         satisfaction = choice("satisfaction", look.levels, None, _("Unknown satisfaction %(value)s."))
-        if (outcome or satisfaction) and status not in RESOLVED_STATES:
+        if (outcome or satisfaction) and status and status not in RESOLVED_STATES:
             self.fail(line, header("followup_outcome"), _("Only a resolved complaint has a follow-up."))
         if satisfaction is not None and not outcome:
             outcome = FollowUpOutcome.SATISFIED if satisfaction.counts_as_satisfied else FollowUpOutcome.UNSATISFIED
