@@ -268,6 +268,26 @@ _TABLE = [
         "change the distribution list of the reports",
         _("Only CS supervisors, management and administrators may change the distribution list."),
     ),
+    # --- sla
+    Permission(
+        "sla.view_policies",
+        p.has_any_staff_role,
+        "read the SLA policies, their targets and selection rules",
+        _("Only staff see the SLA policies."),
+    ),
+    Permission(
+        "sla.edit_policies",
+        p.is_admin,
+        "create, change and deactivate SLA policies, targets and selection rules",
+        _("Only an administrator may change the SLA policies."),
+    ),
+    # --- imports
+    Permission(
+        "imports.import_complaints",
+        p.is_admin,
+        "import past complaints (history import), download the import template",
+        _("Only administrators may import complaints."),
+    ),
 ]
 
 PERMISSIONS: dict[str, Permission] = {perm.name: perm for perm in _TABLE}

@@ -20,17 +20,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from closeloop import authz
 from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Channel, Complaint, DailySequence, Event, Priority, Via
 from closeloop.complaints.services import normalize_phone
-from closeloop.core.errors import DomainError, PermissionDeniedError
-from closeloop.core.roles import Role, user_roles
+from closeloop.core.errors import DomainError
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Department, Product
 from closeloop.directory.selectors import EMAIL
 from closeloop.followup.models import FollowUp, FollowUpMethod, FollowUpOutcome, SatisfactionLevel
@@ -52,10 +52,9 @@ DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T](\d{1,2
 Progress = Callable[[str, int, int], None]
 
 
-def import_allowed(user: AbstractBaseUser | None) -> None:
-    """Only administrators import history (the CLI runs as the server's operator)."""
-    if Role.ADMIN not in user_roles(user):
-        raise PermissionDeniedError(_("Only administrators may import complaints."))
+def import_allowed(user: AbstractBaseUser | AnonymousUser | None) -> None:
+    """Only administrators import history (the CLI runs as the server's operator and asks nobody)."""
+    authz.require(user, "imports.import_complaints")
 
 
 @dataclass

@@ -50,6 +50,9 @@ BY_ROLE: dict[str, set[str]] = {
     "insight.view_kpis": {"management", "cs_supervisor", "quality", "auditor", "admin", "dept_manager"},
     "insight.view_whole_company": {"management", "cs_supervisor", "quality", "auditor", "admin"},
     "insight.manage_report_recipients": {"cs_supervisor", "management", "admin"},
+    "sla.view_policies": EVERY_ROLE,
+    "sla.edit_policies": {"admin"},
+    "imports.import_complaints": {"admin"},
 }
 
 # Permissions about an object: tested one relation at a time below.
