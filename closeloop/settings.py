@@ -109,6 +109,7 @@ MIDDLEWARE = [
     "closeloop.accounts.middleware.TwoFactorMiddleware",
     # Outside the outage middleware: an answer of 503 releases the key so that a retry runs again.
     "closeloop.core.idempotency.IdempotencyMiddleware",
+    "closeloop.accounts.api_scopes.RateLimitHeadersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "closeloop.core.middleware.DatabaseOutageMiddleware",
     # Last, as axes asks: it turns a login that hit the failure limit into the lockout page.

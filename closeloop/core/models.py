@@ -10,6 +10,20 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class Scope(models.TextChoices):
+    """What a token may be used for, checked per operation (closeloop/accounts/api_auth.py); the
+    user's roles still decide what they may do. A scope narrows a token, never widens a user."""
+
+    READ = "read", _("read (every GET)")
+    INTAKE = "intake", _("intake (register complaints)")
+    WRITE = "write", _("write (every other change)")
+    ADMIN = "admin", _("admin (webhooks and other administration)")
+
+
+def all_scopes() -> list[str]:
+    return [scope.value for scope in Scope]
+
+
 class ApiToken(models.Model):
     """A token for an integrating system. Only a SHA-256 of the key is stored."""
 
@@ -22,6 +36,8 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     # After this instant the key is refused like a revoked one; empty: it does not expire.
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    # Scope values; tokens made before scopes existed have them all (what the user's roles allow).
+    scopes = models.JSONField(_("scopes"), default=all_scopes)
 
     class Meta:
         verbose_name = _("API token")
