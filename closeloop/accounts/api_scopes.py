@@ -14,7 +14,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from closeloop.core.errors import PermissionDeniedError, RateLimited
+from closeloop import authz
+from closeloop.core.errors import RateLimited
 from closeloop.core.models import ApiToken, Scope
 from closeloop.core.throttle import Window
 
@@ -35,12 +36,22 @@ def required_scope(method: str, path: str) -> Scope:
     return Scope.WRITE
 
 
+@dataclass(frozen=True)
+class TokenUse:
+    """The object of authz's `core.use_token_scope`: what the token holds and what the operation needs."""
+
+    scopes: tuple[str, ...]
+    scope: str
+
+
 def token_scope_check(token: ApiToken, request: HttpRequest) -> None:
     needed = required_scope(request.method or "GET", request.path)
-    if needed.value not in token.scopes:
-        raise PermissionDeniedError(
-            _("This token may not be used for this (it lacks the scope “%(scope)s”).") % {"scope": needed.value}
-        )
+    authz.require(
+        token.user,
+        "core.use_token_scope",
+        TokenUse(tuple(token.scopes), needed.value),
+        message=_("This token may not be used for this (it lacks the scope “%(scope)s”).") % {"scope": needed.value},
+    )
 
 
 @dataclass(frozen=True)

@@ -30,9 +30,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from closeloop import authz
 from closeloop.core.claims import Raw, claim
-from closeloop.core.errors import DomainError, PermissionDeniedError
-from closeloop.core.roles import Role, user_roles
+from closeloop.core.errors import DomainError
 from closeloop.integrations.feed import KIND_PREFIX, Cursor, feed_events, feed_head, feed_item
 from closeloop.integrations.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from closeloop.notifications.gateways.errors import DeliveryError
@@ -46,8 +46,7 @@ FAN_OUT_BATCH = 500
 
 
 def webhooks_check_admin(user: AbstractBaseUser) -> None:
-    if Role.ADMIN not in user_roles(user):
-        raise PermissionDeniedError(_("Only administrators manage webhooks."))
+    authz.require(user, "integrations.manage_webhooks")
 
 
 def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
@@ -118,7 +117,7 @@ def webhooks_fan_out(*, now: datetime.datetime | None = None) -> int:
     queued = 0
     for subscription in WebhookSubscription.objects.filter(is_active=True).select_related("owner"):
         owner = subscription.owner
-        if not owner.is_active or Role.ADMIN not in user_roles(owner):
+        if not authz.allowed(owner, "integrations.manage_webhooks"):
             continue  # its owner may no longer see what it would send
         while True:
             after = Cursor.decode(subscription.cursor)
