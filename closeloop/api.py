@@ -40,6 +40,8 @@ from closeloop.handling.api import solutions as handling_solutions
 from closeloop.handling.api import tasks as handling_tasks
 from closeloop.improvement.api import router as improvement_router
 from closeloop.insight.api import router as insight_router
+from closeloop.integrations.api import router as integrations_router
+from closeloop.notifications.api import router as notifications_router
 from closeloop.sla.api import router as sla_router
 
 api = NinjaAPI(
@@ -69,6 +71,8 @@ for _router in (
     insight_router,
     improvement_router,
     defects_router,
+    notifications_router,
+    integrations_router,
 ):
     api.add_router("", _router)
 

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "closeloop.defects",
     "closeloop.demo",
     "closeloop.sso",
+    "closeloop.integrations",
     "closeloop.cli",
 ]
 
@@ -107,6 +108,9 @@ MIDDLEWARE = [
     "closeloop.core.middleware.NulCharacterMiddleware",
     "closeloop.accounts.middleware.SessionLifetimeMiddleware",
     "closeloop.accounts.middleware.TwoFactorMiddleware",
+    # Outside the outage middleware: an answer of 503 releases the key so that a retry runs again.
+    "closeloop.core.idempotency.IdempotencyMiddleware",
+    "closeloop.accounts.api_scopes.RateLimitHeadersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "closeloop.core.middleware.DatabaseOutageMiddleware",
     # Last, as axes asks: it turns a login that hit the failure limit into the lockout page.
@@ -290,6 +294,17 @@ AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",
     "closeloop.core.backends.ModelBackendOneQuery",
 ]
+
+# --- Integrations: idempotent writes, webhooks, token limits (docs/operations.md, "Integrations") ----
+# How long an Idempotency-Key and the answer it stands for are kept (a retry later runs again).
+IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 24)
+# Requests per minute and API token (fixed one-minute windows, counted in the cache); 0: no limit.
+API_TOKEN_RATE_PER_MINUTE = env_int("API_TOKEN_RATE_PER_MINUTE", 120)
+# Webhook deliveries (each attempt waits GATEWAY_TIMEOUT_SECONDS): attempts before a delivery fails, the first
+# backoff (doubled after each failure), and how much of the receiver's answer the delivery log keeps.
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+WEBHOOK_BACKOFF_SECONDS = env_int("WEBHOOK_BACKOFF_SECONDS", 30)
+WEBHOOK_RESPONSE_KEEP_CHARS = env_int("WEBHOOK_RESPONSE_KEEP_CHARS", 2000)
 
 # --- Single sign-on (LDAP / Active Directory, OpenID Connect) ----------------------------------
 # Read from the LDAP_* and OIDC_* variables (closeloop/sso/conf.py); each configured sign-in adds its

@@ -40,6 +40,7 @@ LAYERS = [
     "insight",
     "portal",
     "demo",
+    "integrations",
     "cli",
 ]
 COMPOSITION_ROOT = {"api", "urls", "settings", "wsgi", "__main__"}

@@ -238,9 +238,11 @@ def twofactor_reset(*, user: AbstractBaseUser, actor: AbstractBaseUser, keep_ses
 # --- A user's own API tokens --------------------------------------------------------------------
 
 
-def own_token_create(*, user: AbstractBaseUser, name: str, expires_days: int | None) -> tuple[ApiToken, str]:
+def own_token_create(
+    *, user: AbstractBaseUser, name: str, expires_days: int | None, scopes: list[str] | None = None
+) -> tuple[ApiToken, str]:
     with transaction.atomic():
-        token, raw_key = api_token_create(user=user, name=name, expires_days=expires_days)
+        token, raw_key = api_token_create(user=user, name=name, expires_days=expires_days, scopes=scopes)
         security_event_record(kind=SecurityEventKind.TOKEN_CREATED, user=user, actor=user, token=token.pk)
     return token, raw_key
 

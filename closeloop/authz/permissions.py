@@ -268,6 +268,19 @@ _TABLE = [
         "change the distribution list of the reports",
         _("Only CS supervisors, management and administrators may change the distribution list."),
     ),
+    # --- integrations (issue 14)
+    Permission(
+        "integrations.manage_webhooks",
+        p.is_admin,
+        "subscribe webhooks, change them, read their delivery log, redeliver",
+        _("Only administrators manage webhooks."),
+    ),
+    Permission(
+        "core.use_token_scope",
+        p.token_grants_scope,
+        "use an API token for an operation of a scope (read, intake, write, admin) the token was given",
+        _("This token may not be used for this: it lacks the scope the operation needs."),
+    ),
 ]
 
 PERMISSIONS: dict[str, Permission] = {perm.name: perm for perm in _TABLE}

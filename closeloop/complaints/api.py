@@ -55,6 +55,7 @@ from closeloop.core.api_responses import (  # noqa: E402
     READ_ERRORS,
     WRITE_ERRORS,
     ErrorOut,
+    ValidationErrorOut,
 )
 
 # The complaint's number in a path, e.g. TS20261123-0007.
@@ -117,6 +118,7 @@ def _summary(complaint: Complaint, user: AbstractBaseUser) -> dict[str, Any]:
             due_at=complaint.next_due_at, warn_at=complaint.next_warn_at, paused=complaint.waiting_since is not None
         ).state,
         "waiting_since": complaint.waiting_since,
+        "updated_at": complaint.updated_at,
     }
 
 
@@ -220,8 +222,15 @@ def _complaint_by_number(user: AbstractBaseUser, number: str | None, *, field: s
 # --- complaints ----------------------------------------------------------------------------------
 
 
-@router.post("/complaints", response={201: ComplaintCreatedOut, **WRITE_ERRORS}, summary="Register a complaint")
+@router.post(
+    "/complaints",
+    response={201: ComplaintCreatedOut, 200: ComplaintCreatedOut, 409: ValidationErrorOut, **WRITE_ERRORS},
+    summary="Register a complaint",
+)
 def complaint_create(request: HttpRequest, payload: ComplaintCreateIn) -> Status:
+    """201 with the new complaint; 200 with the complaint registered before when the same channel already
+    sent this `external_ref` (a retry, or the same ticket twice). With an `Idempotency-Key` a retry gets
+    the first answer again (409 while the first request still runs)."""
     user = _user(request)
     if not user.has_perm("complaints.register_complaint"):
         raise PermissionDeniedError(_("You may not register complaints."))
@@ -250,10 +259,13 @@ def complaint_create(request: HttpRequest, payload: ComplaintCreateIn) -> Status
         external_ref=payload.external_ref,
     )
     # One transaction for the intake and the log of the unmasked data it returns.
-    complaint = services.complaint_register(data=data, actor=user, via=Via.API, log_access="api")
+    complaint, created = services.complaint_register_once(data=data, actor=user, via=Via.API, log_access="api")
+    if not created:  # the source system sent this external_ref before: the complaint it made
+        services.personal_data_access_record(user=user, complaints=[complaint], where="api")
     # The summary is built from the objects intake just wrote (no re-read); GET /complaints/{number}
     # gives the full record with its timeline.
-    return Status(201, {**_summary(complaint, user), "deadlines": [_deadline(d) for d in complaint.deadlines.all()]})
+    body = {**_summary(complaint, user), "deadlines": [_deadline(d) for d in complaint.deadlines.all()]}
+    return Status(201 if created else 200, body)
 
 
 @router.get("/complaints", response={200: ComplaintPage, 429: ErrorOut, **READ_ERRORS}, summary="The queue, filtered")
@@ -272,6 +284,8 @@ def complaint_list(request: HttpRequest, filters: Query[ComplaintFilters]) -> di
         received_to=filters.received_to,
         q=filters.q,
         sort=filters.sort,
+        external_ref=filters.external_ref,
+        updated_since=filters.updated_since,
     )
     queryset = selectors.complaint_queue(user=user, filters=queue_filters)
     page = list(queryset[filters.offset : filters.offset + filters.limit])

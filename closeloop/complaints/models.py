@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from closeloop.complaints.lifecycle import Status
-from closeloop.core.events import AppendOnlyModel
+from closeloop.core.events import AppendOnlyModel, TransactionId
 from closeloop.directory.models import ComplaintType, Customer, Department, Product
 
 
@@ -134,6 +134,18 @@ class Complaint(models.Model):
             # Search by batch (iexact compares upper-cased); the text columns have trigram indexes on
             # PostgreSQL (migration 0006).
             models.Index(Upper("batch_no"), name="complaint_batch_upper"),
+            # The API's `external_ref` filter (a CRM looks its ticket up); empty references are most rows.
+            models.Index(fields=["external_ref"], name="complaint_external_ref", condition=~Q(external_ref="")),
+            # The change feed's `updated_since`.
+            models.Index(fields=["updated_at", "id"], name="complaint_updated"),
+        ]
+        constraints = [
+            # One complaint per reference of a source system (the channel): a repeat intake finds it.
+            models.UniqueConstraint(
+                fields=["channel", "external_ref"],
+                condition=~Q(external_ref=""),
+                name="complaint_external_ref_unique",
+            )
         ]
 
     def __str__(self) -> str:
@@ -220,11 +232,18 @@ class Event(AppendOnlyModel):
     before = models.JSONField(_("before"), default=dict, blank=True)
     after = models.JSONField(_("after"), default=dict, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # The writing transaction (core/events.py, TransactionId): the change feed GET /events reads in
+    # (txid, id) order, so that an event committed late is never behind a reader's cursor.
+    txid = models.BigIntegerField(editable=False, db_default=TransactionId())
 
     class Meta:
         verbose_name = _("event")
         verbose_name_plural = _("events")
-        indexes = [models.Index(fields=["complaint", "at"], name="event_complaint_at")]
+        indexes = [
+            models.Index(fields=["complaint", "at"], name="event_complaint_at"),
+            # The change feed: the next page after a cursor.
+            models.Index(fields=["txid", "id"], name="event_feed"),
+        ]
         ordering = ["at", "id"]
 
     def __str__(self) -> str:

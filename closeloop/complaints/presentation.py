@@ -45,6 +45,7 @@ ACTION_LABELS: dict[str, Promise] = {
     # tasks (dispatch, handler work)
     "dispatch": _("Dispatched"),
     "redispatched": _("Redispatched"),
+    "auditors_copied": _("Copy sent to the audit office"),
     "start_handling": _("Handling started"),
     "task_created": _("Task created"),
     "task_reassigned": _("Task reassigned"),
@@ -68,6 +69,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "close": _("Closed"),
     "archive": _("Archived (read-only)"),
     "anonymised": _("Personal data anonymised"),
+    "external_ref_renamed": _("External reference made unique"),
     "dispute_raised": _("Responsibility disputed"),
     "dispute_decided": _("Responsibility dispute decided"),
     # solutions, approvals, execution, customer messages

@@ -141,6 +141,7 @@ class ComplaintSummaryOut(Schema):
         description="ok | warning (past the warning point) | breached | paused (waiting for the customer) | none"
     )
     waiting_since: datetime.datetime | None = Field(description="waiting for the customer since (clocks paused)")
+    updated_at: datetime.datetime = Field(description="last change of the complaint's own fields")
 
 
 class DeadlineOut(Schema):
@@ -248,6 +249,10 @@ class ComplaintFilters(Schema):
             "(roles that see personal data) or the whole number (the others: counted, at most "
             "PERSONAL_DATA_SEARCH_MAX_PER_HOUR an hour, then 429)"
         ),
+    )
+    external_ref: Text = Field("", max_length=80, description="the reference a source system gave (exact)")
+    updated_since: datetime.datetime | None = Field(
+        None, description="changed at or after this instant (`updated_at`); for a full change log use GET /events"
     )
     sort: Literal[tuple(SORTS)] = "-received_at"  # type: ignore[valid-type]
     limit: int = Field(50, ge=1, le=200)

@@ -53,6 +53,8 @@ class QueueFilters:
     q: str = ""
     due: str = ""  # "overdue" | "today" | ""
     sort: str = "due"
+    external_ref: str = ""
+    updated_since: datetime.datetime | None = None
 
 
 SORTS = {
@@ -96,6 +98,10 @@ def complaint_queue(*, user: User, filters: QueueFilters) -> QuerySet[Complaint]
         qs = qs.filter(
             received_at__lt=_local_midnight(min(filters.received_to, _LAST_DAY) + datetime.timedelta(days=1))
         )
+    if filters.external_ref:
+        qs = qs.filter(external_ref=filters.external_ref)
+    if filters.updated_since:
+        qs = qs.filter(updated_at__gte=filters.updated_since)
     if filters.due == "overdue":
         qs = qs.filter(next_due_at__lte=timezone.now())
     elif filters.due == "today":

@@ -14,7 +14,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.files.base import File
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -283,6 +283,36 @@ def next_complaint_number(day: datetime.date) -> str:
             cursor.execute(f"UPDATE {table} SET last = last + 1 WHERE day = %s RETURNING last", [day_value])  # noqa: S608
             row = cursor.fetchone()
     return f"TS{day:%Y%m%d}-{row[0]:04d}"
+
+
+def complaint_register_once(
+    *,
+    data: IntakeData,
+    actor: AbstractBaseUser | None,
+    via: str,
+    now: datetime.datetime | None = None,
+    log_access: str = "",
+) -> tuple[Complaint, bool]:
+    """Register a complaint unless its source system (the channel) already sent this `external_ref`:
+    then the complaint registered first, and False. Two such intakes at the same moment meet at the
+    unique constraint `complaint_external_ref_unique`; the one that loses finds the winner's row."""
+    ref = data.external_ref.strip()
+    if ref and (existing := _complaint_by_external_ref(data.channel, ref)) is not None:
+        return existing, False
+    try:
+        return complaint_register(data=data, actor=actor, via=via, now=now, log_access=log_access), True
+    except IntegrityError:
+        if not ref or (existing := _complaint_by_external_ref(data.channel, ref)) is None:
+            raise
+        return existing, False
+
+
+def _complaint_by_external_ref(channel: str, ref: str) -> Complaint | None:
+    return (
+        Complaint.objects.select_related("customer", "type", "department", "product")
+        .filter(channel=channel, external_ref=ref)
+        .first()
+    )
 
 
 def complaint_register(
