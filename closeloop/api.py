@@ -38,6 +38,7 @@ from closeloop.handling.api import postponements as handling_postponements
 from closeloop.handling.api import roster as handling_roster
 from closeloop.handling.api import solutions as handling_solutions
 from closeloop.handling.api import tasks as handling_tasks
+from closeloop.imports.api import router as imports_router
 from closeloop.improvement.api import router as improvement_router
 from closeloop.insight.api import router as insight_router
 from closeloop.integrations.api import router as integrations_router
@@ -73,6 +74,7 @@ for _router in (
     defects_router,
     notifications_router,
     integrations_router,
+    imports_router,
 ):
     api.add_router("", _router)
 

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "closeloop.insight",
     "closeloop.improvement",
     "closeloop.defects",
+    "closeloop.imports",
     "closeloop.demo",
     "closeloop.sso",
     "closeloop.integrations",

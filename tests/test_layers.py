@@ -38,6 +38,7 @@ LAYERS = [
     "defects",
     "improvement",
     "insight",
+    "imports",
     "portal",
     "demo",
     "integrations",

@@ -280,6 +280,25 @@ _TABLE = [
         p.token_grants_scope,
         "use an API token for an operation of a scope (read, intake, write, admin) the token was given",
         _("This token may not be used for this: it lacks the scope the operation needs."),
+    # --- sla
+    Permission(
+        "sla.view_policies",
+        p.has_any_staff_role,
+        "read the SLA policies, their targets and selection rules",
+        _("Only staff see the SLA policies."),
+    ),
+    Permission(
+        "sla.edit_policies",
+        p.is_admin,
+        "create, change and deactivate SLA policies, targets and selection rules",
+        _("Only an administrator may change the SLA policies."),
+    ),
+    # --- imports
+    Permission(
+        "imports.import_complaints",
+        p.is_admin,
+        "import past complaints (history import), download the import template",
+        _("Only administrators may import complaints."),
     ),
 ]
 

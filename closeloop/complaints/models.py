@@ -111,6 +111,9 @@ class Complaint(models.Model):
     # "Waiting for the customer": every clock of the complaint is paused since then.
     waiting_since = models.DateTimeField(_("waiting for the customer since"), null=True, blank=True)
     waiting_reason = models.CharField(_("waiting reason"), max_length=200, blank=True)
+    # Set when the complaint came from a history import (closeloop/imports): it never had SLA clocks,
+    # so the KPIs that judge a clock leave it out; the "imported" event says who imported which file.
+    imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("complaint")

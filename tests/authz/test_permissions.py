@@ -51,6 +51,9 @@ BY_ROLE: dict[str, set[str]] = {
     "insight.view_whole_company": {"management", "cs_supervisor", "quality", "auditor", "admin"},
     "insight.manage_report_recipients": {"cs_supervisor", "management", "admin"},
     "integrations.manage_webhooks": {"admin"},
+    "sla.view_policies": EVERY_ROLE,
+    "sla.edit_policies": {"admin"},
+    "imports.import_complaints": {"admin"},
 }
 
 # Permissions about an object: tested one relation at a time below.
