@@ -33,6 +33,7 @@ LAYERS = [
     "sla",
     "complaints",
     "handling",
+    "mailin",
     "followup",
     "defects",
     "improvement",
