@@ -8,6 +8,7 @@ takes it again — the unique Message-ID makes that second time a no-op if the f
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import imaplib
 import logging
@@ -46,8 +47,25 @@ def imap_connect(mailbox: Mailbox) -> imaplib.IMAP4:
     return connection
 
 
-def _quoted(folder: str) -> str:
-    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def imap_folder_name(folder: str) -> str:
+    """A folder name as IMAP spells it (RFC 3501's modified UTF-7: 投诉 → &YpWLyQ-), quoted."""
+    out: list[str] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            encoded = base64.b64encode("".join(pending).encode("utf-16-be")).decode().rstrip("=")
+            out.append("&" + encoded.replace("/", ",") + "-")
+            pending.clear()
+
+    for char in folder:
+        if 0x20 <= ord(char) <= 0x7E:
+            flush()
+            out.append("&-" if char == "&" else char)
+        else:
+            pending.append(char)
+    flush()
+    return '"' + "".join(out).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _done(connection: imaplib.IMAP4, uid: bytes, mailbox: Mailbox) -> None:
@@ -55,9 +73,9 @@ def _done(connection: imaplib.IMAP4, uid: bytes, mailbox: Mailbox) -> None:
     if mailbox.move_to:
         _status, data = connection.capability()
         if b"MOVE" in (data[0] or b"").upper().split():
-            connection.uid("MOVE", uid.decode(), _quoted(mailbox.move_to))
+            connection.uid("MOVE", uid.decode(), imap_folder_name(mailbox.move_to))
             return
-        connection.uid("COPY", uid.decode(), _quoted(mailbox.move_to))
+        connection.uid("COPY", uid.decode(), imap_folder_name(mailbox.move_to))
         connection.uid("STORE", uid.decode(), "+FLAGS.SILENT", r"(\Deleted \Seen)")
         connection.expunge()
         return
@@ -69,11 +87,11 @@ def mailbox_poll(mailbox: Mailbox) -> dict[str, int]:
     counts = {"taken": 0, "retry": 0}
     connection = imap_connect(mailbox)
     try:
-        status, _data = connection.select(_quoted(mailbox.folder))
+        status, _data = connection.select(imap_folder_name(mailbox.folder))
         if status != "OK":
             raise TemporaryFailure(f"mailbox {mailbox.name}: cannot select its folder")
         if mailbox.move_to:
-            connection.create(_quoted(mailbox.move_to))  # NO when it exists: fine
+            connection.create(imap_folder_name(mailbox.move_to))  # NO when it exists: fine
         status, data = connection.uid("SEARCH", "UNSEEN")
         uids = (data[0] or b"").split()[:BATCH] if status == "OK" else []
         for uid in uids:
