@@ -22,6 +22,7 @@ from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
+from closeloop import authz
 from closeloop.core.roles import Role
 
 if TYPE_CHECKING:
@@ -128,10 +129,6 @@ def _duplicate_of_is_other_complaint(complaint: Complaint, data: dict[str, objec
     return None
 
 
-_DESK = frozenset({Role.AGENT, Role.CS_SUPERVISOR})
-_DEPARTMENT = frozenset({Role.HANDLER, Role.DEPT_MANAGER})
-_APPROVERS = frozenset({Role.CS_SUPERVISOR, Role.MANAGEMENT})
-
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in [
@@ -140,7 +137,7 @@ TRANSITIONS: dict[str, Transition] = {
             label=_("Acknowledge receipt"),
             sources=frozenset({Status.REGISTERED}),
             target=Status.ACKNOWLEDGED,
-            roles=_DESK,
+            roles=authz.DESK,
             meets=("acknowledge",),
             notify_customer="acknowledged",
         ),
@@ -149,7 +146,7 @@ TRANSITIONS: dict[str, Transition] = {
             label=_("Dispatch to departments"),
             sources=frozenset({Status.REGISTERED, Status.ACKNOWLEDGED, Status.REOPENED}),
             target=Status.DISPATCHED,
-            roles=_DESK,
+            roles=authz.DESK,
             required=("departments",),
             service="closeloop.handling.services.tasks.complaint_dispatch",
         ),
@@ -158,7 +155,7 @@ TRANSITIONS: dict[str, Transition] = {
             label=_("Start handling"),
             sources=frozenset({Status.DISPATCHED, Status.REOPENED}),
             target=Status.IN_PROGRESS,
-            roles=_DEPARTMENT,
+            roles=authz.DEPARTMENT,
             service="closeloop.handling.services.tasks.task_verify",
         ),
         Transition(
@@ -166,7 +163,7 @@ TRANSITIONS: dict[str, Transition] = {
             label=_("Propose a solution"),
             sources=frozenset({Status.DISPATCHED, Status.IN_PROGRESS, Status.REOPENED}),
             target=Status.SOLUTION_PROPOSED,
-            roles=_DEPARTMENT,
+            roles=authz.DEPARTMENT,
             service="closeloop.handling.services.solutions.solution_propose",
         ),
         Transition(
@@ -174,7 +171,7 @@ TRANSITIONS: dict[str, Transition] = {
             label=_("Approve the solution"),
             sources=frozenset({Status.SOLUTION_PROPOSED}),
             target=Status.SOLUTION_APPROVED,
-            roles=_APPROVERS,
+            roles=authz.APPROVERS,
             service="closeloop.handling.services.solutions.solution_decide",
         ),
         Transition(
@@ -182,7 +179,7 @@ TRANSITIONS: dict[str, Transition] = {
             label=_("Reject the solution"),
             sources=frozenset({Status.SOLUTION_PROPOSED}),
             target=Status.IN_PROGRESS,
-            roles=_APPROVERS,
+            roles=authz.APPROVERS,
             required=("reason",),
             service="closeloop.handling.services.solutions.solution_decide",
         ),
@@ -191,7 +188,7 @@ TRANSITIONS: dict[str, Transition] = {
             label=_("Start executing the solution"),
             sources=frozenset({Status.SOLUTION_APPROVED}),
             target=Status.EXECUTING,
-            roles=_DESK | _DEPARTMENT,
+            roles=authz.DESK | authz.DEPARTMENT,
             service="closeloop.handling.services.solutions.solution_execute",
         ),
         Transition(
@@ -201,7 +198,7 @@ TRANSITIONS: dict[str, Transition] = {
                 {Status.REGISTERED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.EXECUTING, Status.REOPENED}
             ),
             target=Status.RESOLVED,
-            roles=_DESK,
+            roles=authz.DESK,
             required=("resolution",),
             guards=(
                 "closeloop.handling.guards.no_department_still_working",
@@ -216,7 +213,7 @@ TRANSITIONS: dict[str, Transition] = {
             label=_("Mark invalid"),
             sources=frozenset({Status.REGISTERED, Status.ACKNOWLEDGED}),
             target=Status.INVALID,
-            roles=_DESK,
+            roles=authz.DESK,
             required=("reason",),
             cancels_deadlines=True,
             style="danger",
@@ -226,7 +223,7 @@ TRANSITIONS: dict[str, Transition] = {
             label=_("Mark duplicate"),
             sources=frozenset({Status.REGISTERED, Status.ACKNOWLEDGED}),
             target=Status.DUPLICATE,
-            roles=_DESK,
+            roles=authz.DESK,
             required=("reason", "duplicate_of"),
             guards=(_duplicate_of_is_other_complaint,),
             cancels_deadlines=True,
@@ -237,7 +234,7 @@ TRANSITIONS: dict[str, Transition] = {
             label=_("Reopen (customer not satisfied)"),
             sources=frozenset({Status.RESOLVED}),
             target=Status.REOPENED,
-            roles=_DESK,
+            roles=authz.DESK,
             required=("reason",),
             service="closeloop.followup.services.closing.complaint_reopen",
             style="danger",
@@ -247,7 +244,7 @@ TRANSITIONS: dict[str, Transition] = {
             label=_("Close"),
             sources=frozenset({Status.RESOLVED}),
             target=Status.CLOSED,
-            roles=_DESK,
+            roles=authz.DESK,
             guards=(
                 "closeloop.followup.guards.followup_outcome_recorded",
                 "closeloop.handling.guards.feedback_forms_approved",
@@ -258,7 +255,7 @@ TRANSITIONS: dict[str, Transition] = {
             label=_("Archive"),
             sources=frozenset({Status.CLOSED}),
             target=Status.ARCHIVED,
-            roles=frozenset({Role.ADMIN}),
+            roles=authz.ADMINS,
             service="closeloop.followup.services.closing.complaint_archive",
         ),
     ]
