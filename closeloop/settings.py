@@ -21,6 +21,7 @@ from closeloop.env import (
     env_url,
     persistent_secret_key,
 )
+from closeloop.mailin.conf import mailboxes_from_env
 from closeloop.notifications.gateways.conf import (
     SMS_BACKENDS,
     aliyun_sms_from_env,
@@ -81,6 +82,7 @@ INSTALLED_APPS = [
     "closeloop.sla",
     "closeloop.notifications",
     "closeloop.handling",
+    "closeloop.mailin",
     "closeloop.followup",
     "closeloop.insight",
     "closeloop.improvement",
@@ -347,6 +349,23 @@ GATEWAY_TIMEOUT_SECONDS = env_int("GATEWAY_TIMEOUT_SECONDS", 10)
 EXTRA_CA_CERTS = env_ca_file("EXTRA_CA_CERTS")
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)
 OUTBOX_STALE_SECONDS = env_int("OUTBOX_STALE_SECONDS", 300)
+
+# --- E-mail intake (docs/operations.md, "E-mail intake"; closeloop/mailin/) ----------------------
+# A complaint from the MTA pipe (`closeloop mail ingest`) starts with this type, unless the command says
+# otherwise; a mailbox of MAIL_INTAKE_URL without ?type= too.
+MAIL_DEFAULT_TYPE = env_str("MAIL_DEFAULT_TYPE", "other")
+# The mailboxes the worker polls (IMAP URLs separated by spaces, each with its defaults).
+MAIL_INTAKE_MAILBOXES = mailboxes_from_env("MAIL_INTAKE_URL", default_type=MAIL_DEFAULT_TYPE)  # type: ignore[arg-type]
+# The complaints mailbox customers reply to: the Reply-To of every mail to a customer ("": none, the
+# From address receives the replies).
+MAIL_REPLY_TO = env_str("MAIL_REPLY_TO", "")
+# A message larger than this is refused (logged) and kept in MAIL_QUARANTINE_DIR for a person to look at.
+MAIL_MAX_BYTES = env_int("MAIL_MAX_BYTES", 25 * 1024 * 1024)
+MAIL_QUARANTINE_DIR = Path(env_str("MAIL_QUARANTINE_DIR", str(DATA_DIR / "mail-quarantine")))  # type: ignore[arg-type]
+# The address a complaint to triage is filed under when the mail names no sender we can read.
+MAIL_TRIAGE_ADDRESS = env_str("MAIL_TRIAGE_ADDRESS", "unknown-sender@mail.invalid")
+# How long one IMAP poll waits for the server.
+MAIL_IMAP_TIMEOUT_SECONDS = env_int("MAIL_IMAP_TIMEOUT_SECONDS", 30)
 
 # --- E-mail ---------------------------------------------------------------------------------------
 EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN", "closeloop")

@@ -34,6 +34,7 @@ LAYERS = [
     "sla",
     "complaints",
     "handling",
+    "mailin",
     "followup",
     "defects",
     "improvement",

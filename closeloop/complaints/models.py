@@ -253,6 +253,25 @@ class Event(AppendOnlyModel):
         return f"{self.complaint_id} {self.action} @ {self.at:%Y-%m-%d %H:%M}"
 
 
+class MailThreadMessage(models.Model):
+    """A Message-ID of the complaint's e-mail thread, the customer's or ours: a mail answering any of them
+    (In-Reply-To, References) lands on this complaint, and our mails name them so that the customer's
+    client shows one conversation."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="mail_thread")
+    message_id = models.CharField(_("Message-ID"), max_length=255, unique=True)
+    inbound = models.BooleanField(_("from the customer"))
+    at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("e-mail of a complaint's thread")
+        verbose_name_plural = _("e-mails of complaints' threads")
+
+    def __str__(self) -> str:
+        return self.message_id
+
+
 class PersonalDataAccess(AppendOnlyModel):
     """Each view of unmasked personal data, for the audit office; and each search by a whole phone
     number or e-mail address by someone who sees them masked (`customer` is the one found, or empty

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Complaint, Event, Via
+from closeloop.notifications.models import Method, Notification, State
 
 # One label per event action. Actions not listed here are shown by their code, so a new service
 # that records a new action is visible at once, and gets its label here.
@@ -92,7 +93,13 @@ ACTION_LABELS: dict[str, Promise] = {
     "followup_unreachable": _("Follow-up: customer unreachable"),
     "followup_recorded": _("Follow-up recorded"),
     "survey_sent": _("Survey link sent"),
+    # the e-mail thread (closeloop/mailin)
+    "email_received": _("E-mail received"),
+    "email_triage": _("E-mail received that could not be read: to triage"),
+    "customer_replied": _("The customer replied by e-mail"),
 }
+# Events that are mails from the customer: the timeline marks them as the thread's incoming side.
+MAIL_IN_ACTIONS = frozenset({"email_received", "email_triage", "customer_replied"})
 
 
 def action_label(action: str) -> str:
@@ -121,10 +128,18 @@ class TimelineRow:
     note: str
     # The number of the merged duplicate the event belongs to; "" for the complaint's own events.
     complaint_number: str = ""
+    # A mail of the complaint's thread: "in" (from the customer) or "out" (ours), else "".
+    mail: str = ""
+    subject: str = ""
+    # Where our mail is: pending, sent or failed (with the reason, e.g. a bounce).
+    mail_state: str = ""
 
 
-def timeline_rows(events: Iterable[Event], complaint: Complaint | None = None) -> list[TimelineRow]:
-    rows = []
+def timeline_rows(
+    events: Iterable[Event], complaint: Complaint | None = None, mails_out: Iterable[Notification] = ()
+) -> list[TimelineRow]:
+    """The events, oldest first, with our e-mails to the customer between them where they were written."""
+    rows = [_mail_out_row(notification) for notification in mails_out]
     for event in events:
         other = complaint is not None and event.complaint_id != complaint.pk
         actor = (event.actor.get_full_name() or event.actor.get_username()) if event.actor else str(_("system"))
@@ -138,9 +153,38 @@ def timeline_rows(events: Iterable[Event], complaint: Complaint | None = None) -
                 status_after=status_label(event.after.get("status")),
                 note=event.note,
                 complaint_number=getattr(event, "complaint_number", "") if other else "",
+                mail="in" if event.action in MAIL_IN_ACTIONS else "",
+                subject=_mail_subject(event),
             )
         )
+    rows.sort(key=lambda row: row.at)  # stable: events keep their order
     return rows
+
+
+def _mail_subject(event: Event) -> str:
+    """A received mail's subject, unless the note already is the subject (the first mail of a complaint)."""
+    if event.action not in MAIL_IN_ACTIONS:
+        return ""
+    subject = str(event.after.get("subject", ""))
+    return "" if subject == event.note else subject
+
+
+def _mail_out_row(notification: Notification) -> TimelineRow:
+    state = str(notification.get_state_display())
+    if notification.state == State.FAILED and notification.last_error:
+        state = f"{state}: {notification.last_error[:120]}"
+    return TimelineRow(
+        at=timezone.localtime(notification.created_at),
+        actor=str(_("system")),
+        via=str(Method(notification.method).label),
+        label=str(_("E-mail to the customer")),
+        status_before="",
+        status_after="",
+        note=notification.body,
+        mail="out",
+        subject=notification.subject,
+        mail_state=state,
+    )
 
 
 def local_time(value: datetime.datetime) -> str:

@@ -18,6 +18,7 @@ from closeloop.complaints.models import Complaint, Event
 from closeloop.core.masking import can_see_personal_data, mask_address, mask_email, mask_phone
 from closeloop.directory.models import Customer, Membership
 from closeloop.directory.selectors import full_email, full_phone
+from closeloop.notifications.models import Method, Notification
 from closeloop.sla.models import Deadline
 
 User = AbstractBaseUser | AnonymousUser
@@ -300,6 +301,14 @@ def complaint_timeline(*, complaint: Complaint) -> QuerySet[Event]:
         .select_related("actor")
         .annotate(complaint_number=F("complaint__number"))
         .order_by("at", "id")
+    )
+
+
+def complaint_mails_out(*, complaint: Complaint) -> QuerySet[Notification]:
+    """The e-mails we wrote to the customer about the complaint (its outbox rows), oldest first: with the
+    mails received, which are events, they make the thread the timeline shows."""
+    return Notification.objects.filter(complaint=complaint, method=Method.EMAIL, recipient__isnull=True).order_by(
+        "created_at", "id"
     )
 
 

@@ -148,6 +148,39 @@ def _validate_attachments(uploads: list[AttachmentUpload], errors: dict[str, lis
     return types
 
 
+def attachment_refusal(upload: AttachmentUpload) -> tuple[str, str]:
+    """(content type, "") when `upload` passes the checks every attachment passes (size, type sniffed from
+    the bytes, kind), else ("", why not): for callers that keep the good files of a batch, as e-mail
+    intake does."""
+    errors: dict[str, list[str]] = {}
+    (content_type,) = _validate_attachments([upload], errors)
+    return ("", " ".join(errors["attachments"])) if errors else (content_type, "")
+
+
+def attachment_store(
+    *,
+    complaint: Complaint,
+    upload: AttachmentUpload,
+    content_type: str,
+    by: AbstractBaseUser | None,
+    now: datetime.datetime,
+) -> Attachment:
+    """Save a checked file on a complaint, inside the caller's transaction (which writes the event)."""
+    attachment = Attachment(
+        complaint=complaint,
+        original_name=upload.name[:255],
+        content_type=content_type,
+        size=upload.size,
+        kind=upload.kind,
+        paper_original_location=upload.paper_original_location,
+        uploaded_at=now,
+        uploaded_by=by,
+    )
+    attachment.file.save(upload.name, File(upload.file), save=False)
+    attachment.save()
+    return attachment
+
+
 def _active_types() -> dict[str, ComplaintType]:
     return refcache.cached(
         "complaint-types",
@@ -379,18 +412,9 @@ def complaint_register(
         prefetched["deadlines"] = deadlines_save_planned(complaint=complaint, planned=planned)
         complaint._prefetched_objects_cache = prefetched
         for upload, content_type in zip(data.attachments, attachment_types, strict=True):
-            attachment = Attachment(
-                complaint=complaint,
-                original_name=upload.name[:255],
-                content_type=content_type,
-                size=upload.size,
-                kind=upload.kind,
-                paper_original_location=upload.paper_original_location,
-                uploaded_at=now,
-                uploaded_by=complaint.registered_by,
+            attachment_store(
+                complaint=complaint, upload=upload, content_type=content_type, by=complaint.registered_by, now=now
             )
-            attachment.file.save(upload.name, File(upload.file), save=False)
-            attachment.save()
         event_record(
             complaint=complaint,
             action="registered",
@@ -744,18 +768,14 @@ def complaint_attach(
     with transaction.atomic():
         locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
         complaint_check_writable(locked)  # before the file reaches the storage
-        attachment = Attachment(
+        upload.paper_original_location = upload.paper_original_location.strip()
+        attachment = attachment_store(
             complaint=locked,
-            original_name=upload.name[:255],
+            upload=upload,
             content_type=content_type,
-            size=upload.size,
-            kind=upload.kind,
-            paper_original_location=upload.paper_original_location.strip(),
-            uploaded_at=now,
-            uploaded_by=actor if actor is not None and actor.is_authenticated else None,
+            by=actor if actor is not None and actor.is_authenticated else None,
+            now=now,
         )
-        attachment.file.save(upload.name, File(upload.file), save=False)
-        attachment.save()
         event_record(
             complaint=locked,
             action="attachment_added",

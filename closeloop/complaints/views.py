@@ -162,7 +162,11 @@ def _detail_response(
         "fields": presentation.registration_fields(complaint),
         "attachments": list(complaint.attachments.all()),
         "transition_forms": forms,
-        "timeline": presentation.timeline_rows(selectors.complaint_timeline(complaint=complaint), complaint),
+        "timeline": presentation.timeline_rows(
+            selectors.complaint_timeline(complaint=complaint),
+            complaint,
+            mails_out=selectors.complaint_mails_out(complaint=complaint),
+        ),
         "page_error": error,
         "deadlines": list(selectors.complaint_deadlines(complaint=complaint)),
         "sla_forms": _sla_forms(request, complaint, sla_bound or {}),
