@@ -26,6 +26,8 @@ from closeloop.complaints.schemas import (
     ComplaintOut,
     ComplaintPage,
     ComplaintTypeOut,
+    CustomerLookupOut,
+    CustomerLookupQuery,
     LifecycleOut,
     MarkDuplicateIn,
     PriorityIn,
@@ -112,6 +114,7 @@ def _summary(complaint: Complaint, user: AbstractBaseUser) -> dict[str, Any]:
         "product_text": complaint.product_text,
         "description": complaint.description,
         "external_ref": complaint.external_ref,
+        "recording_url": complaint.recording_url,
         "next_due_at": complaint.next_due_at,
         "deadline_state": time_left(
             due_at=complaint.next_due_at, warn_at=complaint.next_warn_at, paused=complaint.waiting_since is not None
@@ -248,6 +251,7 @@ def complaint_create(request: HttpRequest, payload: ComplaintCreateIn) -> Status
         demand=payload.demand,
         department_code=payload.department,
         external_ref=payload.external_ref,
+        recording_url=payload.recording_url,
     )
     # One transaction for the intake and the log of the unmasked data it returns.
     complaint = services.complaint_register(data=data, actor=user, via=Via.API, log_access="api")
@@ -387,6 +391,61 @@ def complaint_resume(request: HttpRequest, number: Number, payload: ResumeIn) ->
     complaint = selectors.complaint_get(user=user, number=number)
     services.complaint_resume(complaint=complaint, note=payload.note, actor=user, via=Via.API)
     return _complaint_response(request, number)
+
+
+# --- call-centre screen pop -------------------------------------------------------------------------
+
+
+def _open_complaint(complaint: Complaint) -> dict[str, Any]:
+    paused = complaint.waiting_since is not None
+    return {
+        "number": complaint.number,
+        "status": complaint.status,
+        "status_label": str(ComplaintStatus(complaint.status).label),
+        "priority": complaint.priority,
+        "received_at": complaint.received_at,
+        "subject": " · ".join(p for p in (complaint.type.label, complaint.product_label) if p),
+        "next_due_at": complaint.next_due_at,
+        "deadline_state": time_left(due_at=complaint.next_due_at, warn_at=complaint.next_warn_at, paused=paused).state,
+        "deadlines": [
+            {
+                "milestone": d.milestone,
+                "due_at": d.due_at,
+                "state": time_left(due_at=d.due_at, warn_at=d.warn_at, paused=d.paused_at is not None).state,
+            }
+            for d in complaint.open_deadlines  # type: ignore[attr-defined]
+        ],
+    }
+
+
+@router.get(
+    "/customers/lookup",
+    response={200: CustomerLookupOut, 404: ErrorOut, 429: ErrorOut, **READ_ERRORS},
+    tags=["customers"],
+    summary="Screen pop: the caller and their open complaints, by phone number",
+)
+def customer_lookup(request: HttpRequest, query: Query[CustomerLookupQuery]) -> Status | dict[str, Any]:
+    """For a call-centre (CTI) pop-up. The number is read as intake reads it (+86, spaces, dashes); the
+    customer intake would reuse for it is returned, masked for a role without personal data, with their
+    open complaints this user may see. Each lookup is a personal-data access in the log; a role that sees
+    personal data masked is counted as for a search by a whole number (429 beyond
+    PERSONAL_DATA_SEARCH_MAX_PER_HOUR)."""
+    user = _user(request)
+    try:
+        phone = services.normalize_phone(query.phone)
+        if not phone:
+            raise DomainError(_("Give the caller's phone number."), field="phone")
+    except DomainError as exc:
+        return Status(422, {"detail": [{"loc": ["query", "phone"], "msg": str(exc.message), "type": exc.code}]})
+    customer = services.customer_lookup(user=user, phone=phone)
+    if customer is None:
+        return Status(404, {"detail": _("No customer has this phone number.")})
+    complaints = list(selectors.customer_open_complaints(customer=customer, user=user))
+    return {
+        "customer": _customer(customer, user),
+        "complaint_count": selectors.complaints_visible_to(user).filter(customer=customer).count(),
+        "open_complaints": [_open_complaint(c) for c in complaints],
+    }
 
 
 # --- lifecycle -----------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from closeloop.complaints.lifecycle import FIELD_LABELS, Status, Transition
 from closeloop.complaints.models import AttachmentKind, Channel, Complaint, Priority
 from closeloop.complaints.selectors import SORTS, QueueFilters
 from closeloop.complaints.services import AttachmentUpload, IntakeData
-from closeloop.directory.models import ComplaintType, CustomerKind, Department
+from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Department
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -194,6 +194,19 @@ class RegistrationForm(forms.Form):
     )
     demand = forms.CharField(label=_("customer's demand"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     department = forms.ChoiceField(label=_("responsible department"), required=False)
+    # Filled in by a call-centre pop-up (/desk/new/?phone=…&external_ref=…&recording=…) or typed.
+    external_ref = forms.CharField(
+        label=_("external reference"),
+        required=False,
+        max_length=80,
+        help_text=_("The call's or ticket's id in the calling system."),
+    )
+    recording_url = forms.CharField(
+        label=_("call recording (link)"),
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(attrs={"inputmode": "url"}),
+    )
     attachments = MultipleFileField(label=_("attachments"), required=False)
     attachment_kind = forms.ChoiceField(
         label=_("kind of attachment"), choices=AttachmentKind.choices, initial=AttachmentKind.PHOTO
@@ -213,6 +226,30 @@ class RegistrationForm(forms.Form):
         ]
         if not self.is_bound:
             self.initial.setdefault("received_at", timezone.localtime().replace(second=0, microsecond=0))
+
+    @classmethod
+    def for_call(cls, *, query: Mapping[str, str], customer: Customer | None) -> RegistrationForm:
+        """The empty form a call-centre pop-up opens (`/desk/new/?phone=…&external_ref=…&recording=…`):
+        a phone call, the caller's number, the CTI's reference and recording link, and a known caller's
+        details as the desk's customer lookup would fill them in."""
+        initial: dict[str, Any] = {
+            "channel": Channel.HOTLINE,
+            "phone": query.get("phone", "").strip()[:30],
+            "external_ref": query.get("external_ref", "").strip()[:80],
+            "recording_url": query.get("recording", "").strip()[:500],
+        }
+        if customer is not None:
+            initial.update(
+                customer_name=customer.name,
+                customer_kind=customer.kind,
+                organisation=customer.organisation,
+                phone=customer.phone,
+                email=customer.email,
+                address=customer.address,
+                province=customer.province,
+                city=customer.city,
+            )
+        return cls(initial=initial)
 
     def proposed_department(self) -> str:
         """The department proposed for the type currently picked (bound or initial)."""
@@ -253,6 +290,8 @@ class RegistrationForm(forms.Form):
             onsite_situation=d["onsite_situation"],
             demand=d["demand"],
             department_code=d["department"],
+            external_ref=d["external_ref"],
+            recording_url=d["recording_url"],
             attachments=uploads,
         )
 

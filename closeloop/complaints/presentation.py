@@ -14,7 +14,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from closeloop.complaints.lifecycle import Status
-from closeloop.complaints.models import Complaint, Event, Via
+from closeloop.complaints.models import Attachment, Complaint, Event, Via
+from closeloop.complaints.sniff import AUDIO_TYPES, PLAYABLE_AUDIO_TYPES
 
 # One label per event action. Actions not listed here are shown by their code, so a new service
 # that records a new action is visible at once, and gets its label here.
@@ -169,3 +170,18 @@ def registration_fields(complaint: Complaint) -> list[FieldRow]:
         (_("external reference"), complaint.external_ref),
     ]
     return [FieldRow(str(label), value) for label, value in rows]
+
+
+@dataclass(frozen=True)
+class AttachmentRow:
+    attachment: Attachment
+    # A recording the desk's browsers play in an <audio> element (WAV, MP3, M4A); AMR is downloaded.
+    playable: bool
+    audio: bool
+
+
+def attachment_rows(attachments: Iterable[Attachment]) -> list[AttachmentRow]:
+    return [
+        AttachmentRow(a, playable=a.content_type in PLAYABLE_AUDIO_TYPES, audio=a.content_type in AUDIO_TYPES)
+        for a in attachments
+    ]

@@ -13,7 +13,9 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
 from django.core.files.base import File
+from django.core.validators import URLValidator
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,7 +41,7 @@ from closeloop.complaints.models import (
     Priority,
 )
 from closeloop.complaints.signals import complaint_registered
-from closeloop.complaints.sniff import content_type_sniff
+from closeloop.complaints.sniff import AUDIO_TYPES, content_type_sniff
 from closeloop.core import refcache
 from closeloop.core.errors import (
     DomainError,
@@ -86,6 +88,29 @@ def normalize_phone(raw: str) -> str:
     )
 
 
+RECORDING_URL_MAX_LENGTH = 500
+
+
+def recording_url_clean(raw: str) -> str:
+    """The call-centre's link to a call's recording: an absolute http(s) URL, or "" when none is given.
+    Any other scheme (javascript:, file:, a relative path) is refused: the desk shows it as a link."""
+    url = (raw or "").strip()
+    if not url:
+        return ""
+    if len(url) > RECORDING_URL_MAX_LENGTH:
+        raise DomainError(
+            _("The recording link may have at most %(limit)s characters.") % {"limit": RECORDING_URL_MAX_LENGTH},
+            field="recording_url",
+        )
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise DomainError(
+            _("The recording link must be a web address starting with http:// or https://."), field="recording_url"
+        ) from None
+    return url
+
+
 @dataclass
 class AttachmentUpload:
     name: str
@@ -121,13 +146,18 @@ class IntakeData:
     demand: str = ""
     department_code: str = ""
     external_ref: str = ""
+    recording_url: str = ""
     attachments: list[AttachmentUpload] = field(default_factory=list)
 
 
 def _validate_attachments(uploads: list[AttachmentUpload], errors: dict[str, list[str]]) -> list[str]:
     types: list[str] = []
-    limit = settings.ATTACHMENT_MAX_BYTES
     for upload in uploads:
+        # The type is decided by the file's content, not by its name or the browser's claim; it also
+        # decides the limit: a call recording is larger than a photo.
+        content_type = content_type_sniff(upload.file, name=upload.name, size=upload.size)
+        audio = content_type in AUDIO_TYPES
+        limit = settings.AUDIO_MAX_BYTES if audio else settings.ATTACHMENT_MAX_BYTES
         if upload.size > limit:
             errors.setdefault("attachments", []).append(
                 _("%(name)s is %(size).1f MB; the limit is %(limit).0f MB.")
@@ -135,11 +165,9 @@ def _validate_attachments(uploads: list[AttachmentUpload], errors: dict[str, lis
             )
             types.append("")
             continue
-        # The type is decided by the file's content, not by its name or the browser's claim.
-        content_type = content_type_sniff(upload.file, name=upload.name, size=upload.size)
-        if content_type not in settings.ATTACHMENT_ALLOWED_TYPES:
+        if not audio and content_type not in settings.ATTACHMENT_ALLOWED_TYPES:
             errors.setdefault("attachments", []).append(
-                _("%(name)s: this type of file is not accepted (photos, PDF scans and text only).")
+                _("%(name)s: this type of file is not accepted (photos, PDF scans, text and recordings only).")
                 % {"name": upload.name}
             )
         if upload.kind not in AttachmentKind.values:
@@ -189,6 +217,11 @@ def _validate_intake(data: IntakeData, now: datetime.datetime) -> tuple[dict[str
     if email and not EMAIL.match(email):
         fail("email", _("Enter a valid e-mail address."))
     clean["email"] = email
+    try:
+        clean["recording_url"] = recording_url_clean(data.recording_url)
+    except DomainError as exc:
+        fail("recording_url", str(exc.message))
+        clean["recording_url"] = ""
     if not data.phone.strip() and not email:
         fail("phone", _("Give a phone number or an e-mail address so that we can reach the customer."))
 
@@ -334,6 +367,7 @@ def complaint_register(
             onsite_situation=data.onsite_situation.strip(),
             demand=data.demand.strip(),
             external_ref=data.external_ref.strip(),
+            recording_url=clean["recording_url"],
             sla_policy=policy,
             next_due_at=next_due_at,
             next_warn_at=next_warn_at,
@@ -688,6 +722,27 @@ def contact_search_admit(*, user: AbstractBaseUser | AnonymousUser, term: str, w
         [PersonalDataAccess(user=user, customer_id=pk, complaint=None, where=where) for pk in found]
         or [PersonalDataAccess(user=user, customer=None, complaint=None, where=where)]
     )
+
+
+# The screen pop: the call-centre's roles, who look callers up by their number.
+CUSTOMER_LOOKUP_PERMISSION = "directory.view_customer"
+
+
+def customer_lookup(*, user: AbstractBaseUser, phone: str) -> Customer | None:
+    """The customer a call comes from, by the stored form of their number (`normalize_phone`), or None.
+    Permission first (PermissionDeniedError); a role that sees personal data masked is counted and logged
+    as for any search by a whole number (`contact_search_admit`, RateLimited beyond the hourly allowance);
+    a role that sees it unmasked has the access logged — of nobody when no one has the number, so that
+    trying numbers shows in the log too."""
+    from closeloop.complaints.selectors import customer_by_phone
+
+    if not user.has_perm(CUSTOMER_LOOKUP_PERMISSION):
+        raise PermissionDeniedError(_("Your role may not look customers up."))
+    contact_search_admit(user=user, term=phone, where="screen pop")
+    customer = customer_by_phone(phone=phone)
+    if can_see_personal_data(user):
+        PersonalDataAccess.objects.create(user=user, customer=customer, complaint=None, where="screen pop")
+    return customer
 
 
 # Auditors, quality and management only read; everyone who works on complaints may add evidence.

@@ -9,7 +9,8 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -102,7 +103,37 @@ def register(request: HttpRequest) -> HttpResponse:
             messages.warning(request, _("Files cannot be kept after an error: choose them again."))
         status = 422 if request.htmx else 200
         return render(request, "desk/register.html", _registration_context(form), status=status)
+    if request.GET.keys() & CALL_PARAMETERS:
+        return _registration_for_call(request)
     return render(request, "desk/register.html", _registration_context(RegistrationForm()))
+
+
+# What a call-centre (CTI) pop-up may put in the registration page's address.
+CALL_PARAMETERS = frozenset({"phone", "external_ref", "recording"})
+
+
+def _registration_for_call(request: HttpRequest) -> HttpResponse:
+    """The registration form opened by a call-centre pop-up: a known caller's details filled in (an access
+    to their personal data, logged), an unknown or malformed number left in the phone field as received."""
+    try:
+        phone = services.normalize_phone(request.GET.get("phone", ""))
+    except DomainError:
+        phone = ""
+    # The details of a known caller are filled in only for a role that sees them unmasked.
+    customer = selectors.customer_by_phone(phone=phone) if can_see_personal_data(request.user) else None
+    if customer is not None:
+        services.customer_data_access_record(user=request.user, customers=[customer], where="cti pop-up")
+    form = RegistrationForm.for_call(query=request.GET, customer=customer)
+    if customer is not None:
+        notice = _("Known caller: %(name)s. Their details are filled in; check them with the caller.") % {
+            "name": customer.name
+        }
+    elif phone and can_see_personal_data(request.user):
+        notice = _("No customer with this number yet: a new one is registered with the complaint.")
+    else:
+        notice = ""
+    context = {**_registration_context(form), "call_notice": notice}
+    return render(request, "desk/register.html", context)
 
 
 @login_required
@@ -160,7 +191,7 @@ def _detail_response(
         "complaint": complaint,
         "contact": contact,
         "fields": presentation.registration_fields(complaint),
-        "attachments": list(complaint.attachments.all()),
+        "attachments": presentation.attachment_rows(complaint.attachments.all()),
         "transition_forms": forms,
         "timeline": presentation.timeline_rows(selectors.complaint_timeline(complaint=complaint), complaint),
         "page_error": error,
@@ -252,9 +283,14 @@ def transition(request: HttpRequest, number: str, action: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def attachment_download(request: HttpRequest, number: str, attachment_id: int) -> FileResponse:
+def attachment_download(request: HttpRequest, number: str, attachment_id: int) -> HttpResponseBase:
+    """One attachment of a complaint the user may see; served in parts on request (an <audio> element
+    seeking in a recording)."""
     complaint = _visible_complaint(request, number)
     attachment = get_object_or_404(complaint.attachments, pk=attachment_id)
     return file_response(
-        attachment.file.open("rb"), filename=attachment.original_name, content_type=attachment.content_type
+        attachment.file.open("rb"),
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+        range_header=request.headers.get("Range", ""),
     )
