@@ -396,6 +396,17 @@ def complaint_resume(request: HttpRequest, number: Number, payload: ResumeIn) ->
 # --- call-centre screen pop -------------------------------------------------------------------------
 
 
+SUBJECT_DESCRIPTION_CHARS = 60
+
+
+def _subject(complaint: Complaint) -> str:
+    """What a complaint is about in one line: its type, product and the start of the customer's words."""
+    words = complaint.description.strip().splitlines()[0] if complaint.description.strip() else ""
+    if len(words) > SUBJECT_DESCRIPTION_CHARS:
+        words = words[: SUBJECT_DESCRIPTION_CHARS - 1] + "…"
+    return " · ".join(p for p in (complaint.type.label, complaint.product_label, words) if p)
+
+
 def _open_complaint(complaint: Complaint) -> dict[str, Any]:
     paused = complaint.waiting_since is not None
     return {
@@ -404,7 +415,7 @@ def _open_complaint(complaint: Complaint) -> dict[str, Any]:
         "status_label": str(ComplaintStatus(complaint.status).label),
         "priority": complaint.priority,
         "received_at": complaint.received_at,
-        "subject": " · ".join(p for p in (complaint.type.label, complaint.product_label) if p),
+        "subject": _subject(complaint),
         "next_due_at": complaint.next_due_at,
         "deadline_state": time_left(due_at=complaint.next_due_at, warn_at=complaint.next_warn_at, paused=paused).state,
         "deadlines": [

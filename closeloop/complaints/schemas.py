@@ -275,7 +275,7 @@ class OpenComplaintOut(Schema):
     status_label: str
     priority: int
     received_at: datetime.datetime
-    subject: str = Field(description="type and product, as the queue shows them")
+    subject: str = Field(description="type · product · the start of the customer's words")
     next_due_at: datetime.datetime | None
     deadline_state: str
     deadlines: list[OpenDeadlineOut] = Field(description="the complaint's open SLA clocks, nearest first")
