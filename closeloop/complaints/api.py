@@ -14,10 +14,11 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Form, P, PathEx, Query, Router, Status, UploadedFile
 
-from closeloop.complaints import selectors, services
+from closeloop.complaints import customer_messages, selectors, services
 from closeloop.complaints.lifecycle import OPEN_STATUSES, TERMINAL_STATUSES, TRANSITIONS, available_transitions
 from closeloop.complaints.lifecycle import Status as ComplaintStatus
 from closeloop.complaints.models import AttachmentKind, Complaint, Via
+from closeloop.complaints.presentation import contact_masked_in
 from closeloop.complaints.schemas import (
     AttachmentOut,
     ComplaintCreatedOut,
@@ -28,6 +29,8 @@ from closeloop.complaints.schemas import (
     ComplaintTypeOut,
     CustomerLookupOut,
     CustomerLookupQuery,
+    CustomerMessageIn,
+    CustomerMessageOut,
     LifecycleOut,
     MarkDuplicateIn,
     PriorityIn,
@@ -42,8 +45,10 @@ from closeloop.complaints.schemas import (
     WaitIn,
 )
 from closeloop.core.errors import DomainError, PermissionDeniedError
+from closeloop.core.masking import can_see_personal_data, mask_email, mask_phone
 from closeloop.core.roles import ROLE_LABELS, user_roles
 from closeloop.directory.models import ComplaintType, Customer, Department, Product
+from closeloop.notifications.models import Method, Notification
 from closeloop.sla.models import Deadline
 from closeloop.sla.presentation import time_left
 
@@ -148,6 +153,7 @@ def _deadline(deadline: Deadline) -> dict[str, Any]:
 
 def _detail(complaint: Complaint, user: AbstractBaseUser) -> dict[str, Any]:
     events = selectors.complaint_timeline(complaint=complaint)
+    contact = selectors.customer_contact(customer=complaint.customer, user=user)
     actions = available_transitions(complaint.status, user_roles(user))
     return {
         **_summary(complaint, user),
@@ -175,7 +181,7 @@ def _detail(complaint: Complaint, user: AbstractBaseUser) -> dict[str, Any]:
                 "via": e.via,
                 "before": e.before,
                 "after": e.after,
-                "note": e.note,
+                "note": contact_masked_in(e.note, customer=complaint.customer, contact=contact),
                 # Set for the events of a duplicate merged into this complaint.
                 "complaint": getattr(e, "complaint_number", None) if e.complaint_id != complaint.pk else None,
             }
@@ -391,6 +397,72 @@ def complaint_resume(request: HttpRequest, number: Number, payload: ResumeIn) ->
     complaint = selectors.complaint_get(user=user, number=number)
     services.complaint_resume(complaint=complaint, note=payload.note, actor=user, via=Via.API)
     return _complaint_response(request, number)
+
+
+# --- writing to the customer -----------------------------------------------------------------------
+
+
+def _message(row: Notification, user: AbstractBaseUser) -> dict[str, Any]:
+    masked = not can_see_personal_data(user)
+    to = row.address
+    if masked:
+        to = mask_phone(to) if row.method == Method.SMS else mask_email(to)
+    return {
+        "id": row.pk,
+        "method": row.method,
+        "to": to,
+        "subject": row.subject,
+        "text": row.body,
+        "state": row.state,
+        "created_at": row.created_at,
+        "sent_at": row.sent_at,
+        "provider_message_id": row.provider_message_id,
+    }
+
+
+@router.post(
+    "/complaints/{number}/messages",
+    response={201: CustomerMessageOut, **ONE_WRITE_ERRORS},
+    summary="Write to the customer by e-mail or SMS (through the outbox, on the timeline)",
+)
+def complaint_message_send(request: HttpRequest, number: Number, payload: CustomerMessageIn) -> Status:
+    """The text is `text`, or else the template's for this complaint. `{survey_url}` becomes a link to
+    the survey of the complaint's open follow-up. Refused (422, field `method`) when the customer has no
+    address for the method, a landline for an SMS, or was anonymised."""
+    user = _user(request)
+    complaint = selectors.complaint_get(user=user, number=number)
+    subject, text = payload.subject, payload.text
+    if not text.strip() and payload.template:
+        draft_subject, text = customer_messages.write_draft(
+            complaint=complaint, method=payload.method, code=payload.template
+        )
+        if not draft_subject and not text:
+            raise DomainError(_("There is no such message template."), field="template")
+        subject = subject or draft_subject
+    row = services.customer_message_send(
+        complaint=complaint,
+        method=payload.method,
+        subject=subject,
+        text=text,
+        template=payload.template,
+        actor=user,
+        via=Via.API,
+    )
+    return Status(201, _message(row, user))
+
+
+@router.get(
+    "/complaints/{number}/messages",
+    response={200: list[CustomerMessageOut], **ONE_ERRORS},
+    summary="What was written to the customer from the complaint, newest first, with its delivery",
+)
+def complaint_messages(request: HttpRequest, number: Number) -> list[dict[str, Any]]:
+    user = _user(request)
+    complaint = selectors.complaint_get(user=user, number=number)
+    rows = Notification.objects.filter(complaint=complaint, kind=customer_messages.WRITE_KIND).order_by(
+        "-created_at", "-id"
+    )
+    return [_message(row, user) for row in rows]
 
 
 # --- call-centre screen pop -------------------------------------------------------------------------

@@ -14,11 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from closeloop.complaints import selectors
+from closeloop.complaints.customer_messages import EMAIL_MAX_CHARS, SUBJECT_MAX_CHARS
 from closeloop.complaints.lifecycle import FIELD_LABELS, Status, Transition
 from closeloop.complaints.models import AttachmentKind, Channel, Complaint, Priority
 from closeloop.complaints.selectors import SORTS, QueueFilters
 from closeloop.complaints.services import AttachmentUpload, IntakeData
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Department
+from closeloop.notifications.models import Method
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -356,3 +358,30 @@ class WaitForCustomerForm(forms.Form):
 
 class ResumeForm(forms.Form):
     note = forms.CharField(label=_("note"), required=False, max_length=500)
+
+
+class CustomerMessageForm(forms.Form):
+    """Writing to the customer from the complaint: the method, the text (started from a template) and,
+    for an e-mail, its subject. Limits and addresses are the service's rules."""
+
+    method = forms.ChoiceField(
+        label=_("by"), choices=[(Method.EMAIL, _("e-mail")), (Method.SMS, _("SMS"))], widget=forms.RadioSelect
+    )
+    template = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    subject = forms.CharField(label=_("subject"), required=False, max_length=SUBJECT_MAX_CHARS)
+    text = forms.CharField(
+        label=_("message"), required=False, max_length=EMAIL_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 8})
+    )
+
+
+class CustomerMessageStartForm(forms.Form):
+    """The complaint page's choice of method and template, opening the message to edit."""
+
+    method = forms.ChoiceField(
+        label=_("by"), choices=[(Method.EMAIL, _("e-mail")), (Method.SMS, _("SMS"))], widget=forms.RadioSelect
+    )
+    template = forms.ChoiceField(label=_("template"), required=False)
+
+    def __init__(self, *args: Any, templates: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["template"].choices = [("", _("none: write freely")), *templates]

@@ -15,7 +15,10 @@ from django.utils.translation import gettext_lazy as _
 
 from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Attachment, Complaint, Event, Via
+from closeloop.complaints.selectors import ContactView
 from closeloop.complaints.sniff import AUDIO_TYPES, PLAYABLE_AUDIO_TYPES
+from closeloop.directory.models import Customer
+from closeloop.notifications.models import Method
 
 # One label per event action. Actions not listed here are shown by their code, so a new service
 # that records a new action is visible at once, and gets its label here.
@@ -91,6 +94,8 @@ ACTION_LABELS: dict[str, Promise] = {
     "followup_unreachable": _("Follow-up: customer unreachable"),
     "followup_recorded": _("Follow-up recorded"),
     "survey_sent": _("Survey link sent"),
+    # written to the customer from the complaint (issue 15)
+    "customer_written": _("Written to the customer"),
 }
 
 
@@ -122,7 +127,27 @@ class TimelineRow:
     complaint_number: str = ""
 
 
-def timeline_rows(events: Iterable[Event], complaint: Complaint | None = None) -> list[TimelineRow]:
+def contact_masked_in(text: str, *, customer: Customer, contact: ContactView | None) -> str:
+    """`text` with the customer's own phone number and e-mail address as `contact` shows them: masked
+    for a role without personal data (a message to the customer may quote them)."""
+    if contact is None or not contact.masked or not text:
+        return text
+    for raw, shown in ((customer.phone, contact.phone), (customer.email, contact.email)):
+        if raw:
+            text = text.replace(raw, shown)
+    return text
+
+
+def _method_label(event: Event) -> str:
+    method = event.after.get("method") if event.action == "customer_written" else None
+    return str(Method(method).label) if method in Method.values else ""
+
+
+def timeline_rows(
+    events: Iterable[Event], complaint: Complaint | None = None, contact: ContactView | None = None
+) -> list[TimelineRow]:
+    """The timeline as the desk draws it; `contact`: the complaint's customer as this user sees them, so
+    that notes quoting their phone or e-mail are masked alike."""
     rows = []
     for event in events:
         other = complaint is not None and event.complaint_id != complaint.pk
@@ -132,10 +157,12 @@ def timeline_rows(events: Iterable[Event], complaint: Complaint | None = None) -
                 at=timezone.localtime(event.at),
                 actor=actor,
                 via=via_label(event.via),
-                label=action_label(event.action),
+                label=" · ".join(p for p in (action_label(event.action), _method_label(event)) if p),
                 status_before=status_label(event.before.get("status")),
                 status_after=status_label(event.after.get("status")),
-                note=event.note,
+                note=contact_masked_in(event.note, customer=complaint.customer, contact=contact)
+                if complaint is not None
+                else event.note,
                 complaint_number=getattr(event, "complaint_number", "") if other else "",
             )
         )
@@ -185,3 +212,17 @@ def attachment_rows(attachments: Iterable[Attachment]) -> list[AttachmentRow]:
         AttachmentRow(a, playable=a.content_type in PLAYABLE_AUDIO_TYPES, audio=a.content_type in AUDIO_TYPES)
         for a in attachments
     ]
+
+
+# The default templates an agent writes from (notifications migration 0006); an admin's own `write_…`
+# template is listed by its code.
+WRITE_TEMPLATE_LABELS: dict[str, Promise] = {
+    "write_progress": _("progress update"),
+    "write_need_info": _("information needed from the customer"),
+    "write_missed_call": _("we could not reach you by phone"),
+    "write_survey": _("link to the satisfaction survey"),
+}
+
+
+def write_template_choices(codes: Iterable[str]) -> list[tuple[str, str]]:
+    return [(code, str(WRITE_TEMPLATE_LABELS.get(code, code))) for code in sorted(set(codes))]

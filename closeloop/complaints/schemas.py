@@ -287,6 +287,30 @@ class CustomerLookupOut(Schema):
     open_complaints: list[OpenComplaintOut] = Field(description="nearest deadline first")
 
 
+# --- writing to the customer -----------------------------------------------------------------------
+
+
+class CustomerMessageIn(Schema):
+    method: Literal["email", "sms"]
+    template: Text = Field(
+        "", max_length=40, description="a `write_…` message template; its text is used when `text` is empty"
+    )
+    subject: Text = Field("", max_length=200, description="e-mail only; defaults to the template's or the number")
+    text: Text = Field("", max_length=10000, description="SMS: at most 500 characters")
+
+
+class CustomerMessageOut(Schema):
+    id: int
+    method: str
+    to: str = Field(description="the address, masked for a role without personal data")
+    subject: str
+    text: str
+    state: str = Field(description="pending | sending | sent | failed (the outbox's delivery)")
+    created_at: datetime.datetime
+    sent_at: datetime.datetime | None
+    provider_message_id: str
+
+
 # --- transitions ---------------------------------------------------------------------------------
 
 

@@ -17,11 +17,20 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.validators import URLValidator
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from closeloop.complaints import repeats
-from closeloop.complaints.customer_messages import customer_notify
+from closeloop.complaints.customer_messages import (
+    EMAIL_MAX_CHARS,
+    LATE_PLACEHOLDERS,
+    SMS_MAX_CHARS,
+    SUBJECT_MAX_CHARS,
+    WRITE_KIND,
+    WRITE_METHODS,
+    customer_language,
+    customer_notify,
+)
 from closeloop.complaints.events import complaint_check_writable, event_record
 from closeloop.complaints.lifecycle import (
     FIELD_LABELS,
@@ -54,6 +63,9 @@ from closeloop.core.masking import can_see_personal_data
 from closeloop.core.roles import Role, user_roles
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Product
 from closeloop.directory.selectors import EMAIL, LANDLINE, MOBILE
+from closeloop.notifications.models import Method, Notification
+from closeloop.notifications.models import State as NotificationState
+from closeloop.notifications.services import outbox_wake
 from closeloop.sla.milestones import COMPLAINT_MILESTONES_AT_INTAKE
 from closeloop.sla.services import (
     deadlines_close,
@@ -553,6 +565,16 @@ def complaint_transition(
 DESK_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR, Role.ADMIN})
 
 
+# Who writes to the complainant from the complaint (e-mail or SMS): customer service, the customer's one
+# point of contact (a handler's calls are logged on their task). The only check of it: the desk's panel,
+# the API and `customer_message_send` ask this function.
+CUSTOMER_WRITER_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR})
+
+
+def can_write_to_customer(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    return bool(CUSTOMER_WRITER_ROLES & user_roles(user))
+
+
 def _check_open_for_desk(complaint: Complaint, actor: AbstractBaseUser | None, label: str) -> None:
     if not (DESK_ROLES & user_roles(actor)):
         raise PermissionDeniedError(_("Your role may not %(action)s.") % {"action": label})
@@ -795,3 +817,93 @@ def complaint_attach(
             },
         )
     return attachment
+
+
+def _customer_address(customer: Customer, method: str) -> str:
+    """Where a message by `method` reaches the customer; DomainError on the field `method` when nowhere."""
+    if customer.anonymised_at is not None:
+        raise DomainError(
+            _("The customer's personal data has been anonymised: they cannot be written to."), field="method"
+        )
+    if method == Method.EMAIL:
+        if not customer.email:
+            raise DomainError(_("We have no e-mail address for this customer."), field="method")
+        return customer.email
+    if not customer.phone:
+        raise DomainError(_("We have no mobile number for this customer."), field="method")
+    if not MOBILE.match(customer.phone):
+        raise DomainError(_("The customer's number is a landline: it cannot receive an SMS."), field="method")
+    return customer.phone
+
+
+def customer_message_send(
+    *,
+    complaint: Complaint,
+    method: str,
+    text: str,
+    actor: AbstractBaseUser | None,
+    via: str,
+    subject: str = "",
+    template: str = "",
+    now: datetime.datetime | None = None,
+) -> Notification:
+    """An agent writes to the complainant by e-mail or SMS: the message goes into the outbox (retried,
+    with the provider's id, like every message) and onto the timeline, in one transaction. `template`
+    names the MessageTemplate the text started from, for the record. Refused without an address for the
+    method, for an anonymised customer and on an archived complaint."""
+    now = now or timezone.now()
+    if not can_write_to_customer(actor):
+        raise PermissionDeniedError(_("Only customer-service agents and CS supervisors write to the customer."))
+    errors: dict[str, list[str]] = {}
+    if method not in WRITE_METHODS:
+        errors["method"] = [_("Write by e-mail or SMS.")]
+    text, subject = (text or "").strip(), (subject or "").strip()
+    limit = SMS_MAX_CHARS if method == Method.SMS else EMAIL_MAX_CHARS
+    if not text:
+        errors["text"] = [_("Write the message.")]
+    elif len(text) > limit:
+        errors["text"] = [
+            _("At most %(limit)s characters, this has %(length)s.") % {"limit": limit, "length": len(text)}
+        ]
+    if len(subject) > SUBJECT_MAX_CHARS:
+        errors["subject"] = [_("At most %(limit)s characters.") % {"limit": SUBJECT_MAX_CHARS}]
+    if errors:
+        raise ValidationFailed(errors)
+    if method == Method.SMS:
+        subject = ""  # an SMS is its text; the gateways send subject and text together
+    elif not subject:
+        with translation.override(customer_language(complaint)):
+            subject = _("Your complaint %(number)s") % {"number": complaint.number}
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update(no_key=True).select_related("customer").get(pk=complaint.pk)
+        complaint_check_writable(locked)
+        address = _customer_address(locked.customer, method)
+        for name, provider in LATE_PLACEHOLDERS.items():
+            token = "{" + name + "}"
+            if token in text or token in subject:
+                value = provider(complaint=locked, method=method, actor=actor, now=now)
+                text, subject = text.replace(token, value), subject.replace(token, value)
+        row = Notification.objects.create(
+            created_at=now,
+            method=method,
+            recipient=None,
+            address=address,
+            complaint=locked,
+            kind=WRITE_KIND,
+            subject=subject,
+            body=text,
+            state=NotificationState.PENDING,
+            next_attempt_at=now,
+        )
+        event_record(
+            complaint=locked,
+            action="customer_written",
+            actor=actor,
+            via=via,
+            at=now,
+            # The address stays in the outbox row; the timeline names the method only.
+            after={"method": method, "notification": row.pk, "template": template, "subject": subject},
+            note=text,
+        )
+        transaction.on_commit(outbox_wake)
+    return row
