@@ -261,6 +261,9 @@ ATTACHMENT_ALLOWED_TYPES = env_list(
     "ATTACHMENT_ALLOWED_TYPES",
     ["image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf", "text/plain"],
 )
+# Call recordings and voice messages (WAV, MP3, AMR, M4A, sniffed from the bytes): accepted besides the
+# types above, up to this size each.
+AUDIO_MAX_BYTES = env_int("AUDIO_MAX_BYTES", 30 * 1024 * 1024)
 # The portal's status lookup (closeloop/portal/lookup.py): wrong answers allowed per address and window,
 # and wrong last-4 answers per complaint number and window (from all addresses; then the whole phone
 # number is asked for).

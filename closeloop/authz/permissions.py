@@ -280,6 +280,7 @@ _TABLE = [
         p.token_grants_scope,
         "use an API token for an operation of a scope (read, intake, write, admin) the token was given",
         _("This token may not be used for this: it lacks the scope the operation needs."),
+    ),
     # --- sla
     Permission(
         "sla.view_policies",

@@ -171,3 +171,56 @@ def complaint_by_message_ids(message_ids: Sequence[str]) -> Complaint | None:
         if message_id in found:
             return Complaint.objects.select_related("customer").get(pk=found[message_id])
     return None
+# --- Written by an agent from the complaint (issue 15) ------------------------------------------------
+# The admin-edited MessageTemplate rows whose code starts with WRITE_PREFIX are the agent's starting
+# points; the agent edits the text and sends it. Their context adds the customer's name and the nearest
+# due date to `message_context`: the agent reads every word before it leaves.
+WRITE_PREFIX = "write_"
+WRITE_METHODS = (Method.EMAIL, Method.SMS)
+WRITE_KIND = "customer_message"
+SMS_MAX_CHARS = 500  # 阿里云 and 腾讯云 split long texts into parts of 67 characters, up to about 500
+EMAIL_MAX_CHARS = 10_000
+SUBJECT_MAX_CHARS = 200
+# Written as it stands and replaced when the message is sent (a link is made only for a message that
+# leaves): filled by the package that owns it, registered from its AppConfig.ready().
+LATE_PLACEHOLDERS: dict[str, Callable[..., str]] = {}
+
+
+def late_placeholder_register(name: str, provider: Callable[..., str]) -> None:
+    """`provider(complaint=, method=, actor=, now=)` returns the text of `{name}` in a message being sent,
+    or raises DomainError when it cannot (e.g. no follow-up is waiting for a survey)."""
+    LATE_PLACEHOLDERS[name] = provider
+
+
+def write_templates(*, method: str) -> list[MessageTemplate]:
+    return list(
+        MessageTemplate.objects.filter(code__startswith=WRITE_PREFIX, method=method, is_active=True).order_by("code")
+    )
+
+
+def write_context(*, complaint: Complaint) -> dict[str, Any]:
+    due = complaint.next_due_at
+    return {
+        **message_context(complaint=complaint),
+        "customer_name": complaint.customer.name,
+        "due_date": timezone.localtime(due).date().isoformat() if due else "",
+        # Left as written, for customer_message_send to replace: see LATE_PLACEHOLDERS.
+        **{name: "{" + name + "}" for name in LATE_PLACEHOLDERS},
+    }
+
+
+def write_draft(*, complaint: Complaint, method: str, code: str) -> tuple[str, str]:
+    """(subject, text) of a template for this complaint, in the customer's language, for the agent to
+    edit; ("", "") when there is no such active template or it does not render."""
+    template = MessageTemplate.objects.filter(
+        code=code, method=method, code__startswith=WRITE_PREFIX, is_active=True
+    ).first()
+    if template is None:
+        return "", ""
+    language = customer_language(complaint)
+    with translation.override(language):
+        context = write_context(complaint=complaint)
+    try:
+        return render_template(template, language=language, context=context)
+    except TemplateSyntaxError:
+        return "", ""

@@ -76,6 +76,9 @@ class Complaint(models.Model):
     onsite_situation = models.TextField(_("on-site situation"), blank=True)
     demand = models.TextField(_("customer's demand"), blank=True)
     external_ref = models.CharField(_("external reference"), max_length=80, blank=True)
+    # The call's recording in the call-centre system (the CTI's `recording=`), kept as a link: the
+    # recording stays there; http(s) only (complaints.services.recording_url_clean).
+    recording_url = models.URLField(_("call recording (link)"), max_length=500, blank=True)
 
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
@@ -179,6 +182,7 @@ class AttachmentKind(models.TextChoices):
     PHOTO = "photo", _("photo")
     SCAN = "scan", _("scan of a paper document")
     SCREENSHOT = "screenshot", _("screenshot (e.g. social media post)")
+    RECORDING = "recording", _("call recording / voice message")
     OTHER = "other", _("other")
 
 
