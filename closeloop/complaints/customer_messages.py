@@ -171,6 +171,8 @@ def complaint_by_message_ids(message_ids: Sequence[str]) -> Complaint | None:
         if message_id in found:
             return Complaint.objects.select_related("customer").get(pk=found[message_id])
     return None
+
+
 # --- Written by an agent from the complaint (issue 15) ------------------------------------------------
 # The admin-edited MessageTemplate rows whose code starts with WRITE_PREFIX are the agent's starting
 # points; the agent edits the text and sends it. Their context adds the customer's name and the nearest
