@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import enum
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
@@ -30,6 +31,27 @@ MAX_OFFSET = 10_000_000
 
 def text(max_length: int, default: str = "", description: str | None = None) -> Any:
     return Field(default, max_length=max_length, description=description)
+
+
+class DeadlineState(enum.StrEnum):
+    """How a complaint stands against its nearest open deadline (closeloop.sla.presentation.time_left)."""
+
+    OK = "ok"
+    WARNING = "warning"  # past the warning point
+    BREACHED = "breached"
+    PAUSED = "paused"  # waiting for the customer
+    NONE = "none"  # no open deadline
+
+
+class ClockState(enum.StrEnum):
+    """One SLA clock: running (ok, warning, breached, paused) or ended (met, cancelled)."""
+
+    OK = "ok"
+    WARNING = "warning"
+    BREACHED = "breached"
+    PAUSED = "paused"
+    MET = "met"
+    CANCELLED = "cancelled"
 
 
 # --- errors --------------------------------------------------------------------------------------
@@ -113,7 +135,7 @@ class ComplaintCreateIn(Schema):
 
 
 class CustomerOut(Schema):
-    kind: str
+    kind: CustomerKind
     name: str
     organisation: str
     phone: str
@@ -139,7 +161,7 @@ class ComplaintSummaryOut(Schema):
     external_ref: str
     recording_url: str = Field("", description="link to the call's recording in the call-centre system")
     next_due_at: datetime.datetime | None = Field(description="the nearest open deadline of the complaint")
-    deadline_state: str = Field(
+    deadline_state: DeadlineState = Field(
         description="ok | warning (past the warning point) | breached | paused (waiting for the customer) | none"
     )
     waiting_since: datetime.datetime | None = Field(description="waiting for the customer since (clocks paused)")
@@ -160,7 +182,7 @@ class DeadlineOut(Schema):
     warned_at: datetime.datetime | None
     breached_at: datetime.datetime | None
     escalation_level: int
-    state: str = Field(description="ok | warning | breached | paused | met | cancelled")
+    state: ClockState = Field(description="ok | warning | breached | paused | met | cancelled")
 
 
 class ComplaintCreatedOut(ComplaintSummaryOut):
