@@ -19,9 +19,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from django.apps import apps
 from django.db import models
-from django.utils.functional import Promise
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.module_loading import autodiscover_modules, import_string
 from django.utils.translation import gettext_lazy as _
 
@@ -47,8 +48,8 @@ class Transition:
     # None when a job acts, and the predicate says whether it may), or its dotted path. With neither
     # roles nor `allowed` the transition is the system's (a job, a sweep): no actor is checked.
     allowed: Allowed | str | None = None
-    # Said when the actor may not act; default: "Your role may not “<label>”."
-    denied: str | Promise = ""
+    # Said when the actor may not act (or `(actor, obj) -> message`); default: "Your role may not “<label>”."
+    denied: str | Promise | Callable[[Any, Any], str | Promise] = ""
     required: tuple[str, ...] = ()
     # Conditions on the object's records: a Guard, or the dotted path of one in a higher package.
     guards: tuple[Guard | str, ...] = field(default=())
@@ -74,15 +75,19 @@ class Transition:
     def system(self) -> bool:
         return not self.roles and self.allowed is None
 
+    def allowed_name(self) -> str:
+        """The predicate's name (`is_owner_side`), or ""."""
+        if isinstance(self.allowed, str):
+            return self.allowed.rsplit(".", 1)[-1]
+        return self.allowed.__name__ if self.allowed is not None else ""
+
     def who(self) -> str:
         """Who may act, as the Markdown table says it."""
         if self.system:
             return "system"
         names = sorted(r.value for r in self.roles)
-        if isinstance(self.allowed, str):
-            names.append(f"`{self.allowed.rsplit('.', 1)[-1]}`")
-        elif self.allowed is not None:
-            names.append(f"`{self.allowed.__name__}`")
+        if self.allowed is not None:
+            names.append(f"`{self.allowed_name()}`")
         return ", ".join(names)
 
 
@@ -97,6 +102,11 @@ def named_callable(path: str) -> Callable[..., object]:
 
 def _state_label(states: type[models.TextChoices], value: object) -> str:
     return str(states(value).label) if value in states.values else str(value)
+
+
+def _shown(state: object) -> str:
+    # A blank status (a follow-up round without an outcome yet) is a state too.
+    return str(state) or "(blank)"
 
 
 @dataclass(frozen=True)
@@ -165,8 +175,10 @@ class Lifecycle:
         validating their input, as they did when the check was theirs; `check` repeats it."""
         transition = self.get(action)
         if not self.may_act(transition, actor, obj):
-            message = transition.denied or _("Your role may not “%(label)s”.") % {"label": transition.label}
-            raise PermissionDeniedError(message)
+            denied = transition.denied
+            if not isinstance(denied, str | Promise):
+                denied = denied(actor, obj)
+            raise PermissionDeniedError(denied or _("Your role may not “%(label)s”.") % {"label": transition.label})
         return transition
 
     def check_state(self, obj: Any, action: str) -> Transition:
@@ -214,8 +226,9 @@ class Lifecycle:
         Returns (before, after)."""
         transition = self.get(action) if checked else self.check(obj, action, actor, data=data)
         before = getattr(obj, self.status_field)
-        setattr(obj, self.status_field, transition.target)
-        return before, transition.target
+        after = str(getattr(transition.target, "value", transition.target))
+        setattr(obj, self.status_field, after)
+        return before, after
 
     # --- printing -----------------------------------------------------------------------------------------
 
@@ -225,10 +238,11 @@ class Lifecycle:
             "|---|---|---|---|---|---|",
         ]
         for t in self.transitions:
-            sources = ", ".join(sorted(str(s) for s in t.sources))
+            sources = ", ".join(sorted(_shown(s) for s in t.sources))
             service = f"`{t.service}`" if t.service else f"`{self.default_service}`"
             lines.append(
-                f"| `{t.action}` | {sources} | {t.target} | {t.who()} | {', '.join(t.required) or '—'} | {service} |"
+                f"| `{t.action}` | {sources} | {_shown(t.target)} | {t.who()} | {', '.join(t.required) or '—'} "
+                f"| {service} |"
             )
         return "\n".join(lines) + "\n"
 
@@ -250,9 +264,10 @@ def _discovered() -> None:
 
 
 def lifecycles() -> list[Lifecycle]:
-    """Every registered lifecycle, in the order of INSTALLED_APPS (the complaint's first)."""
+    """Every registered lifecycle, in the order of INSTALLED_APPS (the complaint's first), then of its module."""
     _discovered()
-    return list(_REGISTRY.values())
+    order = {config.label: i for i, config in enumerate(apps.get_app_configs())}
+    return sorted(_REGISTRY.values(), key=lambda lc: order.get(lc.model.split(".")[0], len(order)))
 
 
 def lifecycle_get(name: str) -> Lifecycle | None:
