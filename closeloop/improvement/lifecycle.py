@@ -51,7 +51,7 @@ LIFECYCLE = register(
         transitions=(
             Transition(
                 action="start",
-                label=_("Start"),
+                label=_("Start the action"),
                 sources=frozenset({ActionStatus.PLANNED}),
                 target=ActionStatus.IN_PROGRESS,
                 allowed=_OWNER_SIDE,

@@ -139,7 +139,7 @@ LIFECYCLE = register(
             ),
             Transition(
                 action="send",
-                label=_("Send"),
+                label=_("Send the report"),
                 sources=frozenset({ReportStatus.APPROVED}),
                 target=ReportStatus.SENT,
                 allowed=may_send,
