@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "rules",
     "closeloop.core",
     "closeloop.directory",
     "closeloop.complaints",
@@ -127,6 +128,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "closeloop.core.context_processors.roles",
+                "closeloop.authz.context_processors.may",
                 "closeloop.notifications.context_processors.unread",
             ],
         },
@@ -281,8 +283,13 @@ PORTAL_SUBMIT_WINDOW_SECONDS = env_int("PORTAL_SUBMIT_WINDOW_SECONDS", 3600)
 # Behind a reverse proxy set this to HTTP_X_FORWARDED_FOR (the last address in the list is used).
 PORTAL_CLIENT_IP_HEADER = env_str("PORTAL_CLIENT_IP_HEADER", "REMOTE_ADDR")
 
-# axes first: it refuses a locked-out account or address before any backend checks a password.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "closeloop.core.backends.ModelBackendOneQuery"]
+# axes first: it refuses a locked-out account or address before any backend checks a password. Then
+# rules: it authenticates nobody and answers only the permissions of closeloop/authz.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "rules.permissions.ObjectPermissionBackend",
+    "closeloop.core.backends.ModelBackendOneQuery",
+]
 
 # --- Single sign-on (LDAP / Active Directory, OpenID Connect) ----------------------------------
 # Read from the LDAP_* and OIDC_* variables (closeloop/sso/conf.py); each configured sign-in adds its

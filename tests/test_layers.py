@@ -27,6 +27,7 @@ LAYERS = [
     "core",
     "calendar",
     "directory",
+    "authz",
     "notifications",
     "sso",
     "accounts",

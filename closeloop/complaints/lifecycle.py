@@ -18,13 +18,13 @@ from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from closeloop import authz
 from closeloop.core.errors import TransitionNotAllowed
 
 # Guard, Transition and named_callable are read from here by the modules that knew the complaint's table first.
 from closeloop.core.lifecycle import Guard as Guard
 from closeloop.core.lifecycle import Lifecycle, Transition, register
 from closeloop.core.lifecycle import named_callable as named_callable
-from closeloop.core.roles import Role
 
 if TYPE_CHECKING:
     from closeloop.complaints.models import Complaint
@@ -88,11 +88,6 @@ def _duplicate_of_is_other_complaint(complaint: Complaint, data: dict[str, objec
     return None
 
 
-_DESK = frozenset({Role.AGENT, Role.CS_SUPERVISOR})
-_DEPARTMENT = frozenset({Role.HANDLER, Role.DEPT_MANAGER})
-_APPROVERS = frozenset({Role.CS_SUPERVISOR, Role.MANAGEMENT})
-
-
 def _wrong_state(complaint: Complaint, transition: Transition) -> TransitionNotAllowed:
     return TransitionNotAllowed(
         _("“%(label)s” is not possible while the complaint is %(status)s.")
@@ -115,7 +110,7 @@ LIFECYCLE = register(
                 label=_("Acknowledge receipt"),
                 sources=frozenset({Status.REGISTERED}),
                 target=Status.ACKNOWLEDGED,
-                roles=_DESK,
+                roles=authz.DESK,
                 meets=("acknowledge",),
                 notify_customer="acknowledged",
             ),
@@ -124,7 +119,7 @@ LIFECYCLE = register(
                 label=_("Dispatch to departments"),
                 sources=frozenset({Status.REGISTERED, Status.ACKNOWLEDGED, Status.REOPENED}),
                 target=Status.DISPATCHED,
-                roles=_DESK,
+                roles=authz.DESK,
                 required=("departments",),
                 service="closeloop.handling.services.tasks.complaint_dispatch",
             ),
@@ -133,7 +128,7 @@ LIFECYCLE = register(
                 label=_("Start handling"),
                 sources=frozenset({Status.DISPATCHED, Status.REOPENED}),
                 target=Status.IN_PROGRESS,
-                roles=_DEPARTMENT,
+                roles=authz.DEPARTMENT,
                 service="closeloop.handling.services.tasks.task_verify",
             ),
             Transition(
@@ -141,7 +136,7 @@ LIFECYCLE = register(
                 label=_("Propose a solution"),
                 sources=frozenset({Status.DISPATCHED, Status.IN_PROGRESS, Status.REOPENED}),
                 target=Status.SOLUTION_PROPOSED,
-                roles=_DEPARTMENT,
+                roles=authz.DEPARTMENT,
                 service="closeloop.handling.services.solutions.solution_propose",
             ),
             Transition(
@@ -149,7 +144,7 @@ LIFECYCLE = register(
                 label=_("Approve the solution"),
                 sources=frozenset({Status.SOLUTION_PROPOSED}),
                 target=Status.SOLUTION_APPROVED,
-                roles=_APPROVERS,
+                roles=authz.APPROVERS,
                 service="closeloop.handling.services.solutions.solution_decide",
             ),
             Transition(
@@ -157,7 +152,7 @@ LIFECYCLE = register(
                 label=_("Reject the solution"),
                 sources=frozenset({Status.SOLUTION_PROPOSED}),
                 target=Status.IN_PROGRESS,
-                roles=_APPROVERS,
+                roles=authz.APPROVERS,
                 required=("reason",),
                 service="closeloop.handling.services.solutions.solution_decide",
             ),
@@ -166,7 +161,7 @@ LIFECYCLE = register(
                 label=_("Start executing the solution"),
                 sources=frozenset({Status.SOLUTION_APPROVED}),
                 target=Status.EXECUTING,
-                roles=_DESK | _DEPARTMENT,
+                roles=authz.DESK | authz.DEPARTMENT,
                 service="closeloop.handling.services.solutions.solution_execute",
             ),
             Transition(
@@ -176,7 +171,7 @@ LIFECYCLE = register(
                     {Status.REGISTERED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.EXECUTING, Status.REOPENED}
                 ),
                 target=Status.RESOLVED,
-                roles=_DESK,
+                roles=authz.DESK,
                 required=("resolution",),
                 guards=(
                     "closeloop.handling.guards.no_department_still_working",
@@ -191,7 +186,7 @@ LIFECYCLE = register(
                 label=_("Mark invalid"),
                 sources=frozenset({Status.REGISTERED, Status.ACKNOWLEDGED}),
                 target=Status.INVALID,
-                roles=_DESK,
+                roles=authz.DESK,
                 required=("reason",),
                 cancels_deadlines=True,
                 style="danger",
@@ -201,7 +196,7 @@ LIFECYCLE = register(
                 label=_("Mark duplicate"),
                 sources=frozenset({Status.REGISTERED, Status.ACKNOWLEDGED}),
                 target=Status.DUPLICATE,
-                roles=_DESK,
+                roles=authz.DESK,
                 required=("reason", "duplicate_of"),
                 guards=(_duplicate_of_is_other_complaint,),
                 cancels_deadlines=True,
@@ -212,7 +207,7 @@ LIFECYCLE = register(
                 label=_("Reopen (customer not satisfied)"),
                 sources=frozenset({Status.RESOLVED}),
                 target=Status.REOPENED,
-                roles=_DESK,
+                roles=authz.DESK,
                 required=("reason",),
                 service="closeloop.followup.services.closing.complaint_reopen",
                 style="danger",
@@ -222,7 +217,7 @@ LIFECYCLE = register(
                 label=_("Close"),
                 sources=frozenset({Status.RESOLVED}),
                 target=Status.CLOSED,
-                roles=_DESK,
+                roles=authz.DESK,
                 guards=(
                     "closeloop.followup.guards.followup_outcome_recorded",
                     "closeloop.handling.guards.feedback_forms_approved",
@@ -233,7 +228,7 @@ LIFECYCLE = register(
                 label=_("Archive"),
                 sources=frozenset({Status.CLOSED}),
                 target=Status.ARCHIVED,
-                roles=frozenset({Role.ADMIN}),
+                roles=authz.ADMINS,
                 service="closeloop.followup.services.closing.complaint_archive",
             ),
         ),

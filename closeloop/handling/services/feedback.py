@@ -298,12 +298,6 @@ def feedback_forms_to_review(*, user: AbstractBaseUser) -> QuerySet[FeedbackForm
     return _with_related(FeedbackForm.objects.filter(status=FeedbackStatus.SUBMITTED)).order_by("submitted_at", "id")
 
 
-def complaint_feedback_approved(*, complaint: Complaint) -> bool:
-    """Rule 1 of the domain: a complaint closes only with its feedback forms approved for archive."""
-    forms = FeedbackForm.objects.filter(complaint=complaint)
-    return forms.exists() and not forms.exclude(status=FeedbackStatus.APPROVED).exists()
-
-
 def can_edit(*, form: FeedbackForm, user: AbstractBaseUser | AnonymousUser) -> bool:
     return form.status in EDITABLE_STATUSES and _may_fill(form, user)
 
