@@ -386,9 +386,19 @@ class TransitionOut(Schema):
     required: list[str]
     style: str
     service: str = Field(description="when set, only this service performs it (it has its own endpoint)")
+    allowed: str = Field("", description="when set, the rule about the object that decides who may act as well")
 
 
 class LifecycleOut(Schema):
+    name: str = "complaint"
+    title: str = ""
     states: list[StateOut]
     roles: list[RoleOut]
     transitions: list[TransitionOut]
+
+
+class LifecycleSummaryOut(Schema):
+    name: str
+    title: str
+    model: str
+    status_field: str

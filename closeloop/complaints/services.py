@@ -34,8 +34,8 @@ from closeloop.complaints.customer_messages import (
 from closeloop.complaints.events import complaint_check_writable, event_record
 from closeloop.complaints.lifecycle import (
     FIELD_LABELS,
+    LIFECYCLE,
     OPEN_STATUSES,
-    TRANSITIONS,
     Status,
     Transition,
     named_callable,
@@ -512,8 +512,7 @@ def _blank(value: object) -> bool:
 def transition_check(*, transition: Transition, actor: AbstractBaseUser | None, data: dict[str, Any]) -> None:
     """The checks that need no lock: the actor's role (PermissionDeniedError: a 403, unlike a refusal
     for the complaint's state) and the required fields."""
-    if not (transition.roles & user_roles(actor)):
-        raise PermissionDeniedError(_("Your role may not “%(label)s”.") % {"label": transition.label})
+    LIFECYCLE.check_actor(transition.action, actor)
     missing = {}
     for name in transition.required:
         value = data.get(name)
@@ -543,17 +542,11 @@ def transition_apply(
     names, and write the event. Every state change in CloseLoop ends here."""
     data = data or {}
     values = values or {}
-    if locked.status not in transition.sources:
-        raise TransitionNotAllowed(
-            _("“%(label)s” is not possible while the complaint is %(status)s.")
-            % {"label": transition.label, "status": Status(locked.status).label}
-        )
-    for guard in transition.guard_callables():
-        refusal = guard(locked, data)
-        if refusal:
-            raise DomainError(refusal, field=transition.required[-1] if transition.required else "action")
-    before = {"status": locked.status, **{k: getattr(locked, k) for k in values}}
-    locked.status = transition.target
+    LIFECYCLE.check_state(locked, transition.action)
+    LIFECYCLE.check_guards(locked, transition.action, data)
+    replaced = {k: getattr(locked, k) for k in values}
+    status_before, _target = LIFECYCLE.move(locked, transition.action, actor, checked=True)
+    before = {"status": status_before, **replaced}
     for key, value in values.items():
         setattr(locked, key, value)
     locked.save(update_fields=["status", "updated_at", *values.keys()])
@@ -593,9 +586,7 @@ def complaint_transition(
     the actor's roles, or missing a required field."""
     data = dict(data or {})
     now = now or timezone.now()
-    transition = TRANSITIONS.get(action)
-    if transition is None:
-        raise TransitionNotAllowed(_("Unknown action “%(action)s”.") % {"action": action})
+    transition = LIFECYCLE.get(action)
     if transition.service:
         raise TransitionNotAllowed(
             _("“%(label)s” has its own form: it needs more than a status change.") % {"label": transition.label}
