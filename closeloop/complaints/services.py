@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from closeloop import authz
 from closeloop.complaints import repeats
 from closeloop.complaints.customer_messages import customer_notify
 from closeloop.complaints.events import complaint_check_writable, event_record
@@ -49,7 +50,7 @@ from closeloop.core.errors import (
     ValidationFailed,
 )
 from closeloop.core.masking import can_see_personal_data
-from closeloop.core.roles import Role, user_roles
+from closeloop.core.roles import user_roles
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Product
 from closeloop.directory.selectors import EMAIL, LANDLINE, MOBILE
 from closeloop.sla.milestones import COMPLAINT_MILESTONES_AT_INTAKE
@@ -515,13 +516,10 @@ def complaint_transition(
         )
 
 
-# Who may re-prioritise a complaint or pause its clocks while waiting for the customer.
-DESK_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR, Role.ADMIN})
-
-
 def _check_open_for_desk(complaint: Complaint, actor: AbstractBaseUser | None, label: str) -> None:
-    if not (DESK_ROLES & user_roles(actor)):
-        raise PermissionDeniedError(_("Your role may not %(action)s.") % {"action": label})
+    authz.require(
+        actor, "complaints.reprioritise_complaint", message=_("Your role may not %(action)s.") % {"action": label}
+    )
     if complaint.status not in OPEN_STATUSES:
         raise TransitionNotAllowed(
             _("Not possible while the complaint is %(status)s.") % {"status": Status(complaint.status).label}
@@ -690,10 +688,6 @@ def contact_search_admit(*, user: AbstractBaseUser | AnonymousUser, term: str, w
     )
 
 
-# Auditors, quality and management only read; everyone who works on complaints may add evidence.
-ATTACH_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR, Role.HANDLER, Role.DEPT_MANAGER, Role.ADMIN})
-
-
 def complaint_attach(
     *,
     complaint: Complaint,
@@ -705,8 +699,7 @@ def complaint_attach(
     """Add one file to an existing complaint, checked like the files of an intake (size, content
     type sniffed from the bytes, kind); errors are reported on the field `file`."""
     now = now or timezone.now()
-    if not (ATTACH_ROLES & user_roles(actor)):
-        raise PermissionDeniedError(_("Your role may not add attachments."))
+    authz.require(actor, "complaints.attach_evidence")
     errors: dict[str, list[str]] = {}
     (content_type,) = _validate_attachments([upload], errors)
     if errors:
