@@ -46,6 +46,12 @@ _TABLE = [
         _("Your role may not add attachments."),
     ),
     Permission(
+        "complaints.write_to_customer",
+        p.is_desk,
+        "write to the complainant from the complaint (e-mail or SMS)",
+        _("Only customer service writes to the customer."),
+    ),
+    Permission(
         "directory.see_personal_data",
         p.may_see_personal_data,
         "see customers' names and contact data unmasked",

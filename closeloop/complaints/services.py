@@ -20,6 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from closeloop import authz
 from closeloop.complaints import repeats
 from closeloop.complaints.customer_messages import (
     EMAIL_MAX_CHARS,
@@ -60,7 +61,6 @@ from closeloop.core.errors import (
     ValidationFailed,
 )
 from closeloop.core.masking import can_see_personal_data
-from closeloop.core.roles import Role, user_roles
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Product
 from closeloop.directory.selectors import EMAIL, LANDLINE, MOBILE
 from closeloop.notifications.models import Method, Notification
@@ -606,23 +606,17 @@ def complaint_transition(
         )
 
 
-# Who may re-prioritise a complaint or pause its clocks while waiting for the customer.
-DESK_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR, Role.ADMIN})
-
-
 # Who writes to the complainant from the complaint (e-mail or SMS): customer service, the customer's one
-# point of contact (a handler's calls are logged on their task). The only check of it: the desk's panel,
-# the API and `customer_message_send` ask this function.
-CUSTOMER_WRITER_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR})
-
-
+# point of contact (a handler's calls are logged on their task). The desk's panel, the API and
+# `customer_message_send` ask this function, which asks authz.
 def can_write_to_customer(user: AbstractBaseUser | AnonymousUser | None) -> bool:
-    return bool(CUSTOMER_WRITER_ROLES & user_roles(user))
+    return authz.allowed(user, "complaints.write_to_customer")
 
 
 def _check_open_for_desk(complaint: Complaint, actor: AbstractBaseUser | None, label: str) -> None:
-    if not (DESK_ROLES & user_roles(actor)):
-        raise PermissionDeniedError(_("Your role may not %(action)s.") % {"action": label})
+    authz.require(
+        actor, "complaints.reprioritise_complaint", message=_("Your role may not %(action)s.") % {"action": label}
+    )
     if complaint.status not in OPEN_STATUSES:
         raise TransitionNotAllowed(
             _("Not possible while the complaint is %(status)s.") % {"status": Status(complaint.status).label}
@@ -812,10 +806,6 @@ def customer_lookup(*, user: AbstractBaseUser, phone: str) -> Customer | None:
     return customer
 
 
-# Auditors, quality and management only read; everyone who works on complaints may add evidence.
-ATTACH_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR, Role.HANDLER, Role.DEPT_MANAGER, Role.ADMIN})
-
-
 def complaint_attach(
     *,
     complaint: Complaint,
@@ -827,8 +817,7 @@ def complaint_attach(
     """Add one file to an existing complaint, checked like the files of an intake (size, content
     type sniffed from the bytes, kind); errors are reported on the field `file`."""
     now = now or timezone.now()
-    if not (ATTACH_ROLES & user_roles(actor)):
-        raise PermissionDeniedError(_("Your role may not add attachments."))
+    authz.require(actor, "complaints.attach_evidence")
     errors: dict[str, list[str]] = {}
     (content_type,) = _validate_attachments([upload], errors)
     if errors:
