@@ -32,7 +32,8 @@ def file_response(content: IO[bytes] | bytes, *, filename: str, content_type: st
     response: HttpResponse | FileResponse
     if isinstance(content, bytes):
         response = HttpResponse(content, content_type=content_type)
-        response["Content-Disposition"] = content_disposition_header(not inline, filename)
+        # None only for an inline file without a name; every caller names the file.
+        response["Content-Disposition"] = content_disposition_header(not inline, filename)  # type: ignore[assignment]
     else:
         response = FileResponse(content, as_attachment=not inline, filename=filename, content_type=content_type)
     response["Content-Security-Policy"] = FILE_CSP
