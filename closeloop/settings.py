@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -38,7 +39,7 @@ from closeloop.notifications.gateways.conf import (
 from closeloop.sso.conf import sso_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(env_str("CLOSELOOP_DATA_DIR", str(BASE_DIR / "var")))  # type: ignore[arg-type]
+DATA_DIR = Path(env_str("CLOSELOOP_DATA_DIR", str(BASE_DIR / "var")))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = persistent_secret_key(DATA_DIR)
@@ -245,10 +246,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 # Project-wide assets (desk and portal CSS/JS) live outside any one app.
 STATICFILES_DIRS = [BASE_DIR / "closeloop" / "static"]
-STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "static")))  # type: ignore[arg-type]
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request when it is missing
 MEDIA_URL = "media/"
-MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))  # type: ignore[arg-type]
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -318,7 +319,7 @@ WEBHOOK_RESPONSE_KEEP_CHARS = env_int("WEBHOOK_RESPONSE_KEEP_CHARS", 2000)
 SSO = sso_from_env()
 AUTHENTICATION_BACKENDS += SSO.backends
 
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
@@ -375,7 +376,7 @@ EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN", "closeloop")
 # One URL says how mail leaves: smtp+tls://user:pass@mail.example.com:587 (STARTTLS), smtps://…:465
 # (TLS from the start), console:// (the log; the default), file:///dir, dummy://. closeloop/env.py reads it.
 _email_dir = env_str("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
-_email = env_email_url("EMAIL_URL", file_path=_email_dir)  # type: ignore[arg-type]
+_email = env_email_url("EMAIL_URL", file_path=_email_dir)
 if _email is not None and env_str("EMAIL_BACKEND"):
     raise ImproperEnvironment("EMAIL_URL and EMAIL_BACKEND are both set: set only one of them")
 # EMAIL_BACKEND names a backend class directly (a custom one); EMAIL_URL is the usual way.
