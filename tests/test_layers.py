@@ -34,6 +34,7 @@ LAYERS = [
     "sla",
     "complaints",
     "handling",
+    "mailin",
     "followup",
     "defects",
     "improvement",
@@ -41,6 +42,7 @@ LAYERS = [
     "imports",
     "portal",
     "demo",
+    "integrations",
     "cli",
 ]
 COMPOSITION_ROOT = {"api", "urls", "settings", "wsgi", "__main__"}
