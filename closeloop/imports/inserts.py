@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection, models
+from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 
 # Below SQLite's 32,766 variables and PostgreSQL's 65,535 parameters a statement.
@@ -44,7 +45,12 @@ def insert_rows(objs: Sequence[models.Model]) -> None:
         return
     model = type(objs[0])
     meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    # A column with a database default (Event.txid) the instances leave unset is left to the database.
+    fields = [
+        f
+        for f in meta.concrete_fields
+        if not f.primary_key and not isinstance(getattr(objs[0], f.attname), DatabaseDefault)
+    ]
     now = timezone.now()
     stamped = {f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)}
     converters = [_converter(f) for f in fields]

@@ -74,7 +74,7 @@ class TargetOut(Schema):
     normal: str
 
 
-class RuleOut(Schema):
+class PolicyRuleOut(Schema):
     id: int
     policy: str = Field(description="the policy's code")
     order: int = Field(description="rules are tried by order (then id); the first that matches wins")
@@ -94,16 +94,16 @@ class PolicyOut(Schema):
     is_default: bool
     is_active: bool
     targets: list[TargetOut]
-    rules: list[RuleOut]
+    rules: list[PolicyRuleOut]
 
 
-class EscalationStep(Schema):
+class PolicyEscalationStep(Schema):
     level: int = Field(ge=1)
     after: str = Field(max_length=12, description="time after the due instant, e.g. 0min, 4h")
     roles: list[str]
 
 
-class TargetIn(Schema):
+class PolicyTargetIn(Schema):
     urgent: str = Field(max_length=12, description="level 1, e.g. 30min, 2h, 4wh, 1wd")
     important: str = Field(max_length=12)
     normal: str = Field(max_length=12)
@@ -116,9 +116,9 @@ class PolicyIn(Schema):
     calendar: str = Field(max_length=40, description="a calendar's code")
     level_names: dict[str, list[str]] | None = None
     warning_fraction: float = Field(0.8, gt=0, lt=1)
-    escalation: list[EscalationStep] | None = None
+    escalation: list[PolicyEscalationStep] | None = None
     is_default: bool = False
-    targets: dict[str, TargetIn] | None = Field(
+    targets: dict[str, PolicyTargetIn] | None = Field(
         None, description="by milestone; omitted = a copy of the default policy's targets"
     )
 
@@ -129,19 +129,19 @@ class PolicyPatch(Schema):
     calendar: str | None = Field(None, max_length=40)
     level_names: dict[str, list[str]] | None = None
     warning_fraction: float | None = Field(None, gt=0, lt=1)
-    escalation: list[EscalationStep] | None = None
+    escalation: list[PolicyEscalationStep] | None = None
     is_default: bool | None = None
     is_active: bool | None = None
 
 
-class RuleIn(Schema):
+class PolicyRuleIn(Schema):
     policy: str = Field(max_length=40)
     order: int = Field(0, ge=0, le=32767)
     customer_kind: str = Field("", max_length=12)
     product_line: str = Field("", max_length=40)
 
 
-class RulePatch(Schema):
+class PolicyRulePatch(Schema):
     policy: str | None = Field(None, max_length=40)
     order: int | None = Field(None, ge=0, le=32767)
     customer_kind: str | None = Field(None, max_length=12)
@@ -296,7 +296,7 @@ def policy_deactivate(request: HttpRequest, code: str) -> dict[str, Any]:
     response={200: PolicyOut, **ONE_WRITE_ERRORS},
     summary="Set a milestone's target durations (administrators)",
 )
-def policy_target_set(request: HttpRequest, code: str, milestone: str, payload: TargetIn) -> dict[str, Any]:
+def policy_target_set(request: HttpRequest, code: str, milestone: str, payload: PolicyTargetIn) -> dict[str, Any]:
     services.policy_target_set(actor=request.user, policy=_policy(code), milestone=milestone, durations=payload.dict())
     return _policy_out(_policy(code))
 
@@ -332,20 +332,22 @@ def _rules() -> Any:
     return PolicyRule.objects.select_related("policy", "product_line").order_by("order", "id")
 
 
-@router.get("/policy-rules", response={200: list[RuleOut], **READ_ERRORS}, summary="The rules that select a policy")
+@router.get(
+    "/policy-rules", response={200: list[PolicyRuleOut], **READ_ERRORS}, summary="The rules that select a policy"
+)
 def policy_rule_list(request: HttpRequest) -> list[dict[str, Any]]:
     authz.require(request.user, "sla.view_policies")
     return [_rule_out(rule) for rule in _rules()]
 
 
-@router.post("/policy-rules", response={201: RuleOut, **WRITE_ERRORS}, summary="Add a rule (administrators)")
-def policy_rule_add(request: HttpRequest, payload: RuleIn) -> Status:
+@router.post("/policy-rules", response={201: PolicyRuleOut, **WRITE_ERRORS}, summary="Add a rule (administrators)")
+def policy_rule_add(request: HttpRequest, payload: PolicyRuleIn) -> Status:
     rule = services.policy_rule_add(actor=request.user, **payload.dict())
     return Status(201, _rule_out(_rules().get(pk=rule.pk)))
 
 
-@router.patch("/policy-rules/{rule_id}", response={200: RuleOut, **ONE_WRITE_ERRORS}, summary="Change a rule")
-def policy_rule_update(request: HttpRequest, rule_id: int, payload: RulePatch) -> dict[str, Any]:
+@router.patch("/policy-rules/{rule_id}", response={200: PolicyRuleOut, **ONE_WRITE_ERRORS}, summary="Change a rule")
+def policy_rule_update(request: HttpRequest, rule_id: int, payload: PolicyRulePatch) -> dict[str, Any]:
     rule = services.policy_rule_update(
         actor=request.user, rule=_rules().get(pk=rule_id), changes=payload.dict(exclude_unset=True)
     )
@@ -353,7 +355,9 @@ def policy_rule_update(request: HttpRequest, rule_id: int, payload: RulePatch) -
 
 
 @router.delete(
-    "/policy-rules/{rule_id}", response={200: RuleOut, **ONE_WRITE_ERRORS}, summary="Deactivate a rule (administrators)"
+    "/policy-rules/{rule_id}",
+    response={200: PolicyRuleOut, **ONE_WRITE_ERRORS},
+    summary="Deactivate a rule (administrators)",
 )
 def policy_rule_deactivate(request: HttpRequest, rule_id: int) -> dict[str, Any]:
     rule = services.policy_rule_deactivate(actor=request.user, rule=_rules().get(pk=rule_id))
