@@ -46,6 +46,12 @@ _TABLE = [
         _("Your role may not add attachments."),
     ),
     Permission(
+        "complaints.message_customer",
+        p.is_desk,
+        "write to the customer from the complaint (an e-mail through the outbox)",
+        _("Only customer service may write to the customer."),
+    ),
+    Permission(
         "directory.see_personal_data",
         p.may_see_personal_data,
         "see customers' names and contact data unmasked",

@@ -18,11 +18,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.template import TemplateSyntaxError
+from django.template import Context, Template, TemplateSyntaxError
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
+from closeloop.authz.permissions import require
+from closeloop.complaints.events import event_record
 from closeloop.complaints.models import Attachment, Complaint, MailThreadMessage, Priority
+from closeloop.core.errors import DomainError, ValidationFailed
 from closeloop.notifications.message_templates import render_template
 from closeloop.notifications.models import MessageTemplate, Method, Notification, NotificationAttachment, State
 from closeloop.notifications.services import outbox_wake
@@ -171,3 +176,70 @@ def complaint_by_message_ids(message_ids: Sequence[str]) -> Complaint | None:
         if message_id in found:
             return Complaint.objects.select_related("customer").get(pk=found[message_id])
     return None
+
+
+# --- written by the desk --------------------------------------------------------------------------
+
+
+def customer_email_write(
+    *,
+    complaint: Complaint,
+    subject: str,
+    body: str,
+    actor: AbstractBaseUser | None,
+    via: str,
+    now: datetime.datetime | None = None,
+) -> Notification:
+    """An e-mail an agent writes to the customer from the complaint: the placeholders of the message
+    templates ({{ number }}, {{ product }}, {{ received_date }}) filled in, the complaint's number in the
+    subject, threaded, queued in the outbox and recorded on the timeline, in one transaction."""
+    now = now or timezone.now()
+    require(actor, "complaints.message_customer")
+    errors: dict[str, list[str]] = {}
+    if not subject.strip():
+        errors["subject"] = [_("Enter a subject.")]
+    if not body.strip():
+        errors["body"] = [_("Write the message.")]
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update(no_key=True).select_related("customer").get(pk=complaint.pk)
+        customer = locked.customer
+        if customer.anonymised_at is not None or not customer.email:
+            raise DomainError(_("The customer has no e-mail address."), field="body")
+        with translation.override(customer_language(locked)):
+            values = message_context(complaint=locked)
+            try:
+                rendered = [
+                    Template(text).render(Context(values, autoescape=False)).strip() for text in (subject, body)
+                ]
+            except TemplateSyntaxError as exc:
+                raise DomainError(_("A placeholder is wrong: %(error)s") % {"error": exc}, field="body") from exc
+        row = Notification.objects.create(
+            created_at=now,
+            method=Method.EMAIL,
+            address=customer.email,
+            complaint=locked,
+            kind="customer_written",
+            subject=thread_subject(rendered[0], locked.number),
+            body=rendered[1],
+            state=State.PENDING,
+            next_attempt_at=now,
+            headers=thread_headers(locked),
+        )
+        thread_message_record(complaint=locked, message_id=row.message_id, inbound=False, at=now)
+        event_record(
+            complaint=locked,
+            action="customer_emailed",
+            actor=actor,
+            via=via,
+            at=now,
+            after={"notification": row.pk, "subject": row.subject},
+        )
+        transaction.on_commit(outbox_wake)
+    return row
+
+
+def email_templates() -> list[MessageTemplate]:
+    """The admin's e-mail templates an agent may start a message from."""
+    return list(MessageTemplate.objects.filter(method=Method.EMAIL, is_active=True).order_by("code"))

@@ -317,3 +317,11 @@ class WaitForCustomerForm(forms.Form):
 
 class ResumeForm(forms.Form):
     note = forms.CharField(label=_("note"), required=False, max_length=500)
+
+
+class CustomerEmailForm(forms.Form):
+    """An e-mail to the customer; the message templates' placeholders ({{ number }}, {{ product }},
+    {{ received_date }}) are filled in when it is sent."""
+
+    subject = forms.CharField(label=_("subject"), max_length=180)
+    body = forms.CharField(label=_("message"), widget=forms.Textarea(attrs={"rows": 6}), max_length=20000)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils import dateformat, timezone
 from django.utils.functional import Promise
@@ -95,6 +96,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "email_received": _("E-mail received"),
     "email_triage": _("E-mail received that could not be read: to triage"),
     "customer_replied": _("The customer replied by e-mail"),
+    "customer_emailed": _("E-mail written to the customer"),
 }
 # Events that are mails from the customer: the timeline marks them as the thread's incoming side.
 MAIL_IN_ACTIONS = frozenset({"email_received", "email_triage", "customer_replied"})
@@ -136,9 +138,16 @@ class TimelineRow:
 def timeline_rows(
     events: Iterable[Event], complaint: Complaint | None = None, mails_out: Iterable[Notification] = ()
 ) -> list[TimelineRow]:
-    """The events, oldest first, with our e-mails to the customer between them where they were written."""
-    rows = [_mail_out_row(notification) for notification in mails_out]
+    """The events, oldest first, with our e-mails to the customer between them where they were written
+    (an e-mail written on the desk is one row: its event names who wrote it)."""
+    events = list(events)
+    writers = {event.after.get("notification"): event.actor for event in events if event.action == "customer_emailed"}
+    mails = list(mails_out)
+    rows = [_mail_out_row(notification, writers.get(notification.pk)) for notification in mails]
+    drawn = {notification.pk for notification in mails}
     for event in events:
+        if event.action == "customer_emailed" and event.after.get("notification") in drawn:
+            continue
         other = complaint is not None and event.complaint_id != complaint.pk
         actor = (event.actor.get_full_name() or event.actor.get_username()) if event.actor else str(_("system"))
         rows.append(
@@ -167,13 +176,17 @@ def _mail_subject(event: Event) -> str:
     return "" if subject == event.note else subject
 
 
-def _mail_out_row(notification: Notification) -> TimelineRow:
+def _actor_name(actor: Any) -> str:
+    return (actor.get_full_name() or actor.get_username()) if actor is not None else str(_("system"))
+
+
+def _mail_out_row(notification: Notification, writer: Any = None) -> TimelineRow:
     state = str(notification.get_state_display())
     if notification.state == State.FAILED and notification.last_error:
         state = f"{state}: {notification.last_error[:120]}"
     return TimelineRow(
         at=timezone.localtime(notification.created_at),
-        actor=str(_("system")),
+        actor=_actor_name(writer),
         via=str(Method(notification.method).label),
         label=str(_("E-mail to the customer")),
         status_before="",

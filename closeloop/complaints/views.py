@@ -15,8 +15,11 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from closeloop.authz.permissions import allowed
 from closeloop.complaints import presentation, selectors, services
+from closeloop.complaints.customer_messages import customer_email_write, customer_language, email_templates
 from closeloop.complaints.forms import (
+    CustomerEmailForm,
     PriorityChangeForm,
     QueueFilterForm,
     RegistrationForm,
@@ -24,7 +27,7 @@ from closeloop.complaints.forms import (
     TransitionForm,
     WaitForCustomerForm,
 )
-from closeloop.complaints.lifecycle import OPEN_STATUSES, TRANSITIONS, available_transitions
+from closeloop.complaints.lifecycle import OPEN_STATUSES, TRANSITIONS, Status, available_transitions
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import complaint_panels
 from closeloop.core.answers import form_again_on_failure
@@ -143,6 +146,7 @@ def _detail_response(
     *,
     bound: TransitionForm | None = None,
     sla_bound: dict[str, Any] | None = None,
+    email_bound: CustomerEmailForm | None = None,
     error: str = "",
     status: int = 200,
 ) -> HttpResponse:
@@ -171,8 +175,55 @@ def _detail_response(
         "deadlines": list(selectors.complaint_deadlines(complaint=complaint)),
         "sla_forms": _sla_forms(request, complaint, sla_bound or {}),
         "panels": complaint_panels(request, complaint),
+        **_email_context(request, complaint, email_bound),
     }
     return render(request, "desk/detail.html", context, status=status)
+
+
+def _email_context(request: HttpRequest, complaint: Complaint, bound: CustomerEmailForm | None) -> dict[str, Any]:
+    """The desk's e-mail to the customer: for customer service, when the customer has an address; a
+    template chosen with ?template= fills the form in."""
+    if (
+        not allowed(request.user, "complaints.message_customer")
+        or not complaint.customer.email
+        or complaint.customer.anonymised_at is not None
+        or complaint.status == Status.ARCHIVED
+    ):
+        return {}
+    templates = email_templates()
+    form = bound
+    if form is None:
+        chosen = next((t for t in templates if str(t.pk) == request.GET.get("template")), None)
+        initial = {}
+        if chosen is not None:
+            english = customer_language(complaint) == "en"
+            initial = {
+                "subject": (chosen.subject_en if english else "") or chosen.subject_zh,
+                "body": (chosen.body_en if english else "") or chosen.body_zh,
+            }
+        form = CustomerEmailForm(initial=initial)
+    return {"email_form": form, "email_templates": templates, "email_template_chosen": request.GET.get("template", "")}
+
+
+@login_required
+@require_POST
+def email_customer(request: HttpRequest, number: str) -> HttpResponse:
+    """Write to the customer by e-mail: the same service as every other path (stored, then sent by the outbox)."""
+    complaint = _visible_complaint(request, number)
+    form = CustomerEmailForm(request.POST)
+    status = 422
+    if form.is_valid():
+        try:
+            customer_email_write(complaint=complaint, actor=request.user, via=Via.DESK, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+            status = refusal_status(exc)
+        else:
+            messages.success(request, _("The e-mail is queued for sending."))
+            return redirect("desk:detail", number=complaint.number)
+    complaint = _visible_complaint(request, number)
+    error = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    return _detail_response(request, complaint, email_bound=form, error=error, status=status)
 
 
 def _sla_forms(request: HttpRequest, complaint: Complaint, bound: dict[str, Any]) -> dict[str, Any]:

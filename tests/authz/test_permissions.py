@@ -26,6 +26,7 @@ DESK = {"agent", "cs_supervisor"}
 BY_ROLE: dict[str, set[str]] = {
     "complaints.reprioritise_complaint": DESK | {"admin"},
     "complaints.attach_evidence": DESK | {"handler", "dept_manager", "admin"},
+    "complaints.message_customer": DESK,
     "directory.see_personal_data": DESK | {"handler", "admin"},
     "handling.dispatch_complaint": DESK,
     "handling.provide_task_info": DESK,

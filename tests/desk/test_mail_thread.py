@@ -39,3 +39,47 @@ def test_the_timeline_shows_the_mails_in_and_out(agent_client: Client, agent: An
     assert body.index("E-mail received") < body.index("E-mail to the customer") < body.index("好的，等你们电话。")
     timeline = body.split('<ol class="timeline">')[1].split("</ol>")[0]
     assert "wang.fang@customer.example.cn" not in timeline  # the thread shows no address
+
+
+def test_an_agent_writes_to_the_customer_from_a_template(
+    agent_client: Client, client_for: Any, handler: Any, make_complaint: Any
+) -> None:
+    from closeloop.notifications.models import MessageTemplate
+
+    complaint = make_complaint(email="li.na@customer.example.cn", phone="", product_model="XD-100")
+    template = MessageTemplate.objects.create(
+        code="desk_visit",
+        method=Method.EMAIL,
+        subject_zh="上门安排",
+        body_zh="您的投诉 {{ number }} 将于明天上门处理。",
+    )
+    page = agent_client.get(f"/desk/c/{complaint.number}/?template={template.pk}").content.decode()
+    assert "Write to the customer by e-mail" in page and "您的投诉 {{ number }} 将于明天上门处理。" in page
+
+    response = agent_client.post(
+        f"/desk/c/{complaint.number}/email/",
+        {"subject": "上门安排", "body": "您的投诉 {{ number }} 将于明天上门处理。"},
+    )
+    assert response.status_code == 302
+    row = Notification.objects.get(complaint=complaint, kind="customer_written")
+    assert (row.method, row.address, row.state) == (Method.EMAIL, "li.na@customer.example.cn", "pending")
+    assert row.subject == f"[{complaint.number}] 上门安排"
+    assert row.body == f"您的投诉 {complaint.number} 将于明天上门处理。"
+    event = complaint.events.get(action="customer_emailed")
+    assert event.actor is not None and event.after["notification"] == row.pk
+
+    timeline = agent_client.get(f"/desk/c/{complaint.number}/").content.decode()
+    timeline = timeline.split('<ol class="timeline">')[1].split("</ol>")[0]
+    assert timeline.count('class="mail mail-out"') == 1 and "E-mail written to the customer" not in timeline
+
+    # A bad placeholder is refused with the form kept; a handler may not write to the customer.
+    bad = agent_client.post(f"/desk/c/{complaint.number}/email/", {"subject": "x", "body": "{% if %}"})
+    assert bad.status_code == 422 and "A placeholder is wrong" in bad.content.decode()
+    assert (
+        "Write to the customer by e-mail"
+        not in client_for(handler).get(f"/desk/c/{complaint.number}/").content.decode()
+    )
+    assert client_for(handler).post(
+        f"/desk/c/{complaint.number}/email/", {"subject": "x", "body": "y"}
+    ).status_code in {403, 404}
+    assert Notification.objects.filter(kind="customer_written").count() == 1
