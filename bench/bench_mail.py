@@ -47,7 +47,8 @@ def message(rng: random.Random, i: int, *, subject: str, extra: dict[str, str] |
     name = rng.choice(SURNAMES) + rng.choice("伟芳娜敏静丽强磊军洋")
     if charset == "big5":  # Traditional characters; the complaint number of a reply stays
         name, subject = "陳美玲", " ".join([*re.findall(r"\[TS[\d-]+\]", subject), "燈具故障"])
-    body = f"您好，{rng.choice(PROBLEMS)}。型号 XD-{rng.randrange(100, 999)}，批次 B{rng.randrange(10000, 99999)}。请尽快处理。"
+    model, batch = rng.randrange(100, 999), rng.randrange(10000, 99999)
+    body = f"您好，{rng.choice(PROBLEMS)}。型号 XD-{model}，批次 B{batch}。请尽快处理。"
     if charset == "big5":
         body = "您好，燈不亮，請盡快處理。"
     html = rng.random() < 0.1
@@ -78,7 +79,7 @@ def message(rng: random.Random, i: int, *, subject: str, extra: dict[str, str] |
         "",
         base64.encodebytes(PNG).decode(),
     ]
-    parts = headers + ['Content-Type: multipart/mixed; boundary="b"', "", "--b", *text, *photo, "--b--"]
+    parts = [*headers, 'Content-Type: multipart/mixed; boundary="b"', "", "--b", *text, *photo, "--b--"]
     return "\r\n".join(parts).encode()
 
 
