@@ -39,8 +39,10 @@ LAYERS = [
     "defects",
     "improvement",
     "insight",
+    "imports",
     "portal",
     "demo",
+    "integrations",
     "cli",
 ]
 COMPOSITION_ROOT = {"api", "urls", "settings", "wsgi", "__main__"}

@@ -18,16 +18,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.template import Context, Template, TemplateSyntaxError
+from django.template import TemplateSyntaxError
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
-from closeloop.authz.permissions import require
-from closeloop.complaints.events import event_record
 from closeloop.complaints.models import Attachment, Complaint, MailThreadMessage, Priority
-from closeloop.core.errors import DomainError, ValidationFailed
 from closeloop.notifications.message_templates import render_template
 from closeloop.notifications.models import MessageTemplate, Method, Notification, NotificationAttachment, State
 from closeloop.notifications.services import outbox_wake
@@ -178,68 +173,56 @@ def complaint_by_message_ids(message_ids: Sequence[str]) -> Complaint | None:
     return None
 
 
-# --- written by the desk --------------------------------------------------------------------------
+# --- Written by an agent from the complaint (issue 15) ------------------------------------------------
+# The admin-edited MessageTemplate rows whose code starts with WRITE_PREFIX are the agent's starting
+# points; the agent edits the text and sends it. Their context adds the customer's name and the nearest
+# due date to `message_context`: the agent reads every word before it leaves.
+WRITE_PREFIX = "write_"
+WRITE_METHODS = (Method.EMAIL, Method.SMS)
+WRITE_KIND = "customer_message"
+SMS_MAX_CHARS = 500  # 阿里云 and 腾讯云 split long texts into parts of 67 characters, up to about 500
+EMAIL_MAX_CHARS = 10_000
+SUBJECT_MAX_CHARS = 200
+# Written as it stands and replaced when the message is sent (a link is made only for a message that
+# leaves): filled by the package that owns it, registered from its AppConfig.ready().
+LATE_PLACEHOLDERS: dict[str, Callable[..., str]] = {}
 
 
-def customer_email_write(
-    *,
-    complaint: Complaint,
-    subject: str,
-    body: str,
-    actor: AbstractBaseUser | None,
-    via: str,
-    now: datetime.datetime | None = None,
-) -> Notification:
-    """An e-mail an agent writes to the customer from the complaint: the placeholders of the message
-    templates ({{ number }}, {{ product }}, {{ received_date }}) filled in, the complaint's number in the
-    subject, threaded, queued in the outbox and recorded on the timeline, in one transaction."""
-    now = now or timezone.now()
-    require(actor, "complaints.message_customer")
-    errors: dict[str, list[str]] = {}
-    if not subject.strip():
-        errors["subject"] = [_("Enter a subject.")]
-    if not body.strip():
-        errors["body"] = [_("Write the message.")]
-    if errors:
-        raise ValidationFailed(errors)
-    with transaction.atomic():
-        locked = Complaint.objects.select_for_update(no_key=True).select_related("customer").get(pk=complaint.pk)
-        customer = locked.customer
-        if customer.anonymised_at is not None or not customer.email:
-            raise DomainError(_("The customer has no e-mail address."), field="body")
-        with translation.override(customer_language(locked)):
-            values = message_context(complaint=locked)
-            try:
-                rendered = [
-                    Template(text).render(Context(values, autoescape=False)).strip() for text in (subject, body)
-                ]
-            except TemplateSyntaxError as exc:
-                raise DomainError(_("A placeholder is wrong: %(error)s") % {"error": exc}, field="body") from exc
-        row = Notification.objects.create(
-            created_at=now,
-            method=Method.EMAIL,
-            address=customer.email,
-            complaint=locked,
-            kind="customer_written",
-            subject=thread_subject(rendered[0], locked.number),
-            body=rendered[1],
-            state=State.PENDING,
-            next_attempt_at=now,
-            headers=thread_headers(locked),
-        )
-        thread_message_record(complaint=locked, message_id=row.message_id, inbound=False, at=now)
-        event_record(
-            complaint=locked,
-            action="customer_emailed",
-            actor=actor,
-            via=via,
-            at=now,
-            after={"notification": row.pk, "subject": row.subject},
-        )
-        transaction.on_commit(outbox_wake)
-    return row
+def late_placeholder_register(name: str, provider: Callable[..., str]) -> None:
+    """`provider(complaint=, method=, actor=, now=)` returns the text of `{name}` in a message being sent,
+    or raises DomainError when it cannot (e.g. no follow-up is waiting for a survey)."""
+    LATE_PLACEHOLDERS[name] = provider
 
 
-def email_templates() -> list[MessageTemplate]:
-    """The admin's e-mail templates an agent may start a message from."""
-    return list(MessageTemplate.objects.filter(method=Method.EMAIL, is_active=True).order_by("code"))
+def write_templates(*, method: str) -> list[MessageTemplate]:
+    return list(
+        MessageTemplate.objects.filter(code__startswith=WRITE_PREFIX, method=method, is_active=True).order_by("code")
+    )
+
+
+def write_context(*, complaint: Complaint) -> dict[str, Any]:
+    due = complaint.next_due_at
+    return {
+        **message_context(complaint=complaint),
+        "customer_name": complaint.customer.name,
+        "due_date": timezone.localtime(due).date().isoformat() if due else "",
+        # Left as written, for customer_message_send to replace: see LATE_PLACEHOLDERS.
+        **{name: "{" + name + "}" for name in LATE_PLACEHOLDERS},
+    }
+
+
+def write_draft(*, complaint: Complaint, method: str, code: str) -> tuple[str, str]:
+    """(subject, text) of a template for this complaint, in the customer's language, for the agent to
+    edit; ("", "") when there is no such active template or it does not render."""
+    template = MessageTemplate.objects.filter(
+        code=code, method=method, code__startswith=WRITE_PREFIX, is_active=True
+    ).first()
+    if template is None:
+        return "", ""
+    language = customer_language(complaint)
+    with translation.override(language):
+        context = write_context(complaint=complaint)
+    try:
+        return render_template(template, language=language, context=context)
+    except TemplateSyntaxError:
+        return "", ""

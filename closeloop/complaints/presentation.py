@@ -6,16 +6,18 @@ Templates stay free of logic: everything they show is prepared here as plain val
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.utils import dateformat, timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from closeloop.complaints.lifecycle import Status
-from closeloop.complaints.models import Complaint, Event, Via
+from closeloop.complaints.models import Attachment, Complaint, Event, Via
+from closeloop.complaints.selectors import ContactView
+from closeloop.complaints.sniff import AUDIO_TYPES, PLAYABLE_AUDIO_TYPES
+from closeloop.directory.models import Customer
 from closeloop.notifications.models import Method, Notification, State
 
 # One label per event action. Actions not listed here are shown by their code, so a new service
@@ -47,6 +49,7 @@ ACTION_LABELS: dict[str, Promise] = {
     # tasks (dispatch, handler work)
     "dispatch": _("Dispatched"),
     "redispatched": _("Redispatched"),
+    "auditors_copied": _("Copy sent to the audit office"),
     "start_handling": _("Handling started"),
     "task_created": _("Task created"),
     "task_reassigned": _("Task reassigned"),
@@ -70,6 +73,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "close": _("Closed"),
     "archive": _("Archived (read-only)"),
     "anonymised": _("Personal data anonymised"),
+    "external_ref_renamed": _("External reference made unique"),
     "dispute_raised": _("Responsibility disputed"),
     "dispute_decided": _("Responsibility dispute decided"),
     # solutions, approvals, execution, customer messages
@@ -96,7 +100,8 @@ ACTION_LABELS: dict[str, Promise] = {
     "email_received": _("E-mail received"),
     "email_triage": _("E-mail received that could not be read: to triage"),
     "customer_replied": _("The customer replied by e-mail"),
-    "customer_emailed": _("E-mail written to the customer"),
+    # written to the customer from the complaint (issue 15)
+    "customer_written": _("Written to the customer"),
 }
 # Events that are mails from the customer: the timeline marks them as the thread's incoming side.
 MAIL_IN_ACTIONS = frozenset({"email_received", "email_triage", "customer_replied"})
@@ -135,18 +140,45 @@ class TimelineRow:
     mail_state: str = ""
 
 
+def contact_masked_in(text: str, *, customer: Customer, contact: ContactView | None) -> str:
+    """`text` with the customer's own phone number and e-mail address as `contact` shows them: masked
+    for a role without personal data (a message to the customer may quote them)."""
+    if contact is None or not contact.masked or not text:
+        return text
+    for raw, shown in ((customer.phone, contact.phone), (customer.email, contact.email)):
+        if raw:
+            text = text.replace(raw, shown)
+    return text
+
+
+def _method_label(event: Event) -> str:
+    method = event.after.get("method") if event.action == "customer_written" else None
+    return str(Method(method).label) if method in Method.values else ""
+
+
 def timeline_rows(
-    events: Iterable[Event], complaint: Complaint | None = None, mails_out: Iterable[Notification] = ()
+    events: Iterable[Event],
+    complaint: Complaint | None = None,
+    contact: ContactView | None = None,
+    mails_out: Iterable[Notification] = (),
 ) -> list[TimelineRow]:
-    """The events, oldest first, with our e-mails to the customer between them where they were written
-    (an e-mail written on the desk is one row: its event names who wrote it)."""
+    """The timeline as the desk draws it, oldest first, with our e-mails to the customer between the events
+    where they were written; `contact`: the complaint's customer as this user sees them, so that notes
+    quoting their phone or e-mail are masked alike."""
     events = list(events)
-    writers = {event.after.get("notification"): event.actor for event in events if event.action == "customer_emailed"}
     mails = list(mails_out)
-    rows = [_mail_out_row(notification, writers.get(notification.pk)) for notification in mails]
+    # An e-mail an agent wrote is one row: the outgoing mail, named by its event's writer.
+    written = {event.after.get("notification"): event for event in events if event.action == "customer_written"}
     drawn = {notification.pk for notification in mails}
+
+    def masked(text: str) -> str:
+        if complaint is None:
+            return text
+        return contact_masked_in(text, customer=complaint.customer, contact=contact)
+
+    rows = [_mail_out_row(notification, written.get(notification.pk), masked) for notification in mails]
     for event in events:
-        if event.action == "customer_emailed" and event.after.get("notification") in drawn:
+        if event.action == "customer_written" and event.after.get("notification") in drawn:
             continue
         other = complaint is not None and event.complaint_id != complaint.pk
         actor = (event.actor.get_full_name() or event.actor.get_username()) if event.actor else str(_("system"))
@@ -155,10 +187,12 @@ def timeline_rows(
                 at=timezone.localtime(event.at),
                 actor=actor,
                 via=via_label(event.via),
-                label=action_label(event.action),
+                label=" · ".join(p for p in (action_label(event.action), _method_label(event)) if p),
                 status_before=status_label(event.before.get("status")),
                 status_after=status_label(event.after.get("status")),
-                note=event.note,
+                note=contact_masked_in(event.note, customer=complaint.customer, contact=contact)
+                if complaint is not None
+                else event.note,
                 complaint_number=getattr(event, "complaint_number", "") if other else "",
                 mail="in" if event.action in MAIL_IN_ACTIONS else "",
                 subject=_mail_subject(event),
@@ -176,22 +210,25 @@ def _mail_subject(event: Event) -> str:
     return "" if subject == event.note else subject
 
 
-def _actor_name(actor: Any) -> str:
-    return (actor.get_full_name() or actor.get_username()) if actor is not None else str(_("system"))
-
-
-def _mail_out_row(notification: Notification, writer: Any = None) -> TimelineRow:
+def _mail_out_row(notification: Notification, written: Event | None, masked: Callable[[str], str]) -> TimelineRow:
+    """Our e-mail to the customer with where it is (pending, sent, failed: a bounce); `written`: the event
+    of an agent who wrote it on the desk."""
     state = str(notification.get_state_display())
     if notification.state == State.FAILED and notification.last_error:
         state = f"{state}: {notification.last_error[:120]}"
+    writer = written.actor if written is not None else None
     return TimelineRow(
         at=timezone.localtime(notification.created_at),
-        actor=_actor_name(writer),
-        via=str(Method(notification.method).label),
-        label=str(_("E-mail to the customer")),
+        actor=(writer.get_full_name() or writer.get_username()) if writer is not None else str(_("system")),
+        via=via_label(written.via) if written is not None else str(Method(notification.method).label),
+        label=" · ".join(
+            [str(_("Written to the customer")), str(Method.EMAIL.label)]
+            if written is not None
+            else [str(_("E-mail to the customer"))]
+        ),
         status_before="",
         status_after="",
-        note=notification.body,
+        note=masked(notification.body),
         mail="out",
         subject=notification.subject,
         mail_state=state,
@@ -226,3 +263,32 @@ def registration_fields(complaint: Complaint) -> list[FieldRow]:
         (_("external reference"), complaint.external_ref),
     ]
     return [FieldRow(str(label), value) for label, value in rows]
+
+
+@dataclass(frozen=True)
+class AttachmentRow:
+    attachment: Attachment
+    # A recording the desk's browsers play in an <audio> element (WAV, MP3, M4A); AMR is downloaded.
+    playable: bool
+    audio: bool
+
+
+def attachment_rows(attachments: Iterable[Attachment]) -> list[AttachmentRow]:
+    return [
+        AttachmentRow(a, playable=a.content_type in PLAYABLE_AUDIO_TYPES, audio=a.content_type in AUDIO_TYPES)
+        for a in attachments
+    ]
+
+
+# The default templates an agent writes from (notifications migration 0006); an admin's own `write_…`
+# template is listed by its code.
+WRITE_TEMPLATE_LABELS: dict[str, Promise] = {
+    "write_progress": _("progress update"),
+    "write_need_info": _("information needed from the customer"),
+    "write_missed_call": _("we could not reach you by phone"),
+    "write_survey": _("link to the satisfaction survey"),
+}
+
+
+def write_template_choices(codes: Iterable[str]) -> list[tuple[str, str]]:
+    return [(code, str(WRITE_TEMPLATE_LABELS.get(code, code))) for code in sorted(set(codes))]

@@ -53,7 +53,7 @@ class SmtpEmailBackend(DjangoSmtpBackend):
 
     @cached_property
     def ssl_context(self) -> ssl.SSLContext:
-        context = super().ssl_context
+        context = super().ssl_context  # type: ignore[misc]  # Django has it; django-stubs 5.2 does not
         if settings.EXTRA_CA_CERTS:
             context.load_verify_locations(cafile=settings.EXTRA_CA_CERTS)
         return context

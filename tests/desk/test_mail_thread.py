@@ -41,45 +41,28 @@ def test_the_timeline_shows_the_mails_in_and_out(agent_client: Client, agent: An
     assert "wang.fang@customer.example.cn" not in timeline  # the thread shows no address
 
 
-def test_an_agent_writes_to_the_customer_from_a_template(
-    agent_client: Client, client_for: Any, handler: Any, make_complaint: Any
+def test_an_e_mail_an_agent_writes_joins_the_thread_and_shows_once(
+    agent_client: Client, agent: Any, settings: Any
 ) -> None:
-    from closeloop.notifications.models import MessageTemplate
+    from closeloop.complaints.services import customer_message_send
 
-    complaint = make_complaint(email="li.na@customer.example.cn", phone="", product_model="XD-100")
-    template = MessageTemplate.objects.create(
-        code="desk_visit",
-        method=Method.EMAIL,
-        subject_zh="上门安排",
-        body_zh="您的投诉 {{ number }} 将于明天上门处理。",
+    settings.MAIL_REPLY_TO = "complaints@factory.example.com"
+    box = Mailbox(name="main", type_code="quality")
+    complaint = mail_ingest(raw=mail(msgid="<first@customer.example.cn>"), mailbox=box).complaint
+    row = customer_message_send(
+        complaint=complaint, method=Method.EMAIL, subject="上门安排", text="明天上午上门。", actor=agent, via="desk"
     )
-    page = agent_client.get(f"/desk/c/{complaint.number}/?template={template.pk}").content.decode()
-    assert "Write to the customer by e-mail" in page and "您的投诉 {{ number }} 将于明天上门处理。" in page
-
-    response = agent_client.post(
-        f"/desk/c/{complaint.number}/email/",
-        {"subject": "上门安排", "body": "您的投诉 {{ number }} 将于明天上门处理。"},
-    )
-    assert response.status_code == 302
-    row = Notification.objects.get(complaint=complaint, kind="customer_written")
-    assert (row.method, row.address, row.state) == (Method.EMAIL, "li.na@customer.example.cn", "pending")
     assert row.subject == f"[{complaint.number}] 上门安排"
-    assert row.body == f"您的投诉 {complaint.number} 将于明天上门处理。"
-    event = complaint.events.get(action="customer_emailed")
-    assert event.actor is not None and event.after["notification"] == row.pk
+    assert row.headers == {
+        "Reply-To": "complaints@factory.example.com",
+        "In-Reply-To": "<first@customer.example.cn>",
+        "References": "<first@customer.example.cn>",
+    }
+    # The customer's answer to it comes back to the complaint.
+    answer = mail_ingest(raw=mail(body="好的。", headers={"In-Reply-To": row.message_id}), mailbox=box)
+    assert answer.complaint.pk == complaint.pk
 
     timeline = agent_client.get(f"/desk/c/{complaint.number}/").content.decode()
     timeline = timeline.split('<ol class="timeline">')[1].split("</ol>")[0]
-    assert timeline.count('class="mail mail-out"') == 1 and "E-mail written to the customer" not in timeline
-
-    # A bad placeholder is refused with the form kept; a handler may not write to the customer.
-    bad = agent_client.post(f"/desk/c/{complaint.number}/email/", {"subject": "x", "body": "{% if %}"})
-    assert bad.status_code == 422 and "A placeholder is wrong" in bad.content.decode()
-    assert (
-        "Write to the customer by e-mail"
-        not in client_for(handler).get(f"/desk/c/{complaint.number}/").content.decode()
-    )
-    assert client_for(handler).post(
-        f"/desk/c/{complaint.number}/email/", {"subject": "x", "body": "y"}
-    ).status_code in {403, 404}
-    assert Notification.objects.filter(kind="customer_written").count() == 1
+    assert timeline.count('class="mail mail-out"') == 1 and timeline.count("明天上午上门。") == 1
+    assert "Written to the customer · e-mail" in timeline
