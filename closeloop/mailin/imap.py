@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import imaplib
 import logging
 import re
@@ -105,7 +106,7 @@ def mailbox_poll(mailbox: Mailbox) -> dict[str, int]:
             try:
                 with transaction.atomic():
                     mail_ingest(raw=raw, mailbox=mailbox)
-                    transaction.on_commit(lambda uid=uid: _done(connection, uid, mailbox))
+                    transaction.on_commit(functools.partial(_done, connection, uid, mailbox))
             except Exception as exc:  # any failure, a bug included: the message stays unseen for the next round
                 expected = isinstance(exc, TemporaryFailure | DatabaseError)
                 log.log(

@@ -161,9 +161,10 @@ class _Walker:
         ctype, _charset = _content_type(part)
         disposition = _disposition(part)
         if part.is_multipart():
-            subparts = part.get_payload()
-            if not isinstance(subparts, list):
+            payload = part.get_payload()
+            if not isinstance(payload, list):
                 return
+            subparts = [sub for sub in payload if isinstance(sub, email.message.Message)]
             if ctype == "multipart/alternative":
                 chosen = self._alternative(subparts)
                 if chosen is not None:
@@ -244,9 +245,11 @@ def _bounced_ids(message: email.message.Message) -> list[str]:
         if part is message:
             continue
         ctype = part.get_content_type()
-        if ctype == "message/rfc822" and part.is_multipart():
-            for inner in part.get_payload():  # type: ignore[union-attr]
-                ids += _message_ids(inner, "Message-ID")
+        payload = part.get_payload()
+        if ctype == "message/rfc822" and isinstance(payload, list):
+            for inner in payload:
+                if isinstance(inner, email.message.Message):
+                    ids += _message_ids(inner, "Message-ID")
         elif ctype == "text/rfc822-headers":
             ids += MESSAGE_ID.findall(
                 " ".join(re.findall(r"(?im)^message-id:\s*(.+)$", decode_text(_payload(part), None)))

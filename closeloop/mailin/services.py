@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -349,7 +349,7 @@ def _reply(*, mail: ParsedMail, raw: bytes, complaint: Complaint, now: datetime.
     return IngestResult(outcome=Outcome.REPLY, complaint=locked)
 
 
-def _told_of_replies(complaint: Complaint) -> list[AbstractBaseUser]:
+def _told_of_replies(complaint: Complaint) -> list[User]:
     """The handlers of the complaint's open tasks and its agent (who registered or acknowledged it); when
     the complaint has neither yet (it came in by e-mail), the agents."""
     user_model = get_user_model()
