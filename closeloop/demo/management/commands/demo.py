@@ -78,6 +78,9 @@ class Command(BaseCommand):
 
         if seeded is not None:  # like the handled examples: on a fresh demo only
             demo_defects()
+            from closeloop.demo.callcentre import demo_hotline_call
+
+            demo_hotline_call()  # a hotline call with its recording (link and file)
         demo_improvement_actions()
 
         if dispatched:
