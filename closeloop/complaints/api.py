@@ -10,13 +10,13 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Form, P, PathEx, Query, Router, Status, UploadedFile
 
 from closeloop.complaints import customer_messages, selectors, services
-from closeloop.complaints.lifecycle import OPEN_STATUSES, TERMINAL_STATUSES, TRANSITIONS, available_transitions
 from closeloop.complaints.lifecycle import Status as ComplaintStatus
+from closeloop.complaints.lifecycle import available_transitions
 from closeloop.complaints.models import AttachmentKind, Complaint, Via
 from closeloop.complaints.presentation import contact_masked_in
 from closeloop.complaints.schemas import (
@@ -32,6 +32,7 @@ from closeloop.complaints.schemas import (
     CustomerMessageIn,
     CustomerMessageOut,
     LifecycleOut,
+    LifecycleSummaryOut,
     MarkDuplicateIn,
     PriorityIn,
     ProductFilters,
@@ -45,6 +46,7 @@ from closeloop.complaints.schemas import (
     WaitIn,
 )
 from closeloop.core.errors import DomainError, PermissionDeniedError
+from closeloop.core.lifecycle import lifecycle_get, lifecycles
 from closeloop.core.masking import can_see_personal_data, mask_email, mask_phone
 from closeloop.core.roles import ROLE_LABELS, user_roles
 from closeloop.directory.models import ComplaintType, Customer, Department, Product
@@ -62,6 +64,7 @@ from closeloop.core.api_responses import (  # noqa: E402
     READ_ERRORS,
     WRITE_ERRORS,
     ErrorOut,
+    ValidationErrorOut,
 )
 
 # The complaint's number in a path, e.g. TS20261123-0007.
@@ -125,6 +128,7 @@ def _summary(complaint: Complaint, user: AbstractBaseUser) -> dict[str, Any]:
             due_at=complaint.next_due_at, warn_at=complaint.next_warn_at, paused=complaint.waiting_since is not None
         ).state,
         "waiting_since": complaint.waiting_since,
+        "updated_at": complaint.updated_at,
     }
 
 
@@ -229,8 +233,15 @@ def _complaint_by_number(user: AbstractBaseUser, number: str | None, *, field: s
 # --- complaints ----------------------------------------------------------------------------------
 
 
-@router.post("/complaints", response={201: ComplaintCreatedOut, **WRITE_ERRORS}, summary="Register a complaint")
+@router.post(
+    "/complaints",
+    response={201: ComplaintCreatedOut, 200: ComplaintCreatedOut, 409: ValidationErrorOut, **WRITE_ERRORS},
+    summary="Register a complaint",
+)
 def complaint_create(request: HttpRequest, payload: ComplaintCreateIn) -> Status:
+    """201 with the new complaint; 200 with the complaint registered before when the same channel already
+    sent this `external_ref` (a retry, or the same ticket twice). With an `Idempotency-Key` a retry gets
+    the first answer again (409 while the first request still runs)."""
     user = _user(request)
     if not user.has_perm("complaints.register_complaint"):
         raise PermissionDeniedError(_("You may not register complaints."))
@@ -260,10 +271,13 @@ def complaint_create(request: HttpRequest, payload: ComplaintCreateIn) -> Status
         recording_url=payload.recording_url,
     )
     # One transaction for the intake and the log of the unmasked data it returns.
-    complaint = services.complaint_register(data=data, actor=user, via=Via.API, log_access="api")
+    complaint, created = services.complaint_register_once(data=data, actor=user, via=Via.API, log_access="api")
+    if not created:  # the source system sent this external_ref before: the complaint it made
+        services.personal_data_access_record(user=user, complaints=[complaint], where="api")
     # The summary is built from the objects intake just wrote (no re-read); GET /complaints/{number}
     # gives the full record with its timeline.
-    return Status(201, {**_summary(complaint, user), "deadlines": [_deadline(d) for d in complaint.deadlines.all()]})
+    body = {**_summary(complaint, user), "deadlines": [_deadline(d) for d in complaint.deadlines.all()]}
+    return Status(201 if created else 200, body)
 
 
 @router.get("/complaints", response={200: ComplaintPage, 429: ErrorOut, **READ_ERRORS}, summary="The queue, filtered")
@@ -282,6 +296,8 @@ def complaint_list(request: HttpRequest, filters: Query[ComplaintFilters]) -> di
         received_to=filters.received_to,
         q=filters.q,
         sort=filters.sort,
+        external_ref=filters.external_ref,
+        updated_since=filters.updated_since,
     )
     queryset = selectors.complaint_queue(user=user, filters=queue_filters)
     page = list(queryset[filters.offset : filters.offset + filters.limit])
@@ -535,34 +551,50 @@ def customer_lookup(request: HttpRequest, query: Query[CustomerLookupQuery]) -> 
 
 
 @router.get("/lifecycle", response={200: LifecycleOut, **READ_ERRORS}, tags=["lifecycle"])
-def lifecycle(request: HttpRequest) -> dict[str, Any]:
-    """The transition table the services enforce: which action leads from which states to which,
-    for which roles, with which required fields."""
+def lifecycle(request: HttpRequest, name: str = "complaint") -> dict[str, Any]:
+    """A transition table the services enforce (the complaint's unless `name` is another one of
+    GET /lifecycles): which action leads from which states to which, for which roles (and, where a rule
+    about the object decides, which predicate), with which required fields."""
+    table = lifecycle_get(name)
+    if table is None:
+        raise Http404(name)
     return {
+        "name": table.name,
+        "title": str(table.title),
         "states": [
             {
                 "code": status.value,
                 "label": str(status.label),
-                "open": status in OPEN_STATUSES,
-                "terminal": status in TERMINAL_STATUSES,
+                "open": table.is_open(status),
+                "terminal": status in table.terminal_states(),
             }
-            for status in ComplaintStatus
+            for status in table.states
         ],
         "roles": [{"code": role.value, "label": str(label)} for role, label in ROLE_LABELS.items()],
         "transitions": [
             {
                 "action": t.action,
                 "label": str(t.label),
-                "sources": sorted(s.value for s in t.sources),
-                "target": t.target.value,
+                "sources": sorted(str(s) for s in t.sources),
+                "target": str(t.target),
                 "roles": sorted(r.value for r in t.roles),
+                "allowed": t.allowed_name(),
                 "required": list(t.required),
                 "style": t.style,
                 "service": t.service,
             }
-            for t in TRANSITIONS.values()
+            for t in table.transitions
         ],
     }
+
+
+@router.get("/lifecycles", response={200: list[LifecycleSummaryOut], **READ_ERRORS}, tags=["lifecycle"])
+def lifecycle_list(request: HttpRequest) -> list[dict[str, Any]]:
+    """Every lifecycle table: each status field of each model is driven by one (GET /lifecycle?name=…)."""
+    return [
+        {"name": lc.name, "title": str(lc.title), "model": lc.model, "status_field": lc.status_field}
+        for lc in lifecycles()
+    ]
 
 
 # --- catalogue (read-only reference data) --------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import enum
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
@@ -30,6 +31,27 @@ MAX_OFFSET = 10_000_000
 
 def text(max_length: int, default: str = "", description: str | None = None) -> Any:
     return Field(default, max_length=max_length, description=description)
+
+
+class DeadlineState(enum.StrEnum):
+    """How a complaint stands against its nearest open deadline (closeloop.sla.presentation.time_left)."""
+
+    OK = "ok"
+    WARNING = "warning"  # past the warning point
+    BREACHED = "breached"
+    PAUSED = "paused"  # waiting for the customer
+    NONE = "none"  # no open deadline
+
+
+class ClockState(enum.StrEnum):
+    """One SLA clock: running (ok, warning, breached, paused) or ended (met, cancelled)."""
+
+    OK = "ok"
+    WARNING = "warning"
+    BREACHED = "breached"
+    PAUSED = "paused"
+    MET = "met"
+    CANCELLED = "cancelled"
 
 
 # --- errors --------------------------------------------------------------------------------------
@@ -113,7 +135,7 @@ class ComplaintCreateIn(Schema):
 
 
 class CustomerOut(Schema):
-    kind: str
+    kind: CustomerKind
     name: str
     organisation: str
     phone: str
@@ -139,10 +161,11 @@ class ComplaintSummaryOut(Schema):
     external_ref: str
     recording_url: str = Field("", description="link to the call's recording in the call-centre system")
     next_due_at: datetime.datetime | None = Field(description="the nearest open deadline of the complaint")
-    deadline_state: str = Field(
+    deadline_state: DeadlineState = Field(
         description="ok | warning (past the warning point) | breached | paused (waiting for the customer) | none"
     )
     waiting_since: datetime.datetime | None = Field(description="waiting for the customer since (clocks paused)")
+    updated_at: datetime.datetime = Field(description="last change of the complaint's own fields")
 
 
 class DeadlineOut(Schema):
@@ -159,7 +182,7 @@ class DeadlineOut(Schema):
     warned_at: datetime.datetime | None
     breached_at: datetime.datetime | None
     escalation_level: int
-    state: str = Field(description="ok | warning | breached | paused | met | cancelled")
+    state: ClockState = Field(description="ok | warning | breached | paused | met | cancelled")
 
 
 class ComplaintCreatedOut(ComplaintSummaryOut):
@@ -250,6 +273,10 @@ class ComplaintFilters(Schema):
             "(roles that see personal data) or the whole number (the others: counted, at most "
             "PERSONAL_DATA_SEARCH_MAX_PER_HOUR an hour, then 429)"
         ),
+    )
+    external_ref: Text = Field("", max_length=80, description="the reference a source system gave (exact)")
+    updated_since: datetime.datetime | None = Field(
+        None, description="changed at or after this instant (`updated_at`); for a full change log use GET /events"
     )
     sort: Literal[tuple(SORTS)] = "-received_at"  # type: ignore[valid-type]
     limit: int = Field(50, ge=1, le=200)
@@ -359,9 +386,19 @@ class TransitionOut(Schema):
     required: list[str]
     style: str
     service: str = Field(description="when set, only this service performs it (it has its own endpoint)")
+    allowed: str = Field("", description="when set, the rule about the object that decides who may act as well")
 
 
 class LifecycleOut(Schema):
+    name: str = "complaint"
+    title: str = ""
     states: list[StateOut]
     roles: list[RoleOut]
     transitions: list[TransitionOut]
+
+
+class LifecycleSummaryOut(Schema):
+    name: str
+    title: str
+    model: str
+    status_field: str

@@ -19,6 +19,7 @@ from closeloop.complaints.models import Complaint, Event
 from closeloop.core.masking import can_see_personal_data, mask_address, mask_email, mask_phone
 from closeloop.directory.models import Customer, Membership
 from closeloop.directory.selectors import full_email, full_phone
+from closeloop.notifications.models import Method, Notification
 from closeloop.sla.models import Deadline
 
 User = AbstractBaseUser | AnonymousUser
@@ -54,6 +55,8 @@ class QueueFilters:
     q: str = ""
     due: str = ""  # "overdue" | "today" | ""
     sort: str = "due"
+    external_ref: str = ""
+    updated_since: datetime.datetime | None = None
 
 
 SORTS = {
@@ -97,6 +100,10 @@ def complaint_queue(*, user: User, filters: QueueFilters) -> QuerySet[Complaint]
         qs = qs.filter(
             received_at__lt=_local_midnight(min(filters.received_to, _LAST_DAY) + datetime.timedelta(days=1))
         )
+    if filters.external_ref:
+        qs = qs.filter(external_ref=filters.external_ref)
+    if filters.updated_since:
+        qs = qs.filter(updated_at__gte=filters.updated_since)
     if filters.due == "overdue":
         qs = qs.filter(next_due_at__lte=timezone.now())
     elif filters.due == "today":
@@ -295,6 +302,14 @@ def complaint_timeline(*, complaint: Complaint) -> QuerySet[Event]:
         .select_related("actor")
         .annotate(complaint_number=F("complaint__number"))
         .order_by("at", "id")
+    )
+
+
+def complaint_mails_out(*, complaint: Complaint) -> QuerySet[Notification]:
+    """The e-mails we wrote to the customer about the complaint (its outbox rows), oldest first: with the
+    mails received, which are events, they make the thread the timeline shows."""
+    return Notification.objects.filter(complaint=complaint, method=Method.EMAIL, recipient__isnull=True).order_by(
+        "created_at", "id"
     )
 
 

@@ -16,10 +16,11 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.validators import URLValidator
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from closeloop import authz
 from closeloop.complaints import repeats
 from closeloop.complaints.customer_messages import (
     EMAIL_MAX_CHARS,
@@ -34,8 +35,8 @@ from closeloop.complaints.customer_messages import (
 from closeloop.complaints.events import complaint_check_writable, event_record
 from closeloop.complaints.lifecycle import (
     FIELD_LABELS,
+    LIFECYCLE,
     OPEN_STATUSES,
-    TRANSITIONS,
     Status,
     Transition,
     named_callable,
@@ -60,7 +61,6 @@ from closeloop.core.errors import (
     ValidationFailed,
 )
 from closeloop.core.masking import can_see_personal_data
-from closeloop.core.roles import Role, user_roles
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Product
 from closeloop.directory.selectors import EMAIL, LANDLINE, MOBILE
 from closeloop.notifications.models import Method, Notification
@@ -186,6 +186,39 @@ def _validate_attachments(uploads: list[AttachmentUpload], errors: dict[str, lis
             errors.setdefault("attachments", []).append(_("Unknown attachment kind."))
         types.append(content_type or "")
     return types
+
+
+def attachment_refusal(upload: AttachmentUpload) -> tuple[str, str]:
+    """(content type, "") when `upload` passes the checks every attachment passes (size, type sniffed from
+    the bytes, kind), else ("", why not): for callers that keep the good files of a batch, as e-mail
+    intake does."""
+    errors: dict[str, list[str]] = {}
+    (content_type,) = _validate_attachments([upload], errors)
+    return ("", " ".join(errors["attachments"])) if errors else (content_type, "")
+
+
+def attachment_store(
+    *,
+    complaint: Complaint,
+    upload: AttachmentUpload,
+    content_type: str,
+    by: AbstractBaseUser | None,
+    now: datetime.datetime,
+) -> Attachment:
+    """Save a checked file on a complaint, inside the caller's transaction (which writes the event)."""
+    attachment = Attachment(
+        complaint=complaint,
+        original_name=upload.name[:255],
+        content_type=content_type,
+        size=upload.size,
+        kind=upload.kind,
+        paper_original_location=upload.paper_original_location,
+        uploaded_at=now,
+        uploaded_by=by,
+    )
+    attachment.file.save(upload.name, File(upload.file), save=False)
+    attachment.save()
+    return attachment
 
 
 def _active_types() -> dict[str, ComplaintType]:
@@ -330,6 +363,36 @@ def next_complaint_number(day: datetime.date) -> str:
     return f"TS{day:%Y%m%d}-{row[0]:04d}"
 
 
+def complaint_register_once(
+    *,
+    data: IntakeData,
+    actor: AbstractBaseUser | None,
+    via: str,
+    now: datetime.datetime | None = None,
+    log_access: str = "",
+) -> tuple[Complaint, bool]:
+    """Register a complaint unless its source system (the channel) already sent this `external_ref`:
+    then the complaint registered first, and False. Two such intakes at the same moment meet at the
+    unique constraint `complaint_external_ref_unique`; the one that loses finds the winner's row."""
+    ref = data.external_ref.strip()
+    if ref and (existing := _complaint_by_external_ref(data.channel, ref)) is not None:
+        return existing, False
+    try:
+        return complaint_register(data=data, actor=actor, via=via, now=now, log_access=log_access), True
+    except IntegrityError:
+        if not ref or (existing := _complaint_by_external_ref(data.channel, ref)) is None:
+            raise
+        return existing, False
+
+
+def _complaint_by_external_ref(channel: str, ref: str) -> Complaint | None:
+    return (
+        Complaint.objects.select_related("customer", "type", "department", "product")
+        .filter(channel=channel, external_ref=ref)
+        .first()
+    )
+
+
 def complaint_register(
     *,
     data: IntakeData,
@@ -395,18 +458,9 @@ def complaint_register(
         prefetched["deadlines"] = deadlines_save_planned(complaint=complaint, planned=planned)
         complaint._prefetched_objects_cache = prefetched
         for upload, content_type in zip(data.attachments, attachment_types, strict=True):
-            attachment = Attachment(
-                complaint=complaint,
-                original_name=upload.name[:255],
-                content_type=content_type,
-                size=upload.size,
-                kind=upload.kind,
-                paper_original_location=upload.paper_original_location,
-                uploaded_at=now,
-                uploaded_by=complaint.registered_by,
+            attachment_store(
+                complaint=complaint, upload=upload, content_type=content_type, by=complaint.registered_by, now=now
             )
-            attachment.file.save(upload.name, File(upload.file), save=False)
-            attachment.save()
         event_record(
             complaint=complaint,
             action="registered",
@@ -458,8 +512,7 @@ def _blank(value: object) -> bool:
 def transition_check(*, transition: Transition, actor: AbstractBaseUser | None, data: dict[str, Any]) -> None:
     """The checks that need no lock: the actor's role (PermissionDeniedError: a 403, unlike a refusal
     for the complaint's state) and the required fields."""
-    if not (transition.roles & user_roles(actor)):
-        raise PermissionDeniedError(_("Your role may not “%(label)s”.") % {"label": transition.label})
+    LIFECYCLE.check_actor(transition.action, actor)
     missing = {}
     for name in transition.required:
         value = data.get(name)
@@ -489,17 +542,11 @@ def transition_apply(
     names, and write the event. Every state change in CloseLoop ends here."""
     data = data or {}
     values = values or {}
-    if locked.status not in transition.sources:
-        raise TransitionNotAllowed(
-            _("“%(label)s” is not possible while the complaint is %(status)s.")
-            % {"label": transition.label, "status": Status(locked.status).label}
-        )
-    for guard in transition.guard_callables():
-        refusal = guard(locked, data)
-        if refusal:
-            raise DomainError(refusal, field=transition.required[-1] if transition.required else "action")
-    before = {"status": locked.status, **{k: getattr(locked, k) for k in values}}
-    locked.status = transition.target
+    LIFECYCLE.check_state(locked, transition.action)
+    LIFECYCLE.check_guards(locked, transition.action, data)
+    replaced = {k: getattr(locked, k) for k in values}
+    status_before, _target = LIFECYCLE.move(locked, transition.action, actor, checked=True)
+    before = {"status": status_before, **replaced}
     for key, value in values.items():
         setattr(locked, key, value)
     locked.save(update_fields=["status", "updated_at", *values.keys()])
@@ -539,9 +586,7 @@ def complaint_transition(
     the actor's roles, or missing a required field."""
     data = dict(data or {})
     now = now or timezone.now()
-    transition = TRANSITIONS.get(action)
-    if transition is None:
-        raise TransitionNotAllowed(_("Unknown action “%(action)s”.") % {"action": action})
+    transition = LIFECYCLE.get(action)
     if transition.service:
         raise TransitionNotAllowed(
             _("“%(label)s” has its own form: it needs more than a status change.") % {"label": transition.label}
@@ -561,23 +606,17 @@ def complaint_transition(
         )
 
 
-# Who may re-prioritise a complaint or pause its clocks while waiting for the customer.
-DESK_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR, Role.ADMIN})
-
-
 # Who writes to the complainant from the complaint (e-mail or SMS): customer service, the customer's one
-# point of contact (a handler's calls are logged on their task). The only check of it: the desk's panel,
-# the API and `customer_message_send` ask this function.
-CUSTOMER_WRITER_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR})
-
-
+# point of contact (a handler's calls are logged on their task). The desk's panel, the API and
+# `customer_message_send` ask this function, which asks authz.
 def can_write_to_customer(user: AbstractBaseUser | AnonymousUser | None) -> bool:
-    return bool(CUSTOMER_WRITER_ROLES & user_roles(user))
+    return authz.allowed(user, "complaints.write_to_customer")
 
 
 def _check_open_for_desk(complaint: Complaint, actor: AbstractBaseUser | None, label: str) -> None:
-    if not (DESK_ROLES & user_roles(actor)):
-        raise PermissionDeniedError(_("Your role may not %(action)s.") % {"action": label})
+    authz.require(
+        actor, "complaints.reprioritise_complaint", message=_("Your role may not %(action)s.") % {"action": label}
+    )
     if complaint.status not in OPEN_STATUSES:
         raise TransitionNotAllowed(
             _("Not possible while the complaint is %(status)s.") % {"status": Status(complaint.status).label}
@@ -767,10 +806,6 @@ def customer_lookup(*, user: AbstractBaseUser, phone: str) -> Customer | None:
     return customer
 
 
-# Auditors, quality and management only read; everyone who works on complaints may add evidence.
-ATTACH_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR, Role.HANDLER, Role.DEPT_MANAGER, Role.ADMIN})
-
-
 def complaint_attach(
     *,
     complaint: Complaint,
@@ -782,8 +817,7 @@ def complaint_attach(
     """Add one file to an existing complaint, checked like the files of an intake (size, content
     type sniffed from the bytes, kind); errors are reported on the field `file`."""
     now = now or timezone.now()
-    if not (ATTACH_ROLES & user_roles(actor)):
-        raise PermissionDeniedError(_("Your role may not add attachments."))
+    authz.require(actor, "complaints.attach_evidence")
     errors: dict[str, list[str]] = {}
     (content_type,) = _validate_attachments([upload], errors)
     if errors:
@@ -791,18 +825,14 @@ def complaint_attach(
     with transaction.atomic():
         locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
         complaint_check_writable(locked)  # before the file reaches the storage
-        attachment = Attachment(
+        upload.paper_original_location = upload.paper_original_location.strip()
+        attachment = attachment_store(
             complaint=locked,
-            original_name=upload.name[:255],
+            upload=upload,
             content_type=content_type,
-            size=upload.size,
-            kind=upload.kind,
-            paper_original_location=upload.paper_original_location.strip(),
-            uploaded_at=now,
-            uploaded_by=actor if actor is not None and actor.is_authenticated else None,
+            by=actor if actor is not None and actor.is_authenticated else None,
+            now=now,
         )
-        attachment.file.save(upload.name, File(upload.file), save=False)
-        attachment.save()
         event_record(
             complaint=locked,
             action="attachment_added",

@@ -17,6 +17,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from closeloop import authz
 from closeloop.complaints import customer_messages, presentation, selectors, services
 from closeloop.complaints.customer_messages import SMS_MAX_CHARS, WRITE_PREFIX
 from closeloop.complaints.forms import (
@@ -199,7 +200,12 @@ def _detail_response(
         "fields": presentation.registration_fields(complaint),
         "attachments": presentation.attachment_rows(complaint.attachments.all()),
         "transition_forms": forms,
-        "timeline": presentation.timeline_rows(selectors.complaint_timeline(complaint=complaint), complaint, contact),
+        "timeline": presentation.timeline_rows(
+            selectors.complaint_timeline(complaint=complaint),
+            complaint,
+            contact,
+            mails_out=selectors.complaint_mails_out(complaint=complaint),
+        ),
         "page_error": error,
         "deadlines": list(selectors.complaint_deadlines(complaint=complaint)),
         "sla_forms": _sla_forms(request, complaint, sla_bound or {}),
@@ -211,7 +217,7 @@ def _detail_response(
 
 def _sla_forms(request: HttpRequest, complaint: Complaint, bound: dict[str, Any]) -> dict[str, Any]:
     """Priority change and waiting-for-the-customer, for desk roles on open complaints only."""
-    if not (services.DESK_ROLES & user_roles(request.user)) or complaint.status not in OPEN_STATUSES:
+    if not authz.allowed(request.user, "complaints.reprioritise_complaint") or complaint.status not in OPEN_STATUSES:
         return {}
     forms: dict[str, Any] = {
         "priority": bound.get("priority") or PriorityChangeForm(initial={"priority": complaint.priority})

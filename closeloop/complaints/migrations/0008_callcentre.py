@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='complaint',
             name='recording_url',
-            field=models.CharField(blank=True, max_length=500, verbose_name='call recording (link)'),
+            field=models.URLField(blank=True, max_length=500, verbose_name='call recording (link)'),
         ),
         migrations.AlterField(
             model_name='attachment',
