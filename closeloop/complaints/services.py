@@ -918,6 +918,9 @@ def customer_message_send(
             if token in text or token in subject:
                 value = provider(complaint=locked, method=method, actor=actor, now=now)
                 text, subject = text.replace(token, value), subject.replace(token, value)
+        headers: dict[str, str] = {}
+        if method == Method.EMAIL:  # threaded like every mail to the customer: their reply comes back here
+            subject, headers = thread_subject(subject, locked.number), thread_headers(locked)
         row = Notification.objects.create(
             created_at=now,
             method=method,
@@ -929,8 +932,7 @@ def customer_message_send(
             body=text,
             state=NotificationState.PENDING,
             next_attempt_at=now,
-            # An e-mail joins the complaint's thread: the customer's client shows one conversation.
-            headers=thread_headers(locked) if method == Method.EMAIL else {},
+            headers=headers,
         )
         if method == Method.EMAIL:
             thread_message_record(complaint=locked, message_id=row.message_id, inbound=False, at=now)

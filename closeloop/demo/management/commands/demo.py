@@ -82,6 +82,9 @@ class Command(BaseCommand):
             mails = demo_mail_threads()
             if mails:
                 self.stdout.write(f"Took {mails} demo e-mails: two complaints, one with a threaded reply.")
+            from closeloop.demo.callcentre import demo_hotline_call
+
+            demo_hotline_call()  # a hotline call with its recording (link and file)
         demo_improvement_actions()
 
         if dispatched:
