@@ -24,6 +24,7 @@ from closeloop.notifications.models import Method, Notification, State
 # that records a new action is visible at once, and gets its label here.
 ACTION_LABELS: dict[str, Promise] = {
     "registered": _("Registered"),
+    "imported": _("Imported from the history"),
     "defect_alert_raised": _("Early warning: defect alert raised"),
     "defect_alert_joined": _("Joined an open defect alert"),
     "defect_incident_joined": _("Grouped into a defect incident"),
