@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class WebhookSubscription(models.Model):
@@ -28,7 +29,10 @@ class WebhookSubscription(models.Model):
     # Deliveries carry what this person may see (their visibility and masking), and stop when they
     # are no longer an administrator.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("owner")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=pgettext_lazy("webhook", "owner"),
     )
     # The feed position up to which deliveries have been queued (integrations/feed.py's cursor).
     cursor = models.CharField(max_length=64, blank=True, editable=False)
