@@ -15,7 +15,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 
 class WebhookSubscription(models.Model):
@@ -32,7 +31,7 @@ class WebhookSubscription(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
-        verbose_name=pgettext_lazy("webhook", "owner"),
+        verbose_name=_("owned by"),
     )
     # The feed position up to which deliveries have been queued (integrations/feed.py's cursor).
     cursor = models.CharField(max_length=64, blank=True, editable=False)
