@@ -9,7 +9,6 @@ import datetime
 import logging
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, connection
 from django.http import HttpRequest
 from django.utils import timezone
@@ -20,6 +19,7 @@ from closeloop.accounts.twofactor import session_needs_second_factor
 from closeloop.core.models import ApiToken
 from closeloop.core.outage import outage_of
 from closeloop.core.services import api_token_hash
+from closeloop.core.types import User
 
 # Refreshing last_used_at on every call would turn each read into a write; a minute is precise enough
 # to tell which integrations are alive.
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 class ApiTokenAuth(HttpBearer):
     """`Authorization: Bearer <key>` against ApiToken (only the key's SHA-256 is stored)."""
 
-    def authenticate(self, request: HttpRequest, token: str) -> AbstractBaseUser | None:
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
         token = token.strip()
         if not token:
             return None
@@ -57,7 +57,7 @@ class ApiTokenAuth(HttpBearer):
                 if outage_of(exc) is None or connection.in_atomic_block:
                     raise
                 log.warning("API token %s: last use not recorded (%s)", api_token.pk, outage_of(exc))
-        request.user = api_token.user  # type: ignore[assignment]
+        request.user = api_token.user
         request.api_token = api_token  # type: ignore[attr-defined]
         return api_token.user
 

@@ -76,6 +76,9 @@ class Complaint(models.Model):
     onsite_situation = models.TextField(_("on-site situation"), blank=True)
     demand = models.TextField(_("customer's demand"), blank=True)
     external_ref = models.CharField(_("external reference"), max_length=80, blank=True)
+    # The call's recording in the call-centre system (the CTI's `recording=`), kept as a link: the
+    # recording stays there; http(s) only (complaints.services.recording_url_clean).
+    recording_url = models.URLField(_("call recording (link)"), max_length=500, blank=True)
 
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
@@ -111,6 +114,9 @@ class Complaint(models.Model):
     # "Waiting for the customer": every clock of the complaint is paused since then.
     waiting_since = models.DateTimeField(_("waiting for the customer since"), null=True, blank=True)
     waiting_reason = models.CharField(_("waiting reason"), max_length=200, blank=True)
+    # Set when the complaint came from a history import (closeloop/imports): it never had SLA clocks,
+    # so the KPIs that judge a clock leave it out; the "imported" event says who imported which file.
+    imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("complaint")
@@ -176,6 +182,7 @@ class AttachmentKind(models.TextChoices):
     PHOTO = "photo", _("photo")
     SCAN = "scan", _("scan of a paper document")
     SCREENSHOT = "screenshot", _("screenshot (e.g. social media post)")
+    RECORDING = "recording", _("call recording / voice message")
     OTHER = "other", _("other")
 
 
@@ -248,6 +255,25 @@ class Event(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.complaint_id} {self.action} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class MailThreadMessage(models.Model):
+    """A Message-ID of the complaint's e-mail thread, the customer's or ours: a mail answering any of them
+    (In-Reply-To, References) lands on this complaint, and our mails name them so that the customer's
+    client shows one conversation."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="mail_thread")
+    message_id = models.CharField(_("Message-ID"), max_length=255, unique=True)
+    inbound = models.BooleanField(_("from the customer"))
+    at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("e-mail of a complaint's thread")
+        verbose_name_plural = _("e-mails of complaints' threads")
+
+    def __str__(self) -> str:
+        return self.message_id
 
 
 class PersonalDataAccess(AppendOnlyModel):

@@ -7,13 +7,13 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from closeloop.core.errors import DomainError
 from closeloop.core.models import ApiToken, Scope, all_scopes
+from closeloop.core.types import User
 
 PREFIX_LENGTH = 8
 
@@ -27,7 +27,7 @@ MAX_EXPIRY_DAYS = 3650
 
 
 def api_token_create(
-    *, user: AbstractBaseUser, name: str, expires_days: int | None = None, scopes: Iterable[str] | None = None
+    *, user: User, name: str, expires_days: int | None = None, scopes: Iterable[str] | None = None
 ) -> tuple[ApiToken, str]:
     """Create a token and return it with its raw key. The raw key is never stored: show it once.
     With `expires_days` the key stops working that many days from now; `scopes` (None: all) limit what
@@ -60,12 +60,12 @@ def api_token_create(
     return token, raw_key
 
 
-def api_tokens_revoke_all(*, user: AbstractBaseUser) -> int:
+def api_tokens_revoke_all(*, user: User) -> int:
     """Revoke every active token of a user (their password changed or they were deactivated)."""
     return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
-def api_token_revoke_own(*, user: AbstractBaseUser, token_id: int) -> ApiToken:
+def api_token_revoke_own(*, user: User, token_id: int) -> ApiToken:
     """Revoke one of the user's own tokens (from their account page)."""
     with transaction.atomic():
         token = ApiToken.objects.select_for_update(no_key=True).filter(pk=token_id, user=user).first()

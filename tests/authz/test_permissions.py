@@ -26,6 +26,7 @@ DESK = {"agent", "cs_supervisor"}
 BY_ROLE: dict[str, set[str]] = {
     "complaints.reprioritise_complaint": DESK | {"admin"},
     "complaints.attach_evidence": DESK | {"handler", "dept_manager", "admin"},
+    "complaints.write_to_customer": DESK,
     "directory.see_personal_data": DESK | {"handler", "admin"},
     "handling.dispatch_complaint": DESK,
     "handling.provide_task_info": DESK,
@@ -51,6 +52,9 @@ BY_ROLE: dict[str, set[str]] = {
     "insight.view_whole_company": {"management", "cs_supervisor", "quality", "auditor", "admin"},
     "insight.manage_report_recipients": {"cs_supervisor", "management", "admin"},
     "integrations.manage_webhooks": {"admin"},
+    "sla.view_policies": EVERY_ROLE,
+    "sla.edit_policies": {"admin"},
+    "imports.import_complaints": {"admin"},
 }
 
 # Permissions about an object: tested one relation at a time below.
