@@ -4,13 +4,15 @@ binary responses with a schema; and the refusal of query parameters an operation
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from closeloop.core.api_contract import operation_id
-from tests.api.conftest import ApiClient
+from closeloop.complaints.models import Complaint
+from closeloop.core.api_contract import error_code, operation_id, resource_of
+from tests.api.conftest import ApiClient, intake_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -133,3 +135,41 @@ def test_every_unknown_parameter_is_named_also_where_none_are_declared(agent_api
 def test_declared_parameters_still_work(agent_api: ApiClient) -> None:
     assert agent_api.get("/api/v1/complaints", {"status": "registered", "limit": 5}).status_code == 200
     assert agent_api.get("/api/v1/lifecycle").status_code == 200
+
+
+# --- machine codes of business errors --------------------------------------------------------------
+
+
+def test_a_business_error_carries_a_stable_code_beside_the_message(
+    agent_api: ApiClient, make_complaint: Callable[..., Complaint]
+) -> None:
+    complaint = make_complaint()
+    agent_api.post_json(f"/api/v1/complaints/{complaint.number}/invalidate", {"reason": "spam"})
+
+    refused = agent_api.post_json(f"/api/v1/complaints/{complaint.number}/acknowledge").json()["detail"][0]
+    invalid_phone = agent_api.post_json("/api/v1/complaints", intake_payload(phone="12-ab")).json()["detail"][0]
+    unknown_action = agent_api.post_json(
+        f"/api/v1/complaints/{complaint.number}/transitions", {"action": "fly"}
+    ).json()["detail"][0]
+
+    assert (refused["type"], refused["code"]) == ("transition_not_allowed", "complaint.not_open")
+    assert invalid_phone["loc"] == ["body", "phone"] and invalid_phone["code"] == "complaint.invalid_phone"
+    assert unknown_action["code"] == "complaint.unknown_action"
+    english = agent_api.post(
+        f"/api/v1/complaints/{complaint.number}/acknowledge", content_type="application/json", data={},
+        headers={"Accept-Language": "en"},
+    ).json()["detail"][0]  # fmt: skip
+    assert english["code"] == "complaint.not_open" and english["msg"] != refused["msg"]
+
+
+def test_error_codes_name_the_resource_and_the_rule() -> None:
+    assert resource_of("/api/v1/complaints/TS20261123-0007/dispatch") == "complaint"
+    assert resource_of("/api/v1/feedback-forms/3/submit") == "feedback_form"
+    assert resource_of("/api/v1/defects/alerts/2/dismiss") == "defect_alert"
+    assert resource_of("/api/v1/policies") == "policy"
+    assert error_code(resource="task", kind="invalid", field="handler", reason=None) == "task.invalid_handler"
+    assert error_code(resource="task", kind="transition_not_allowed", field="action", reason=None) == (
+        "task.transition_not_allowed"
+    )
+    assert error_code(resource="complaint", kind="invalid", field="x", reason="not_open") == "complaint.not_open"
+    assert error_code(resource="complaint", kind="invalid", field=None, reason="sla.no_policy") == "sla.no_policy"
