@@ -48,8 +48,11 @@ from closeloop.handling.api import postponements as handling_postponements
 from closeloop.handling.api import roster as handling_roster
 from closeloop.handling.api import solutions as handling_solutions
 from closeloop.handling.api import tasks as handling_tasks
+from closeloop.imports.api import router as imports_router
 from closeloop.improvement.api import router as improvement_router
 from closeloop.insight.api import router as insight_router
+from closeloop.integrations.api import router as integrations_router
+from closeloop.notifications.api import router as notifications_router
 from closeloop.sla.api import router as sla_router
 
 
@@ -91,6 +94,9 @@ for _router in (
     insight_router,
     improvement_router,
     defects_router,
+    notifications_router,
+    integrations_router,
+    imports_router,
 ):
     api.add_router("", _router)
 # First of the view decorators: it reads the operation from the bound `run` it is given.

@@ -123,6 +123,7 @@ class ComplaintCreateIn(Schema):
     demand: Text = text(10000, description="what the customer asks for (诉求)")
     department: Text = text(40, description="department code; defaults to the type's department")
     external_ref: Text = text(80, description="the complaint's id in the calling system")
+    recording_url: Text = text(500, description="link to the call's recording in the call-centre system; http(s) only")
 
     @field_validator("received_at")
     @classmethod
@@ -158,11 +159,13 @@ class ComplaintSummaryOut(Schema):
     product_text: str
     description: str
     external_ref: str
+    recording_url: str = Field("", description="link to the call's recording in the call-centre system")
     next_due_at: datetime.datetime | None = Field(description="the nearest open deadline of the complaint")
     deadline_state: DeadlineState = Field(
         description="ok | warning (past the warning point) | breached | paused (waiting for the customer) | none"
     )
     waiting_since: datetime.datetime | None = Field(description="waiting for the customer since (clocks paused)")
+    updated_at: datetime.datetime = Field(description="last change of the complaint's own fields")
 
 
 class DeadlineOut(Schema):
@@ -271,9 +274,68 @@ class ComplaintFilters(Schema):
             "PERSONAL_DATA_SEARCH_MAX_PER_HOUR an hour, then 429)"
         ),
     )
+    external_ref: Text = Field("", max_length=80, description="the reference a source system gave (exact)")
+    updated_since: datetime.datetime | None = Field(
+        None, description="changed at or after this instant (`updated_at`); for a full change log use GET /events"
+    )
     sort: Literal[tuple(SORTS)] = "-received_at"  # type: ignore[valid-type]
     limit: int = Field(50, ge=1, le=200)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
+
+
+# --- call-centre screen pop -------------------------------------------------------------------------
+
+
+class CustomerLookupQuery(Schema):
+    phone: Text = Field(..., max_length=40, description="the caller's number as the CTI gives it; +86 allowed")
+
+
+class OpenDeadlineOut(Schema):
+    milestone: str
+    due_at: datetime.datetime
+    state: str = Field(description="ok | warning | breached | paused")
+
+
+class OpenComplaintOut(Schema):
+    number: str
+    status: Status
+    status_label: str
+    priority: int
+    received_at: datetime.datetime
+    subject: str = Field(description="type · product · the start of the customer's words")
+    next_due_at: datetime.datetime | None
+    deadline_state: str
+    deadlines: list[OpenDeadlineOut] = Field(description="the complaint's open SLA clocks, nearest first")
+
+
+class CustomerLookupOut(Schema):
+    customer: CustomerOut
+    complaint_count: int = Field(description="all of the customer's complaints this user may see, open or not")
+    open_complaints: list[OpenComplaintOut] = Field(description="nearest deadline first")
+
+
+# --- writing to the customer -----------------------------------------------------------------------
+
+
+class CustomerMessageIn(Schema):
+    method: Literal["email", "sms"]
+    template: Text = Field(
+        "", max_length=40, description="a `write_…` message template; its text is used when `text` is empty"
+    )
+    subject: Text = Field("", max_length=200, description="e-mail only; defaults to the template's or the number")
+    text: Text = Field("", max_length=10000, description="SMS: at most 500 characters")
+
+
+class CustomerMessageOut(Schema):
+    id: int
+    method: str
+    to: str = Field(description="the address, masked for a role without personal data")
+    subject: str
+    text: str
+    state: str = Field(description="pending | sending | sent | failed (the outbox's delivery)")
+    created_at: datetime.datetime
+    sent_at: datetime.datetime | None
+    provider_message_id: str
 
 
 # --- transitions ---------------------------------------------------------------------------------
@@ -324,9 +386,19 @@ class TransitionOut(Schema):
     required: list[str]
     style: str
     service: str = Field(description="when set, only this service performs it (it has its own endpoint)")
+    allowed: str = Field("", description="when set, the rule about the object that decides who may act as well")
 
 
 class LifecycleOut(Schema):
+    name: str = "complaint"
+    title: str = ""
     states: list[StateOut]
     roles: list[RoleOut]
     transitions: list[TransitionOut]
+
+
+class LifecycleSummaryOut(Schema):
+    name: str
+    title: str
+    model: str
+    status_field: str
