@@ -6,6 +6,7 @@ an operation does not declare, and the last touches on the OpenAPI document.
 
 from __future__ import annotations
 
+import re
 import typing
 from collections.abc import Callable, Iterable
 from functools import wraps
@@ -46,7 +47,7 @@ def operation_id(method: str, path: str, *, returns_many: bool, creates: bool) -
 
     A route may still give `operation_id=` itself where this reads badly."""
     segments = [s for s in path.strip("/").split("/") if s]
-    literal = [s.replace("-", "_") for s in segments if not s.startswith("{")]
+    literal = [re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_") for s in segments if not s.startswith("{")]
     on_record = bool(segments) and segments[-1].startswith("{")
     resource = "_".join(literal)
     if method == "GET":

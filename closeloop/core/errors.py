@@ -47,6 +47,8 @@ class PermissionDeniedError(DomainError):
 class RateLimited(DomainError):
     """Too many attempts of something limited per user; the API answers 429 with Retry-After."""
 
-    def __init__(self, message: str | Promise, *, field: str | None = None, retry_after: int = 0) -> None:
-        super().__init__(message, field=field, code="rate_limited")
+    def __init__(
+        self, message: str | Promise, *, field: str | None = None, retry_after: int = 0, reason: str | None = None
+    ) -> None:
+        super().__init__(message, field=field, code="rate_limited", reason=reason)
         self.retry_after = retry_after
