@@ -592,7 +592,8 @@ def complaint_transition(
     transition = LIFECYCLE.get(action)
     if transition.service:
         raise TransitionNotAllowed(
-            _("“%(label)s” has its own form: it needs more than a status change.") % {"label": transition.label}
+            _("“%(label)s” has its own form: it needs more than a status change.") % {"label": transition.label},
+            reason="own_endpoint",
         )
     transition_check(transition=transition, actor=actor, data=data)
     with transaction.atomic():
@@ -622,7 +623,8 @@ def _check_open_for_desk(complaint: Complaint, actor: AbstractBaseUser | None, l
     )
     if complaint.status not in OPEN_STATUSES:
         raise TransitionNotAllowed(
-            _("Not possible while the complaint is %(status)s.") % {"status": Status(complaint.status).label}
+            _("Not possible while the complaint is %(status)s.") % {"status": Status(complaint.status).label},
+            reason="not_open",
         )
 
 
@@ -679,7 +681,9 @@ def complaint_wait_for_customer(
         locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
         _check_open_for_desk(locked, actor, str(_("pause the clocks")))
         if locked.waiting_since is not None:
-            raise TransitionNotAllowed(_("The complaint is already waiting for the customer."))
+            raise TransitionNotAllowed(
+                _("The complaint is already waiting for the customer."), reason="already_waiting"
+            )
         locked.waiting_since, locked.waiting_reason = now, reason.strip()[:200]
         locked.save(update_fields=["waiting_since", "waiting_reason", "updated_at"])
         deadlines_pause(complaint=locked, at=now)
@@ -709,7 +713,7 @@ def complaint_resume(
         locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
         _check_open_for_desk(locked, actor, str(_("resume the clocks")))
         if locked.waiting_since is None:
-            raise TransitionNotAllowed(_("The complaint is not waiting for the customer."))
+            raise TransitionNotAllowed(_("The complaint is not waiting for the customer."), reason="not_waiting")
         since = locked.waiting_since
         locked.waiting_since, locked.waiting_reason = None, ""
         locked.save(update_fields=["waiting_since", "waiting_reason", "updated_at"])

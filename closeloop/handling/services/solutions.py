@@ -291,9 +291,9 @@ def solution_propose(
         locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
         task = Task.objects.select_for_update(no_key=True).get(pk=task.pk)
         if not solution_can_propose(user=actor, task=task):  # re-checked under the lock
-            raise TransitionNotAllowed(_("The task is no longer open for a proposal."))
+            raise TransitionNotAllowed(_("The task is no longer open for a proposal."), reason="task_not_open")
         if Solution.objects.filter(complaint=locked, status=SolutionStatus.PENDING).exists():
-            raise TransitionNotAllowed(_("A solution is already waiting for approval."))
+            raise TransitionNotAllowed(_("A solution is already waiting for approval."), reason="already_pending")
         solution = Solution.objects.create(
             complaint=locked,
             task=task,
@@ -555,9 +555,11 @@ def execution_step_done(
         )
         solution = step.solution
         if step.done_at is not None:
-            raise TransitionNotAllowed(_("This step is already done."))
+            raise TransitionNotAllowed(_("This step is already done."), reason="step_done")
         if solution.status != SolutionStatus.EXECUTING or locked.status != Status.EXECUTING:
-            raise TransitionNotAllowed(_("Steps are ticked off while the solution is being executed."))
+            raise TransitionNotAllowed(
+                _("Steps are ticked off while the solution is being executed."), reason="not_executing"
+            )
         if not step_can_mark_done(user=actor, step=step):
             raise PermissionDeniedError(_("The step's owner, the department or customer service marks it done."))
         step.done_at, step.done_by, step.note = now, actor, (note or "").strip()
