@@ -32,5 +32,7 @@ REPORT_LIST_KEEPERS = frozenset({Role.CS_SUPERVISOR, Role.MANAGEMENT, Role.ADMIN
 TASK_READERS = DEPARTMENT | {Role.CS_SUPERVISOR}
 # Who takes part in decisions on postponements and disputes.
 DECIDERS = frozenset({Role.DEPT_MANAGER, Role.CS_SUPERVISOR, Role.AGENT, Role.MANAGEMENT, Role.QUALITY})
+# Who hears of a breach when the policy names no escalation ladder.
+ESCALATION_FALLBACK = frozenset({Role.CS_SUPERVISOR})
 # Who only reads: holding no other role, one may not write anything on a task.
 READ_ONLY = frozenset({Role.AUDITOR})

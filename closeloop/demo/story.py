@@ -24,7 +24,7 @@ import heapq
 import math
 import random
 from bisect import bisect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from functools import cache
 from itertools import accumulate
@@ -104,7 +104,7 @@ def lognormal(rng: random.Random, median: float, sigma: float) -> float:
 class Choice:
     """A weighted choice, its cumulative weights computed once: `Choice([(value, weight), …])(rng)`."""
 
-    def __init__(self, pairs: Iterable[tuple[Any, float]] | Iterable[list[Any]]) -> None:
+    def __init__(self, pairs: Iterable[Sequence[Any]]) -> None:
         pairs = list(pairs)
         self.values = [p[0] for p in pairs]
         self.cumulative = list(accumulate(float(p[1]) for p in pairs))
@@ -368,7 +368,7 @@ class Life:
 
     def start(
         self,
-        milestones: list[str] | tuple[str, ...],
+        milestones: Sequence[str],
         moment: datetime.datetime,
         assignee: Any = None,
         task: Any = None,
@@ -524,7 +524,8 @@ class Life:
         rng, c = self.rng, self.c
         department = self.ctx.departments_by_id.get(c.department_id)
         handled = department is not None and department.code not in DESK_DEPARTMENTS
-        if handled and self.ctx.staff.handlers.get(department.pk) and rng.random() >= DESK_HANDLED_SHARE:
+        # handled: the department is known
+        if handled and self.ctx.staff.handlers.get(department.pk) and rng.random() >= DESK_HANDLED_SHARE:  # type: ignore[union-attr]
             minutes = lognormal(rng, 8 if c.priority == Priority.URGENT else 30, 0.9)
             self.at(self.work(moment, minutes * MINUTE), self.dispatch, department)
             return

@@ -389,22 +389,33 @@ def complaint_dispatch(
                 data={"departments": codes},
                 extra={"departments": codes, **extra},
             )
-        _dispatch_notify(locked, tasks, now)
+        _dispatch_notify(locked, tasks, now, actor=actor, via=via)
     return tasks
 
 
-def _dispatch_notify(complaint: Complaint, tasks: list[Task], now: datetime.datetime) -> None:
+def _dispatch_notify(complaint: Complaint, tasks: list[Task], now: datetime.datetime, *, actor: User, via: str) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         names = "、".join(t.department.label for t in tasks)
+    auditors = _role_members(Role.AUDITOR)
     _notify(
         kind="dispatch_cc",
         subject=_("%(number)s dispatched to %(departments)s (copy for the auditors)"),
         departments=names,
         complaint=complaint,
-        recipients=_role_members(Role.AUDITOR),
+        recipients=auditors,
         now=now,
         dedup=f"dispatch_cc:{tasks[0].pk}",
     )
+    if auditors:
+        # The copy is part of the record: the timeline shows who was told, as it shows the dispatch.
+        event_record(
+            complaint=complaint,
+            action="auditors_copied",
+            actor=actor,
+            via=via,
+            at=now,
+            after={"auditors": sorted(a.get_username() for a in auditors), "tasks": [t.pk for t in tasks]},
+        )
     for task in tasks:
         _notify(
             kind="task_assigned",
