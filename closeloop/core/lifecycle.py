@@ -111,7 +111,7 @@ def named_callable(path: str) -> Callable[..., object]:
 
 
 def _state_label(states: type[models.TextChoices], value: object) -> str:
-    return str(states(value).label) if value in states.values else str(value)
+    return str(states(str(value)).label) if value in states.values else str(value)
 
 
 def _shown(state: object) -> str:
@@ -177,7 +177,7 @@ class Lifecycle:
     def may_act(self, transition: Transition, actor: Any, obj: Any = None) -> bool:
         if transition.system:
             return True
-        if transition.roles and not (transition.roles & user_roles(getattr(actor, "user", actor))):
+        if transition.roles and user_roles(getattr(actor, "user", actor)).isdisjoint(transition.roles):
             return False
         # A row with a permission has an `authorize` (__post_init__).
         if transition.permission and self.authorize and not self.authorize(actor, transition.permission, obj):
