@@ -48,8 +48,8 @@ class Transition:
     # the lifecycle's `authorize` (core imports nothing above it)…
     permission: str = ""
     # …for whom this holds as well, `(actor, obj) -> bool` (e.g. "owner of this action"; the actor may be
-    # None when a job acts, and the predicate says whether it may), or its dotted path. With neither
-    # roles nor `allowed` the transition is the system's (a job, a sweep): no actor is checked.
+    # None when a job acts, and the predicate says whether it may), or its dotted path. All that is given
+    # must hold; with none of the three the transition is the system's (a job, a sweep): no actor is checked.
     allowed: Allowed | str | None = None
     # Said when the actor may not act (or `(actor, obj) -> message`); default: "Your role may not “<label>”."
     denied: str | Promise | Callable[[Any, Any], str | Promise] = ""
