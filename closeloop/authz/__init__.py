@@ -6,6 +6,8 @@ Public API (everything else in the package is its implementation):
   `closeloop.core.errors.PermissionDeniedError`): `who` is a user, `None`, an anonymous user or an
   `Actor`; `perm` a name of the permission table, `closeloop/authz/permissions.py` (`PERMISSIONS`),
   printed in docs/architecture.md ("Authorization").
+- `holds_any(who, group)`: whether a user holds a role of a group, for choosing people (never for
+  refusing them: that is a permission).
 - `Actor.of(user)`: the user with their roles and memberships, read once — build one per request
   when a page asks many questions.
 - The named role groups (`DESK`, `DEPARTMENT`, `APPROVERS`, `ADMINS`, …, in `closeloop/authz/roles.py`):
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 from closeloop.authz import recipients
 from closeloop.authz.actors import Actor
-from closeloop.authz.permissions import PERMISSIONS, Permission, allowed, require, who_may
+from closeloop.authz.permissions import PERMISSIONS, Permission, allowed, holds_any, require, who_may
 from closeloop.authz.roles import (
     ADMINS,
     APPROVERS,
@@ -62,6 +64,7 @@ __all__ = [
     "Actor",
     "Permission",
     "allowed",
+    "holds_any",
     "recipients",
     "require",
     "who_may",

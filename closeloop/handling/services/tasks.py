@@ -10,22 +10,22 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from closeloop import authz
 from closeloop.complaints.events import event_record
 from closeloop.complaints.lifecycle import TRANSITIONS, Status
 from closeloop.complaints.models import Complaint
 from closeloop.complaints.services import transition_apply, transition_check
 from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed, ValidationFailed
-from closeloop.core.roles import Role, user_roles
+from closeloop.core.roles import Role
 from closeloop.directory.models import Department, Membership
 from closeloop.handling.models import (
     ACTIVE_TASK_STATUSES,
@@ -44,8 +44,6 @@ from closeloop.sla.services import deadlines_close, deadlines_pause, deadlines_r
 # The milestones every task starts with; departments with `has_analysis_target` also owe an analysis.
 TASK_MILESTONES = (Milestone.VERIFY, Milestone.REPLY, Milestone.PROGRESS)
 
-# Who dispatches, withdraws tasks and answers information requests: customer service.
-CS_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR})
 # A redispatch adds departments to a complaint already being handled; its status does not change.
 REDISPATCH_STATUSES = frozenset({Status.DISPATCHED, Status.IN_PROGRESS})
 # A contact may be written in the future by a few minutes of clock skew, never more.
@@ -58,73 +56,37 @@ User = AbstractBaseUser | AnonymousUser
 
 # --- who may do what ---------------------------------------------------------------------------------
 
+# A user's roles and memberships, read once per request or action (views build one per page).
+Actor = authz.Actor
 
-@dataclass
-class Actor:
-    """A user's roles and department memberships, read once per request (or per action)."""
-
-    user: Any
-    roles: frozenset[str]
-    # department id -> is_manager
-    departments: dict[int, bool] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, user: User | None) -> Actor:
-        if user is None or not user.is_authenticated:
-            return cls(user=None, roles=frozenset())
-        departments = dict(Membership.objects.filter(user=user).values_list("department_id", "is_manager"))
-        return cls(user=user, roles=user_roles(user), departments=departments)
-
-    @property
-    def is_cs(self) -> bool:
-        return bool(CS_ROLES & self.roles)
-
-    def is_member(self, department_id: int) -> bool:
-        return department_id in self.departments
-
-    def is_manager(self, department_id: int) -> bool:
-        return self.departments.get(department_id, False)
-
-    def works_on(self, task: Task) -> bool:
-        """The task's handler, any member of its department while it has no handler, or its manager."""
-        if self.user is None:
-            return False
-        if self.is_manager(task.department_id):
-            return True
-        if task.handler_id is None:
-            return self.is_member(task.department_id)
-        return task.handler_id == self.user.pk and self.is_member(task.department_id)
-
-
-# The actions on a task, and the test each one applies (role/membership and the task's state).
-TASK_ACTIONS = ("verify", "request_info", "info_provided", "contact", "progress", "reply", "reassign", "withdraw")
+# The actions on a task: who may take each (a permission of closeloop/authz) and in which states.
 WORKING_STATUSES = (TaskStatus.DISPATCHED, TaskStatus.NEEDS_INFO, TaskStatus.IN_PROGRESS)
+TASK_ACTION_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "verify": ("handling.work_task", (TaskStatus.DISPATCHED,)),
+    "request_info": ("handling.work_task", (TaskStatus.DISPATCHED, TaskStatus.IN_PROGRESS)),
+    "info_provided": ("handling.provide_task_info", (TaskStatus.NEEDS_INFO,)),
+    "contact": (
+        "handling.log_task_contact",
+        tuple(s for s in TaskStatus if s not in (TaskStatus.CANCELLED, TaskStatus.MOVED)),
+    ),
+    "progress": ("handling.work_task", WORKING_STATUSES),
+    "reply": ("handling.work_task", (TaskStatus.IN_PROGRESS,)),
+    "reassign": ("handling.reassign_task", WORKING_STATUSES),
+    "withdraw": ("handling.withdraw_task", tuple(ACTIVE_TASK_STATUSES)),
+}
+TASK_ACTIONS = tuple(TASK_ACTION_RULES)
+
+
+def _person_may(actor: Actor, task: Task, action: str) -> bool:
+    return authz.allowed(actor, TASK_ACTION_RULES[action][0], task)
 
 
 def task_action_allowed(*, actor: Actor, task: Task, action: str) -> bool:
     """Whether `actor` may take `action` on the task now. The services refuse what this refuses; the
     desk offers only what it allows."""
-    status = task.status
-    if action == "verify":
-        return actor.works_on(task) and status == TaskStatus.DISPATCHED
-    if action == "request_info":
-        return actor.works_on(task) and status in (TaskStatus.DISPATCHED, TaskStatus.IN_PROGRESS)
-    if action == "info_provided":
-        return actor.is_cs and status == TaskStatus.NEEDS_INFO
-    if action == "contact":
-        return (actor.is_cs or actor.is_member(task.department_id)) and status not in (
-            TaskStatus.CANCELLED,
-            TaskStatus.MOVED,
-        )
-    if action == "progress":
-        return actor.works_on(task) and status in WORKING_STATUSES
-    if action == "reply":
-        return actor.works_on(task) and status == TaskStatus.IN_PROGRESS
-    if action == "reassign":
-        return (actor.is_cs or actor.is_manager(task.department_id)) and status in WORKING_STATUSES
-    if action == "withdraw":
-        return actor.is_cs and status in ACTIVE_TASK_STATUSES
-    return False
+    if action not in TASK_ACTION_RULES:
+        return False
+    return task.status in TASK_ACTION_RULES[action][1] and _person_may(actor, task, action)
 
 
 def task_actions_for(*, actor: Actor, task: Task) -> list[str]:
@@ -148,23 +110,12 @@ def _who_may(action: str) -> str:
 
 def _check(actor: Actor, task: Task, action: str) -> None:
     """Refuse with the reason: the person first (403), then the task's state (422)."""
-    if task_action_allowed(actor=actor, task=task, action=action):
-        return
-    person_ok = {
-        "verify": actor.works_on(task),
-        "request_info": actor.works_on(task),
-        "info_provided": actor.is_cs,
-        "contact": actor.is_cs or actor.is_member(task.department_id),
-        "progress": actor.works_on(task),
-        "reply": actor.works_on(task),
-        "reassign": actor.is_cs or actor.is_manager(task.department_id),
-        "withdraw": actor.is_cs,
-    }[action]
-    if not person_ok:
+    if not _person_may(actor, task, action):
         raise PermissionDeniedError(_who_may(action))
-    raise TransitionNotAllowed(
-        _("Not possible while the task is %(status)s.") % {"status": TaskStatus(task.status).label}
-    )
+    if not task_action_allowed(actor=actor, task=task, action=action):
+        raise TransitionNotAllowed(
+            _("Not possible while the task is %(status)s.") % {"status": TaskStatus(task.status).label}
+        )
 
 
 def _lock(task: Task) -> tuple[Complaint, Task]:
@@ -216,26 +167,16 @@ def _notify(
     notifications_queue(notifications_build(message=message, recipients=people, now=now))
 
 
-def _role_members(role: Role) -> list[Any]:
-    return list(get_user_model().objects.filter(is_active=True, groups__name=role.value).distinct())
-
-
-def _department_managers(department_id: int) -> list[Any]:
-    return [
-        m.user for m in Membership.objects.filter(department_id=department_id, is_manager=True).select_related("user")
-    ]
-
-
 def _customer_service_for(task: Task) -> list[Any]:
     """Who in customer service hears about a task: its dispatcher, else the CS supervisors."""
     if task.dispatched_by_id is not None and task.dispatched_by is not None and task.dispatched_by.is_active:
         return [task.dispatched_by]
-    return _role_members(Role.CS_SUPERVISOR)
+    return list(authz.recipients.members_of_role(Role.CS_SUPERVISOR))
 
 
 def _task_people(task: Task) -> list[Any]:
     """Who works a task: its handler, else its department's managers (who assign it)."""
-    return [task.handler] if task.handler is not None else _department_managers(task.department_id)
+    return [task.handler] if task.handler is not None else list(authz.recipients.active_managers_of(task.department_id))
 
 
 # --- birth of a task ---------------------------------------------------------------------------------
@@ -343,8 +284,7 @@ def complaint_dispatch(
     now = now or timezone.now()
     items = _assignments(assignments)
     transition = TRANSITIONS["dispatch"]
-    if not (CS_ROLES & user_roles(actor)):
-        raise PermissionDeniedError(_("Only customer service may dispatch complaints."))
+    authz.require(actor, "handling.dispatch_complaint")
     _validate_assignments(items)
     codes = [a.department.code for a in items]
     with transaction.atomic():
@@ -412,7 +352,7 @@ def _dispatch_notify(complaint: Complaint, tasks: list[Task], now: datetime.date
         subject=_("%(number)s dispatched to %(departments)s (copy for the auditors)"),
         departments=names,
         complaint=complaint,
-        recipients=_role_members(Role.AUDITOR),
+        recipients=list(authz.recipients.members_of_role(Role.AUDITOR)),
         now=now,
         dedup=f"dispatch_cc:{tasks[0].pk}",
     )
@@ -675,8 +615,8 @@ def contact_log_add(
                 raise DomainError(_("This task belongs to another complaint."), field="task")
             _complaint, locked_task = _lock(task)
             _check(who, locked_task, "contact")
-        elif not who.is_cs and not locked_complaint.tasks.filter(department_id__in=list(who.departments)).exists():
-            raise PermissionDeniedError(_who_may("contact"))
+        else:
+            authz.require(who, "handling.log_contact", locked_complaint, message=_who_may("contact"))
         errors: dict[str, list[str]] = {}
         if channel not in ContactChannel.values:
             errors["channel"] = [str(_("Choose a channel from the list."))]
