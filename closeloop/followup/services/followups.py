@@ -19,10 +19,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from closeloop import authz
 from closeloop.complaints.events import event_record
 from closeloop.complaints.models import Complaint
 from closeloop.core.errors import PermissionDeniedError, TransitionNotAllowed, ValidationFailed
-from closeloop.core.roles import Role, user_roles
 from closeloop.followup.models import (
     AttemptResult,
     FollowUp,
@@ -35,14 +35,13 @@ from closeloop.followup.selectors import active_scale
 from closeloop.sla.milestones import Milestone
 from closeloop.sla.services import deadlines_close, deadlines_start
 
-# Who makes follow-up calls (domain: agents; supervisors stand in).
-FOLLOWUP_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR})
 TEXT_MAX_LENGTH = 5000
 NOTE_MAX_LENGTH = 1000
 
 
 def can_work(user: AbstractBaseUser | AnonymousUser | None) -> bool:
-    return bool(FOLLOWUP_ROLES & user_roles(user))
+    """Who makes follow-up calls (domain: agents; supervisors stand in)."""
+    return authz.allowed(user, "followup.make_followup")
 
 
 def _check_actor(actor: AbstractBaseUser | None) -> None:
