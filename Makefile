@@ -3,11 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench bench-full bench-helpdesk soak lock messages clean help
+.PHONY: run test lint typecheck format bench bench-full bench-helpdesk soak lock messages clean help
 
 help:
 	@echo "make run    - install, migrate, load demo data, start web + worker on SQLite"
-	@echo "make test   - install test tools, lint, run the whole suite (SQLite, then PostgreSQL if reachable)"
+	@echo "make test   - install test tools, lint, type-check, run the whole suite (SQLite, then PostgreSQL if reachable)"
 	@echo "make bench  - the suite at 100k complaints on SQLite (queues, search, pages, dashboard, reports, sweep, intake) and django-helpdesk side by side"
 	@echo "make bench-full - the suite at 1,000,000 complaints on PostgreSQL"
 	@echo "make soak   - 10 minutes: 2 web + 2 workers on PostgreSQL + Redis under load, a worker killed, PostgreSQL restarted; then the audit"
@@ -33,6 +33,10 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy with django-stubs over closeloop/ (configuration in pyproject.toml); also the second step of `make test`.
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
@@ -66,4 +70,4 @@ lock:
 	scripts/lock.sh
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

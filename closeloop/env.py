@@ -14,7 +14,7 @@ import ssl
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import dj_email_url
 
@@ -41,6 +41,12 @@ def env_raw(name: str) -> str | None:
     if not text:
         raise ImproperEnvironment(f"{name}_FILE={file_name!r} is empty")
     return text
+
+
+@overload
+def env_str(name: str, default: str) -> str: ...
+@overload
+def env_str(name: str, default: None = None) -> str | None: ...
 
 
 def env_str(name: str, default: str | None = None) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -21,6 +22,7 @@ from closeloop.env import (
     env_url,
     persistent_secret_key,
 )
+from closeloop.mailin.conf import mailboxes_from_env
 from closeloop.notifications.gateways.conf import (
     SMS_BACKENDS,
     aliyun_sms_from_env,
@@ -37,7 +39,7 @@ from closeloop.notifications.gateways.conf import (
 from closeloop.sso.conf import sso_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(env_str("CLOSELOOP_DATA_DIR", str(BASE_DIR / "var")))  # type: ignore[arg-type]
+DATA_DIR = Path(env_str("CLOSELOOP_DATA_DIR", str(BASE_DIR / "var")))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = persistent_secret_key(DATA_DIR)
@@ -81,12 +83,15 @@ INSTALLED_APPS = [
     "closeloop.sla",
     "closeloop.notifications",
     "closeloop.handling",
+    "closeloop.mailin",
     "closeloop.followup",
     "closeloop.insight",
     "closeloop.improvement",
     "closeloop.defects",
+    "closeloop.imports",
     "closeloop.demo",
     "closeloop.sso",
+    "closeloop.integrations",
     "closeloop.cli",
 ]
 
@@ -107,6 +112,9 @@ MIDDLEWARE = [
     "closeloop.core.middleware.NulCharacterMiddleware",
     "closeloop.accounts.middleware.SessionLifetimeMiddleware",
     "closeloop.accounts.middleware.TwoFactorMiddleware",
+    # Outside the outage middleware: an answer of 503 releases the key so that a retry runs again.
+    "closeloop.core.idempotency.IdempotencyMiddleware",
+    "closeloop.accounts.api_scopes.RateLimitHeadersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "closeloop.core.middleware.DatabaseOutageMiddleware",
     # Last, as axes asks: it turns a login that hit the failure limit into the lockout page.
@@ -238,10 +246,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 # Project-wide assets (desk and portal CSS/JS) live outside any one app.
 STATICFILES_DIRS = [BASE_DIR / "closeloop" / "static"]
-STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "static")))  # type: ignore[arg-type]
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request when it is missing
 MEDIA_URL = "media/"
-MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))  # type: ignore[arg-type]
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -254,6 +262,9 @@ ATTACHMENT_ALLOWED_TYPES = env_list(
     "ATTACHMENT_ALLOWED_TYPES",
     ["image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf", "text/plain"],
 )
+# Call recordings and voice messages (WAV, MP3, AMR, M4A, sniffed from the bytes): accepted besides the
+# types above, up to this size each.
+AUDIO_MAX_BYTES = env_int("AUDIO_MAX_BYTES", 30 * 1024 * 1024)
 # The portal's status lookup (closeloop/portal/lookup.py): wrong answers allowed per address and window,
 # and wrong last-4 answers per complaint number and window (from all addresses; then the whole phone
 # number is asked for).
@@ -291,13 +302,24 @@ AUTHENTICATION_BACKENDS = [
     "closeloop.core.backends.ModelBackendOneQuery",
 ]
 
+# --- Integrations: idempotent writes, webhooks, token limits (docs/operations.md, "Integrations") ----
+# How long an Idempotency-Key and the answer it stands for are kept (a retry later runs again).
+IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 24)
+# Requests per minute and API token (fixed one-minute windows, counted in the cache); 0: no limit.
+API_TOKEN_RATE_PER_MINUTE = env_int("API_TOKEN_RATE_PER_MINUTE", 120)
+# Webhook deliveries (each attempt waits GATEWAY_TIMEOUT_SECONDS): attempts before a delivery fails, the first
+# backoff (doubled after each failure), and how much of the receiver's answer the delivery log keeps.
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+WEBHOOK_BACKOFF_SECONDS = env_int("WEBHOOK_BACKOFF_SECONDS", 30)
+WEBHOOK_RESPONSE_KEEP_CHARS = env_int("WEBHOOK_RESPONSE_KEEP_CHARS", 2000)
+
 # --- Single sign-on (LDAP / Active Directory, OpenID Connect) ----------------------------------
 # Read from the LDAP_* and OIDC_* variables (closeloop/sso/conf.py); each configured sign-in adds its
 # backend after the password backend, which keeps answering permissions for everyone.
 SSO = sso_from_env()
 AUTHENTICATION_BACKENDS += SSO.backends
 
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
@@ -332,12 +354,29 @@ EXTRA_CA_CERTS = env_ca_file("EXTRA_CA_CERTS")
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)
 OUTBOX_STALE_SECONDS = env_int("OUTBOX_STALE_SECONDS", 300)
 
+# --- E-mail intake (docs/operations.md, "E-mail intake"; closeloop/mailin/) ----------------------
+# A complaint from the MTA pipe (`closeloop mail ingest`) starts with this type, unless the command says
+# otherwise; a mailbox of MAIL_INTAKE_URL without ?type= too.
+MAIL_DEFAULT_TYPE = env_str("MAIL_DEFAULT_TYPE", "other")
+# The mailboxes the worker polls (IMAP URLs separated by spaces, each with its defaults).
+MAIL_INTAKE_MAILBOXES = mailboxes_from_env("MAIL_INTAKE_URL", default_type=MAIL_DEFAULT_TYPE)  # type: ignore[arg-type]
+# The complaints mailbox customers reply to: the Reply-To of every mail to a customer ("": none, the
+# From address receives the replies).
+MAIL_REPLY_TO = env_str("MAIL_REPLY_TO", "")
+# A message larger than this is refused (logged) and kept in MAIL_QUARANTINE_DIR for a person to look at.
+MAIL_MAX_BYTES = env_int("MAIL_MAX_BYTES", 25 * 1024 * 1024)
+MAIL_QUARANTINE_DIR = Path(env_str("MAIL_QUARANTINE_DIR", str(DATA_DIR / "mail-quarantine")))  # type: ignore[arg-type]
+# The address a complaint to triage is filed under when the mail names no sender we can read.
+MAIL_TRIAGE_ADDRESS = env_str("MAIL_TRIAGE_ADDRESS", "unknown-sender@mail.invalid")
+# How long one IMAP poll waits for the server.
+MAIL_IMAP_TIMEOUT_SECONDS = env_int("MAIL_IMAP_TIMEOUT_SECONDS", 30)
+
 # --- E-mail ---------------------------------------------------------------------------------------
 EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN", "closeloop")
 # One URL says how mail leaves: smtp+tls://user:pass@mail.example.com:587 (STARTTLS), smtps://…:465
 # (TLS from the start), console:// (the log; the default), file:///dir, dummy://. closeloop/env.py reads it.
 _email_dir = env_str("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
-_email = env_email_url("EMAIL_URL", file_path=_email_dir)  # type: ignore[arg-type]
+_email = env_email_url("EMAIL_URL", file_path=_email_dir)
 if _email is not None and env_str("EMAIL_BACKEND"):
     raise ImproperEnvironment("EMAIL_URL and EMAIL_BACKEND are both set: set only one of them")
 # EMAIL_BACKEND names a backend class directly (a custom one); EMAIL_URL is the usual way.

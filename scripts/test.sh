@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lint, then the whole suite on SQLite, then again on PostgreSQL with Redis-backed Huey and cache.
+# Lint and type-check, then the whole suite on SQLite, then again on PostgreSQL with Redis-backed Huey and cache.
 # With CI=true a missing PostgreSQL, Redis or Chromium is a failure, not a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,9 @@ TEST_REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}
 echo "== ruff"
 "$BIN/ruff" check .
 "$BIN/ruff" format --check .
+
+echo "== mypy"
+"$BIN/mypy"
 
 echo "== migrations are complete"
 "$BIN/python" -m closeloop makemigrations --check --dry-run >/dev/null

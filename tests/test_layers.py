@@ -34,12 +34,15 @@ LAYERS = [
     "sla",
     "complaints",
     "handling",
+    "mailin",
     "followup",
     "defects",
     "improvement",
     "insight",
+    "imports",
     "portal",
     "demo",
+    "integrations",
     "cli",
 ]
 COMPOSITION_ROOT = {"api", "urls", "settings", "wsgi", "__main__"}

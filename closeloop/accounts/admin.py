@@ -17,6 +17,7 @@ from closeloop.accounts.events import security_event_record
 from closeloop.accounts.lockout import unlock
 from closeloop.accounts.models import SecurityEvent, SecurityEventKind, SessionEnd, UserSession
 from closeloop.accounts.useragent import user_agent_label
+from closeloop.core.types import AuthenticatedHttpRequest
 
 User = get_user_model()
 admin.site.unregister(User)
@@ -32,18 +33,18 @@ class UserAdmin(DjangoUserAdmin):
     actions = ["unlock_logins", "reset_two_factor", "end_sessions"]
 
     @admin.action(description=_("Unlock the selected users (forget their failed logins)"))
-    def unlock_logins(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def unlock_logins(self, request: AuthenticatedHttpRequest, queryset: QuerySet) -> None:
         for user in queryset:
             removed = unlock(username=user.get_username())
             security_event_record(kind=SecurityEventKind.UNLOCKED, user=user, actor=request.user, attempts=removed)
         self.message_user(request, _("%(count)d user(s) unlocked.") % {"count": len(queryset)}, messages.SUCCESS)
 
     @admin.action(description=_("Reset two-factor authentication of the selected users (lost phone)"))
-    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def reset_two_factor(self, request: AuthenticatedHttpRequest, queryset: QuerySet) -> None:
         for user in queryset:
             services.twofactor_reset(
                 user=user,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 keep_session_key=_own_session(request, user),
             )
         self.message_user(
@@ -54,11 +55,11 @@ class UserAdmin(DjangoUserAdmin):
         )
 
     @admin.action(description=_("End all sessions of the selected users"))
-    def end_sessions(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def end_sessions(self, request: AuthenticatedHttpRequest, queryset: QuerySet) -> None:
         ended = sum(
             services.sessions_end_all(
                 user=user,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 reason=SessionEnd.BY_ADMIN,
                 keep_session_key=_own_session(request, user),
             )

@@ -9,16 +9,17 @@ import datetime
 import logging
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, connection
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
+from closeloop.accounts.api_scopes import token_rate_check, token_scope_check
 from closeloop.accounts.twofactor import session_needs_second_factor
 from closeloop.core.models import ApiToken
 from closeloop.core.outage import outage_of
 from closeloop.core.services import api_token_hash
+from closeloop.core.types import User
 
 # Refreshing last_used_at on every call would turn each read into a write; a minute is precise enough
 # to tell which integrations are alive.
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 class ApiTokenAuth(HttpBearer):
     """`Authorization: Bearer <key>` against ApiToken (only the key's SHA-256 is stored)."""
 
-    def authenticate(self, request: HttpRequest, token: str) -> AbstractBaseUser | None:
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
         token = token.strip()
         if not token:
             return None
@@ -43,6 +44,9 @@ class ApiTokenAuth(HttpBearer):
         now = timezone.now()
         if not api_token.is_usable(now) or not api_token.user.is_active:
             return None
+        # A known, live key: what it may do and how often is a 403 or a 429, not a 401.
+        token_scope_check(api_token, request)
+        token_rate_check(api_token, request)
         if api_token.last_used_at is None or now - api_token.last_used_at >= LAST_USED_RESOLUTION:
             # Conditional on the value read (None becomes IS NULL): of concurrent requests, one writes.
             try:
@@ -53,7 +57,7 @@ class ApiTokenAuth(HttpBearer):
                 if outage_of(exc) is None or connection.in_atomic_block:
                     raise
                 log.warning("API token %s: last use not recorded (%s)", api_token.pk, outage_of(exc))
-        request.user = api_token.user  # type: ignore[assignment]
+        request.user = api_token.user
         request.api_token = api_token  # type: ignore[attr-defined]
         return api_token.user
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from closeloop.core.types import User
 
 
 @dataclass(frozen=True)
 class CurrentSession:
-    user: AbstractBaseUser
+    user: User
     user_id: int
     session_key: str
 

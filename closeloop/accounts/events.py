@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
-
 from closeloop.accounts.models import SecurityEvent, SecurityEventKind
+from closeloop.core.types import User
 
 log = logging.getLogger("closeloop.security")
 
@@ -15,8 +14,8 @@ log = logging.getLogger("closeloop.security")
 def security_event_record(
     *,
     kind: SecurityEventKind,
-    user: AbstractBaseUser | None,
-    actor: AbstractBaseUser | None = None,
+    user: User | None,
+    actor: User | None = None,
     **detail: Any,
 ) -> SecurityEvent:
     event = SecurityEvent.objects.create(

@@ -97,7 +97,8 @@ class SessionLifetimeMiddleware:
         elif now.timestamp() - stamps[0] > settings.SESSION_MAX_HOURS * 3600:
             reason = SessionEnd.EXPIRED
         if reason is None:
-            if now.timestamp() - stamps[1] >= services.ACTIVITY_RESOLUTION.total_seconds():
+            # reason is None only when the stamps were read
+            if now.timestamp() - stamps[1] >= services.ACTIVITY_RESOLUTION.total_seconds():  # type: ignore[index]
                 services.session_touch(request=request, now=now)
             return None
         services.session_closed(session_key=request.session.session_key or "", reason=reason)
@@ -137,5 +138,5 @@ class TwoFactorMiddleware:
         for_admin = match is not None and match.app_name == "admin" and not second_factor_passed(request)
         if not (for_admin or session_needs_second_factor(request)):
             return None
-        step = "accounts:login_code" if has_device(request.user) else "accounts:twofactor_enrol"  # type: ignore[arg-type]
+        step = "accounts:login_code" if has_device(request.user) else "accounts:twofactor_enrol"
         return _redirect(request, f"{reverse(step)}?{urlencode({'next': request.get_full_path()})}")

@@ -11,9 +11,7 @@ from typing import Any
 
 from axes.signals import user_locked_out
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import is_password_usable
-from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
@@ -24,26 +22,25 @@ from closeloop.accounts import services
 from closeloop.accounts.current import current_session
 from closeloop.accounts.events import log, security_event_record
 from closeloop.accounts.models import SecurityEvent, SecurityEventKind, SessionEnd
-
-User = get_user_model()
+from closeloop.core.types import User
 
 _BEFORE = "_accounts_credentials_before_save"
 
 
 @receiver(user_logged_in, dispatch_uid="accounts_session_record_login")
-def _logged_in(sender: Any, request: HttpRequest | None, user: AbstractBaseUser, **kwargs: Any) -> None:
+def _logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
         services.session_record_login(request=request, user=user)
 
 
 @receiver(user_logged_out, dispatch_uid="accounts_session_logged_out")
-def _logged_out(sender: Any, request: HttpRequest | None, user: AbstractBaseUser | None, **kwargs: Any) -> None:
+def _logged_out(sender: Any, request: HttpRequest | None, user: User | None, **kwargs: Any) -> None:
     if request is not None and request.session.session_key:
         services.session_closed(session_key=request.session.session_key, reason=SessionEnd.LOGOUT)
 
 
 @receiver(pre_save, sender=User, dispatch_uid="accounts_credentials_before")
-def _credentials_before(sender: type, instance: AbstractBaseUser, update_fields: Any, **kwargs: Any) -> None:
+def _credentials_before(sender: type[User], instance: User, update_fields: Any, **kwargs: Any) -> None:
     if instance._state.adding or instance.pk is None:
         return
     if update_fields is not None and not {"password", "is_active"} & set(update_fields):
@@ -53,7 +50,7 @@ def _credentials_before(sender: type, instance: AbstractBaseUser, update_fields:
 
 
 @receiver(post_save, sender=User, dispatch_uid="accounts_credentials_after")
-def _credentials_after(sender: type, instance: AbstractBaseUser, created: bool, **kwargs: Any) -> None:
+def _credentials_after(sender: type[User], instance: User, created: bool, **kwargs: Any) -> None:
     before = instance.__dict__.pop(_BEFORE, None)
     if created or before is None:
         return
@@ -61,7 +58,7 @@ def _credentials_after(sender: type, instance: AbstractBaseUser, created: bool, 
     # Django's own test for "the password was set" (it calls the validators' password_changed() on
     # it): a login that re-hashes the same password with a newer hasher saves a new hash without it.
     # A first password (an account created empty, then given one) changes nothing that exists.
-    was_set = instance._password is not None or (
+    was_set = instance._password is not None or (  # type: ignore[attr-defined]  # Django's, not in django-stubs
         is_password_usable(old_password) and not instance.has_usable_password()
     )
     password_changed = bool(old_password) and old_password != instance.password and was_set
@@ -75,7 +72,7 @@ def _credentials_after(sender: type, instance: AbstractBaseUser, created: bool, 
         password_changed=password_changed,
         deactivated=deactivated,
         actor=current.user if current is not None else None,
-        keep_session_key=current.session_key if own else None,
+        keep_session_key=current.session_key if own else None,  # type: ignore[union-attr]  # own: current is set
     )
 
 

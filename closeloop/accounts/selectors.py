@@ -6,16 +6,16 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from closeloop.accounts.models import SecurityEvent, UserSession
 from closeloop.accounts.twofactor import confirmed_totp_device, recovery_codes_left, two_factor_required
 from closeloop.core.models import ApiToken
+from closeloop.core.types import User
 
 
-def sessions_open(*, user: AbstractBaseUser) -> QuerySet[UserSession]:
+def sessions_open(*, user: User) -> QuerySet[UserSession]:
     """The user's sessions that can still be used: not ended, and within both lifetime limits."""
     now = timezone.now()
     return UserSession.objects.filter(
@@ -33,7 +33,7 @@ class TwoFactorStatus:
     recovery_codes_left: int
 
 
-def two_factor_status(*, user: AbstractBaseUser) -> TwoFactorStatus:
+def two_factor_status(*, user: User) -> TwoFactorStatus:
     enabled = confirmed_totp_device(user) is not None
     return TwoFactorStatus(
         required=two_factor_required(user),
@@ -42,9 +42,9 @@ def two_factor_status(*, user: AbstractBaseUser) -> TwoFactorStatus:
     )
 
 
-def tokens_of(*, user: AbstractBaseUser) -> QuerySet[ApiToken]:
+def tokens_of(*, user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user).order_by("revoked_at", "-created_at")
 
 
-def security_events_recent(*, user: AbstractBaseUser, limit: int = 10) -> QuerySet[SecurityEvent]:
+def security_events_recent(*, user: User, limit: int = 10) -> QuerySet[SecurityEvent]:
     return SecurityEvent.objects.filter(user=user).order_by("-at")[:limit]

@@ -7,7 +7,6 @@ import datetime
 from importlib import import_module
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
@@ -30,6 +29,7 @@ from closeloop.accounts.twofactor import (
 from closeloop.core.errors import DomainError
 from closeloop.core.models import ApiToken
 from closeloop.core.services import api_token_create, api_token_revoke_own, api_tokens_revoke_all
+from closeloop.core.types import User
 
 # Session data: when the login happened and when the session was last seen (Unix seconds).
 SESSION_STAMPS = "accounts_stamps"
@@ -46,7 +46,7 @@ def _session_store_delete(session_key: str) -> None:
 # --- Login sessions ---------------------------------------------------------------------------------
 
 
-def session_record_login(*, request: HttpRequest, user: AbstractBaseUser) -> UserSession:
+def session_record_login(*, request: HttpRequest, user: User) -> UserSession:
     """Called at every login (any path): the session row, the lifetime stamps, and whether the
     session still owes a second factor (the user has a device but this login did not use it)."""
     now = timezone.now()
@@ -60,7 +60,7 @@ def session_record_login(*, request: HttpRequest, user: AbstractBaseUser) -> Use
         request.session.save()
     return UserSession.objects.create(
         user=user,
-        session_key=request.session.session_key,
+        session_key=request.session.session_key,  # type: ignore[misc]  # save() gave the session its key
         created_at=now,
         last_activity_at=now,
         ip_address=client_address(request)[:45],
@@ -103,7 +103,7 @@ def _end(rows: QuerySet[UserSession], *, reason: SessionEnd) -> int:
     return len(keys)
 
 
-def session_end(*, user: AbstractBaseUser, session_id: int, actor: AbstractBaseUser) -> int:
+def session_end(*, user: User, session_id: int, actor: User) -> int:
     """End one open session of `user` (their own from the account page, or an administrator's)."""
     reason = SessionEnd.BY_USER if actor.pk == user.pk else SessionEnd.BY_ADMIN
     with transaction.atomic():
@@ -116,9 +116,7 @@ def session_end(*, user: AbstractBaseUser, session_id: int, actor: AbstractBaseU
     return count
 
 
-def sessions_end_all(
-    *, user: AbstractBaseUser, actor: AbstractBaseUser | None, reason: SessionEnd, keep_session_key: str | None = None
-) -> int:
+def sessions_end_all(*, user: User, actor: User | None, reason: SessionEnd, keep_session_key: str | None = None) -> int:
     """End every open session of `user` except `keep_session_key` (the one asking, when it is theirs)."""
     with transaction.atomic():
         rows = UserSession.objects.filter(user=user, ended_at__isnull=True)
@@ -133,10 +131,10 @@ def sessions_end_all(
 
 def account_credentials_changed(
     *,
-    user: AbstractBaseUser,
+    user: User,
     password_changed: bool,
     deactivated: bool,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     keep_session_key: str | None,
 ) -> None:
     """A password changed or an account was deactivated, by whatever path (desk, admin, reset link,
@@ -159,7 +157,7 @@ def account_credentials_changed(
 # --- Two-factor authentication ------------------------------------------------------------------
 
 
-def twofactor_enrolment_start(*, user: AbstractBaseUser) -> TOTPDevice:
+def twofactor_enrolment_start(*, user: User) -> TOTPDevice:
     """The unconfirmed authenticator the user is setting up (the same one on a reload, so a scanned
     QR code stays valid)."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
@@ -169,7 +167,7 @@ def twofactor_enrolment_start(*, user: AbstractBaseUser) -> TOTPDevice:
 
 
 def twofactor_enrolment_confirm(
-    *, user: AbstractBaseUser, device_id: int, code: str, keep_session_key: str | None
+    *, user: User, device_id: int, code: str, keep_session_key: str | None
 ) -> tuple[TOTPDevice, list[str]]:
     """Confirm the new authenticator with a code from it. It replaces any earlier authenticator, new
     recovery codes replace the old ones, and the user's other sessions end (they were opened without
@@ -193,7 +191,7 @@ def twofactor_enrolment_confirm(
     return device, codes
 
 
-def _recovery_codes_replace(user: AbstractBaseUser) -> list[str]:
+def _recovery_codes_replace(user: User) -> list[str]:
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
     codes = new_recovery_codes()
@@ -201,7 +199,7 @@ def _recovery_codes_replace(user: AbstractBaseUser) -> list[str]:
     return codes
 
 
-def recovery_codes_issue(*, user: AbstractBaseUser) -> list[str]:
+def recovery_codes_issue(*, user: User) -> list[str]:
     """New recovery codes (the old ones stop working), for a user with an authenticator."""
     with transaction.atomic():
         if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
@@ -211,7 +209,7 @@ def recovery_codes_issue(*, user: AbstractBaseUser) -> list[str]:
     return codes
 
 
-def twofactor_disable(*, user: AbstractBaseUser, password: str) -> None:
+def twofactor_disable(*, user: User, password: str) -> None:
     """Turn two-factor off for a user whose roles do not require it (the password confirms it)."""
     if two_factor_required(user):
         raise DomainError(_("Your role requires two-factor authentication."), field="password")
@@ -223,7 +221,7 @@ def twofactor_disable(*, user: AbstractBaseUser, password: str) -> None:
         security_event_record(kind=SecurityEventKind.TWO_FACTOR_DISABLED, user=user, actor=user)
 
 
-def twofactor_reset(*, user: AbstractBaseUser, actor: AbstractBaseUser, keep_session_key: str | None = None) -> None:
+def twofactor_reset(*, user: User, actor: User, keep_session_key: str | None = None) -> None:
     """An administrator removes a user's authenticator and recovery codes (a lost phone): the user's
     sessions end and, if their role requires it, they set up a new one at the next login."""
     with transaction.atomic():
@@ -238,14 +236,16 @@ def twofactor_reset(*, user: AbstractBaseUser, actor: AbstractBaseUser, keep_ses
 # --- A user's own API tokens --------------------------------------------------------------------
 
 
-def own_token_create(*, user: AbstractBaseUser, name: str, expires_days: int | None) -> tuple[ApiToken, str]:
+def own_token_create(
+    *, user: User, name: str, expires_days: int | None, scopes: list[str] | None = None
+) -> tuple[ApiToken, str]:
     with transaction.atomic():
-        token, raw_key = api_token_create(user=user, name=name, expires_days=expires_days)
+        token, raw_key = api_token_create(user=user, name=name, expires_days=expires_days, scopes=scopes)
         security_event_record(kind=SecurityEventKind.TOKEN_CREATED, user=user, actor=user, token=token.pk)
     return token, raw_key
 
 
-def own_token_revoke(*, user: AbstractBaseUser, token_id: int) -> ApiToken:
+def own_token_revoke(*, user: User, token_id: int) -> ApiToken:
     with transaction.atomic():
         token = api_token_revoke_own(user=user, token_id=token_id)
         security_event_record(kind=SecurityEventKind.TOKEN_REVOKED, user=user, actor=user, token=token.pk)

@@ -6,15 +6,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from closeloop.accounts.twofactor import SECOND_FACTOR_OWED, TOTP_DEVICE_NAME
+from closeloop.core.types import User
 
 
-def verify_session(client: Any, user: AbstractBaseUser) -> TOTPDevice:
+def verify_session(client: Any, user: User) -> TOTPDevice:
     """Give `user` a confirmed authenticator if they have none and mark the test client's session as
     verified with it, as django-otp's login() does after a correct code."""
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()

@@ -13,7 +13,6 @@ import re
 
 import segno
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.http import HttpRequest
 from django_otp import devices_for_user, user_has_device
@@ -22,6 +21,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from closeloop.core.roles import user_roles
+from closeloop.core.types import AnyUser, User
 from closeloop.sso.session import second_factor_at_provider
 
 RECOVERY_CODE_COUNT = 10
@@ -32,7 +32,7 @@ TOTP_DEVICE_NAME = "authenticator"
 RECOVERY_DEVICE_NAME = "recovery codes"
 
 
-def two_factor_required(user: AbstractBaseUser | AnonymousUser) -> bool:
+def two_factor_required(user: AnyUser) -> bool:
     """A role of the user is in TOTP_REQUIRED_ROLES (a superuser holds every role)."""
     return bool(user_roles(user) & set(settings.TOTP_REQUIRED_ROLES))
 
@@ -52,15 +52,15 @@ def session_needs_second_factor(request: HttpRequest) -> bool:
     return bool(request.session.get(SECOND_FACTOR_OWED)) or two_factor_required(user)
 
 
-def has_device(user: AbstractBaseUser) -> bool:
+def has_device(user: User) -> bool:
     return user_has_device(user, confirmed=True)
 
 
-def confirmed_totp_device(user: AbstractBaseUser) -> TOTPDevice | None:
+def confirmed_totp_device(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.devices_for_user(user, confirmed=True).order_by("-id").first()
 
 
-def recovery_codes_left(user: AbstractBaseUser) -> int:
+def recovery_codes_left(user: User) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
@@ -69,7 +69,7 @@ def normalize_code(code: str) -> str:
     return re.sub(r"[\s-]", "", code).lower()
 
 
-def verify_code(*, user: AbstractBaseUser, code: str) -> Device | None:
+def verify_code(*, user: User, code: str) -> Device | None:
     """The device that accepts `code` (an authenticator code or an unused recovery code), or None.
 
     Each device throttles its own failures (django-otp's ThrottlingMixin); the rows are locked so two

@@ -29,6 +29,7 @@ from closeloop.authz.permissions import PERMISSIONS, Permission, allowed, holds_
 from closeloop.authz.roles import (
     ADMINS,
     APPROVERS,
+    CS_SUPERVISORS,
     DECIDERS,
     DEPARTMENT,
     DESK,
@@ -36,6 +37,7 @@ from closeloop.authz.roles import (
     ESCALATION_FALLBACK,
     IMPROVEMENT_CREATORS,
     KPI_READERS,
+    MANAGEMENT,
     READ_ONLY,
     REPORT_LIST_KEEPERS,
     STEP_OWNERS,
@@ -47,6 +49,7 @@ from closeloop.authz.roles import (
 __all__ = [
     "ADMINS",
     "APPROVERS",
+    "CS_SUPERVISORS",
     "DECIDERS",
     "DEPARTMENT",
     "DESK",
@@ -54,6 +57,7 @@ __all__ = [
     "ESCALATION_FALLBACK",
     "IMPROVEMENT_CREATORS",
     "KPI_READERS",
+    "MANAGEMENT",
     "PERMISSIONS",
     "READ_ONLY",
     "REPORT_LIST_KEEPERS",

@@ -47,6 +47,12 @@ _TABLE = [
         _("Your role may not add attachments."),
     ),
     Permission(
+        "complaints.write_to_customer",
+        p.is_desk,
+        "write to the complainant from the complaint (e-mail or SMS)",
+        _("Only customer service writes to the customer."),
+    ),
+    Permission(
         "directory.see_personal_data",
         p.may_see_personal_data,
         "see customers' names and contact data unmasked",
@@ -274,6 +280,39 @@ _TABLE = [
         p.keeps_report_list_role | p.is_superuser,
         "change the distribution list of the reports",
         _("Only CS supervisors, management and administrators may change the distribution list."),
+    ),
+    # --- integrations (issue 14)
+    Permission(
+        "integrations.manage_webhooks",
+        p.is_admin,
+        "subscribe webhooks, change them, read their delivery log, redeliver",
+        _("Only administrators manage webhooks."),
+    ),
+    Permission(
+        "core.use_token_scope",
+        p.token_grants_scope,
+        "use an API token for an operation of a scope (read, intake, write, admin) the token was given",
+        _("This token may not be used for this: it lacks the scope the operation needs."),
+    ),
+    # --- sla
+    Permission(
+        "sla.view_policies",
+        p.has_any_staff_role,
+        "read the SLA policies, their targets and selection rules",
+        _("Only staff see the SLA policies."),
+    ),
+    Permission(
+        "sla.edit_policies",
+        p.is_admin,
+        "create, change and deactivate SLA policies, targets and selection rules",
+        _("Only an administrator may change the SLA policies."),
+    ),
+    # --- imports
+    Permission(
+        "imports.import_complaints",
+        p.is_admin,
+        "import past complaints (history import), download the import template",
+        _("Only administrators may import complaints."),
     ),
 ]
 

@@ -176,6 +176,13 @@ def fills_feedback_form(who: Any, form: Any) -> bool:
 
 
 @rules.predicate
+def token_grants_scope(who: Any, use: Any) -> bool:
+    """`use` is a TokenUse (closeloop/accounts/api_scopes.py): the token's scopes and the scope the
+    operation needs. Roles are asked separately by each operation: a scope narrows, never widens."""
+    return use is not None and use.scope in use.scopes
+
+
+@rules.predicate
 def is_improvement_owner_side(who: Any, action: Any) -> bool:
     """The action's owner, or a manager of its owner department."""
     actor = Actor.of(who)

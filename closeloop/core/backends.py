@@ -14,14 +14,16 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
+from closeloop.core.types import User
+
 
 @cache
-def _permissions_sql(user_model: type) -> tuple[str, str]:
+def _permissions_sql(user_model: type[User]) -> tuple[str, str]:
     """(all permissions, a user's own and their groups' permissions) as SQL over the real table names."""
     qn = connection.ops.quote_name
     permission, content_type = qn(Permission._meta.db_table), qn(ContentType._meta.db_table)
-    own = user_model._meta.get_field("user_permissions").remote_field.through._meta.db_table
-    groups = user_model._meta.get_field("groups").remote_field.through._meta.db_table
+    own = user_model.user_permissions.through._meta.db_table
+    groups = user_model.groups.through._meta.db_table
     of_group = Group.permissions.through._meta.db_table
     # Table names from the models' metadata, quoted; the user's id is a parameter.
     select = f"SELECT ct.app_label, p.codename FROM {permission} p JOIN {content_type} ct ON ct.id = p.content_type_id"  # noqa: S608
@@ -36,7 +38,7 @@ class ModelBackendOneQuery(ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            every, mine = _permissions_sql(type(user_obj))
+            every, mine = _permissions_sql(user_obj.__class__)
             with connection.cursor() as cursor:
                 if user_obj.is_superuser:
                     cursor.execute(every)

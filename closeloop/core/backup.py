@@ -132,7 +132,7 @@ def _add_file(tar: tarfile.TarFile, path: Path, arcname: str) -> dict[str, Any]:
         info = tarfile.TarInfo(arcname)
         info.size, info.mtime, info.mode = stat.st_size, int(stat.st_mtime), 0o600
         reader = _HashingReader(fh, stat.st_size)
-        tar.addfile(info, reader)  # type: ignore[arg-type]
+        tar.addfile(info, reader)
     return {"sha256": reader.digest.hexdigest(), "size": reader.size}
 
 
@@ -302,12 +302,13 @@ def _postgresql_dump(connection: BaseDatabaseWrapper, target: Path, pg_bin: str 
         snap_conn.read_only = True
         with snap_conn.cursor() as cur:
             cur.execute("SELECT pg_export_snapshot(), current_setting('server_version')")
+            # a SELECT of two values always returns one row
             snapshot_id, server_version = cur.fetchone()  # type: ignore[misc]
             cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
             existing = {row[0] for row in cur.fetchall()}
 
             def execute(sql: str) -> list[tuple[Any, ...]]:
-                cur.execute(sql)  # type: ignore[arg-type]
+                cur.execute(sql)
                 return cur.fetchall()
 
             snapshot = _read_state(execute, existing, _quote)
@@ -450,7 +451,7 @@ def _extract(archive: Path, dump_target: Path, media_stage: Path) -> _Staged:
     try:
         with tarfile.open(archive, mode="r:gz") as tar:
             for member in tar:
-                name = _safe_member_name(member.name)
+                path = _safe_member_name(member.name)
                 if member.isdir():
                     continue
                 if not member.isfile():
@@ -462,12 +463,12 @@ def _extract(archive: Path, dump_target: Path, media_stage: Path) -> _Staged:
                 if member.name == MANIFEST:
                     manifest_bytes = source.read()
                     continue
-                if name.parts[0] == "database" and len(name.parts) == 2:
+                if path.parts[0] == "database" and len(path.parts) == 2:
                     if dump_name is not None:
                         raise CorruptArchive("The archive holds more than one database dump.")
                     dump_name, target = member.name, dump_target
-                elif name.parts[0] == "media" and len(name.parts) > 1:
-                    target = media_stage.joinpath(*name.parts[1:])
+                elif path.parts[0] == "media" and len(path.parts) > 1:
+                    target = media_stage.joinpath(*path.parts[1:])
                     target.parent.mkdir(parents=True, exist_ok=True)
                 else:
                     raise CorruptArchive(f"The archive holds an unexpected file: {member.name!r}.")

@@ -30,12 +30,13 @@ def claim(
     set_parts, set_params = [], []
     for name, value in assignments.items():
         field = meta.get_field(name)
-        column = quote(field.column)  # type: ignore[union-attr]
+        # get_field() may return a reverse relation; claims name only the model's own columns.
+        column = quote(field.column)  # type: ignore[union-attr,arg-type]
         if isinstance(value, Raw):
             set_parts.append(f"{column} = {value.sql_fragment}")
             continue
         set_parts.append(f"{column} = %s")
-        set_params.append(field.get_db_prep_save(value, connection))  # type: ignore[union-attr]
+        set_params.append(field.get_db_prep_save(value, connection))  # type: ignore[union-attr]  # as above
     claimed: list[int] = []
     for offset in range(0, len(ids), 500):
         chunk = list(ids[offset : offset + 500])

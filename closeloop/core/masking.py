@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote, urlencode
 
 if TYPE_CHECKING:  # imported at logging set-up, before the apps are ready
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from closeloop.core.types import AnyUser
 
 PERSONAL_DATA_PERMISSION = "directory.view_personal_data"
 
 
-def can_see_personal_data(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+def can_see_personal_data(user: AnyUser | None) -> bool:
     return bool(user is not None and user.is_authenticated and user.has_perm(PERSONAL_DATA_PERMISSION))
 
 

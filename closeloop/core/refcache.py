@@ -26,7 +26,7 @@ def cached(key: str, loader: Callable[[], T], ttl: float = TTL_SECONDS) -> T:
     now = time.monotonic()
     entry = _entries.get(key)
     if entry is not None and now - entry[0] < ttl:
-        return entry[1]  # type: ignore[no-any-return]
+        return entry[1]
     value = loader()
     with _lock:
         _entries[key] = (now, value)

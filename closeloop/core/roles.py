@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
+from django.contrib.auth.models import Group, Permission
 from django.utils.translation import gettext_lazy as _
+
+from closeloop.core.types import AnyUser
 
 
 class Role(StrEnum):
@@ -116,14 +118,14 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
 
 # "accounts": login sessions and security events (read-only in the admin); "axes": failed logins,
 # whose deletion unlocks. Two-factor devices are reset through the user admin's action, not edited.
-ADMIN_APPS = ("directory", "auth", "insight", "improvement", "defects", "accounts", "axes")
+ADMIN_APPS = ("directory", "auth", "insight", "improvement", "defects", "accounts", "axes", "imports")
 
 
 def sync_role_groups() -> None:
     """Create the role groups and give them exactly their permissions. Idempotent."""
     for role, perm_names in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=role.value)
-        perms = []
+        perms: list[Permission] = []
         for dotted in perm_names:
             app_label, codename = dotted.split(".")
             perms.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
@@ -132,7 +134,7 @@ def sync_role_groups() -> None:
         group.permissions.set(perms)
 
 
-def user_roles(user: AbstractBaseUser | AnonymousUser | None) -> frozenset[str]:
+def user_roles(user: AnyUser | None) -> frozenset[str]:
     """The role codes of a user, cached on the user object for the request."""
     if user is None or not user.is_authenticated:
         return frozenset()
@@ -141,6 +143,6 @@ def user_roles(user: AbstractBaseUser | AnonymousUser | None) -> frozenset[str]:
         if getattr(user, "is_superuser", False):
             cached = frozenset(r.value for r in Role)
         else:
-            cached = frozenset(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
-        user._closeloop_roles = cached  # type: ignore[union-attr]
+            cached = frozenset(user.groups.values_list("name", flat=True))
+        user._closeloop_roles = cached  # type: ignore[attr-defined]  # a per-request cache on the user object
     return cached

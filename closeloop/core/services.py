@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime
 import hashlib
 import secrets
+from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from closeloop.core.errors import DomainError
-from closeloop.core.models import ApiToken
+from closeloop.core.models import ApiToken, Scope, all_scopes
+from closeloop.core.types import User
 
 PREFIX_LENGTH = 8
 
@@ -25,9 +26,17 @@ def api_token_hash(raw_key: str) -> str:
 MAX_EXPIRY_DAYS = 3650
 
 
-def api_token_create(*, user: AbstractBaseUser, name: str, expires_days: int | None = None) -> tuple[ApiToken, str]:
+def api_token_create(
+    *, user: User, name: str, expires_days: int | None = None, scopes: Iterable[str] | None = None
+) -> tuple[ApiToken, str]:
     """Create a token and return it with its raw key. The raw key is never stored: show it once.
-    With `expires_days` the key stops working that many days from now."""
+    With `expires_days` the key stops working that many days from now; `scopes` (None: all) limit what
+    it may be used for."""
+    chosen = all_scopes() if scopes is None else [scope for scope in all_scopes() if scope in set(scopes)]
+    if not chosen or (scopes is not None and set(scopes) - set(Scope.values)):
+        raise DomainError(
+            _("Choose one or more scopes of: %(scopes)s.") % {"scopes": ", ".join(Scope.values)}, field="scopes"
+        )
     name = name.strip()
     if not name:
         raise DomainError(_("Give the token a name (e.g. the system that will use it)."), field="name")
@@ -46,16 +55,17 @@ def api_token_create(*, user: AbstractBaseUser, name: str, expires_days: int | N
         prefix=raw_key[:PREFIX_LENGTH],
         created_at=now,
         expires_at=now + datetime.timedelta(days=expires_days) if expires_days else None,
+        scopes=chosen,
     )
     return token, raw_key
 
 
-def api_tokens_revoke_all(*, user: AbstractBaseUser) -> int:
+def api_tokens_revoke_all(*, user: User) -> int:
     """Revoke every active token of a user (their password changed or they were deactivated)."""
     return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
-def api_token_revoke_own(*, user: AbstractBaseUser, token_id: int) -> ApiToken:
+def api_token_revoke_own(*, user: User, token_id: int) -> ApiToken:
     """Revoke one of the user's own tokens (from their account page)."""
     with transaction.atomic():
         token = ApiToken.objects.select_for_update(no_key=True).filter(pk=token_id, user=user).first()

@@ -17,7 +17,7 @@ import datetime
 import json
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models
 
@@ -36,6 +36,11 @@ class Rec:
 
     def __repr__(self) -> str:
         return f"Rec({self.__dict__!r})"
+
+    if TYPE_CHECKING:  # any attribute, as the generator sets them; only for the type checker
+
+        def __getattr__(self, name: str) -> Any: ...
+        def __setattr__(self, name: str, value: Any) -> None: ...
 
 
 def _pk(value: Any) -> Any:
@@ -100,6 +105,8 @@ class _Table:
         parts = []
         for index, field in enumerate(meta.concrete_fields):
             if field.primary_key and not with_id:
+                continue
+            if field.db_default is not models.NOT_PROVIDED:  # the database fills it (e.g. an event's txid)
                 continue
             kind = field.get_internal_type()
             convert: Callable[[Any], Any] | None

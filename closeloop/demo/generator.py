@@ -38,13 +38,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone, translation
 
 from closeloop import authz
 from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Channel, Complaint, DailySequence, Event, Priority, Via
+from closeloop.core.types import User
 from closeloop.demo.bulk import BulkWriter, Rec
 from closeloop.demo.story import Choice, Context, Life
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Department, Product, ProductLine
@@ -157,7 +157,7 @@ class _Planned:
     customer: Rec
     customer_is_new: bool
     via: str
-    actor: AbstractBaseUser | None
+    actor: User | None
     ctype: ComplaintType
     policy: Policy | None
     texts: dict[str, Any]
@@ -188,8 +188,8 @@ class ComplaintGenerator:
         seed: int,
         days: int,
         now: datetime.datetime,
-        desk_users: list[AbstractBaseUser],
-        api_user: AbstractBaseUser | None,
+        desk_users: list[User],
+        api_user: User | None,
         context: Context,
     ) -> None:
         self.rng = random.Random(seed)
@@ -339,7 +339,7 @@ class ComplaintGenerator:
                 self.customer_pool[rng.randrange(CUSTOMER_POOL_SIZE)] = customer
         return customer, True
 
-    def desk_user(self) -> AbstractBaseUser | None:
+    def desk_user(self) -> User | None:
         return self.rng.choice(self.desk_users) if self.desk_users else None
 
     # --- what -----------------------------------------------------------------------------------
@@ -578,17 +578,19 @@ def _repeat_reasons(batch: list[_Planned]) -> None:
         if earlier is None:
             continue
         product = SimpleNamespace(model=c.product.model) if c.product is not None else None
+        # Stand-ins with only the fields the text reads: the rows are not written yet.
         c.repeat_reason = repeat_reason_text(
-            complaint=SimpleNamespace(
+            complaint=SimpleNamespace(  # type: ignore[arg-type]
                 product_id=c.product.pk if c.product else None,
                 product=product,
                 product_text=c.product_text,
                 received_at=c.received_at,
             ),
-            earlier=SimpleNamespace(number=earlier.number, resolved_at=c.repeat_resolved_at),
+            earlier=SimpleNamespace(number=earlier.number, resolved_at=c.repeat_resolved_at),  # type: ignore[arg-type]
         )
-        event = planned.life.repeat_event
-        event.after, event.note = {"repeat_of": earlier.number}, c.repeat_reason
+        # a planned repeat has its life, which wrote the repeat event
+        event = planned.life.repeat_event  # type: ignore[union-attr]
+        event.after, event.note = {"repeat_of": earlier.number}, c.repeat_reason  # type: ignore[union-attr]
 
 
 # What each life contributes, in writing order: (model, attribute of Life, numbered first).
@@ -675,8 +677,8 @@ def seed_complaints(
     days: int = 365,
     batch_size: int = 2000,
     now: datetime.datetime | None = None,
-    desk_users: list[AbstractBaseUser] | None = None,
-    api_user: AbstractBaseUser | None = None,
+    desk_users: list[User] | None = None,
+    api_user: User | None = None,
     handlers_per_department: int | None = None,
     progress: Callable[[SeedResult], None] | None = None,
 ) -> SeedResult:
@@ -728,7 +730,7 @@ def seed_complaints(
     return result
 
 
-def default_actors() -> tuple[list[AbstractBaseUser], AbstractBaseUser | None]:
+def default_actors() -> tuple[list[User], User | None]:
     """Desk staff (agents and supervisors without an API token) and the owner of an active API token."""
 
     from closeloop.core.models import ApiToken

@@ -39,7 +39,8 @@ def demo_handling_ensure(*, fresh: bool = True) -> int:
         for ctype in ComplaintType.objects.filter(default_department__isnull=False).select_related(
             "default_department"
         ):
-            handler = users["handler"] if ctype.default_department.code in ("quality", "tech") else None
+            # filtered to types with a default department
+            handler = users["handler"] if ctype.default_department.code in ("quality", "tech") else None  # type: ignore[union-attr]
             roster_entry_create(
                 department=ctype.default_department,
                 handler=handler,
@@ -57,7 +58,7 @@ def demo_handling_ensure(*, fresh: bool = True) -> int:
     )
     agent, handler = users["agent"], users["handler"]
     for index, complaint in enumerate(candidates):
-        department = Department.objects.get(pk=complaint.department_id)
+        department = Department.objects.get(pk=complaint.department_id)  # type: ignore[misc]  # filtered by department
         complaint_dispatch(
             complaint=complaint,
             assignments=[Assignment(department=department, handler=handler)],

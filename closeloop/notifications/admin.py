@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -55,8 +57,8 @@ class MessageTemplateForm(forms.ModelForm):
         model = MessageTemplate
         fields = ("code", "method", "is_active", "subject_zh", "body_zh", "subject_en", "body_en")
 
-    def clean(self) -> dict[str, object]:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         for name in ("subject_zh", "body_zh", "subject_en", "body_en"):
             try:
                 Template(str(cleaned.get(name) or ""))

@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.roles import Role
+from closeloop.core.types import User
 from closeloop.notifications.models import Method, Notification, StaffChannel, StaffChannelPreference, State
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def _ordered_roles(roles: Iterable[str]) -> list[str]:
 
 
 def staff_routes(
-    *, user: AbstractBaseUser, preference: StaffChannelPreference | None, roles: Iterable[str], kind: str, email: bool
+    *, user: User, preference: StaffChannelPreference | None, roles: Iterable[str], kind: str, email: bool
 ) -> list[Route]:
     """Where one person's copy goes besides in-app."""
     roles = _ordered_roles(roles)
@@ -102,7 +102,7 @@ def _robot_dedup_key(message: Message, route: Route) -> str | None:
 
 
 def staff_rows(
-    *, message: Message, recipients: Iterable[AbstractBaseUser], now: datetime.datetime, email: bool
+    *, message: Message, recipients: Iterable[User], now: datetime.datetime, email: bool
 ) -> list[Notification]:
     """The outbox rows of a message to staff: in-app for each person, and each person's channel."""
     people = list({u.pk: u for u in recipients}.values())
@@ -113,7 +113,7 @@ def staff_rows(
         for user_id, name in memberships.values_list("user_id", "group__name"):
             roles.setdefault(user_id, []).append(name)
 
-    def row(method: str, *, user: AbstractBaseUser | None, address: str = "", dedup_key: str | None) -> Notification:
+    def row(method: str, *, user: User | None, address: str = "", dedup_key: str | None) -> Notification:
         in_app = method == Method.IN_APP
         return Notification(
             created_at=now,
@@ -130,7 +130,7 @@ def staff_rows(
             next_attempt_at=now,
         )
 
-    def personal_key(user: AbstractBaseUser, method: str) -> str | None:
+    def personal_key(user: User, method: str) -> str | None:
         return f"{message.dedup}:{user.pk}:{method}"[:120] if message.dedup else None
 
     rows = []
@@ -164,23 +164,23 @@ def channel_label(channel: str) -> str:
     return str(StaffChannel(channel).label)
 
 
-def staff_channel_of(user: AbstractBaseUser) -> tuple[StaffChannelPreference | None, str]:
+def staff_channel_of(user: User) -> tuple[StaffChannelPreference | None, str]:
     """(the person's preference row, if any; the channel of their role) for the account page."""
     preference = StaffChannelPreference.objects.filter(user=user).first()
-    roles = list(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
+    roles = list(user.groups.values_list("name", flat=True))
     return preference, role_channel(_ordered_roles(roles))
 
 
-def staff_channel_set(*, user: AbstractBaseUser, channel: str, actor: AbstractBaseUser) -> StaffChannelPreference:
+def staff_channel_set(*, user: User, channel: str, actor: User) -> StaffChannelPreference:
     """A person chooses where they are told ("": their role's default). Only channels that can reach them
     are accepted: WeCom needs the WeCom userid an administrator entered, a group robot one of their roles."""
-    if actor.pk != user.pk and not actor.is_superuser:  # type: ignore[attr-defined]
+    if actor.pk != user.pk and not actor.is_superuser:
         raise PermissionDeniedError(_("Only you choose where you are told."))
     if channel and channel not in available_channels():
         raise DomainError(_("This channel is not set up here."), field="channel")
     with transaction.atomic():
         preference, _created = StaffChannelPreference.objects.select_for_update().get_or_create(user=user)
-        roles = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
+        roles = set(user.groups.values_list("name", flat=True))
         if channel == StaffChannel.WECOM and not preference.wecom_userid:
             raise DomainError(
                 _("Your WeCom account is not known yet: ask an administrator to enter your WeCom userid."),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext as _
@@ -18,4 +18,4 @@ class StaffChannelForm(forms.Form):
         super().__init__(*args, **kwargs)
         choices = [("", _("the default of my role (%(channel)s)") % {"channel": channel_label(role_channel)})]
         choices += [(channel, channel_label(channel)) for channel in available_channels()]
-        self.fields["channel"].choices = choices
+        cast(forms.ChoiceField, self.fields["channel"]).choices = choices

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
+from closeloop.core.types import User
 from closeloop.notifications.models import Method, Notification
 
 
-def notifications_for(*, user: AbstractBaseUser) -> QuerySet[Notification]:
+def notifications_for(*, user: User) -> QuerySet[Notification]:
     return (
         Notification.objects.filter(recipient=user, method=Method.IN_APP)
         .select_related("complaint")
@@ -14,5 +14,5 @@ def notifications_for(*, user: AbstractBaseUser) -> QuerySet[Notification]:
     )
 
 
-def unread_count(*, user: AbstractBaseUser) -> int:
+def unread_count(*, user: User) -> int:
     return Notification.objects.filter(recipient=user, method=Method.IN_APP, read_at__isnull=True).count()

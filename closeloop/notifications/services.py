@@ -8,12 +8,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
 from closeloop.core.claims import Raw, claim
 from closeloop.core.masking import mask_log_text
+from closeloop.core.types import User
 from closeloop.notifications import backends
 from closeloop.notifications.channels import staff_rows
 from closeloop.notifications.gateways.errors import PermanentDeliveryError
@@ -32,7 +32,7 @@ class Message:
 
 
 def notifications_build(
-    *, message: Message, recipients: Iterable[AbstractBaseUser], now: datetime.datetime, email: bool = True
+    *, message: Message, recipients: Iterable[User], now: datetime.datetime, email: bool = True
 ) -> list[Notification]:
     """In-app rows (delivered by being written) and, for each person, the row of their channel: e-mail,
     WeCom or their role's group robot (closeloop/notifications/channels.py decides; `email=False`: none
@@ -110,7 +110,7 @@ def outbox_recover(*, now: datetime.datetime | None = None, stale_after: datetim
     )
 
 
-def notification_mark_read(*, user: AbstractBaseUser, ids: Iterable[int] | None = None) -> int:
+def notification_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
     qs = Notification.objects.filter(recipient=user, method=Method.IN_APP, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
@@ -121,4 +121,12 @@ def outbox_retry_failed(*, ids: Iterable[int]) -> int:
     """Admin action: give failed messages another round of attempts."""
     return Notification.objects.filter(pk__in=list(ids), state=State.FAILED).update(
         state=State.PENDING, attempts=0, next_attempt_at=timezone.now()
+    )
+
+
+def outbox_bounced(*, ids: Iterable[int], reason: str) -> int:
+    """A mail server returned these e-mails (a bounce naming their Message-IDs): marked failed with the
+    reason, so that admins see them with the other failures and the desk knows the customer was not told."""
+    return Notification.objects.filter(pk__in=list(ids), method=Method.EMAIL).update(
+        state=State.FAILED, last_error=f"bounced: {reason}"[:2000]
     )

@@ -3,7 +3,7 @@ decides what is acceptable, and its field errors are put back on these fields.""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -21,7 +21,7 @@ ORGANISATION_KINDS = (CustomerKind.DEALER, CustomerKind.STORE)
 
 
 def _max_length(model: type, name: str) -> int:
-    return model._meta.get_field(name).max_length  # type: ignore[attr-defined, no-any-return]
+    return model._meta.get_field(name).max_length  # type: ignore[attr-defined]  # `model: type` names a model
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -115,7 +115,7 @@ class ComplaintForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         types = ComplaintType.objects.filter(is_active=True).order_by("sort_order", "code")
-        self.fields["type"].choices = [("", _("Choose…")), *((t.code, t.label) for t in types)]
+        cast(forms.ChoiceField, self.fields["type"]).choices = [("", _("Choose…")), *((t.code, t.label) for t in types)]
         self.fields["type"].widget.attrs["required"] = "required"
 
     @staticmethod

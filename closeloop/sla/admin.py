@@ -17,7 +17,7 @@ class CalendarAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "name_en", "time_zone", "six_day_week", "updated_at")
     inlines = [CalendarDayInline]
 
-    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:  # type: ignore[no-untyped-def]
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
         for day in formset.save(commit=False):
             if day.created_by_id is None:
                 day.created_by = request.user

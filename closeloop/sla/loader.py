@@ -25,7 +25,7 @@ def build_calendar(row: Calendar) -> WorkingCalendar:
     return WorkingCalendar(
         name=row.code,
         tz=row.time_zone,  # type: ignore[arg-type]
-        windows=tuple(tuple(w) for w in row.windows),  # type: ignore[arg-type]
+        windows=tuple(tuple(w) for w in row.windows),
         six_day_week=row.six_day_week,
         overrides=overrides,  # type: ignore[arg-type]
         imported=imported,  # type: ignore[arg-type]

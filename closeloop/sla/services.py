@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -27,6 +26,7 @@ from closeloop.calendar.working import (
     working_time_between,
 )
 from closeloop.core import refcache
+from closeloop.core.types import User
 from closeloop.sla.loader import calendar_for_row
 from closeloop.sla.milestones import Milestone
 from closeloop.sla.models import Calendar, CalendarDay, Deadline, Policy, PolicyRule, PolicyTarget
@@ -85,7 +85,7 @@ def deadlines_plan(
     priority: int,
     milestones: Iterable[str],
     start: datetime.datetime,
-    assignee: AbstractBaseUser | None = None,
+    assignee: User | None = None,
     paused_at: datetime.datetime | None = None,
     skip: set[str] | frozenset[str] = frozenset(),
 ) -> list[Deadline]:
@@ -136,7 +136,7 @@ def deadlines_start(
     complaint: Complaint,
     milestones: Iterable[str],
     start: datetime.datetime,
-    assignee: AbstractBaseUser | None = None,
+    assignee: User | None = None,
     task: Task | None = None,
 ) -> list[Deadline]:
     """Open a deadline per milestone for the complaint, or for one of its department tasks (skipping
@@ -264,7 +264,7 @@ def deadlines_resume(*, complaint: Complaint, at: datetime.datetime, task: Task 
 def deadlines_recompute(*, complaint: Complaint) -> list[dict[str, str]]:
     """After a priority change: each open deadline gets the new level's target from its own start.
     Warning and breach markers are cleared when the new due instant is later than when they fired."""
-    changes = []
+    changes: list[dict[str, str]] = []
     policy = complaint.sla_policy
     if policy is None:
         return changes
@@ -439,7 +439,7 @@ def calendar_days_set(
     calendar: Calendar,
     rows: Iterable[tuple[datetime.date, bool, str]],
     source: str,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> int:
     """Set (or replace) override or imported days; every process sees the change on its next load."""
     rows = list(rows)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.sla.loader import calendar_for_row
 from closeloop.sla.models import Calendar
 from closeloop.sla.selectors import calendar_month
@@ -27,7 +28,7 @@ def _month(value: str | None) -> tuple[int, int]:
 
 @login_required
 @require_GET
-def month(request: HttpRequest) -> HttpResponse:
+def month(request: AuthenticatedHttpRequest) -> HttpResponse:
     calendars = list(Calendar.objects.all())
     row = next((c for c in calendars if c.code == request.GET.get("calendar")), None) or next(
         (c for c in calendars if c.code == "default"), calendars[0]

@@ -8,9 +8,9 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import BaseBackend
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 
+from closeloop.core.types import User
 from closeloop.sso.mapping import GroupMapping
 from closeloop.sso.services import DirectoryAccount, SignInRefused, directory_user_sign_in
 
@@ -21,7 +21,7 @@ class SignInOnlyBackend(BaseBackend):
     """Signs people in and loads them from the session. Grants no permissions: those come from the
     password backend (ModelBackendOneQuery), which stays in AUTHENTICATION_BACKENDS."""
 
-    def get_user(self, user_id: Any) -> AbstractBaseUser | None:
+    def get_user(self, user_id: Any) -> User | None:
         user = get_user_model()._default_manager.filter(pk=user_id).first()
         return user if user is not None and user.is_active else None
 
@@ -36,7 +36,7 @@ class SignInOnlyBackend(BaseBackend):
         return set()
 
 
-def sign_in(request: HttpRequest | None, account: DirectoryAccount, mapping: GroupMapping) -> AbstractBaseUser | None:
+def sign_in(request: HttpRequest | None, account: DirectoryAccount, mapping: GroupMapping) -> User | None:
     """The user for a proven directory account, or None with the reason shown on the next page."""
     try:
         return directory_user_sign_in(account=account, mapping=mapping)

@@ -285,7 +285,7 @@ def oidc_from_env(problems: list[Problem]) -> OidcSettings | None:
         if value and not _is_secure_url(value):
             found.append(Problem(variable, f"{value!r} must be an https:// URL"))
         endpoints[variable.removeprefix("OIDC_").lower()] = value
-    scopes = tuple(env_str("OIDC_SCOPES", " ".join(OidcSettings.scopes)).split())  # type: ignore[union-attr]
+    scopes = tuple(env_str("OIDC_SCOPES", " ".join(OidcSettings.scopes)).split())
     if "openid" not in scopes:
         found.append(Problem("OIDC_SCOPES", f"{' '.join(scopes)!r} must include openid"))
     algorithm = env_str("OIDC_SIGN_ALGORITHM", OidcSettings.sign_algorithm) or ""

@@ -21,13 +21,13 @@ from typing import Any
 import ldap3
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ldap3.core.exceptions import LDAPException
 from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import escape_rdn
 
+from closeloop.core.types import User
 from closeloop.sso.backends import SignInOnlyBackend, sign_in
 from closeloop.sso.conf import LdapSettings
 from closeloop.sso.services import DirectoryAccount
@@ -193,9 +193,10 @@ def _account(
 
 
 class LdapBackend(SignInOnlyBackend):
-    def authenticate(
+    # Django's authenticate() skips a backend whose parameters do not bind the credentials given: no **kwargs.
+    def authenticate(  # type: ignore[override]
         self, request: HttpRequest | None, username: str | None = None, password: str | None = None
-    ) -> AbstractBaseUser | None:
+    ) -> User | None:
         ldap = settings.SSO.ldap
         # An empty password would be an anonymous bind, which many directories accept.
         if ldap is None or not username or not username.strip() or not password:

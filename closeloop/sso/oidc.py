@@ -21,7 +21,6 @@ import requests
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
@@ -30,6 +29,7 @@ from django.views.generic import View
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
+from closeloop.core.types import User
 from closeloop.sso.backends import SignInOnlyBackend, sign_in
 from closeloop.sso.conf import OidcSettings
 from closeloop.sso.services import DirectoryAccount
@@ -105,7 +105,7 @@ def _oidc() -> OidcSettings:
     oidc = settings.SSO.oidc
     if oidc is None:
         raise Http404
-    return oidc  # type: ignore[no-any-return]
+    return oidc
 
 
 def library_setting(name: str, *default: Any) -> Any:
@@ -202,14 +202,14 @@ class OidcBackend(SignInOnlyBackend, OIDCAuthenticationBackend):
 
     def authenticate(  # type: ignore[override]
         self, request: HttpRequest | None, *, nonce: str | None, code_verifier: str | None
-    ) -> AbstractBaseUser | None:
+    ) -> User | None:
         """Only the callback view's call binds (it passes nonce and code_verifier); Django skips this
         backend for a password sign-in."""
         oidc = settings.SSO.oidc
         if oidc is None or request is None:
             return None
         try:
-            return super().authenticate(request, nonce=nonce, code_verifier=code_verifier)  # type: ignore[no-any-return]
+            return super().authenticate(request, nonce=nonce, code_verifier=code_verifier)
         except (ProviderUnavailable, requests.RequestException, SuspiciousOperation, jwt.PyJWTError, KeyError) as exc:
             logger.warning("OIDC sign-in failed: %s: %s", type(exc).__name__, exc)
             _fail(request, oidc)
@@ -245,7 +245,7 @@ class OidcBackend(SignInOnlyBackend, OIDCAuthenticationBackend):
             claims.update(info)
         return claims
 
-    def get_or_create_user(self, access_token: str, id_token: str, payload: dict[str, Any]) -> AbstractBaseUser | None:
+    def get_or_create_user(self, access_token: str, id_token: str, payload: dict[str, Any]) -> User | None:
         oidc = _oidc()
         account = account_from_claims(oidc, self.get_userinfo(access_token, id_token, payload))
         if account is None:
@@ -275,7 +275,7 @@ class OidcLoginView(OIDCAuthenticationRequestView):
             _fail(request, oidc)
             return HttpResponseRedirect(resolve_url(settings.LOGIN_URL))
         self.OIDC_RP_CLIENT_ID = oidc.client_id
-        return super().get(request)  # type: ignore[no-any-return]
+        return super().get(request)
 
 
 class OidcCallbackView(OIDCAuthenticationCallbackView):
@@ -298,7 +298,7 @@ class OidcCallbackView(OIDCAuthenticationCallbackView):
             # An old tab, the back button, or a callback this browser never asked for.
             messages.error(request, _("This sign-in has expired. Please sign in again."), fail_silently=True)
             return self.login_failure()
-        return super().get(request)  # type: ignore[no-any-return]
+        return super().get(request)
 
 
 def end_session_url(request: HttpRequest) -> str | None:

@@ -19,18 +19,22 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from closeloop.core.roles import Role
+from closeloop.core.types import User
 from closeloop.directory.models import Department, Membership
 from closeloop.sso.mapping import Grants, GroupMapping
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 logger = logging.getLogger("closeloop.sso")
 
@@ -51,7 +55,7 @@ class DirectoryAccount:
 class SignInRefused(Exception):
     """The directory accepted the person, CloseLoop does not. `message` is shown on the login page."""
 
-    def __init__(self, code: str, message: str | Promise) -> None:
+    def __init__(self, code: str, message: StrOrPromise) -> None:
         super().__init__(code)
         self.code = code
         self.message = message
@@ -70,7 +74,7 @@ def _refused(code: str) -> SignInRefused:
     return SignInRefused(code, messages[code])
 
 
-def directory_user_sign_in(*, account: DirectoryAccount, mapping: GroupMapping) -> AbstractUser:
+def directory_user_sign_in(*, account: DirectoryAccount, mapping: GroupMapping) -> User:
     """The CloseLoop user for `account`, created or updated; raises SignInRefused."""
     user_model = get_user_model()
     max_length = user_model._meta.get_field("username").max_length or 150
@@ -89,7 +93,7 @@ def directory_user_sign_in(*, account: DirectoryAccount, mapping: GroupMapping) 
     return user
 
 
-def _sign_in(account: DirectoryAccount, mapping: GroupMapping, grants: Grants) -> tuple[AbstractUser, list[str]]:
+def _sign_in(account: DirectoryAccount, mapping: GroupMapping, grants: Grants) -> tuple[User, list[str]]:
     user_model = get_user_model()
     with transaction.atomic():
         matches = list(user_model.objects.select_for_update(no_key=True).filter(username__iexact=account.username)[:2])
@@ -114,7 +118,7 @@ def _sign_in(account: DirectoryAccount, mapping: GroupMapping, grants: Grants) -
     return user, changes
 
 
-def _apply_profile(user: AbstractUser, account: DirectoryAccount, *, admin_managed: bool, grants: Grants) -> list[str]:
+def _apply_profile(user: User, account: DirectoryAccount, *, admin_managed: bool, grants: Grants) -> list[str]:
     changes = []
     email = account.email.strip()
     if email:
@@ -140,7 +144,7 @@ def _apply_profile(user: AbstractUser, account: DirectoryAccount, *, admin_manag
     return changes
 
 
-def _sync_roles(user: AbstractUser, granted: frozenset[str], managed: frozenset[str]) -> list[str]:
+def _sync_roles(user: User, granted: frozenset[str], managed: frozenset[str]) -> list[str]:
     if not managed:
         return []
     current = set(user.groups.filter(name__in=managed).values_list("name", flat=True))
@@ -152,7 +156,7 @@ def _sync_roles(user: AbstractUser, granted: frozenset[str], managed: frozenset[
     return [f"+role {name}" for name in sorted(add)] + [f"-role {name}" for name in sorted(remove)]
 
 
-def _sync_departments(user: AbstractUser, grants: Grants, managed: frozenset[str], *, source: str) -> list[str]:
+def _sync_departments(user: User, grants: Grants, managed: frozenset[str], *, source: str) -> list[str]:
     if not managed:
         return []
     departments = {d.code: d for d in Department.objects.filter(code__in=managed)}
@@ -179,5 +183,5 @@ def _sync_departments(user: AbstractUser, grants: Grants, managed: frozenset[str
     return changes
 
 
-def _has_role(user: AbstractUser) -> bool:
+def _has_role(user: User) -> bool:
     return user.groups.filter(name__in=ROLE_CODES).exists()

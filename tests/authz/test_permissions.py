@@ -26,6 +26,7 @@ DESK = {"agent", "cs_supervisor"}
 BY_ROLE: dict[str, set[str]] = {
     "complaints.reprioritise_complaint": DESK | {"admin"},
     "complaints.attach_evidence": DESK | {"handler", "dept_manager", "admin"},
+    "complaints.write_to_customer": DESK,
     "directory.see_personal_data": DESK | {"handler", "admin"},
     "handling.dispatch_complaint": DESK,
     "handling.provide_task_info": DESK,
@@ -50,6 +51,10 @@ BY_ROLE: dict[str, set[str]] = {
     "insight.view_kpis": {"management", "cs_supervisor", "quality", "auditor", "admin", "dept_manager"},
     "insight.view_whole_company": {"management", "cs_supervisor", "quality", "auditor", "admin"},
     "insight.manage_report_recipients": {"cs_supervisor", "management", "admin"},
+    "integrations.manage_webhooks": {"admin"},
+    "sla.view_policies": EVERY_ROLE,
+    "sla.edit_policies": {"admin"},
+    "imports.import_complaints": {"admin"},
 }
 
 # Permissions about an object: tested one relation at a time below.
@@ -68,6 +73,7 @@ BY_RELATION = {
     "handling.fill_feedback_form",
     "handling.edit_roster",
     "improvement.act_as_owner",
+    "core.use_token_scope",
 }
 
 
@@ -256,3 +262,12 @@ def test_improvement_owner_side(staff: SimpleNamespace, department: Department) 
 def test_architecture_doc_shows_the_current_permission_table() -> None:
     text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     assert as_markdown() in text
+
+
+def test_a_token_is_used_only_for_the_scopes_it_was_given(make_user: Any) -> None:
+    from closeloop.accounts.api_scopes import TokenUse
+
+    admin = make_user("admin")
+    assert authz.allowed(admin, "core.use_token_scope", TokenUse(("read", "write"), "write"))
+    assert not authz.allowed(admin, "core.use_token_scope", TokenUse(("read",), "admin"))
+    assert not authz.allowed(admin, "core.use_token_scope", None)

@@ -35,6 +35,7 @@ from closeloop.accounts.twofactor import (
 from closeloop.accounts.useragent import user_agent_label
 from closeloop.accounts.views.login import _safe_next
 from closeloop.core.errors import DomainError
+from closeloop.core.types import AuthenticatedHttpRequest
 
 
 def _page(request: HttpRequest, *, status: int = 200, **extra: Any) -> HttpResponse:
@@ -60,20 +61,18 @@ def _page(request: HttpRequest, *, status: int = 200, **extra: Any) -> HttpRespo
 
 @never_cache
 @login_required
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _page(request)
 
 
 @login_required
 @require_POST
-def session_end(request: HttpRequest, session_id: int) -> HttpResponse:
-    if selectors.sessions_open(user=request.user).filter(  # type: ignore[arg-type]
-        pk=session_id, session_key=request.session.session_key
-    ):
+def session_end(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
+    if selectors.sessions_open(user=request.user).filter(pk=session_id, session_key=request.session.session_key):
         logout(request)  # ending this very session is logging out
         return redirect("login")
     try:
-        services.session_end(user=request.user, session_id=session_id, actor=request.user)  # type: ignore[arg-type]
+        services.session_end(user=request.user, session_id=session_id, actor=request.user)
     except DomainError as exc:
         messages.error(request, str(exc.message))
     else:
@@ -83,10 +82,10 @@ def session_end(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def sessions_end_others(request: HttpRequest) -> HttpResponse:
+def sessions_end_others(request: AuthenticatedHttpRequest) -> HttpResponse:
     count = services.sessions_end_all(
-        user=request.user,  # type: ignore[arg-type]
-        actor=request.user,  # type: ignore[arg-type]
+        user=request.user,
+        actor=request.user,
         reason=SessionEnd.BY_USER,
         keep_session_key=request.session.session_key,
     )
@@ -97,14 +96,15 @@ def sessions_end_others(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
-def token_create(request: HttpRequest) -> HttpResponse:
+def token_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = TokenCreateForm(request.POST)
     if form.is_valid():
         try:
             token, raw_key = services.own_token_create(
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
                 name=form.cleaned_data["name"],
                 expires_days=form.cleaned_data["expires_days"],
+                scopes=form.cleaned_data["scopes"],
             )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
@@ -116,9 +116,9 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def token_revoke(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
     try:
-        token = services.own_token_revoke(user=request.user, token_id=token_id)  # type: ignore[arg-type]
+        token = services.own_token_revoke(user=request.user, token_id=token_id)
     except DomainError as exc:
         messages.error(request, str(exc.message))
     else:
@@ -148,19 +148,19 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def twofactor_enrol(request: HttpRequest) -> HttpResponse:
+def twofactor_enrol(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Set up an authenticator app: scan the QR code (or type the key), confirm with a code."""
     user = request.user
     next_url = _safe_next(request, request.GET.get("next") or request.POST.get("next") or reverse("accounts:account"))
-    if not user.is_verified() and has_device(user):  # type: ignore[union-attr,arg-type]
+    if not user.is_verified() and has_device(user):  # type: ignore[attr-defined]  # added by django-otp's middleware
         # Adding a device is only for a session that already passed the existing one.
         return redirect(f"{reverse('accounts:login_code')}?{urlencode({'next': request.get_full_path()})}")
-    device = services.twofactor_enrolment_start(user=user)  # type: ignore[arg-type]
+    device = services.twofactor_enrolment_start(user=user)
     form = EnrolForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:
             device, codes = services.twofactor_enrolment_confirm(
-                user=user,  # type: ignore[arg-type]
+                user=user,
                 device_id=device.pk,
                 code=form.cleaned_data["code"],
                 keep_session_key=request.session.session_key,
@@ -189,11 +189,11 @@ def _recovery_codes_page(request: HttpRequest, codes: list[str], *, next_url: st
 @never_cache
 @login_required
 @require_POST
-def recovery_codes_issue(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_verified():  # type: ignore[union-attr]
+def recovery_codes_issue(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if not request.user.is_verified():  # type: ignore[attr-defined]  # added by django-otp's middleware
         return redirect("accounts:account")
     try:
-        codes = services.recovery_codes_issue(user=request.user)  # type: ignore[arg-type]
+        codes = services.recovery_codes_issue(user=request.user)
     except DomainError as exc:
         messages.error(request, str(exc.message))
         return redirect("accounts:account")
@@ -203,11 +203,11 @@ def recovery_codes_issue(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("password")
 @login_required
 @require_POST
-def twofactor_disable(request: HttpRequest) -> HttpResponse:
+def twofactor_disable(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PasswordConfirmForm(request.POST)
     if form.is_valid():
         try:
-            services.twofactor_disable(user=request.user, password=form.cleaned_data["password"])  # type: ignore[arg-type]
+            services.twofactor_disable(user=request.user, password=form.cleaned_data["password"])
         except DomainError as exc:
             form.add_error("password", str(exc.message))
         else:

@@ -11,7 +11,6 @@ from django.contrib.auth import load_backend
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render, resolve_url
@@ -36,6 +35,7 @@ from closeloop.accounts.twofactor import (
     second_factor_passed,
     verify_code,
 )
+from closeloop.core.types import User
 
 PENDING = "accounts_pending_login"
 # Time between the password step and the code step.
@@ -79,7 +79,7 @@ def _safe_next(request: HttpRequest, candidate: str | None) -> str:
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
-def _pending_login(request: HttpRequest) -> tuple[AbstractBaseUser, str, str] | None:
+def _pending_login(request: HttpRequest) -> tuple[User, str, str] | None:
     pending = request.session.get(PENDING)
     if not pending or timezone.now().timestamp() - pending["at"] > PENDING_SECONDS:
         request.session.pop(PENDING, None)
@@ -99,7 +99,7 @@ def login_code(request: HttpRequest) -> HttpResponseBase:
     """The second step: after the password, or for a logged-in session that still owes it."""
     backend = None
     if request.user.is_authenticated:
-        user: AbstractBaseUser = request.user  # type: ignore[assignment]
+        user: User = request.user
         next_url = _safe_next(request, request.GET.get("next") or request.POST.get("next"))
         if second_factor_passed(request):
             return redirect(next_url)
@@ -123,9 +123,7 @@ def login_code(request: HttpRequest) -> HttpResponseBase:
     return render(request, "registration/login_code.html", {"form": form, "next": next_url}, status=200)
 
 
-def _complete(
-    request: HttpRequest, *, user: AbstractBaseUser, backend: str | None, device: Any, next_url: str
-) -> HttpResponse:
+def _complete(request: HttpRequest, *, user: User, backend: str | None, device: Any, next_url: str) -> HttpResponse:
     request.session.pop(PENDING, None)
     if not request.user.is_authenticated:
         user.otp_device = device  # type: ignore[attr-defined]  # tells the login receivers it was used

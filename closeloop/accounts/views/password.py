@@ -27,7 +27,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password_reset_done")
 
     @property
-    def extra_email_context(self) -> dict[str, str]:  # type: ignore[override]
+    def extra_email_context(self) -> dict[str, str]:
         # The link starts with SITE_URL, never the request's Host header, which a requester could forge
         # to receive someone else's reset link on a host of their own (core/links.py).
         return {"reset_url_base": absolute_url("/").rstrip("/")}

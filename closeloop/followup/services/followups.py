@@ -22,13 +22,13 @@ from django.utils.translation import gettext as _
 from closeloop import authz
 from closeloop.complaints.events import event_record
 from closeloop.complaints.models import Complaint
-from closeloop.core.errors import PermissionDeniedError, TransitionNotAllowed, ValidationFailed
+from closeloop.core.errors import PermissionDeniedError, ValidationFailed
+from closeloop.followup.lifecycle import DENIED, LIFECYCLE
 from closeloop.followup.models import (
     AttemptResult,
     FollowUp,
     FollowUpAttempt,
     FollowUpMethod,
-    FollowUpOutcome,
     SatisfactionLevel,
 )
 from closeloop.followup.selectors import active_scale
@@ -46,7 +46,7 @@ def can_work(user: AbstractBaseUser | AnonymousUser | None) -> bool:
 
 def _check_actor(actor: AbstractBaseUser | None) -> None:
     if not can_work(actor):
-        raise PermissionDeniedError(_("Only customer-service agents and CS supervisors make follow-ups."))
+        raise PermissionDeniedError(DENIED)
 
 
 def _locked(followup: FollowUp) -> FollowUp:
@@ -60,10 +60,8 @@ def _locked(followup: FollowUp) -> FollowUp:
 
 
 def _check_open(followup: FollowUp) -> None:
-    if followup.outcome:
-        raise TransitionNotAllowed(
-            _("This follow-up is finished (%(outcome)s).") % {"outcome": followup.get_outcome_display()}
-        )
+    """Every row of the table leaves the open round only; an attempt needs it open too."""
+    LIFECYCLE.check_state(followup, "unreachable")
 
 
 # --- the follow-up is born ------------------------------------------------------------------------
@@ -145,7 +143,7 @@ def followup_attempt(
         )
         days = _failed_days(locked)
         if len(days) >= settings.FOLLOWUP_MAX_ATTEMPTS:
-            locked.outcome = FollowUpOutcome.UNREACHABLE
+            LIFECYCLE.move(locked, "unreachable", actor)
             locked.method = method
             locked.completed_at = now
             locked.completed_by = actor
@@ -159,7 +157,8 @@ def followup_attempt(
                 at=now,
                 after={"followup": locked.pk, "outcome": locked.outcome, "days": len(days)},
             )
-        followup.outcome, followup.completed_at = locked.outcome, locked.completed_at
+        # The caller's copy learns whether the round ended (read again: the table alone writes the outcome).
+        followup.refresh_from_db(fields=["outcome", "completed_at"])
     return attempt
 
 
@@ -224,7 +223,7 @@ def followup_record(
         locked.satisfaction = satisfaction
         locked.comments = comments
         locked.suggestions = suggestions
-        locked.outcome = FollowUpOutcome.SATISFIED if satisfied else FollowUpOutcome.UNSATISFIED
+        LIFECYCLE.move(locked, "record_satisfied" if satisfied else "record_unsatisfied", actor)
         locked.completed_at = now
         locked.completed_by = actor
         locked.save(

@@ -27,6 +27,7 @@ from closeloop.complaints.services import transition_apply, transition_check
 from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed, ValidationFailed
 from closeloop.core.roles import Role
 from closeloop.directory.models import Department, Membership
+from closeloop.handling.lifecycle import TASK_LIFECYCLE
 from closeloop.handling.models import (
     ACTIVE_TASK_STATUSES,
     ContactChannel,
@@ -59,22 +60,19 @@ User = AbstractBaseUser | AnonymousUser
 # A user's roles and memberships, read once per request or action (views build one per page).
 Actor = authz.Actor
 
-# The actions on a task: who may take each (a permission of closeloop/authz) and in which states.
+# The actions on a task, in the desk's order. Those that change its status are rows of its lifecycle
+# table (closeloop/handling/lifecycle.py); the others name who may (a permission of closeloop/authz)
+# and in which states.
+TASK_ACTIONS = ("verify", "request_info", "info_provided", "contact", "progress", "reply", "reassign", "withdraw")
 WORKING_STATUSES = (TaskStatus.DISPATCHED, TaskStatus.NEEDS_INFO, TaskStatus.IN_PROGRESS)
 TASK_ACTION_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "verify": ("handling.work_task", (TaskStatus.DISPATCHED,)),
-    "request_info": ("handling.work_task", (TaskStatus.DISPATCHED, TaskStatus.IN_PROGRESS)),
-    "info_provided": ("handling.provide_task_info", (TaskStatus.NEEDS_INFO,)),
     "contact": (
         "handling.log_task_contact",
         tuple(s for s in TaskStatus if s not in (TaskStatus.CANCELLED, TaskStatus.MOVED)),
     ),
     "progress": ("handling.work_task", WORKING_STATUSES),
-    "reply": ("handling.work_task", (TaskStatus.IN_PROGRESS,)),
     "reassign": ("handling.reassign_task", WORKING_STATUSES),
-    "withdraw": ("handling.withdraw_task", tuple(ACTIVE_TASK_STATUSES)),
 }
-TASK_ACTIONS = tuple(TASK_ACTION_RULES)
 
 
 def _person_may(actor: Actor, task: Task, action: str) -> bool:
@@ -84,6 +82,9 @@ def _person_may(actor: Actor, task: Task, action: str) -> bool:
 def task_action_allowed(*, actor: Actor, task: Task, action: str) -> bool:
     """Whether `actor` may take `action` on the task now. The services refuse what this refuses; the
     desk offers only what it allows."""
+    if action in TASK_LIFECYCLE.by_action:
+        row = TASK_LIFECYCLE.by_action[action]
+        return task.status in row.sources and TASK_LIFECYCLE.may_act(row, actor, task)
     if action not in TASK_ACTION_RULES:
         return False
     return task.status in TASK_ACTION_RULES[action][1] and _person_may(actor, task, action)
@@ -96,20 +97,20 @@ def task_actions_for(*, actor: Actor, task: Task) -> list[str]:
 def _who_may(action: str) -> str:
     return str(
         {
-            "verify": _("Only the task's handler, its department (while unassigned) or its manager may verify it."),
-            "request_info": _("Only the task's handler or its department's manager may ask for information."),
-            "info_provided": _("Only customer service may provide the missing information."),
             "contact": _("Only the task's department or customer service may log contacts."),
             "progress": _("Only the task's handler or its department's manager may add progress."),
-            "reply": _("Only the task's handler or its department's manager may reply."),
             "reassign": _("Only the department's manager or customer service may reassign a task."),
-            "withdraw": _("Only customer service may withdraw a task."),
         }[action]
     )
 
 
 def _check(actor: Actor, task: Task, action: str) -> None:
-    """Refuse with the reason: the person first (403), then the task's state (422)."""
+    """Refuse with the reason: the person first (403), then the task's state (422). The actions that
+    change the task's status are rows of its lifecycle table."""
+    if action in TASK_LIFECYCLE.by_action:
+        TASK_LIFECYCLE.check_actor(action, actor, task)
+        TASK_LIFECYCLE.check_state(task, action)
+        return
     if not _person_may(actor, task, action):
         raise PermissionDeniedError(_who_may(action))
     if not task_action_allowed(actor=actor, task=task, action=action):
@@ -340,22 +341,33 @@ def complaint_dispatch(
                 data={"departments": codes},
                 extra={"departments": codes, **extra},
             )
-        _dispatch_notify(locked, tasks, now)
+        _dispatch_notify(locked, tasks, now, actor=actor, via=via)
     return tasks
 
 
-def _dispatch_notify(complaint: Complaint, tasks: list[Task], now: datetime.datetime) -> None:
+def _dispatch_notify(complaint: Complaint, tasks: list[Task], now: datetime.datetime, *, actor: User, via: str) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         names = "、".join(t.department.label for t in tasks)
+    auditors = list(authz.recipients.members_of_role(Role.AUDITOR))
     _notify(
         kind="dispatch_cc",
         subject=_("%(number)s dispatched to %(departments)s (copy for the auditors)"),
         departments=names,
         complaint=complaint,
-        recipients=list(authz.recipients.members_of_role(Role.AUDITOR)),
+        recipients=auditors,
         now=now,
         dedup=f"dispatch_cc:{tasks[0].pk}",
     )
+    if auditors:
+        # The copy is part of the record: the timeline shows who was told, as it shows the dispatch.
+        event_record(
+            complaint=complaint,
+            action="auditors_copied",
+            actor=actor,
+            via=via,
+            at=now,
+            after={"auditors": sorted(a.get_username() for a in auditors), "tasks": [t.pk for t in tasks]},
+        )
     for task in tasks:
         _notify(
             kind="task_assigned",
@@ -432,7 +444,8 @@ def task_withdraw(
         _check(who, locked, "withdraw")
         reason = _required(reason, "reason", _("Say why the task is withdrawn."))
         before = {"task_status": locked.status}
-        locked.status, locked.ended_at, locked.end_reason = TaskStatus.CANCELLED, now, reason
+        TASK_LIFECYCLE.move(locked, "withdraw", who, checked=True)
+        locked.ended_at, locked.end_reason = now, reason
         locked.save(update_fields=["status", "ended_at", "end_reason"])
         deadlines_close(complaint=complaint, milestones=None, at=now, cancelled=True, task=locked)
         event_record(
@@ -485,7 +498,8 @@ def task_verify(
         if complaint.status in start.sources:
             transition_check(transition=start, actor=actor, data={})
         claimed = _claim_if_unassigned(locked, actor)
-        locked.status, locked.verified_at = TaskStatus.IN_PROGRESS, now
+        TASK_LIFECYCLE.move(locked, "verify", who, checked=True)
+        locked.verified_at = now
         locked.save(update_fields=["status", "verified_at"])
         deadlines_close(complaint=complaint, milestones=[Milestone.VERIFY], at=now, task=locked)
         event_record(
@@ -526,7 +540,8 @@ def task_request_info(
         _check(who, locked, "request_info")
         reason = _required(reason, "reason", _("Say what information is missing."))
         before = {"task_status": locked.status}
-        locked.status, locked.info_request = TaskStatus.NEEDS_INFO, reason
+        TASK_LIFECYCLE.move(locked, "request_info", who, checked=True)
+        locked.info_request = reason
         locked.save(update_fields=["status", "info_request"])
         deadlines_pause(complaint=complaint, at=now, task=locked)
         event_record(
@@ -562,7 +577,7 @@ def task_info_provided(
         complaint, locked = _lock(task)
         _check(who, locked, "info_provided")
         info = _required(info, "info", _("Write the information the department asked for."))
-        locked.status = TaskStatus.IN_PROGRESS if locked.verified_at else TaskStatus.DISPATCHED
+        TASK_LIFECYCLE.move(locked, "info_provided" if locked.verified_at else "info_provided_unverified", who)
         locked.save(update_fields=["status"])
         changes = deadlines_resume(complaint=complaint, at=now, task=locked)
         event_record(
@@ -707,7 +722,8 @@ def task_reply(
         _check(who, locked, "reply")
         reply = _required(reply, "reply", _("Write the result for customer service."))
         claimed = _claim_if_unassigned(locked, actor)
-        locked.status, locked.reply, locked.replied_at = TaskStatus.REPLIED, reply, now
+        TASK_LIFECYCLE.move(locked, "reply", who, checked=True)
+        locked.reply, locked.replied_at = reply, now
         locked.save(update_fields=["status", "reply", "replied_at"])
         deadlines_close(
             complaint=complaint,

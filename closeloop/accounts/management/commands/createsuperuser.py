@@ -11,8 +11,12 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
+from closeloop.core.types import User
+
 
 class Command(createsuperuser.Command):
+    UserModel: type[User]  # Django's User (AUTH_USER_MODEL is not changed)
+
     def handle(self, *args: Any, **options: Any) -> None:
         password = os.environ.get("DJANGO_SUPERUSER_PASSWORD")
         if not options["interactive"] and password:
