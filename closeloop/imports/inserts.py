@@ -31,6 +31,11 @@ PLAIN = (
 def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
     ops = connection.ops
     if isinstance(field, models.DateTimeField):
+        if connection.vendor == "sqlite" and connection.timezone is not None:
+            # What ops.adapt_datetimefield_value writes (naive in the connection's zone), without its
+            # per-value settings look-ups.
+            zone = connection.timezone
+            return lambda value: None if value is None else str(value.astimezone(zone).replace(tzinfo=None))
         return lambda value: None if value is None else ops.adapt_datetimefield_value(value)
     if isinstance(field, models.DateField):
         return lambda value: None if value is None else ops.adapt_datefield_value(value)

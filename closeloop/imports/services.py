@@ -285,10 +285,11 @@ class _RowChecker:
             if column.required and not text(column.key) and column.key != "received_at":
                 self.fail(line, header(column.key), _("This column must be filled in."))
 
-        number = text("number").upper()
+        number = text("number")
         if number:
-            own = OWN_NUMBER.match(number)
+            own = OWN_NUMBER.match(number.upper())
             if own:
+                number = number.upper()  # ts20250314-0007 is ours, written in lower case
                 try:
                     datetime.datetime.strptime(own.group(1), "%Y%m%d")
                 except ValueError:
@@ -400,15 +401,24 @@ class _RowChecker:
         )
 
 
-def _cells(line: int, values: dict[str, Any], errors: list[RowError]) -> dict[str, tuple[str, Any]]:
+UNKNOWN = "?"
+
+
+def _cells(
+    line: int, values: dict[str, Any], errors: list[RowError], keys: dict[str, str | None]
+) -> dict[str, tuple[str, Any]]:
+    """{column key: (header, value)}; `keys` remembers each header's column for the rest of the file."""
     cells: dict[str, tuple[str, Any]] = {}
     for header, value in values.items():
-        try:
-            key = column_for(header)
-        except KeyError:
+        key = keys.get(header, UNKNOWN)
+        if key == UNKNOWN:
+            try:
+                key = keys[header] = column_for(header)
+            except KeyError:
+                keys[header] = UNKNOWN
+        if key == UNKNOWN:
             errors.append(RowError(line, header, _("Unknown column.")))
-            continue
-        if key is not None:
+        elif key is not None:
             cells[key] = (header, value)
     return cells
 
@@ -445,7 +455,8 @@ def complaints_import_check(
     """Every row checked; the errors sorted by row."""
     now = now or timezone.now()
     errors: list[RowError] = []
-    all_cells = [(line, _cells(line, values, errors)) for line, values in rows]
+    keys: dict[str, str | None] = {}
+    all_cells = [(line, _cells(line, values, errors, keys)) for line, values in rows]
     lookups = _Lookups(cells["product"][1] for _line, cells in all_cells if "product" in cells)
     checker = _RowChecker(lookups, now)
     valid: list[_Row] = []
