@@ -47,6 +47,7 @@ DATA_MIGRATIONS = (
     "closeloop.sla.migrations.0002_default_calendars_and_policies",
     "closeloop.handling.migrations.0002_defaults",
     "closeloop.notifications.migrations.0003_default_message_templates",
+    "closeloop.notifications.migrations.0006_write_to_customer_templates",
     "closeloop.followup.migrations.0002_satisfaction_scales",
     "closeloop.insight.migrations.0002_default_targets",
     "closeloop.defects.migrations.0002_default_rule",
