@@ -48,6 +48,7 @@ DATA_MIGRATIONS = (
     "closeloop.sla.migrations.0008_six_day_week_for_dealers_and_stores",
     "closeloop.handling.migrations.0002_defaults",
     "closeloop.notifications.migrations.0003_default_message_templates",
+    "closeloop.notifications.migrations.0006_write_to_customer_templates",
     "closeloop.followup.migrations.0002_satisfaction_scales",
     "closeloop.insight.migrations.0002_default_targets",
     "closeloop.defects.migrations.0002_default_rule",
