@@ -911,8 +911,6 @@ def customer_message_send(
     elif not subject:
         with translation.override(customer_language(complaint)):
             subject = _("Your complaint %(number)s") % {"number": complaint.number}
-    else:  # the number in the subject brings the customer's answer back even without the thread's headers
-        subject = thread_subject(subject, complaint.number)
     with transaction.atomic():
         locked = Complaint.objects.select_for_update(no_key=True).select_related("customer").get(pk=complaint.pk)
         complaint_check_writable(locked)

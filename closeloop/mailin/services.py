@@ -23,7 +23,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from closeloop.authz.recipients import members_of_role
@@ -294,12 +294,15 @@ def _triage(*, mail: ParsedMail, raw: bytes, mailbox: Mailbox, now: datetime.dat
     what could be read and the original attached."""
     reason = "; ".join(mail.problems) or "unreadable"
     address = mail.sender_address if EMAIL.match(mail.sender_address or "") else settings.MAIL_TRIAGE_ADDRESS
-    heading = _("To triage: this e-mail could not be read as a complaint (%(reason)s). The original is attached.") % {
-        "reason": reason
-    }
+    # Stored text, in the installation's language whoever's request is active.
+    with translation.override(settings.LANGUAGE_CODE):
+        heading = _(
+            "To triage: this e-mail could not be read as a complaint (%(reason)s). The original is attached."
+        ) % {"reason": reason}
+        unknown = _("Unknown sender")
     data = IntakeData(
         channel=Channel.EMAIL,
-        customer_name=(mail.sender_name or _("Unknown sender"))[:100],
+        customer_name=(mail.sender_name or unknown)[:100],
         email=address,
         description="\n\n".join(part for part in (heading, _description(mail)) if part)[:DESCRIPTION_MAX_CHARS],
         type_code=mailbox.type_code,
