@@ -158,7 +158,9 @@ class Lifecycle:
         try:
             return self.by_action[action]
         except KeyError:
-            raise TransitionNotAllowed(_("Unknown action “%(action)s”.") % {"action": action}) from None
+            raise TransitionNotAllowed(
+                _("Unknown action “%(action)s”.") % {"action": action}, reason="unknown_action"
+            ) from None
 
     def transitions_from(self, state: str) -> list[Transition]:
         return [t for t in self.transitions if state in t.sources]
@@ -209,7 +211,9 @@ class Lifecycle:
                     "label": transition.label,
                     "model": obj._meta.verbose_name,
                     "status": _state_label(self.states, getattr(obj, self.status_field)),
-                }
+                },
+                # The API's machine code: `complaint.not_open` once it is over, else `…wrong_state`.
+                reason="wrong_state" if self.is_open(getattr(obj, self.status_field)) else "not_open",
             )
         return transition
 
