@@ -550,7 +550,7 @@ def customer_lookup(request: HttpRequest, query: Query[CustomerLookupQuery]) -> 
 # --- lifecycle -----------------------------------------------------------------------------------
 
 
-@router.get("/lifecycle", response={200: LifecycleOut, **READ_ERRORS}, tags=["lifecycle"])
+@router.get("/lifecycle", response={200: LifecycleOut, 404: ErrorOut, **READ_ERRORS}, tags=["lifecycle"])
 def lifecycle(request: HttpRequest, name: str = "complaint") -> dict[str, Any]:
     """A transition table the services enforce (the complaint's unless `name` is another one of
     GET /lifecycles): which action leads from which states to which, for which roles (and, where a rule
