@@ -38,6 +38,7 @@ from closeloop.core.api_contract import (
     resource_of,
 )
 from closeloop.core.errors import DomainError, PermissionDeniedError, RateLimited, ValidationFailed
+from closeloop.core.idempotency import document_integration_headers
 from closeloop.defects.api import router as defects_router
 from closeloop.followup.api import closing as followup_closing
 from closeloop.followup.api import followups as followup_followups
@@ -64,7 +65,7 @@ class CloseLoopAPI(NinjaAPI):
         return operation_id_of(operation)
 
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
-        return finish_document(super().get_openapi_schema(*args, **kwargs))
+        return document_integration_headers(finish_document(super().get_openapi_schema(*args, **kwargs)))
 
 
 api = CloseLoopAPI(

@@ -31,6 +31,9 @@ from closeloop.complaints.customer_messages import (
     WRITE_METHODS,
     customer_language,
     customer_notify,
+    thread_headers,
+    thread_message_record,
+    thread_subject,
 )
 from closeloop.complaints.events import complaint_check_writable, event_record
 from closeloop.complaints.lifecycle import (
@@ -908,6 +911,8 @@ def customer_message_send(
     elif not subject:
         with translation.override(customer_language(complaint)):
             subject = _("Your complaint %(number)s") % {"number": complaint.number}
+    else:  # the number in the subject brings the customer's answer back even without the thread's headers
+        subject = thread_subject(subject, complaint.number)
     with transaction.atomic():
         locked = Complaint.objects.select_for_update(no_key=True).select_related("customer").get(pk=complaint.pk)
         complaint_check_writable(locked)
@@ -917,6 +922,9 @@ def customer_message_send(
             if token in text or token in subject:
                 value = provider(complaint=locked, method=method, actor=actor, now=now)
                 text, subject = text.replace(token, value), subject.replace(token, value)
+        headers: dict[str, str] = {}
+        if method == Method.EMAIL:  # threaded like every mail to the customer: their reply comes back here
+            subject, headers = thread_subject(subject, locked.number), thread_headers(locked)
         row = Notification.objects.create(
             created_at=now,
             method=method,
@@ -928,7 +936,10 @@ def customer_message_send(
             body=text,
             state=NotificationState.PENDING,
             next_attempt_at=now,
+            headers=headers,
         )
+        if method == Method.EMAIL:
+            thread_message_record(complaint=locked, message_id=row.message_id, inbound=False, at=now)
         event_record(
             complaint=locked,
             action="customer_written",
