@@ -309,6 +309,9 @@ def complaint_list(request: HttpRequest, filters: Query[ComplaintFilters]) -> di
 
 @router.get("/complaints/{number}", response={200: ComplaintOut, **ONE_ERRORS}, summary="One complaint")
 def complaint_retrieve(request: HttpRequest, number: Number) -> dict[str, Any]:
+    """The complaint with its customer (masked for roles without personal data), attachments, timeline
+    (`events`, oldest first), every SLA clock (`deadlines`) and what this user may do now
+    (`available_actions`). An unmasked answer is recorded as a personal-data access."""
     return _complaint_response(request, number)
 
 
@@ -348,21 +351,29 @@ def _transition(request: HttpRequest, number: Number, action: str, data: dict[st
 
 @router.post("/complaints/{number}/acknowledge", response={200: ComplaintOut, **ONE_WRITE_ERRORS})
 def complaint_acknowledge(request: HttpRequest, number: Number) -> dict[str, Any]:
+    """Acknowledge receipt (registered → acknowledged); meets the acknowledgement clock. Answers the
+    complaint as GET /complaints/{number} does."""
     return _transition(request, number, "acknowledge", {})
 
 
 @router.post("/complaints/{number}/resolve", response={200: ComplaintOut, **ONE_WRITE_ERRORS})
 def complaint_resolve(request: HttpRequest, number: Number, payload: ResolveIn) -> dict[str, Any]:
+    """Resolve without dispatching (customer service handled it), with the resolution the customer is
+    told; a follow-up is planned."""
     return _transition(request, number, "resolve", payload.dict())
 
 
 @router.post("/complaints/{number}/invalidate", response={200: ComplaintOut, **ONE_WRITE_ERRORS})
 def complaint_invalidate(request: HttpRequest, number: Number, payload: ReasonIn) -> dict[str, Any]:
+    """Mark the complaint invalid (spam, not a complaint), with the reason; its clocks are cancelled and
+    it is left out of every count."""
     return _transition(request, number, "invalidate", payload.dict())
 
 
 @router.post("/complaints/{number}/mark-duplicate", response={200: ComplaintOut, **ONE_WRITE_ERRORS})
 def complaint_mark_duplicate(request: HttpRequest, number: Number, payload: MarkDuplicateIn) -> dict[str, Any]:
+    """Mark the complaint a duplicate of the one being handled (`duplicate_of`, a number); its clocks
+    are cancelled and it is left out of every count."""
     return _transition(request, number, "mark_duplicate", payload.dict())
 
 
@@ -372,6 +383,9 @@ def complaint_mark_duplicate(request: HttpRequest, number: Number, payload: Mark
     summary="Any action of the lifecycle table, with its required fields",
 )
 def complaint_transition(request: HttpRequest, number: Number, payload: TransitionIn) -> dict[str, Any]:
+    """Any action of GET /lifecycle that has no endpoint of its own, with the fields its row requires.
+    A state that does not allow it answers 422 `transition_not_allowed` (`code` complaint.not_open once
+    the complaint is over, complaint.wrong_state otherwise); a role that may not, 403."""
     data = payload.dict(exclude_none=True)
     action = data.pop("action")
     return _transition(request, number, action, data)
@@ -383,6 +397,7 @@ def complaint_transition(request: HttpRequest, number: Number, payload: Transiti
     summary="Change the priority; every open deadline is recomputed",
 )
 def complaint_priority(request: HttpRequest, number: Number, payload: PriorityIn) -> dict[str, Any]:
+    """Change the priority with a reason; every open deadline is computed again from its start."""
     user = _user(request)
     complaint = selectors.complaint_get(user=user, number=number)
     services.complaint_change_priority(
@@ -397,6 +412,7 @@ def complaint_priority(request: HttpRequest, number: Number, payload: PriorityIn
     summary="Wait for the customer: pause every clock",
 )
 def complaint_wait(request: HttpRequest, number: Number, payload: WaitIn) -> dict[str, Any]:
+    """Wait for the customer (missing information, an appointment): every clock pauses until resume."""
     user = _user(request)
     complaint = selectors.complaint_get(user=user, number=number)
     services.complaint_wait_for_customer(complaint=complaint, reason=payload.reason, actor=user, via=Via.API)
@@ -409,6 +425,7 @@ def complaint_wait(request: HttpRequest, number: Number, payload: WaitIn) -> dic
     summary="The customer answered: restart the clocks, extended by the pause",
 )
 def complaint_resume(request: HttpRequest, number: Number, payload: ResumeIn) -> dict[str, Any]:
+    """The customer answered: the clocks run again, each due instant moved by the pause's length."""
     user = _user(request)
     complaint = selectors.complaint_get(user=user, number=number)
     services.complaint_resume(complaint=complaint, note=payload.note, actor=user, via=Via.API)
@@ -602,6 +619,7 @@ def lifecycle_list(request: HttpRequest) -> list[dict[str, Any]]:
 
 @catalogue_router.get("/catalogue/types", response={200: list[ComplaintTypeOut], **READ_ERRORS})
 def catalogue_types(request: HttpRequest) -> list[dict[str, Any]]:
+    """The active complaint types (`type` of POST /complaints), each with its parent and default department."""
     types = ComplaintType.objects.filter(is_active=True).select_related("parent", "default_department")
     return [
         {
@@ -615,6 +633,7 @@ def catalogue_types(request: HttpRequest) -> list[dict[str, Any]]:
 
 @catalogue_router.get("/catalogue/products", response={200: ProductPage, **READ_ERRORS})
 def catalogue_products(request: HttpRequest, filters: Query[ProductFilters]) -> dict[str, Any]:
+    """Active products by part of their model or name (`product_model` of POST /complaints)."""
     queryset: QuerySet[Product] = Product.objects.filter(is_active=True).select_related("line")
     term = filters.q.strip()
     if term:
@@ -627,4 +646,5 @@ def catalogue_products(request: HttpRequest, filters: Query[ProductFilters]) -> 
 
 @catalogue_router.get("/catalogue/departments", response={200: list[RefOut], **READ_ERRORS})
 def catalogue_departments(request: HttpRequest) -> list[dict[str, Any]]:
+    """The active departments (`department` of POST /complaints and of dispatch assignments)."""
     return [_ref(d) for d in Department.objects.filter(is_active=True)]  # type: ignore[misc]

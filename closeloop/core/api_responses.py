@@ -39,7 +39,14 @@ class UnavailableOut(Schema):
 
 
 # Use as `response={200: SomeOut, **ONE_ERRORS}`.
-READ_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 422: ValidationErrorOut, 503: UnavailableOut}
+# 429: every token has its requests per minute (API_TOKEN_RATE_PER_MINUTE), whatever the operation.
+READ_ERRORS: dict[int, Any] = {
+    401: ErrorOut,
+    403: ErrorOut,
+    422: ValidationErrorOut,
+    429: ErrorOut,
+    503: UnavailableOut,
+}
 WRITE_ERRORS: dict[int, Any] = {400: ErrorOut, **READ_ERRORS}
 ONE_ERRORS: dict[int, Any] = {404: ErrorOut, **READ_ERRORS}
 ONE_WRITE_ERRORS: dict[int, Any] = {404: ErrorOut, **WRITE_ERRORS}
