@@ -563,6 +563,11 @@ def _number(batch: list[_Planned]) -> None:
         day = timezone.localdate(planned.complaint.registered_at, SHANGHAI)
         last[day] += 1
         planned.complaint.number = f"TS{day:%Y%m%d}-{last[day]:04d}"
+        if planned.complaint.external_ref:
+            # Unique per channel like intake's (complaint_external_ref_unique), also when seeding twice:
+            # the shop's prefix, the day and the day's sequence.
+            prefix = planned.complaint.external_ref.split("-")[0]
+            planned.complaint.external_ref = f"{prefix}-{day:%Y%m%d}-{last[day]:06d}"
     for day in days:
         DailySequence.objects.filter(day=day).update(last=last[day])
 
