@@ -359,13 +359,13 @@ OUTBOX_STALE_SECONDS = env_int("OUTBOX_STALE_SECONDS", 300)
 # otherwise; a mailbox of MAIL_INTAKE_URL without ?type= too.
 MAIL_DEFAULT_TYPE = env_str("MAIL_DEFAULT_TYPE", "other")
 # The mailboxes the worker polls (IMAP URLs separated by spaces, each with its defaults).
-MAIL_INTAKE_MAILBOXES = mailboxes_from_env("MAIL_INTAKE_URL", default_type=MAIL_DEFAULT_TYPE)  # type: ignore[arg-type]
+MAIL_INTAKE_MAILBOXES = mailboxes_from_env("MAIL_INTAKE_URL", default_type=MAIL_DEFAULT_TYPE)
 # The complaints mailbox customers reply to: the Reply-To of every mail to a customer ("": none, the
 # From address receives the replies).
 MAIL_REPLY_TO = env_str("MAIL_REPLY_TO", "")
 # A message larger than this is refused (logged) and kept in MAIL_QUARANTINE_DIR for a person to look at.
 MAIL_MAX_BYTES = env_int("MAIL_MAX_BYTES", 25 * 1024 * 1024)
-MAIL_QUARANTINE_DIR = Path(env_str("MAIL_QUARANTINE_DIR", str(DATA_DIR / "mail-quarantine")))  # type: ignore[arg-type]
+MAIL_QUARANTINE_DIR = Path(env_str("MAIL_QUARANTINE_DIR", str(DATA_DIR / "mail-quarantine")))
 # The address a complaint to triage is filed under when the mail names no sender we can read.
 MAIL_TRIAGE_ADDRESS = env_str("MAIL_TRIAGE_ADDRESS", "unknown-sender@mail.invalid")
 # How long one IMAP poll waits for the server.

@@ -41,6 +41,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 
+from closeloop import authz
 from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Channel, Complaint, DailySequence, Event, Priority, Via
 from closeloop.core.types import User
@@ -736,17 +737,11 @@ def seed_complaints(
 
 def default_actors() -> tuple[list[User], User | None]:
     """Desk staff (agents and supervisors without an API token) and the owner of an active API token."""
-    from django.contrib.auth import get_user_model
 
     from closeloop.core.models import ApiToken
-    from closeloop.core.roles import Role
 
-    user_model = get_user_model()
     desk = list(
-        user_model.objects.filter(groups__name__in=[Role.AGENT, Role.CS_SUPERVISOR], is_active=True)
-        .exclude(api_tokens__isnull=False)
-        .distinct()
-        .order_by("id")
+        authz.recipients.members_of_roles(authz.DESK).exclude(api_tokens__isnull=False).distinct().order_by("id")
     )
     token = ApiToken.objects.filter(revoked_at__isnull=True).select_related("user").order_by("id").first()
     return desk, token.user if token else None

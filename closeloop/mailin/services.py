@@ -21,11 +21,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from closeloop.authz.recipients import members_of_role
 from closeloop.complaints.customer_messages import complaint_by_message_ids, thread_message_record
 from closeloop.complaints.events import event_record
 from closeloop.complaints.lifecycle import Status
@@ -348,7 +349,7 @@ def _reply(*, mail: ParsedMail, raw: bytes, complaint: Complaint, now: datetime.
     return IngestResult(outcome=Outcome.REPLY, complaint=locked)
 
 
-def _told_of_replies(complaint: Complaint) -> list[AbstractBaseUser]:
+def _told_of_replies(complaint: Complaint) -> list[User]:
     """The handlers of the complaint's open tasks and its agent (who registered or acknowledged it); when
     the complaint has neither yet (it came in by e-mail), the agents."""
     user_model = get_user_model()
@@ -363,7 +364,7 @@ def _told_of_replies(complaint: Complaint) -> list[AbstractBaseUser]:
         )
     )
     ids |= agent_ids
-    people = user_model.objects.filter(pk__in=ids, is_active=True)
+    people = list(user_model.objects.filter(pk__in=ids, is_active=True))
     if not agent_ids:
-        people = people | user_model.objects.filter(groups__name=Role.AGENT, is_active=True)
-    return list(people.distinct())
+        people += [user for user in members_of_role(Role.AGENT) if user.pk not in ids]
+    return people

@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
+from closeloop import authz
 from closeloop.complaints.api import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS, Number
 from closeloop.complaints.schemas import MAX_OFFSET, RefOut, Text
 from closeloop.complaints.selectors import complaint_get
-from closeloop.core.errors import DomainError, PermissionDeniedError
-from closeloop.core.roles import user_roles
+from closeloop.core.errors import DomainError
 from closeloop.directory.models import Absence, ComplaintType, Department, ProductLine, RosterChange, RosterEntry
 from closeloop.handling import selectors
 from closeloop.handling.services import roster as services
@@ -110,8 +110,7 @@ class ProposalOut(Schema):
 
 def _user(request: HttpRequest) -> AbstractBaseUser:
     user = request.auth  # type: ignore[attr-defined]
-    if not user_roles(user):
-        raise PermissionDeniedError(_("You may not read the roster."))
+    authz.require(user, "handling.view_roster", message=_("You may not read the roster."))
     return user  # type: ignore[no-any-return]
 
 
