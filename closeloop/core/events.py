@@ -39,7 +39,7 @@ class TransactionId(models.Func):
 
     output_field = models.BigIntegerField()
 
-    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra_context: Any) -> Any:
         if connection.vendor == "postgresql":
             return "(pg_current_xact_id()::text::bigint)", []
         return "0", []

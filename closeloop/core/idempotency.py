@@ -23,7 +23,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -31,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from closeloop.core.models import ApiToken, IdempotencyKey
 from closeloop.core.services import api_token_hash
+from closeloop.core.types import User
 
 HEADER = "Idempotency-Key"
 API_PREFIX = "/api/v1/"
@@ -40,7 +40,7 @@ STALE_CLAIM = datetime.timedelta(minutes=5)
 NOT_KEPT = frozenset({401, 408, 409, 429})
 
 
-def _caller(request: HttpRequest) -> AbstractBaseUser | None:
+def _caller(request: HttpRequest) -> User | None:
     """Who the API will take the caller for: the bearer token's user, else the session's (ninja checks
     the credential again; this only names whose key it is)."""
     authorization = request.headers.get("Authorization", "")
@@ -81,9 +81,7 @@ def _error(status: int, code: str, message: str) -> HttpResponse:
     return JsonResponse(body, status=status)
 
 
-def _claim(
-    *, user: AbstractBaseUser, key: str, request: HttpRequest, fingerprint: str
-) -> IdempotencyKey | HttpResponse:
+def _claim(*, user: User, key: str, request: HttpRequest, fingerprint: str) -> IdempotencyKey | HttpResponse:
     """The claimed row, or the answer for a key someone already holds."""
     now = timezone.now()
     row = IdempotencyKey(

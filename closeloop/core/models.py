@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -77,3 +78,18 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.key}"
+
+
+class UpdatedAtModel(models.Model):
+    """A record with `updated_at` (the API's `updated_since` and a CRM's incremental sync read it). Set
+    on every save(), also a save(update_fields=[…]) that does not name it; a queryset update() does not."""
+
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
+        super().save(*args, **kwargs)

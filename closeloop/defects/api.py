@@ -70,6 +70,7 @@ class IncidentRef(Schema):
 
 class AlertOut(Schema):
     id: int
+    updated_at: datetime.datetime
     product: ProductRef
     batch_no: str = Field(description="upper-cased; empty when raised for the model whatever the batch")
     status: AlertStatus
@@ -92,6 +93,7 @@ class AlertDetailOut(AlertOut):
 
 class IncidentOut(Schema):
     id: int
+    updated_at: datetime.datetime
     number: str
     title: str
     product: ProductRef
@@ -254,6 +256,7 @@ def _alert(alert: DefectAlert) -> dict[str, Any]:
     visible = alert.visible_complaints  # type: ignore[attr-defined]
     return {
         "id": alert.pk,
+        "updated_at": alert.updated_at,
         "product": _product(alert.product),
         "batch_no": alert.batch_no,
         "status": alert.status,
@@ -281,6 +284,7 @@ def _incident(incident: DefectIncident) -> dict[str, Any]:
     visible = incident.visible_complaints  # type: ignore[attr-defined]
     return {
         "id": incident.pk,
+        "updated_at": incident.updated_at,
         "number": incident.number,
         "title": incident.title,
         "product": _product(incident.product),

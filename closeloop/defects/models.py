@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from closeloop.core.events import AppendOnlyModel
+from closeloop.core.models import UpdatedAtModel
 
 User = settings.AUTH_USER_MODEL
 
@@ -52,7 +53,7 @@ class AlertStatus(models.TextChoices):
     DISMISSED = "dismissed", _("dismissed")
 
 
-class DefectAlert(models.Model):
+class DefectAlert(UpdatedAtModel):
     product = models.ForeignKey(
         "directory.Product", on_delete=models.PROTECT, related_name="+", verbose_name=_("model")
     )
@@ -96,7 +97,7 @@ class IncidentStatus(models.TextChoices):
     CLOSED = "closed", _("closed")
 
 
-class DefectIncident(models.Model):
+class DefectIncident(UpdatedAtModel):
     number = models.CharField(_("number"), max_length=20, unique=True)
     title = models.CharField(_("title"), max_length=200)
     product = models.ForeignKey(

@@ -124,6 +124,8 @@ class _Table:
                 convert = None
             if field.primary_key:
                 default: Any = _MISSING
+            elif getattr(field, "auto_now", False):
+                default = datetime.datetime.now(UTC)  # as save() would set it: when the row is written
             elif field.has_default() and not callable(field.default):
                 default = field.get_default()
             elif field.has_default() and field.default in (dict, list):
@@ -136,7 +138,7 @@ class _Table:
                 default = ""
             else:
                 default = _MISSING
-            if default is not _MISSING and convert is not None:
+            if default is not _MISSING and convert is not None and not getattr(field, "auto_now", False):
                 default = convert(default)
             namespace[f"d{index}"] = default
             namespace[f"c{index}"] = convert

@@ -565,9 +565,9 @@ def _number(batch: list[_Planned]) -> None:
         last[day] += 1
         planned.complaint.number = f"TS{day:%Y%m%d}-{last[day]:04d}"
         if planned.complaint.external_ref:
-            # The calling system's own id is unique per channel (a repeat intake returns the complaint):
-            # its prefix, the day and our sequence, so that seeding twice never makes the same id.
-            prefix = planned.complaint.external_ref.split("-", 1)[0]
+            # Unique per channel like intake's (complaint_external_ref_unique), also when seeding twice:
+            # the shop's prefix, the day and the day's sequence.
+            prefix = planned.complaint.external_ref.split("-")[0]
             planned.complaint.external_ref = f"{prefix}-{day:%Y%m%d}-{last[day]:06d}"
     for day in days:
         DailySequence.objects.filter(day=day).update(last=last[day])

@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from closeloop.core.models import UpdatedAtModel
+
 User = settings.AUTH_USER_MODEL
 
 
@@ -68,7 +70,7 @@ class FollowUpOutcome(models.TextChoices):
     UNREACHABLE = "unreachable", _("unreachable")
 
 
-class FollowUp(models.Model):
+class FollowUp(UpdatedAtModel):
     """One follow-up round: created when the complaint is resolved (due 2wd), done by the agent pool."""
 
     complaint = models.ForeignKey("complaints.Complaint", on_delete=models.PROTECT, related_name="followups")

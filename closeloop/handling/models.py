@@ -10,6 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from closeloop.core.models import UpdatedAtModel
+
 User = settings.AUTH_USER_MODEL
 
 
@@ -33,7 +35,7 @@ class TaskStatus(models.TextChoices):
 ACTIVE_TASK_STATUSES = (TaskStatus.DISPATCHED, TaskStatus.NEEDS_INFO, TaskStatus.IN_PROGRESS, TaskStatus.CONTESTED)
 
 
-class Task(models.Model):
+class Task(UpdatedAtModel):
     complaint = models.ForeignKey("complaints.Complaint", on_delete=models.PROTECT, related_name="tasks")
     department = models.ForeignKey(
         "directory.Department", on_delete=models.PROTECT, related_name="tasks", verbose_name=_("department")
@@ -140,7 +142,7 @@ class PostponementStatus(models.TextChoices):
     REJECTED = "rejected", _("rejected")
 
 
-class Postponement(models.Model):
+class Postponement(UpdatedAtModel):
     """推迟回访申请: the handler asks for a later reply deadline; the department manager gives an
     opinion, customer service confirms, and management decides when the two disagree."""
 
@@ -184,7 +186,7 @@ class DisputeStatus(models.TextChoices):
     REJECTED = "rejected", _("dispatch upheld")
 
 
-class Dispute(models.Model):
+class Dispute(UpdatedAtModel):
     """A department contests a dispatch; quality names the responsible department."""
 
     task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="disputes")
@@ -253,7 +255,7 @@ class SolutionStatus(models.TextChoices):
     DONE = "done", _("executed")
 
 
-class Solution(models.Model):
+class Solution(UpdatedAtModel):
     complaint = models.ForeignKey("complaints.Complaint", on_delete=models.PROTECT, related_name="solutions")
     task = models.ForeignKey(Task, null=True, blank=True, on_delete=models.PROTECT, related_name="solutions")
     proposed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
@@ -366,7 +368,7 @@ class FeedbackStatus(models.TextChoices):
     APPROVED = "approved", _("approved for archive")
 
 
-class FeedbackForm(models.Model):
+class FeedbackForm(UpdatedAtModel):
     """责任人反馈表: one per handled department task, due 24 h after handling completes."""
 
     complaint = models.ForeignKey("complaints.Complaint", on_delete=models.PROTECT, related_name="feedback_forms")

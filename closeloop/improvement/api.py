@@ -47,6 +47,7 @@ class JudgementOut(Schema):
 
 class ImprovementActionOut(Schema):
     id: int
+    updated_at: datetime.datetime
     number: str = Field(description="GJ + year and month + sequence, e.g. GJ202611-001")
     title: str
     description: str
@@ -226,6 +227,7 @@ def _judgement(effective: bool | None, note: str, by: Any, at: Any) -> dict[str,
 def _out(action: ImprovementAction, now: datetime.datetime) -> dict[str, Any]:
     return {
         "id": action.pk,
+        "updated_at": action.updated_at,
         "number": action.number,
         "title": action.title,
         "description": action.description,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from closeloop.core.events import AppendOnlyModel
+from closeloop.core.models import UpdatedAtModel
 
 User = settings.AUTH_USER_MODEL
 
@@ -32,7 +33,7 @@ class ActionStatus(models.TextChoices):
     VERIFIED = "verified", _("verified")
 
 
-class ImprovementAction(models.Model):
+class ImprovementAction(UpdatedAtModel):
     # GJ + local year and month of creation + a monthly sequence: GJ202611-001.
     number = models.CharField(_("action number"), max_length=20, unique=True)
     title = models.CharField(_("title"), max_length=200)

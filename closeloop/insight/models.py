@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from closeloop.core.events import AppendOnlyModel
+from closeloop.core.models import UpdatedAtModel
 
 User = settings.AUTH_USER_MODEL
 
@@ -70,7 +71,7 @@ def report_path(instance: Report, filename: str) -> str:
     return f"reports/{instance.period_start:%Y-%m}/{filename}"
 
 
-class Report(models.Model):
+class Report(UpdatedAtModel):
     """One period's summary table (Excel) and analysis report (PDF), generated together."""
 
     kind = models.CharField(_("kind"), max_length=10, choices=ReportKind.choices, default=ReportKind.ON_DEMAND)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from closeloop.core.api_responses import ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
+from closeloop.core.types import User
 from closeloop.notifications import selectors, services
 from closeloop.notifications.models import Method, Notification
 
@@ -46,8 +46,8 @@ class MarkedReadOut(Schema):
     marked: int = Field(description="how many notifications were unread and are now read")
 
 
-def _user(request: HttpRequest) -> AbstractBaseUser:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined]
 
 
 def _notification(row: Notification) -> dict[str, Any]:
@@ -56,7 +56,7 @@ def _notification(row: Notification) -> dict[str, Any]:
         "kind": row.kind,
         "subject": row.subject,
         "body": row.body,
-        "complaint": row.complaint.number if row.complaint_id else None,
+        "complaint": row.complaint.number if row.complaint is not None else None,
         "created_at": row.created_at,
         "read_at": row.read_at,
     }

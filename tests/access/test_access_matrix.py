@@ -50,6 +50,7 @@ from closeloop.improvement.models import ImprovementAction
 from closeloop.insight.models import Recipient, Report
 from closeloop.integrations.models import WebhookDelivery, WebhookSubscription
 from closeloop.notifications.models import Method, Notification
+from closeloop.sla.models import PolicyRule
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 UNSAFE = {"post", "put", "patch", "delete"}
@@ -179,6 +180,8 @@ def world(make_complaint: Callable[..., Complaint], make_user: Callable[..., Use
         "notification_id": notice.pk,
         "webhook_id": webhook.pk,
         "delivery_id": delivery.pk,
+        "milestone": "acknowledge",
+        "rule_id": PolicyRule.objects.order_by("pk").values_list("pk", flat=True).first(),
     }
     return {"complaint": complaint, "people": people, "ids": ids, "task": task}
 
@@ -233,6 +236,8 @@ NOT_COMPLAINT_SCOPED = (
     "/report-recipients/",
     "/defects/",
     "/webhooks/",
+    "/policies/",
+    "/policy-rules/",
 )
 # Reads for administrators only (webhooks, the import template): 403 for the auditor, like a write.
 ADMIN_READS = ("/webhooks", "/imports/")

@@ -63,6 +63,7 @@ class FollowUpCustomerOut(Schema):
 
 class FollowUpOut(Schema):
     id: int
+    updated_at: datetime.datetime
     complaint: str
     round: int
     created_at: datetime.datetime
@@ -141,6 +142,7 @@ def _out(followup: FollowUp) -> dict[str, Any]:
         badge = time_left(due_at=due_at, warn_at=followup.warn_at, paused=followup.paused_at is not None)  # type: ignore[attr-defined]
     return {
         "id": followup.pk,
+        "updated_at": followup.updated_at,
         "complaint": followup.complaint.number,
         "round": followup.round,
         "created_at": followup.created_at,

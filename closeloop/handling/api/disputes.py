@@ -40,6 +40,7 @@ class DisputeDecideIn(Schema):
 
 class DisputeOut(Schema):
     id: int
+    updated_at: datetime.datetime
     complaint: str = Field(description="the complaint's number")
     task: int
     department: str = Field(description="code of the contesting task's department")
@@ -74,6 +75,7 @@ def _code(department: Department | None) -> str | None:
 def _out(dispute: Dispute) -> dict[str, Any]:
     return {
         "id": dispute.pk,
+        "updated_at": dispute.updated_at,
         "complaint": dispute.task.complaint.number,
         "task": dispute.task_id,
         "department": dispute.task.department.code,

@@ -59,6 +59,7 @@ class FeedbackDeadlineOut(Schema):
 
 class FeedbackFormOut(Schema):
     id: int
+    updated_at: datetime.datetime
     complaint: str
     task: int | None
     department: str | None
@@ -143,6 +144,7 @@ def _out(form: FeedbackForm, values: dict[str, Any] | None = None) -> dict[str, 
     due_at = getattr(form, "due_at", None)
     return {
         "id": form.pk,
+        "updated_at": form.updated_at,
         "complaint": form.complaint.number,
         "task": form.task_id,
         "department": form.task.department.code if form.task_id else None,

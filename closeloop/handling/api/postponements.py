@@ -57,6 +57,7 @@ class PostponementStepOut(Schema):
 
 class PostponementOut(Schema):
     id: int
+    updated_at: datetime.datetime
     complaint: str = Field(description="the complaint's number")
     task: int
     department: str = Field(description="code of the task's department")
@@ -91,6 +92,7 @@ def _out(postponement: Postponement, user: AbstractBaseUser, managed: set[int] |
     p = postponement
     return {
         "id": p.pk,
+        "updated_at": p.updated_at,
         "complaint": p.task.complaint.number,
         "task": p.task_id,
         "department": p.task.department.code,

@@ -79,6 +79,7 @@ class ExecutionStepOut(Schema):
 
 class SolutionOut(Schema):
     id: int
+    updated_at: datetime.datetime
     complaint: str = Field(description="the complaint's number")
     task: int | None
     department: str | None = Field(description="code of the proposing department")
@@ -114,6 +115,7 @@ def _name(user: Any) -> str | None:
 def _out(solution: Solution) -> dict[str, Any]:
     return {
         "id": solution.pk,
+        "updated_at": solution.updated_at,
         "complaint": solution.complaint.number,
         "task": solution.task_id,
         "department": solution.task.department.code if solution.task_id else None,  # type: ignore[union-attr]

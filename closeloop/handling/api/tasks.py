@@ -51,6 +51,7 @@ class ProgressOut(Schema):
 
 class TaskOut(Schema):
     id: int
+    updated_at: datetime.datetime
     complaint: str = Field(description="the complaint's number")
     department: RefOut
     handler: str | None = Field(description="username; null = the department pool")
@@ -164,6 +165,7 @@ def _stale(task: Task) -> bool:
 def _task(task: Task, actor: services.Actor) -> dict[str, Any]:
     return {
         "id": task.pk,
+        "updated_at": task.updated_at,
         "complaint": task.complaint.number,
         "department": _ref(task.department),
         "handler": _name(task.handler),

@@ -42,6 +42,7 @@ class ReportStepOut(Schema):
 
 class ReportOut(Schema):
     id: int
+    updated_at: datetime.datetime
     kind: ReportKind
     period_start: datetime.date
     period_end: datetime.date
@@ -111,6 +112,7 @@ def _out(report: Report) -> dict[str, Any]:
     base = f"/api/v1/reports/{report.pk}"
     return {
         "id": report.pk,
+        "updated_at": report.updated_at,
         "kind": report.kind,
         "period_start": report.period_start,
         "period_end": report.period_end,
