@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, P, PathEx, Query, Router, Schema, Status
@@ -18,6 +17,7 @@ from closeloop.complaints.schemas import Text
 from closeloop.complaints.selectors import complaint_get
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS
 from closeloop.core.errors import DomainError, PermissionDeniedError
+from closeloop.core.types import User
 from closeloop.defects import selectors
 from closeloop.defects.models import AlertStatus, DefectAlert, DefectIncident, IncidentEvent, IncidentStatus
 from closeloop.defects.services import incidents as services
@@ -201,11 +201,11 @@ class RuleIn(Schema):
 # --- serialisation ----------------------------------------------------------------------------------------
 
 
-def _user(request: HttpRequest) -> AbstractBaseUser:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined]
 
 
-def _sees_all(user: AbstractBaseUser) -> bool:
+def _sees_all(user: User) -> bool:
     return user.has_perm("complaints.view_all_complaints")
 
 
@@ -232,7 +232,7 @@ def _username(user: Any) -> str | None:
 def _events(events: list[IncidentEvent], visible: set[str] | None) -> list[dict[str, Any]]:
     out = []
     for event in events:
-        numbers = []
+        numbers: list[str] = []
         for key in ("complaints", "applied"):
             if isinstance(event.data.get(key), list):
                 numbers.extend(str(n) for n in event.data[key])
@@ -271,7 +271,7 @@ def _alert(alert: DefectAlert) -> dict[str, Any]:
     }
 
 
-def _alert_detail(user: AbstractBaseUser, pk: int) -> dict[str, Any]:
+def _alert_detail(user: User, pk: int) -> dict[str, Any]:
     alert = selectors.alert_get(user=user, pk=pk)
     visible = None if _sees_all(user) else {c.number for c in alert.visible_complaints}  # type: ignore[attr-defined]
     return {**_alert(alert), "events": _events(selectors.events_of(alert=alert), visible)}
@@ -302,7 +302,7 @@ def _incident(incident: DefectIncident) -> dict[str, Any]:
     }
 
 
-def _incident_detail(user: AbstractBaseUser, pk: int) -> dict[str, Any]:
+def _incident_detail(user: User, pk: int) -> dict[str, Any]:
     incident = selectors.incident_get(user=user, pk=pk)
     rows = selectors.incident_complaint_rows(incident)
     visible = None if _sees_all(user) else {row.complaint.number for row in rows}
@@ -321,12 +321,12 @@ def _incident_detail(user: AbstractBaseUser, pk: int) -> dict[str, Any]:
     }
 
 
-def _check_view(user: AbstractBaseUser) -> None:
+def _check_view(user: User) -> None:
     if not may_view(user):
         raise PermissionDeniedError(_("Your role may not see defect alerts and incidents."))
 
 
-def _named_complaint(user: AbstractBaseUser, number: str) -> Complaint:
+def _named_complaint(user: User, number: str) -> Complaint:
     """A complaint named in the body: unknown or out of scope is a 422 on the field, not a 404."""
     try:
         return complaint_get(user=user, number=number.strip().upper())
@@ -419,7 +419,7 @@ def incident_detail(request: HttpRequest, pk: RecordId) -> dict[str, Any]:
     return _incident_detail(_user(request), pk)
 
 
-def _managed_incident(request: HttpRequest, pk: int) -> tuple[AbstractBaseUser, DefectIncident]:
+def _managed_incident(request: HttpRequest, pk: int) -> tuple[User, DefectIncident]:
     user = _user(request)
     incident = selectors.incident_get(user=user, pk=pk)  # out of scope → 404
     check_manage(user)  # then 403, before any complaint about the body

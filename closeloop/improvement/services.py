@@ -23,7 +23,6 @@ from fractions import Fraction
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, models, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -35,6 +34,7 @@ from closeloop.complaints.models import Complaint, Via
 from closeloop.core.errors import DomainError, PermissionDeniedError, ValidationFailed
 from closeloop.core.links import absolute_url
 from closeloop.core.roles import Role, user_roles
+from closeloop.core.types import AnyUser, User
 from closeloop.directory.models import ComplaintType, Department, Membership, Product, ProductLine
 from closeloop.improvement.models import (
     ActionEvent,
@@ -48,11 +48,9 @@ from closeloop.sla.models import Policy
 from closeloop.sla.presentation import describe_day
 from closeloop.sla.services import policy_calendar
 
-AnyUser = AbstractBaseUser | AnonymousUser
-
 MANAGE_PERMISSION = "improvement.manage_improvement"
 # Who raises actions besides holders of the permission (brief: CS supervisor, quality, management).
-CREATOR_ROLES = frozenset({Role.CS_SUPERVISOR, Role.QUALITY, Role.MANAGEMENT})
+CREATOR_ROLES: frozenset[str] = frozenset({Role.CS_SUPERVISOR, Role.QUALITY, Role.MANAGEMENT})
 
 TITLE_MAX_LENGTH = 200
 TEXT_MAX_LENGTH = 10000
@@ -293,7 +291,7 @@ def action_prefill(
                     source=ActionSource.ROOT_CAUSE,
                     root_cause=cause,
                     title=_("Remove the root cause: %(cause)s") % {"cause": _first_line(cause)},
-                    owner_department=with_cause.task.department if with_cause.task_id else complaint.department,
+                    owner_department=with_cause.task.department if with_cause.task else complaint.department,
                 )
             return values
     if feedback_form is not None:
@@ -355,7 +353,7 @@ class ActionInput:
     title: str
     description: str
     owner_department: Department | None
-    owner: AbstractBaseUser | None
+    owner: User | None
     target: str = ""
     due_date: datetime.date | None = None
     product_line: ProductLine | None = None
@@ -463,7 +461,7 @@ def _label(source: str) -> str:
 
 
 def action_create(
-    *, data: ActionInput, actor: AbstractBaseUser, now: datetime.datetime | None = None, via: str = Via.DESK
+    *, data: ActionInput, actor: User, now: datetime.datetime | None = None, via: str = Via.DESK
 ) -> ImprovementAction:
     """Create a planned action with its number, deadline and warning point; the owner is told."""
     if not can_create(actor):
@@ -510,7 +508,7 @@ def _locked(action: ImprovementAction) -> ImprovementAction:
     return ImprovementAction.objects.select_for_update(no_key=True, of=("self",)).get(pk=action.pk)
 
 
-def _check_owner_side(action: ImprovementAction, actor: AbstractBaseUser) -> None:
+def _check_owner_side(action: ImprovementAction, actor: User) -> None:
     if not is_owner_side(actor, action):
         raise PermissionDeniedError(
             _("Only the action's owner or a manager of the owner department may report its progress.")
@@ -527,7 +525,7 @@ def _refuse_status(action: ImprovementAction, expected: Iterable[str]) -> None:
 
 
 def action_start(
-    *, action: ImprovementAction, actor: AbstractBaseUser, now: datetime.datetime | None = None, via: str = Via.DESK
+    *, action: ImprovementAction, actor: User, now: datetime.datetime | None = None, via: str = Via.DESK
 ) -> ImprovementAction:
     """planned → in progress."""
     now = now or timezone.now()
@@ -547,7 +545,7 @@ def action_start(
 def action_complete(
     *,
     action: ImprovementAction,
-    actor: AbstractBaseUser,
+    actor: User,
     done_note: str,
     now: datetime.datetime | None = None,
     via: str = Via.DESK,
@@ -596,7 +594,7 @@ def action_complete(
 def action_judge(
     *,
     action: ImprovementAction,
-    actor: AbstractBaseUser,
+    actor: User,
     side: str,
     effective: bool,
     note: str,
@@ -716,7 +714,7 @@ def _snapshot(action: ImprovementAction) -> dict[str, Any]:
 def _event(
     action: ImprovementAction,
     kind: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     at: datetime.datetime,
     *,
@@ -750,7 +748,7 @@ def _notify(
     *,
     kind: str,
     subject: str,
-    recipients: Iterable[AbstractBaseUser],
+    recipients: Iterable[User],
     now: datetime.datetime,
 ) -> None:
     message = Message(

@@ -9,7 +9,6 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES, Status
 from closeloop.complaints.models import Complaint
 from closeloop.core.errors import DomainError, TransitionNotAllowed
+from closeloop.core.types import User
 from closeloop.defects.models import (
     AlertStatus,
     DefectAlert,
@@ -72,7 +72,7 @@ def alert_dismiss(
     *,
     alert: DefectAlert,
     reason: str,
-    actor: AbstractBaseUser,
+    actor: User,
     via: str,
     now: datetime.datetime | None = None,
 ) -> DefectAlert:
@@ -114,7 +114,7 @@ def _create_incident(**values: object) -> DefectIncident:
         values["number"] = _next_number(values["opened_at"])  # type: ignore[arg-type]
         try:
             with transaction.atomic():
-                return DefectIncident.objects.create(**values)  # type: ignore[arg-type]
+                return DefectIncident.objects.create(**values)
         except IntegrityError:
             continue
     raise DomainError(_("Could not number the incident; try again."), field=None)
@@ -126,7 +126,7 @@ def alert_open_incident(
     title: str,
     description: str = "",
     batch_no: str | None = None,
-    actor: AbstractBaseUser,
+    actor: User,
     via: str,
     now: datetime.datetime | None = None,
 ) -> DefectIncident:
@@ -183,7 +183,7 @@ def alert_link_incident(
     *,
     alert: DefectAlert,
     incident: DefectIncident,
-    actor: AbstractBaseUser,
+    actor: User,
     via: str,
     now: datetime.datetime | None = None,
 ) -> DefectIncident:
@@ -235,7 +235,7 @@ def incident_add_complaint(
     *,
     incident: DefectIncident,
     complaint: Complaint,
-    actor: AbstractBaseUser,
+    actor: User,
     via: str,
     note: str = "",
     now: datetime.datetime | None = None,
@@ -286,7 +286,7 @@ def incident_remove_complaint(
     incident: DefectIncident,
     complaint: Complaint,
     reason: str,
-    actor: AbstractBaseUser,
+    actor: User,
     via: str,
     now: datetime.datetime | None = None,
 ) -> DefectIncident:
@@ -341,7 +341,7 @@ def incident_apply_remedy(
     incident: DefectIncident,
     remedy: str,
     measure: str,
-    actor: AbstractBaseUser,
+    actor: User,
     via: str,
     now: datetime.datetime | None = None,
 ) -> RemedyResult:
@@ -429,7 +429,7 @@ def incident_close(
     *,
     incident: DefectIncident,
     note: str,
-    actor: AbstractBaseUser,
+    actor: User,
     via: str,
     now: datetime.datetime | None = None,
 ) -> DefectIncident:

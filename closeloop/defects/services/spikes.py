@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
 from django.urls import reverse
@@ -40,6 +39,7 @@ from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES
 from closeloop.complaints.models import Complaint, Via
 from closeloop.core.links import absolute_url
 from closeloop.core.roles import Role
+from closeloop.core.types import User
 from closeloop.defects.models import AlertStatus, DefectAlert, DefectIncident, SpikeRule
 from closeloop.defects.services.common import (
     LIVE_INCIDENT,
@@ -95,7 +95,7 @@ def _batch_match(key: str) -> Q:
 def _pick(rows: list[DefectAlert] | list[DefectIncident], key: str) -> DefectAlert | DefectIncident | None:
     """The batch's own record before the whole model's; the newest first."""
     exact = [r for r in rows if key and r.batch_no.upper() == key]
-    return (exact or list(rows) or [None])[0]
+    return (exact or list(rows) or [None])[0]  # type: ignore[list-item]  # None: no rows at all
 
 
 def covering_incident(*, product_id: int, key: str) -> DefectIncident | None:
@@ -136,7 +136,8 @@ def spike_members(*, complaint: Complaint, key: str, rule: SpikeRule) -> list[in
     One query on the (product, -received_at) index; the sweep over the sorted times is linear."""
     width = datetime.timedelta(days=rule.window_days)
     t = complaint.received_at
-    qs = Complaint.objects.filter(
+    # a complaint with a spike key has a product
+    qs = Complaint.objects.filter(  # type: ignore[misc]
         product_id=complaint.product_id, received_at__gte=t - width, received_at__lte=t + width
     ).exclude(status__in=NOT_COUNTED_STATUSES)
     if key:
@@ -179,7 +180,7 @@ def join_incident(
     incident: DefectIncident,
     complaint: Complaint,
     now: datetime.datetime,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     via: str = Via.SYSTEM,
     note: str = "",
 ) -> None:

@@ -28,7 +28,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -46,6 +45,7 @@ from closeloop.core.errors import DomainError, PermissionDeniedError, Validation
 from closeloop.core.links import absolute_url
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.roles import Role
+from closeloop.core.types import AnyUser
 from closeloop.insight.exports.contents import report_contents
 from closeloop.insight.exports.labels import word
 from closeloop.insight.exports.pdf import analysis_report_write
@@ -58,7 +58,7 @@ from closeloop.notifications.services import Message, notifications_build, notif
 
 log = logging.getLogger(__name__)
 
-Actor = AbstractBaseUser | AnonymousUser | None
+Actor = AnyUser | None
 
 VIEW_PERMISSION = "insight.view_report"
 GENERATE_PERMISSION = "insight.generate_report"
@@ -319,7 +319,8 @@ def report_generate(*, report: Report, now: datetime.datetime | None = None) -> 
             note = f"{built.stats.rows} · {built.seconds:.1f} s" + ("" if first else f" · {gettext('regenerated')}")
             _step(locked, Step.GENERATED, None, before=locked.status, at=locked.generated_at, note=note)
             _generated_notify(locked, first=first, now=now)
-            transaction.on_commit(lambda: [default_storage.delete(name) for name in old])
+            # a list comprehension as the lambda's loop; its Nones are dropped
+            transaction.on_commit(lambda: [default_storage.delete(name) for name in old])  # type: ignore[func-returns-value]
     except BaseException:
         default_storage.delete(built.xlsx)
         default_storage.delete(built.pdf)
