@@ -17,6 +17,8 @@ Services write inside one transaction and raise before committing, so an error l
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -27,6 +29,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from closeloop.accounts.api_auth import API_AUTH
 from closeloop.complaints.api import catalogue_router
 from closeloop.complaints.api import router as complaints_router
+from closeloop.core.api_contract import finish_document, operation_id_of, refuse_unknown_query_parameters
 from closeloop.core.errors import DomainError, PermissionDeniedError, RateLimited, ValidationFailed
 from closeloop.defects.api import router as defects_router
 from closeloop.followup.api import closing as followup_closing
@@ -38,11 +41,26 @@ from closeloop.handling.api import postponements as handling_postponements
 from closeloop.handling.api import roster as handling_roster
 from closeloop.handling.api import solutions as handling_solutions
 from closeloop.handling.api import tasks as handling_tasks
+from closeloop.imports.api import router as imports_router
 from closeloop.improvement.api import router as improvement_router
 from closeloop.insight.api import router as insight_router
+from closeloop.integrations.api import router as integrations_router
+from closeloop.notifications.api import router as notifications_router
 from closeloop.sla.api import router as sla_router
 
-api = NinjaAPI(
+
+class CloseLoopAPI(NinjaAPI):
+    """Ninja with the contract of closeloop/core/api_contract.py: resource-style operationIds
+    (`complaints_get`, `tasks_reply`) and the document's finishing touches."""
+
+    def get_openapi_operation_id(self, operation: Any) -> str:
+        return operation_id_of(operation)
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        return finish_document(super().get_openapi_schema(*args, **kwargs))
+
+
+api = CloseLoopAPI(
     title="CloseLoop API",
     version="1",
     description=(
@@ -69,8 +87,13 @@ for _router in (
     insight_router,
     improvement_router,
     defects_router,
+    notifications_router,
+    integrations_router,
+    imports_router,
 ):
     api.add_router("", _router)
+# First of the view decorators: it reads the operation from the bound `run` it is given.
+api.add_decorator(refuse_unknown_query_parameters, mode="view")
 
 
 # Endpoints name their JSON body parameter `payload`; clients should not have to know that.

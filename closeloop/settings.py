@@ -22,6 +22,7 @@ from closeloop.env import (
     env_url,
     persistent_secret_key,
 )
+from closeloop.mailin.conf import mailboxes_from_env
 from closeloop.notifications.gateways.conf import (
     SMS_BACKENDS,
     aliyun_sms_from_env,
@@ -74,6 +75,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "rules",
     "closeloop.core",
     "closeloop.directory",
     "closeloop.complaints",
@@ -81,12 +83,15 @@ INSTALLED_APPS = [
     "closeloop.sla",
     "closeloop.notifications",
     "closeloop.handling",
+    "closeloop.mailin",
     "closeloop.followup",
     "closeloop.insight",
     "closeloop.improvement",
     "closeloop.defects",
+    "closeloop.imports",
     "closeloop.demo",
     "closeloop.sso",
+    "closeloop.integrations",
     "closeloop.cli",
 ]
 
@@ -107,6 +112,9 @@ MIDDLEWARE = [
     "closeloop.core.middleware.NulCharacterMiddleware",
     "closeloop.accounts.middleware.SessionLifetimeMiddleware",
     "closeloop.accounts.middleware.TwoFactorMiddleware",
+    # Outside the outage middleware: an answer of 503 releases the key so that a retry runs again.
+    "closeloop.core.idempotency.IdempotencyMiddleware",
+    "closeloop.accounts.api_scopes.RateLimitHeadersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "closeloop.core.middleware.DatabaseOutageMiddleware",
     # Last, as axes asks: it turns a login that hit the failure limit into the lockout page.
@@ -128,6 +136,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "closeloop.core.context_processors.roles",
+                "closeloop.authz.context_processors.may",
                 "closeloop.notifications.context_processors.unread",
             ],
         },
@@ -253,6 +262,9 @@ ATTACHMENT_ALLOWED_TYPES = env_list(
     "ATTACHMENT_ALLOWED_TYPES",
     ["image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf", "text/plain"],
 )
+# Call recordings and voice messages (WAV, MP3, AMR, M4A, sniffed from the bytes): accepted besides the
+# types above, up to this size each.
+AUDIO_MAX_BYTES = env_int("AUDIO_MAX_BYTES", 30 * 1024 * 1024)
 # The portal's status lookup (closeloop/portal/lookup.py): wrong answers allowed per address and window,
 # and wrong last-4 answers per complaint number and window (from all addresses; then the whole phone
 # number is asked for).
@@ -282,8 +294,24 @@ PORTAL_SUBMIT_WINDOW_SECONDS = env_int("PORTAL_SUBMIT_WINDOW_SECONDS", 3600)
 # Behind a reverse proxy set this to HTTP_X_FORWARDED_FOR (the last address in the list is used).
 PORTAL_CLIENT_IP_HEADER = env_str("PORTAL_CLIENT_IP_HEADER", "REMOTE_ADDR")
 
-# axes first: it refuses a locked-out account or address before any backend checks a password.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "closeloop.core.backends.ModelBackendOneQuery"]
+# axes first: it refuses a locked-out account or address before any backend checks a password. Then
+# rules: it authenticates nobody and answers only the permissions of closeloop/authz.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "rules.permissions.ObjectPermissionBackend",
+    "closeloop.core.backends.ModelBackendOneQuery",
+]
+
+# --- Integrations: idempotent writes, webhooks, token limits (docs/operations.md, "Integrations") ----
+# How long an Idempotency-Key and the answer it stands for are kept (a retry later runs again).
+IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 24)
+# Requests per minute and API token (fixed one-minute windows, counted in the cache); 0: no limit.
+API_TOKEN_RATE_PER_MINUTE = env_int("API_TOKEN_RATE_PER_MINUTE", 120)
+# Webhook deliveries (each attempt waits GATEWAY_TIMEOUT_SECONDS): attempts before a delivery fails, the first
+# backoff (doubled after each failure), and how much of the receiver's answer the delivery log keeps.
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+WEBHOOK_BACKOFF_SECONDS = env_int("WEBHOOK_BACKOFF_SECONDS", 30)
+WEBHOOK_RESPONSE_KEEP_CHARS = env_int("WEBHOOK_RESPONSE_KEEP_CHARS", 2000)
 
 # --- Single sign-on (LDAP / Active Directory, OpenID Connect) ----------------------------------
 # Read from the LDAP_* and OIDC_* variables (closeloop/sso/conf.py); each configured sign-in adds its
@@ -325,6 +353,23 @@ GATEWAY_TIMEOUT_SECONDS = env_int("GATEWAY_TIMEOUT_SECONDS", 10)
 EXTRA_CA_CERTS = env_ca_file("EXTRA_CA_CERTS")
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)
 OUTBOX_STALE_SECONDS = env_int("OUTBOX_STALE_SECONDS", 300)
+
+# --- E-mail intake (docs/operations.md, "E-mail intake"; closeloop/mailin/) ----------------------
+# A complaint from the MTA pipe (`closeloop mail ingest`) starts with this type, unless the command says
+# otherwise; a mailbox of MAIL_INTAKE_URL without ?type= too.
+MAIL_DEFAULT_TYPE = env_str("MAIL_DEFAULT_TYPE", "other")
+# The mailboxes the worker polls (IMAP URLs separated by spaces, each with its defaults).
+MAIL_INTAKE_MAILBOXES = mailboxes_from_env("MAIL_INTAKE_URL", default_type=MAIL_DEFAULT_TYPE)
+# The complaints mailbox customers reply to: the Reply-To of every mail to a customer ("": none, the
+# From address receives the replies).
+MAIL_REPLY_TO = env_str("MAIL_REPLY_TO", "")
+# A message larger than this is refused (logged) and kept in MAIL_QUARANTINE_DIR for a person to look at.
+MAIL_MAX_BYTES = env_int("MAIL_MAX_BYTES", 25 * 1024 * 1024)
+MAIL_QUARANTINE_DIR = Path(env_str("MAIL_QUARANTINE_DIR", str(DATA_DIR / "mail-quarantine")))
+# The address a complaint to triage is filed under when the mail names no sender we can read.
+MAIL_TRIAGE_ADDRESS = env_str("MAIL_TRIAGE_ADDRESS", "unknown-sender@mail.invalid")
+# How long one IMAP poll waits for the server.
+MAIL_IMAP_TIMEOUT_SECONDS = env_int("MAIL_IMAP_TIMEOUT_SECONDS", 30)
 
 # --- E-mail ---------------------------------------------------------------------------------------
 EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN", "closeloop")

@@ -1,15 +1,21 @@
-"""The documentation's copy of the lifecycle table is the one the services enforce."""
+"""The documentation's copy of the lifecycle tables is the one the services enforce."""
 
 import re
 from pathlib import Path
 
 from closeloop.complaints.lifecycle import as_markdown
+from closeloop.core.lifecycle import lifecycles_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_architecture_doc_shows_the_current_lifecycle_table():
     assert as_markdown() in (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+
+
+def test_architecture_doc_shows_every_lifecycle_table():
+    """What `closeloop lifecycle` prints: every table under its heading."""
+    assert lifecycles_markdown() in (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
 
 
 def test_readme_opens_with_the_two_set_up_commands():

@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
+from closeloop.accounts.api_scopes import token_rate_check, token_scope_check
 from closeloop.accounts.twofactor import session_needs_second_factor
 from closeloop.core.models import ApiToken
 from closeloop.core.outage import outage_of
@@ -43,6 +44,9 @@ class ApiTokenAuth(HttpBearer):
         now = timezone.now()
         if not api_token.is_usable(now) or not api_token.user.is_active:
             return None
+        # A known, live key: what it may do and how often is a 403 or a 429, not a 401.
+        token_scope_check(api_token, request)
+        token_rate_check(api_token, request)
         if api_token.last_used_at is None or now - api_token.last_used_at >= LAST_USED_RESOLUTION:
             # Conditional on the value read (None becomes IS NULL): of concurrent requests, one writes.
             try:

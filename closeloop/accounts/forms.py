@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
+from closeloop.core.models import Scope
 from closeloop.core.services import MAX_EXPIRY_DAYS
 
 
@@ -44,6 +45,13 @@ class TokenCreateForm(forms.Form):
         min_value=1,
         max_value=MAX_EXPIRY_DAYS,
         help_text=_("Leave empty for a token that does not expire."),
+    )
+    scopes = forms.MultipleChoiceField(
+        label=_("May be used for"),
+        choices=Scope.choices,
+        initial=[Scope.READ, Scope.INTAKE, Scope.WRITE],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Your roles still decide what the token may do; a scope only narrows it."),
     )
 
 

@@ -236,9 +236,11 @@ def twofactor_reset(*, user: User, actor: User, keep_session_key: str | None = N
 # --- A user's own API tokens --------------------------------------------------------------------
 
 
-def own_token_create(*, user: User, name: str, expires_days: int | None) -> tuple[ApiToken, str]:
+def own_token_create(
+    *, user: User, name: str, expires_days: int | None, scopes: list[str] | None = None
+) -> tuple[ApiToken, str]:
     with transaction.atomic():
-        token, raw_key = api_token_create(user=user, name=name, expires_days=expires_days)
+        token, raw_key = api_token_create(user=user, name=name, expires_days=expires_days, scopes=scopes)
         security_event_record(kind=SecurityEventKind.TOKEN_CREATED, user=user, actor=user, token=token.pk)
     return token, raw_key
 

@@ -10,14 +10,15 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Form, P, PathEx, Query, Router, Status, UploadedFile
 
-from closeloop.complaints import selectors, services
-from closeloop.complaints.lifecycle import OPEN_STATUSES, TERMINAL_STATUSES, TRANSITIONS, available_transitions
+from closeloop.complaints import customer_messages, selectors, services
 from closeloop.complaints.lifecycle import Status as ComplaintStatus
+from closeloop.complaints.lifecycle import available_transitions
 from closeloop.complaints.models import AttachmentKind, Complaint, Via
+from closeloop.complaints.presentation import contact_masked_in
 from closeloop.complaints.schemas import (
     AttachmentOut,
     ComplaintCreatedOut,
@@ -26,7 +27,12 @@ from closeloop.complaints.schemas import (
     ComplaintOut,
     ComplaintPage,
     ComplaintTypeOut,
+    CustomerLookupOut,
+    CustomerLookupQuery,
+    CustomerMessageIn,
+    CustomerMessageOut,
     LifecycleOut,
+    LifecycleSummaryOut,
     MarkDuplicateIn,
     PriorityIn,
     ProductFilters,
@@ -40,8 +46,11 @@ from closeloop.complaints.schemas import (
     WaitIn,
 )
 from closeloop.core.errors import DomainError, PermissionDeniedError
+from closeloop.core.lifecycle import lifecycle_get, lifecycles
+from closeloop.core.masking import can_see_personal_data, mask_email, mask_phone
 from closeloop.core.roles import ROLE_LABELS, user_roles
 from closeloop.directory.models import ComplaintType, Customer, Department, Product
+from closeloop.notifications.models import Method, Notification
 from closeloop.sla.models import Deadline
 from closeloop.sla.presentation import time_left
 
@@ -55,6 +64,7 @@ from closeloop.core.api_responses import (  # noqa: E402
     READ_ERRORS,
     WRITE_ERRORS,
     ErrorOut,
+    ValidationErrorOut,
 )
 
 # The complaint's number in a path, e.g. TS20261123-0007.
@@ -112,11 +122,13 @@ def _summary(complaint: Complaint, user: AbstractBaseUser) -> dict[str, Any]:
         "product_text": complaint.product_text,
         "description": complaint.description,
         "external_ref": complaint.external_ref,
+        "recording_url": complaint.recording_url,
         "next_due_at": complaint.next_due_at,
         "deadline_state": time_left(
             due_at=complaint.next_due_at, warn_at=complaint.next_warn_at, paused=complaint.waiting_since is not None
         ).state,
         "waiting_since": complaint.waiting_since,
+        "updated_at": complaint.updated_at,
     }
 
 
@@ -145,6 +157,7 @@ def _deadline(deadline: Deadline) -> dict[str, Any]:
 
 def _detail(complaint: Complaint, user: AbstractBaseUser) -> dict[str, Any]:
     events = selectors.complaint_timeline(complaint=complaint)
+    contact = selectors.customer_contact(customer=complaint.customer, user=user)
     actions = available_transitions(complaint.status, user_roles(user))
     return {
         **_summary(complaint, user),
@@ -172,7 +185,7 @@ def _detail(complaint: Complaint, user: AbstractBaseUser) -> dict[str, Any]:
                 "via": e.via,
                 "before": e.before,
                 "after": e.after,
-                "note": e.note,
+                "note": contact_masked_in(e.note, customer=complaint.customer, contact=contact),
                 # Set for the events of a duplicate merged into this complaint.
                 "complaint": getattr(e, "complaint_number", None) if e.complaint_id != complaint.pk else None,
             }
@@ -220,8 +233,15 @@ def _complaint_by_number(user: AbstractBaseUser, number: str | None, *, field: s
 # --- complaints ----------------------------------------------------------------------------------
 
 
-@router.post("/complaints", response={201: ComplaintCreatedOut, **WRITE_ERRORS}, summary="Register a complaint")
+@router.post(
+    "/complaints",
+    response={201: ComplaintCreatedOut, 200: ComplaintCreatedOut, 409: ValidationErrorOut, **WRITE_ERRORS},
+    summary="Register a complaint",
+)
 def complaint_create(request: HttpRequest, payload: ComplaintCreateIn) -> Status:
+    """201 with the new complaint; 200 with the complaint registered before when the same channel already
+    sent this `external_ref` (a retry, or the same ticket twice). With an `Idempotency-Key` a retry gets
+    the first answer again (409 while the first request still runs)."""
     user = _user(request)
     if not user.has_perm("complaints.register_complaint"):
         raise PermissionDeniedError(_("You may not register complaints."))
@@ -248,12 +268,16 @@ def complaint_create(request: HttpRequest, payload: ComplaintCreateIn) -> Status
         demand=payload.demand,
         department_code=payload.department,
         external_ref=payload.external_ref,
+        recording_url=payload.recording_url,
     )
     # One transaction for the intake and the log of the unmasked data it returns.
-    complaint = services.complaint_register(data=data, actor=user, via=Via.API, log_access="api")
+    complaint, created = services.complaint_register_once(data=data, actor=user, via=Via.API, log_access="api")
+    if not created:  # the source system sent this external_ref before: the complaint it made
+        services.personal_data_access_record(user=user, complaints=[complaint], where="api")
     # The summary is built from the objects intake just wrote (no re-read); GET /complaints/{number}
     # gives the full record with its timeline.
-    return Status(201, {**_summary(complaint, user), "deadlines": [_deadline(d) for d in complaint.deadlines.all()]})
+    body = {**_summary(complaint, user), "deadlines": [_deadline(d) for d in complaint.deadlines.all()]}
+    return Status(201 if created else 200, body)
 
 
 @router.get("/complaints", response={200: ComplaintPage, 429: ErrorOut, **READ_ERRORS}, summary="The queue, filtered")
@@ -272,6 +296,8 @@ def complaint_list(request: HttpRequest, filters: Query[ComplaintFilters]) -> di
         received_to=filters.received_to,
         q=filters.q,
         sort=filters.sort,
+        external_ref=filters.external_ref,
+        updated_since=filters.updated_since,
     )
     queryset = selectors.complaint_queue(user=user, filters=queue_filters)
     page = list(queryset[filters.offset : filters.offset + filters.limit])
@@ -389,38 +415,186 @@ def complaint_resume(request: HttpRequest, number: Number, payload: ResumeIn) ->
     return _complaint_response(request, number)
 
 
+# --- writing to the customer -----------------------------------------------------------------------
+
+
+def _message(row: Notification, user: AbstractBaseUser) -> dict[str, Any]:
+    masked = not can_see_personal_data(user)
+    to = row.address
+    if masked:
+        to = mask_phone(to) if row.method == Method.SMS else mask_email(to)
+    return {
+        "id": row.pk,
+        "method": row.method,
+        "to": to,
+        "subject": row.subject,
+        "text": row.body,
+        "state": row.state,
+        "created_at": row.created_at,
+        "sent_at": row.sent_at,
+        "provider_message_id": row.provider_message_id,
+    }
+
+
+@router.post(
+    "/complaints/{number}/messages",
+    response={201: CustomerMessageOut, **ONE_WRITE_ERRORS},
+    summary="Write to the customer by e-mail or SMS (through the outbox, on the timeline)",
+)
+def complaint_message_send(request: HttpRequest, number: Number, payload: CustomerMessageIn) -> Status:
+    """The text is `text`, or else the template's for this complaint. `{survey_url}` becomes a link to
+    the survey of the complaint's open follow-up. Refused (422, field `method`) when the customer has no
+    address for the method, a landline for an SMS, or was anonymised."""
+    user = _user(request)
+    complaint = selectors.complaint_get(user=user, number=number)
+    subject, text = payload.subject, payload.text
+    if not text.strip() and payload.template:
+        draft_subject, text = customer_messages.write_draft(
+            complaint=complaint, method=payload.method, code=payload.template
+        )
+        if not draft_subject and not text:
+            raise DomainError(_("There is no such message template."), field="template")
+        subject = subject or draft_subject
+    row = services.customer_message_send(
+        complaint=complaint,
+        method=payload.method,
+        subject=subject,
+        text=text,
+        template=payload.template,
+        actor=user,
+        via=Via.API,
+    )
+    return Status(201, _message(row, user))
+
+
+@router.get(
+    "/complaints/{number}/messages",
+    response={200: list[CustomerMessageOut], **ONE_ERRORS},
+    summary="What was written to the customer from the complaint, newest first, with its delivery",
+)
+def complaint_messages(request: HttpRequest, number: Number) -> list[dict[str, Any]]:
+    user = _user(request)
+    complaint = selectors.complaint_get(user=user, number=number)
+    rows = Notification.objects.filter(complaint=complaint, kind=customer_messages.WRITE_KIND).order_by(
+        "-created_at", "-id"
+    )
+    return [_message(row, user) for row in rows]
+
+
+# --- call-centre screen pop -------------------------------------------------------------------------
+
+
+SUBJECT_DESCRIPTION_CHARS = 60
+
+
+def _subject(complaint: Complaint) -> str:
+    """What a complaint is about in one line: its type, product and the start of the customer's words."""
+    words = complaint.description.strip().splitlines()[0] if complaint.description.strip() else ""
+    if len(words) > SUBJECT_DESCRIPTION_CHARS:
+        words = words[: SUBJECT_DESCRIPTION_CHARS - 1] + "…"
+    return " · ".join(p for p in (complaint.type.label, complaint.product_label, words) if p)
+
+
+def _open_complaint(complaint: Complaint) -> dict[str, Any]:
+    paused = complaint.waiting_since is not None
+    return {
+        "number": complaint.number,
+        "status": complaint.status,
+        "status_label": str(ComplaintStatus(complaint.status).label),
+        "priority": complaint.priority,
+        "received_at": complaint.received_at,
+        "subject": _subject(complaint),
+        "next_due_at": complaint.next_due_at,
+        "deadline_state": time_left(due_at=complaint.next_due_at, warn_at=complaint.next_warn_at, paused=paused).state,
+        "deadlines": [
+            {
+                "milestone": d.milestone,
+                "due_at": d.due_at,
+                "state": time_left(due_at=d.due_at, warn_at=d.warn_at, paused=d.paused_at is not None).state,
+            }
+            for d in complaint.open_deadlines  # type: ignore[attr-defined]
+        ],
+    }
+
+
+@router.get(
+    "/customers/lookup",
+    response={200: CustomerLookupOut, 404: ErrorOut, 429: ErrorOut, **READ_ERRORS},
+    tags=["customers"],
+    summary="Screen pop: the caller and their open complaints, by phone number",
+)
+def customer_lookup(request: HttpRequest, query: Query[CustomerLookupQuery]) -> Status | dict[str, Any]:
+    """For a call-centre (CTI) pop-up. The number is read as intake reads it (+86, spaces, dashes); the
+    customer intake would reuse for it is returned, masked for a role without personal data, with their
+    open complaints this user may see. Each lookup is a personal-data access in the log; a role that sees
+    personal data masked is counted as for a search by a whole number (429 beyond
+    PERSONAL_DATA_SEARCH_MAX_PER_HOUR)."""
+    user = _user(request)
+    try:
+        phone = services.normalize_phone(query.phone)
+        if not phone:
+            raise DomainError(_("Give the caller's phone number."), field="phone")
+    except DomainError as exc:
+        return Status(422, {"detail": [{"loc": ["query", "phone"], "msg": str(exc.message), "type": exc.code}]})
+    customer = services.customer_lookup(user=user, phone=phone)
+    if customer is None:
+        return Status(404, {"detail": _("No customer has this phone number.")})
+    complaints = list(selectors.customer_open_complaints(customer=customer, user=user))
+    return {
+        "customer": _customer(customer, user),
+        "complaint_count": selectors.complaints_visible_to(user).filter(customer=customer).count(),
+        "open_complaints": [_open_complaint(c) for c in complaints],
+    }
+
+
 # --- lifecycle -----------------------------------------------------------------------------------
 
 
 @router.get("/lifecycle", response={200: LifecycleOut, **READ_ERRORS}, tags=["lifecycle"])
-def lifecycle(request: HttpRequest) -> dict[str, Any]:
-    """The transition table the services enforce: which action leads from which states to which,
-    for which roles, with which required fields."""
+def lifecycle(request: HttpRequest, name: str = "complaint") -> dict[str, Any]:
+    """A transition table the services enforce (the complaint's unless `name` is another one of
+    GET /lifecycles): which action leads from which states to which, for which roles (and, where a rule
+    about the object decides, which predicate), with which required fields."""
+    table = lifecycle_get(name)
+    if table is None:
+        raise Http404(name)
     return {
+        "name": table.name,
+        "title": str(table.title),
         "states": [
             {
                 "code": status.value,
                 "label": str(status.label),
-                "open": status in OPEN_STATUSES,
-                "terminal": status in TERMINAL_STATUSES,
+                "open": table.is_open(status),
+                "terminal": status in table.terminal_states(),
             }
-            for status in ComplaintStatus
+            for status in table.states
         ],
         "roles": [{"code": role.value, "label": str(label)} for role, label in ROLE_LABELS.items()],
         "transitions": [
             {
                 "action": t.action,
                 "label": str(t.label),
-                "sources": sorted(s.value for s in t.sources),
-                "target": t.target.value,
+                "sources": sorted(str(s) for s in t.sources),
+                "target": str(t.target),
                 "roles": sorted(r.value for r in t.roles),
+                "allowed": t.allowed_name(),
                 "required": list(t.required),
                 "style": t.style,
                 "service": t.service,
             }
-            for t in TRANSITIONS.values()
+            for t in table.transitions
         ],
     }
+
+
+@router.get("/lifecycles", response={200: list[LifecycleSummaryOut], **READ_ERRORS}, tags=["lifecycle"])
+def lifecycle_list(request: HttpRequest) -> list[dict[str, Any]]:
+    """Every lifecycle table: each status field of each model is driven by one (GET /lifecycle?name=…)."""
+    return [
+        {"name": lc.name, "title": str(lc.title), "model": lc.model, "status_field": lc.status_field}
+        for lc in lifecycles()
+    ]
 
 
 # --- catalogue (read-only reference data) --------------------------------------------------------

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.template import TemplateSyntaxError
 from django.utils import timezone, translation
 
-from closeloop.complaints.models import Attachment, Complaint, Priority
+from closeloop.complaints.models import Attachment, Complaint, MailThreadMessage, Priority
 from closeloop.notifications.message_templates import render_template
 from closeloop.notifications.models import MessageTemplate, Method, Notification, NotificationAttachment, State
 from closeloop.notifications.services import outbox_wake
@@ -95,6 +95,9 @@ def customer_notify(
             subject, body = render_template(template, language=language, context=values)
         except TemplateSyntaxError:
             continue  # a broken template must not stop the complaint; the event says nothing was sent
+        headers = {}
+        if method == Method.EMAIL:
+            subject, headers = thread_subject(subject, complaint.number), thread_headers(complaint)
         row = Notification.objects.create(
             created_at=now,
             method=method,
@@ -107,7 +110,10 @@ def customer_notify(
             dedup_key=dedup_key,
             state=State.PENDING,
             next_attempt_at=now,
+            headers=headers,
         )
+        if method == Method.EMAIL:
+            thread_message_record(complaint=complaint, message_id=row.message_id, inbound=False, at=now)
         if method == Method.EMAIL and complaint.priority != Priority.NORMAL and evidence:
             NotificationAttachment.objects.bulk_create(
                 [NotificationAttachment(notification=row, attachment=a) for a in evidence]
@@ -116,3 +122,107 @@ def customer_notify(
     if rows:
         transaction.on_commit(outbox_wake)
     return rows
+
+
+# --- the e-mail thread ----------------------------------------------------------------------------
+# A long thread names its first mail and the latest ones (RFC 5322 allows trimming the middle).
+REFERENCES_KEPT = 20
+
+
+def thread_subject(subject: str, number: str) -> str:
+    """A mail to the customer names the complaint in its subject, so a reply finds it even when the
+    customer's client drops In-Reply-To and References."""
+    return subject if number in subject else f"[{number}] {subject}"[:200]
+
+
+def thread_headers(complaint: Complaint) -> dict[str, str]:
+    """What makes our next mail to the customer part of the complaint's thread: In-Reply-To the customer's
+    latest mail (else our latest), References to the thread, Reply-To the complaints mailbox."""
+    headers: dict[str, str] = {}
+    if settings.MAIL_REPLY_TO:
+        headers["Reply-To"] = settings.MAIL_REPLY_TO
+    thread = list(MailThreadMessage.objects.filter(complaint=complaint).values_list("message_id", "inbound"))
+    if thread:
+        theirs = [message_id for message_id, inbound in thread if inbound]
+        headers["In-Reply-To"] = (theirs or [thread[-1][0]])[-1]
+        ids = [message_id for message_id, _inbound in thread]
+        if len(ids) > REFERENCES_KEPT:
+            ids = ids[:1] + ids[-(REFERENCES_KEPT - 1) :]
+        headers["References"] = " ".join(ids)
+    return headers
+
+
+def thread_message_record(*, complaint: Complaint, message_id: str, inbound: bool, at: datetime.datetime) -> None:
+    """Add a Message-ID to the complaint's thread (once; a Message-ID belongs to one complaint)."""
+    MailThreadMessage.objects.bulk_create(
+        [MailThreadMessage(complaint=complaint, message_id=message_id[:255], inbound=inbound, at=at)],
+        ignore_conflicts=True,
+    )
+
+
+def complaint_by_message_ids(message_ids: Sequence[str]) -> Complaint | None:
+    """The complaint whose thread holds one of `message_ids` (the nearest first), or None."""
+    if not message_ids:
+        return None
+    found = dict(
+        MailThreadMessage.objects.filter(message_id__in=list(message_ids)).values_list("message_id", "complaint_id")
+    )
+    for message_id in message_ids:
+        if message_id in found:
+            return Complaint.objects.select_related("customer").get(pk=found[message_id])
+    return None
+
+
+# --- Written by an agent from the complaint (issue 15) ------------------------------------------------
+# The admin-edited MessageTemplate rows whose code starts with WRITE_PREFIX are the agent's starting
+# points; the agent edits the text and sends it. Their context adds the customer's name and the nearest
+# due date to `message_context`: the agent reads every word before it leaves.
+WRITE_PREFIX = "write_"
+WRITE_METHODS = (Method.EMAIL, Method.SMS)
+WRITE_KIND = "customer_message"
+SMS_MAX_CHARS = 500  # 阿里云 and 腾讯云 split long texts into parts of 67 characters, up to about 500
+EMAIL_MAX_CHARS = 10_000
+SUBJECT_MAX_CHARS = 200
+# Written as it stands and replaced when the message is sent (a link is made only for a message that
+# leaves): filled by the package that owns it, registered from its AppConfig.ready().
+LATE_PLACEHOLDERS: dict[str, Callable[..., str]] = {}
+
+
+def late_placeholder_register(name: str, provider: Callable[..., str]) -> None:
+    """`provider(complaint=, method=, actor=, now=)` returns the text of `{name}` in a message being sent,
+    or raises DomainError when it cannot (e.g. no follow-up is waiting for a survey)."""
+    LATE_PLACEHOLDERS[name] = provider
+
+
+def write_templates(*, method: str) -> list[MessageTemplate]:
+    return list(
+        MessageTemplate.objects.filter(code__startswith=WRITE_PREFIX, method=method, is_active=True).order_by("code")
+    )
+
+
+def write_context(*, complaint: Complaint) -> dict[str, Any]:
+    due = complaint.next_due_at
+    return {
+        **message_context(complaint=complaint),
+        "customer_name": complaint.customer.name,
+        "due_date": timezone.localtime(due).date().isoformat() if due else "",
+        # Left as written, for customer_message_send to replace: see LATE_PLACEHOLDERS.
+        **{name: "{" + name + "}" for name in LATE_PLACEHOLDERS},
+    }
+
+
+def write_draft(*, complaint: Complaint, method: str, code: str) -> tuple[str, str]:
+    """(subject, text) of a template for this complaint, in the customer's language, for the agent to
+    edit; ("", "") when there is no such active template or it does not render."""
+    template = MessageTemplate.objects.filter(
+        code=code, method=method, code__startswith=WRITE_PREFIX, is_active=True
+    ).first()
+    if template is None:
+        return "", ""
+    language = customer_language(complaint)
+    with translation.override(language):
+        context = write_context(complaint=complaint)
+    try:
+        return render_template(template, language=language, context=context)
+    except TemplateSyntaxError:
+        return "", ""

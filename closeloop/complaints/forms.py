@@ -14,11 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from closeloop.complaints import selectors
+from closeloop.complaints.customer_messages import EMAIL_MAX_CHARS, SUBJECT_MAX_CHARS
 from closeloop.complaints.lifecycle import FIELD_LABELS, Status, Transition
 from closeloop.complaints.models import AttachmentKind, Channel, Complaint, Priority
 from closeloop.complaints.selectors import SORTS, QueueFilters
 from closeloop.complaints.services import AttachmentUpload, IntakeData
-from closeloop.directory.models import ComplaintType, CustomerKind, Department
+from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Department
+from closeloop.notifications.models import Method
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -194,6 +196,19 @@ class RegistrationForm(forms.Form):
     )
     demand = forms.CharField(label=_("customer's demand"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     department = forms.ChoiceField(label=_("responsible department"), required=False)
+    # Filled in by a call-centre pop-up (/desk/new/?phone=…&external_ref=…&recording=…) or typed.
+    external_ref = forms.CharField(
+        label=_("external reference"),
+        required=False,
+        max_length=80,
+        help_text=_("The call's or ticket's id in the calling system."),
+    )
+    recording_url = forms.CharField(
+        label=_("call recording (link)"),
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(attrs={"inputmode": "url"}),
+    )
     attachments = MultipleFileField(label=_("attachments"), required=False)
     attachment_kind = forms.ChoiceField(
         label=_("kind of attachment"), choices=AttachmentKind.choices, initial=AttachmentKind.PHOTO
@@ -213,6 +228,30 @@ class RegistrationForm(forms.Form):
         ]
         if not self.is_bound:
             self.initial.setdefault("received_at", timezone.localtime().replace(second=0, microsecond=0))
+
+    @classmethod
+    def for_call(cls, *, query: Mapping[str, str], customer: Customer | None) -> RegistrationForm:
+        """The empty form a call-centre pop-up opens (`/desk/new/?phone=…&external_ref=…&recording=…`):
+        a phone call, the caller's number, the CTI's reference and recording link, and a known caller's
+        details as the desk's customer lookup would fill them in."""
+        initial: dict[str, Any] = {
+            "channel": Channel.HOTLINE,
+            "phone": query.get("phone", "").strip()[:30],
+            "external_ref": query.get("external_ref", "").strip()[:80],
+            "recording_url": query.get("recording", "").strip()[:500],
+        }
+        if customer is not None:
+            initial.update(
+                customer_name=customer.name,
+                customer_kind=customer.kind,
+                organisation=customer.organisation,
+                phone=customer.phone,
+                email=customer.email,
+                address=customer.address,
+                province=customer.province,
+                city=customer.city,
+            )
+        return cls(initial=initial)
 
     def proposed_department(self) -> str:
         """The department proposed for the type currently picked (bound or initial)."""
@@ -253,6 +292,8 @@ class RegistrationForm(forms.Form):
             onsite_situation=d["onsite_situation"],
             demand=d["demand"],
             department_code=d["department"],
+            external_ref=d["external_ref"],
+            recording_url=d["recording_url"],
             attachments=uploads,
         )
 
@@ -317,3 +358,30 @@ class WaitForCustomerForm(forms.Form):
 
 class ResumeForm(forms.Form):
     note = forms.CharField(label=_("note"), required=False, max_length=500)
+
+
+class CustomerMessageForm(forms.Form):
+    """Writing to the customer from the complaint: the method, the text (started from a template) and,
+    for an e-mail, its subject. Limits and addresses are the service's rules."""
+
+    method = forms.ChoiceField(
+        label=_("by"), choices=[(Method.EMAIL, _("e-mail")), (Method.SMS, _("SMS"))], widget=forms.RadioSelect
+    )
+    template = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    subject = forms.CharField(label=_("subject"), required=False, max_length=SUBJECT_MAX_CHARS)
+    text = forms.CharField(
+        label=_("message"), required=False, max_length=EMAIL_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 8})
+    )
+
+
+class CustomerMessageStartForm(forms.Form):
+    """The complaint page's choice of method and template, opening the message to edit."""
+
+    method = forms.ChoiceField(
+        label=_("by"), choices=[(Method.EMAIL, _("e-mail")), (Method.SMS, _("SMS"))], widget=forms.RadioSelect
+    )
+    template = forms.ChoiceField(label=_("template"), required=False)
+
+    def __init__(self, *args: Any, templates: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["template"].choices = [("", _("none: write freely")), *templates]

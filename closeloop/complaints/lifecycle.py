@@ -12,17 +12,19 @@ needs it, and tests/complaints/test_lifecycle.py checks that each one is a calla
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils.functional import Promise
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
-from closeloop.core.roles import Role
+from closeloop import authz
+from closeloop.core.errors import TransitionNotAllowed
+
+# Guard, Transition and named_callable are read from here by the modules that knew the complaint's table first.
+from closeloop.core.lifecycle import Guard as Guard
+from closeloop.core.lifecycle import Lifecycle, Transition, register
+from closeloop.core.lifecycle import named_callable as named_callable
 
 if TYPE_CHECKING:
     from closeloop.complaints.models import Complaint
@@ -78,48 +80,6 @@ TERMINAL_STATUSES = frozenset({Status.INVALID, Status.DUPLICATE, Status.ARCHIVED
 # complaint was never one, and a duplicate is counted through the complaint it duplicates.
 NOT_COUNTED_STATUSES = (Status.INVALID, Status.DUPLICATE)
 
-# A guard returns None when the transition may go ahead, or the reason why not.
-Guard = Callable[["Complaint", dict[str, object]], "str | Promise | None"]
-
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    label: Promise
-    sources: frozenset[Status]
-    target: Status
-    roles: frozenset[Role]
-    required: tuple[str, ...] = ()
-    # Conditions on the complaint's records: a Guard, or the dotted path of one in a higher package.
-    guards: tuple[Guard | str, ...] = field(default=())
-    # When set, only this service (its dotted path) performs the transition (it needs more than the
-    # generic form: a dispatch creates tasks, an approval checks levels…); the generic action endpoint
-    # refuses it.
-    service: str = ""
-    # SLA milestones this transition meets, or cancels every open clock (the complaint needs none).
-    meets: tuple[str, ...] = ()
-    cancels_deadlines: bool = False
-    # Shown on the button and used as CSS hint; "danger" asks for confirmation in the UI.
-    style: str = "primary"
-    # When set, the customer is told (complaints.customer_messages.customer_notify with this message code).
-    notify_customer: str = ""
-    # What else happens in the same transaction once the state changed: dotted paths of callables
-    # `(*, complaint, actor, via, now) -> None`, e.g. creating the follow-up when a complaint is resolved.
-    then: tuple[str, ...] = ()
-
-    def guard_callables(self) -> list[Guard]:
-        """The guards, those named by dotted path imported on first use."""
-        return [cast(Guard, named_callable(g)) if isinstance(g, str) else g for g in self.guards]
-
-
-@functools.cache
-def named_callable(path: str) -> Callable[..., object]:
-    """The function a row names by dotted path (a guard, a `then`, a `service`)."""
-    found = import_string(path)
-    if not callable(found):
-        raise TypeError(f"{path} is not callable")
-    return found
-
 
 def _duplicate_of_is_other_complaint(complaint: Complaint, data: dict[str, object]) -> str | Promise | None:
     other = data.get("duplicate_of")
@@ -128,141 +88,153 @@ def _duplicate_of_is_other_complaint(complaint: Complaint, data: dict[str, objec
     return None
 
 
-_DESK = frozenset({Role.AGENT, Role.CS_SUPERVISOR})
-_DEPARTMENT = frozenset({Role.HANDLER, Role.DEPT_MANAGER})
-_APPROVERS = frozenset({Role.CS_SUPERVISOR, Role.MANAGEMENT})
+def _wrong_state(complaint: Complaint, transition: Transition) -> TransitionNotAllowed:
+    return TransitionNotAllowed(
+        _("“%(label)s” is not possible while the complaint is %(status)s.")
+        % {"label": transition.label, "status": Status(complaint.status).label}
+    )
 
-TRANSITIONS: dict[str, Transition] = {
-    t.action: t
-    for t in [
-        Transition(
-            action="acknowledge",
-            label=_("Acknowledge receipt"),
-            sources=frozenset({Status.REGISTERED}),
-            target=Status.ACKNOWLEDGED,
-            roles=_DESK,
-            meets=("acknowledge",),
-            notify_customer="acknowledged",
-        ),
-        Transition(
-            action="dispatch",
-            label=_("Dispatch to departments"),
-            sources=frozenset({Status.REGISTERED, Status.ACKNOWLEDGED, Status.REOPENED}),
-            target=Status.DISPATCHED,
-            roles=_DESK,
-            required=("departments",),
-            service="closeloop.handling.services.tasks.complaint_dispatch",
-        ),
-        Transition(
-            action="start_handling",
-            label=_("Start handling"),
-            sources=frozenset({Status.DISPATCHED, Status.REOPENED}),
-            target=Status.IN_PROGRESS,
-            roles=_DEPARTMENT,
-            service="closeloop.handling.services.tasks.task_verify",
-        ),
-        Transition(
-            action="propose_solution",
-            label=_("Propose a solution"),
-            sources=frozenset({Status.DISPATCHED, Status.IN_PROGRESS, Status.REOPENED}),
-            target=Status.SOLUTION_PROPOSED,
-            roles=_DEPARTMENT,
-            service="closeloop.handling.services.solutions.solution_propose",
-        ),
-        Transition(
-            action="approve_solution",
-            label=_("Approve the solution"),
-            sources=frozenset({Status.SOLUTION_PROPOSED}),
-            target=Status.SOLUTION_APPROVED,
-            roles=_APPROVERS,
-            service="closeloop.handling.services.solutions.solution_decide",
-        ),
-        Transition(
-            action="reject_solution",
-            label=_("Reject the solution"),
-            sources=frozenset({Status.SOLUTION_PROPOSED}),
-            target=Status.IN_PROGRESS,
-            roles=_APPROVERS,
-            required=("reason",),
-            service="closeloop.handling.services.solutions.solution_decide",
-        ),
-        Transition(
-            action="start_execution",
-            label=_("Start executing the solution"),
-            sources=frozenset({Status.SOLUTION_APPROVED}),
-            target=Status.EXECUTING,
-            roles=_DESK | _DEPARTMENT,
-            service="closeloop.handling.services.solutions.solution_execute",
-        ),
-        Transition(
-            action="resolve",
-            label=_("Answer on the spot / resolve"),
-            sources=frozenset(
-                {Status.REGISTERED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.EXECUTING, Status.REOPENED}
+
+LIFECYCLE = register(
+    Lifecycle(
+        name="complaint",
+        title=_("Complaint"),
+        model="complaints.Complaint",
+        states=Status,
+        open_states=OPEN_STATUSES,
+        default_service="complaint_transition",
+        wrong_state=_wrong_state,
+        transitions=(
+            Transition(
+                action="acknowledge",
+                label=_("Acknowledge receipt"),
+                sources=frozenset({Status.REGISTERED}),
+                target=Status.ACKNOWLEDGED,
+                roles=authz.DESK,
+                meets=("acknowledge",),
+                notify_customer="acknowledged",
             ),
-            target=Status.RESOLVED,
-            roles=_DESK,
-            required=("resolution",),
-            guards=(
-                "closeloop.handling.guards.no_department_still_working",
-                "closeloop.handling.guards.execution_finished",
+            Transition(
+                action="dispatch",
+                label=_("Dispatch to departments"),
+                sources=frozenset({Status.REGISTERED, Status.ACKNOWLEDGED, Status.REOPENED}),
+                target=Status.DISPATCHED,
+                roles=authz.DESK,
+                required=("departments",),
+                service="closeloop.handling.services.tasks.complaint_dispatch",
             ),
-            meets=("acknowledge", "first_response", "resolution", "second_result"),
-            notify_customer="resolved",
-            then=("closeloop.followup.services.followups.followup_create",),
-        ),
-        Transition(
-            action="invalidate",
-            label=_("Mark invalid"),
-            sources=frozenset({Status.REGISTERED, Status.ACKNOWLEDGED}),
-            target=Status.INVALID,
-            roles=_DESK,
-            required=("reason",),
-            cancels_deadlines=True,
-            style="danger",
-        ),
-        Transition(
-            action="mark_duplicate",
-            label=_("Mark duplicate"),
-            sources=frozenset({Status.REGISTERED, Status.ACKNOWLEDGED}),
-            target=Status.DUPLICATE,
-            roles=_DESK,
-            required=("reason", "duplicate_of"),
-            guards=(_duplicate_of_is_other_complaint,),
-            cancels_deadlines=True,
-            style="danger",
-        ),
-        Transition(
-            action="reopen",
-            label=_("Reopen (customer not satisfied)"),
-            sources=frozenset({Status.RESOLVED}),
-            target=Status.REOPENED,
-            roles=_DESK,
-            required=("reason",),
-            service="closeloop.followup.services.closing.complaint_reopen",
-            style="danger",
-        ),
-        Transition(
-            action="close",
-            label=_("Close"),
-            sources=frozenset({Status.RESOLVED}),
-            target=Status.CLOSED,
-            roles=_DESK,
-            guards=(
-                "closeloop.followup.guards.followup_outcome_recorded",
-                "closeloop.handling.guards.feedback_forms_approved",
+            Transition(
+                action="start_handling",
+                label=_("Start handling"),
+                sources=frozenset({Status.DISPATCHED, Status.REOPENED}),
+                target=Status.IN_PROGRESS,
+                roles=authz.DEPARTMENT,
+                service="closeloop.handling.services.tasks.task_verify",
+            ),
+            Transition(
+                action="propose_solution",
+                label=_("Propose a solution"),
+                sources=frozenset({Status.DISPATCHED, Status.IN_PROGRESS, Status.REOPENED}),
+                target=Status.SOLUTION_PROPOSED,
+                roles=authz.DEPARTMENT,
+                service="closeloop.handling.services.solutions.solution_propose",
+            ),
+            Transition(
+                action="approve_solution",
+                label=_("Approve the solution"),
+                sources=frozenset({Status.SOLUTION_PROPOSED}),
+                target=Status.SOLUTION_APPROVED,
+                roles=authz.APPROVERS,
+                service="closeloop.handling.services.solutions.solution_decide",
+            ),
+            Transition(
+                action="reject_solution",
+                label=_("Reject the solution"),
+                sources=frozenset({Status.SOLUTION_PROPOSED}),
+                target=Status.IN_PROGRESS,
+                roles=authz.APPROVERS,
+                required=("reason",),
+                service="closeloop.handling.services.solutions.solution_decide",
+            ),
+            Transition(
+                action="start_execution",
+                label=_("Start executing the solution"),
+                sources=frozenset({Status.SOLUTION_APPROVED}),
+                target=Status.EXECUTING,
+                roles=authz.DESK | authz.DEPARTMENT,
+                service="closeloop.handling.services.solutions.solution_execute",
+            ),
+            Transition(
+                action="resolve",
+                label=_("Answer on the spot / resolve"),
+                sources=frozenset(
+                    {Status.REGISTERED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.EXECUTING, Status.REOPENED}
+                ),
+                target=Status.RESOLVED,
+                roles=authz.DESK,
+                required=("resolution",),
+                guards=(
+                    "closeloop.handling.guards.no_department_still_working",
+                    "closeloop.handling.guards.execution_finished",
+                ),
+                meets=("acknowledge", "first_response", "resolution", "second_result"),
+                notify_customer="resolved",
+                then=("closeloop.followup.services.followups.followup_create",),
+            ),
+            Transition(
+                action="invalidate",
+                label=_("Mark invalid"),
+                sources=frozenset({Status.REGISTERED, Status.ACKNOWLEDGED}),
+                target=Status.INVALID,
+                roles=authz.DESK,
+                required=("reason",),
+                cancels_deadlines=True,
+                style="danger",
+            ),
+            Transition(
+                action="mark_duplicate",
+                label=_("Mark duplicate"),
+                sources=frozenset({Status.REGISTERED, Status.ACKNOWLEDGED}),
+                target=Status.DUPLICATE,
+                roles=authz.DESK,
+                required=("reason", "duplicate_of"),
+                guards=(_duplicate_of_is_other_complaint,),
+                cancels_deadlines=True,
+                style="danger",
+            ),
+            Transition(
+                action="reopen",
+                label=_("Reopen (customer not satisfied)"),
+                sources=frozenset({Status.RESOLVED}),
+                target=Status.REOPENED,
+                roles=authz.DESK,
+                required=("reason",),
+                service="closeloop.followup.services.closing.complaint_reopen",
+                style="danger",
+            ),
+            Transition(
+                action="close",
+                label=_("Close"),
+                sources=frozenset({Status.RESOLVED}),
+                target=Status.CLOSED,
+                roles=authz.DESK,
+                guards=(
+                    "closeloop.followup.guards.followup_outcome_recorded",
+                    "closeloop.handling.guards.feedback_forms_approved",
+                ),
+            ),
+            Transition(
+                action="archive",
+                label=_("Archive"),
+                sources=frozenset({Status.CLOSED}),
+                target=Status.ARCHIVED,
+                roles=authz.ADMINS,
+                service="closeloop.followup.services.closing.complaint_archive",
             ),
         ),
-        Transition(
-            action="archive",
-            label=_("Archive"),
-            sources=frozenset({Status.CLOSED}),
-            target=Status.ARCHIVED,
-            roles=frozenset({Role.ADMIN}),
-            service="closeloop.followup.services.closing.complaint_archive",
-        ),
-    ]
-}
+    )
+)
+TRANSITIONS: dict[str, Transition] = LIFECYCLE.by_action
 
 FIELD_LABELS = {
     "resolution": _("resolution"),
@@ -283,15 +255,4 @@ def available_transitions(status: str, roles: frozenset[str], *, include_service
 
 
 def as_markdown() -> str:
-    lines = [
-        "| action | from | to | roles | required | performed by |",
-        "|---|---|---|---|---|---|",
-    ]
-    for t in TRANSITIONS.values():
-        sources = ", ".join(sorted(s.value for s in t.sources))
-        roles = ", ".join(sorted(r.value for r in t.roles))
-        service = f"`{t.service}`" if t.service else "`complaint_transition`"
-        lines.append(
-            f"| `{t.action}` | {sources} | {t.target.value} | {roles} | {', '.join(t.required) or '—'} | {service} |"
-        )
-    return "\n".join(lines) + "\n"
+    return LIFECYCLE.as_markdown()

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from closeloop.complaints.lifecycle import Status
-from closeloop.core.events import AppendOnlyModel
+from closeloop.core.events import AppendOnlyModel, TransactionId
 from closeloop.directory.models import ComplaintType, Customer, Department, Product
 
 
@@ -76,6 +76,9 @@ class Complaint(models.Model):
     onsite_situation = models.TextField(_("on-site situation"), blank=True)
     demand = models.TextField(_("customer's demand"), blank=True)
     external_ref = models.CharField(_("external reference"), max_length=80, blank=True)
+    # The call's recording in the call-centre system (the CTI's `recording=`), kept as a link: the
+    # recording stays there; http(s) only (complaints.services.recording_url_clean).
+    recording_url = models.URLField(_("call recording (link)"), max_length=500, blank=True)
 
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
@@ -111,6 +114,9 @@ class Complaint(models.Model):
     # "Waiting for the customer": every clock of the complaint is paused since then.
     waiting_since = models.DateTimeField(_("waiting for the customer since"), null=True, blank=True)
     waiting_reason = models.CharField(_("waiting reason"), max_length=200, blank=True)
+    # Set when the complaint came from a history import (closeloop/imports): it never had SLA clocks,
+    # so the KPIs that judge a clock leave it out; the "imported" event says who imported which file.
+    imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("complaint")
@@ -134,6 +140,18 @@ class Complaint(models.Model):
             # Search by batch (iexact compares upper-cased); the text columns have trigram indexes on
             # PostgreSQL (migration 0006).
             models.Index(Upper("batch_no"), name="complaint_batch_upper"),
+            # The API's `external_ref` filter (a CRM looks its ticket up); empty references are most rows.
+            models.Index(fields=["external_ref"], name="complaint_external_ref", condition=~Q(external_ref="")),
+            # The change feed's `updated_since`.
+            models.Index(fields=["updated_at", "id"], name="complaint_updated"),
+        ]
+        constraints = [
+            # One complaint per reference of a source system (the channel): a repeat intake finds it.
+            models.UniqueConstraint(
+                fields=["channel", "external_ref"],
+                condition=~Q(external_ref=""),
+                name="complaint_external_ref_unique",
+            )
         ]
 
     def __str__(self) -> str:
@@ -164,6 +182,7 @@ class AttachmentKind(models.TextChoices):
     PHOTO = "photo", _("photo")
     SCAN = "scan", _("scan of a paper document")
     SCREENSHOT = "screenshot", _("screenshot (e.g. social media post)")
+    RECORDING = "recording", _("call recording / voice message")
     OTHER = "other", _("other")
 
 
@@ -220,15 +239,41 @@ class Event(AppendOnlyModel):
     before = models.JSONField(_("before"), default=dict, blank=True)
     after = models.JSONField(_("after"), default=dict, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # The writing transaction (core/events.py, TransactionId): the change feed GET /events reads in
+    # (txid, id) order, so that an event committed late is never behind a reader's cursor.
+    txid = models.BigIntegerField(editable=False, db_default=TransactionId())
 
     class Meta:
         verbose_name = _("event")
         verbose_name_plural = _("events")
-        indexes = [models.Index(fields=["complaint", "at"], name="event_complaint_at")]
+        indexes = [
+            models.Index(fields=["complaint", "at"], name="event_complaint_at"),
+            # The change feed: the next page after a cursor.
+            models.Index(fields=["txid", "id"], name="event_feed"),
+        ]
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{self.complaint_id} {self.action} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class MailThreadMessage(models.Model):
+    """A Message-ID of the complaint's e-mail thread, the customer's or ours: a mail answering any of them
+    (In-Reply-To, References) lands on this complaint, and our mails name them so that the customer's
+    client shows one conversation."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="mail_thread")
+    message_id = models.CharField(_("Message-ID"), max_length=255, unique=True)
+    inbound = models.BooleanField(_("from the customer"))
+    at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("e-mail of a complaint's thread")
+        verbose_name_plural = _("e-mails of complaints' threads")
+
+    def __str__(self) -> str:
+        return self.message_id
 
 
 class PersonalDataAccess(AppendOnlyModel):

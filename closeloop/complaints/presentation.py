@@ -14,7 +14,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from closeloop.complaints.lifecycle import Status
-from closeloop.complaints.models import Complaint, Event, Via
+from closeloop.complaints.models import Attachment, Complaint, Event, Via
+from closeloop.complaints.selectors import ContactView
+from closeloop.complaints.sniff import AUDIO_TYPES, PLAYABLE_AUDIO_TYPES
+from closeloop.directory.models import Customer
+from closeloop.notifications.models import Method, Notification, State
 
 # One label per event action. Actions not listed here are shown by their code, so a new service
 # that records a new action is visible at once, and gets its label here.
@@ -45,6 +49,7 @@ ACTION_LABELS: dict[str, Promise] = {
     # tasks (dispatch, handler work)
     "dispatch": _("Dispatched"),
     "redispatched": _("Redispatched"),
+    "auditors_copied": _("Copy sent to the audit office"),
     "start_handling": _("Handling started"),
     "task_created": _("Task created"),
     "task_reassigned": _("Task reassigned"),
@@ -68,6 +73,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "close": _("Closed"),
     "archive": _("Archived (read-only)"),
     "anonymised": _("Personal data anonymised"),
+    "external_ref_renamed": _("External reference made unique"),
     "dispute_raised": _("Responsibility disputed"),
     "dispute_decided": _("Responsibility dispute decided"),
     # solutions, approvals, execution, customer messages
@@ -90,7 +96,15 @@ ACTION_LABELS: dict[str, Promise] = {
     "followup_unreachable": _("Follow-up: customer unreachable"),
     "followup_recorded": _("Follow-up recorded"),
     "survey_sent": _("Survey link sent"),
+    # the e-mail thread (closeloop/mailin)
+    "email_received": _("E-mail received"),
+    "email_triage": _("E-mail received that could not be read: to triage"),
+    "customer_replied": _("The customer replied by e-mail"),
+    # written to the customer from the complaint (issue 15)
+    "customer_written": _("Written to the customer"),
 }
+# Events that are mails from the customer: the timeline marks them as the thread's incoming side.
+MAIL_IN_ACTIONS = frozenset({"email_received", "email_triage", "customer_replied"})
 
 
 def action_label(action: str) -> str:
@@ -119,10 +133,39 @@ class TimelineRow:
     note: str
     # The number of the merged duplicate the event belongs to; "" for the complaint's own events.
     complaint_number: str = ""
+    # A mail of the complaint's thread: "in" (from the customer) or "out" (ours), else "".
+    mail: str = ""
+    subject: str = ""
+    # Where our mail is: pending, sent or failed (with the reason, e.g. a bounce).
+    mail_state: str = ""
 
 
-def timeline_rows(events: Iterable[Event], complaint: Complaint | None = None) -> list[TimelineRow]:
-    rows = []
+def contact_masked_in(text: str, *, customer: Customer, contact: ContactView | None) -> str:
+    """`text` with the customer's own phone number and e-mail address as `contact` shows them: masked
+    for a role without personal data (a message to the customer may quote them)."""
+    if contact is None or not contact.masked or not text:
+        return text
+    for raw, shown in ((customer.phone, contact.phone), (customer.email, contact.email)):
+        if raw:
+            text = text.replace(raw, shown)
+    return text
+
+
+def _method_label(event: Event) -> str:
+    method = event.after.get("method") if event.action == "customer_written" else None
+    return str(Method(method).label) if method in Method.values else ""
+
+
+def timeline_rows(
+    events: Iterable[Event],
+    complaint: Complaint | None = None,
+    contact: ContactView | None = None,
+    mails_out: Iterable[Notification] = (),
+) -> list[TimelineRow]:
+    """The timeline as the desk draws it, oldest first, with our e-mails to the customer between the events
+    where they were written; `contact`: the complaint's customer as this user sees them, so that notes
+    quoting their phone or e-mail are masked alike."""
+    rows = [_mail_out_row(notification) for notification in mails_out]
     for event in events:
         other = complaint is not None and event.complaint_id != complaint.pk
         actor = (event.actor.get_full_name() or event.actor.get_username()) if event.actor else str(_("system"))
@@ -131,14 +174,45 @@ def timeline_rows(events: Iterable[Event], complaint: Complaint | None = None) -
                 at=timezone.localtime(event.at),
                 actor=actor,
                 via=via_label(event.via),
-                label=action_label(event.action),
+                label=" · ".join(p for p in (action_label(event.action), _method_label(event)) if p),
                 status_before=status_label(event.before.get("status")),
                 status_after=status_label(event.after.get("status")),
-                note=event.note,
+                note=contact_masked_in(event.note, customer=complaint.customer, contact=contact)
+                if complaint is not None
+                else event.note,
                 complaint_number=getattr(event, "complaint_number", "") if other else "",
+                mail="in" if event.action in MAIL_IN_ACTIONS else "",
+                subject=_mail_subject(event),
             )
         )
+    rows.sort(key=lambda row: row.at)  # stable: events keep their order
     return rows
+
+
+def _mail_subject(event: Event) -> str:
+    """A received mail's subject, unless the note already is the subject (the first mail of a complaint)."""
+    if event.action not in MAIL_IN_ACTIONS:
+        return ""
+    subject = str(event.after.get("subject", ""))
+    return "" if subject == event.note else subject
+
+
+def _mail_out_row(notification: Notification) -> TimelineRow:
+    state = str(notification.get_state_display())
+    if notification.state == State.FAILED and notification.last_error:
+        state = f"{state}: {notification.last_error[:120]}"
+    return TimelineRow(
+        at=timezone.localtime(notification.created_at),
+        actor=str(_("system")),
+        via=str(Method(notification.method).label),
+        label=str(_("E-mail to the customer")),
+        status_before="",
+        status_after="",
+        note=notification.body,
+        mail="out",
+        subject=notification.subject,
+        mail_state=state,
+    )
 
 
 def local_time(value: datetime.datetime) -> str:
@@ -169,3 +243,32 @@ def registration_fields(complaint: Complaint) -> list[FieldRow]:
         (_("external reference"), complaint.external_ref),
     ]
     return [FieldRow(str(label), value) for label, value in rows]
+
+
+@dataclass(frozen=True)
+class AttachmentRow:
+    attachment: Attachment
+    # A recording the desk's browsers play in an <audio> element (WAV, MP3, M4A); AMR is downloaded.
+    playable: bool
+    audio: bool
+
+
+def attachment_rows(attachments: Iterable[Attachment]) -> list[AttachmentRow]:
+    return [
+        AttachmentRow(a, playable=a.content_type in PLAYABLE_AUDIO_TYPES, audio=a.content_type in AUDIO_TYPES)
+        for a in attachments
+    ]
+
+
+# The default templates an agent writes from (notifications migration 0006); an admin's own `write_…`
+# template is listed by its code.
+WRITE_TEMPLATE_LABELS: dict[str, Promise] = {
+    "write_progress": _("progress update"),
+    "write_need_info": _("information needed from the customer"),
+    "write_missed_call": _("we could not reach you by phone"),
+    "write_survey": _("link to the satisfaction survey"),
+}
+
+
+def write_template_choices(codes: Iterable[str]) -> list[tuple[str, str]]:
+    return [(code, str(WRITE_TEMPLATE_LABELS.get(code, code))) for code in sorted(set(codes))]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import enum
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
@@ -30,6 +31,27 @@ MAX_OFFSET = 10_000_000
 
 def text(max_length: int, default: str = "", description: str | None = None) -> Any:
     return Field(default, max_length=max_length, description=description)
+
+
+class DeadlineState(enum.StrEnum):
+    """How a complaint stands against its nearest open deadline (closeloop.sla.presentation.time_left)."""
+
+    OK = "ok"
+    WARNING = "warning"  # past the warning point
+    BREACHED = "breached"
+    PAUSED = "paused"  # waiting for the customer
+    NONE = "none"  # no open deadline
+
+
+class ClockState(enum.StrEnum):
+    """One SLA clock: running (ok, warning, breached, paused) or ended (met, cancelled)."""
+
+    OK = "ok"
+    WARNING = "warning"
+    BREACHED = "breached"
+    PAUSED = "paused"
+    MET = "met"
+    CANCELLED = "cancelled"
 
 
 # --- errors --------------------------------------------------------------------------------------
@@ -101,6 +123,7 @@ class ComplaintCreateIn(Schema):
     demand: Text = text(10000, description="what the customer asks for (诉求)")
     department: Text = text(40, description="department code; defaults to the type's department")
     external_ref: Text = text(80, description="the complaint's id in the calling system")
+    recording_url: Text = text(500, description="link to the call's recording in the call-centre system; http(s) only")
 
     @field_validator("received_at")
     @classmethod
@@ -112,7 +135,7 @@ class ComplaintCreateIn(Schema):
 
 
 class CustomerOut(Schema):
-    kind: str
+    kind: CustomerKind
     name: str
     organisation: str
     phone: str
@@ -136,11 +159,13 @@ class ComplaintSummaryOut(Schema):
     product_text: str
     description: str
     external_ref: str
+    recording_url: str = Field("", description="link to the call's recording in the call-centre system")
     next_due_at: datetime.datetime | None = Field(description="the nearest open deadline of the complaint")
-    deadline_state: str = Field(
+    deadline_state: DeadlineState = Field(
         description="ok | warning (past the warning point) | breached | paused (waiting for the customer) | none"
     )
     waiting_since: datetime.datetime | None = Field(description="waiting for the customer since (clocks paused)")
+    updated_at: datetime.datetime = Field(description="last change of the complaint's own fields")
 
 
 class DeadlineOut(Schema):
@@ -157,7 +182,7 @@ class DeadlineOut(Schema):
     warned_at: datetime.datetime | None
     breached_at: datetime.datetime | None
     escalation_level: int
-    state: str = Field(description="ok | warning | breached | paused | met | cancelled")
+    state: ClockState = Field(description="ok | warning | breached | paused | met | cancelled")
 
 
 class ComplaintCreatedOut(ComplaintSummaryOut):
@@ -249,9 +274,68 @@ class ComplaintFilters(Schema):
             "PERSONAL_DATA_SEARCH_MAX_PER_HOUR an hour, then 429)"
         ),
     )
+    external_ref: Text = Field("", max_length=80, description="the reference a source system gave (exact)")
+    updated_since: datetime.datetime | None = Field(
+        None, description="changed at or after this instant (`updated_at`); for a full change log use GET /events"
+    )
     sort: Literal[tuple(SORTS)] = "-received_at"  # type: ignore[valid-type]
     limit: int = Field(50, ge=1, le=200)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
+
+
+# --- call-centre screen pop -------------------------------------------------------------------------
+
+
+class CustomerLookupQuery(Schema):
+    phone: Text = Field(..., max_length=40, description="the caller's number as the CTI gives it; +86 allowed")
+
+
+class OpenDeadlineOut(Schema):
+    milestone: str
+    due_at: datetime.datetime
+    state: str = Field(description="ok | warning | breached | paused")
+
+
+class OpenComplaintOut(Schema):
+    number: str
+    status: Status
+    status_label: str
+    priority: int
+    received_at: datetime.datetime
+    subject: str = Field(description="type · product · the start of the customer's words")
+    next_due_at: datetime.datetime | None
+    deadline_state: str
+    deadlines: list[OpenDeadlineOut] = Field(description="the complaint's open SLA clocks, nearest first")
+
+
+class CustomerLookupOut(Schema):
+    customer: CustomerOut
+    complaint_count: int = Field(description="all of the customer's complaints this user may see, open or not")
+    open_complaints: list[OpenComplaintOut] = Field(description="nearest deadline first")
+
+
+# --- writing to the customer -----------------------------------------------------------------------
+
+
+class CustomerMessageIn(Schema):
+    method: Literal["email", "sms"]
+    template: Text = Field(
+        "", max_length=40, description="a `write_…` message template; its text is used when `text` is empty"
+    )
+    subject: Text = Field("", max_length=200, description="e-mail only; defaults to the template's or the number")
+    text: Text = Field("", max_length=10000, description="SMS: at most 500 characters")
+
+
+class CustomerMessageOut(Schema):
+    id: int
+    method: str
+    to: str = Field(description="the address, masked for a role without personal data")
+    subject: str
+    text: str
+    state: str = Field(description="pending | sending | sent | failed (the outbox's delivery)")
+    created_at: datetime.datetime
+    sent_at: datetime.datetime | None
+    provider_message_id: str
 
 
 # --- transitions ---------------------------------------------------------------------------------
@@ -302,9 +386,19 @@ class TransitionOut(Schema):
     required: list[str]
     style: str
     service: str = Field(description="when set, only this service performs it (it has its own endpoint)")
+    allowed: str = Field("", description="when set, the rule about the object that decides who may act as well")
 
 
 class LifecycleOut(Schema):
+    name: str = "complaint"
+    title: str = ""
     states: list[StateOut]
     roles: list[RoleOut]
     transitions: list[TransitionOut]
+
+
+class LifecycleSummaryOut(Schema):
+    name: str
+    title: str
+    model: str
+    status_field: str

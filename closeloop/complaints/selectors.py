@@ -10,14 +10,16 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet, Value
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from closeloop.complaints.lifecycle import OPEN_STATUSES
 from closeloop.complaints.models import Complaint, Event
 from closeloop.core.masking import can_see_personal_data, mask_address, mask_email, mask_phone
 from closeloop.directory.models import Customer, Membership
 from closeloop.directory.selectors import full_email, full_phone
+from closeloop.notifications.models import Method, Notification
 from closeloop.sla.models import Deadline
 
 User = AbstractBaseUser | AnonymousUser
@@ -53,6 +55,8 @@ class QueueFilters:
     q: str = ""
     due: str = ""  # "overdue" | "today" | ""
     sort: str = "due"
+    external_ref: str = ""
+    updated_since: datetime.datetime | None = None
 
 
 SORTS = {
@@ -96,6 +100,10 @@ def complaint_queue(*, user: User, filters: QueueFilters) -> QuerySet[Complaint]
         qs = qs.filter(
             received_at__lt=_local_midnight(min(filters.received_to, _LAST_DAY) + datetime.timedelta(days=1))
         )
+    if filters.external_ref:
+        qs = qs.filter(external_ref=filters.external_ref)
+    if filters.updated_since:
+        qs = qs.filter(updated_at__gte=filters.updated_since)
     if filters.due == "overdue":
         qs = qs.filter(next_due_at__lte=timezone.now())
     elif filters.due == "today":
@@ -297,6 +305,14 @@ def complaint_timeline(*, complaint: Complaint) -> QuerySet[Event]:
     )
 
 
+def complaint_mails_out(*, complaint: Complaint) -> QuerySet[Notification]:
+    """The e-mails we wrote to the customer about the complaint (its outbox rows), oldest first: with the
+    mails received, which are events, they make the thread the timeline shows."""
+    return Notification.objects.filter(complaint=complaint, method=Method.EMAIL, recipient__isnull=True).order_by(
+        "created_at", "id"
+    )
+
+
 @dataclass(frozen=True)
 class ContactView:
     name: str
@@ -315,4 +331,27 @@ def customer_contact(*, customer: Customer, user: User) -> ContactView:
         mask_email(customer.email),
         mask_address(customer.address),
         masked=True,
+    )
+
+
+# --- call-centre screen pop ------------------------------------------------------------------------
+
+
+def customer_by_phone(*, phone: str) -> Customer | None:
+    """The customer intake would reuse for this stored-form phone number (complaints.services.
+    customer_find_or_create: the oldest one, anonymised customers never), or None."""
+    if not phone:
+        return None
+    return Customer.objects.filter(phone=phone, anonymised_at__isnull=True).order_by("id").first()
+
+
+def customer_open_complaints(*, customer: Customer, user: User) -> QuerySet[Complaint]:
+    """The customer's open complaints this user may see, nearest deadline first."""
+    running = Deadline.objects.filter(task__isnull=True, met_at__isnull=True).order_by("due_at")
+    return (
+        complaints_visible_to(user)
+        .filter(customer=customer, status__in=OPEN_STATUSES)
+        .select_related("type", "product")
+        .prefetch_related(Prefetch("deadlines", queryset=running, to_attr="open_deadlines"))
+        .order_by(*SORTS["due"])
     )

@@ -13,18 +13,30 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
 from django.core.files.base import File
-from django.db import connection, transaction
-from django.utils import timezone
+from django.core.validators import URLValidator
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from closeloop import authz
 from closeloop.complaints import repeats
-from closeloop.complaints.customer_messages import customer_notify
+from closeloop.complaints.customer_messages import (
+    EMAIL_MAX_CHARS,
+    LATE_PLACEHOLDERS,
+    SMS_MAX_CHARS,
+    SUBJECT_MAX_CHARS,
+    WRITE_KIND,
+    WRITE_METHODS,
+    customer_language,
+    customer_notify,
+)
 from closeloop.complaints.events import complaint_check_writable, event_record
 from closeloop.complaints.lifecycle import (
     FIELD_LABELS,
+    LIFECYCLE,
     OPEN_STATUSES,
-    TRANSITIONS,
     Status,
     Transition,
     named_callable,
@@ -39,7 +51,7 @@ from closeloop.complaints.models import (
     Priority,
 )
 from closeloop.complaints.signals import complaint_registered
-from closeloop.complaints.sniff import content_type_sniff
+from closeloop.complaints.sniff import AUDIO_TYPES, content_type_sniff
 from closeloop.core import refcache
 from closeloop.core.errors import (
     DomainError,
@@ -49,9 +61,11 @@ from closeloop.core.errors import (
     ValidationFailed,
 )
 from closeloop.core.masking import can_see_personal_data
-from closeloop.core.roles import Role, user_roles
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Product
 from closeloop.directory.selectors import EMAIL, LANDLINE, MOBILE
+from closeloop.notifications.models import Method, Notification
+from closeloop.notifications.models import State as NotificationState
+from closeloop.notifications.services import outbox_wake
 from closeloop.sla.milestones import COMPLAINT_MILESTONES_AT_INTAKE
 from closeloop.sla.services import (
     deadlines_close,
@@ -84,6 +98,29 @@ def normalize_phone(raw: str) -> str:
         _("Enter a mainland mobile number (11 digits starting with 1) or a landline with its area code."),
         field="phone",
     )
+
+
+RECORDING_URL_MAX_LENGTH = 500
+
+
+def recording_url_clean(raw: str) -> str:
+    """The call-centre's link to a call's recording: an absolute http(s) URL, or "" when none is given.
+    Any other scheme (javascript:, file:, a relative path) is refused: the desk shows it as a link."""
+    url = (raw or "").strip()
+    if not url:
+        return ""
+    if len(url) > RECORDING_URL_MAX_LENGTH:
+        raise DomainError(
+            _("The recording link may have at most %(limit)s characters.") % {"limit": RECORDING_URL_MAX_LENGTH},
+            field="recording_url",
+        )
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise DomainError(
+            _("The recording link must be a web address starting with http:// or https://."), field="recording_url"
+        ) from None
+    return url
 
 
 @dataclass
@@ -121,13 +158,18 @@ class IntakeData:
     demand: str = ""
     department_code: str = ""
     external_ref: str = ""
+    recording_url: str = ""
     attachments: list[AttachmentUpload] = field(default_factory=list)
 
 
 def _validate_attachments(uploads: list[AttachmentUpload], errors: dict[str, list[str]]) -> list[str]:
     types: list[str] = []
-    limit = settings.ATTACHMENT_MAX_BYTES
     for upload in uploads:
+        # The type is decided by the file's content, not by its name or the browser's claim; it also
+        # decides the limit: a call recording is larger than a photo.
+        content_type = content_type_sniff(upload.file, name=upload.name, size=upload.size)
+        audio = content_type in AUDIO_TYPES
+        limit = settings.AUDIO_MAX_BYTES if audio else settings.ATTACHMENT_MAX_BYTES
         if upload.size > limit:
             errors.setdefault("attachments", []).append(
                 _("%(name)s is %(size).1f MB; the limit is %(limit).0f MB.")
@@ -135,17 +177,48 @@ def _validate_attachments(uploads: list[AttachmentUpload], errors: dict[str, lis
             )
             types.append("")
             continue
-        # The type is decided by the file's content, not by its name or the browser's claim.
-        content_type = content_type_sniff(upload.file, name=upload.name, size=upload.size)
-        if content_type not in settings.ATTACHMENT_ALLOWED_TYPES:
+        if not audio and content_type not in settings.ATTACHMENT_ALLOWED_TYPES:
             errors.setdefault("attachments", []).append(
-                _("%(name)s: this type of file is not accepted (photos, PDF scans and text only).")
+                _("%(name)s: this type of file is not accepted (photos, PDF scans, text and recordings only).")
                 % {"name": upload.name}
             )
         if upload.kind not in AttachmentKind.values:
             errors.setdefault("attachments", []).append(_("Unknown attachment kind."))
         types.append(content_type or "")
     return types
+
+
+def attachment_refusal(upload: AttachmentUpload) -> tuple[str, str]:
+    """(content type, "") when `upload` passes the checks every attachment passes (size, type sniffed from
+    the bytes, kind), else ("", why not): for callers that keep the good files of a batch, as e-mail
+    intake does."""
+    errors: dict[str, list[str]] = {}
+    (content_type,) = _validate_attachments([upload], errors)
+    return ("", " ".join(errors["attachments"])) if errors else (content_type, "")
+
+
+def attachment_store(
+    *,
+    complaint: Complaint,
+    upload: AttachmentUpload,
+    content_type: str,
+    by: AbstractBaseUser | None,
+    now: datetime.datetime,
+) -> Attachment:
+    """Save a checked file on a complaint, inside the caller's transaction (which writes the event)."""
+    attachment = Attachment(
+        complaint=complaint,
+        original_name=upload.name[:255],
+        content_type=content_type,
+        size=upload.size,
+        kind=upload.kind,
+        paper_original_location=upload.paper_original_location,
+        uploaded_at=now,
+        uploaded_by=by,
+    )
+    attachment.file.save(upload.name, File(upload.file), save=False)
+    attachment.save()
+    return attachment
 
 
 def _active_types() -> dict[str, ComplaintType]:
@@ -189,6 +262,11 @@ def _validate_intake(data: IntakeData, now: datetime.datetime) -> tuple[dict[str
     if email and not EMAIL.match(email):
         fail("email", _("Enter a valid e-mail address."))
     clean["email"] = email
+    try:
+        clean["recording_url"] = recording_url_clean(data.recording_url)
+    except DomainError as exc:
+        fail("recording_url", str(exc.message))
+        clean["recording_url"] = ""
     if not data.phone.strip() and not email:
         fail("phone", _("Give a phone number or an e-mail address so that we can reach the customer."))
 
@@ -285,6 +363,36 @@ def next_complaint_number(day: datetime.date) -> str:
     return f"TS{day:%Y%m%d}-{row[0]:04d}"
 
 
+def complaint_register_once(
+    *,
+    data: IntakeData,
+    actor: AbstractBaseUser | None,
+    via: str,
+    now: datetime.datetime | None = None,
+    log_access: str = "",
+) -> tuple[Complaint, bool]:
+    """Register a complaint unless its source system (the channel) already sent this `external_ref`:
+    then the complaint registered first, and False. Two such intakes at the same moment meet at the
+    unique constraint `complaint_external_ref_unique`; the one that loses finds the winner's row."""
+    ref = data.external_ref.strip()
+    if ref and (existing := _complaint_by_external_ref(data.channel, ref)) is not None:
+        return existing, False
+    try:
+        return complaint_register(data=data, actor=actor, via=via, now=now, log_access=log_access), True
+    except IntegrityError:
+        if not ref or (existing := _complaint_by_external_ref(data.channel, ref)) is None:
+            raise
+        return existing, False
+
+
+def _complaint_by_external_ref(channel: str, ref: str) -> Complaint | None:
+    return (
+        Complaint.objects.select_related("customer", "type", "department", "product")
+        .filter(channel=channel, external_ref=ref)
+        .first()
+    )
+
+
 def complaint_register(
     *,
     data: IntakeData,
@@ -334,6 +442,7 @@ def complaint_register(
             onsite_situation=data.onsite_situation.strip(),
             demand=data.demand.strip(),
             external_ref=data.external_ref.strip(),
+            recording_url=clean["recording_url"],
             sla_policy=policy,
             next_due_at=next_due_at,
             next_warn_at=next_warn_at,
@@ -349,18 +458,9 @@ def complaint_register(
         prefetched["deadlines"] = deadlines_save_planned(complaint=complaint, planned=planned)
         complaint._prefetched_objects_cache = prefetched
         for upload, content_type in zip(data.attachments, attachment_types, strict=True):
-            attachment = Attachment(
-                complaint=complaint,
-                original_name=upload.name[:255],
-                content_type=content_type,
-                size=upload.size,
-                kind=upload.kind,
-                paper_original_location=upload.paper_original_location,
-                uploaded_at=now,
-                uploaded_by=complaint.registered_by,
+            attachment_store(
+                complaint=complaint, upload=upload, content_type=content_type, by=complaint.registered_by, now=now
             )
-            attachment.file.save(upload.name, File(upload.file), save=False)
-            attachment.save()
         event_record(
             complaint=complaint,
             action="registered",
@@ -412,8 +512,7 @@ def _blank(value: object) -> bool:
 def transition_check(*, transition: Transition, actor: AbstractBaseUser | None, data: dict[str, Any]) -> None:
     """The checks that need no lock: the actor's role (PermissionDeniedError: a 403, unlike a refusal
     for the complaint's state) and the required fields."""
-    if not (transition.roles & user_roles(actor)):
-        raise PermissionDeniedError(_("Your role may not “%(label)s”.") % {"label": transition.label})
+    LIFECYCLE.check_actor(transition.action, actor)
     missing = {}
     for name in transition.required:
         value = data.get(name)
@@ -443,17 +542,11 @@ def transition_apply(
     names, and write the event. Every state change in CloseLoop ends here."""
     data = data or {}
     values = values or {}
-    if locked.status not in transition.sources:
-        raise TransitionNotAllowed(
-            _("“%(label)s” is not possible while the complaint is %(status)s.")
-            % {"label": transition.label, "status": Status(locked.status).label}
-        )
-    for guard in transition.guard_callables():
-        refusal = guard(locked, data)
-        if refusal:
-            raise DomainError(refusal, field=transition.required[-1] if transition.required else "action")
-    before = {"status": locked.status, **{k: getattr(locked, k) for k in values}}
-    locked.status = transition.target
+    LIFECYCLE.check_state(locked, transition.action)
+    LIFECYCLE.check_guards(locked, transition.action, data)
+    replaced = {k: getattr(locked, k) for k in values}
+    status_before, _target = LIFECYCLE.move(locked, transition.action, actor, checked=True)
+    before = {"status": status_before, **replaced}
     for key, value in values.items():
         setattr(locked, key, value)
     locked.save(update_fields=["status", "updated_at", *values.keys()])
@@ -493,9 +586,7 @@ def complaint_transition(
     the actor's roles, or missing a required field."""
     data = dict(data or {})
     now = now or timezone.now()
-    transition = TRANSITIONS.get(action)
-    if transition is None:
-        raise TransitionNotAllowed(_("Unknown action “%(action)s”.") % {"action": action})
+    transition = LIFECYCLE.get(action)
     if transition.service:
         raise TransitionNotAllowed(
             _("“%(label)s” has its own form: it needs more than a status change.") % {"label": transition.label}
@@ -515,13 +606,17 @@ def complaint_transition(
         )
 
 
-# Who may re-prioritise a complaint or pause its clocks while waiting for the customer.
-DESK_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR, Role.ADMIN})
+# Who writes to the complainant from the complaint (e-mail or SMS): customer service, the customer's one
+# point of contact (a handler's calls are logged on their task). The desk's panel, the API and
+# `customer_message_send` ask this function, which asks authz.
+def can_write_to_customer(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    return authz.allowed(user, "complaints.write_to_customer")
 
 
 def _check_open_for_desk(complaint: Complaint, actor: AbstractBaseUser | None, label: str) -> None:
-    if not (DESK_ROLES & user_roles(actor)):
-        raise PermissionDeniedError(_("Your role may not %(action)s.") % {"action": label})
+    authz.require(
+        actor, "complaints.reprioritise_complaint", message=_("Your role may not %(action)s.") % {"action": label}
+    )
     if complaint.status not in OPEN_STATUSES:
         raise TransitionNotAllowed(
             _("Not possible while the complaint is %(status)s.") % {"status": Status(complaint.status).label}
@@ -690,8 +785,25 @@ def contact_search_admit(*, user: AbstractBaseUser | AnonymousUser, term: str, w
     )
 
 
-# Auditors, quality and management only read; everyone who works on complaints may add evidence.
-ATTACH_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR, Role.HANDLER, Role.DEPT_MANAGER, Role.ADMIN})
+# The screen pop: the call-centre's roles, who look callers up by their number.
+CUSTOMER_LOOKUP_PERMISSION = "directory.view_customer"
+
+
+def customer_lookup(*, user: AbstractBaseUser, phone: str) -> Customer | None:
+    """The customer a call comes from, by the stored form of their number (`normalize_phone`), or None.
+    Permission first (PermissionDeniedError); a role that sees personal data masked is counted and logged
+    as for any search by a whole number (`contact_search_admit`, RateLimited beyond the hourly allowance);
+    a role that sees it unmasked has the access logged — of nobody when no one has the number, so that
+    trying numbers shows in the log too."""
+    from closeloop.complaints.selectors import customer_by_phone
+
+    if not user.has_perm(CUSTOMER_LOOKUP_PERMISSION):
+        raise PermissionDeniedError(_("Your role may not look customers up."))
+    contact_search_admit(user=user, term=phone, where="screen pop")
+    customer = customer_by_phone(phone=phone)
+    if can_see_personal_data(user):
+        PersonalDataAccess.objects.create(user=user, customer=customer, complaint=None, where="screen pop")
+    return customer
 
 
 def complaint_attach(
@@ -705,8 +817,7 @@ def complaint_attach(
     """Add one file to an existing complaint, checked like the files of an intake (size, content
     type sniffed from the bytes, kind); errors are reported on the field `file`."""
     now = now or timezone.now()
-    if not (ATTACH_ROLES & user_roles(actor)):
-        raise PermissionDeniedError(_("Your role may not add attachments."))
+    authz.require(actor, "complaints.attach_evidence")
     errors: dict[str, list[str]] = {}
     (content_type,) = _validate_attachments([upload], errors)
     if errors:
@@ -714,18 +825,14 @@ def complaint_attach(
     with transaction.atomic():
         locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
         complaint_check_writable(locked)  # before the file reaches the storage
-        attachment = Attachment(
+        upload.paper_original_location = upload.paper_original_location.strip()
+        attachment = attachment_store(
             complaint=locked,
-            original_name=upload.name[:255],
+            upload=upload,
             content_type=content_type,
-            size=upload.size,
-            kind=upload.kind,
-            paper_original_location=upload.paper_original_location.strip(),
-            uploaded_at=now,
-            uploaded_by=actor if actor is not None and actor.is_authenticated else None,
+            by=actor if actor is not None and actor.is_authenticated else None,
+            now=now,
         )
-        attachment.file.save(upload.name, File(upload.file), save=False)
-        attachment.save()
         event_record(
             complaint=locked,
             action="attachment_added",
@@ -740,3 +847,93 @@ def complaint_attach(
             },
         )
     return attachment
+
+
+def _customer_address(customer: Customer, method: str) -> str:
+    """Where a message by `method` reaches the customer; DomainError on the field `method` when nowhere."""
+    if customer.anonymised_at is not None:
+        raise DomainError(
+            _("The customer's personal data has been anonymised: they cannot be written to."), field="method"
+        )
+    if method == Method.EMAIL:
+        if not customer.email:
+            raise DomainError(_("We have no e-mail address for this customer."), field="method")
+        return customer.email
+    if not customer.phone:
+        raise DomainError(_("We have no mobile number for this customer."), field="method")
+    if not MOBILE.match(customer.phone):
+        raise DomainError(_("The customer's number is a landline: it cannot receive an SMS."), field="method")
+    return customer.phone
+
+
+def customer_message_send(
+    *,
+    complaint: Complaint,
+    method: str,
+    text: str,
+    actor: AbstractBaseUser | None,
+    via: str,
+    subject: str = "",
+    template: str = "",
+    now: datetime.datetime | None = None,
+) -> Notification:
+    """An agent writes to the complainant by e-mail or SMS: the message goes into the outbox (retried,
+    with the provider's id, like every message) and onto the timeline, in one transaction. `template`
+    names the MessageTemplate the text started from, for the record. Refused without an address for the
+    method, for an anonymised customer and on an archived complaint."""
+    now = now or timezone.now()
+    if not can_write_to_customer(actor):
+        raise PermissionDeniedError(_("Only customer-service agents and CS supervisors write to the customer."))
+    errors: dict[str, list[str]] = {}
+    if method not in WRITE_METHODS:
+        errors["method"] = [_("Write by e-mail or SMS.")]
+    text, subject = (text or "").strip(), (subject or "").strip()
+    limit = SMS_MAX_CHARS if method == Method.SMS else EMAIL_MAX_CHARS
+    if not text:
+        errors["text"] = [_("Write the message.")]
+    elif len(text) > limit:
+        errors["text"] = [
+            _("At most %(limit)s characters, this has %(length)s.") % {"limit": limit, "length": len(text)}
+        ]
+    if len(subject) > SUBJECT_MAX_CHARS:
+        errors["subject"] = [_("At most %(limit)s characters.") % {"limit": SUBJECT_MAX_CHARS}]
+    if errors:
+        raise ValidationFailed(errors)
+    if method == Method.SMS:
+        subject = ""  # an SMS is its text; the gateways send subject and text together
+    elif not subject:
+        with translation.override(customer_language(complaint)):
+            subject = _("Your complaint %(number)s") % {"number": complaint.number}
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update(no_key=True).select_related("customer").get(pk=complaint.pk)
+        complaint_check_writable(locked)
+        address = _customer_address(locked.customer, method)
+        for name, provider in LATE_PLACEHOLDERS.items():
+            token = "{" + name + "}"
+            if token in text or token in subject:
+                value = provider(complaint=locked, method=method, actor=actor, now=now)
+                text, subject = text.replace(token, value), subject.replace(token, value)
+        row = Notification.objects.create(
+            created_at=now,
+            method=method,
+            recipient=None,
+            address=address,
+            complaint=locked,
+            kind=WRITE_KIND,
+            subject=subject,
+            body=text,
+            state=NotificationState.PENDING,
+            next_attempt_at=now,
+        )
+        event_record(
+            complaint=locked,
+            action="customer_written",
+            actor=actor,
+            via=via,
+            at=now,
+            # The address stays in the outbox row; the timeline names the method only.
+            after={"method": method, "notification": row.pk, "template": template, "subject": subject},
+            note=text,
+        )
+        transaction.on_commit(outbox_wake)
+    return row

@@ -16,6 +16,12 @@ from typing import IO
 import filetype
 
 HEAD_BYTES = 8192
+# Call recordings and voice messages, as `filetype` names them: WAV, MP3 (an ID3 tag or an MPEG frame
+# header), AMR ("#!AMR", what Chinese phones and many call-centre systems record) and M4A (the "M4A "
+# brand of an MP4 container). Accepted besides ATTACHMENT_ALLOWED_TYPES, up to AUDIO_MAX_BYTES.
+AUDIO_TYPES = frozenset({"audio/x-wav", "audio/mpeg", "audio/amr", "audio/mp4"})
+# What desk browsers play in an <audio> element; AMR is offered as a download only.
+PLAYABLE_AUDIO_TYPES = frozenset({"audio/x-wav", "audio/mpeg", "audio/mp4"})
 TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 # C0 controls other than tab, line feed, vertical tab, form feed, carriage return, SUB (the DOS end of

@@ -6,7 +6,6 @@ warning point, the policy's escalation ladder at and after the deadline), in the
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from typing import Any
 
 from django.conf import settings
@@ -14,10 +13,10 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from closeloop.authz import recipients
 from closeloop.complaints.events import events_insert_many
 from closeloop.complaints.models import Via
 from closeloop.core.roles import Role
-from closeloop.directory.models import Membership
 from closeloop.notifications.services import Message, notifications_build, notifications_queue
 from closeloop.sla.milestones import Milestone
 from closeloop.sla.sweeps import ClaimedDeadline, SweepResult, deadlines_sweep
@@ -27,17 +26,8 @@ class _Recipients:
     """Who is told, resolved once per sweep: role members and department managers."""
 
     def __init__(self) -> None:
-        user_model = get_user_model()
-        self.by_role: dict[str, list] = defaultdict(list)
-        self.by_id: dict[int, Any] = {}
-        users = user_model.objects.filter(is_active=True, groups__name__in=[r.value for r in Role]).distinct()
-        for user in users.prefetch_related("groups"):
-            self.by_id[user.pk] = user
-            for group in user.groups.all():
-                self.by_role[group.name].append(user)
-        self.managers: dict[int, list] = defaultdict(list)
-        for membership in Membership.objects.filter(is_manager=True, user__is_active=True).select_related("user"):
-            self.managers[membership.department_id].append(membership.user)
+        self.by_role, self.by_id = recipients.members_by_role()
+        self.managers = recipients.active_managers_by_department()
 
     def _assignee(self, deadline: ClaimedDeadline) -> list:
         if deadline.assignee_id is None:

@@ -11,5 +11,6 @@ urlpatterns = [
     path("c/<str:number>/", views.detail, name="detail"),
     path("c/<str:number>/do/<str:action>/", views.transition, name="transition"),
     path("c/<str:number>/sla/<str:action>/", views.sla_action, name="sla_action"),
+    path("c/<str:number>/write/", views.write, name="write"),
     path("c/<str:number>/attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
 ]

@@ -9,14 +9,20 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from closeloop.complaints import presentation, selectors, services
+from closeloop import authz
+from closeloop.complaints import customer_messages, presentation, selectors, services
+from closeloop.complaints.customer_messages import SMS_MAX_CHARS, WRITE_PREFIX
 from closeloop.complaints.forms import (
+    CustomerMessageForm,
+    CustomerMessageStartForm,
     PriorityChangeForm,
     QueueFilterForm,
     RegistrationForm,
@@ -24,7 +30,7 @@ from closeloop.complaints.forms import (
     TransitionForm,
     WaitForCustomerForm,
 )
-from closeloop.complaints.lifecycle import OPEN_STATUSES, TRANSITIONS, available_transitions
+from closeloop.complaints.lifecycle import OPEN_STATUSES, TRANSITIONS, Status, available_transitions
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import complaint_panels
 from closeloop.core.answers import form_again_on_failure
@@ -34,6 +40,8 @@ from closeloop.core.forms_ui import add_domain_errors, refusal_status
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.roles import user_roles
 from closeloop.directory import selectors as directory_selectors
+from closeloop.directory.selectors import MOBILE
+from closeloop.notifications.models import MessageTemplate, Method
 
 
 def _render(request: HttpRequest, full: str, partial: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
@@ -102,7 +110,37 @@ def register(request: HttpRequest) -> HttpResponse:
             messages.warning(request, _("Files cannot be kept after an error: choose them again."))
         status = 422 if request.htmx else 200
         return render(request, "desk/register.html", _registration_context(form), status=status)
+    if request.GET.keys() & CALL_PARAMETERS:
+        return _registration_for_call(request)
     return render(request, "desk/register.html", _registration_context(RegistrationForm()))
+
+
+# What a call-centre (CTI) pop-up may put in the registration page's address.
+CALL_PARAMETERS = frozenset({"phone", "external_ref", "recording"})
+
+
+def _registration_for_call(request: HttpRequest) -> HttpResponse:
+    """The registration form opened by a call-centre pop-up: a known caller's details filled in (an access
+    to their personal data, logged), an unknown or malformed number left in the phone field as received."""
+    try:
+        phone = services.normalize_phone(request.GET.get("phone", ""))
+    except DomainError:
+        phone = ""
+    # The details of a known caller are filled in only for a role that sees them unmasked.
+    customer = selectors.customer_by_phone(phone=phone) if can_see_personal_data(request.user) else None
+    if customer is not None:
+        services.customer_data_access_record(user=request.user, customers=[customer], where="cti pop-up")
+    form = RegistrationForm.for_call(query=request.GET, customer=customer)
+    if customer is not None:
+        notice = _("Known caller: %(name)s. Their details are filled in; check them with the caller.") % {
+            "name": customer.name
+        }
+    elif phone and can_see_personal_data(request.user):
+        notice = _("No customer with this number yet: a new one is registered with the complaint.")
+    else:
+        notice = ""
+    context = {**_registration_context(form), "call_notice": notice}
+    return render(request, "desk/register.html", context)
 
 
 @login_required
@@ -160,20 +198,26 @@ def _detail_response(
         "complaint": complaint,
         "contact": contact,
         "fields": presentation.registration_fields(complaint),
-        "attachments": list(complaint.attachments.all()),
+        "attachments": presentation.attachment_rows(complaint.attachments.all()),
         "transition_forms": forms,
-        "timeline": presentation.timeline_rows(selectors.complaint_timeline(complaint=complaint), complaint),
+        "timeline": presentation.timeline_rows(
+            selectors.complaint_timeline(complaint=complaint),
+            complaint,
+            contact,
+            mails_out=selectors.complaint_mails_out(complaint=complaint),
+        ),
         "page_error": error,
         "deadlines": list(selectors.complaint_deadlines(complaint=complaint)),
         "sla_forms": _sla_forms(request, complaint, sla_bound or {}),
         "panels": complaint_panels(request, complaint),
+        "write_form": _write_start_form(request, complaint),
     }
     return render(request, "desk/detail.html", context, status=status)
 
 
 def _sla_forms(request: HttpRequest, complaint: Complaint, bound: dict[str, Any]) -> dict[str, Any]:
     """Priority change and waiting-for-the-customer, for desk roles on open complaints only."""
-    if not (services.DESK_ROLES & user_roles(request.user)) or complaint.status not in OPEN_STATUSES:
+    if not authz.allowed(request.user, "complaints.reprioritise_complaint") or complaint.status not in OPEN_STATUSES:
         return {}
     forms: dict[str, Any] = {
         "priority": bound.get("priority") or PriorityChangeForm(initial={"priority": complaint.priority})
@@ -252,9 +296,68 @@ def transition(request: HttpRequest, number: str, action: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def attachment_download(request: HttpRequest, number: str, attachment_id: int) -> FileResponse:
+def attachment_download(request: HttpRequest, number: str, attachment_id: int) -> HttpResponseBase:
+    """One attachment of a complaint the user may see; served in parts on request (an <audio> element
+    seeking in a recording)."""
     complaint = _visible_complaint(request, number)
     attachment = get_object_or_404(complaint.attachments, pk=attachment_id)
     return file_response(
-        attachment.file.open("rb"), filename=attachment.original_name, content_type=attachment.content_type
+        attachment.file.open("rb"),
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+        range_header=request.headers.get("Range", ""),
     )
+
+
+# --- writing to the customer -----------------------------------------------------------------------
+
+
+def _write_start_form(request: HttpRequest, complaint: Complaint) -> CustomerMessageStartForm | None:
+    """The complaint page's "write to the customer" choice, for those who may (services.
+    can_write_to_customer) while the complaint is not archived."""
+    if not services.can_write_to_customer(request.user) or complaint.status == Status.ARCHIVED:
+        return None
+    customer = complaint.customer
+    method = Method.SMS if MOBILE.match(customer.phone or "") else Method.EMAIL
+    codes = MessageTemplate.objects.filter(code__startswith=WRITE_PREFIX, is_active=True).values_list("code", flat=True)
+    return CustomerMessageStartForm(
+        initial={"method": method}, templates=presentation.write_template_choices(codes), auto_id="write_%s"
+    )
+
+
+def _write_page(
+    request: HttpRequest, complaint: Complaint, form: CustomerMessageForm, status: int = 200
+) -> HttpResponse:
+    contact = selectors.customer_contact(customer=complaint.customer, user=request.user)
+    context = {"complaint": complaint, "contact": contact, "form": form, "sms_max": SMS_MAX_CHARS}
+    return render(request, "desk/write.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def write(request: HttpRequest, number: str) -> HttpResponse:
+    """Write to the customer by e-mail or SMS: GET opens the text of the chosen template to edit, POST
+    sends it through the outbox (services.customer_message_send) and returns to the complaint."""
+    complaint = _visible_complaint(request, number)
+    if not services.can_write_to_customer(request.user):
+        raise PermissionDenied(_("Only customer-service agents and CS supervisors write to the customer."))
+    if request.method == "GET":
+        method = request.GET.get("method", "")
+        method = method if method in (Method.EMAIL, Method.SMS) else Method.EMAIL
+        code = request.GET.get("template", "")
+        subject, text = customer_messages.write_draft(complaint=complaint, method=method, code=code)
+        form = CustomerMessageForm(initial={"method": method, "template": code, "subject": subject, "text": text})
+        return _write_page(request, complaint, form)
+    form = CustomerMessageForm(request.POST)
+    status = 422
+    if form.is_valid():
+        try:
+            services.customer_message_send(complaint=complaint, actor=request.user, via=Via.DESK, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+            status = refusal_status(exc)
+        else:
+            method = Method(form.cleaned_data["method"]).label
+            messages.success(request, _("Your %(method)s to the customer is on its way.") % {"method": method})
+            return redirect("desk:detail", number=complaint.number)
+    return _write_page(request, complaint, form, status=status)

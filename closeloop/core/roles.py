@@ -118,7 +118,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
 
 # "accounts": login sessions and security events (read-only in the admin); "axes": failed logins,
 # whose deletion unlocks. Two-factor devices are reset through the user admin's action, not edited.
-ADMIN_APPS = ("directory", "auth", "insight", "improvement", "defects", "accounts", "axes")
+ADMIN_APPS = ("directory", "auth", "insight", "improvement", "defects", "accounts", "axes", "imports")
 
 
 def sync_role_groups() -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime
 import hashlib
 import secrets
+from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from closeloop.core.errors import DomainError
-from closeloop.core.models import ApiToken
+from closeloop.core.models import ApiToken, Scope, all_scopes
 from closeloop.core.types import User
 
 PREFIX_LENGTH = 8
@@ -25,9 +26,17 @@ def api_token_hash(raw_key: str) -> str:
 MAX_EXPIRY_DAYS = 3650
 
 
-def api_token_create(*, user: User, name: str, expires_days: int | None = None) -> tuple[ApiToken, str]:
+def api_token_create(
+    *, user: User, name: str, expires_days: int | None = None, scopes: Iterable[str] | None = None
+) -> tuple[ApiToken, str]:
     """Create a token and return it with its raw key. The raw key is never stored: show it once.
-    With `expires_days` the key stops working that many days from now."""
+    With `expires_days` the key stops working that many days from now; `scopes` (None: all) limit what
+    it may be used for."""
+    chosen = all_scopes() if scopes is None else [scope for scope in all_scopes() if scope in set(scopes)]
+    if not chosen or (scopes is not None and set(scopes) - set(Scope.values)):
+        raise DomainError(
+            _("Choose one or more scopes of: %(scopes)s.") % {"scopes": ", ".join(Scope.values)}, field="scopes"
+        )
     name = name.strip()
     if not name:
         raise DomainError(_("Give the token a name (e.g. the system that will use it)."), field="name")
@@ -46,6 +55,7 @@ def api_token_create(*, user: User, name: str, expires_days: int | None = None) 
         prefix=raw_key[:PREFIX_LENGTH],
         created_at=now,
         expires_at=now + datetime.timedelta(days=expires_days) if expires_days else None,
+        scopes=chosen,
     )
     return token, raw_key
 

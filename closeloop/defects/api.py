@@ -43,7 +43,7 @@ class ProductRef(Schema):
 
 class ComplaintRef(Schema):
     number: str
-    status: str
+    status: ComplaintStatus
     status_label: str
     received_at: datetime.datetime
     batch_no: str
@@ -430,6 +430,7 @@ def _managed_incident(request: HttpRequest, pk: int) -> tuple[User, DefectIncide
     "/defects/incidents/{pk}/complaints",
     response={200: IncidentDetailOut, **ONE_WRITE_ERRORS},
     summary="Add a complaint about the incident's model",
+    operation_id="defects_incidents_complaints_add",
 )
 def incident_add(request: HttpRequest, pk: RecordId, payload: AddComplaintIn) -> dict[str, Any]:
     user, incident = _managed_incident(request, pk)

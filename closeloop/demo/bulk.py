@@ -106,6 +106,8 @@ class _Table:
         for index, field in enumerate(meta.concrete_fields):
             if field.primary_key and not with_id:
                 continue
+            if field.db_default is not models.NOT_PROVIDED:  # the database fills it (e.g. an event's txid)
+                continue
             kind = field.get_internal_type()
             convert: Callable[[Any], Any] | None
             if field.is_relation:

@@ -36,11 +36,16 @@ from django.utils.translation import gettext as _
 
 from closeloop.calendar.durations import Duration
 from closeloop.calendar.working import WorkingCalendar, add, add_working_time, warning_at, working_time_between
+from closeloop.complaints.lifecycle import LIFECYCLE as COMPLAINT
 from closeloop.complaints.lifecycle import TRANSITIONS, Status
 from closeloop.complaints.models import Priority, Via
 from closeloop.complaints.presentation import action_label
 from closeloop.demo.bulk import Rec
+from closeloop.followup.lifecycle import LIFECYCLE as FOLLOWUP
 from closeloop.followup.models import AttemptResult, FollowUpOutcome
+from closeloop.handling.lifecycle import FEEDBACK_FORM_LIFECYCLE as FEEDBACK_FORM
+from closeloop.handling.lifecycle import SOLUTION_LIFECYCLE as SOLUTION
+from closeloop.handling.lifecycle import TASK_LIFECYCLE as TASK
 from closeloop.handling.models import (
     ACTIVE_TASK_STATUSES,
     CompensationForm,
@@ -442,7 +447,7 @@ class Life:
             raise Stop
         values = values or {}
         before = {"status": c.status, **{k: getattr(c, _attname(k), None) for k in values}}
-        c.status = transition.target
+        COMPLAINT.move(c, action, actor, checked=True)
         for key, value in values.items():
             setattr(c, _attname(key), value)
         c.updated_at = moment
@@ -729,7 +734,8 @@ class Life:
         if task.status != TaskStatus.DISPATCHED:
             raise Stop
         handler = task.handler
-        task.status, task.verified_at = TaskStatus.IN_PROGRESS.value, moment
+        TASK.move(task, "verify", handler, checked=True)
+        task.verified_at = moment
         self.close([Milestone.VERIFY], moment, task=task)
         self.event(
             "task_verified",
@@ -814,7 +820,8 @@ class Life:
         if isinstance(replies, dict):
             replies = replies.get(self.planned.family) or next(iter(replies.values()))
         reply = self.text(self.rng.choice(replies))
-        task.status, task.reply, task.replied_at = TaskStatus.REPLIED.value, reply, moment
+        TASK.move(task, "reply", None, checked=True)
+        task.reply, task.replied_at = reply, moment
         self.close([Milestone.REPLY, Milestone.ANALYSIS, Milestone.PROGRESS, Milestone.VERIFY], moment, task=task)
         self.event(
             "task_replied",
@@ -961,8 +968,8 @@ class Life:
             "decision": "approved" if approve else "rejected",
         }
         if not approve:
-            solution.status, solution.decided_at, solution.rejection_reason = (
-                SolutionStatus.REJECTED.value,
+            SOLUTION.move(solution, "reject", actor, checked=True)
+            solution.decided_at, solution.rejection_reason = (
                 moment,
                 reason,
             )
@@ -979,7 +986,8 @@ class Life:
                 after={**decision, "next_role": solution.required_levels[level]},
             )
             return
-        solution.status, solution.decided_at = SolutionStatus.APPROVED.value, moment
+        SOLUTION.move(solution, "approve", actor, checked=True)
+        solution.decided_at = moment
         told = self.ctx.customer_messages("solution", self.c)
         self.transition("approve_solution", moment, actor, extra={**decision, "customer_messages": told})
 
@@ -988,7 +996,7 @@ class Life:
         if solution is None or solution.status != SolutionStatus.APPROVED:
             raise Stop
         actor = solution.task_id.handler
-        solution.status = SolutionStatus.EXECUTING.value
+        SOLUTION.move(solution, "execute", actor, checked=True)
         self.transition("start_execution", moment, actor, extra={"solution": solution})
         if not solution.steps:
             self._executed(moment, solution, actor)
@@ -1013,7 +1021,7 @@ class Life:
             self._executed(moment, solution, actor)
 
     def _executed(self, moment: datetime.datetime, solution: Rec, actor: Any) -> None:
-        solution.status = SolutionStatus.DONE.value
+        SOLUTION.move(solution, "finish", actor, checked=True)
         self.event(
             "solution_executed",
             moment,
@@ -1168,7 +1176,8 @@ class Life:
         if form.status not in (FeedbackStatus.DRAFT, FeedbackStatus.RETURNED) or not form.root_cause:
             raise Stop
         before = form.status
-        form.status, form.submitted_at = FeedbackStatus.SUBMITTED.value, moment
+        FEEDBACK_FORM.move(form, "submit", None, checked=True)
+        form.submitted_at = moment
         self.close([Milestone.FEEDBACK_FORM], moment, task=form.task)
         self.event(
             "feedback_form_submitted",
@@ -1187,9 +1196,11 @@ class Life:
         note = "" if approve else self.rng.choice(self.ctx.texts["return_notes"])
         form.reviewed_by_id, form.reviewed_at, form.review_note = actor, moment, note
         if approve:
-            form.status, action = FeedbackStatus.APPROVED.value, "feedback_form_approved"
+            FEEDBACK_FORM.move(form, "approve", actor, checked=True)
+            action = "feedback_form_approved"
         else:
-            form.status, action = FeedbackStatus.RETURNED.value, "feedback_form_returned"
+            FEEDBACK_FORM.move(form, "return", actor, checked=True)
+            action = "feedback_form_returned"
             form.revision += 1
             self.start([Milestone.FEEDBACK_FORM], moment, assignee=form.handler_id, task=form.task)
         self.event(
@@ -1256,7 +1267,7 @@ class Life:
         )
         followup.failed_days.add(moment.astimezone(self.ctx.zone).date())
         if len(followup.failed_days) >= settings.FOLLOWUP_MAX_ATTEMPTS:
-            followup.outcome = FollowUpOutcome.UNREACHABLE.value
+            FOLLOWUP.move(followup, "unreachable", agent, checked=True)
             followup.method, followup.completed_at, followup.completed_by_id = method, moment, agent
             self.close([Milestone.FOLLOWUP], moment)
             self.event(
@@ -1293,7 +1304,7 @@ class Life:
         )
         followup.method, followup.solved, followup.satisfaction_id = method, solved, level.pk
         followup.comments, followup.suggestions = comments, suggestions
-        followup.outcome = (FollowUpOutcome.SATISFIED if satisfied else FollowUpOutcome.UNSATISFIED).value
+        FOLLOWUP.move(followup, "record_satisfied" if satisfied else "record_unsatisfied", agent, checked=True)
         followup.completed_at, followup.completed_by_id = moment, agent
         self.close([Milestone.FOLLOWUP], moment)
         self.event(

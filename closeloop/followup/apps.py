@@ -17,3 +17,9 @@ class FollowupConfig(AppConfig):
             "closeloop.followup.views.repeats.panel",
         ):
             panel_provider_add(path)
+
+        # `{survey_url}` in a message an agent writes to the customer: a link to this follow-up's survey.
+        from closeloop.complaints.customer_messages import late_placeholder_register
+        from closeloop.followup.services.survey import survey_url_for_message
+
+        late_placeholder_register("survey_url", survey_url_for_message)

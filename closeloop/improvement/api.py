@@ -42,7 +42,7 @@ class JudgementOut(Schema):
     effective: bool
     note: str
     by: str | None = Field(description="username")
-    at: Any
+    at: datetime.datetime | None
 
 
 class ImprovementActionOut(Schema):
@@ -66,20 +66,20 @@ class ImprovementActionOut(Schema):
     status: ActionStatus
     status_label: str
     target: str = Field(description="the deadline as given: a duration such as 20wd, or a date")
-    due_at: Any
-    warn_at: Any
+    due_at: datetime.datetime
+    warn_at: datetime.datetime
     overdue: bool
-    warned_at: Any | None
-    breached_at: Any | None
-    created_at: Any
+    warned_at: datetime.datetime | None
+    breached_at: datetime.datetime | None
+    created_at: datetime.datetime
     created_by: str | None
-    started_at: Any | None
-    done_at: Any | None
+    started_at: datetime.datetime | None
+    done_at: datetime.datetime | None
     done_note: str
     window_days: int
     owner_judgement: JudgementOut | None
     quality_judgement: JudgementOut | None
-    verified_at: Any | None
+    verified_at: datetime.datetime | None
 
 
 class FiguresOut(Schema):
@@ -114,7 +114,7 @@ class EvaluationOut(Schema):
 
 
 class ActionEventOut(Schema):
-    at: Any
+    at: datetime.datetime
     kind: str
     actor: str | None
     via: str

@@ -36,6 +36,7 @@ from closeloop.core.links import absolute_url
 from closeloop.core.roles import Role, user_roles
 from closeloop.core.types import AnyUser, User
 from closeloop.directory.models import ComplaintType, Department, Membership, Product, ProductLine
+from closeloop.improvement.lifecycle import LIFECYCLE
 from closeloop.improvement.models import (
     ActionEvent,
     ActionSource,
@@ -508,22 +509,6 @@ def _locked(action: ImprovementAction) -> ImprovementAction:
     return ImprovementAction.objects.select_for_update(no_key=True, of=("self",)).get(pk=action.pk)
 
 
-def _check_owner_side(action: ImprovementAction, actor: User) -> None:
-    if not is_owner_side(actor, action):
-        raise PermissionDeniedError(
-            _("Only the action's owner or a manager of the owner department may report its progress.")
-        )
-
-
-def _refuse_status(action: ImprovementAction, expected: Iterable[str]) -> None:
-    if action.status not in set(expected):
-        raise DomainError(
-            _("The action is %(status)s; this step is not possible now.") % {"status": action.get_status_display()},
-            field="status",
-            code="transition_not_allowed",
-        )
-
-
 def action_start(
     *, action: ImprovementAction, actor: User, now: datetime.datetime | None = None, via: str = Via.DESK
 ) -> ImprovementAction:
@@ -531,9 +516,7 @@ def action_start(
     now = now or timezone.now()
     with transaction.atomic():
         locked = _locked(action)
-        _check_owner_side(locked, actor)
-        _refuse_status(locked, [ActionStatus.PLANNED])
-        locked.status = ActionStatus.IN_PROGRESS
+        LIFECYCLE.move(locked, "start", actor)
         locked.started_at = now
         locked.save(update_fields=["status", "started_at"])
         _event(
@@ -555,15 +538,14 @@ def action_complete(
     note = (done_note or "").strip()
     with transaction.atomic():
         locked = _locked(action)
-        _check_owner_side(locked, actor)
-        _refuse_status(locked, [ActionStatus.IN_PROGRESS])
+        LIFECYCLE.check(locked, "complete", actor)
         if not note:
             raise DomainError(_("Say what was done."), field="done_note")
         if len(note) > TEXT_MAX_LENGTH:
             raise DomainError(
                 _("At most %(limit)d characters, please.") % {"limit": TEXT_MAX_LENGTH}, field="done_note"
             )
-        locked.status = ActionStatus.DONE
+        LIFECYCLE.move(locked, "complete", actor, checked=True)
         locked.done_at = now
         locked.done_note = note
         locked.save(update_fields=["status", "done_at", "done_note"])
@@ -623,7 +605,7 @@ def action_judge(
             raise PermissionDeniedError(
                 _("Only the action's owner or a manager of the owner department give the owner's judgement.")
             )
-        _refuse_status(locked, [ActionStatus.DONE])
+        LIFECYCLE.check_state(locked, "verify")
         if side == Side.OWNER:
             if locked.owner_effective is not None:
                 raise DomainError(_("The owner side has already judged this action."), field="side")
@@ -644,7 +626,7 @@ def action_judge(
             locked.quality_judged_by, locked.quality_judged_at = actor, now
         verified = locked.owner_effective is not None and locked.quality_effective is not None
         if verified:
-            locked.status = ActionStatus.VERIFIED
+            LIFECYCLE.move(locked, "verify", actor)
             locked.verified_at = now
         locked.save()
         # What the judge saw: the measured effect at the time of the judgement.

@@ -30,7 +30,8 @@ Readings of kpis.md where it leaves room (docs/decisions.md has the list):
   "unreachable" after the configured attempts is done. The satisfaction rate counts the follow-ups
   completed in the period whatever month the complaint came in.
 - Acknowledgement on time counts over the whole cohort, as written: a complaint not yet acknowledged
-  counts as not on time even when its deadline has not passed.
+  counts as not on time even when its deadline has not passed. Complaints imported from a history
+  (`imported_at`) are left out of it: they never had an acknowledgement clock.
 - Cut by department, a complaint counts for its responsible department (`Complaint.department`, which a
   responsibility dispute moves) and a task for its own department; cut by handler, a complaint counts for
   every handler with a (not withdrawn) task on it.
@@ -387,7 +388,8 @@ SPECS: dict[Kpi, Spec] = {
             Kpi.ACK_ON_TIME,
             "complaint",
             lambda now: _met_on_time("ack__"),
-            _all,
+            # An imported complaint (closeloop/imports) never had a clock: it cannot have been on time or late.
+            lambda now: Q(imported_at__isnull=True),
         ),
         Spec(
             Kpi.FOLLOWUP_ON_TIME,

@@ -109,14 +109,14 @@ def _send_email(notification: Notification) -> None:
     to = notification.address or (notification.recipient.email if notification.recipient else "")
     if not to:
         raise PermanentDeliveryError("no e-mail address")
-    # A stable Message-ID: should a worker die between sending and marking the row sent, the retry
-    # carries the same ID and the receiving side can drop the copy.
+    # A stable Message-ID (Notification.message_id); the queuing side's headers thread a customer's mail.
+    headers = {str(k): str(v) for k, v in (notification.headers or {}).items()}
     message = EmailMessage(
         notification.subject,
         notification.body,
         settings.DEFAULT_FROM_EMAIL,
         [to],
-        headers={"Message-ID": f"<notification-{notification.pk}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"},
+        headers={**headers, "Message-ID": notification.message_id},
     )
     # Written replies to customers carry the complaint's evidence (domain rule 6).
     for link in notification.attachments.select_related("attachment"):

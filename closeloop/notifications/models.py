@@ -67,6 +67,9 @@ class Notification(models.Model):
     # delivery reports are searched by.
     provider_message_id = models.CharField(_("provider's message id"), max_length=100, blank=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    # An e-mail's extra headers, set by whoever queued it: a customer's mail names the complaint's thread
+    # (In-Reply-To, References) and the complaints mailbox (Reply-To).
+    headers = models.JSONField(_("e-mail headers"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -86,6 +89,25 @@ class Notification(models.Model):
         """The same for every attempt at this row: sent to gateways as their idempotency or reference key
         (阿里云 OutId, 腾讯云 SessionContext, the generic gateway's `{key}`), like the e-mail's Message-ID."""
         return f"{settings.EMAIL_MESSAGE_ID_DOMAIN}-notification-{self.pk}"
+
+    @property
+    def message_id(self) -> str:
+        """The e-mail's Message-ID, the same for every attempt: should a worker die between sending and
+        marking the row sent, the receiving side can drop the copy; replies and bounces name it."""
+        return notification_message_id(self.pk)
+
+
+def notification_message_id(pk: int) -> str:
+    return f"<notification-{pk}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
+
+
+def notification_id_in(message_id: str) -> int | None:
+    """The outbox row an e-mail Message-ID of ours names; None for anyone else's."""
+    prefix, suffix = "<notification-", f"@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
+    if message_id.startswith(prefix) and message_id.endswith(suffix):
+        number = message_id[len(prefix) : -len(suffix)]
+        return int(number) if number.isdigit() else None
+    return None
 
 
 class MessageTemplate(models.Model):

@@ -122,3 +122,11 @@ def outbox_retry_failed(*, ids: Iterable[int]) -> int:
     return Notification.objects.filter(pk__in=list(ids), state=State.FAILED).update(
         state=State.PENDING, attempts=0, next_attempt_at=timezone.now()
     )
+
+
+def outbox_bounced(*, ids: Iterable[int], reason: str) -> int:
+    """A mail server returned these e-mails (a bounce naming their Message-IDs): marked failed with the
+    reason, so that admins see them with the other failures and the desk knows the customer was not told."""
+    return Notification.objects.filter(pk__in=list(ids), method=Method.EMAIL).update(
+        state=State.FAILED, last_error=f"bounced: {reason}"[:2000]
+    )

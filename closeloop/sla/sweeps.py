@@ -16,10 +16,10 @@ from typing import Protocol
 from django.db import transaction
 from django.utils import timezone
 
+from closeloop import authz
 from closeloop.calendar.durations import Duration
 from closeloop.calendar.working import add
 from closeloop.core.claims import claim
-from closeloop.core.roles import Role
 from closeloop.sla.loader import calendar_for_row
 from closeloop.sla.models import Deadline, Policy
 
@@ -127,7 +127,7 @@ def _sweep_breaches(now: datetime.datetime, record: Recorder, policies: dict[int
                 by_policy[row.policy_id].append(row)
             for policy_id, group in by_policy.items():
                 ladder = _ladder(policies[policy_id])
-                roles = ladder[0]["roles"] if ladder else [Role.CS_SUPERVISOR.value]
+                roles = ladder[0]["roles"] if ladder else sorted(authz.ESCALATION_FALLBACK)
                 record(group, "deadline_breached", now, level=1, roles=list(roles))
         total += len(claimed)
         if len(ids) < BATCH:

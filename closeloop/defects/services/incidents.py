@@ -15,14 +15,13 @@ from django.utils.translation import gettext as _
 
 from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES, Status
 from closeloop.complaints.models import Complaint
-from closeloop.core.errors import DomainError, TransitionNotAllowed
+from closeloop.core.errors import DomainError
 from closeloop.core.types import User
+from closeloop.defects.lifecycle import ALERT_LIFECYCLE, INCIDENT_LIFECYCLE
 from closeloop.defects.models import (
-    AlertStatus,
     DefectAlert,
     DefectIncident,
     IncidentRemedy,
-    IncidentStatus,
 )
 from closeloop.defects.services.common import (
     LIVE_INCIDENT,
@@ -53,16 +52,9 @@ def _locked_incident(incident: DefectIncident) -> DefectIncident:
     return DefectIncident.objects.select_for_update(no_key=True).select_related("product").get(pk=incident.pk)
 
 
-def _check_open_alert(alert: DefectAlert) -> None:
-    if alert.status != AlertStatus.OPEN:
-        raise TransitionNotAllowed(_("Not possible: the alert is %(status)s.") % {"status": alert.get_status_display()})
-
-
 def _check_live_incident(incident: DefectIncident) -> None:
-    if incident.status not in LIVE_INCIDENT:
-        raise TransitionNotAllowed(
-            _("Not possible: the incident is %(status)s.") % {"status": incident.get_status_display()}
-        )
+    """Complaints join or leave an incident in the states from which it can still be closed."""
+    INCIDENT_LIFECYCLE.check_state(incident, "close")
 
 
 # --- alerts ---------------------------------------------------------------------------------------------
@@ -79,17 +71,12 @@ def alert_dismiss(
     """Quality judges the spike a coincidence. Its complaints stay counted once: only new complaints
     can raise the next alert for the model/batch."""
     now = now or timezone.now()
-    check_manage(actor)
+    ALERT_LIFECYCLE.check_actor("dismiss", actor)
     reason = required_text(reason, "reason")
     with transaction.atomic():
         locked = _locked_alert(alert)
-        _check_open_alert(locked)
-        locked.status, locked.decided_by, locked.decided_at, locked.decision_note = (
-            AlertStatus.DISMISSED,
-            actor,
-            now,
-            reason,
-        )
+        ALERT_LIFECYCLE.move(locked, "dismiss", actor)
+        locked.decided_by, locked.decided_at, locked.decision_note = actor, now, reason
         locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
         defect_event(kind="dismissed", at=now, actor=actor, alert=locked, note=reason, via=via)
     return locked
@@ -134,12 +121,12 @@ def alert_open_incident(
     alert's; an empty batch makes the incident about the whole model (every later complaint about
     the model joins it while it is open)."""
     now = now or timezone.now()
-    check_manage(actor)
+    ALERT_LIFECYCLE.check_actor("open_incident", actor)
     title = required_text(title, "title", max_length=TITLE_MAX)
     description = (description or "").strip()
     with transaction.atomic():
         locked = _locked_alert(alert)
-        _check_open_alert(locked)
+        ALERT_LIFECYCLE.check(locked, "open_incident", actor)
         batch = locked.batch_no if batch_no is None else batch_key(batch_no)
         incident = _create_incident(
             title=title,
@@ -151,7 +138,8 @@ def alert_open_incident(
         )
         complaints = list(locked.complaints.order_by("received_at", "id"))
         incident.complaints.add(*complaints)
-        locked.status, locked.incident = AlertStatus.INCIDENT, incident
+        ALERT_LIFECYCLE.move(locked, "open_incident", actor, checked=True)
+        locked.incident = incident
         locked.decided_by, locked.decided_at = actor, now
         locked.save(update_fields=["status", "incident", "decided_by", "decided_at"])
         numbers = [c.number for c in complaints]
@@ -189,12 +177,12 @@ def alert_link_incident(
 ) -> DefectIncident:
     """The alert is part of an incident already open for the same model: its complaints join it."""
     now = now or timezone.now()
-    check_manage(actor)
+    ALERT_LIFECYCLE.check_actor("link_incident", actor)
     if incident.product_id != alert.product_id:
         raise DomainError(_("The incident is about another model."), field="incident")
     with transaction.atomic():
         locked = _locked_alert(alert)
-        _check_open_alert(locked)
+        ALERT_LIFECYCLE.check(locked, "link_incident", actor)
         target = DefectIncident.objects.select_for_update(no_key=True).get(pk=incident.pk)
         if target.status not in LIVE_INCIDENT:
             raise DomainError(
@@ -203,7 +191,8 @@ def alert_link_incident(
         members = set(target.complaints.values_list("pk", flat=True))
         joining = [c for c in locked.complaints.order_by("received_at", "id") if c.pk not in members]
         target.complaints.add(*joining)
-        locked.status, locked.incident, locked.decided_by, locked.decided_at = AlertStatus.INCIDENT, target, actor, now
+        ALERT_LIFECYCLE.move(locked, "link_incident", actor, checked=True)
+        locked.incident, locked.decided_by, locked.decided_at = target, actor, now
         locked.save(update_fields=["status", "incident", "decided_by", "decided_at"])
         defect_event(
             kind="alert_linked",
@@ -350,13 +339,13 @@ def incident_apply_remedy(
     event on the incident. Archived complaints are read-only and invalid or duplicate ones are not
     complaints: they are skipped and named in the result. Refused when no complaint is left to apply to."""
     now = now or timezone.now()
-    check_manage(actor)
+    INCIDENT_LIFECYCLE.check_actor("apply_remedy", actor)
     remedy = required_text(remedy, "remedy")
     if measure not in Measure.values:
         raise DomainError(_("Choose a measure from the list."), field="measure")
     with transaction.atomic():
         locked = _locked_incident(incident)
-        _check_live_incident(locked)
+        INCIDENT_LIFECYCLE.check(locked, "apply_remedy", actor)
         # The complaints' rows are locked too: none is archived or changed while the remedy is recorded.
         complaints = list(
             Complaint.objects.select_for_update(no_key=True, of=("self",))
@@ -403,7 +392,7 @@ def incident_apply_remedy(
         )
         result.applied = [c.number for c in targets]
         before = {"status": locked.status, "remedy": locked.remedy, "measure": locked.remedy_measure}
-        locked.status = IncidentStatus.REMEDIED
+        INCIDENT_LIFECYCLE.move(locked, "apply_remedy", actor, checked=True)
         locked.remedy, locked.remedy_measure = remedy, measure
         locked.remedy_applied_at, locked.remedy_applied_by = now, actor
         locked.save(update_fields=["status", "remedy", "remedy_measure", "remedy_applied_at", "remedy_applied_by"])
@@ -435,13 +424,12 @@ def incident_close(
 ) -> DefectIncident:
     """Close with a note. From then on new complaints about the model/batch count towards a new spike."""
     now = now or timezone.now()
-    check_manage(actor)
+    INCIDENT_LIFECYCLE.check_actor("close", actor)
     note = required_text(note, "note")
     with transaction.atomic():
         locked = _locked_incident(incident)
-        _check_live_incident(locked)
-        before = locked.status
-        locked.status, locked.closed_at, locked.closed_note = IncidentStatus.CLOSED, now, note
+        before, _target = INCIDENT_LIFECYCLE.move(locked, "close", actor)
+        locked.closed_at, locked.closed_note = now, note
         locked.save(update_fields=["status", "closed_at", "closed_note"])
         defect_event(
             kind="closed",

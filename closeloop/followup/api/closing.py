@@ -35,7 +35,7 @@ class ReopenIn(Schema):
 
 class ClosingStateOut(Schema):
     number: str
-    status: str
+    status: Status
     status_label: str
     reopen_count: int
     closed_at: datetime.datetime | None
@@ -51,7 +51,7 @@ class ChecklistItemOut(Schema):
 
 class ChecklistOut(Schema):
     number: str
-    status: str
+    status: Status
     can_close_now: bool = Field(description="the state allows closing and every condition is met")
     items: list[ChecklistItemOut]
 
@@ -100,6 +100,7 @@ def reopen(request: HttpRequest, number: Number, payload: ReopenIn) -> dict[str,
     "/complaints/{number}/closing-checklist",
     response={200: ChecklistOut, **ONE_ERRORS},
     summary="What closing still waits for",
+    operation_id="complaints_closing_checklist_get",
 )
 def checklist(request: HttpRequest, number: Number) -> dict[str, Any]:
     complaint = complaint_get(user=_user(request), number=number)

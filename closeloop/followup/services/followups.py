@@ -21,22 +21,20 @@ from django.utils.translation import gettext as _
 
 from closeloop.complaints.events import event_record
 from closeloop.complaints.models import Complaint
-from closeloop.core.errors import PermissionDeniedError, TransitionNotAllowed, ValidationFailed
-from closeloop.core.roles import Role, user_roles
+from closeloop.core.errors import PermissionDeniedError, ValidationFailed
+from closeloop.core.roles import user_roles
+from closeloop.followup.lifecycle import DENIED, FOLLOWUP_ROLES, LIFECYCLE
 from closeloop.followup.models import (
     AttemptResult,
     FollowUp,
     FollowUpAttempt,
     FollowUpMethod,
-    FollowUpOutcome,
     SatisfactionLevel,
 )
 from closeloop.followup.selectors import active_scale
 from closeloop.sla.milestones import Milestone
 from closeloop.sla.services import deadlines_close, deadlines_start
 
-# Who makes follow-up calls (domain: agents; supervisors stand in).
-FOLLOWUP_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR})
 TEXT_MAX_LENGTH = 5000
 NOTE_MAX_LENGTH = 1000
 
@@ -47,7 +45,7 @@ def can_work(user: AbstractBaseUser | AnonymousUser | None) -> bool:
 
 def _check_actor(actor: AbstractBaseUser | None) -> None:
     if not can_work(actor):
-        raise PermissionDeniedError(_("Only customer-service agents and CS supervisors make follow-ups."))
+        raise PermissionDeniedError(DENIED)
 
 
 def _locked(followup: FollowUp) -> FollowUp:
@@ -61,10 +59,8 @@ def _locked(followup: FollowUp) -> FollowUp:
 
 
 def _check_open(followup: FollowUp) -> None:
-    if followup.outcome:
-        raise TransitionNotAllowed(
-            _("This follow-up is finished (%(outcome)s).") % {"outcome": followup.get_outcome_display()}
-        )
+    """Every row of the table leaves the open round only; an attempt needs it open too."""
+    LIFECYCLE.check_state(followup, "unreachable")
 
 
 # --- the follow-up is born ------------------------------------------------------------------------
@@ -146,7 +142,7 @@ def followup_attempt(
         )
         days = _failed_days(locked)
         if len(days) >= settings.FOLLOWUP_MAX_ATTEMPTS:
-            locked.outcome = FollowUpOutcome.UNREACHABLE
+            LIFECYCLE.move(locked, "unreachable", actor)
             locked.method = method
             locked.completed_at = now
             locked.completed_by = actor
@@ -160,7 +156,8 @@ def followup_attempt(
                 at=now,
                 after={"followup": locked.pk, "outcome": locked.outcome, "days": len(days)},
             )
-        followup.outcome, followup.completed_at = locked.outcome, locked.completed_at
+        # The caller's copy learns whether the round ended (read again: the table alone writes the outcome).
+        followup.refresh_from_db(fields=["outcome", "completed_at"])
     return attempt
 
 
@@ -225,7 +222,7 @@ def followup_record(
         locked.satisfaction = satisfaction
         locked.comments = comments
         locked.suggestions = suggestions
-        locked.outcome = FollowUpOutcome.SATISFIED if satisfied else FollowUpOutcome.UNSATISFIED
+        LIFECYCLE.move(locked, "record_satisfied" if satisfied else "record_unsatisfied", actor)
         locked.completed_at = now
         locked.completed_by = actor
         locked.save(

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from closeloop.complaints.customer_messages import customer_language
 from closeloop.complaints.events import event_record
-from closeloop.complaints.models import Via
+from closeloop.complaints.models import Complaint, Via
 from closeloop.core.errors import DomainError, TransitionNotAllowed
 from closeloop.core.links import absolute_url
 from closeloop.followup.models import FollowUp, FollowUpMethod, SurveyLink
@@ -108,6 +108,34 @@ def survey_link_create(
 
         transaction.on_commit(outbox_wake)
     return token
+
+
+def survey_url_for_message(
+    *, complaint: Complaint, method: str, actor: AbstractBaseUser | None, now: datetime.datetime
+) -> str:
+    """`{survey_url}` in a message an agent writes to the customer (complaints.services.
+    customer_message_send): a new link to the survey of the complaint's open follow-up, made in the
+    sending transaction (the complaint is locked by the caller). DomainError when no follow-up waits."""
+    followup = (
+        FollowUp.objects.select_for_update(no_key=True, of=("self",))
+        .filter(complaint=complaint, outcome="")
+        .order_by("-round", "-pk")
+        .first()
+    )
+    if followup is None:
+        raise DomainError(
+            _("No follow-up is waiting for this complaint, so there is no survey to link: remove {survey_url}."),
+            field="text",
+        )
+    token = secrets.token_urlsafe(32)
+    SurveyLink.objects.create(
+        followup=followup,
+        token_hash=token_hash(token),
+        created_at=now,
+        expires_at=now + datetime.timedelta(days=settings.SURVEY_LINK_DAYS),
+        sent_via=method,
+    )
+    return survey_url(token)
 
 
 class LinkState(enum.StrEnum):

@@ -6,6 +6,7 @@ otherwise), writes through the feedback services. The customer's phone is always
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -51,8 +52,8 @@ class FeedbackPrefillOut(Schema):
 
 
 class FeedbackDeadlineOut(Schema):
-    due_at: Any
-    warn_at: Any
+    due_at: datetime.datetime
+    warn_at: datetime.datetime
     paused: bool
 
 
@@ -75,10 +76,10 @@ class FeedbackFormOut(Schema):
     satisfaction_seen: str
     root_cause: str
     improvement_suggestion: str
-    created_at: Any
-    submitted_at: Any | None
+    created_at: datetime.datetime
+    submitted_at: datetime.datetime | None
     reviewed_by: str | None
-    reviewed_at: Any | None
+    reviewed_at: datetime.datetime | None
     review_note: str
     deadline: FeedbackDeadlineOut | None
     missing: dict[str, list[str]] = Field(..., description="what a submission still lacks, per field")

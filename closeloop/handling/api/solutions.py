@@ -19,7 +19,7 @@ from closeloop.complaints.api import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, 
 from closeloop.complaints.models import Via
 from closeloop.complaints.schemas import Text
 from closeloop.core.errors import DomainError
-from closeloop.handling.models import CompensationForm, ExecutionStep, Measure, Solution, Task
+from closeloop.handling.models import CompensationForm, ExecutionStep, Measure, Solution, SolutionStatus, Task
 from closeloop.handling.services import solutions as services
 
 router = Router(tags=["solutions"])
@@ -82,7 +82,7 @@ class SolutionOut(Schema):
     complaint: str = Field(description="the complaint's number")
     task: int | None
     department: str | None = Field(description="code of the proposing department")
-    status: str
+    status: SolutionStatus
     status_label: str
     measures: list[str]
     description: str

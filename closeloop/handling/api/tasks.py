@@ -37,8 +37,8 @@ class ContactOut(Schema):
     task: int | None
     at: datetime.datetime
     by: str
-    channel: str
-    outcome: str
+    channel: ContactChannel
+    outcome: ContactOutcome
     summary: str
 
 
@@ -236,6 +236,7 @@ def _person(username: str | None, field: str = "handler") -> Any:
     "/complaints/{number}/dispatch",
     response={201: list[TaskOut], **ONE_WRITE_ERRORS},
     summary="Dispatch (or redispatch) a complaint to departments, one task each",
+    operation_id="complaints_dispatch",
 )
 def complaint_dispatch(request: HttpRequest, number: Number, payload: DispatchIn) -> Status:
     user = _user(request)

@@ -27,9 +27,10 @@ from django.utils.translation import gettext as _
 from closeloop.complaints.events import event_record
 from closeloop.complaints.models import Complaint, Event
 from closeloop.complaints.selectors import complaints_visible_to
-from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed
+from closeloop.core.errors import DomainError
 from closeloop.core.roles import Role, user_roles
 from closeloop.directory.models import Department, Membership
+from closeloop.handling.lifecycle import DISPUTE_LIFECYCLE, TASK_LIFECYCLE
 from closeloop.handling.models import ACTIVE_TASK_STATUSES, Dispute, DisputeStatus, Task, TaskStatus
 from closeloop.handling.services.postponements import postponements_close_for_moved_task
 from closeloop.handling.services.tasks import task_create
@@ -120,23 +121,19 @@ def dispute_raise(
 ) -> Dispute:
     """The department contests the dispatch: the task becomes contested, its clocks pause, quality is told."""
     now = now or timezone.now()
-    if not dispute_may_raise(task=task, user=actor):
-        raise PermissionDeniedError(_("Only the task's handler or its department may contest the dispatch."))
+    TASK_LIFECYCLE.check_actor("contest", actor, task)
     reason = _required_text(reason, "reason")
     with transaction.atomic():
         locked = Complaint.objects.select_for_update(no_key=True).get(pk=task.complaint_id)
         task = Task.objects.select_related("department").get(pk=task.pk)
-        if task.status not in CONTESTABLE_TASK_STATUSES:
-            raise TransitionNotAllowed(
-                _("Not possible while the task is %(status)s.") % {"status": task.get_status_display()}
-            )
+        TASK_LIFECYCLE.check_state(task, "contest")
         if suggested_department is not None and suggested_department.pk == task.department_id:
             raise DomainError(_("Suggest another department than the one contesting."), field="suggested_department")
         previous = task.status
         dispute = Dispute.objects.create(
             task=task, raised_by=actor, raised_at=now, reason=reason, suggested_department=suggested_department
         )
-        task.status = TaskStatus.CONTESTED
+        TASK_LIFECYCLE.move(task, "contest", actor, checked=True)
         task.save(update_fields=["status"])
         deadlines_pause(complaint=locked, at=now, task=task)
         event_record(
@@ -193,17 +190,13 @@ def dispute_decide(
     """Quality names the responsible department. `move_to` None (or the task's own department)
     upholds the dispatch."""
     now = now or timezone.now()
-    if not dispute_may_decide(user=actor):
-        raise PermissionDeniedError(_("Only quality may adjudicate a responsibility dispute."))
+    DISPUTE_LIFECYCLE.check_actor("uphold", actor)
     note = _required_text(note, "note")
     with transaction.atomic():
         locked = Complaint.objects.select_for_update(no_key=True).get(pk=dispute.task.complaint_id)
         dispute = Dispute.objects.select_related("task__department", "raised_by").get(pk=dispute.pk)
         task = dispute.task
-        if dispute.status != DisputeStatus.PENDING:
-            raise TransitionNotAllowed(
-                _("Not possible: the dispute is %(status)s.") % {"status": dispute.get_status_display()}
-            )
+        DISPUTE_LIFECYCLE.check_state(dispute, "uphold")
         if move_to is not None and not move_to.is_active:
             raise DomainError(_("This department is no longer active."), field="move_to")
         moving = move_to is not None and move_to.pk != task.department_id
@@ -228,22 +221,27 @@ def dispute_decide(
                 )
             deadlines_close(complaint=locked, milestones=None, at=now, cancelled=True, task=task)
             postponements_close_for_moved_task(task=task, actor=actor, via=via, now=now)
-            task.status, task.ended_at, task.end_reason, task.moved_to = TaskStatus.MOVED, now, note, new_task
+            # checked: the dispute's row was; the task is contested unless it was withdrawn meanwhile,
+            # and the decision has always applied then too (docs/decisions.md, issue 13: lifecycles).
+            TASK_LIFECYCLE.move(task, "move", actor, checked=True)
+            task.ended_at, task.end_reason, task.moved_to = now, note, new_task
             task.save(update_fields=["status", "ended_at", "end_reason", "moved_to"])
-            dispute.status, dispute.target_department, dispute.new_task = DisputeStatus.MOVED, move_to, new_task
+            DISPUTE_LIFECYCLE.move(dispute, "move", actor, checked=True)
+            dispute.target_department, dispute.new_task = move_to, new_task
             if locked.department_id == task.department_id:
                 after["complaint_department"] = move_to.code
                 locked.department = move_to
                 locked.save(update_fields=["department", "updated_at"])
             after.update(target_department=move_to.code, new_task=new_task.pk)
         else:
-            task.status = _status_before_dispute(dispute, task)
+            TASK_LIFECYCLE.move(task, f"uphold_{_status_before_dispute(dispute, task)}", actor, checked=True)
             task.save(update_fields=["status"])
             deadlines_resume(complaint=locked, at=now, task=task)
             if task.status == TaskStatus.NEEDS_INFO or locked.waiting_since is not None:
                 # Still waiting (for information or for the customer): the clocks stay paused, from now.
                 deadlines_pause(complaint=locked, at=now, task=task)
-            dispute.status, dispute.target_department = DisputeStatus.REJECTED, task.department
+            DISPUTE_LIFECYCLE.move(dispute, "uphold", actor, checked=True)
+            dispute.target_department = task.department
         dispute.save(
             update_fields=["status", "decided_by", "decided_at", "decision_note", "target_department", "new_task"]
         )

@@ -30,10 +30,11 @@ from closeloop.complaints.events import event_record
 from closeloop.complaints.models import Complaint, Event, Via
 from closeloop.complaints.presentation import action_label
 from closeloop.complaints.selectors import complaints_visible_to
-from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed, ValidationFailed
+from closeloop.core.errors import DomainError, ValidationFailed
 from closeloop.core.masking import mask_phone
 from closeloop.core.roles import Role, user_roles
 from closeloop.directory.models import Membership
+from closeloop.handling.lifecycle import FEEDBACK_FORM_LIFECYCLE
 from closeloop.handling.models import (
     CompensationForm,
     ContactLog,
@@ -297,12 +298,6 @@ def feedback_forms_to_review(*, user: AbstractBaseUser) -> QuerySet[FeedbackForm
     return _with_related(FeedbackForm.objects.filter(status=FeedbackStatus.SUBMITTED)).order_by("submitted_at", "id")
 
 
-def complaint_feedback_approved(*, complaint: Complaint) -> bool:
-    """Rule 1 of the domain: a complaint closes only with its feedback forms approved for archive."""
-    forms = FeedbackForm.objects.filter(complaint=complaint)
-    return forms.exists() and not forms.exclude(status=FeedbackStatus.APPROVED).exists()
-
-
 def can_edit(*, form: FeedbackForm, user: AbstractBaseUser | AnonymousUser) -> bool:
     return form.status in EDITABLE_STATUSES and _may_fill(form, user)
 
@@ -358,14 +353,8 @@ def _locked(form: FeedbackForm) -> FeedbackForm:
 
 
 def _check_fill(form: FeedbackForm, actor: AbstractBaseUser) -> None:
-    if not _may_fill(form, actor):
-        raise PermissionDeniedError(
-            _("Only the form's handler or a member of the task's department may fill in this feedback form.")
-        )
-    if form.status not in EDITABLE_STATUSES:
-        raise TransitionNotAllowed(
-            _("The feedback form is %(status)s and can no longer be changed.") % {"status": form.get_status_display()}
-        )
+    """Filled in (saved or submitted) by the people and in the states from which it is submitted."""
+    FEEDBACK_FORM_LIFECYCLE.check(form, "submit", actor)
 
 
 def _clean_key_actions(value: Any, errors: dict[str, list[str]]) -> list[dict[str, str]]:
@@ -523,8 +512,7 @@ def feedback_form_submit(
         missing = feedback_form_missing(locked)
         if missing:
             raise ValidationFailed(missing)
-        before_status = locked.status
-        locked.status = FeedbackStatus.SUBMITTED
+        before_status, _target = FEEDBACK_FORM_LIFECYCLE.move(locked, "submit", actor, checked=True)
         locked.submitted_at = now
         locked.save()
         if locked.task is not None:
@@ -562,28 +550,22 @@ def feedback_form_review(
     (the note is then required); a returned form is the handler's again, with a fresh 24 h."""
     now = now or timezone.now()
     note = (note or "").strip()
-    if Role.CS_SUPERVISOR not in user_roles(actor):
-        raise PermissionDeniedError(_("Only a CS supervisor may review feedback forms."))
+    action = "approve" if approve else "return"
+    FEEDBACK_FORM_LIFECYCLE.check_actor(action, actor)
     if not approve and not note:
         raise DomainError(_("Say what must be supplemented."), field="note")
     if len(note) > TEXT_MAX_LENGTH:
         raise DomainError(_("At most %(limit)d characters, please.") % {"limit": TEXT_MAX_LENGTH}, field="note")
     with transaction.atomic():
         locked = _locked(form)
-        if locked.status != FeedbackStatus.SUBMITTED:
-            raise TransitionNotAllowed(
-                _("Only a submitted feedback form can be reviewed; this one is %(status)s.")
-                % {"status": locked.get_status_display()}
-            )
+        FEEDBACK_FORM_LIFECYCLE.move(locked, action, actor, checked=False)
         locked.reviewed_by = actor
         locked.reviewed_at = now
         locked.review_note = note
         if approve:
-            locked.status = FeedbackStatus.APPROVED
             action = "feedback_form_approved"
             subject = _("Feedback form for %(number)s approved for archive")
         else:
-            locked.status = FeedbackStatus.RETURNED
             locked.revision += 1
             action = "feedback_form_returned"
             subject = _("Feedback form for %(number)s returned: please supplement it")

@@ -29,6 +29,7 @@ from closeloop.complaints.selectors import complaints_visible_to
 from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed
 from closeloop.core.roles import Role, user_roles
 from closeloop.directory.models import Membership
+from closeloop.handling.lifecycle import POSTPONEMENT_LIFECYCLE
 from closeloop.handling.models import Postponement, PostponementStatus, Task, TaskStatus
 from closeloop.notifications.services import Message, notifications_build, notifications_queue
 from closeloop.sla.milestones import Milestone
@@ -176,13 +177,6 @@ def _lock(postponement: Postponement) -> tuple[Complaint, Postponement]:
     return locked, fresh
 
 
-def _require_status(postponement: Postponement, status: str) -> None:
-    if postponement.status != status:
-        raise TransitionNotAllowed(
-            _("Not possible: the request is %(status)s.") % {"status": postponement.get_status_display()}
-        )
-
-
 def _required_text(value: str, field: str) -> str:
     text = (value or "").strip()
     if not text:
@@ -286,13 +280,11 @@ def postponement_manager_opinion(
     with transaction.atomic():
         _locked, postponement = _lock(postponement)
         task = postponement.task
-        if not is_department_manager(actor, task.department_id):
-            raise PermissionDeniedError(_("Only a manager of the task's department may give this opinion."))
-        _require_status(postponement, PostponementStatus.PENDING_MANAGER)
+        POSTPONEMENT_LIFECYCLE.check(postponement, "manager_opinion", actor)
         opinion = _required_text(opinion, "opinion")
+        POSTPONEMENT_LIFECYCLE.move(postponement, "manager_opinion", actor, checked=True)
         postponement.manager, postponement.manager_at = actor, now
         postponement.manager_agrees, postponement.manager_opinion = bool(agrees), opinion
-        postponement.status = PostponementStatus.PENDING_CS
         postponement.save(update_fields=["manager", "manager_at", "manager_agrees", "manager_opinion", "status"])
         event_record(
             complaint=task.complaint,
@@ -331,9 +323,8 @@ def postponement_cs_confirm(
     with transaction.atomic():
         _locked, postponement = _lock(postponement)
         task = postponement.task
-        if not CS_ROLES & user_roles(actor):
-            raise PermissionDeniedError(_("Only customer service may confirm a postponement."))
-        _require_status(postponement, PostponementStatus.PENDING_CS)
+        # The three rows leave the same state, for the same people.
+        POSTPONEMENT_LIFECYCLE.check(postponement, "cs_disagree", actor)
         agrees = bool(agrees)
         if agrees != postponement.manager_agrees and not note:
             raise DomainError(
@@ -342,10 +333,10 @@ def postponement_cs_confirm(
                 code="required",
             )
         postponement.cs_by, postponement.cs_at, postponement.cs_agrees, postponement.cs_note = actor, now, agrees, note
-        if agrees == postponement.manager_agrees:
-            postponement.status = PostponementStatus.APPROVED if agrees else PostponementStatus.REJECTED
-        else:
-            postponement.status = PostponementStatus.PENDING_MANAGEMENT
+        # The same answer as the manager decides; a different one goes to management.
+        same = {True: "cs_approve", False: "cs_reject"}
+        action = same[agrees] if agrees == postponement.manager_agrees else "cs_disagree"
+        POSTPONEMENT_LIFECYCLE.move(postponement, action, actor, checked=True)
         postponement.save(update_fields=["cs_by", "cs_at", "cs_agrees", "cs_note", "status"])
         event_record(
             complaint=task.complaint,
@@ -385,14 +376,13 @@ def postponement_management_decide(
     note = (note or "").strip()
     with transaction.atomic():
         _locked, postponement = _lock(postponement)
-        if Role.MANAGEMENT not in user_roles(actor):
-            raise PermissionDeniedError(_("Only management may decide a disputed postponement."))
-        _require_status(postponement, PostponementStatus.PENDING_MANAGEMENT)
-        note = _required_text(note, "note")
         approve = bool(approve)
+        action = "management_approve" if approve else "management_reject"
+        POSTPONEMENT_LIFECYCLE.check(postponement, action, actor)
+        note = _required_text(note, "note")
         postponement.management_by, postponement.management_at = actor, now
         postponement.management_agrees, postponement.management_note = approve, note
-        postponement.status = PostponementStatus.APPROVED if approve else PostponementStatus.REJECTED
+        POSTPONEMENT_LIFECYCLE.move(postponement, action, actor, checked=True)
         postponement.save(
             update_fields=["management_by", "management_at", "management_agrees", "management_note", "status"]
         )
@@ -460,8 +450,7 @@ def postponements_close_for_moved_task(*, task: Task, actor: AbstractBaseUser, v
     for postponement in Postponement.objects.select_for_update(no_key=True).filter(
         task=task, status__in=OPEN_POSTPONEMENT_STATUSES
     ):
-        before = postponement.status
-        postponement.status = PostponementStatus.REJECTED
+        before, _target = POSTPONEMENT_LIFECYCLE.move(postponement, "task_moved", actor)
         postponement.save(update_fields=["status"])
         event_record(
             complaint=task.complaint,

@@ -32,6 +32,7 @@ from closeloop.complaints.services import transition_apply
 from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed, ValidationFailed
 from closeloop.core.roles import Role, user_roles
 from closeloop.directory.models import Membership
+from closeloop.handling.lifecycle import SOLUTION_LIFECYCLE
 from closeloop.handling.models import (
     ApprovalRule,
     CompensationForm,
@@ -377,13 +378,10 @@ def solution_decide(
             .select_related("proposed_by")
             .get(pk=solution.pk)
         )
+        # Approval and rejection leave the same state, decided by the same people.
+        SOLUTION_LIFECYCLE.check_state(solution, "reject")
+        SOLUTION_LIFECYCLE.check_actor("reject", actor, solution)
         role = solution.next_role
-        if role is None:
-            raise TransitionNotAllowed(_("This solution is not waiting for a decision."))
-        if not solution_can_decide(user=actor, solution=solution):
-            if solution.proposed_by_id == getattr(actor, "pk", None):
-                raise PermissionDeniedError(_("Nobody approves their own proposal."))
-            raise PermissionDeniedError(_("This level is decided by the role “%(role)s”.") % {"role": role_label(role)})
         if not approve and not reason:
             raise DomainError(_("Say why the solution is rejected."), field="reason")
         level = solution.approved_levels + 1
@@ -397,7 +395,7 @@ def solution_decide(
             "decision": "approved" if approve else "rejected",
         }
         if not approve:
-            solution.status = SolutionStatus.REJECTED
+            SOLUTION_LIFECYCLE.move(solution, "reject", actor, checked=True)
             solution.decided_at = now
             solution.rejection_reason = reason
             solution.save(update_fields=["status", "decided_at", "rejection_reason"])
@@ -436,7 +434,8 @@ def solution_decide(
             )
             _notify_level(solution, locked, now)
             return solution
-        solution.status = SolutionStatus.APPROVED
+        # The last level approved: the solution is.
+        SOLUTION_LIFECYCLE.move(solution, "approve", actor, checked=True)
         solution.decided_at = now
         solution.save(update_fields=["approved_levels", "status", "decided_at"])
         told = customer_notify(
@@ -483,7 +482,7 @@ def _execution_finished(
     solution: Solution, complaint: Complaint, actor: AnyUser, via: str, now: datetime.datetime
 ) -> None:
     """The last step is done: the solution is executed and customer service may resolve."""
-    solution.status = SolutionStatus.DONE
+    SOLUTION_LIFECYCLE.move(solution, "finish", actor)
     solution.save(update_fields=["status"])
     event_record(
         complaint=complaint,
@@ -519,13 +518,10 @@ def solution_execute(*, solution: Solution, actor: AnyUser, via: str, now: datet
         solution = (
             Solution.objects.select_for_update(no_key=True, of=("self",)).select_related("task").get(pk=solution.pk)
         )
-        if solution.status != SolutionStatus.APPROVED:
-            raise TransitionNotAllowed(_("Only an approved solution can be executed."))
-        if not solution_can_execute(user=actor, solution=solution):
-            raise PermissionDeniedError(
-                _("The department that proposed the solution, or customer service, executes it.")
-            )
-        solution.status = SolutionStatus.EXECUTING
+        # The state first, then the person.
+        SOLUTION_LIFECYCLE.check_state(solution, "execute")
+        SOLUTION_LIFECYCLE.check_actor("execute", actor, solution)
+        SOLUTION_LIFECYCLE.move(solution, "execute", actor, checked=True)
         solution.save(update_fields=["status"])
         transition_apply(
             locked=locked,

@@ -27,6 +27,7 @@ from closeloop.complaints.services import transition_apply, transition_check
 from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed, ValidationFailed
 from closeloop.core.roles import Role, user_roles
 from closeloop.directory.models import Department, Membership
+from closeloop.handling.lifecycle import TASK_LIFECYCLE
 from closeloop.handling.models import (
     ACTIVE_TASK_STATUSES,
     ContactChannel,
@@ -105,12 +106,9 @@ def task_action_allowed(*, actor: Actor, task: Task, action: str) -> bool:
     """Whether `actor` may take `action` on the task now. The services refuse what this refuses; the
     desk offers only what it allows."""
     status = task.status
-    if action == "verify":
-        return actor.works_on(task) and status == TaskStatus.DISPATCHED
-    if action == "request_info":
-        return actor.works_on(task) and status in (TaskStatus.DISPATCHED, TaskStatus.IN_PROGRESS)
-    if action == "info_provided":
-        return actor.is_cs and status == TaskStatus.NEEDS_INFO
+    if action in TASK_LIFECYCLE.by_action:
+        row = TASK_LIFECYCLE.by_action[action]
+        return status in row.sources and TASK_LIFECYCLE.may_act(row, actor, task)
     if action == "contact":
         return (actor.is_cs or actor.is_member(task.department_id)) and status not in (
             TaskStatus.CANCELLED,
@@ -118,12 +116,8 @@ def task_action_allowed(*, actor: Actor, task: Task, action: str) -> bool:
         )
     if action == "progress":
         return actor.works_on(task) and status in WORKING_STATUSES
-    if action == "reply":
-        return actor.works_on(task) and status == TaskStatus.IN_PROGRESS
     if action == "reassign":
         return (actor.is_cs or actor.is_manager(task.department_id)) and status in WORKING_STATUSES
-    if action == "withdraw":
-        return actor.is_cs and status in ACTIVE_TASK_STATUSES
     return False
 
 
@@ -134,31 +128,26 @@ def task_actions_for(*, actor: Actor, task: Task) -> list[str]:
 def _who_may(action: str) -> str:
     return str(
         {
-            "verify": _("Only the task's handler, its department (while unassigned) or its manager may verify it."),
-            "request_info": _("Only the task's handler or its department's manager may ask for information."),
-            "info_provided": _("Only customer service may provide the missing information."),
             "contact": _("Only the task's department or customer service may log contacts."),
             "progress": _("Only the task's handler or its department's manager may add progress."),
-            "reply": _("Only the task's handler or its department's manager may reply."),
             "reassign": _("Only the department's manager or customer service may reassign a task."),
-            "withdraw": _("Only customer service may withdraw a task."),
         }[action]
     )
 
 
 def _check(actor: Actor, task: Task, action: str) -> None:
-    """Refuse with the reason: the person first (403), then the task's state (422)."""
+    """Refuse with the reason: the person first (403), then the task's state (422). The actions that
+    change the task's status are rows of its lifecycle table."""
+    if action in TASK_LIFECYCLE.by_action:
+        TASK_LIFECYCLE.check_actor(action, actor, task)
+        TASK_LIFECYCLE.check_state(task, action)
+        return
     if task_action_allowed(actor=actor, task=task, action=action):
         return
     person_ok = {
-        "verify": actor.works_on(task),
-        "request_info": actor.works_on(task),
-        "info_provided": actor.is_cs,
         "contact": actor.is_cs or actor.is_member(task.department_id),
         "progress": actor.works_on(task),
-        "reply": actor.works_on(task),
         "reassign": actor.is_cs or actor.is_manager(task.department_id),
-        "withdraw": actor.is_cs,
     }[action]
     if not person_ok:
         raise PermissionDeniedError(_who_may(action))
@@ -400,22 +389,33 @@ def complaint_dispatch(
                 data={"departments": codes},
                 extra={"departments": codes, **extra},
             )
-        _dispatch_notify(locked, tasks, now)
+        _dispatch_notify(locked, tasks, now, actor=actor, via=via)
     return tasks
 
 
-def _dispatch_notify(complaint: Complaint, tasks: list[Task], now: datetime.datetime) -> None:
+def _dispatch_notify(complaint: Complaint, tasks: list[Task], now: datetime.datetime, *, actor: User, via: str) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         names = "、".join(t.department.label for t in tasks)
+    auditors = _role_members(Role.AUDITOR)
     _notify(
         kind="dispatch_cc",
         subject=_("%(number)s dispatched to %(departments)s (copy for the auditors)"),
         departments=names,
         complaint=complaint,
-        recipients=_role_members(Role.AUDITOR),
+        recipients=auditors,
         now=now,
         dedup=f"dispatch_cc:{tasks[0].pk}",
     )
+    if auditors:
+        # The copy is part of the record: the timeline shows who was told, as it shows the dispatch.
+        event_record(
+            complaint=complaint,
+            action="auditors_copied",
+            actor=actor,
+            via=via,
+            at=now,
+            after={"auditors": sorted(a.get_username() for a in auditors), "tasks": [t.pk for t in tasks]},
+        )
     for task in tasks:
         _notify(
             kind="task_assigned",
@@ -492,7 +492,8 @@ def task_withdraw(
         _check(who, locked, "withdraw")
         reason = _required(reason, "reason", _("Say why the task is withdrawn."))
         before = {"task_status": locked.status}
-        locked.status, locked.ended_at, locked.end_reason = TaskStatus.CANCELLED, now, reason
+        TASK_LIFECYCLE.move(locked, "withdraw", who, checked=True)
+        locked.ended_at, locked.end_reason = now, reason
         locked.save(update_fields=["status", "ended_at", "end_reason"])
         deadlines_close(complaint=complaint, milestones=None, at=now, cancelled=True, task=locked)
         event_record(
@@ -545,7 +546,8 @@ def task_verify(
         if complaint.status in start.sources:
             transition_check(transition=start, actor=actor, data={})
         claimed = _claim_if_unassigned(locked, actor)
-        locked.status, locked.verified_at = TaskStatus.IN_PROGRESS, now
+        TASK_LIFECYCLE.move(locked, "verify", who, checked=True)
+        locked.verified_at = now
         locked.save(update_fields=["status", "verified_at"])
         deadlines_close(complaint=complaint, milestones=[Milestone.VERIFY], at=now, task=locked)
         event_record(
@@ -586,7 +588,8 @@ def task_request_info(
         _check(who, locked, "request_info")
         reason = _required(reason, "reason", _("Say what information is missing."))
         before = {"task_status": locked.status}
-        locked.status, locked.info_request = TaskStatus.NEEDS_INFO, reason
+        TASK_LIFECYCLE.move(locked, "request_info", who, checked=True)
+        locked.info_request = reason
         locked.save(update_fields=["status", "info_request"])
         deadlines_pause(complaint=complaint, at=now, task=locked)
         event_record(
@@ -622,7 +625,7 @@ def task_info_provided(
         complaint, locked = _lock(task)
         _check(who, locked, "info_provided")
         info = _required(info, "info", _("Write the information the department asked for."))
-        locked.status = TaskStatus.IN_PROGRESS if locked.verified_at else TaskStatus.DISPATCHED
+        TASK_LIFECYCLE.move(locked, "info_provided" if locked.verified_at else "info_provided_unverified", who)
         locked.save(update_fields=["status"])
         changes = deadlines_resume(complaint=complaint, at=now, task=locked)
         event_record(
@@ -767,7 +770,8 @@ def task_reply(
         _check(who, locked, "reply")
         reply = _required(reply, "reply", _("Write the result for customer service."))
         claimed = _claim_if_unassigned(locked, actor)
-        locked.status, locked.reply, locked.replied_at = TaskStatus.REPLIED, reply, now
+        TASK_LIFECYCLE.move(locked, "reply", who, checked=True)
+        locked.reply, locked.replied_at = reply, now
         locked.save(update_fields=["status", "reply", "replied_at"])
         deadlines_close(
             complaint=complaint,

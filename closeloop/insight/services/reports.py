@@ -51,6 +51,14 @@ from closeloop.insight.exports.labels import word
 from closeloop.insight.exports.pdf import analysis_report_write
 from closeloop.insight.exports.xlsx import SummaryStats, summary_table_write
 from closeloop.insight.kpis import Period
+from closeloop.insight.lifecycle import (
+    APPROVE_PERMISSION,
+    GENERATE_PERMISSION,
+    LIFECYCLE,
+    REVIEW_PERMISSION,
+    VIEW_PERMISSION,
+    wrong_state,
+)
 from closeloop.insight.models import Report, ReportKind, ReportStatus, ReportStep, report_path
 from closeloop.insight.services.recipients import recipients_expand
 from closeloop.notifications.models import Method, Notification, NotificationAttachment, State
@@ -60,10 +68,6 @@ log = logging.getLogger(__name__)
 
 Actor = AnyUser | None
 
-VIEW_PERMISSION = "insight.view_report"
-GENERATE_PERMISSION = "insight.generate_report"
-REVIEW_PERMISSION = "insight.review_report"
-APPROVE_PERMISSION = "insight.approve_report"
 
 MAX_PERIOD_DAYS = 366
 NOTE_MAX_LENGTH = 2000
@@ -134,18 +138,6 @@ def period_check(period: Period, *, today: datetime.date) -> None:
 
 def _locked(report: Report) -> Report:
     return Report.objects.select_for_update(no_key=True).get(pk=report.pk)
-
-
-def _status_label(status: str) -> str:
-    return str(ReportStatus(status).label) if status in ReportStatus.values else status
-
-
-def _wrong_state(report: Report, message: Any) -> DomainError:
-    return DomainError(
-        f"{message} " + gettext("The report is %(status)s.") % {"status": _status_label(report.status)},
-        field="status",
-        code="wrong_state",
-    )
 
 
 def _step(report: Report, action: Step, actor: Actor, *, before: str, note: str = "", at: datetime.datetime) -> None:
@@ -244,7 +236,7 @@ def report_regenerate(*, report: Report, actor: Actor, now: datetime.datetime | 
     with transaction.atomic():
         locked = _locked(report)
         if locked.status != ReportStatus.DRAFT:
-            raise _wrong_state(locked, _("Only a draft can be generated again."))
+            raise wrong_state(locked, _("Only a draft can be generated again."))
         locked.generated_at = None
         locked.save(update_fields=["generated_at"])
         _step(locked, Step.REQUESTED, actor, before=locked.status, at=now, note=gettext("regenerate"))
@@ -308,7 +300,7 @@ def report_generate(*, report: Report, now: datetime.datetime | None = None) -> 
         with transaction.atomic():
             locked = _locked(report)
             if locked.status != ReportStatus.DRAFT:
-                raise _wrong_state(locked, _("The report moved on while it was being generated; it was not replaced."))
+                raise wrong_state(locked, _("The report moved on while it was being generated; it was not replaced."))
             first = not locked.xlsx
             old = [f.name for f in (locked.xlsx, locked.pdf) if f]
             locked.xlsx.name, locked.pdf.name = built.xlsx, built.pdf
@@ -418,15 +410,11 @@ def monthly_report_ensure(*, now: datetime.datetime | None = None) -> Report | N
 def report_review(*, report: Report, actor: Actor, note: str = "", now: datetime.datetime | None = None) -> Report:
     """The CS supervisor has checked the draft; management approves next."""
     now = now or timezone.now()
-    _require(actor, REVIEW_PERMISSION, _("Only a CS supervisor may review reports."))
+    LIFECYCLE.check_actor("review", actor)
     note = _note(note)
     with transaction.atomic():
         locked = _locked(report)
-        if locked.status != ReportStatus.DRAFT:
-            raise _wrong_state(locked, _("Only a draft can be reviewed."))
-        if locked.generated_at is None or not locked.xlsx or not locked.pdf:
-            raise DomainError(_("The report is still being generated."), field="status", code="wrong_state")
-        before, locked.status = locked.status, ReportStatus.REVIEWED
+        before, _target = LIFECYCLE.move(locked, "review", actor)
         locked.save(update_fields=["status"])
         _step(locked, Step.REVIEWED, actor, before=before, note=note, at=now)
         _notify(
@@ -444,17 +432,11 @@ def report_return(*, report: Report, actor: Actor, note: str, now: datetime.date
     """Back to draft with the reason: by the CS supervisor (a draft they will not review as it is, or their
     own review withdrawn) or by management (a reviewed report it does not approve)."""
     now = now or timezone.now()
-    if not (_has(actor, REVIEW_PERMISSION) or _has(actor, APPROVE_PERMISSION)):
-        raise PermissionDeniedError(_("Only CS supervisors and management may return reports."))
+    LIFECYCLE.check_actor("return", actor)
     note = _note(note, required=True, message=_("Say why the report goes back to draft."))
     with transaction.atomic():
         locked = _locked(report)
-        if locked.status == ReportStatus.DRAFT:
-            if not _has(actor, REVIEW_PERMISSION):
-                raise _wrong_state(locked, _("A draft is returned by the CS supervisor."))
-        elif locked.status != ReportStatus.REVIEWED:
-            raise _wrong_state(locked, _("An approved or sent report cannot be returned."))
-        before, locked.status = locked.status, ReportStatus.DRAFT
+        before, _target = LIFECYCLE.move(locked, "return", actor)
         locked.save(update_fields=["status"])
         _step(locked, Step.RETURNED, actor, before=before, note=note, at=now)
         users = _role_members(Role.CS_SUPERVISOR)
@@ -472,26 +454,15 @@ def report_return(*, report: Report, actor: Actor, note: str, now: datetime.date
     return locked
 
 
-def _last_reviewer(report: Report) -> int | None:
-    step = report.steps.filter(action=Step.REVIEWED).order_by("-at", "-pk").values_list("actor_id", flat=True)
-    return step.first()
-
-
 def report_approve(*, report: Report, actor: Actor, note: str = "", now: datetime.datetime | None = None) -> Report:
     """Management approves the reviewed report; it is then sent to the distribution list at once (if the
     list is empty the report stays approved and can be sent once people are added)."""
     now = now or timezone.now()
-    _require(actor, APPROVE_PERMISSION, _("Only management may approve reports."))
+    LIFECYCLE.check_actor("approve", actor)
     note = _note(note)
     with transaction.atomic():
         locked = _locked(report)
-        if locked.status != ReportStatus.REVIEWED:
-            raise _wrong_state(locked, _("Only a report reviewed by the CS supervisor can be approved."))
-        if actor is not None and _last_reviewer(locked) == actor.pk:
-            raise DomainError(
-                _("The person who reviewed the report cannot also approve it."), field="status", code="four_eyes"
-            )
-        before, locked.status = locked.status, ReportStatus.APPROVED
+        before, _target = LIFECYCLE.move(locked, "approve", actor)
         locked.save(update_fields=["status"])
         _step(locked, Step.APPROVED, actor, before=before, note=note, at=now)
     if send_problem(locked) is None:
@@ -550,15 +521,10 @@ def report_send(*, report: Report, actor: Actor = None, now: datetime.datetime |
     each person once, plus the outside addresses) and an in-app message to each person; then → sent.
     Called on approval (actor None) or by management to retry after the list was filled."""
     now = now or timezone.now()
-    if actor is not None:
-        _require(actor, APPROVE_PERMISSION, _("Only management may send reports."))
+    LIFECYCLE.check_actor("send", actor)
     with transaction.atomic():
         locked = _locked(report)
-        if locked.status == ReportStatus.SENT:
-            raise _wrong_state(locked, _("The report was sent already."))
-        problem = send_problem(locked)
-        if problem is not None:
-            raise DomainError(problem, field="status", code="wrong_state")
+        LIFECYCLE.check(locked, "send", actor)
         people, addresses = recipients_expand()
         subject, body = _mail_text(locked, _approver_name(locked))
         dedup = f"report_sent:{locked.pk}"
@@ -598,7 +564,8 @@ def report_send(*, report: Report, actor: Actor = None, now: datetime.datetime |
                     for name, shown, content_type in files
                 ]
             )
-        before, locked.status, locked.sent_at = locked.status, ReportStatus.SENT, now
+        before, _target = LIFECYCLE.move(locked, "send", actor, checked=True)
+        locked.sent_at = now
         locked.save(update_fields=["status", "sent_at"])
         note = gettext("%(people)d people, %(addresses)d outside addresses, %(mails)d e-mails") % {
             "people": len(people),

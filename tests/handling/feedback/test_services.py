@@ -10,9 +10,9 @@ from django.contrib.auth.models import User
 
 from closeloop.complaints.models import Event
 from closeloop.core.errors import PermissionDeniedError, TransitionNotAllowed, ValidationFailed
+from closeloop.handling.guards import feedback_forms_approved
 from closeloop.handling.models import FeedbackForm, FeedbackStatus
 from closeloop.handling.services.feedback import (
-    complaint_feedback_approved,
     feedback_form_open,
     feedback_form_prefill,
     feedback_form_review,
@@ -240,6 +240,15 @@ def test_return_requires_a_note(opened: Callable[..., Opened], people: dict[str,
     assert form.status == FeedbackStatus.SUBMITTED
 
 
+def test_the_close_guard_is_the_one_definition_of_approved_forms(opened: Callable[..., Opened]) -> None:
+    """Domain rule 1 as the lifecycle's `close` checks it: every form approved; a complaint whose
+    tasks opened no form (none reached the reply) is not held back."""
+    o = opened()
+    assert feedback_forms_approved(o.complaint, {}) is not None
+    FeedbackForm.objects.filter(complaint=o.complaint).delete()
+    assert feedback_forms_approved(o.complaint, {}) is None
+
+
 def test_return_resubmit_approve(opened: Callable[..., Opened], people: dict[str, User]) -> None:
     o = opened()
     handler, supervisor = people["quality_handler"], people["supervisor"]
@@ -259,7 +268,7 @@ def test_return_resubmit_approve(opened: Callable[..., Opened], people: dict[str
     form = feedback_form_submit(form=form, actor=handler)
     form = feedback_form_review(form=form, approve=True, note="", actor=supervisor)
     assert form.status == FeedbackStatus.APPROVED and form.reviewed_by == supervisor
-    assert complaint_feedback_approved(complaint=o.complaint)
+    assert feedback_forms_approved(o.complaint, {}) is None  # the close guard lets it through
     with pytest.raises(TransitionNotAllowed):
         feedback_form_save(form=form, data={"root_cause": "edit after approval"}, actor=handler)
     with pytest.raises(TransitionNotAllowed):

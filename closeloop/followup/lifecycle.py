@@ -1,0 +1,88 @@
+"""The life of a follow-up round as a table (the mechanism: closeloop/core/lifecycle.py).
+
+A round is born open (blank outcome) when the complaint is resolved. It ends once: the customer's
+answer (by phone, reply or the self-service survey) makes it satisfied or not satisfied, or failed
+attempts on enough different days make it unreachable. The status field is `outcome`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from closeloop.core.errors import DomainError, TransitionNotAllowed
+from closeloop.core.lifecycle import Lifecycle, Transition, register
+from closeloop.core.roles import Role, user_roles
+from closeloop.followup.models import FollowUpOutcome
+
+# Who makes follow-up calls (domain: agents; supervisors stand in).
+FOLLOWUP_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR})
+DENIED = _("Only customer-service agents and CS supervisors make follow-ups.")
+
+
+class FollowUpState(models.TextChoices):
+    """The follow-up's outcome field read as a state: blank while the round is open."""
+
+    OPEN = "", _("open")
+    SATISFIED = FollowUpOutcome.SATISFIED.value, FollowUpOutcome.SATISFIED.label
+    UNSATISFIED = FollowUpOutcome.UNSATISFIED.value, FollowUpOutcome.UNSATISFIED.label
+    UNREACHABLE = FollowUpOutcome.UNREACHABLE.value, FollowUpOutcome.UNREACHABLE.label
+
+
+def agent_or_survey(user: Any, followup: Any) -> bool:
+    """Agents and CS supervisors record an answer; the survey records the customer's own (no actor)."""
+    return user is None or bool(FOLLOWUP_ROLES & user_roles(user))
+
+
+def _finished(followup: Any, transition: Transition) -> DomainError:
+    return TransitionNotAllowed(
+        _("This follow-up is finished (%(outcome)s).") % {"outcome": followup.get_outcome_display()}
+    )
+
+
+_OPEN = frozenset({FollowUpState.OPEN})
+
+LIFECYCLE = register(
+    Lifecycle(
+        name="followup",
+        title=_("Follow-up round"),
+        model="followup.FollowUp",
+        status_field="outcome",
+        states=FollowUpState,
+        wrong_state=_finished,
+        transitions=(
+            Transition(
+                action="record_satisfied",
+                label=_("Record the answer: satisfied"),
+                sources=_OPEN,
+                target=FollowUpState.SATISFIED,
+                allowed=agent_or_survey,
+                denied=DENIED,
+                required=("method", "solved", "level"),
+                service="closeloop.followup.services.followups.followup_record",
+            ),
+            Transition(
+                action="record_unsatisfied",
+                label=_("Record the answer: not satisfied"),
+                sources=_OPEN,
+                target=FollowUpState.UNSATISFIED,
+                allowed=agent_or_survey,
+                denied=DENIED,
+                required=("method", "solved", "level"),
+                service="closeloop.followup.services.followups.followup_record",
+            ),
+            Transition(
+                action="unreachable",
+                label=_("Unreachable after the last failed attempt"),
+                sources=_OPEN,
+                target=FollowUpState.UNREACHABLE,
+                roles=FOLLOWUP_ROLES,
+                denied=DENIED,
+                required=("method", "result"),
+                service="closeloop.followup.services.followups.followup_attempt",
+            ),
+        ),
+    )
+)
