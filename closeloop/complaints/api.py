@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
@@ -49,6 +48,7 @@ from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.lifecycle import lifecycle_get, lifecycles
 from closeloop.core.masking import can_see_personal_data, mask_email, mask_phone
 from closeloop.core.roles import ROLE_LABELS, user_roles
+from closeloop.core.types import User
 from closeloop.directory.models import ComplaintType, Customer, Department, Product
 from closeloop.notifications.models import Method, Notification
 from closeloop.sla.models import Deadline
@@ -71,8 +71,8 @@ from closeloop.core.api_responses import (  # noqa: E402
 Number = PathEx[Text, P(max_length=20, description="the complaint's number, e.g. TS20261123-0007")]
 
 
-def _user(request: HttpRequest) -> AbstractBaseUser:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined]
 
 
 # --- serialisation -------------------------------------------------------------------------------
@@ -93,7 +93,7 @@ def _product(product: Product | None, *, with_line: bool = False) -> dict[str, A
     return out
 
 
-def _customer(customer: Customer, user: AbstractBaseUser) -> dict[str, Any]:
+def _customer(customer: Customer, user: User) -> dict[str, Any]:
     contact = selectors.customer_contact(customer=customer, user=user)
     return {
         "kind": customer.kind,
@@ -106,7 +106,7 @@ def _customer(customer: Customer, user: AbstractBaseUser) -> dict[str, Any]:
     }
 
 
-def _summary(complaint: Complaint, user: AbstractBaseUser) -> dict[str, Any]:
+def _summary(complaint: Complaint, user: User) -> dict[str, Any]:
     return {
         "number": complaint.number,
         "status": complaint.status,
@@ -155,7 +155,7 @@ def _deadline(deadline: Deadline) -> dict[str, Any]:
     }
 
 
-def _detail(complaint: Complaint, user: AbstractBaseUser) -> dict[str, Any]:
+def _detail(complaint: Complaint, user: User) -> dict[str, Any]:
     events = selectors.complaint_timeline(complaint=complaint)
     contact = selectors.customer_contact(customer=complaint.customer, user=user)
     actions = available_transitions(complaint.status, user_roles(user))
@@ -220,7 +220,7 @@ def _complaint_response(request: HttpRequest, number: Number) -> dict[str, Any]:
     return body
 
 
-def _complaint_by_number(user: AbstractBaseUser, number: str | None, *, field: str) -> Complaint | None:
+def _complaint_by_number(user: User, number: str | None, *, field: str) -> Complaint | None:
     """A complaint named in a request body: an unknown (or invisible) number is bad input, not a 404."""
     if not number:
         return None
@@ -418,7 +418,7 @@ def complaint_resume(request: HttpRequest, number: Number, payload: ResumeIn) ->
 # --- writing to the customer -----------------------------------------------------------------------
 
 
-def _message(row: Notification, user: AbstractBaseUser) -> dict[str, Any]:
+def _message(row: Notification, user: User) -> dict[str, Any]:
     masked = not can_see_personal_data(user)
     to = row.address
     if masked:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -19,6 +18,7 @@ from django.utils.translation import ngettext
 from closeloop.complaints.events import event_record
 from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES
 from closeloop.complaints.models import Complaint
+from closeloop.core.types import User
 
 REASON_MAX = 300  # Complaint.repeat_reason
 
@@ -71,9 +71,7 @@ def repeat_reason_text(*, complaint: Complaint, earlier: Complaint) -> str:
     return text[:REASON_MAX]
 
 
-def repeat_detected_record(
-    *, complaint: Complaint, actor: AbstractBaseUser | None, via: str, now: datetime.datetime
-) -> None:
+def repeat_detected_record(*, complaint: Complaint, actor: User | None, via: str, now: datetime.datetime) -> None:
     """The timeline entry of a repeat found at intake (the complaint already carries repeat_of)."""
     event_record(
         complaint=complaint,

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Value
@@ -17,15 +16,14 @@ from django.utils.functional import cached_property
 from closeloop.complaints.lifecycle import OPEN_STATUSES
 from closeloop.complaints.models import Complaint, Event
 from closeloop.core.masking import can_see_personal_data, mask_address, mask_email, mask_phone
+from closeloop.core.types import AnyUser
 from closeloop.directory.models import Customer, Membership
 from closeloop.directory.selectors import full_email, full_phone
 from closeloop.notifications.models import Method, Notification
 from closeloop.sla.models import Deadline
 
-User = AbstractBaseUser | AnonymousUser
 
-
-def complaints_visible_to(user: User) -> QuerySet[Complaint]:
+def complaints_visible_to(user: AnyUser) -> QuerySet[Complaint]:
     """Agents, supervisors, quality, auditors and management see all; handlers and managers see the
     complaints of their departments (responsible, or dispatched to them); anyone else nothing."""
     qs = Complaint.objects.all()
@@ -79,7 +77,7 @@ def _local_midnight(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
 
 
-def complaint_queue(*, user: User, filters: QueueFilters) -> QuerySet[Complaint]:
+def complaint_queue(*, user: AnyUser, filters: QueueFilters) -> QuerySet[Complaint]:
     """The queue with the filters applied; related rows joined so a page costs a fixed number of
     queries whatever the number of complaints."""
     qs = complaints_visible_to(user).select_related("customer", "product", "type", "department")
@@ -136,7 +134,7 @@ def contact_in_term(term: str) -> tuple[str, str]:
     return "", ""
 
 
-def contact_search_counts(*, user: User, term: str) -> bool:
+def contact_search_counts(*, user: AnyUser, term: str) -> bool:
     """Whether this search is one that is counted and logged (complaints.services.contact_search_admit):
     a whole phone number or e-mail address, searched by someone who sees them masked."""
     return bool(term.strip()) and not can_see_personal_data(user) and bool(contact_in_term(term.strip())[0])
@@ -276,7 +274,7 @@ def queue_count(queryset: QuerySet[Complaint]) -> tuple[int, bool]:
     return paginator.count, paginator.capped
 
 
-def complaint_get(*, user: User, number: str) -> Complaint:
+def complaint_get(*, user: AnyUser, number: str) -> Complaint:
     """One complaint the user may see; Complaint.DoesNotExist otherwise (a 404, never a 403, so that
     the existence of other departments' complaints is not revealed)."""
     return (
@@ -322,7 +320,7 @@ class ContactView:
     masked: bool
 
 
-def customer_contact(*, customer: Customer, user: User) -> ContactView:
+def customer_contact(*, customer: Customer, user: AnyUser) -> ContactView:
     if can_see_personal_data(user):
         return ContactView(customer.name, customer.phone, customer.email, customer.address, masked=False)
     return ContactView(
@@ -345,7 +343,7 @@ def customer_by_phone(*, phone: str) -> Customer | None:
     return Customer.objects.filter(phone=phone, anonymised_at__isnull=True).order_by("id").first()
 
 
-def customer_open_complaints(*, customer: Customer, user: User) -> QuerySet[Complaint]:
+def customer_open_complaints(*, customer: Customer, user: AnyUser) -> QuerySet[Complaint]:
     """The customer's open complaints this user may see, nearest deadline first."""
     running = Deadline.objects.filter(task__isnull=True, met_at__isnull=True).order_by("due_at")
     return (

@@ -225,7 +225,7 @@ def _bounced_ids(message: email.message.Message) -> list[str]:
             continue
         ctype = part.get_content_type()
         if ctype == "message/rfc822" and part.is_multipart():
-            for inner in part.get_payload():  # type: ignore[union-attr]
+            for inner in part.get_payload():
                 ids += _message_ids(inner, "Message-ID")
         elif ctype == "text/rfc822-headers":
             ids += MESSAGE_ID.findall(

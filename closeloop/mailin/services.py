@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,6 +39,7 @@ from closeloop.complaints.services import (
 from closeloop.core.errors import ValidationFailed
 from closeloop.core.masking import mask_log_text
 from closeloop.core.roles import Role
+from closeloop.core.types import User
 from closeloop.directory.selectors import EMAIL
 from closeloop.handling.models import ACTIVE_TASK_STATUSES
 from closeloop.mailin.conf import Mailbox
@@ -348,7 +348,7 @@ def _reply(*, mail: ParsedMail, raw: bytes, complaint: Complaint, now: datetime.
     return IngestResult(outcome=Outcome.REPLY, complaint=locked)
 
 
-def _told_of_replies(complaint: Complaint) -> list[AbstractBaseUser]:
+def _told_of_replies(complaint: Complaint) -> list[User]:
     """The handlers of the complaint's open tasks and its agent (who registered or acknowledged it); when
     the complaint has neither yet (it came in by e-mail), the agents."""
     user_model = get_user_model()

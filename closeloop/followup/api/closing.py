@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
@@ -23,6 +22,7 @@ from closeloop.complaints.services import complaint_transition
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, WRITE_ERRORS
 from closeloop.core.errors import PermissionDeniedError
 from closeloop.core.roles import Role, user_roles
+from closeloop.core.types import User
 from closeloop.followup.services.closing import closing_checklist, complaint_archive, complaint_reopen
 from closeloop.followup.services.retention import complaints_anonymise
 
@@ -70,8 +70,8 @@ class AnonymiseOut(Schema):
     attachments: int
 
 
-def _user(request: HttpRequest) -> AbstractBaseUser:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined]
 
 
 def _state(complaint: Complaint) -> dict[str, Any]:

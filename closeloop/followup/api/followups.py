@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime
 from typing import Any, Literal
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from ninja import Field, P, PathEx, Query, Router, Schema
 
@@ -17,6 +16,7 @@ from closeloop.complaints.models import Via
 from closeloop.complaints.schemas import Text
 from closeloop.complaints.services import personal_data_access_record
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS
+from closeloop.core.types import User
 from closeloop.followup import selectors
 from closeloop.followup.models import AttemptResult, FollowUp, FollowUpMethod, SurveyLink
 from closeloop.followup.services import followups as services
@@ -123,14 +123,14 @@ class SurveyLinkOut(Schema):
 # --- serialisation -------------------------------------------------------------------------------
 
 
-def _user(request: HttpRequest) -> AbstractBaseUser:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined]
 
 
 def _name(user: Any) -> str | None:
     if user is None:
         return None
-    return user.get_full_name() or user.get_username()  # type: ignore[no-any-return]
+    return user.get_full_name() or user.get_username()
 
 
 def _out(followup: FollowUp) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +29,7 @@ from closeloop.complaints.models import Complaint
 from closeloop.complaints.services import transition_apply, transition_check
 from closeloop.core.errors import PermissionDeniedError, ValidationFailed
 from closeloop.core.roles import Role, user_roles
+from closeloop.core.types import User
 from closeloop.followup.guards import followup_outcome_recorded
 from closeloop.followup.models import FollowUp
 from closeloop.handling.guards import feedback_forms_approved
@@ -60,7 +60,7 @@ def complaint_reopen(
     *,
     complaint: Complaint,
     reason: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     now: datetime.datetime | None = None,
 ) -> Complaint:
@@ -227,7 +227,7 @@ def closing_checklist(complaint: Complaint) -> ClosingChecklist:
 def complaint_archive(
     *,
     complaint: Complaint,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     now: datetime.datetime | None = None,
 ) -> Complaint:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -28,6 +27,7 @@ from closeloop.complaints.models import Complaint
 from closeloop.complaints.repeats import REASON_MAX
 from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed
 from closeloop.core.roles import Role, user_roles
+from closeloop.core.types import User
 
 # Who links, unlinks and merges: the customer-service desk.
 REPEAT_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR})
@@ -36,7 +36,7 @@ REPEAT_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR})
 # --- by hand ------------------------------------------------------------------------------------------
 
 
-def _check_role(actor: AbstractBaseUser | None, label: str) -> None:
+def _check_role(actor: User | None, label: str) -> None:
     if not (REPEAT_ROLES & user_roles(actor)):
         raise PermissionDeniedError(_("Your role may not %(action)s.") % {"action": label})
 
@@ -58,7 +58,7 @@ def complaint_link_repeat(
     complaint: Complaint,
     earlier: Complaint,
     reason: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     now: datetime.datetime | None = None,
 ) -> Complaint:
@@ -106,7 +106,7 @@ def complaint_unlink_repeat(
     *,
     complaint: Complaint,
     reason: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     now: datetime.datetime | None = None,
 ) -> Complaint:
@@ -151,7 +151,7 @@ def complaint_merge(
     duplicate: Complaint,
     into: Complaint,
     reason: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     now: datetime.datetime | None = None,
 ) -> Complaint:

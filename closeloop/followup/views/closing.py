@@ -24,6 +24,7 @@ from closeloop.complaints.selectors import complaint_get
 from closeloop.core.errors import DomainError
 from closeloop.core.forms_ui import add_domain_errors, refusal_status
 from closeloop.core.roles import user_roles
+from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.followup.services.closing import closing_checklist, complaint_archive, complaint_reopen
 
 
@@ -39,7 +40,7 @@ class ReopenForm(forms.Form):
 
 def _complaint(request: HttpRequest, number: str) -> Complaint:
     try:
-        return complaint_get(user=request.user, number=number)  # type: ignore[arg-type]
+        return complaint_get(user=request.user, number=number)
     except Complaint.DoesNotExist:
         raise Http404(_("No such complaint.")) from None
 
@@ -62,7 +63,7 @@ def _refused(
 
 @login_required
 @require_POST
-def reopen(request: HttpRequest, number: str) -> HttpResponse:
+def reopen(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     complaint = _complaint(request, number)
     form = ReopenForm(request.POST, prefix="reopen")
     form.is_valid()
@@ -70,7 +71,7 @@ def reopen(request: HttpRequest, number: str) -> HttpResponse:
         complaint_reopen(
             complaint=complaint,
             reason=form.cleaned_data.get("reason", ""),
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             via=Via.DESK,
         )
     except DomainError as exc:
@@ -81,10 +82,10 @@ def reopen(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def archive(request: HttpRequest, number: str) -> HttpResponse:
+def archive(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     complaint = _complaint(request, number)
     try:
-        complaint_archive(complaint=complaint, actor=request.user, via=Via.DESK)  # type: ignore[arg-type]
+        complaint_archive(complaint=complaint, actor=request.user, via=Via.DESK)
     except DomainError as exc:
         return _refused(request, complaint=complaint, form=None, exc=exc, title=str(TRANSITIONS["archive"].label))
     messages.success(request, _("Archived: the complaint is read-only now."))

@@ -23,6 +23,7 @@ from closeloop.complaints.selectors import customer_contact
 from closeloop.complaints.services import personal_data_access_record
 from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.forms_ui import add_domain_errors
+from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.followup import selectors
 from closeloop.followup.models import AttemptResult, FollowUp, FollowUpMethod
 from closeloop.followup.services import followups as services
@@ -164,7 +165,7 @@ def _complaint_page(request: HttpRequest, complaint: Complaint, *, error: str = 
 
 @login_required
 @require_POST
-def followup_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def followup_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in FORMS:
         raise Http404(_("Unknown action."))
     followup = _visible_followup(request, pk)
@@ -204,7 +205,7 @@ def followup_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def calllist(request: HttpRequest) -> HttpResponse:
+def calllist(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Today's follow-ups: open rounds, overdue first, then by deadline, a page at a time. A fixed number
     of queries."""
     due = request.GET.get("due", "all")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, P, PathEx, Query, Router, Schema
 
@@ -18,6 +17,7 @@ from closeloop.complaints.api import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, 
 from closeloop.complaints.models import Via
 from closeloop.complaints.schemas import Text
 from closeloop.core.files import file_response
+from closeloop.core.types import User
 from closeloop.handling.models import FeedbackForm, FeedbackResult, FeedbackStatus
 from closeloop.handling.pdf import feedback_form_pdf
 from closeloop.handling.services import feedback as services
@@ -128,14 +128,14 @@ class FeedbackApproveIn(Schema):
 # --- serialisation -------------------------------------------------------------------------------
 
 
-def _user(request: HttpRequest) -> AbstractBaseUser:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined]
 
 
 def _name(user: Any) -> str | None:
     if user is None:
         return None
-    return user.get_full_name() or user.get_username()  # type: ignore[no-any-return]
+    return user.get_full_name() or user.get_username()
 
 
 def _out(form: FeedbackForm, values: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -7,7 +7,6 @@ import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +17,7 @@ from closeloop.complaints.schemas import MAX_OFFSET, RefOut, Text
 from closeloop.complaints.selectors import complaint_get
 from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.roles import user_roles
+from closeloop.core.types import User
 from closeloop.directory.models import Absence, ComplaintType, Department, ProductLine, RosterChange, RosterEntry
 from closeloop.handling import selectors
 from closeloop.handling.services import roster as services
@@ -108,11 +108,11 @@ class ProposalOut(Schema):
     entry: int | None
 
 
-def _user(request: HttpRequest) -> AbstractBaseUser:
+def _user(request: HttpRequest) -> User:
     user = request.auth  # type: ignore[attr-defined]
     if not user_roles(user):
         raise PermissionDeniedError(_("You may not read the roster."))
-    return user  # type: ignore[no-any-return]
+    return user
 
 
 def _ref(department: Department) -> dict[str, Any]:

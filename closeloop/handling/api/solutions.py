@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, P, PathEx, Router, Schema, Status
@@ -19,6 +18,7 @@ from closeloop.complaints.api import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, 
 from closeloop.complaints.models import Via
 from closeloop.complaints.schemas import Text
 from closeloop.core.errors import DomainError
+from closeloop.core.types import User
 from closeloop.handling.models import CompensationForm, ExecutionStep, Measure, Solution, SolutionStatus, Task
 from closeloop.handling.services import solutions as services
 
@@ -103,8 +103,8 @@ class SolutionOut(Schema):
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _user(request: HttpRequest) -> AbstractBaseUser:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined]
 
 
 def _name(user: Any) -> str | None:
@@ -157,7 +157,7 @@ def _out(solution: Solution) -> dict[str, Any]:
     }
 
 
-def _visible_solution(user: AbstractBaseUser, solution_id: int) -> Solution:
+def _visible_solution(user: User, solution_id: int) -> Solution:
     """Solution.DoesNotExist (→ 404) when it does not exist or its complaint is out of the user's scope."""
     return Solution.objects.select_related("complaint", "task").get(
         pk=solution_id, complaint__in=selectors.complaints_visible_to(user)

@@ -11,7 +11,6 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -20,13 +19,14 @@ from django.utils.translation import gettext_lazy as _
 from closeloop.complaints.models import Complaint
 from closeloop.core.errors import DomainError, PermissionDeniedError, ValidationFailed
 from closeloop.core.roles import Role, user_roles
+from closeloop.core.types import User
 from closeloop.directory.models import Absence, ComplaintType, Department, Membership, RosterChange, RosterEntry
 
 # The fields of a roster line that an update may change.
 EDITABLE_FIELDS = ("handler", "complaint_type", "product_line", "province", "valid_from", "valid_to", "note")
 
 
-def roster_may_edit(*, user: AbstractBaseUser | None, department: Department) -> bool:
+def roster_may_edit(*, user: User | None, department: Department) -> bool:
     """Managers of the department, and admins."""
     if user is None or not user.is_authenticated:
         return False
@@ -35,7 +35,7 @@ def roster_may_edit(*, user: AbstractBaseUser | None, department: Department) ->
     return Membership.objects.filter(user=user, department=department, is_manager=True).exists()
 
 
-def _check_editor(actor: AbstractBaseUser | None, department: Department) -> None:
+def _check_editor(actor: User | None, department: Department) -> None:
     if not roster_may_edit(user=actor, department=department):
         raise PermissionDeniedError(_("Only the department's manager or an administrator may edit its roster."))
 
@@ -86,14 +86,14 @@ def _log(entry: RosterEntry, action: str, actor: Any, now: datetime.datetime, be
 def roster_entry_create(
     *,
     department: Department | None,
-    handler: AbstractBaseUser | None = None,
+    handler: User | None = None,
     complaint_type: ComplaintType | None = None,
     product_line: Any = None,
     province: str = "",
     valid_from: datetime.date,
     valid_to: datetime.date | None = None,
     note: str = "",
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     now: datetime.datetime | None = None,
 ) -> RosterEntry:
     now = now or timezone.now()
@@ -122,7 +122,7 @@ def roster_entry_update(
     *,
     entry: RosterEntry,
     values: dict[str, Any],
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     now: datetime.datetime | None = None,
 ) -> RosterEntry:
     """Change a line; only the fields in `values` (from EDITABLE_FIELDS). No change, no log row."""
@@ -153,7 +153,7 @@ def roster_entry_update(
 def roster_entry_end(
     *,
     entry: RosterEntry,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     on: datetime.date | None = None,
     now: datetime.datetime | None = None,
 ) -> RosterEntry:
@@ -181,12 +181,12 @@ def roster_entry_end(
 
 def absence_create(
     *,
-    user: AbstractBaseUser | None,
+    user: User | None,
     starts: datetime.date,
     ends: datetime.date,
-    cover: AbstractBaseUser | None = None,
+    cover: User | None = None,
     note: str = "",
-    actor: AbstractBaseUser | None,
+    actor: User | None,
 ) -> Absence:
     """Short leave, recorded by a manager of one of the person's departments (or an admin). The cover,
     if named, must share a department with the person."""

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
@@ -31,6 +30,7 @@ from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.services import transition_apply
 from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed, ValidationFailed
 from closeloop.core.roles import Role, user_roles
+from closeloop.core.types import AnyUser, User
 from closeloop.directory.models import Membership
 from closeloop.handling.lifecycle import SOLUTION_LIFECYCLE
 from closeloop.handling.models import (
@@ -46,8 +46,6 @@ from closeloop.handling.models import (
 )
 from closeloop.notifications.services import Message, notifications_build, notifications_queue
 
-AnyUser = AbstractBaseUser | AnonymousUser | None
-
 # The level every solution needs before the rules add theirs.
 BASE_LEVEL = Role.CS_SUPERVISOR.value
 # A department waiting for information or contesting the dispatch is not in a position to propose.
@@ -62,14 +60,14 @@ class StepData:
     """One line of "who does what by when"."""
 
     description: str
-    owner: AbstractBaseUser | None = None
+    owner: User | None = None
     due_date: datetime.date | None = None
 
 
 # --- permissions ---------------------------------------------------------------------------------
 
 
-def _is_manager_of(user: AnyUser, department_id: int) -> bool:
+def _is_manager_of(user: AnyUser | None, department_id: int) -> bool:
     return bool(
         user is not None
         and user.is_authenticated
@@ -77,7 +75,7 @@ def _is_manager_of(user: AnyUser, department_id: int) -> bool:
     )
 
 
-def _is_member_of(user: AnyUser, department_id: int) -> bool:
+def _is_member_of(user: AnyUser | None, department_id: int) -> bool:
     return bool(
         user is not None
         and user.is_authenticated
@@ -85,7 +83,7 @@ def _is_member_of(user: AnyUser, department_id: int) -> bool:
     )
 
 
-def solution_can_propose(*, user: AnyUser, task: Task) -> bool:
+def solution_can_propose(*, user: AnyUser | None, task: Task) -> bool:
     """The task's handler, or a manager of its department, while the task is open for a proposal."""
     if user is None or not user.is_authenticated or task.status not in PROPOSING_TASK_STATUSES:
         return False
@@ -94,7 +92,7 @@ def solution_can_propose(*, user: AnyUser, task: Task) -> bool:
     return task.handler_id == user.pk or _is_manager_of(user, task.department_id)
 
 
-def solution_can_decide(*, user: AnyUser, solution: Solution) -> bool:
+def solution_can_decide(*, user: AnyUser | None, solution: Solution) -> bool:
     """Only a holder of the role the next level names decides it; nobody approves their own proposal."""
     role = solution.next_role
     if role is None or user is None or not user.is_authenticated:
@@ -102,21 +100,21 @@ def solution_can_decide(*, user: AnyUser, solution: Solution) -> bool:
     return role in user_roles(user) and solution.proposed_by_id != user.pk
 
 
-def _department_side(user: AnyUser, solution: Solution) -> bool:
+def _department_side(user: AnyUser | None, solution: Solution) -> bool:
     if solution.task_id is None:
         return False
     department_id = solution.task.department_id  # type: ignore[union-attr]
     return bool({Role.HANDLER.value, Role.DEPT_MANAGER.value} & user_roles(user)) and _is_member_of(user, department_id)
 
 
-def solution_can_execute(*, user: AnyUser, solution: Solution) -> bool:
+def solution_can_execute(*, user: AnyUser | None, solution: Solution) -> bool:
     """Handlers and managers of the task's department, or customer service, once it is approved."""
     if solution.status != SolutionStatus.APPROVED or user is None or not user.is_authenticated:
         return False
     return bool(CS_ROLES & user_roles(user)) or _department_side(user, solution)
 
 
-def step_can_mark_done(*, user: AnyUser, step: ExecutionStep) -> bool:
+def step_can_mark_done(*, user: AnyUser | None, step: ExecutionStep) -> bool:
     """The step's owner, the task's department, or customer service, while the solution executes."""
     solution = step.solution
     if solution.status != SolutionStatus.EXECUTING or step.done_at is not None:
@@ -153,14 +151,14 @@ def solution_required_levels(*, measures: Sequence[str], amount: Decimal | None,
 # --- notifications to staff (never personal data) ------------------------------------------------
 
 
-def _users_with_role(role: str) -> list[AbstractBaseUser]:
+def _users_with_role(role: str) -> list[User]:
     User = get_user_model()
     return list(User.objects.filter(groups__name=role, is_active=True).distinct())
 
 
 def _notify(
     *,
-    users: Iterable[AbstractBaseUser | None],
+    users: Iterable[User | None],
     kind: str,
     subject: str,
     body: str,
@@ -257,8 +255,8 @@ def solution_propose(
     compensation_amount: Decimal | str | None = None,
     compensation_form: str = "",
     custom_made: bool = False,
-    steps: Sequence[StepData | tuple[str, AbstractBaseUser | None, datetime.date | None]] = (),
-    actor: AnyUser,
+    steps: Sequence[StepData | tuple[str, User | None, datetime.date | None]] = (),
+    actor: AnyUser | None,
     via: str,
     now: datetime.datetime | None = None,
 ) -> Solution:
@@ -362,7 +360,7 @@ def solution_decide(
     solution: Solution,
     approve: bool,
     reason: str = "",
-    actor: AnyUser,
+    actor: AnyUser | None,
     via: str,
     now: datetime.datetime | None = None,
 ) -> Solution:
@@ -479,7 +477,7 @@ def role_label(role: str) -> str:
 
 
 def _execution_finished(
-    solution: Solution, complaint: Complaint, actor: AnyUser, via: str, now: datetime.datetime
+    solution: Solution, complaint: Complaint, actor: AnyUser | None, via: str, now: datetime.datetime
 ) -> None:
     """The last step is done: the solution is executed and customer service may resolve."""
     SOLUTION_LIFECYCLE.move(solution, "finish", actor)
@@ -510,7 +508,9 @@ def _execution_finished(
     )
 
 
-def solution_execute(*, solution: Solution, actor: AnyUser, via: str, now: datetime.datetime | None = None) -> Solution:
+def solution_execute(
+    *, solution: Solution, actor: AnyUser | None, via: str, now: datetime.datetime | None = None
+) -> Solution:
     """Start carrying out an approved solution (the complaint becomes `executing`)."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -540,7 +540,7 @@ def execution_step_done(
     *,
     step: ExecutionStep,
     note: str = "",
-    actor: AnyUser,
+    actor: AnyUser | None,
     via: str = Via.DESK,
     now: datetime.datetime | None = None,
 ) -> ExecutionStep:
@@ -589,7 +589,7 @@ def solutions_of(*, complaint: Complaint) -> QuerySet[Solution]:
     )
 
 
-def solutions_awaiting(*, user: AnyUser) -> list[Solution]:
+def solutions_awaiting(*, user: AnyUser | None) -> list[Solution]:
     """Solutions whose next level is a role of `user`, on complaints the user may see, oldest first.
     The next level is computed from the stored levels, so the filter on it is done here, on the
     (short) list of pending solutions: one query whatever their number."""

@@ -15,7 +15,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +25,7 @@ from closeloop.complaints.models import Complaint
 from closeloop.complaints.services import transition_apply, transition_check
 from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed, ValidationFailed
 from closeloop.core.roles import Role, user_roles
+from closeloop.core.types import AnyUser, User
 from closeloop.directory.models import Department, Membership
 from closeloop.handling.lifecycle import TASK_LIFECYCLE
 from closeloop.handling.models import (
@@ -54,8 +54,6 @@ CONTACT_CLOCK_SKEW = datetime.timedelta(minutes=5)
 # Domain rule 4: a task without a progress entry for this long is stale (the `progress` target).
 STALE_AFTER = datetime.timedelta(hours=48)
 
-User = AbstractBaseUser | AnonymousUser
-
 
 # --- who may do what ---------------------------------------------------------------------------------
 
@@ -70,7 +68,7 @@ class Actor:
     departments: dict[int, bool] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, user: User | None) -> Actor:
+    def of(cls, user: AnyUser | None) -> Actor:
         if user is None or not user.is_authenticated:
             return cls(user=None, roles=frozenset())
         departments = dict(Membership.objects.filter(user=user).values_list("department_id", "is_manager"))
@@ -234,8 +232,8 @@ def task_create(
     *,
     complaint: Complaint,
     department: Department,
-    handler: AbstractBaseUser | None,
-    actor: AbstractBaseUser | None,
+    handler: User | None,
+    actor: User | None,
     via: str,
     now: datetime.datetime,
     instruction: str = "",
@@ -322,7 +320,7 @@ def complaint_dispatch(
     *,
     complaint: Complaint,
     assignments: Sequence[Assignment | tuple[Any, ...]],
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     now: datetime.datetime | None = None,
 ) -> list[Task]:
@@ -393,7 +391,9 @@ def complaint_dispatch(
     return tasks
 
 
-def _dispatch_notify(complaint: Complaint, tasks: list[Task], now: datetime.datetime, *, actor: User, via: str) -> None:
+def _dispatch_notify(
+    complaint: Complaint, tasks: list[Task], now: datetime.datetime, *, actor: AnyUser, via: str
+) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         names = "、".join(t.department.label for t in tasks)
     auditors = _role_members(Role.AUDITOR)
@@ -431,8 +431,8 @@ def _dispatch_notify(complaint: Complaint, tasks: list[Task], now: datetime.date
 def task_reassign(
     *,
     task: Task,
-    handler: AbstractBaseUser | None,
-    actor: AbstractBaseUser | None,
+    handler: User | None,
+    actor: User | None,
     via: str,
     now: datetime.datetime | None = None,
     note: str = "",
@@ -455,7 +455,7 @@ def task_reassign(
         if locked.handler_id == new_id:
             return locked
         before = {"handler": _username(locked.handler)}
-        locked.handler = handler  # type: ignore[assignment]
+        locked.handler = handler
         locked.save(update_fields=["handler"])
         Deadline.objects.filter(task=locked, met_at__isnull=True).update(assignee=handler)
         event_record(
@@ -481,7 +481,7 @@ def task_reassign(
 
 
 def task_withdraw(
-    *, task: Task, reason: str, actor: AbstractBaseUser | None, via: str, now: datetime.datetime | None = None
+    *, task: Task, reason: str, actor: User | None, via: str, now: datetime.datetime | None = None
 ) -> Task:
     """Customer service cancels a department's task (e.g. dispatched to the wrong place); its clocks
     are cancelled and the reason stays on the timeline."""
@@ -533,7 +533,7 @@ def _claim_if_unassigned(task: Task, actor: Any) -> Any:
 
 
 def task_verify(
-    *, task: Task, actor: AbstractBaseUser | None, via: str, now: datetime.datetime | None = None, note: str = ""
+    *, task: Task, actor: User | None, via: str, now: datetime.datetime | None = None, note: str = ""
 ) -> Task:
     """The handler confirms the task is theirs and complete enough to work on (the 1wh `verify`
     target). The first verification moves the complaint from dispatched to in progress."""
@@ -578,7 +578,7 @@ def task_verify(
 
 
 def task_request_info(
-    *, task: Task, reason: str, actor: AbstractBaseUser | None, via: str, now: datetime.datetime | None = None
+    *, task: Task, reason: str, actor: User | None, via: str, now: datetime.datetime | None = None
 ) -> Task:
     """The handler asks customer service for what is missing; the task's clocks pause meanwhile."""
     now = now or timezone.now()
@@ -615,7 +615,7 @@ def task_request_info(
 
 
 def task_info_provided(
-    *, task: Task, info: str, actor: AbstractBaseUser | None, via: str, now: datetime.datetime | None = None
+    *, task: Task, info: str, actor: User | None, via: str, now: datetime.datetime | None = None
 ) -> Task:
     """Customer service supplies what the handler asked for; the task's clocks resume, each deadline
     moved by the working time the pause lasted (sla.md, "pauses")."""
@@ -662,7 +662,7 @@ def contact_log_add(
     channel: str,
     outcome: str,
     summary: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     now: datetime.datetime | None = None,
 ) -> ContactLog:
@@ -727,7 +727,7 @@ def contact_log_add(
 
 
 def progress_add(
-    *, task: Task, text: str, actor: AbstractBaseUser | None, via: str, now: datetime.datetime | None = None
+    *, task: Task, text: str, actor: User | None, via: str, now: datetime.datetime | None = None
 ) -> ProgressEntry:
     """A progress entry: it meets the open `progress` deadline and starts the next one from now, so a
     task without progress for 48 h is reminded and escalated by the sweep (domain rule 4)."""
@@ -756,9 +756,7 @@ def progress_add(
     return entry
 
 
-def task_reply(
-    *, task: Task, reply: str, actor: AbstractBaseUser | None, via: str, now: datetime.datetime | None = None
-) -> Task:
+def task_reply(*, task: Task, reply: str, actor: User | None, via: str, now: datetime.datetime | None = None) -> Task:
     """The department reports its result back to customer service: the reply and analysis targets
     are met, the progress clock stops, and the responsible person's feedback form opens (due 24 h)."""
     from closeloop.handling.services.feedback import feedback_form_open

@@ -3,7 +3,7 @@ adjudicate). The "waiting for my decision" page lives with the postponements (vi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -20,6 +20,7 @@ from closeloop.complaints.panels import Panel
 from closeloop.complaints.selectors import complaints_visible_to
 from closeloop.core.errors import DomainError
 from closeloop.core.forms_ui import form_page_refused
+from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.directory.models import Department
 from closeloop.handling.models import Dispute, DisputeStatus, Task
 from closeloop.handling.services import disputes as services
@@ -47,7 +48,7 @@ class DisputeRaiseForm(forms.Form):
         field = self.fields["suggested_department"]
         field.queryset = field.queryset.exclude(pk=task.department_id)  # type: ignore[attr-defined]
         self.fields["suggested_department"].label = gettext_lazy("suggested department")
-        self.fields["suggested_department"].empty_label = gettext_lazy("— no suggestion —")
+        cast(forms.ChoiceField, self.fields["suggested_department"]).empty_label = gettext_lazy("— no suggestion —")
 
 
 class DisputeDecideForm(forms.Form):
@@ -60,7 +61,7 @@ class DisputeDecideForm(forms.Form):
         field = _departments()
         field.label = gettext_lazy("responsible department")
         field.empty_label = gettext_lazy("— dispatch upheld: the department keeps it —")
-        self.fields = {"move_to": field, **self.fields}  # type: ignore[assignment]
+        self.fields = {"move_to": field, **self.fields}
 
 
 def _task_for(request: HttpRequest, task_id: int) -> Task:
@@ -83,7 +84,7 @@ def _dispute_for(request: HttpRequest, pk: int) -> Dispute:
 
 @login_required
 @require_POST
-def raise_dispute(request: HttpRequest, task_id: int) -> HttpResponse:
+def raise_dispute(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     task = _task_for(request, task_id)
     form = DisputeRaiseForm(request.POST, task=task, prefix=f"dispute-task-{task.pk}")
     exc: DomainError | None = None
@@ -93,7 +94,7 @@ def raise_dispute(request: HttpRequest, task_id: int) -> HttpResponse:
                 task=task,
                 reason=form.cleaned_data["reason"],
                 suggested_department=form.cleaned_data["suggested_department"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 via=Via.DESK,
             )
         except DomainError as error:
@@ -106,7 +107,7 @@ def raise_dispute(request: HttpRequest, task_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def decide_dispute(request: HttpRequest, pk: int) -> HttpResponse:
+def decide_dispute(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     dispute = _dispute_for(request, pk)
     form = DisputeDecideForm(request.POST, prefix=f"dispute-{dispute.pk}")
     exc: DomainError | None = None
@@ -116,7 +117,7 @@ def decide_dispute(request: HttpRequest, pk: int) -> HttpResponse:
                 dispute=dispute,
                 move_to=form.cleaned_data["move_to"],
                 note=form.cleaned_data["note"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 via=Via.DESK,
             )
         except DomainError as error:

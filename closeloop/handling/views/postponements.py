@@ -24,6 +24,7 @@ from closeloop.complaints.panels import Panel
 from closeloop.complaints.selectors import complaints_visible_to
 from closeloop.core.errors import DomainError
 from closeloop.core.forms_ui import form_page_refused
+from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.handling.models import Postponement, Task
 from closeloop.handling.services import postponements as services
 from closeloop.handling.services.disputes import disputes_awaiting
@@ -94,7 +95,7 @@ def _postponement_for(request: HttpRequest, pk: int) -> Postponement:
 
 @login_required
 @require_POST
-def request_postponement(request: HttpRequest, task_id: int) -> HttpResponse:
+def request_postponement(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     task = _task_for(request, task_id)
     form = PostponementRequestForm(request.POST, prefix=f"pp-task-{task.pk}")
     exc: DomainError | None = None
@@ -104,7 +105,7 @@ def request_postponement(request: HttpRequest, task_id: int) -> HttpResponse:
                 task=task,
                 reason=form.cleaned_data["reason"],
                 proposed_due=form.cleaned_data["proposed_due"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 via=Via.DESK,
             )
         except DomainError as error:
@@ -130,7 +131,7 @@ STEP_CALLS = {
 
 @login_required
 @require_POST
-def postponement_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+def postponement_step(request: AuthenticatedHttpRequest, pk: int, step: str) -> HttpResponse:
     postponement = _postponement_for(request, pk)
     if step not in STEP_CALLS:
         raise Http404(_("Unknown step."))
@@ -155,11 +156,11 @@ def postponement_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def decisions(request: HttpRequest) -> HttpResponse:
+def decisions(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Postponements and disputes waiting for this user's step, oldest first; fixed queries."""
     context = {
-        "postponements": list(services.postponements_awaiting(user=request.user)),  # type: ignore[arg-type]
-        "disputes": list(disputes_awaiting(user=request.user)),  # type: ignore[arg-type]
+        "postponements": list(services.postponements_awaiting(user=request.user)),
+        "disputes": list(disputes_awaiting(user=request.user)),
     }
     return render(request, "handling/postponements/decisions.html", context)
 

@@ -7,7 +7,7 @@ on the form, which is shown again with what was typed (status 422)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -27,6 +27,7 @@ from closeloop.complaints.panels import Panel
 from closeloop.core.errors import DomainError
 from closeloop.core.forms_ui import add_domain_errors
 from closeloop.core.roles import Role
+from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.directory.models import Department, Membership
 from closeloop.handling import selectors
 from closeloop.handling.models import ContactChannel, ContactOutcome, Task, TaskStatus
@@ -147,7 +148,7 @@ class ReassignForm(forms.Form):
     def __init__(self, *args: Any, members: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.members_by_id = {u.pk: u for u in members}
-        self.fields["handler"].choices = [(POOL, _("— department pool —"))] + [
+        cast(forms.ChoiceField, self.fields["handler"]).choices = [(POOL, _("— department pool —"))] + [
             (str(u.pk), _user_label(u)) for u in members
         ]
 
@@ -298,7 +299,7 @@ def _errors_text(form: forms.Form) -> str:
 
 @login_required
 @require_POST
-def dispatch(request: HttpRequest, number: str) -> HttpResponse:
+def dispatch(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     complaint = _visible_complaint(request, number)
     form = _dispatch_form(complaint, request.POST)
     if form.is_valid():
@@ -320,7 +321,7 @@ def dispatch(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def task_action(request: HttpRequest, task_id: int, action: str) -> HttpResponse:
+def task_action(request: AuthenticatedHttpRequest, task_id: int, action: str) -> HttpResponse:
     if action not in ACTION_FORMS:
         raise Http404(_("Unknown action."))
     try:
@@ -362,7 +363,7 @@ TABS = {
 
 @login_required
 @require_GET
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Active tasks by time left; a fixed number of queries however many tasks there are."""
     actor = services.Actor.of(request.user)
     tabs = ["mine", "department"] if actor.departments else []
