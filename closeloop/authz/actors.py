@@ -43,7 +43,7 @@ class Actor:
 
     @property
     def is_cs(self) -> bool:
-        return bool(DESK & self.roles)
+        return bool(self.roles & DESK)
 
     def is_member(self, department_id: int | None) -> bool:
         return department_id is not None and department_id in self.departments

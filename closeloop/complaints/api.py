@@ -173,7 +173,7 @@ def _detail(complaint: Complaint, user: User) -> dict[str, Any]:
         "resolved_at": complaint.resolved_at,
         "resolution": complaint.resolution,
         "status_reason": complaint.status_reason,
-        "duplicate_of": complaint.duplicate_of.number if complaint.duplicate_of_id else None,
+        "duplicate_of": complaint.duplicate_of.number if complaint.duplicate_of else None,
         "repeat_of": complaint.repeat_of.number if complaint.repeat_of else None,
         "repeat_reason": complaint.repeat_reason,
         "attachments": [_attachment(a) for a in complaint.attachments.order_by("uploaded_at", "id")],

@@ -78,7 +78,7 @@ class QueueFilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        anything = [("", _("all"))]
+        anything: list[tuple[str, Any]] = [("", _("all"))]
         cast(forms.ChoiceField, self.fields["status"]).choices = anything + list(Status.choices)
         cast(forms.ChoiceField, self.fields["priority"]).choices = anything + [
             (str(v), label) for v, label in Priority.choices

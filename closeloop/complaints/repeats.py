@@ -54,15 +54,15 @@ def detect_repeat(*, complaint: Complaint) -> Complaint | None:
     )
     if complaint.pk is not None:
         qs = qs.exclude(pk=complaint.pk)
-    qs = _same_model(qs, complaint)
-    if qs is None:
+    same_model = _same_model(qs, complaint)
+    if same_model is None:
         return None
     return qs.order_by("-resolved_at", "-id").first()
 
 
 def repeat_reason_text(*, complaint: Complaint, earlier: Complaint) -> str:
     """e.g. "same customer and model XD-100; TS20261101-0003 resolved 12 days earlier"."""
-    model = complaint.product.model if complaint.product_id else complaint.product_text.strip()
+    model = complaint.product.model if complaint.product else complaint.product_text.strip()
     days = max((complaint.received_at - earlier.resolved_at).days, 0) if earlier.resolved_at else 0
     resolved = ngettext(
         "%(number)s resolved %(days)d day earlier", "%(number)s resolved %(days)d days earlier", days

@@ -37,7 +37,7 @@ def complaints_visible_to(user: AnyUser) -> QuerySet[Complaint]:
     # Responsible department, or any department that has (had) a task on it. The tasks are read
     # through the reverse relation: complaints sit below handling and do not import it.
     tasks = Complaint.tasks.rel.related_model
-    has_task = tasks.objects.filter(complaint=OuterRef("pk"), department_id__in=department_ids)
+    has_task = tasks.objects.filter(complaint=OuterRef("pk"), department_id__in=department_ids)  # type: ignore[union-attr]  # handling's Task
     return qs.filter(Q(department_id__in=department_ids) | Exists(has_task))
 
 
@@ -200,7 +200,8 @@ class NgramContains(Func):
     def __init__(self, column: str, term: str) -> None:
         super().__init__(F(column), Value(term))
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    # none of Func's template arguments apply
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
         column_sql, column_params = compiler.compile(self.source_expressions[0])
         term_sql, term_params = compiler.compile(self.source_expressions[1])
         sql = f"closeloop_ngrams(UPPER({column_sql}::text)) @@ quote_literal(UPPER({term_sql}))::tsquery"
@@ -224,8 +225,8 @@ def search_matches(term: str, *, masked: bool) -> list[int] | None:
     sql, params = every.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT DISTINCT id FROM ({sql}) matches LIMIT %s", [*params, cap + 1])  # noqa: S608
-        ids = [row[0] for row in cursor.fetchall()]
-    return None if len(ids) > cap else ids
+        found = [row[0] for row in cursor.fetchall()]
+    return None if len(found) > cap else found
 
 
 # --- counting --------------------------------------------------------------------------------------
@@ -243,7 +244,7 @@ class CappedPaginator(Paginator):
         if getattr(self.object_list, "count_at_least", 0) >= cap:
             return cap + 1
         # Unordered: the database stops after cap + 1 rows instead of sorting them all first.
-        return self.object_list.order_by()[: cap + 1].count()
+        return self.object_list.order_by()[: cap + 1].count()  # type: ignore[attr-defined]  # a queryset here
 
     @property
     def count(self) -> int:
@@ -260,7 +261,7 @@ class CappedPaginator(Paginator):
         top = bottom + self.per_page
         if not self.capped and top + self.orphans >= self.count:
             top = self.count
-        return self._get_page(self.object_list[bottom:top], number, self)
+        return self._get_page(self.object_list[bottom:top], number, self)  # type: ignore[attr-defined]  # Django's, not in the stubs
 
     @cached_property
     def num_pages(self) -> int:

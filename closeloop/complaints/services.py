@@ -456,7 +456,7 @@ def complaint_register(
         # Kept on the instance as if prefetched: the caller's `complaint.deadlines.all()` reads no row.
         prefetched = getattr(complaint, "_prefetched_objects_cache", {})
         prefetched["deadlines"] = deadlines_save_planned(complaint=complaint, planned=planned)
-        complaint._prefetched_objects_cache = prefetched
+        complaint._prefetched_objects_cache = prefetched  # type: ignore[attr-defined]  # Django's prefetch cache
         for upload, content_type in zip(data.attachments, attachment_types, strict=True):
             attachment_store(
                 complaint=complaint, upload=upload, content_type=content_type, by=complaint.registered_by, now=now
@@ -729,7 +729,8 @@ def personal_data_access_record(*, user: AnyUser, complaints: list[Complaint], w
     if not complaints or not can_see_personal_data(user):
         return
     PersonalDataAccess.objects.bulk_create(
-        [PersonalDataAccess(user=user, customer_id=c.customer_id, complaint=c, where=where) for c in complaints]
+        # only a signed-in user is shown personal data
+        [PersonalDataAccess(user=user, customer_id=c.customer_id, complaint=c, where=where) for c in complaints]  # type: ignore[misc]
     )
 
 
@@ -739,7 +740,7 @@ def customer_data_access_record(*, user: AnyUser, customers: list[Customer], whe
     if not customers or not can_see_personal_data(user):
         return
     PersonalDataAccess.objects.bulk_create(
-        [PersonalDataAccess(user=user, customer=c, complaint=None, where=where) for c in customers]
+        [PersonalDataAccess(user=user, customer=c, complaint=None, where=where) for c in customers]  # type: ignore[misc]  # as above
     )
 
 

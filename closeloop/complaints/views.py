@@ -45,7 +45,9 @@ from closeloop.directory.selectors import MOBILE
 from closeloop.notifications.models import MessageTemplate, Method
 
 
-def _render(request: HttpRequest, full: str, partial: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+def _render(
+    request: AuthenticatedHttpRequest, full: str, partial: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
     template = partial if request.htmx and not request.htmx.boosted else full
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
@@ -358,7 +360,7 @@ def write(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
             add_domain_errors(form, exc)
             status = refusal_status(exc)
         else:
-            method = Method(form.cleaned_data["method"]).label
-            messages.success(request, _("Your %(method)s to the customer is on its way.") % {"method": method})
+            label = Method(form.cleaned_data["method"]).label
+            messages.success(request, _("Your %(method)s to the customer is on its way.") % {"method": label})
             return redirect("desk:detail", number=complaint.number)
     return _write_page(request, complaint, form, status=status)

@@ -33,7 +33,7 @@ class FollowUpState(models.TextChoices):
 
 def agent_or_survey(user: Any, followup: Any) -> bool:
     """Agents and CS supervisors record an answer; the survey records the customer's own (no actor)."""
-    return user is None or bool(FOLLOWUP_ROLES & user_roles(user))
+    return user is None or bool(user_roles(user) & FOLLOWUP_ROLES)
 
 
 def _finished(followup: Any, transition: Transition) -> DomainError:

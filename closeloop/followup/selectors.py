@@ -52,10 +52,10 @@ def followups_open(*, user: AnyUser, due: str = "all", now: datetime.datetime | 
     qs = _with_deadline(qs).select_related("complaint__customer", "complaint__product", "assigned_to")
     qs = qs.prefetch_related(Prefetch("attempts", queryset=FollowUpAttempt.objects.select_related("by")))
     if due == "overdue":
-        qs = qs.filter(due_at__lt=now)
+        qs = qs.filter(due_at__lt=now)  # type: ignore[misc]  # due_at: annotated above
     elif due == "today":
         end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59, microsecond=999999)
-        qs = qs.filter(due_at__lte=end_of_day)
+        qs = qs.filter(due_at__lte=end_of_day)  # type: ignore[misc]  # due_at: annotated above
     return qs.order_by(F("due_at").asc(nulls_last=True), "created_at", "id")
 
 

@@ -484,7 +484,7 @@ def _customers(rows: list[_Row]) -> tuple[dict[int, Customer], int]:
     changed: dict[int, Customer] = {}
     chosen: dict[int, Customer] = {}
     for row in rows:
-        customer = by_phone.get(row.phone) if row.phone else None
+        customer = by_phone.get(row.phone) if row.phone else None  # type: ignore[assignment]  # loops above used the name
         if customer is None and row.email:
             customer = by_email.get(row.email)
         if customer is None:
@@ -629,7 +629,8 @@ def _write(
                     FollowUp(
                         complaint=complaint,
                         round=1,
-                        created_at=row.resolved_at or done,
+                        # an outcome needs a resolved complaint, which needs resolved_at (_Reader)
+                        created_at=row.resolved_at or done,  # type: ignore[misc]
                         method=FollowUpMethod.PHONE,
                         outcome=row.outcome,
                         solved=row.outcome == FollowUpOutcome.SATISFIED,

@@ -104,7 +104,8 @@ def mailbox_poll(mailbox: Mailbox) -> dict[str, int]:
             try:
                 with transaction.atomic():
                     mail_ingest(raw=raw, mailbox=mailbox)
-                    transaction.on_commit(lambda uid=uid: _done(connection, uid, mailbox))
+                    # the default binds this message's uid; mypy infers no type for such a lambda
+                    transaction.on_commit(lambda uid=uid: _done(connection, uid, mailbox))  # type: ignore[misc]
             except (TemporaryFailure, DatabaseError) as exc:
                 log.error("mailbox %s: message left for the next poll: %s: %s", mailbox.name, type(exc).__name__, exc)
                 counts["retry"] += 1

@@ -146,16 +146,16 @@ class _Walker:
             if not isinstance(subparts, list):
                 return
             if ctype == "multipart/alternative":
-                chosen = self._alternative(subparts)
+                chosen = self._alternative(subparts)  # type: ignore[arg-type]  # a multipart's parts are messages
                 if chosen is not None:
                     self.walk(chosen, depth + 1)
                 return
             if ctype == "message/rfc822":
                 for inner in subparts:
-                    self._forwarded(inner, depth)
+                    self._forwarded(inner, depth)  # type: ignore[arg-type]  # a multipart's parts are messages
                 return
             for sub in subparts:
-                self.walk(sub, depth + 1)
+                self.walk(sub, depth + 1)  # type: ignore[arg-type]  # a multipart's parts are messages
             return
         name = _filename(part)
         if name or disposition == "attachment" or part.get_content_maintype() not in {"text", "multipart"}:
@@ -226,7 +226,7 @@ def _bounced_ids(message: email.message.Message) -> list[str]:
         ctype = part.get_content_type()
         if ctype == "message/rfc822" and part.is_multipart():
             for inner in part.get_payload():
-                ids += _message_ids(inner, "Message-ID")
+                ids += _message_ids(inner, "Message-ID")  # type: ignore[arg-type]  # a multipart's parts are messages
         elif ctype == "text/rfc822-headers":
             ids += MESSAGE_ID.findall(
                 " ".join(re.findall(r"(?im)^message-id:\s*(.+)$", decode_text(_payload(part), None)))

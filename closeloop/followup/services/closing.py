@@ -203,7 +203,7 @@ def closing_checklist(complaint: Complaint) -> ClosingChecklist:
     else:
         details[followup_outcome_recorded] = [_("No follow-up yet.")]
     details[feedback_forms_approved] = [
-        f"{form.task.department.label if form.task_id else _('feedback form')}: {form.get_status_display()}"
+        f"{form.task.department.label if form.task else _('feedback form')}: {form.get_status_display()}"
         for form in forms
     ] or [_("No feedback form (answered without a department).")]
 
@@ -235,7 +235,7 @@ def complaint_archive(
     person needs a role the `archive` transition allows (admin)."""
     now = now or timezone.now()
     transition = TRANSITIONS["archive"]
-    if actor is not None and not (transition.roles & user_roles(actor)):
+    if actor is not None and not (user_roles(actor) & transition.roles):
         raise PermissionDeniedError(_("Only an administrator may archive a complaint by hand."))
     with transaction.atomic():
         locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)

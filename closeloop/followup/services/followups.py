@@ -40,7 +40,7 @@ NOTE_MAX_LENGTH = 1000
 
 
 def can_work(user: AnyUser | None) -> bool:
-    return bool(FOLLOWUP_ROLES & user_roles(user))
+    return bool(user_roles(user) & FOLLOWUP_ROLES)
 
 
 def _check_actor(actor: User | None) -> None:

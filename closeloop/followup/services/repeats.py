@@ -37,7 +37,7 @@ REPEAT_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR})
 
 
 def _check_role(actor: User | None, label: str) -> None:
-    if not (REPEAT_ROLES & user_roles(actor)):
+    if not (user_roles(actor) & REPEAT_ROLES):
         raise PermissionDeniedError(_("Your role may not %(action)s.") % {"action": label})
 
 

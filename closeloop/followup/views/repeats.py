@@ -4,7 +4,7 @@ followup.services.repeats; a refused form is shown again with its message on the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -26,8 +26,11 @@ from closeloop.core.roles import user_roles
 from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.followup.services import repeats as services
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def _reason_field(label: str) -> forms.CharField:
+
+def _reason_field(label: StrOrPromise) -> forms.CharField:
     return forms.CharField(
         label=label,
         required=False,  # the service's rule, so that desk and API say the same
@@ -169,7 +172,7 @@ def panel(request: HttpRequest, complaint: Complaint) -> Panel | None:
         )
     repeat_of = complaint.repeat_of if complaint.repeat_of_id else None
     repeat_of_visible = repeat_of is not None and visible.filter(pk=repeat_of.pk).exists()
-    may_edit = bool(services.REPEAT_ROLES & user_roles(request.user)) and complaint.status != Status.ARCHIVED
+    may_edit = bool(user_roles(request.user) & services.REPEAT_ROLES) and complaint.status != Status.ARCHIVED
     context: dict[str, Any] = {
         "repeat_of": repeat_of,
         "repeat_of_visible": repeat_of_visible,

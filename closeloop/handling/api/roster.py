@@ -123,9 +123,9 @@ def _entry(entry: RosterEntry) -> dict[str, Any]:
     return {
         "id": entry.pk,
         "department": _ref(entry.department),
-        "handler": entry.handler.get_username() if entry.handler_id else None,
-        "complaint_type": entry.complaint_type.code if entry.complaint_type_id else None,
-        "product_line": entry.product_line.code if entry.product_line_id else None,
+        "handler": entry.handler.get_username() if entry.handler else None,
+        "complaint_type": entry.complaint_type.code if entry.complaint_type else None,
+        "product_line": entry.product_line.code if entry.product_line else None,
         "province": entry.province,
         "valid_from": entry.valid_from,
         "valid_to": entry.valid_to,
@@ -139,7 +139,7 @@ def _absence(absence: Absence) -> dict[str, Any]:
         "user": absence.user.get_username(),
         "starts": absence.starts,
         "ends": absence.ends,
-        "cover": absence.cover.get_username() if absence.cover_id else None,
+        "cover": absence.cover.get_username() if absence.cover else None,
         "note": absence.note,
     }
 
@@ -226,7 +226,7 @@ def roster_change_list(request: HttpRequest, department: Text = "") -> list[dict
             "id": c.pk,
             "entry": c.entry_id,
             "at": c.at,
-            "actor": c.actor.get_username() if c.actor_id else None,
+            "actor": c.actor.get_username() if c.actor else None,
             "action": c.action,
             "before": c.before,
             "after": c.after,

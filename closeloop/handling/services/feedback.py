@@ -311,7 +311,7 @@ def _may_fill(form: FeedbackForm, user: AnyUser) -> bool:
         return False
     if form.handler_id == user.pk:
         return True
-    department_id = form.task.department_id if form.task_id else None
+    department_id = form.task.department_id if form.task else None
     return department_id is not None and Membership.objects.filter(user=user, department_id=department_id).exists()
 
 

@@ -92,7 +92,7 @@ def postponement_step_for(
     if step == STEP_OPINION:
         managed = managed_department_ids(user) if managed is None else managed
         return step if postponement.task.department_id in managed else None
-    if step == STEP_CONFIRM and CS_ROLES & roles:
+    if step == STEP_CONFIRM and roles & CS_ROLES:
         return step
     if step == STEP_DECIDE and Role.MANAGEMENT in roles:
         return step
@@ -121,7 +121,7 @@ def postponements_awaiting(*, user: User) -> QuerySet[Postponement]:
         status=PostponementStatus.PENDING_MANAGER,
         task__department__in=Membership.objects.filter(user=user, is_manager=True).values("department"),
     )
-    if CS_ROLES & roles:
+    if roles & CS_ROLES:
         waiting |= Q(status=PostponementStatus.PENDING_CS)
     if Role.MANAGEMENT in roles:
         waiting |= Q(status=PostponementStatus.PENDING_MANAGEMENT)

@@ -43,9 +43,9 @@ def _check_editor(actor: User | None, department: Department) -> None:
 def _snapshot(entry: RosterEntry) -> dict[str, Any]:
     return {
         "department": entry.department.code,
-        "handler": entry.handler.get_username() if entry.handler_id else None,
-        "complaint_type": entry.complaint_type.code if entry.complaint_type_id else None,
-        "product_line": entry.product_line.code if entry.product_line_id else None,
+        "handler": entry.handler.get_username() if entry.handler else None,
+        "complaint_type": entry.complaint_type.code if entry.complaint_type else None,
+        "product_line": entry.product_line.code if entry.product_line else None,
         "province": entry.province,
         "valid_from": entry.valid_from.isoformat(),
         "valid_to": entry.valid_to.isoformat() if entry.valid_to else None,
@@ -254,7 +254,7 @@ def roster_propose(*, complaint: Complaint, on: datetime.date) -> list[Proposal]
     A rostered handler absent that day is replaced by the absence's cover, or by None (the pool).
     With no matching line, the type's responsible department is proposed without a handler."""
     type_ids = _type_ancestry(complaint.type)
-    line_id = complaint.product.line_id if complaint.product_id else None
+    line_id = complaint.product.line_id if complaint.product else None
     province = (complaint.province or "").strip()
     candidates = (
         RosterEntry.objects.filter(roster_active_on(on), department__is_active=True)
@@ -293,6 +293,6 @@ def roster_propose(*, complaint: Complaint, on: datetime.date) -> list[Proposal]
         if absence is not None:
             covering_for, handler = entry.handler, absence.cover
         proposals.append(Proposal(department=entry.department, handler=handler, entry=entry, covering_for=covering_for))
-    if not proposals and complaint.department_id and complaint.department.is_active:
+    if not proposals and complaint.department and complaint.department.is_active:
         proposals.append(Proposal(department=complaint.department, handler=None))
     return proposals

@@ -45,10 +45,10 @@ class DisputeRaiseForm(forms.Form):
     def __init__(self, *args: Any, task: Task, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["suggested_department"] = _departments()
-        field = self.fields["suggested_department"]
-        field.queryset = field.queryset.exclude(pk=task.department_id)  # type: ignore[attr-defined]
+        field = cast(forms.ModelChoiceField, self.fields["suggested_department"])
+        field.queryset = field.queryset.exclude(pk=task.department_id)  # type: ignore[union-attr]  # _departments() gave it one
         self.fields["suggested_department"].label = gettext_lazy("suggested department")
-        cast(forms.ChoiceField, self.fields["suggested_department"]).empty_label = gettext_lazy("— no suggestion —")
+        field.empty_label = gettext_lazy("— no suggestion —")
 
 
 class DisputeDecideForm(forms.Form):

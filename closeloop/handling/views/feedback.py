@@ -276,7 +276,7 @@ def feedback_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             request.GET.get("review_page")
         )
         sections.append({"key": "review", "title": _("Waiting for your review"), "page": page, "param": "review_page"})
-    if FILL_ROLES & roles:
+    if roles & FILL_ROLES:
         page = Paginator(services.feedback_forms_to_fill(user=request.user), LIST_PAGE_SIZE).get_page(
             request.GET.get("fill_page")
         )

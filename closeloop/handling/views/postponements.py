@@ -7,6 +7,7 @@ what was typed (status 422, or 403 for a role that may not act).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -122,7 +123,7 @@ def request_postponement(request: AuthenticatedHttpRequest, task_id: int) -> Htt
     )
 
 
-STEP_CALLS = {
+STEP_CALLS: dict[str, Callable[..., Postponement]] = {
     services.STEP_OPINION: services.postponement_manager_opinion,
     services.STEP_CONFIRM: services.postponement_cs_confirm,
     services.STEP_DECIDE: services.postponement_management_decide,
@@ -196,8 +197,8 @@ def panel(request: HttpRequest, complaint: Complaint) -> Panel | None:
     items = []
     for postponement in rows:
         step = services.postponement_step_for(postponement=postponement, user=user)  # type: ignore[arg-type]
-        form = StepForm(step=step, prefix=f"pp-{postponement.pk}") if step else None
-        items.append({"p": postponement, "step": step, "form": form})
+        step_form = StepForm(step=step, prefix=f"pp-{postponement.pk}") if step else None
+        items.append({"p": postponement, "step": step, "form": step_form})
     if not items and not request_forms:
         return None
     return Panel(

@@ -27,7 +27,7 @@ from closeloop.complaints.panels import Panel
 from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.forms_ui import add_domain_errors, refusal_status
 from closeloop.core.roles import Role
-from closeloop.core.types import AuthenticatedHttpRequest, User
+from closeloop.core.types import AnyUser, AuthenticatedHttpRequest
 from closeloop.handling.models import (
     ACTIVE_TASK_STATUSES,
     CompensationForm,
@@ -162,7 +162,7 @@ def _levels(solution: Solution) -> list[LevelRow]:
     return rows
 
 
-def _proposable_tasks(user: User, complaint: Complaint) -> list[Task]:
+def _proposable_tasks(user: AnyUser, complaint: Complaint) -> list[Task]:
     if complaint.status not in TRANSITIONS["propose_solution"].sources:
         return []
     tasks = Task.objects.filter(complaint=complaint, status__in=ACTIVE_TASK_STATUSES).select_related("department")
