@@ -57,7 +57,7 @@ def detect_repeat(*, complaint: Complaint) -> Complaint | None:
     same_model = _same_model(qs, complaint)
     if same_model is None:
         return None
-    return qs.order_by("-resolved_at", "-id").first()
+    return same_model.order_by("-resolved_at", "-id").first()
 
 
 def repeat_reason_text(*, complaint: Complaint, earlier: Complaint) -> str:
