@@ -72,7 +72,7 @@ Number = PathEx[Text, P(max_length=20, description="the complaint's number, e.g.
 
 
 def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
+    return request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
 
 
 # --- serialisation -------------------------------------------------------------------------------
@@ -512,7 +512,7 @@ def _open_complaint(complaint: Complaint) -> dict[str, Any]:
                 "due_at": d.due_at,
                 "state": time_left(due_at=d.due_at, warn_at=d.warn_at, paused=d.paused_at is not None).state,
             }
-            for d in complaint.open_deadlines  # type: ignore[attr-defined]
+            for d in complaint.open_deadlines  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
         ],
     }
 
@@ -627,4 +627,4 @@ def catalogue_products(request: HttpRequest, filters: Query[ProductFilters]) -> 
 
 @catalogue_router.get("/catalogue/departments", response={200: list[RefOut], **READ_ERRORS})
 def catalogue_departments(request: HttpRequest) -> list[dict[str, Any]]:
-    return [_ref(d) for d in Department.objects.filter(is_active=True)]  # type: ignore[misc]
+    return [_ref(d) for d in Department.objects.filter(is_active=True)]  # type: ignore[misc]  # _ref of a department is never None

@@ -117,7 +117,7 @@ def complaint_queue(*, user: AnyUser, filters: QueueFilters) -> QuerySet[Complai
             qs = qs.filter(pk__in=matches)
     qs = qs.order_by(*SORTS.get(filters.sort, SORTS["due"]))
     if overflowed:  # known to be longer than the cap: CappedPaginator need not count
-        qs.count_at_least = settings.QUEUE_COUNT_CAP  # type: ignore[attr-defined]
+        qs.count_at_least = settings.QUEUE_COUNT_CAP  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
     return qs
 
 

@@ -120,7 +120,7 @@ class ActionRef(Schema):
 
 
 class IncidentDetailOut(IncidentOut):
-    complaints: list[IncidentComplaintOut]  # type: ignore[assignment]
+    complaints: list[IncidentComplaintOut]  # type: ignore[assignment]  # the detail's rows replace the list's
     alerts: list[int]
     improvement_actions: list[ActionRef]
     events: list[DefectEventOut]
@@ -202,7 +202,7 @@ class RuleIn(Schema):
 
 
 def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
+    return request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
 
 
 def _sees_all(user: User) -> bool:
@@ -251,7 +251,7 @@ def _events(events: list[IncidentEvent], visible: set[str] | None) -> list[dict[
 
 
 def _alert(alert: DefectAlert) -> dict[str, Any]:
-    visible = alert.visible_complaints  # type: ignore[attr-defined]
+    visible = alert.visible_complaints  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
     return {
         "id": alert.pk,
         "product": _product(alert.product),
@@ -261,9 +261,9 @@ def _alert(alert: DefectAlert) -> dict[str, Any]:
         "raised_at": alert.raised_at,
         "threshold": alert.threshold,
         "window_days": alert.window_days,
-        "complaint_count": alert.complaint_count,  # type: ignore[attr-defined]
+        "complaint_count": alert.complaint_count,  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
         "complaints": [_complaint(c) for c in visible],
-        "hidden_complaints": alert.complaint_count - len(visible),  # type: ignore[attr-defined]
+        "hidden_complaints": alert.complaint_count - len(visible),  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
         "incident": {"id": alert.incident.pk, "number": alert.incident.number} if alert.incident else None,
         "decided_by": _username(alert.decided_by),
         "decided_at": alert.decided_at,
@@ -273,12 +273,12 @@ def _alert(alert: DefectAlert) -> dict[str, Any]:
 
 def _alert_detail(user: User, pk: int) -> dict[str, Any]:
     alert = selectors.alert_get(user=user, pk=pk)
-    visible = None if _sees_all(user) else {c.number for c in alert.visible_complaints}  # type: ignore[attr-defined]
+    visible = None if _sees_all(user) else {c.number for c in alert.visible_complaints}  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
     return {**_alert(alert), "events": _events(selectors.events_of(alert=alert), visible)}
 
 
 def _incident(incident: DefectIncident) -> dict[str, Any]:
-    visible = incident.visible_complaints  # type: ignore[attr-defined]
+    visible = incident.visible_complaints  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
     return {
         "id": incident.pk,
         "number": incident.number,
@@ -295,10 +295,10 @@ def _incident(incident: DefectIncident) -> dict[str, Any]:
         "remedy_applied_at": incident.remedy_applied_at,
         "closed_at": incident.closed_at,
         "closed_note": incident.closed_note,
-        "complaint_count": incident.complaint_count,  # type: ignore[attr-defined]
-        "remedied_count": incident.remedied_count,  # type: ignore[attr-defined]
+        "complaint_count": incident.complaint_count,  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
+        "remedied_count": incident.remedied_count,  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
         "complaints": [_complaint(c) for c in visible],
-        "hidden_complaints": incident.complaint_count - len(visible),  # type: ignore[attr-defined]
+        "hidden_complaints": incident.complaint_count - len(visible),  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
     }
 
 

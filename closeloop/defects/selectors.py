@@ -130,7 +130,7 @@ class IncidentComplaintRow:
 def incident_complaint_rows(incident: DefectIncident) -> list[IncidentComplaintRow]:
     """The visible complaints of the incident (prefetched by incident_get) with their remedy."""
     remedies = {r.complaint_id: r for r in IncidentRemedy.objects.filter(incident=incident)}
-    return [IncidentComplaintRow(c, remedies.get(c.pk)) for c in incident.visible_complaints]  # type: ignore[attr-defined]
+    return [IncidentComplaintRow(c, remedies.get(c.pk)) for c in incident.visible_complaints]  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
 
 
 def improvement_actions_of(incident: DefectIncident) -> list[Any]:

@@ -210,7 +210,7 @@ class JudgeIn(Schema):
 
 
 def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
+    return request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
 
 
 def _username(user: Any) -> str | None:

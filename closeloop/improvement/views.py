@@ -164,7 +164,7 @@ class ActionForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = _owner_choices()  # type: ignore[attr-defined]
+        self.fields["owner"].choices = _owner_choices()  # type: ignore[attr-defined]  # a (Model)ChoiceField; form fields are typed Field
 
     def service_input(self, user: Any) -> services.ActionInput:
         """The input for `action_create`; a source or model that cannot be found becomes a field error

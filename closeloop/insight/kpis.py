@@ -765,5 +765,5 @@ def kpi_cache_warm(*, periods: Iterable[Period] | None = None) -> int:
             key = _cache_key("table", period, group_by, NO_CUTS)
             # the defaults bind this iteration's values; mypy infers no type for such a lambda
             _cached(key, lambda p=period, g=group_by: kpi_table(p, g), refresh=True)  # type: ignore[misc]
-        _cached(_cache_key("times", period, NO_CUTS), lambda p=period: response_times(p), refresh=True)  # type: ignore[misc]
+        _cached(_cache_key("times", period, NO_CUTS), lambda p=period: response_times(p), refresh=True)  # type: ignore[misc]  # the default binds this iteration's period
     return len(periods)

@@ -17,7 +17,7 @@ router = Router(tags=["integrations"])
 
 
 def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
+    return request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
 
 
 # --- the change feed -----------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def _create_incident(**values: object) -> DefectIncident:
     """Numbers are per month; two incidents opened at once for different models may draw the same
     one, and the unique constraint sends the loser round again."""
     for _attempt in range(5):
-        values["number"] = _next_number(values["opened_at"])  # type: ignore[arg-type]
+        values["number"] = _next_number(values["opened_at"])  # type: ignore[arg-type]  # opened_at is set above
         try:
             with transaction.atomic():
                 return DefectIncident.objects.create(**values)

@@ -104,7 +104,7 @@ def covering_incident(*, product_id: int, key: str) -> DefectIncident | None:
             "-opened_at", "-id"
         )
     )
-    return _pick(rows, key)  # type: ignore[return-value]
+    return _pick(rows, key)  # type: ignore[return-value]  # _pick returns one of the incidents it was given
 
 
 def covering_alert(*, product_id: int, key: str) -> DefectAlert | None:
@@ -113,7 +113,7 @@ def covering_alert(*, product_id: int, key: str) -> DefectAlert | None:
             "-raised_at", "-id"
         )
     )
-    return _pick(rows, key)  # type: ignore[return-value]
+    return _pick(rows, key)  # type: ignore[return-value]  # _pick returns one of the alerts it was given
 
 
 def untaken(qs: QuerySet[Complaint]) -> QuerySet[Complaint]:
@@ -231,7 +231,7 @@ def spike_check(*, complaint: Complaint, now: datetime.datetime | None = None, n
         if alert is not None:
             join_alert(alert=alert, complaint=current, now=now)
             return SpikeResult(Outcome.JOINED_ALERT, alert=alert)
-        rule = rule_for(product_line_id=current.product.line_id)  # type: ignore[union-attr]
+        rule = rule_for(product_line_id=current.product.line_id)  # type: ignore[union-attr]  # a spike is of a complaint with a product
         if rule is None:
             return SpikeResult()
         members = spike_members(complaint=current, key=key, rule=rule)
@@ -269,7 +269,7 @@ def spike_check(*, complaint: Complaint, now: datetime.datetime | None = None, n
             },
         )
         with translation.override(settings.LANGUAGE_CODE):
-            note = alert_summary(alert=alert, product=current.product, count=len(listed))  # type: ignore[arg-type]
+            note = alert_summary(alert=alert, product=current.product, count=len(listed))  # type: ignore[arg-type]  # a spike is of a complaint with a product
         complaint_events(
             complaints=listed,
             action="defect_alert_raised",
@@ -280,7 +280,7 @@ def spike_check(*, complaint: Complaint, now: datetime.datetime | None = None, n
             note=note,
         )
         if notify:
-            alert_notify(alert=alert, product=current.product, complaints=listed, trigger=current, now=now)  # type: ignore[arg-type]
+            alert_notify(alert=alert, product=current.product, complaints=listed, trigger=current, now=now)  # type: ignore[arg-type]  # a spike is of a complaint with a product
     return SpikeResult(Outcome.RAISED, alert=alert)
 
 

@@ -69,11 +69,11 @@ def _page(
         status = refusal(form, exc)
         page_errors.extend(str(e) for e in form.non_field_errors())
     may_act = may_manage(request.user) and alert.status == AlertStatus.OPEN
-    visible: list[Any] = alert.visible_complaints  # type: ignore[attr-defined]
+    visible: list[Any] = alert.visible_complaints  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
     context: dict[str, Any] = {
         "alert": alert,
         "complaints": visible,
-        "hidden": alert.complaint_count - len(visible),  # type: ignore[attr-defined]
+        "hidden": alert.complaint_count - len(visible),  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
         "events": event_rows(
             selectors.events_of(alert=alert),
             visible=None if request.user.has_perm("complaints.view_all_complaints") else {c.number for c in visible},
@@ -88,7 +88,7 @@ def _page(
             "incident": OpenIncidentForm(
                 prefix="incident",
                 initial={
-                    "title": alert_summary(alert=alert, product=alert.product, count=alert.complaint_count),  # type: ignore[attr-defined]
+                    "title": alert_summary(alert=alert, product=alert.product, count=alert.complaint_count),  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
                     "batch_no": alert.batch_no,
                 },
             ),

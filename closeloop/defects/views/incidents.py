@@ -102,7 +102,7 @@ def _page(
     context: dict[str, Any] = {
         "incident": incident,
         "rows": rows,
-        "hidden": incident.complaint_count - len(rows),  # type: ignore[attr-defined]
+        "hidden": incident.complaint_count - len(rows),  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
         "pending": len(pending),
         "alerts": list(incident.alerts.order_by("raised_at")),
         "actions": actions,
@@ -171,11 +171,11 @@ def incident_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def incident_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
-    numbers = [c.number for c in incident.visible_complaints]  # type: ignore[attr-defined]
+    numbers = [c.number for c in incident.visible_complaints]  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
     form = RemoveComplaintForm(request.POST, prefix="remove", numbers=numbers)
     exc = permission_refusal(request)
     if exc is None and form.is_valid():
-        complaint = next(c for c in incident.visible_complaints if c.number == form.cleaned_data["complaint"])  # type: ignore[attr-defined]
+        complaint = next(c for c in incident.visible_complaints if c.number == form.cleaned_data["complaint"])  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
         try:
             services.incident_remove_complaint(
                 incident=incident,

@@ -71,7 +71,7 @@ class AnonymiseOut(Schema):
 
 
 def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
+    return request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
 
 
 def _state(complaint: Complaint) -> dict[str, Any]:

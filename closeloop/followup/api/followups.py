@@ -124,7 +124,7 @@ class SurveyLinkOut(Schema):
 
 
 def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
+    return request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
 
 
 def _name(user: Any) -> str | None:
@@ -138,7 +138,7 @@ def _out(followup: FollowUp) -> dict[str, Any]:
     level = followup.satisfaction
     badge = None
     if due_at is not None and not followup.outcome:
-        badge = time_left(due_at=due_at, warn_at=followup.warn_at, paused=followup.paused_at is not None)  # type: ignore[attr-defined]
+        badge = time_left(due_at=due_at, warn_at=followup.warn_at, paused=followup.paused_at is not None)  # type: ignore[attr-defined]  # annotated by the selector
     return {
         "id": followup.pk,
         "complaint": followup.complaint.number,

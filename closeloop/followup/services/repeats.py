@@ -86,7 +86,7 @@ def complaint_link_repeat(
         _check_writable(locked)
         if locked.repeat_of_id == earlier.pk:
             return locked
-        before = locked.repeat_of.number if locked.repeat_of_id else None  # type: ignore[union-attr]
+        before = locked.repeat_of.number if locked.repeat_of_id else None  # type: ignore[union-attr]  # the id was tested: the relation is set
         locked.repeat_of, locked.repeat_reason = earlier, reason[:REASON_MAX]
         locked.save(update_fields=["repeat_of", "repeat_reason", "updated_at"])
         event_record(

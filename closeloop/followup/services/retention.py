@@ -184,4 +184,4 @@ def _anonymise(
 
 def _delete_files(files: list[tuple[object, str]]) -> None:
     for storage, name in files:
-        storage.delete(name)  # type: ignore[attr-defined]
+        storage.delete(name)  # type: ignore[attr-defined]  # a Storage, typed object in the list

@@ -88,7 +88,7 @@ class RecordForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["level"].choices = level_choices()  # type: ignore[attr-defined]
+        self.fields["level"].choices = level_choices()  # type: ignore[attr-defined]  # a (Model)ChoiceField; form fields are typed Field
 
     def service_data(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
@@ -180,7 +180,7 @@ def followup_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> 
                     followup=followup,
                     actor=request.user,
                     via=Via.DESK,
-                    **form.service_data(),  # type: ignore[attr-defined]
+                    **form.service_data(),  # type: ignore[attr-defined]  # the bound form of this action has it
                 )
             else:
                 survey_link_create(followup=followup, actor=request.user, via=Via.DESK, **form.cleaned_data)
@@ -194,7 +194,7 @@ def followup_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> 
             if target == "calllist":
                 return redirect("followup:calllist")
             return redirect(reverse("desk:detail", args=[followup.complaint.number]) + "#followups")
-    request.followup_bound = {action: form}  # type: ignore[attr-defined]
+    request.followup_bound = {action: form}  # type: ignore[attr-defined]  # a per-request attribute of our own
     followup = _visible_followup(request, pk)
     error = "" if not followup.outcome else " ".join(str(e) for errors in form.errors.values() for e in errors)
     return _complaint_page(request, followup.complaint, error=error, status=422)

@@ -64,7 +64,7 @@ class DisputeFilters(Schema):
 
 
 def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
+    return request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
 
 
 def _code(department: Department | None) -> str | None:

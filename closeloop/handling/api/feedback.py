@@ -129,7 +129,7 @@ class FeedbackApproveIn(Schema):
 
 
 def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
+    return request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
 
 
 def _name(user: Any) -> str | None:
@@ -157,7 +157,7 @@ def _out(form: FeedbackForm, values: dict[str, Any] | None = None) -> dict[str, 
         "reviewed_at": form.reviewed_at,
         "review_note": form.review_note,
         "deadline": (
-            {"due_at": due_at, "warn_at": form.warn_at, "paused": form.paused_at is not None}  # type: ignore[attr-defined]
+            {"due_at": due_at, "warn_at": form.warn_at, "paused": form.paused_at is not None}  # type: ignore[attr-defined]  # annotated by the selector
             if due_at
             else None
         ),

@@ -109,7 +109,7 @@ class ProposalOut(Schema):
 
 
 def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
+    user = request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
     if not user_roles(user):
         raise PermissionDeniedError(_("You may not read the roster."))
     return user

@@ -104,7 +104,7 @@ class SolutionOut(Schema):
 
 
 def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
+    return request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
 
 
 def _name(user: Any) -> str | None:
@@ -116,7 +116,7 @@ def _out(solution: Solution) -> dict[str, Any]:
         "id": solution.pk,
         "complaint": solution.complaint.number,
         "task": solution.task_id,
-        "department": solution.task.department.code if solution.task_id else None,  # type: ignore[union-attr]
+        "department": solution.task.department.code if solution.task_id else None,  # type: ignore[union-attr]  # the id was tested: the relation is set
         "status": solution.status,
         "status_label": solution.get_status_display(),
         "measures": list(solution.measures),

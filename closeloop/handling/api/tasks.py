@@ -140,7 +140,7 @@ class ReassignIn(Schema):
 
 
 def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
+    return request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
 
 
 def _ref(department: Department) -> dict[str, Any]:

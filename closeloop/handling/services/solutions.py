@@ -103,7 +103,7 @@ def solution_can_decide(*, user: AnyUser | None, solution: Solution) -> bool:
 def _department_side(user: AnyUser | None, solution: Solution) -> bool:
     if solution.task_id is None:
         return False
-    department_id = solution.task.department_id  # type: ignore[union-attr]
+    department_id = solution.task.department_id  # type: ignore[union-attr]  # a solution belongs to a task
     return bool({Role.HANDLER.value, Role.DEPT_MANAGER.value} & user_roles(user)) and _is_member_of(user, department_id)
 
 

@@ -77,7 +77,7 @@ def _task_for(request: HttpRequest, task_id: int) -> Task:
 
 def _dispute_for(request: HttpRequest, pk: int) -> Dispute:
     try:
-        return services.disputes_visible_to(request.user).get(pk=pk)  # type: ignore[arg-type]
+        return services.disputes_visible_to(request.user).get(pk=pk)  # type: ignore[arg-type]  # signed in (login_required or the admin)
     except Dispute.DoesNotExist:
         raise Http404(_("No such dispute.")) from None
 
@@ -144,7 +144,7 @@ def panel(request: HttpRequest, complaint: Complaint) -> Panel | None:
             "task__department", "raised_by", "suggested_department", "decided_by", "target_department"
         )
     )
-    may_decide = services.dispute_may_decide(user=user)  # type: ignore[arg-type]
+    may_decide = services.dispute_may_decide(user=user)  # type: ignore[arg-type]  # signed in (login_required)
     items = [
         {
             "d": dispute,
@@ -157,7 +157,7 @@ def panel(request: HttpRequest, complaint: Complaint) -> Panel | None:
     raise_forms = [
         {"task": task, "form": DisputeRaiseForm(task=task, prefix=f"dispute-task-{task.pk}")}
         for task in complaint.tasks.select_related("department").order_by("dispatched_at", "id")
-        if task.status in services.CONTESTABLE_TASK_STATUSES and services.dispute_may_raise(task=task, user=user)  # type: ignore[arg-type]
+        if task.status in services.CONTESTABLE_TASK_STATUSES and services.dispute_may_raise(task=task, user=user)  # type: ignore[arg-type]  # signed in (login_required)
     ]
     if not items and not raise_forms:
         return None

@@ -89,7 +89,7 @@ def _task_for(request: HttpRequest, task_id: int) -> Task:
 
 def _postponement_for(request: HttpRequest, pk: int) -> Postponement:
     try:
-        return services.postponements_visible_to(request.user).get(pk=pk)  # type: ignore[arg-type]
+        return services.postponements_visible_to(request.user).get(pk=pk)  # type: ignore[arg-type]  # signed in (login_required or the admin)
     except Postponement.DoesNotExist:
         raise Http404(_("No such postponement request.")) from None
 
@@ -188,7 +188,7 @@ def panel(request: HttpRequest, complaint: Complaint) -> Panel | None:
         if (
             task.status in services.POSTPONABLE_TASK_STATUSES
             and task.pk not in open_task_ids
-            and services.postponement_may_request(task=task, user=user)  # type: ignore[arg-type]
+            and services.postponement_may_request(task=task, user=user)  # type: ignore[arg-type]  # signed in (login_required)
         ):
             reply = services.open_reply_deadline(task)
             if reply is not None:
@@ -196,7 +196,7 @@ def panel(request: HttpRequest, complaint: Complaint) -> Panel | None:
                 request_forms.append({"task": task, "reply": reply, "form": form})
     items = []
     for postponement in rows:
-        step = services.postponement_step_for(postponement=postponement, user=user)  # type: ignore[arg-type]
+        step = services.postponement_step_for(postponement=postponement, user=user)  # type: ignore[arg-type]  # signed in (login_required)
         step_form = StepForm(step=step, prefix=f"pp-{postponement.pk}") if step else None
         items.append({"p": postponement, "step": step, "form": step_form})
     if not items and not request_forms:

@@ -245,7 +245,7 @@ def roster_entry_edit(request: AuthenticatedHttpRequest, entry_id: int) -> HttpR
     )
     departments = _editable_departments(request.user)
     form = RosterEditForm(request.POST, choices=_edit_choices(_people(departments)), auto_id=f"id_e{entry.pk}_%s")
-    form.entry_id = entry.pk  # type: ignore[attr-defined]
+    form.entry_id = entry.pk  # type: ignore[attr-defined]  # a per-request attribute of our own
     if form.is_valid():
         data = form.cleaned_data
         user_model = get_user_model()

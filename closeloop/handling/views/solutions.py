@@ -71,7 +71,7 @@ class ProposeForm(forms.Form):
         kwargs.setdefault("prefix", "propose")
         super().__init__(*args, **kwargs)
         self.tasks = {t.pk: t for t in tasks}
-        self.fields["task"].choices = [(t.pk, t.department.label) for t in tasks]  # type: ignore[attr-defined]
+        self.fields["task"].choices = [(t.pk, t.department.label) for t in tasks]  # type: ignore[attr-defined]  # a (Model)ChoiceField; form fields are typed Field
 
 
 class StepForm(forms.Form):
@@ -83,7 +83,7 @@ class StepForm(forms.Form):
 
     def __init__(self, *args: Any, owner_choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = owner_choices  # type: ignore[attr-defined]
+        self.fields["owner"].choices = owner_choices  # type: ignore[attr-defined]  # a (Model)ChoiceField; form fields are typed Field
 
 
 StepFormSet = forms.formset_factory(StepForm, extra=3, max_num=services.MAX_STEPS, absolute_max=services.MAX_STEPS)
@@ -243,7 +243,7 @@ def _page_again(
     """The complaint page with this area's bound form; a message the form cannot show goes on top."""
     from closeloop.complaints.views import _detail_response
 
-    request._solution_forms = bound  # type: ignore[attr-defined]
+    request._solution_forms = bound  # type: ignore[attr-defined]  # a per-request attribute of our own
     complaint = _complaint(request, complaint.number)  # re-read: the refusal may be due to a change meanwhile
     return _detail_response(request, complaint, error=error, status=status)
 

@@ -313,7 +313,7 @@ def dispatch(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
             names = "、".join(t.department.label for t in tasks)
             messages.success(request, _("Dispatched to %(departments)s.") % {"departments": names})
             return redirect("desk:detail", number=complaint.number)
-    request.handling_bound = {"dispatch": form}  # type: ignore[attr-defined]
+    request.handling_bound = {"dispatch": form}  # type: ignore[attr-defined]  # a per-request attribute of our own
     complaint = _visible_complaint(request, number)
     offered = services.Actor.of(request.user).is_cs and complaint.status in DISPATCHABLE
     return _complaint_page(request, complaint, error="" if offered else _errors_text(form), status=422)
@@ -338,7 +338,7 @@ def task_action(request: AuthenticatedHttpRequest, task_id: int, action: str) ->
         else:
             messages.success(request, _("%(action)s: done.") % {"action": ACTION_FORMS[action][1]})
             return redirect(f"{_detail_url(task)}#task-{task.pk}")
-    request.handling_bound = {f"{task.pk}:{action}": form}  # type: ignore[attr-defined]
+    request.handling_bound = {f"{task.pk}:{action}": form}  # type: ignore[attr-defined]  # a per-request attribute of our own
     complaint = _visible_complaint(request, task.complaint.number)
     task.refresh_from_db()
     # A form the page no longer offers (state changed, or not for this user) shows its message on top.

@@ -242,7 +242,7 @@ def cuts_from(query: KpiQuery) -> tuple[kpis.Cuts, dict[str, str | int]]:
 
 
 def _viewer(request: HttpRequest) -> User:
-    user: User = request.auth  # type: ignore[attr-defined]
+    user: User = request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
     if not kpis.can_view_kpis(user):
         raise PermissionDeniedError(
             _("KPIs are for management, customer-service supervisors, quality, auditors and department managers.")

@@ -102,7 +102,7 @@ STEP_LABELS = {
 
 
 def step_label(action: str) -> str:
-    return str(STEP_LABELS.get(action, action))  # type: ignore[call-overload]
+    return str(STEP_LABELS.get(action, action))  # type: ignore[call-overload]  # a step's action names a Step
 
 
 # --- checks ----------------------------------------------------------------------------------------
@@ -613,14 +613,14 @@ def report_personal_export(
     def audit(row: dict[str, Any]) -> None:
         buffer.append(Complaint(pk=row["pk"], customer_id=row["customer_id"]))
         if len(buffer) >= AUDIT_BATCH:
-            personal_data_access_record(user=user, complaints=buffer, where="insight.summary_table")  # type: ignore[arg-type]
+            personal_data_access_record(user=user, complaints=buffer, where="insight.summary_table")  # type: ignore[arg-type]  # the report's reader is signed in
             buffer.clear()
 
     stats = summary_table_write(
         target, period=report_period(report), language=report_language(report), viewer=user, now=now, on_row=audit
     )
     with transaction.atomic():
-        personal_data_access_record(user=user, complaints=buffer, where="insight.summary_table")  # type: ignore[arg-type]
+        personal_data_access_record(user=user, complaints=buffer, where="insight.summary_table")  # type: ignore[arg-type]  # the report's reader is signed in
         _step(report, Step.EXPORTED_PERSONAL, user, before=report.status, note=str(stats.rows), at=now)
     return stats
 

@@ -382,7 +382,7 @@ def figure_blocks_warm(*, periods: list[Period], now: datetime.datetime) -> None
         for period in periods:
             cached_figures(  # the default binds this iteration's period; mypy infers no type for such a lambda
                 "dashboard",
-                lambda p=period: figure_blocks(p, NO_CUTS, departments, now),  # type: ignore[misc]
+                lambda p=period: figure_blocks(p, NO_CUTS, departments, now),  # type: ignore[misc]  # the default binds this iteration's period
                 period,
                 NO_CUTS,
                 refresh=True,

@@ -32,7 +32,7 @@ class MonthField(forms.CharField):
 
     widget = forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"})
 
-    def to_python(self, value: Any) -> tuple[int, int] | None:  # type: ignore[override]
+    def to_python(self, value: Any) -> tuple[int, int] | None:  # type: ignore[override]  # the narrower signature is intended
         text = (super().to_python(value) or "").strip()
         if not text:
             return None

@@ -105,12 +105,12 @@ class RecipientForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         users = get_user_model().objects.filter(is_active=True).order_by("username")
-        self.fields["user"].queryset = users  # type: ignore[attr-defined]
-        self.fields["user"].label_from_instance = lambda u: (  # type: ignore[attr-defined]
+        self.fields["user"].queryset = users  # type: ignore[attr-defined]  # a (Model)ChoiceField; form fields are typed Field
+        self.fields["user"].label_from_instance = lambda u: (  # type: ignore[attr-defined]  # Django's documented way; fields are typed Field
             f"{u.get_full_name()} ({u.get_username()})" if u.get_full_name() else u.get_username()
         )
-        self.fields["group"].queryset = Group.objects.order_by("name")  # type: ignore[attr-defined]
-        self.fields["group"].label_from_instance = lambda g: str(ROLE_LABELS.get(g.name, g.name))  # type: ignore[attr-defined]
+        self.fields["group"].queryset = Group.objects.order_by("name")  # type: ignore[attr-defined]  # a (Model)ChoiceField; form fields are typed Field
+        self.fields["group"].label_from_instance = lambda g: str(ROLE_LABELS.get(g.name, g.name))  # type: ignore[attr-defined]  # Django's documented way; fields are typed Field
 
 
 # --- helpers ---------------------------------------------------------------------------------------
