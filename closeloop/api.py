@@ -2,11 +2,12 @@
 
 Errors are turned into responses here and nowhere else:
 - DomainError (and ValidationFailed, TransitionNotAllowed) → 422 shaped like ninja's own validation
-  errors, one entry per field message: {"detail": [{"loc": ["body", field], "msg": ..., "type": ...}]};
-  a transition refused for the record's state has the type `transition_not_allowed`;
+  errors, one entry per field message: {"detail": [{"loc": ["body", field], "msg": ..., "type": ...,
+  "code": ...}]}; a transition refused for the record's state has the type `transition_not_allowed`;
+  `code` is the stable machine code (`complaint.not_open`, core/api_contract.error_code);
 - PermissionDeniedError (a role refusal, transitions included) / django's PermissionDenied → 403
-  {"detail": message}. PermissionDeniedError is a DomainError too: ninja picks the handler of the
-  nearest class in the exception's MRO, so it gets the 403 whatever the order below;
+  {"detail": message} (+ `code` for PermissionDeniedError). PermissionDeniedError is a DomainError
+  too: ninja picks the handler of the nearest class in the exception's MRO, so it gets the 403 whatever the order below;
 - RateLimited → 429 {"detail": message} with Retry-After (seconds);
 - a missing or invisible record (ObjectDoesNotExist) → 404: out of scope is indistinguishable from absent;
 - ninja's own validation errors keep their shape, with the name of the body parameter dropped from
@@ -29,8 +30,15 @@ from ninja.errors import ValidationError as NinjaValidationError
 from closeloop.accounts.api_auth import API_AUTH
 from closeloop.complaints.api import catalogue_router
 from closeloop.complaints.api import router as complaints_router
-from closeloop.core.api_contract import finish_document, operation_id_of, refuse_unknown_query_parameters
+from closeloop.core.api_contract import (
+    error_code,
+    finish_document,
+    operation_id_of,
+    refuse_unknown_query_parameters,
+    resource_of,
+)
 from closeloop.core.errors import DomainError, PermissionDeniedError, RateLimited, ValidationFailed
+from closeloop.core.idempotency import document_integration_headers
 from closeloop.defects.api import router as defects_router
 from closeloop.followup.api import closing as followup_closing
 from closeloop.followup.api import followups as followup_followups
@@ -57,7 +65,7 @@ class CloseLoopAPI(NinjaAPI):
         return operation_id_of(operation)
 
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
-        return finish_document(super().get_openapi_schema(*args, **kwargs))
+        return document_integration_headers(finish_document(super().get_openapi_schema(*args, **kwargs)))
 
 
 api = CloseLoopAPI(
@@ -100,30 +108,36 @@ api.add_decorator(refuse_unknown_query_parameters, mode="view")
 BODY_PARAMETER = "payload"
 
 
-def _field_errors(exc: DomainError) -> list[dict[str, object]]:
+def _code(request: HttpRequest, exc: DomainError, field: str | None) -> str:
+    return error_code(resource=resource_of(request.path), kind=exc.code, field=field, reason=exc.reason)
+
+
+def _field_errors(request: HttpRequest, exc: DomainError) -> list[dict[str, object]]:
     if isinstance(exc, ValidationFailed):
         return [
-            {"loc": ["body", field], "msg": str(message), "type": exc.code}
+            {"loc": ["body", field], "msg": str(message), "type": exc.code, "code": _code(request, exc, field)}
             for field, messages in exc.errors.items()
             for message in messages
         ]
     loc = ["body", exc.field] if exc.field else ["body"]
-    return [{"loc": loc, "msg": str(exc.message), "type": exc.code}]
+    return [{"loc": loc, "msg": str(exc.message), "type": exc.code, "code": _code(request, exc, exc.field)}]
 
 
 @api.exception_handler(DomainError)
 def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return api.create_response(request, {"detail": _field_errors(exc)}, status=422)
+    return api.create_response(request, {"detail": _field_errors(request, exc)}, status=422)
 
 
 @api.exception_handler(PermissionDeniedError)
 def permission_denied_error(request: HttpRequest, exc: PermissionDeniedError) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc.message)}, status=403)
+    body = {"detail": str(exc.message), "code": _code(request, exc, None)}
+    return api.create_response(request, body, status=403)
 
 
 @api.exception_handler(RateLimited)
 def rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
-    response = api.create_response(request, {"detail": str(exc.message)}, status=429)
+    body = {"detail": str(exc.message), "code": _code(request, exc, None)}
+    response = api.create_response(request, body, status=429)
     response["Retry-After"] = str(max(exc.retry_after, 1))
     return response
 

@@ -45,6 +45,7 @@ def _media_root(settings: Any, tmp_path: Any) -> None:
 DATA_MIGRATIONS = (
     "closeloop.directory.migrations.0002_reference_data",
     "closeloop.sla.migrations.0002_default_calendars_and_policies",
+    "closeloop.sla.migrations.0008_six_day_week_for_dealers_and_stores",
     "closeloop.handling.migrations.0002_defaults",
     "closeloop.notifications.migrations.0003_default_message_templates",
     "closeloop.followup.migrations.0002_satisfaction_scales",

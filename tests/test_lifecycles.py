@@ -33,6 +33,10 @@ QUEUES = {
     "notifications.Notification.state": "the outbox's delivery queue (pending → sending → sent / failed, "
     "retried): claimed with UPDATE … WHERE state = old, never an action of a person",
     "handling.ContactLog.outcome": "what a logged contact achieved: written once with the contact, never changed",
+    "integrations.WebhookDelivery.state": "the webhooks' delivery queue, as the outbox's: claimed and released "
+    "with conditional UPDATEs by the worker, redelivered on request",
+    "mailin.InboundMail.outcome": "what intake did with a received mail: a record, set once in the transaction "
+    "that takes the mail (a placeholder row first, so a second delivery of the same Message-ID is refused)",
 }
 
 # Writes of an attribute or column with a status-like name that are not a lifecycle's status.
@@ -41,6 +45,9 @@ ALLOWED_WRITES = {
     ("closeloop/followup/services/survey.py", "state"): "SurveyLinkRefused.state: why a survey link was refused",
     ("closeloop/insight/exports/xlsx.py", "status"): "the workbook's labels of the complaint statuses",
     ("closeloop/handling/services/disputes.py", "outcome"): "the dispute_decided event's JSON (a dict's update)",
+    ("closeloop/integrations/services.py", "state"): QUEUES["integrations.WebhookDelivery.state"],
+    ("closeloop/mailin/services.py", "outcome"): QUEUES["mailin.InboundMail.outcome"],
+    ("closeloop/core/idempotency.py", "status"): "the HTTP status code kept with an idempotent POST's answer",
 }
 
 TABLES = lifecycles()

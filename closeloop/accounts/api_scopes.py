@@ -75,6 +75,7 @@ def token_rate_check(token: ApiToken, request: HttpRequest, *, now: float | None
         raise RateLimited(
             _("This token made more than %(limit)d requests this minute; wait and try again.") % {"limit": limit},
             retry_after=max(reset - int(now), 1),
+            reason="api_token.rate_limited",  # the token's limit, whatever resource it asked for
         )
 
 

@@ -51,7 +51,8 @@ class TokenCreateForm(forms.Form):
         choices=Scope.choices,
         initial=[Scope.READ, Scope.INTAKE, Scope.WRITE],
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("Your roles still decide what the token may do; a scope only narrows it."),
+        required=False,
+        help_text=_("None ticked: all. Your roles still decide what the token may do; a scope only narrows it."),
     )
 
 

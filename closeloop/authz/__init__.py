@@ -6,6 +6,8 @@ Public API (everything else in the package is its implementation):
   `closeloop.core.errors.PermissionDeniedError`): `who` is a user, `None`, an anonymous user or an
   `Actor`; `perm` a name of the permission table, `closeloop/authz/permissions.py` (`PERMISSIONS`),
   printed in docs/architecture.md ("Authorization").
+- `holds_any(who, group)`: whether a user holds a role of a group, for choosing people (never for
+  refusing them: that is a permission).
 - `Actor.of(user)`: the user with their roles and memberships, read once — build one per request
   when a page asks many questions.
 - The named role groups (`DESK`, `DEPARTMENT`, `APPROVERS`, `ADMINS`, …, in `closeloop/authz/roles.py`):
@@ -23,10 +25,11 @@ from __future__ import annotations
 
 from closeloop.authz import recipients
 from closeloop.authz.actors import Actor
-from closeloop.authz.permissions import PERMISSIONS, Permission, allowed, require, who_may
+from closeloop.authz.permissions import PERMISSIONS, Permission, allowed, holds_any, require, who_may
 from closeloop.authz.roles import (
     ADMINS,
     APPROVERS,
+    CS_SUPERVISORS,
     DECIDERS,
     DEPARTMENT,
     DESK,
@@ -34,6 +37,7 @@ from closeloop.authz.roles import (
     ESCALATION_FALLBACK,
     IMPROVEMENT_CREATORS,
     KPI_READERS,
+    MANAGEMENT,
     READ_ONLY,
     REPORT_LIST_KEEPERS,
     STEP_OWNERS,
@@ -45,6 +49,7 @@ from closeloop.authz.roles import (
 __all__ = [
     "ADMINS",
     "APPROVERS",
+    "CS_SUPERVISORS",
     "DECIDERS",
     "DEPARTMENT",
     "DESK",
@@ -52,6 +57,7 @@ __all__ = [
     "ESCALATION_FALLBACK",
     "IMPROVEMENT_CREATORS",
     "KPI_READERS",
+    "MANAGEMENT",
     "PERMISSIONS",
     "READ_ONLY",
     "REPORT_LIST_KEEPERS",
@@ -62,6 +68,7 @@ __all__ = [
     "Actor",
     "Permission",
     "allowed",
+    "holds_any",
     "recipients",
     "require",
     "who_may",

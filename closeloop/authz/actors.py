@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from closeloop.authz.roles import DESK
 from closeloop.core.roles import user_roles
 
 
@@ -40,10 +39,6 @@ class Actor:
     @property
     def pk(self) -> Any:
         return self.user.pk if self.user is not None else None
-
-    @property
-    def is_cs(self) -> bool:
-        return bool(self.roles & DESK)
 
     def is_member(self, department_id: int | None) -> bool:
         return department_id is not None and department_id in self.departments

@@ -19,6 +19,7 @@ from rules.predicates import Predicate
 from closeloop.authz import predicates as p
 from closeloop.authz.actors import Actor
 from closeloop.core.errors import PermissionDeniedError
+from closeloop.core.roles import Role
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,12 @@ _TABLE = [
         "handling.log_task_contact",
         p.is_desk | p.is_member_of_task_department,
         "log a contact with the customer on a task (task)",
+        _("Only the task's department or customer service may log contacts."),
+    ),
+    Permission(
+        "handling.log_contact",
+        p.is_desk | p.is_member_of_a_complaint_task_department,
+        "log a contact with the customer on a complaint, outside a task (complaint)",
         _("Only the task's department or customer service may log contacts."),
     ),
     Permission(
@@ -322,6 +329,12 @@ def allowed(who: Any, perm: str, obj: Any = None) -> bool:
     if perm not in PERMISSIONS:
         raise LookupError(f"{perm} is not a permission of closeloop.authz")
     return bool(rules.has_perm(perm, Actor.of(who), obj))
+
+
+def holds_any(who: Any, group: frozenset[Role]) -> bool:
+    """Whether `who` holds a role of `group` (one of the groups in closeloop/authz/roles.py): for
+    choosing people (who is told, who is offered as a step's owner), not for refusing them."""
+    return bool(Actor.of(who).roles & group)
 
 
 def require(who: Any, perm: str, obj: Any = None, *, message: str | Promise | None = None) -> None:

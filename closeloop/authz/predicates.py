@@ -117,6 +117,13 @@ def is_manager_of_task_department(who: Any, task: Any) -> bool:
     return Actor.of(who).is_manager(task.department_id)
 
 
+@rules.predicate
+def is_member_of_a_complaint_task_department(who: Any, complaint: Any) -> bool:
+    """A member of a department that has (or had) a task on the complaint."""
+    actor = Actor.of(who)
+    return bool(actor.departments) and complaint.tasks.filter(department_id__in=list(actor.departments)).exists()
+
+
 # The task's handler, any member of its department while it has no handler, or its manager.
 works_on_task = is_manager_of_task_department | (is_member_of_task_department & (task_has_no_handler | is_task_handler))
 

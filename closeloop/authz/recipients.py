@@ -31,6 +31,17 @@ def active_managers_of(department_id: int | None) -> QuerySet[Any]:
     )
 
 
+def active_managers_of_any(department_ids: Iterable[int | None]) -> QuerySet[Any]:
+    """The active managers of any of these departments, each once."""
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True, memberships__department_id__in=list(department_ids), memberships__is_manager=True
+        )
+        .distinct()
+    )
+
+
 def active_managers_by_department(department_ids: Iterable[int] | None = None) -> dict[int, list[Any]]:
     """Department id → its active managers, in one query (for sweeps that tell many departments)."""
     from closeloop.directory.models import Membership

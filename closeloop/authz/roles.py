@@ -32,7 +32,9 @@ REPORT_LIST_KEEPERS = frozenset({Role.CS_SUPERVISOR, Role.MANAGEMENT, Role.ADMIN
 TASK_READERS = DEPARTMENT | {Role.CS_SUPERVISOR}
 # Who takes part in decisions on postponements and disputes.
 DECIDERS = frozenset({Role.DEPT_MANAGER, Role.CS_SUPERVISOR, Role.AGENT, Role.MANAGEMENT, Role.QUALITY})
+CS_SUPERVISORS = frozenset({Role.CS_SUPERVISOR})
+MANAGEMENT = frozenset({Role.MANAGEMENT})
 # Who hears of a breach when the policy names no escalation ladder.
-ESCALATION_FALLBACK = frozenset({Role.CS_SUPERVISOR})
+ESCALATION_FALLBACK = CS_SUPERVISORS
 # Who only reads: holding no other role, one may not write anything on a task.
 READ_ONLY = frozenset({Role.AUDITOR})

@@ -44,7 +44,7 @@ def complaint_check_writable(complaint: Complaint, action: str = "") -> None:
         return
     archived = Status.ARCHIVED
     if complaint.status == archived or Complaint.objects.filter(pk=complaint.pk, status=archived).exists():
-        raise TransitionNotAllowed(gettext("Archived complaints are read-only."))
+        raise TransitionNotAllowed(gettext("Archived complaints are read-only."), reason="archived")
 
 
 def event_record(

@@ -367,7 +367,7 @@ class CustomerMessageForm(forms.Form):
     for an e-mail, its subject. Limits and addresses are the service's rules."""
 
     method = forms.ChoiceField(
-        label=_("by"), choices=[(Method.EMAIL, _("e-mail")), (Method.SMS, _("SMS"))], widget=forms.RadioSelect
+        label=_("send as"), choices=[(Method.EMAIL, _("e-mail")), (Method.SMS, _("SMS"))], widget=forms.RadioSelect
     )
     template = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
     subject = forms.CharField(label=_("subject"), required=False, max_length=SUBJECT_MAX_CHARS)
@@ -380,7 +380,7 @@ class CustomerMessageStartForm(forms.Form):
     """The complaint page's choice of method and template, opening the message to edit."""
 
     method = forms.ChoiceField(
-        label=_("by"), choices=[(Method.EMAIL, _("e-mail")), (Method.SMS, _("SMS"))], widget=forms.RadioSelect
+        label=_("send as"), choices=[(Method.EMAIL, _("e-mail")), (Method.SMS, _("SMS"))], widget=forms.RadioSelect
     )
     template = forms.ChoiceField(label=_("template"), required=False)
 

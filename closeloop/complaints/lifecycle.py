@@ -91,7 +91,8 @@ def _duplicate_of_is_other_complaint(complaint: Complaint, data: dict[str, objec
 def _wrong_state(complaint: Complaint, transition: Transition) -> TransitionNotAllowed:
     return TransitionNotAllowed(
         _("“%(label)s” is not possible while the complaint is %(status)s.")
-        % {"label": transition.label, "status": Status(complaint.status).label}
+        % {"label": transition.label, "status": Status(complaint.status).label},
+        reason="wrong_state" if complaint.status in OPEN_STATUSES else "not_open",
     )
 
 

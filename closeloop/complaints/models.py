@@ -78,7 +78,7 @@ class Complaint(models.Model):
     external_ref = models.CharField(_("external reference"), max_length=80, blank=True)
     # The call's recording in the call-centre system (the CTI's `recording=`), kept as a link: the
     # recording stays there; http(s) only (complaints.services.recording_url_clean).
-    recording_url = models.URLField(_("call recording (link)"), max_length=500, blank=True)
+    recording_url = models.CharField(_("call recording (link)"), max_length=500, blank=True)
 
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)

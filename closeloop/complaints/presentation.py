@@ -6,7 +6,7 @@ Templates stay free of logic: everything they show is prepared here as plain val
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.utils import dateformat, timezone
@@ -24,6 +24,7 @@ from closeloop.notifications.models import Method, Notification, State
 # that records a new action is visible at once, and gets its label here.
 ACTION_LABELS: dict[str, Promise] = {
     "registered": _("Registered"),
+    "imported": _("Imported from the history"),
     "defect_alert_raised": _("Early warning: defect alert raised"),
     "defect_alert_joined": _("Joined an open defect alert"),
     "defect_incident_joined": _("Grouped into a defect incident"),
@@ -165,8 +166,21 @@ def timeline_rows(
     """The timeline as the desk draws it, oldest first, with our e-mails to the customer between the events
     where they were written; `contact`: the complaint's customer as this user sees them, so that notes
     quoting their phone or e-mail are masked alike."""
-    rows = [_mail_out_row(notification) for notification in mails_out]
+    events = list(events)
+    mails = list(mails_out)
+    # An e-mail an agent wrote is one row: the outgoing mail, named by its event's writer.
+    written = {event.after.get("notification"): event for event in events if event.action == "customer_written"}
+    drawn = {notification.pk for notification in mails}
+
+    def masked(text: str) -> str:
+        if complaint is None:
+            return text
+        return contact_masked_in(text, customer=complaint.customer, contact=contact)
+
+    rows = [_mail_out_row(notification, written.get(notification.pk), masked) for notification in mails]
     for event in events:
+        if event.action == "customer_written" and event.after.get("notification") in drawn:
+            continue
         other = complaint is not None and event.complaint_id != complaint.pk
         actor = (event.actor.get_full_name() or event.actor.get_username()) if event.actor else str(_("system"))
         rows.append(
@@ -197,18 +211,25 @@ def _mail_subject(event: Event) -> str:
     return "" if subject == event.note else subject
 
 
-def _mail_out_row(notification: Notification) -> TimelineRow:
+def _mail_out_row(notification: Notification, written: Event | None, masked: Callable[[str], str]) -> TimelineRow:
+    """Our e-mail to the customer with where it is (pending, sent, failed: a bounce); `written`: the event
+    of an agent who wrote it on the desk."""
     state = str(notification.get_state_display())
     if notification.state == State.FAILED and notification.last_error:
         state = f"{state}: {notification.last_error[:120]}"
+    writer = written.actor if written is not None else None
     return TimelineRow(
         at=timezone.localtime(notification.created_at),
-        actor=str(_("system")),
-        via=str(Method(notification.method).label),
-        label=str(_("E-mail to the customer")),
+        actor=(writer.get_full_name() or writer.get_username()) if writer is not None else str(_("system")),
+        via=via_label(written.via) if written is not None else str(Method(notification.method).label),
+        label=" · ".join(
+            [str(_("Written to the customer")), str(Method.EMAIL.label)]
+            if written is not None
+            else [str(_("E-mail to the customer"))]
+        ),
         status_before="",
         status_after="",
-        note=notification.body,
+        note=masked(notification.body),
         mail="out",
         subject=notification.subject,
         mail_state=state,

@@ -30,6 +30,9 @@ from closeloop.complaints.customer_messages import (
     WRITE_METHODS,
     customer_language,
     customer_notify,
+    thread_headers,
+    thread_message_record,
+    thread_subject,
 )
 from closeloop.complaints.events import complaint_check_writable, event_record
 from closeloop.complaints.lifecycle import (
@@ -589,7 +592,8 @@ def complaint_transition(
     transition = LIFECYCLE.get(action)
     if transition.service:
         raise TransitionNotAllowed(
-            _("“%(label)s” has its own form: it needs more than a status change.") % {"label": transition.label}
+            _("“%(label)s” has its own form: it needs more than a status change.") % {"label": transition.label},
+            reason="own_endpoint",
         )
     transition_check(transition=transition, actor=actor, data=data)
     with transaction.atomic():
@@ -619,7 +623,8 @@ def _check_open_for_desk(complaint: Complaint, actor: User | None, label: str) -
     )
     if complaint.status not in OPEN_STATUSES:
         raise TransitionNotAllowed(
-            _("Not possible while the complaint is %(status)s.") % {"status": Status(complaint.status).label}
+            _("Not possible while the complaint is %(status)s.") % {"status": Status(complaint.status).label},
+            reason="not_open",
         )
 
 
@@ -676,7 +681,9 @@ def complaint_wait_for_customer(
         locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
         _check_open_for_desk(locked, actor, str(_("pause the clocks")))
         if locked.waiting_since is not None:
-            raise TransitionNotAllowed(_("The complaint is already waiting for the customer."))
+            raise TransitionNotAllowed(
+                _("The complaint is already waiting for the customer."), reason="already_waiting"
+            )
         locked.waiting_since, locked.waiting_reason = now, reason.strip()[:200]
         locked.save(update_fields=["waiting_since", "waiting_reason", "updated_at"])
         deadlines_pause(complaint=locked, at=now)
@@ -706,7 +713,7 @@ def complaint_resume(
         locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
         _check_open_for_desk(locked, actor, str(_("resume the clocks")))
         if locked.waiting_since is None:
-            raise TransitionNotAllowed(_("The complaint is not waiting for the customer."))
+            raise TransitionNotAllowed(_("The complaint is not waiting for the customer."), reason="not_waiting")
         since = locked.waiting_since
         locked.waiting_since, locked.waiting_reason = None, ""
         locked.save(update_fields=["waiting_since", "waiting_reason", "updated_at"])
@@ -901,6 +908,8 @@ def customer_message_send(
     elif not subject:
         with translation.override(customer_language(complaint)):
             subject = _("Your complaint %(number)s") % {"number": complaint.number}
+    else:  # the number in the subject brings the customer's answer back even without the thread's headers
+        subject = thread_subject(subject, complaint.number)
     with transaction.atomic():
         locked = Complaint.objects.select_for_update(no_key=True).select_related("customer").get(pk=complaint.pk)
         complaint_check_writable(locked)
@@ -910,6 +919,9 @@ def customer_message_send(
             if token in text or token in subject:
                 value = provider(complaint=locked, method=method, actor=actor, now=now)
                 text, subject = text.replace(token, value), subject.replace(token, value)
+        headers: dict[str, str] = {}
+        if method == Method.EMAIL:  # threaded like every mail to the customer: their reply comes back here
+            subject, headers = thread_subject(subject, locked.number), thread_headers(locked)
         row = Notification.objects.create(
             created_at=now,
             method=method,
@@ -921,7 +933,10 @@ def customer_message_send(
             body=text,
             state=NotificationState.PENDING,
             next_attempt_at=now,
+            headers=headers,
         )
+        if method == Method.EMAIL:
+            thread_message_record(complaint=locked, message_id=row.message_id, inbound=False, at=now)
         event_record(
             complaint=locked,
             action="customer_written",

@@ -6,6 +6,7 @@ an operation does not declare, and the last touches on the OpenAPI document.
 
 from __future__ import annotations
 
+import re
 import typing
 from collections.abc import Callable, Iterable
 from functools import wraps
@@ -46,7 +47,7 @@ def operation_id(method: str, path: str, *, returns_many: bool, creates: bool) -
 
     A route may still give `operation_id=` itself where this reads badly."""
     segments = [s for s in path.strip("/").split("/") if s]
-    literal = [s.replace("-", "_") for s in segments if not s.startswith("{")]
+    literal = [re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_") for s in segments if not s.startswith("{")]
     on_record = bool(segments) and segments[-1].startswith("{")
     resource = "_".join(literal)
     if method == "GET":
@@ -157,3 +158,45 @@ def finish_document(document: dict[str, Any]) -> dict[str, Any]:
                 if media_type == "multipart/form-data":
                     _inline_single_allof(media.get("schema"))
     return document
+
+
+# --- machine codes of business errors ----------------------------------------------------------------
+
+# The kinds of refusal that say enough by themselves; "invalid" alone does not, the field is added.
+_SELF_EXPLAINING = {"transition_not_allowed", "permission_denied", "rate_limited"}
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def resource_of(path: str, prefix: str = "/api/v1/") -> str:
+    """The resource a request addresses, singular: /api/v1/complaints/TS…/dispatch → complaint,
+    /api/v1/feedback-forms/3 → feedback_form, /api/v1/defects/alerts/2/dismiss → defect_alert."""
+    segments = path.removeprefix(prefix).strip("/").split("/")
+    words = []
+    for segment in segments[:2]:
+        # A record's id or number ends the resource's name.
+        if not segment or any(ch.isdigit() for ch in segment):
+            break
+        words.append("_".join(_singular(part) for part in segment.split("-")))
+        if segment != "defects":  # the only resource named by two segments (defects/alerts…)
+            break
+    return "_".join(words) or "api"
+
+
+def error_code(*, resource: str, kind: str, field: str | None, reason: str | None) -> str:
+    """`<resource>.<reason>`: the raise site's reason when it gives one (`complaint.not_open`), else the
+    kind of refusal (`task.transition_not_allowed`), with the field for a bare invalid or required value
+    (`complaint.invalid_phone`, `solution.required_reason`). A dotted reason is taken as it is."""
+    if reason and "." in reason:
+        return reason
+    if reason:
+        return f"{resource}.{reason}"
+    if kind in _SELF_EXPLAINING or not field:
+        return f"{resource}.{kind}"
+    return f"{resource}.{kind}_{field}"

@@ -8,13 +8,22 @@ from ninja import Field, Schema
 
 
 class ErrorOut(Schema):
-    detail: str
+    detail: str = Field(description="the message, in the language of the request")
+    code: str | None = Field(
+        None,
+        description="a stable machine code: a business rule's (complaint.permission_denied, 403; "
+        "complaint.rate_limited, 429) or the kind of a 400 (bad_request)",
+    )
 
 
 class FieldErrorOut(Schema):
     loc: list[str | int] = Field(description='Where the error is, e.g. ["body", "phone"] or ["query", "limit"].')
-    msg: str
-    type: str
+    msg: str = Field(description="the message, in the language of the request")
+    type: str = Field(description="the kind: invalid, required, transition_not_allowed, unknown_parameter, …")
+    code: str | None = Field(
+        None,
+        description="for a business rule: its stable machine code, e.g. complaint.not_open, task.invalid_handler",
+    )
 
 
 class ValidationErrorOut(Schema):

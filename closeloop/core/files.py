@@ -112,14 +112,18 @@ def _part_response(
     streamed = StreamingHttpResponse(_chunks(handle, last - first + 1), status=206, content_type=content_type)
     streamed["Content-Length"] = str(last - first + 1)
     streamed["Content-Range"] = f"bytes {first}-{last}/{size}"
-    streamed._resource_closers.append(handle.close)  # type: ignore[attr-defined]  # Django's, not in the stubs
     return streamed
 
 
 def _chunks(handle: IO[bytes], length: int) -> Iterator[bytes]:
-    while length > 0:
-        chunk = handle.read(min(CHUNK_BYTES, length))
-        if not chunk:
-            return
-        length -= len(chunk)
-        yield chunk
+    """`length` bytes from where `handle` stands; the file is closed at the end, or when the response is
+    closed early (the response closes its iterator, which runs the `finally`)."""
+    try:
+        while length > 0:
+            chunk = handle.read(min(CHUNK_BYTES, length))
+            if not chunk:
+                return
+            length -= len(chunk)
+            yield chunk
+    finally:
+        handle.close()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -166,3 +167,38 @@ def idempotency_keys_purge(*, now: datetime.datetime | None = None) -> int:
     """Delete the keys whose time is up (the periodic task); deleting twice deletes nothing more."""
     deleted, _counts = IdempotencyKey.objects.filter(expires_at__lt=now or timezone.now()).delete()
     return deleted
+
+
+def document_integration_headers(document: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document tells what this middleware and the token limit add to every operation:
+    the optional Idempotency-Key header and its 409 on each POST, and the 429 of the per-token limit."""
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+    field_errors = {"application/json": {"schema": {"$ref": "#/components/schemas/ValidationErrorOut"}}}
+    for methods in document.get("paths", {}).values():
+        for method, operation in methods.items():
+            responses = operation.setdefault("responses", {})
+            if 429 not in responses and "429" not in responses:
+                responses[429] = {
+                    "description": "Too many requests for this token this minute (Retry-After, X-RateLimit-*)",
+                    "content": error,
+                }
+            if method != "post":
+                continue
+            operation.setdefault("parameters", []).append(
+                {
+                    "in": "header",
+                    "name": HEADER,
+                    "required": False,
+                    "description": (
+                        "Send a retry with the same key and body to get the first answer again instead of a "
+                        "second effect (kept IDEMPOTENCY_TTL_HOURS); another body with the key is a 422."
+                    ),
+                    "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
+                }
+            )
+            if 409 not in responses and "409" not in responses:
+                responses[409] = {
+                    "description": "A request with this Idempotency-Key is still running; retry (Retry-After)",
+                    "content": field_errors,
+                }
+    return document

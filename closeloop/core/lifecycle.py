@@ -42,11 +42,14 @@ class Transition:
     label: Promise
     sources: frozenset[Any]
     target: Any
-    # Who may act: a user holding one of these roles (empty: any user)…
+    # Who may act: a user holding one of these roles (empty: any user) — one of closeloop/authz's groups…
     roles: frozenset[Role] = frozenset()
+    # …holding this permission of closeloop/authz (`<app>.<verb>_<object>`) on the object, asked through
+    # the lifecycle's `authorize` (core imports nothing above it)…
+    permission: str = ""
     # …for whom this holds as well, `(actor, obj) -> bool` (e.g. "owner of this action"; the actor may be
-    # None when a job acts, and the predicate says whether it may), or its dotted path. With neither
-    # roles nor `allowed` the transition is the system's (a job, a sweep): no actor is checked.
+    # None when a job acts, and the predicate says whether it may), or its dotted path. All that is given
+    # must hold; with none of the three the transition is the system's (a job, a sweep): no actor is checked.
     allowed: Allowed | str | None = None
     # Said when the actor may not act (or `(actor, obj) -> message`); default: "Your role may not “<label>”."
     denied: str | Promise | Callable[[Any, Any], str | Promise] = ""
@@ -73,10 +76,15 @@ class Transition:
 
     @property
     def system(self) -> bool:
-        return not self.roles and self.allowed is None
+        return not self.roles and not self.permission and self.allowed is None
 
     def allowed_name(self) -> str:
-        """The predicate's name (`is_owner_side`), or ""."""
+        """The permission (`handling.work_task`) and the predicate's name (`is_owner_side`), or ""."""
+        if self.permission:
+            return " & ".join(filter(None, [self.permission, self._predicate_name()]))
+        return self._predicate_name()
+
+    def _predicate_name(self) -> str:
         if isinstance(self.allowed, str):
             return self.allowed.rsplit(".", 1)[-1]
         return self.allowed.__name__ if self.allowed is not None else ""
@@ -86,8 +94,10 @@ class Transition:
         if self.system:
             return "system"
         names = sorted(r.value for r in self.roles)
+        if self.permission:
+            names.append(f"`{self.permission}`")
         if self.allowed is not None:
-            names.append(f"`{self.allowed_name()}`")
+            names.append(f"`{self._predicate_name()}`")
         return ", ".join(names)
 
 
@@ -101,7 +111,7 @@ def named_callable(path: str) -> Callable[..., object]:
 
 
 def _state_label(states: type[models.TextChoices], value: object) -> str:
-    return str(states(value).label) if value in states.values else str(value)  # type: ignore[call-overload]  # a value of states
+    return str(states(str(value)).label) if value in states.values else str(value)
 
 
 def _shown(state: object) -> str:
@@ -128,11 +138,15 @@ class Lifecycle:
     wrong_state: Callable[[Any, Transition], DomainError] | None = None
     # The field a guard's message is attached to, per transition; default: its last required field or "action".
     guard_field: Callable[[Transition], str | None] | None = None
+    # Asks a row's `permission`: `(actor, permission, obj) -> bool`, i.e. `closeloop.authz.allowed`.
+    authorize: Callable[[Any, str, Any], bool] | None = None
 
     def __post_init__(self) -> None:
         actions = [t.action for t in self.transitions]
         if len(actions) != len(set(actions)):
             raise ValueError(f"{self.name}: an action appears twice")
+        if self.authorize is None and any(t.permission for t in self.transitions):
+            raise ValueError(f"{self.name}: a row names a permission and the lifecycle has no `authorize`")
 
     # --- reading ------------------------------------------------------------------------------------------
 
@@ -144,7 +158,9 @@ class Lifecycle:
         try:
             return self.by_action[action]
         except KeyError:
-            raise TransitionNotAllowed(_("Unknown action “%(action)s”.") % {"action": action}) from None
+            raise TransitionNotAllowed(
+                _("Unknown action “%(action)s”.") % {"action": action}, reason="unknown_action"
+            ) from None
 
     def transitions_from(self, state: str) -> list[Transition]:
         return [t for t in self.transitions if state in t.sources]
@@ -163,7 +179,10 @@ class Lifecycle:
     def may_act(self, transition: Transition, actor: Any, obj: Any = None) -> bool:
         if transition.system:
             return True
-        if transition.roles and not (user_roles(actor) & transition.roles):
+        if transition.roles and user_roles(getattr(actor, "user", actor)).isdisjoint(transition.roles):
+            return False
+        # A row with a permission has an `authorize` (__post_init__).
+        if transition.permission and self.authorize and not self.authorize(actor, transition.permission, obj):
             return False
         if transition.allowed is None:
             return True
@@ -192,7 +211,9 @@ class Lifecycle:
                     "label": transition.label,
                     "model": obj._meta.verbose_name,
                     "status": _state_label(self.states, getattr(obj, self.status_field)),
-                }
+                },
+                # The API's machine code: `complaint.not_open` once it is over, else `…wrong_state`.
+                reason="wrong_state" if self.is_open(getattr(obj, self.status_field)) else "not_open",
             )
         return transition
 

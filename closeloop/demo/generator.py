@@ -41,6 +41,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 
+from closeloop import authz
 from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Channel, Complaint, DailySequence, Event, Priority, Via
 from closeloop.core.types import User
@@ -563,6 +564,11 @@ def _number(batch: list[_Planned]) -> None:
         day = timezone.localdate(planned.complaint.registered_at, SHANGHAI)
         last[day] += 1
         planned.complaint.number = f"TS{day:%Y%m%d}-{last[day]:04d}"
+        if planned.complaint.external_ref:
+            # The calling system's own id is unique per channel (a repeat intake returns the complaint):
+            # its prefix, the day and our sequence, so that seeding twice never makes the same id.
+            prefix = planned.complaint.external_ref.split("-", 1)[0]
+            planned.complaint.external_ref = f"{prefix}-{day:%Y%m%d}-{last[day]:06d}"
     for day in days:
         DailySequence.objects.filter(day=day).update(last=last[day])
 
@@ -731,17 +737,11 @@ def seed_complaints(
 
 def default_actors() -> tuple[list[User], User | None]:
     """Desk staff (agents and supervisors without an API token) and the owner of an active API token."""
-    from django.contrib.auth import get_user_model
 
     from closeloop.core.models import ApiToken
-    from closeloop.core.roles import Role
 
-    user_model = get_user_model()
     desk = list(
-        user_model.objects.filter(groups__name__in=[Role.AGENT, Role.CS_SUPERVISOR], is_active=True)
-        .exclude(api_tokens__isnull=False)
-        .distinct()
-        .order_by("id")
+        authz.recipients.members_of_roles(authz.DESK).exclude(api_tokens__isnull=False).distinct().order_by("id")
     )
     token = ApiToken.objects.filter(revoked_at__isnull=True).select_related("user").order_by("id").first()
     return desk, token.user if token else None

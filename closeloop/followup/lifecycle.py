@@ -12,13 +12,13 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from closeloop import authz
 from closeloop.core.errors import DomainError, TransitionNotAllowed
 from closeloop.core.lifecycle import Lifecycle, Transition, register
-from closeloop.core.roles import Role, user_roles
 from closeloop.followup.models import FollowUpOutcome
 
-# Who makes follow-up calls (domain: agents; supervisors stand in).
-FOLLOWUP_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR})
+# Who makes follow-up calls (domain: agents; supervisors stand in): closeloop/authz's permission.
+MAKE_FOLLOWUP = "followup.make_followup"
 DENIED = _("Only customer-service agents and CS supervisors make follow-ups.")
 
 
@@ -33,7 +33,7 @@ class FollowUpState(models.TextChoices):
 
 def agent_or_survey(user: Any, followup: Any) -> bool:
     """Agents and CS supervisors record an answer; the survey records the customer's own (no actor)."""
-    return user is None or bool(user_roles(user) & FOLLOWUP_ROLES)
+    return user is None or authz.allowed(user, MAKE_FOLLOWUP)
 
 
 def _finished(followup: Any, transition: Transition) -> DomainError:
@@ -52,6 +52,7 @@ LIFECYCLE = register(
         status_field="outcome",
         states=FollowUpState,
         wrong_state=_finished,
+        authorize=authz.allowed,
         transitions=(
             Transition(
                 action="record_satisfied",
@@ -78,7 +79,7 @@ LIFECYCLE = register(
                 label=_("Unreachable after the last failed attempt"),
                 sources=_OPEN,
                 target=FollowUpState.UNREACHABLE,
-                roles=FOLLOWUP_ROLES,
+                permission=MAKE_FOLLOWUP,
                 denied=DENIED,
                 required=("method", "result"),
                 service="closeloop.followup.services.followups.followup_attempt",

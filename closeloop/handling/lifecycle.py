@@ -1,9 +1,9 @@
 """The lives of a department's task, a solution, a postponement request, a responsibility dispute and a
 feedback form as tables (the mechanism: closeloop/core/lifecycle.py).
 
-Who may act is an object-level predicate here ("the task's handler, its department while unassigned,
-or its manager"): the rows name them, the services call the one checker. The predicates read the
-services' helpers lazily (the services import this module).
+Who may act is a permission of closeloop/authz (`handling.work_task`: "the task's handler, its
+department while unassigned, or its manager"), or a predicate here where authz has none yet; the
+services call the one checker.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from closeloop import authz
 from closeloop.core.errors import DomainError, TransitionNotAllowed
 from closeloop.core.lifecycle import Lifecycle, Transition, register
-from closeloop.core.roles import Role, user_roles
 from closeloop.handling.models import (
     ACTIVE_TASK_STATUSES,
     DisputeStatus,
@@ -25,38 +25,13 @@ from closeloop.handling.models import (
     TaskStatus,
 )
 
-_CS = frozenset({Role.AGENT, Role.CS_SUPERVISOR})
 
-
-# --- tasks ----------------------------------------------------------------------------------------------
-
-
-def _task_actor(actor: Any) -> Any:
-    """The task rows are checked with `tasks.Actor` (roles and memberships read once per action); a
-    plain user is read into one."""
-    from closeloop.handling.services.tasks import Actor
-
-    return actor if isinstance(actor, Actor) else Actor.of(actor)
-
-
-def works_on_task(actor: Any, task: Any) -> bool:
-    """The task's handler, any member of its department while it has no handler, or its manager."""
-    return bool(_task_actor(actor).works_on(task))
-
-
-def customer_service(actor: Any, obj: Any) -> bool:
-    return bool(_task_actor(actor).is_cs)
-
-
-def may_contest(actor: Any, task: Any) -> bool:
-    """The task's handler or a member (handler or manager) of its department; auditors never write."""
-    from closeloop.handling.services.disputes import dispute_may_raise
-
-    return dispute_may_raise(task=task, user=getattr(actor, "user", actor))
-
-
-def quality(actor: Any, obj: Any) -> bool:
-    return Role.QUALITY in user_roles(getattr(actor, "user", actor))
+def authorize(actor: Any, permission: str, obj: Any) -> bool:
+    """Asks closeloop/authz; the task services' `Actor` (roles and memberships already read) is handed
+    over as authz's, so no question reads them again."""
+    if actor is not None and not isinstance(actor, authz.Actor) and hasattr(actor, "departments"):
+        actor = authz.Actor(user=actor.user, roles=actor.roles, departments=actor.departments)
+    return authz.allowed(actor, permission, obj)
 
 
 def _task_wrong_state(task: Any, transition: Transition) -> DomainError:
@@ -84,7 +59,7 @@ def _uphold(previous: TaskStatus, label: Promise) -> Transition:
         label=label,
         sources=frozenset({TaskStatus.CONTESTED}),
         target=previous,
-        allowed=quality,
+        permission="handling.decide_dispute",
         denied=_("Only quality may adjudicate a responsibility dispute."),
         required=("note",),
         service=f"{_DISPUTES}.dispute_decide",
@@ -98,13 +73,14 @@ TASK_LIFECYCLE = register(
         model="handling.Task",
         states=TaskStatus,
         wrong_state=_task_wrong_state,
+        authorize=authorize,
         transitions=(
             Transition(
                 action="verify",
                 label=_("Verify"),
                 sources=frozenset({TaskStatus.DISPATCHED}),
                 target=TaskStatus.IN_PROGRESS,
-                allowed=works_on_task,
+                permission="handling.work_task",
                 denied=_("Only the task's handler, its department (while unassigned) or its manager may verify it."),
                 service=f"{_TASKS}.task_verify",
             ),
@@ -113,7 +89,7 @@ TASK_LIFECYCLE = register(
                 label=_("Ask for missing information"),
                 sources=frozenset({TaskStatus.DISPATCHED, TaskStatus.IN_PROGRESS}),
                 target=TaskStatus.NEEDS_INFO,
-                allowed=works_on_task,
+                permission="handling.work_task",
                 denied=_("Only the task's handler or its department's manager may ask for information."),
                 required=("reason",),
                 service=f"{_TASKS}.task_request_info",
@@ -123,7 +99,7 @@ TASK_LIFECYCLE = register(
                 label=_("Provide the information"),
                 sources=frozenset({TaskStatus.NEEDS_INFO}),
                 target=TaskStatus.IN_PROGRESS,
-                allowed=customer_service,
+                permission="handling.provide_task_info",
                 denied=_("Only customer service may provide the missing information."),
                 required=("info",),
                 guards=(_verified,),
@@ -134,7 +110,7 @@ TASK_LIFECYCLE = register(
                 label=_("Provide the information (task not verified yet)"),
                 sources=frozenset({TaskStatus.NEEDS_INFO}),
                 target=TaskStatus.DISPATCHED,
-                allowed=customer_service,
+                permission="handling.provide_task_info",
                 denied=_("Only customer service may provide the missing information."),
                 required=("info",),
                 guards=(_not_verified,),
@@ -145,7 +121,7 @@ TASK_LIFECYCLE = register(
                 label=_("Reply to customer service"),
                 sources=frozenset({TaskStatus.IN_PROGRESS}),
                 target=TaskStatus.REPLIED,
-                allowed=works_on_task,
+                permission="handling.work_task",
                 denied=_("Only the task's handler or its department's manager may reply."),
                 required=("reply",),
                 service=f"{_TASKS}.task_reply",
@@ -155,7 +131,7 @@ TASK_LIFECYCLE = register(
                 label=_("Withdraw the task"),
                 sources=frozenset(ACTIVE_TASK_STATUSES),
                 target=TaskStatus.CANCELLED,
-                allowed=customer_service,
+                permission="handling.withdraw_task",
                 denied=_("Only customer service may withdraw a task."),
                 required=("reason",),
                 service=f"{_TASKS}.task_withdraw",
@@ -166,7 +142,7 @@ TASK_LIFECYCLE = register(
                 label=_("Contest the dispatch"),
                 sources=_WORKING,
                 target=TaskStatus.CONTESTED,
-                allowed=may_contest,
+                permission="handling.raise_dispute",
                 denied=_("Only the task's handler or its department may contest the dispatch."),
                 required=("reason",),
                 service=f"{_DISPUTES}.dispute_raise",
@@ -176,7 +152,7 @@ TASK_LIFECYCLE = register(
                 label=_("Move to another department"),
                 sources=frozenset({TaskStatus.CONTESTED}),
                 target=TaskStatus.MOVED,
-                allowed=quality,
+                permission="handling.decide_dispute",
                 denied=_("Only quality may adjudicate a responsibility dispute."),
                 required=("note", "move_to"),
                 service=f"{_DISPUTES}.dispute_decide",
@@ -206,13 +182,14 @@ DISPUTE_LIFECYCLE = register(
         model="handling.Dispute",
         states=DisputeStatus,
         wrong_state=_dispute_wrong_state,
+        authorize=authorize,
         transitions=tuple(
             Transition(
                 action=action,
                 label=label,
                 sources=frozenset({DisputeStatus.PENDING}),
                 target=target,
-                allowed=quality,
+                permission="handling.decide_dispute",
                 denied=_("Only quality may adjudicate a responsibility dispute."),
                 required=required,
                 service=f"{_DISPUTES}.dispute_decide",
@@ -227,20 +204,6 @@ DISPUTE_LIFECYCLE = register(
 
 
 # --- solutions ------------------------------------------------------------------------------------------
-
-
-def may_decide_solution(actor: Any, solution: Any) -> bool:
-    """A holder of the role the next level names; nobody approves their own proposal."""
-    from closeloop.handling.services.solutions import solution_can_decide
-
-    return solution_can_decide(user=actor, solution=solution)
-
-
-def may_execute_solution(actor: Any, solution: Any) -> bool:
-    """Handlers and managers of the task's department, or customer service."""
-    from closeloop.handling.services.solutions import solution_can_execute
-
-    return solution_can_execute(user=actor, solution=solution)
 
 
 def _solution_denied(actor: Any, solution: Any) -> str | Promise:
@@ -266,13 +229,14 @@ SOLUTION_LIFECYCLE = register(
         model="handling.Solution",
         states=SolutionStatus,
         wrong_state=_solution_wrong_state,
+        authorize=authorize,
         transitions=(
             Transition(
                 action="approve",
                 label=_("Approve (last level)"),
                 sources=frozenset({SolutionStatus.PENDING}),
                 target=SolutionStatus.APPROVED,
-                allowed=may_decide_solution,
+                permission="handling.decide_solution",
                 denied=_solution_denied,
                 service=f"{_SOLUTIONS}.solution_decide",
             ),
@@ -281,7 +245,7 @@ SOLUTION_LIFECYCLE = register(
                 label=_("Reject"),
                 sources=frozenset({SolutionStatus.PENDING}),
                 target=SolutionStatus.REJECTED,
-                allowed=may_decide_solution,
+                permission="handling.decide_solution",
                 denied=_solution_denied,
                 required=("reason",),
                 service=f"{_SOLUTIONS}.solution_decide",
@@ -291,7 +255,7 @@ SOLUTION_LIFECYCLE = register(
                 label=_("Start executing the solution"),
                 sources=frozenset({SolutionStatus.APPROVED}),
                 target=SolutionStatus.EXECUTING,
-                allowed=may_execute_solution,
+                permission="handling.execute_solution",
                 denied=_("The department that proposed the solution, or customer service, executes it."),
                 service=f"{_SOLUTIONS}.solution_execute",
             ),
@@ -339,6 +303,7 @@ POSTPONEMENT_LIFECYCLE = register(
         model="handling.Postponement",
         states=PostponementStatus,
         wrong_state=_postponement_wrong_state,
+        authorize=authorize,
         transitions=(
             Transition(
                 action="manager_opinion",
@@ -355,7 +320,7 @@ POSTPONEMENT_LIFECYCLE = register(
                 label=_("Customer service agrees with the manager: approved"),
                 sources=frozenset({PostponementStatus.PENDING_CS}),
                 target=PostponementStatus.APPROVED,
-                roles=_CS,
+                permission="handling.confirm_postponement",
                 denied=_CS_DENIED,
                 service=f"{_POSTPONEMENTS}.postponement_cs_confirm",
             ),
@@ -364,7 +329,7 @@ POSTPONEMENT_LIFECYCLE = register(
                 label=_("Customer service agrees with the manager: rejected"),
                 sources=frozenset({PostponementStatus.PENDING_CS}),
                 target=PostponementStatus.REJECTED,
-                roles=_CS,
+                permission="handling.confirm_postponement",
                 denied=_CS_DENIED,
                 service=f"{_POSTPONEMENTS}.postponement_cs_confirm",
             ),
@@ -373,7 +338,7 @@ POSTPONEMENT_LIFECYCLE = register(
                 label=_("Customer service disagrees: management decides"),
                 sources=frozenset({PostponementStatus.PENDING_CS}),
                 target=PostponementStatus.PENDING_MANAGEMENT,
-                roles=_CS,
+                permission="handling.confirm_postponement",
                 denied=_CS_DENIED,
                 required=("note",),
                 service=f"{_POSTPONEMENTS}.postponement_cs_confirm",
@@ -383,7 +348,7 @@ POSTPONEMENT_LIFECYCLE = register(
                 label=_("Management approves"),
                 sources=frozenset({PostponementStatus.PENDING_MANAGEMENT}),
                 target=PostponementStatus.APPROVED,
-                roles=frozenset({Role.MANAGEMENT}),
+                permission="handling.decide_postponement",
                 denied=_MANAGEMENT_DENIED,
                 required=("note",),
                 service=f"{_POSTPONEMENTS}.postponement_management_decide",
@@ -393,7 +358,7 @@ POSTPONEMENT_LIFECYCLE = register(
                 label=_("Management rejects"),
                 sources=frozenset({PostponementStatus.PENDING_MANAGEMENT}),
                 target=PostponementStatus.REJECTED,
-                roles=frozenset({Role.MANAGEMENT}),
+                permission="handling.decide_postponement",
                 denied=_MANAGEMENT_DENIED,
                 required=("note",),
                 service=f"{_POSTPONEMENTS}.postponement_management_decide",
@@ -412,13 +377,6 @@ POSTPONEMENT_LIFECYCLE = register(
 
 
 # --- feedback forms -------------------------------------------------------------------------------------
-
-
-def may_fill_feedback_form(actor: Any, form: Any) -> bool:
-    """The form's handler or a member of the task's department."""
-    from closeloop.handling.services.feedback import _may_fill
-
-    return actor is not None and _may_fill(form, actor)
 
 
 def _form_wrong_state(form: Any, transition: Transition) -> DomainError:
@@ -443,13 +401,14 @@ FEEDBACK_FORM_LIFECYCLE = register(
         model="handling.FeedbackForm",
         states=FeedbackStatus,
         wrong_state=_form_wrong_state,
+        authorize=authorize,
         transitions=(
             Transition(
                 action="submit",
                 label=_("Submit for review"),
                 sources=frozenset({FeedbackStatus.DRAFT, FeedbackStatus.RETURNED}),
                 target=FeedbackStatus.SUBMITTED,
-                allowed=may_fill_feedback_form,
+                permission="handling.fill_feedback_form",
                 denied=_(
                     "Only the form's handler or a member of the task's department may fill in this feedback form."
                 ),
@@ -461,7 +420,7 @@ FEEDBACK_FORM_LIFECYCLE = register(
                 label=_("Approve for archive"),
                 sources=frozenset({FeedbackStatus.SUBMITTED}),
                 target=FeedbackStatus.APPROVED,
-                roles=frozenset({Role.CS_SUPERVISOR}),
+                permission="handling.review_feedback_form",
                 denied=_REVIEW_DENIED,
                 service=f"{_FEEDBACK}.feedback_form_review",
             ),
@@ -470,7 +429,7 @@ FEEDBACK_FORM_LIFECYCLE = register(
                 label=_("Return for supplement"),
                 sources=frozenset({FeedbackStatus.SUBMITTED}),
                 target=FeedbackStatus.RETURNED,
-                roles=frozenset({Role.CS_SUPERVISOR}),
+                permission="handling.review_feedback_form",
                 denied=_REVIEW_DENIED,
                 required=("note",),
                 service=f"{_FEEDBACK}.feedback_form_review",

@@ -35,7 +35,7 @@ class ImportIn(Schema):
     file_name: str = Field("", max_length=255, description="recorded with the import, e.g. the sheet it came from")
 
 
-class RowErrorOut(Schema):
+class ImportRowErrorOut(Schema):
     row: int = Field(description="position in `rows`, the first is 1")
     column: str = Field(description="the key or header as sent")
     message: str
@@ -47,7 +47,7 @@ class ImportOut(Schema):
     numbers: list[str] = Field(description="the complaints' numbers, in the order of `rows` (empty on a dry run)")
     customers_created: int
     followups: int
-    errors: list[RowErrorOut] = Field(description="only on a dry run; a real run with errors answers 422")
+    errors: list[ImportRowErrorOut] = Field(description="only on a dry run; a real run with errors answers 422")
 
 
 def _out(result: ImportResult) -> dict[str, Any]:

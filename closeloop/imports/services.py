@@ -36,6 +36,7 @@ from closeloop.directory.selectors import EMAIL
 from closeloop.followup.models import FollowUp, FollowUpMethod, FollowUpOutcome, SatisfactionLevel
 from closeloop.followup.selectors import active_levels
 from closeloop.imports.columns import BY_KEY, COLUMNS, column_for
+from closeloop.imports.inserts import insert_rows
 from closeloop.imports.models import ImportRun, ImportSource
 from closeloop.imports.reading import SourceRow
 
@@ -113,7 +114,7 @@ class _Row:
 
 
 def _key(text: object) -> str:
-    return re.sub(r"\s+", "", str(text)).lower()
+    return "".join(str(text).split()).lower()
 
 
 # Words desks write in their sheets besides our labels.
@@ -256,8 +257,10 @@ class _RowChecker:
             column = BY_KEY[key]
             return column.zh if translation.get_language() == "zh-hans" else column.en
 
+        texts = {key: _text(value) for key, (_header, value) in cells.items()}
+
         def text(key: str) -> str:
-            return _text(cells.get(key, ("", None))[1])
+            return texts.get(key, "")
 
         def when(key: str) -> datetime.datetime | None:
             try:
@@ -508,7 +511,7 @@ def _customers(rows: list[_Row]) -> tuple[dict[int, Customer], int]:
                     setattr(customer, attr, value)
                     changed[customer.pk] = customer
         chosen[row.line] = customer
-    Customer.objects.bulk_create(new, batch_size=BATCH_SIZE)
+    insert_rows(new)
     if changed:
         Customer.objects.bulk_update(list(changed.values()), ["phone", "email", "province", "city"], batch_size=500)
     return chosen, len(new)
@@ -526,7 +529,8 @@ def _numbers(rows: list[_Row]) -> dict[int, str]:
             day = datetime.datetime.strptime(own.group(1), "%Y%m%d").date()
             last[day] = max(last.get(day, 0), int(own.group(2)))
     days = {timezone.localtime(row.received_at, zone).date() for row in rows if not row.number} | set(last)
-    stored = dict(DailySequence.objects.filter(day__in=days).values_list("day", "last"))
+    # Locked: an intake of today takes the next number from this row in its own transaction.
+    stored = dict(DailySequence.objects.select_for_update().filter(day__in=days).values_list("day", "last"))
     sequence = {day: max(stored.get(day, 0), last.get(day, 0)) for day in days}
     assigned: dict[int, str] = {}
     for row in rows:
@@ -549,11 +553,12 @@ def _numbers(rows: list[_Row]) -> dict[int, str]:
         if clash:
             raise DomainError(_("Complaint %(value)s already exists.") % {"value": clash}, field="number")
     DailySequence.objects.bulk_create(
-        [DailySequence(day=day, last=0) for day in days if day not in stored], batch_size=BATCH_SIZE
+        [DailySequence(day=day, last=last) for day, last in sequence.items() if last != stored.get(day, 0)],
+        update_conflicts=True,
+        unique_fields=["day"],
+        update_fields=["last"],
+        batch_size=BATCH_SIZE,
     )
-    for day, value in sequence.items():
-        if value != stored.get(day, 0):
-            DailySequence.objects.filter(day=day, last__lt=value).update(last=value)
     return assigned
 
 
@@ -603,7 +608,7 @@ def _write(
                     imported_at=now,
                 )
             )
-        Complaint.objects.bulk_create(complaints)
+        insert_rows(complaints)
         events = []
         found = []
         for row, complaint in zip(batch, complaints, strict=True):
@@ -638,8 +643,8 @@ def _write(
                         completed_at=done,
                     )
                 )
-        Event.objects.bulk_create(events)
-        FollowUp.objects.bulk_create(found)
+        insert_rows(events)
+        insert_rows(found)
         followups += len(found)
         if progress:
             progress("write", start + len(batch), len(rows))

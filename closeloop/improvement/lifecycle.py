@@ -1,8 +1,8 @@
 """The life of an improvement action as a table (the mechanism: closeloop/core/lifecycle.py).
 
 Planned → in progress → done (what was done) → verified once the owner side and quality have both
-judged the measured effect. Who may act is a predicate of the services (`is_owner_side`,
-`can_judge_quality`), named by dotted path: the services read this table.
+judged the measured effect. Who may act: closeloop/authz's permissions (`improvement.act_as_owner`,
+`improvement.judge_effect_as_quality`).
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from closeloop import authz
 from closeloop.core.errors import DomainError
 from closeloop.core.lifecycle import Lifecycle, Transition, register
 from closeloop.improvement.models import ActionStatus
 
-_OWNER_SIDE = "closeloop.improvement.services.is_owner_side"
+OWNER_SIDE = "improvement.act_as_owner"
 _PROGRESS_DENIED = _("Only the action's owner or a manager of the owner department may report its progress.")
 
 
@@ -36,9 +37,7 @@ def _both_sides_judged(action: Any, data: dict[str, object]) -> str | Promise | 
 
 def may_judge(user: Any, action: Any) -> bool:
     """The owner side gives the owner's judgement, quality (or holders of the permission) quality's."""
-    from closeloop.improvement.services import can_judge_quality, is_owner_side
-
-    return is_owner_side(user, action) or can_judge_quality(user)
+    return authz.allowed(user, OWNER_SIDE, action) or authz.allowed(user, "improvement.judge_effect_as_quality")
 
 
 LIFECYCLE = register(
@@ -48,13 +47,14 @@ LIFECYCLE = register(
         model="improvement.ImprovementAction",
         states=ActionStatus,
         wrong_state=_wrong_state,
+        authorize=authz.allowed,
         transitions=(
             Transition(
                 action="start",
                 label=_("Start the action"),
                 sources=frozenset({ActionStatus.PLANNED}),
                 target=ActionStatus.IN_PROGRESS,
-                allowed=_OWNER_SIDE,
+                permission=OWNER_SIDE,
                 denied=_PROGRESS_DENIED,
                 service="closeloop.improvement.services.action_start",
             ),
@@ -63,7 +63,7 @@ LIFECYCLE = register(
                 label=_("Report done"),
                 sources=frozenset({ActionStatus.IN_PROGRESS}),
                 target=ActionStatus.DONE,
-                allowed=_OWNER_SIDE,
+                permission=OWNER_SIDE,
                 denied=_PROGRESS_DENIED,
                 required=("done_note",),
                 service="closeloop.improvement.services.action_complete",

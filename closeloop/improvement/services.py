@@ -22,18 +22,18 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from closeloop import authz
 from closeloop.calendar.durations import Duration, DurationUnit, InvalidDuration
 from closeloop.calendar.working import WorkingCalendar, add, add_working_time, warning_at, working_time_between
 from closeloop.complaints.models import Complaint, Via
 from closeloop.core.errors import DomainError, PermissionDeniedError, ValidationFailed
 from closeloop.core.links import absolute_url
-from closeloop.core.roles import Role, user_roles
+from closeloop.core.roles import Role
 from closeloop.core.types import AnyUser, User
 from closeloop.directory.models import ComplaintType, Department, Membership, Product, ProductLine
 from closeloop.improvement.lifecycle import LIFECYCLE
@@ -50,8 +50,6 @@ from closeloop.sla.presentation import describe_day
 from closeloop.sla.services import policy_calendar
 
 MANAGE_PERMISSION = "improvement.manage_improvement"
-# Who raises actions besides holders of the permission (brief: CS supervisor, quality, management).
-CREATOR_ROLES: frozenset[str] = frozenset({Role.CS_SUPERVISOR, Role.QUALITY, Role.MANAGEMENT})
 
 TITLE_MAX_LENGTH = 200
 TEXT_MAX_LENGTH = 10000
@@ -86,24 +84,17 @@ class Side:
 
 
 def can_create(user: AnyUser | None) -> bool:
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
-    return bool(user.has_perm(MANAGE_PERMISSION) or CREATOR_ROLES & user_roles(user))
+    """Holders of the permission, CS supervisors, quality and management (the brief)."""
+    return authz.allowed(user, "improvement.create_action")
 
 
 def can_judge_quality(user: AnyUser | None) -> bool:
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
-    return bool(Role.QUALITY in user_roles(user) or user.has_perm(MANAGE_PERMISSION))
+    return authz.allowed(user, "improvement.judge_effect_as_quality")
 
 
 def is_owner_side(user: AnyUser | None, action: ImprovementAction) -> bool:
     """The owner, or a manager of the owner department: they report progress and give the owner's judgement."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
-    if user.pk == action.owner_id:
-        return True
-    return Membership.objects.filter(user=user, department_id=action.owner_department_id, is_manager=True).exists()
+    return authz.allowed(user, "improvement.act_as_owner", action)
 
 
 @dataclass(frozen=True)
@@ -559,7 +550,7 @@ def action_complete(
             after={"status": locked.status, "late": now > locked.due_at},
             note=note,
         )
-        quality = get_user_model().objects.filter(groups__name=Role.QUALITY, is_active=True).distinct()
+        quality = authz.recipients.members_of_role(Role.QUALITY)
         _notify(
             locked,
             kind="improvement_done",

@@ -9,7 +9,6 @@ of a batch commit together.
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,9 +17,9 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from closeloop import authz
 from closeloop.complaints.models import Via
 from closeloop.core.claims import claim
-from closeloop.directory.models import Membership
 from closeloop.improvement.models import ActionEvent, ImprovementAction
 from closeloop.notifications.services import Message, notifications_build, notifications_queue
 
@@ -72,12 +71,7 @@ def _owners(actions: list[ImprovementAction]) -> dict[int, list[Any]]:
 
 
 def _owners_and_managers(actions: list[ImprovementAction]) -> dict[int, list[Any]]:
-    managers: dict[int, list[Any]] = defaultdict(list)
-    memberships = Membership.objects.filter(
-        is_manager=True, user__is_active=True, department_id__in={a.owner_department_id for a in actions}
-    ).select_related("user")
-    for membership in memberships:
-        managers[membership.department_id].append(membership.user)
+    managers = authz.recipients.active_managers_by_department({a.owner_department_id for a in actions})
     return {a.pk: ([a.owner] if a.owner.is_active else []) + managers.get(a.owner_department_id, []) for a in actions}
 
 

@@ -63,10 +63,10 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from closeloop import authz
 from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES
 from closeloop.complaints.models import Complaint
 from closeloop.core.rates import rate
-from closeloop.core.roles import Role, user_roles
 from closeloop.directory.models import Membership
 from closeloop.followup.models import FollowUp
 from closeloop.handling.models import ContactLog, ContactOutcome, Task, TaskStatus
@@ -640,26 +640,17 @@ def breaches_by_department(period: Period, cuts: Cuts = NO_CUTS) -> list[dict[st
 # --- scope ---------------------------------------------------------------------------------------
 
 
-WHOLE_COMPANY_ROLES = frozenset({Role.MANAGEMENT, Role.CS_SUPERVISOR, Role.QUALITY, Role.AUDITOR, Role.ADMIN})
-
-
 def department_scope(user: Any) -> tuple[int, ...] | None:
     """None: the user sees the whole company; otherwise the departments whose figures they may see
     (a department manager's or a handler's own departments; possibly none)."""
-    if getattr(user, "is_superuser", False) or user_roles(user) & WHOLE_COMPANY_ROLES:
+    if authz.allowed(user, "insight.view_whole_company"):
         return None
     return tuple(Membership.objects.filter(user=user).values_list("department_id", flat=True).order_by("department_id"))
 
 
-# Who may read KPIs at all: the whole-company roles, and department managers for their departments.
-KPI_ROLES = WHOLE_COMPANY_ROLES | {Role.DEPT_MANAGER}
-
-
 def can_view_kpis(user: Any) -> bool:
     """Handlers and agents work complaints; the figures are for those who steer (and audit) the work."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    return bool(getattr(user, "is_superuser", False) or user_roles(user) & KPI_ROLES)
+    return authz.allowed(user, "insight.view_kpis")
 
 
 def scoped(cuts: Cuts, user: Any) -> Cuts:

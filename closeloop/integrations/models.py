@@ -28,7 +28,10 @@ class WebhookSubscription(models.Model):
     # Deliveries carry what this person may see (their visibility and masking), and stop when they
     # are no longer an administrator.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("owner")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("owned by"),
     )
     # The feed position up to which deliveries have been queued (integrations/feed.py's cursor).
     cursor = models.CharField(max_length=64, blank=True, editable=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import imaplib
 import logging
 import re
@@ -18,6 +19,7 @@ import ssl
 from django.conf import settings
 from django.db import DatabaseError, transaction
 
+from closeloop.core.masking import mask_log_text
 from closeloop.mailin.conf import Mailbox
 from closeloop.mailin.services import TemporaryFailure, mail_ingest
 
@@ -104,10 +106,16 @@ def mailbox_poll(mailbox: Mailbox) -> dict[str, int]:
             try:
                 with transaction.atomic():
                     mail_ingest(raw=raw, mailbox=mailbox)
-                    # the default binds this message's uid; mypy infers no type for such a lambda
-                    transaction.on_commit(lambda uid=uid: _done(connection, uid, mailbox))  # type: ignore[misc]
-            except (TemporaryFailure, DatabaseError) as exc:
-                log.error("mailbox %s: message left for the next poll: %s: %s", mailbox.name, type(exc).__name__, exc)
+                    transaction.on_commit(functools.partial(_done, connection, uid, mailbox))
+            except Exception as exc:  # any failure, a bug included: the message stays unseen for the next round
+                expected = isinstance(exc, TemporaryFailure | DatabaseError)
+                log.log(
+                    logging.ERROR if expected else logging.CRITICAL,
+                    "mailbox %s: message left for the next poll: %s: %s",
+                    mailbox.name,
+                    type(exc).__name__,
+                    mask_log_text(str(exc))[:500],
+                )
                 counts["retry"] += 1
                 continue
             counts["taken"] += 1
@@ -124,6 +132,7 @@ def mailboxes_poll() -> dict[str, dict[str, int]]:
         try:
             results[mailbox.name] = mailbox_poll(mailbox)
         except (imaplib.IMAP4.error, OSError, TemporaryFailure) as exc:
-            log.error("mailbox %s cannot be polled: %s", mailbox.name, re.sub(r"\s+", " ", str(exc))[:300])
+            reason = mask_log_text(re.sub(r"\s+", " ", str(exc)))[:300]  # a refused login names the user
+            log.error("mailbox %s cannot be polled: %s: %s", mailbox.name, type(exc).__name__, reason)
             results[mailbox.name] = {"error": 1}
     return results

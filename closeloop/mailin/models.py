@@ -24,7 +24,7 @@ class InboundMail(models.Model):
     received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
     # The intake mailbox's name (MAIL_INTAKE_URL's `name`), or "pipe" for `closeloop mail ingest`.
     mailbox = models.CharField(_("mailbox"), max_length=40, blank=True)
-    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    outcome = models.CharField(_("what became of it"), max_length=12, choices=Outcome.choices)
     complaint = models.ForeignKey(
         "complaints.Complaint",
         null=True,

@@ -113,14 +113,33 @@ def _param(part: email.message.Message, name: str, header_name: str) -> str:
     return decode_header_value(email.utils.unquote(value))
 
 
+def _content_type(part: email.message.Message) -> tuple[str, str]:
+    """(type, charset) from the raw header, read the light legacy way: policy.default's header objects
+    cost more than the rest of the parse, and only these two values are needed."""
+    values = _raw_headers(part, "content-type")
+    legacy = email.message.Message()
+    if values:
+        legacy["Content-Type"] = values[0]
+    elif part.get_default_type() == "message/rfc822":
+        legacy.set_default_type("message/rfc822")
+    charset = legacy.get_content_charset() or ""
+    return legacy.get_content_type(), charset if isinstance(charset, str) else ""
+
+
+def _disposition(part: email.message.Message) -> str:
+    values = _raw_headers(part, "content-disposition")
+    return values[0].split(";", 1)[0].strip().lower() if values else ""
+
+
 def _payload(part: email.message.Message) -> bytes:
     payload = part.get_payload(decode=True)
     return payload if isinstance(payload, bytes) else b""
 
 
 def _text_of(part: email.message.Message) -> str:
-    text = decode_text(_payload(part), part.get_content_charset())
-    return html_to_text(text) if part.get_content_subtype() == "html" else text.replace("\r\n", "\n").strip()
+    ctype, charset = _content_type(part)
+    text = decode_text(_payload(part), charset or None)
+    return html_to_text(text) if ctype == "text/html" else text.replace("\r\n", "\n").strip()
 
 
 def _filename(part: email.message.Message) -> str:
@@ -139,26 +158,27 @@ class _Walker:
         if depth > MAX_DEPTH:
             self.mail.problems.append("nested too deeply")
             return
-        ctype = part.get_content_type()
-        disposition = (part.get_content_disposition() or "").lower()
+        ctype, _charset = _content_type(part)
+        disposition = _disposition(part)
         if part.is_multipart():
-            subparts = part.get_payload()
-            if not isinstance(subparts, list):
+            payload = part.get_payload()
+            if not isinstance(payload, list):
                 return
+            subparts = [sub for sub in payload if isinstance(sub, email.message.Message)]
             if ctype == "multipart/alternative":
-                chosen = self._alternative(subparts)  # type: ignore[arg-type]  # a multipart's parts are messages
+                chosen = self._alternative(subparts)
                 if chosen is not None:
                     self.walk(chosen, depth + 1)
                 return
             if ctype == "message/rfc822":
                 for inner in subparts:
-                    self._forwarded(inner, depth)  # type: ignore[arg-type]  # a multipart's parts are messages
+                    self._forwarded(inner, depth)
                 return
             for sub in subparts:
-                self.walk(sub, depth + 1)  # type: ignore[arg-type]  # a multipart's parts are messages
+                self.walk(sub, depth + 1)
             return
         name = _filename(part)
-        if name or disposition == "attachment" or part.get_content_maintype() not in {"text", "multipart"}:
+        if name or disposition == "attachment" or ctype.split("/")[0] not in {"text", "multipart"}:
             if ctype in {"message/delivery-status", "text/rfc822-headers"}:
                 return
             content = _payload(part)
@@ -178,9 +198,10 @@ class _Walker:
 
     @staticmethod
     def _alternative(subparts: list[email.message.Message]) -> email.message.Message | None:
+        types = [_content_type(sub)[0] for sub in subparts]
         for wanted in ("text/plain", "multipart/related", "multipart/mixed", "text/html"):
-            for sub in subparts:
-                if sub.get_content_type() == wanted and (sub.is_multipart() or _payload(sub).strip()):
+            for sub, ctype in zip(subparts, types, strict=True):
+                if ctype == wanted and (sub.is_multipart() or _payload(sub).strip()):
                     return sub
         return subparts[-1] if subparts else None
 
@@ -224,9 +245,11 @@ def _bounced_ids(message: email.message.Message) -> list[str]:
         if part is message:
             continue
         ctype = part.get_content_type()
-        if ctype == "message/rfc822" and part.is_multipart():
-            for inner in part.get_payload():
-                ids += _message_ids(inner, "Message-ID")  # type: ignore[arg-type]  # a multipart's parts are messages
+        payload = part.get_payload()
+        if ctype == "message/rfc822" and isinstance(payload, list):
+            for inner in payload:
+                if isinstance(inner, email.message.Message):
+                    ids += _message_ids(inner, "Message-ID")
         elif ctype == "text/rfc822-headers":
             ids += MESSAGE_ID.findall(
                 " ".join(re.findall(r"(?im)^message-id:\s*(.+)$", decode_text(_payload(part), None)))

@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from closeloop.authz.recipients import members_of_role
 from closeloop.complaints.customer_messages import complaint_by_message_ids, thread_message_record
 from closeloop.complaints.events import event_record
 from closeloop.complaints.lifecycle import Status
@@ -363,7 +364,7 @@ def _told_of_replies(complaint: Complaint) -> list[User]:
         )
     )
     ids |= agent_ids
-    people = user_model.objects.filter(pk__in=ids, is_active=True)
+    people = list(user_model.objects.filter(pk__in=ids, is_active=True))
     if not agent_ids:
-        people = people | user_model.objects.filter(groups__name=Role.AGENT, is_active=True)
-    return list(people.distinct())
+        people += [user for user in members_of_role(Role.AGENT) if user.pk not in ids]
+    return people

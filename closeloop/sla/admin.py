@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from closeloop.sla.models import Calendar, CalendarDay, Deadline, Policy, PolicyRule, PolicyTarget
+from closeloop.sla.models import Calendar, CalendarDay, Deadline, Policy, PolicyChange, PolicyRule, PolicyTarget
 
 
 class CalendarDayInline(admin.TabularInline):
@@ -40,7 +40,7 @@ class PolicyRuleInline(admin.TabularInline):
 
 @admin.register(Policy)
 class PolicyAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "calendar", "warning_fraction", "is_default")
+    list_display = ("code", "name", "calendar", "warning_fraction", "is_default", "is_active")
     inlines = [PolicyTargetInline, PolicyRuleInline]
 
 
@@ -62,6 +62,24 @@ class DeadlineAdmin(admin.ModelAdmin):
     list_select_related = ("complaint",)
     search_fields = ("complaint__number",)
     raw_id_fields = ("complaint", "assignee")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(PolicyChange)
+class PolicyChangeAdmin(admin.ModelAdmin):
+    """Read-only: the changes made through the API (closeloop/sla/policies.py), with before and after."""
+
+    list_display = ("at", "policy", "action", "actor")
+    list_filter = ("action",)
+    list_select_related = ("policy", "actor")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

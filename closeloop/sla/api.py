@@ -1,4 +1,5 @@
-"""Read endpoints of the working calendar and the SLA policies."""
+"""The working calendar (read) and the SLA policies, targets and selection rules (read by staff, changed
+by administrators through closeloop/sla/policies.py)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,17 @@ import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import field_validator
 
+from closeloop import authz
 from closeloop.calendar.durations import Duration, InvalidDuration
 from closeloop.calendar.working import FIRST_YEAR, LAST_YEAR, add
-from closeloop.core.api_responses import ONE_ERRORS, READ_ERRORS
+from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
 from closeloop.core.errors import DomainError
+from closeloop.sla import policies as services
 from closeloop.sla.loader import calendar_for_row
-from closeloop.sla.models import Calendar, Policy
+from closeloop.sla.models import Calendar, Policy, PolicyChange, PolicyRule
 from closeloop.sla.presentation import describe_day
 
 router = Router(tags=["calendar and SLA"])
@@ -71,16 +74,88 @@ class TargetOut(Schema):
     normal: str
 
 
+class PolicyRuleOut(Schema):
+    id: int
+    policy: str = Field(description="the policy's code")
+    order: int = Field(description="rules are tried by order (then id); the first that matches wins")
+    customer_kind: str = Field(description="end_user, deposit, dealer, store; empty = any")
+    product_line: str | None = Field(description="product line code; null = any")
+    is_active: bool
+
+
 class PolicyOut(Schema):
     code: str
     name: str
+    name_en: str
     calendar: str
     level_names: dict[str, list[str]]
     warning_fraction: float
     escalation: list[dict[str, Any]]
     is_default: bool
+    is_active: bool
     targets: list[TargetOut]
-    rules: list[dict[str, Any]]
+    rules: list[PolicyRuleOut]
+
+
+class PolicyEscalationStep(Schema):
+    level: int = Field(ge=1)
+    after: str = Field(max_length=12, description="time after the due instant, e.g. 0min, 4h")
+    roles: list[str]
+
+
+class PolicyTargetIn(Schema):
+    urgent: str = Field(max_length=12, description="level 1, e.g. 30min, 2h, 4wh, 1wd")
+    important: str = Field(max_length=12)
+    normal: str = Field(max_length=12)
+
+
+class PolicyIn(Schema):
+    code: str = Field(max_length=40, pattern=r"^[-a-zA-Z0-9_]+$")
+    name: str = Field(max_length=100)
+    name_en: str = Field("", max_length=100)
+    calendar: str = Field(max_length=40, description="a calendar's code")
+    level_names: dict[str, list[str]] | None = None
+    warning_fraction: float = Field(0.8, gt=0, lt=1)
+    escalation: list[PolicyEscalationStep] | None = None
+    is_default: bool = False
+    targets: dict[str, PolicyTargetIn] | None = Field(
+        None, description="by milestone; omitted = a copy of the default policy's targets"
+    )
+
+
+class PolicyPatch(Schema):
+    name: str | None = Field(None, max_length=100)
+    name_en: str | None = Field(None, max_length=100)
+    calendar: str | None = Field(None, max_length=40)
+    level_names: dict[str, list[str]] | None = None
+    warning_fraction: float | None = Field(None, gt=0, lt=1)
+    escalation: list[PolicyEscalationStep] | None = None
+    is_default: bool | None = None
+    is_active: bool | None = None
+
+
+class PolicyRuleIn(Schema):
+    policy: str = Field(max_length=40)
+    order: int = Field(0, ge=0, le=32767)
+    customer_kind: str = Field("", max_length=12)
+    product_line: str = Field("", max_length=40)
+
+
+class PolicyRulePatch(Schema):
+    policy: str | None = Field(None, max_length=40)
+    order: int | None = Field(None, ge=0, le=32767)
+    customer_kind: str | None = Field(None, max_length=12)
+    product_line: str | None = Field(None, max_length=40)
+    is_active: bool | None = None
+
+
+class PolicyChangeOut(Schema):
+    id: int
+    at: datetime.datetime
+    actor: str | None
+    action: str = Field(description="created, changed, deactivated, target_set, target_removed, rule_added, …")
+    before: dict[str, Any]
+    after: dict[str, Any]
 
 
 def _calendar_out(row: Calendar) -> dict[str, Any]:
@@ -139,15 +214,21 @@ def calendar_deadline(request: HttpRequest, code: str, query: Query[DeadlineQuer
     return {"start": start, "duration": query.duration, "deadline": add(calendar, start, duration)}
 
 
+def _rule_out(rule: PolicyRule) -> dict[str, Any]:
+    return services.rule_state(rule)
+
+
 def _policy_out(policy: Policy) -> dict[str, Any]:
     return {
         "code": policy.code,
         "name": policy.label,
+        "name_en": policy.name_en,
         "calendar": policy.calendar.code,
         "level_names": policy.level_names,
         "warning_fraction": float(policy.warning_fraction),
         "escalation": policy.escalation,
         "is_default": policy.is_default,
+        "is_active": policy.is_active,
         "targets": [
             {
                 "milestone": t.milestone,
@@ -158,24 +239,126 @@ def _policy_out(policy: Policy) -> dict[str, Any]:
             }
             for t in policy.targets.all()
         ],
-        "rules": [
-            {
-                "order": r.order,
-                "customer_kind": r.customer_kind,
-                "product_line": r.product_line.code if r.product_line else None,
-            }
-            for r in policy.rules.all()
-        ],
+        "rules": [_rule_out(r) for r in policy.rules.all()],
     }
+
+
+def _policies() -> Any:
+    return Policy.objects.select_related("calendar").prefetch_related("targets", "rules__product_line", "rules__policy")
+
+
+def _policy(code: str) -> Policy:
+    return _policies().get(code=code)
 
 
 @router.get("/policies", response={200: list[PolicyOut], **READ_ERRORS})
 def policy_list(request: HttpRequest) -> list[dict[str, Any]]:
-    policies = Policy.objects.select_related("calendar").prefetch_related("targets", "rules__product_line")
-    return [_policy_out(p) for p in policies]
+    authz.require(request.user, "sla.view_policies")
+    return [_policy_out(p) for p in _policies()]
 
 
 @router.get("/policies/{code}", response={200: PolicyOut, **ONE_ERRORS})
 def policy_detail(request: HttpRequest, code: str) -> dict[str, Any]:
-    policy = Policy.objects.select_related("calendar").prefetch_related("targets", "rules__product_line").get(code=code)
-    return _policy_out(policy)
+    authz.require(request.user, "sla.view_policies")
+    return _policy_out(_policy(code))
+
+
+@router.post("/policies", response={201: PolicyOut, **WRITE_ERRORS}, summary="Create a policy (administrators)")
+def policy_create(request: HttpRequest, payload: PolicyIn) -> Status:
+    values = payload.dict(exclude_none=True)
+    targets = values.pop("targets", None)
+    policy = services.policy_create(actor=request.user, targets=targets, **values)
+    return Status(201, _policy_out(_policy(policy.code)))
+
+
+@router.patch(
+    "/policies/{code}",
+    response={200: PolicyOut, **ONE_WRITE_ERRORS},
+    summary="Change a policy (administrators); applies to complaints registered from now on",
+)
+def policy_update(request: HttpRequest, code: str, payload: PolicyPatch) -> dict[str, Any]:
+    services.policy_update(actor=request.user, policy=_policy(code), changes=payload.dict(exclude_unset=True))
+    return _policy_out(_policy(code))
+
+
+@router.delete(
+    "/policies/{code}",
+    response={200: PolicyOut, **ONE_WRITE_ERRORS},
+    summary="Deactivate a policy (administrators): kept for the deadlines that use it, selected by no rule",
+)
+def policy_deactivate(request: HttpRequest, code: str) -> dict[str, Any]:
+    services.policy_deactivate(actor=request.user, policy=_policy(code))
+    return _policy_out(_policy(code))
+
+
+@router.put(
+    "/policies/{code}/targets/{milestone}",
+    response={200: PolicyOut, **ONE_WRITE_ERRORS},
+    summary="Set a milestone's target durations (administrators)",
+)
+def policy_target_set(request: HttpRequest, code: str, milestone: str, payload: PolicyTargetIn) -> dict[str, Any]:
+    services.policy_target_set(actor=request.user, policy=_policy(code), milestone=milestone, durations=payload.dict())
+    return _policy_out(_policy(code))
+
+
+@router.delete(
+    "/policies/{code}/targets/{milestone}",
+    response={200: PolicyOut, **ONE_WRITE_ERRORS},
+    summary="Remove a milestone's target (administrators); running deadlines keep theirs",
+)
+def policy_target_remove(request: HttpRequest, code: str, milestone: str) -> dict[str, Any]:
+    services.policy_target_remove(actor=request.user, policy=_policy(code), milestone=milestone)
+    return _policy_out(_policy(code))
+
+
+@router.get("/policies/{code}/changes", response={200: list[PolicyChangeOut], **ONE_ERRORS})
+def policy_changes(request: HttpRequest, code: str) -> list[dict[str, Any]]:
+    authz.require(request.user, "sla.view_policies")
+    policy = Policy.objects.get(code=code)
+    return [
+        {
+            "id": change.pk,
+            "at": change.at,
+            "actor": change.actor.get_username() if change.actor else None,
+            "action": change.action,
+            "before": change.before,
+            "after": change.after,
+        }
+        for change in PolicyChange.objects.filter(policy=policy).select_related("actor")
+    ]
+
+
+def _rules() -> Any:
+    return PolicyRule.objects.select_related("policy", "product_line").order_by("order", "id")
+
+
+@router.get(
+    "/policy-rules", response={200: list[PolicyRuleOut], **READ_ERRORS}, summary="The rules that select a policy"
+)
+def policy_rule_list(request: HttpRequest) -> list[dict[str, Any]]:
+    authz.require(request.user, "sla.view_policies")
+    return [_rule_out(rule) for rule in _rules()]
+
+
+@router.post("/policy-rules", response={201: PolicyRuleOut, **WRITE_ERRORS}, summary="Add a rule (administrators)")
+def policy_rule_add(request: HttpRequest, payload: PolicyRuleIn) -> Status:
+    rule = services.policy_rule_add(actor=request.user, **payload.dict())
+    return Status(201, _rule_out(_rules().get(pk=rule.pk)))
+
+
+@router.patch("/policy-rules/{rule_id}", response={200: PolicyRuleOut, **ONE_WRITE_ERRORS}, summary="Change a rule")
+def policy_rule_update(request: HttpRequest, rule_id: int, payload: PolicyRulePatch) -> dict[str, Any]:
+    rule = services.policy_rule_update(
+        actor=request.user, rule=_rules().get(pk=rule_id), changes=payload.dict(exclude_unset=True)
+    )
+    return _rule_out(_rules().get(pk=rule.pk))
+
+
+@router.delete(
+    "/policy-rules/{rule_id}",
+    response={200: PolicyRuleOut, **ONE_WRITE_ERRORS},
+    summary="Deactivate a rule (administrators)",
+)
+def policy_rule_deactivate(request: HttpRequest, rule_id: int) -> dict[str, Any]:
+    rule = services.policy_rule_deactivate(actor=request.user, rule=_rules().get(pk=rule_id))
+    return _rule_out(_rules().get(pk=rule.pk))

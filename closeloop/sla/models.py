@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from closeloop.core.events import AppendOnlyModel
 from closeloop.core.i18n import BilingualNamed
 from closeloop.directory.models import CustomerKind, ProductLine
 from closeloop.sla.milestones import Milestone
@@ -98,6 +99,9 @@ class Policy(BilingualNamed):
         help_text=_("levels after the deadline: time after the due instant and the roles notified"),
     )
     is_default = models.BooleanField(_("default policy"), default=False)
+    # Deadlines and complaints keep pointing at a policy, so a policy is never deleted: deactivated, no
+    # rule selects it for new complaints any more (closeloop/sla/policies.py).
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         ordering = ["code"]
@@ -133,6 +137,7 @@ class PolicyRule(models.Model):
     product_line = models.ForeignKey(
         ProductLine, null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("product line")
     )
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         ordering = ["order", "id"]
@@ -141,6 +146,27 @@ class PolicyRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order}: {self.customer_kind or '*'} / {self.product_line or '*'} → {self.policy.code}"
+
+
+class PolicyChange(AppendOnlyModel):
+    """Who changed which policy, target or rule, with the values before and after (closeloop/sla/policies.py)."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="changes")
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=30)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("SLA policy change")
+        verbose_name_plural = _("SLA policy changes")
+
+    def __str__(self) -> str:
+        return f"{self.policy_id} {self.action} @ {self.at:%Y-%m-%d %H:%M}"
 
 
 class Deadline(models.Model):

@@ -39,7 +39,9 @@ if TYPE_CHECKING:
 def _policy_snapshot() -> tuple[list[tuple[str, int | None, Policy]], Policy, dict[int, dict[str, PolicyTarget]]]:
     rules = [
         (rule.customer_kind, rule.product_line_id, rule.policy)
-        for rule in PolicyRule.objects.select_related("policy__calendar").order_by("order", "id")
+        for rule in PolicyRule.objects.filter(is_active=True, policy__is_active=True)
+        .select_related("policy__calendar")
+        .order_by("order", "id")
     ]
     default = Policy.objects.select_related("calendar").get(is_default=True)
     targets: dict[int, dict[str, PolicyTarget]] = {}

@@ -48,9 +48,17 @@ from closeloop.handling.services.feedback import feedback_form_open
 from closeloop.handling.services.tasks import task_create
 from closeloop.improvement.models import ImprovementAction
 from closeloop.insight.models import Recipient, Report
+from closeloop.integrations.models import WebhookDelivery, WebhookSubscription
+from closeloop.notifications.models import Method, Notification
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 UNSAFE = {"post", "put", "patch", "delete"}
+
+
+@pytest.fixture(autouse=True)
+def _no_token_rate_limit(settings: Any) -> None:
+    """The matrix sends hundreds of requests with one token: the per-token limit is tested on its own."""
+    settings.API_TOKEN_RATE_PER_MINUTE = 0
 
 
 @pytest.fixture
@@ -136,6 +144,16 @@ def world(make_complaint: Callable[..., Complaint], make_user: Callable[..., Use
     report.generated_at = now
     report.save()
     recipient = Recipient.objects.create(email="gm@example.com")
+    # Records of the integrations: the agent's own notice, an administrator's webhook and one delivery.
+    notice = Notification.objects.create(
+        recipient=agent, method=Method.IN_APP, kind="task_assigned", subject="matrix", body="matrix"
+    )
+    webhook = WebhookSubscription.objects.create(
+        name="crm", url="https://crm.example.com/hook", secret="s" * 32, owner=make_user(Role.ADMIN, username="m_admin")
+    )
+    delivery = WebhookDelivery.objects.create(
+        subscription=webhook, event=Event.objects.filter(complaint=complaint).first(), kind="complaint.created"
+    )
     ids = {
         "number": complaint.number,
         "task_id": task.pk,
@@ -158,6 +176,9 @@ def world(make_complaint: Callable[..., Complaint], make_user: Callable[..., Use
         "kpi": "timely_processing",
         "side": "denominator",
         "kind": "xlsx",
+        "notification_id": notice.pk,
+        "webhook_id": webhook.pk,
+        "delivery_id": delivery.pk,
     }
     return {"complaint": complaint, "people": people, "ids": ids, "task": task}
 
@@ -204,7 +225,17 @@ def fill_api_path(path: str, ids: dict[str, Any]) -> str:
 
 # Records that are not one complaint's: a role without the permission is refused with 403, which
 # reveals nothing about any complaint (the bodies are still checked for the number).
-NOT_COMPLAINT_SCOPED = ("{code}", "{entry_id}", "{kpi}", "/reports/", "/report-recipients/", "/defects/")
+NOT_COMPLAINT_SCOPED = (
+    "{code}",
+    "{entry_id}",
+    "{kpi}",
+    "/reports/",
+    "/report-recipients/",
+    "/defects/",
+    "/webhooks/",
+)
+# Reads for administrators only (webhooks, the import template): 403 for the auditor, like a write.
+ADMIN_READS = ("/webhooks", "/imports/")
 
 
 def complaint_scoped(path: str) -> bool:
@@ -221,6 +252,7 @@ def api_client(user: User | None) -> Client:
 QUERIES = {
     "/days": {"start": "2026-11-01", "end": "2026-11-03"},
     "/deadline": {"start": "2026-11-20T10:00+08:00", "duration": "2wd"},
+    "/customers/lookup": {"phone": "13955550000"},
 }
 
 
@@ -262,12 +294,18 @@ def test_api_auditor_reads_everything_and_changes_nothing(world: dict[str, Any])
     before = state(world)
     for method, path in api_operations():
         response = call(client, method, fill_api_path(path, world["ids"]))
-        if method == "get" and path.endswith(("/personal", "/prefill")):
-            # The unmasked export is for roles that may see personal data, and the prefill of a new
-            # improvement action for those who may create one; auditors only read.
+        if method == "get" and path.endswith(("/personal", "/prefill", "/customers/lookup")):
+            # The unmasked export is for roles that may see personal data, the prefill of a new
+            # improvement action for those who may create one, the screen pop for the call centre;
+            # auditors only read.
+            assert response.status_code == 403, (method, path, response.status_code)
+        elif method == "get" and path.startswith(tuple(f"/api/v1{p}" for p in ADMIN_READS)):
             assert response.status_code == 403, (method, path, response.status_code)
         elif method == "get":
             assert response.status_code == 200, (method, path, response.status_code)
+        elif path.startswith("/api/v1/notifications/"):
+            # Marking one's own notices read is the auditor's to do too (the others' answer 404).
+            assert response.status_code in (200, 404), (method, path, response.status_code)
         else:
             assert not 200 <= response.status_code < 300, (method, path)
         assert state(world) == before, (method, path)

@@ -124,8 +124,18 @@ def test_domain_errors_have_ninja_validation_shape(agent_api: ApiClient) -> None
     assert response.status_code == 422
     assert response.json() == {
         "detail": [
-            {"loc": ["body", "phone"], "msg": response.json()["detail"][0]["msg"], "type": "invalid"},
-            {"loc": ["body", "type"], "msg": response.json()["detail"][1]["msg"], "type": "invalid"},
+            {
+                "loc": ["body", "phone"],
+                "msg": response.json()["detail"][0]["msg"],
+                "type": "invalid",
+                "code": "complaint.invalid_phone",
+            },
+            {
+                "loc": ["body", "type"],
+                "msg": response.json()["detail"][1]["msg"],
+                "type": "invalid",
+                "code": "complaint.invalid_type",
+            },
         ]
     }
 

@@ -4,13 +4,15 @@ binary responses with a schema; and the refusal of query parameters an operation
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from closeloop.core.api_contract import operation_id
-from tests.api.conftest import ApiClient
+from closeloop.complaints.models import Complaint
+from closeloop.core.api_contract import error_code, operation_id, resource_of
+from tests.api.conftest import ApiClient, intake_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +30,7 @@ def test_operation_ids_are_short_resource_verbs_and_unique(document: dict[str, A
     ids = {f"{method} {path}": op["operationId"] for method, path, op in _operations(document)}
 
     assert len(set(ids.values())) == len(ids)
-    bad = {label: i for label, i in ids.items() if not re.fullmatch(r"[a-z]+(_[a-z]+)*", i) or len(i) > 40}
+    bad = {label: i for label, i in ids.items() if not re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", i) or len(i) > 40}
     assert bad == {}
     assert ids["GET /api/v1/complaints/{number}"] == "complaints_get"
     assert ids["GET /api/v1/complaints"] == "complaints_list"
@@ -46,6 +48,7 @@ def test_operation_id_rule() -> None:
     assert operation_id("POST", "/tasks/{id}/contacts", returns_many=False, creates=True) == "tasks_contacts_create"
     assert operation_id("POST", "/retention/anonymise", returns_many=False, creates=False) == "retention_anonymise"
     assert operation_id("PUT", "/defects/rules/{code}", returns_many=False, creates=False) == "defects_rules_update"
+    assert operation_id("GET", "/imports/t.xlsx", returns_many=False, creates=False) == "imports_t_xlsx_get"
 
 
 def _untyped(schema: Any, where: str) -> list[str]:
@@ -114,11 +117,12 @@ def test_solution_approval_documents_what_the_server_reads(document: dict[str, A
 
 
 def test_an_unknown_query_parameter_is_refused_naming_it(agent_api: ApiClient) -> None:
-    response = agent_api.get("/api/v1/complaints", {"updated_since": "2026-01-01", "status": "registered"})
+    # A typo of a real filter: answered as an empty sync, it would go unnoticed.
+    response = agent_api.get("/api/v1/complaints", {"updated_snice": "2026-01-01", "status": "registered"})
 
     assert response.status_code == 422
     (error,) = response.json()["detail"]
-    assert error["loc"] == ["query", "updated_since"]
+    assert error["loc"] == ["query", "updated_snice"]
     assert error["type"] == "unknown_parameter"
     assert "status" in error["ctx"]["allowed"]
 
@@ -133,3 +137,41 @@ def test_every_unknown_parameter_is_named_also_where_none_are_declared(agent_api
 def test_declared_parameters_still_work(agent_api: ApiClient) -> None:
     assert agent_api.get("/api/v1/complaints", {"status": "registered", "limit": 5}).status_code == 200
     assert agent_api.get("/api/v1/lifecycle").status_code == 200
+
+
+# --- machine codes of business errors --------------------------------------------------------------
+
+
+def test_a_business_error_carries_a_stable_code_beside_the_message(
+    agent_api: ApiClient, make_complaint: Callable[..., Complaint]
+) -> None:
+    complaint = make_complaint()
+    agent_api.post_json(f"/api/v1/complaints/{complaint.number}/invalidate", {"reason": "spam"})
+
+    refused = agent_api.post_json(f"/api/v1/complaints/{complaint.number}/acknowledge").json()["detail"][0]
+    invalid_phone = agent_api.post_json("/api/v1/complaints", intake_payload(phone="12-ab")).json()["detail"][0]
+    unknown_action = agent_api.post_json(
+        f"/api/v1/complaints/{complaint.number}/transitions", {"action": "fly"}
+    ).json()["detail"][0]
+
+    assert (refused["type"], refused["code"]) == ("transition_not_allowed", "complaint.not_open")
+    assert invalid_phone["loc"] == ["body", "phone"] and invalid_phone["code"] == "complaint.invalid_phone"
+    assert unknown_action["code"] == "complaint.unknown_action"
+    english = agent_api.post(
+        f"/api/v1/complaints/{complaint.number}/acknowledge", content_type="application/json", data={},
+        headers={"Accept-Language": "en"},
+    ).json()["detail"][0]  # fmt: skip
+    assert english["code"] == "complaint.not_open" and english["msg"] != refused["msg"]
+
+
+def test_error_codes_name_the_resource_and_the_rule() -> None:
+    assert resource_of("/api/v1/complaints/TS20261123-0007/dispatch") == "complaint"
+    assert resource_of("/api/v1/feedback-forms/3/submit") == "feedback_form"
+    assert resource_of("/api/v1/defects/alerts/2/dismiss") == "defect_alert"
+    assert resource_of("/api/v1/policies") == "policy"
+    assert error_code(resource="task", kind="invalid", field="handler", reason=None) == "task.invalid_handler"
+    assert error_code(resource="task", kind="transition_not_allowed", field="action", reason=None) == (
+        "task.transition_not_allowed"
+    )
+    assert error_code(resource="complaint", kind="invalid", field="x", reason="not_open") == "complaint.not_open"
+    assert error_code(resource="complaint", kind="invalid", field=None, reason="sla.no_policy") == "sla.no_policy"

@@ -168,6 +168,7 @@ def _bodies(numbers: list[str]) -> dict[str, dict[str, Any]]:
             "product_model": model, "department": "quality", "priority": 2,
         },
         f"{p}/complaints/{{number}}/resolve": {"resolution": "已更换"},
+        f"{p}/complaints/{{number}}/messages": {"method": "sms", "template": "write_progress", "text": "您好"},
         f"{p}/complaints/{{number}}/invalidate": reason,
         f"{p}/complaints/{{number}}/mark-duplicate": {**reason, "duplicate_of": numbers[0]},
         f"{p}/complaints/{{number}}/transitions": {"action": "acknowledge", "resolution": "已更换", **reason},

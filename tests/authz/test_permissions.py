@@ -61,6 +61,7 @@ BY_ROLE: dict[str, set[str]] = {
 BY_RELATION = {
     "handling.work_task",
     "handling.log_task_contact",
+    "handling.log_contact",
     "handling.reassign_task",
     "handling.view_stale_tasks",
     "handling.propose_solution",
@@ -175,6 +176,28 @@ def test_contacts_reassignment_and_stale_tasks(staff: SimpleNamespace, departmen
     }
     assert _holders(staff, "handling.reassign_task", task) == {"agent", "supervisor", "manager"}
     assert _holders(staff, "handling.view_stale_tasks", None) == {"supervisor", "manager", "other_manager"}
+
+
+class _Tasks:
+    """`complaint.tasks` as the predicate reads it: filter by department, then exists."""
+
+    def __init__(self, department_ids: list[int]) -> None:
+        self.department_ids = department_ids
+
+    def filter(self, *, department_id__in: list[int]) -> SimpleNamespace:
+        return SimpleNamespace(exists=lambda: bool(set(department_id__in) & set(self.department_ids)))
+
+
+def test_contacts_outside_a_task(staff: SimpleNamespace, department: Department) -> None:
+    complaint = SimpleNamespace(tasks=_Tasks([department.pk]))
+    assert _holders(staff, "handling.log_contact", complaint) == {
+        "agent",
+        "supervisor",
+        "handler",
+        "colleague",
+        "manager",
+        "auditor_member",
+    }
 
 
 def test_postponements_and_disputes_are_asked_by_the_task_side_never_by_an_auditor(

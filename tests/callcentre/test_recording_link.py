@@ -54,3 +54,18 @@ def test_through_the_api(agent_api: ApiClient) -> None:
     refused = agent_api.post_json("/api/v1/complaints", intake_payload(recording_url="javascript:alert(1)"))
     assert refused.status_code == 422
     assert refused.json()["detail"][0]["loc"] == ["body", "recording_url"]
+
+
+def test_demo_hotline_call_has_its_recording(make_user: Callable[..., object]) -> None:
+    from closeloop.core.roles import Role
+    from closeloop.demo.callcentre import demo_hotline_call
+
+    make_user(Role.AGENT, username="agent")
+
+    complaint = demo_hotline_call()
+
+    assert complaint is not None
+    assert complaint.channel == "hotline" and complaint.recording_url.startswith("https://")
+    (attachment,) = complaint.attachments.all()
+    assert (attachment.content_type, attachment.kind) == ("audio/x-wav", "recording")
+    assert demo_hotline_call() is None  # idempotent

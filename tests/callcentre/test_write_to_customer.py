@@ -259,3 +259,23 @@ def test_survey_placeholder_becomes_a_working_link(complaint: Complaint, agent: 
     url = row.body.removeprefix("请评价：")
     assert "/survey/" in url and "{survey_url}" not in row.body
     assert client.get(urlsplit(url).path).status_code == 200  # the portal opens the survey
+
+
+def test_an_email_joins_the_complaints_thread(
+    complaint: Complaint, agent: User, mailoutbox: list[Any], settings: Any
+) -> None:
+    from closeloop.complaints.models import MailThreadMessage
+
+    settings.MAIL_REPLY_TO = "complaints@example.com"
+
+    row = customer_message_send(
+        complaint=complaint, method="email", subject="师傅上门时间", text="明天上午十点。", actor=agent, via="desk"
+    )
+    outbox_deliver(now=timezone.now())
+
+    # The number in the subject and our Message-ID in the thread: the customer's reply finds the complaint.
+    assert row.subject == f"[{complaint.number}] 师傅上门时间"
+    assert MailThreadMessage.objects.filter(complaint=complaint, message_id=row.message_id, inbound=False).exists()
+    (mail,) = [m for m in mailoutbox if m.to == ["li.na@example.com"]]
+    assert mail.message()["Reply-To"] == "complaints@example.com"
+    assert mail.message()["Message-ID"] == row.message_id

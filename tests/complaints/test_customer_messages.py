@@ -140,7 +140,9 @@ def test_inactive_template_sends_nothing_and_the_event_says_so(complaint_with, a
 
 def test_default_templates_exist_for_every_code_and_method(db: None) -> None:
     pairs = set(MessageTemplate.objects.values_list("code", "method"))
-    assert pairs == {(c, m) for c in ("acknowledged", "solution", "resolved") for m in ("sms", "email")}
+    # The automatic messages, and the ones an agent starts from when writing to the customer (issue 15).
+    codes = ("acknowledged", "solution", "resolved", "write_progress", "write_need_info", "write_missed_call")
+    assert pairs == {(c, m) for c in (*codes, "write_survey") for m in ("sms", "email")}
     assert all(t.body_zh and t.body_en for t in MessageTemplate.objects.all())
 
 

@@ -39,3 +39,30 @@ def test_the_timeline_shows_the_mails_in_and_out(agent_client: Client, agent: An
     assert body.index("E-mail received") < body.index("E-mail to the customer") < body.index("好的，等你们电话。")
     timeline = body.split('<ol class="timeline">')[1].split("</ol>")[0]
     assert "wang.fang@customer.example.cn" not in timeline  # the thread shows no address
+
+
+def test_an_e_mail_an_agent_writes_joins_the_thread_and_shows_once(
+    agent_client: Client, agent: Any, settings: Any
+) -> None:
+    from closeloop.complaints.services import customer_message_send
+
+    settings.MAIL_REPLY_TO = "complaints@factory.example.com"
+    box = Mailbox(name="main", type_code="quality")
+    complaint = mail_ingest(raw=mail(msgid="<first@customer.example.cn>"), mailbox=box).complaint
+    row = customer_message_send(
+        complaint=complaint, method=Method.EMAIL, subject="上门安排", text="明天上午上门。", actor=agent, via="desk"
+    )
+    assert row.subject == f"[{complaint.number}] 上门安排"
+    assert row.headers == {
+        "Reply-To": "complaints@factory.example.com",
+        "In-Reply-To": "<first@customer.example.cn>",
+        "References": "<first@customer.example.cn>",
+    }
+    # The customer's answer to it comes back to the complaint.
+    answer = mail_ingest(raw=mail(body="好的。", headers={"In-Reply-To": row.message_id}), mailbox=box)
+    assert answer.complaint.pk == complaint.pk
+
+    timeline = agent_client.get(f"/desk/c/{complaint.number}/").content.decode()
+    timeline = timeline.split('<ol class="timeline">')[1].split("</ol>")[0]
+    assert timeline.count('class="mail mail-out"') == 1 and timeline.count("明天上午上门。") == 1
+    assert "Written to the customer · e-mail" in timeline

@@ -31,7 +31,10 @@ def test_the_api_answers_a_role_refusal_with_403_and_changes_nothing(
     response = api_client_for(handler).post_json(f"/api/v1/complaints/{complaint.number}/acknowledge")
 
     assert response.status_code == 403, response.content
-    assert response.json() == {"detail": "Your role may not “Acknowledge receipt”."}
+    assert response.json() == {
+        "detail": "Your role may not “Acknowledge receipt”.",
+        "code": "complaint.permission_denied",
+    }
     complaint.refresh_from_db()
     assert complaint.status == "registered"
     assert complaint.events.count() == 1
@@ -78,6 +81,7 @@ def test_the_wrong_state_is_still_422_with_a_stable_type(
             "loc": ["body", "action"],
             "msg": "“Acknowledge receipt” is not possible while the complaint is invalid.",
             "type": "transition_not_allowed",
+            "code": "complaint.not_open",
         }
     ]
 

@@ -167,3 +167,20 @@ def test_folder_names_in_modified_utf7() -> None:
     assert imap_folder_name("INBOX") == '"INBOX"'
     assert imap_folder_name("投诉") == '"&YpWLyQ-"'
     assert imap_folder_name("A&B 已处理") == '"A&-B &XfJZBHQG-"'
+
+
+def test_a_mailbox_that_refuses_the_login_does_not_stop_the_others(
+    dovecot: Dovecot, account: Callable[[str], str], settings: Any, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    good = account("good")
+    dovecot.add_user("complaints@factory.example.cn", "secret")
+    port = dovecot.imap_port
+    use_mailboxes(
+        settings,
+        monkeypatch,
+        f"imap://complaints%40factory.example.cn:wrong@127.0.0.1:{port}/INBOX?name=bad",
+        f"imap://{good}:secret@127.0.0.1:{port}/INBOX?name=good",
+    )
+    deliver(dovecot, good, mail())
+    assert mailboxes_poll() == {"bad": {"error": 1}, "good": {"taken": 1, "retry": 0}}
+    assert "mailbox bad cannot be polled" in caplog.text and "wrong" not in caplog.text

@@ -104,7 +104,7 @@ def token_create(request: AuthenticatedHttpRequest) -> HttpResponse:
                 user=request.user,
                 name=form.cleaned_data["name"],
                 expires_days=form.cleaned_data["expires_days"],
-                scopes=form.cleaned_data["scopes"],
+                scopes=form.cleaned_data["scopes"] or None,
             )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))

@@ -28,13 +28,13 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from closeloop import authz
 from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES
 from closeloop.complaints.models import Complaint, Via
 from closeloop.core.links import absolute_url
@@ -309,7 +309,7 @@ def alert_notify(
 ) -> None:
     """Quality hears at once, in-app and by e-mail, with the complaints listed. No personal data:
     number, time received, batch and region only."""
-    recipients = list(get_user_model().objects.filter(is_active=True, groups__name=Role.QUALITY).distinct())
+    recipients = list(authz.recipients.members_of_role(Role.QUALITY))
     if not recipients:
         log.warning("defect alert %s raised but nobody has the quality role", alert.pk)
         return

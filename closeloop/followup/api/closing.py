@@ -10,9 +10,9 @@ import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
+from closeloop import authz
 from closeloop.complaints.api import Number
 from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Complaint, Via
@@ -20,8 +20,6 @@ from closeloop.complaints.schemas import Text
 from closeloop.complaints.selectors import complaint_get
 from closeloop.complaints.services import complaint_transition
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, WRITE_ERRORS
-from closeloop.core.errors import PermissionDeniedError
-from closeloop.core.roles import Role, user_roles
 from closeloop.core.types import User
 from closeloop.followup.services.closing import closing_checklist, complaint_archive, complaint_reopen
 from closeloop.followup.services.retention import complaints_anonymise
@@ -142,8 +140,7 @@ def archive(request: HttpRequest, number: Number) -> dict[str, Any]:
 )
 def anonymise(request: HttpRequest, payload: AnonymiseIn) -> dict[str, Any]:
     user = _user(request)
-    if Role.ADMIN not in user_roles(user):
-        raise PermissionDeniedError(_("Only an administrator may anonymise personal data."))
+    authz.require(user, "followup.anonymise_personal_data")
     result = complaints_anonymise(dry_run=payload.dry_run, actor=user, via=Via.API)
     assert result.run is not None
     return {

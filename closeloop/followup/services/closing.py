@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from closeloop import authz
 from closeloop.complaints.events import event_record
 from closeloop.complaints.lifecycle import TRANSITIONS, Guard, Status
 from closeloop.complaints.models import Complaint
@@ -43,7 +43,7 @@ from closeloop.sla.services import deadlines_close, deadlines_start
 
 
 def _cs_supervisors() -> list[Any]:
-    return list(get_user_model().objects.filter(is_active=True, groups__name=Role.CS_SUPERVISOR.value).distinct())
+    return list(authz.recipients.members_of_role(Role.CS_SUPERVISOR))
 
 
 def _returning_tasks(complaint: Complaint) -> list[Task]:

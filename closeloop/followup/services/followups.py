@@ -18,12 +18,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from closeloop import authz
 from closeloop.complaints.events import event_record
 from closeloop.complaints.models import Complaint
 from closeloop.core.errors import PermissionDeniedError, ValidationFailed
-from closeloop.core.roles import user_roles
 from closeloop.core.types import AnyUser, User
-from closeloop.followup.lifecycle import DENIED, FOLLOWUP_ROLES, LIFECYCLE
+from closeloop.followup.lifecycle import DENIED, LIFECYCLE, MAKE_FOLLOWUP
 from closeloop.followup.models import (
     AttemptResult,
     FollowUp,
@@ -40,7 +40,7 @@ NOTE_MAX_LENGTH = 1000
 
 
 def can_work(user: AnyUser | None) -> bool:
-    return bool(user_roles(user) & FOLLOWUP_ROLES)
+    return authz.allowed(user, MAKE_FOLLOWUP)
 
 
 def _check_actor(actor: User | None) -> None:

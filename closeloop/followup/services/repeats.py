@@ -21,24 +21,20 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from closeloop import authz
 from closeloop.complaints.events import event_record
 from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES, TRANSITIONS, Status
 from closeloop.complaints.models import Complaint
 from closeloop.complaints.repeats import REASON_MAX
-from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed
-from closeloop.core.roles import Role, user_roles
+from closeloop.core.errors import DomainError, TransitionNotAllowed
 from closeloop.core.types import User
-
-# Who links, unlinks and merges: the customer-service desk.
-REPEAT_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR})
-
 
 # --- by hand ------------------------------------------------------------------------------------------
 
 
 def _check_role(actor: User | None, label: str) -> None:
-    if not (user_roles(actor) & REPEAT_ROLES):
-        raise PermissionDeniedError(_("Your role may not %(action)s.") % {"action": label})
+    refusal = _("Your role may not %(action)s.") % {"action": label}
+    authz.require(actor, "followup.link_repeats", message=refusal)
 
 
 def _check_reason(reason: str) -> str:

@@ -16,13 +16,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from closeloop import authz
 from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Attachment, Complaint, Via
 from closeloop.complaints.panels import Panel
 from closeloop.complaints.selectors import complaint_get, complaints_visible_to
 from closeloop.core.errors import DomainError
 from closeloop.core.forms_ui import form_page_refused
-from closeloop.core.roles import user_roles
 from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.followup.services import repeats as services
 
@@ -172,7 +172,7 @@ def panel(request: HttpRequest, complaint: Complaint) -> Panel | None:
         )
     repeat_of = complaint.repeat_of if complaint.repeat_of_id else None
     repeat_of_visible = repeat_of is not None and visible.filter(pk=repeat_of.pk).exists()
-    may_edit = bool(user_roles(request.user) & services.REPEAT_ROLES) and complaint.status != Status.ARCHIVED
+    may_edit = authz.allowed(request.user, "followup.link_repeats") and complaint.status != Status.ARCHIVED
     context: dict[str, Any] = {
         "repeat_of": repeat_of,
         "repeat_of_visible": repeat_of_visible,

@@ -12,11 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
+from closeloop import authz
 from closeloop.complaints.api import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS, Number
 from closeloop.complaints.schemas import MAX_OFFSET, RefOut, Text
 from closeloop.complaints.selectors import complaint_get
-from closeloop.core.errors import DomainError, PermissionDeniedError
-from closeloop.core.roles import user_roles
+from closeloop.core.errors import DomainError
 from closeloop.core.types import User
 from closeloop.directory.models import Absence, ComplaintType, Department, ProductLine, RosterChange, RosterEntry
 from closeloop.handling import selectors
@@ -110,8 +110,7 @@ class ProposalOut(Schema):
 
 def _user(request: HttpRequest) -> User:
     user = request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
-    if not user_roles(user):
-        raise PermissionDeniedError(_("You may not read the roster."))
+    authz.require(user, "handling.view_roster", message=_("You may not read the roster."))
     return user
 
 

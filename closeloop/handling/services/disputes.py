@@ -17,19 +17,19 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from closeloop import authz
 from closeloop.complaints.events import event_record
 from closeloop.complaints.models import Complaint, Event
 from closeloop.complaints.selectors import complaints_visible_to
 from closeloop.core.errors import DomainError
-from closeloop.core.roles import Role, user_roles
+from closeloop.core.roles import Role
 from closeloop.core.types import User
-from closeloop.directory.models import Department, Membership
+from closeloop.directory.models import Department
 from closeloop.handling.lifecycle import DISPUTE_LIFECYCLE, TASK_LIFECYCLE
 from closeloop.handling.models import ACTIVE_TASK_STATUSES, Dispute, DisputeStatus, Task, TaskStatus
 from closeloop.handling.services.postponements import postponements_close_for_moved_task
@@ -46,15 +46,11 @@ CONTESTABLE_TASK_STATUSES = (TaskStatus.DISPATCHED, TaskStatus.NEEDS_INFO, TaskS
 
 def dispute_may_raise(*, task: Task, user: User | None) -> bool:
     """The task's handler or a member (handler or manager) of its department; auditors never write."""
-    if user is None or not user.is_authenticated or user_roles(user) <= {Role.AUDITOR}:
-        return False
-    if task.handler_id == user.pk:
-        return True
-    return Membership.objects.filter(user=user, department_id=task.department_id).exists()
+    return authz.allowed(user, "handling.raise_dispute", task)
 
 
 def dispute_may_decide(*, user: User | None) -> bool:
-    return Role.QUALITY in user_roles(user)
+    return authz.allowed(user, "handling.decide_dispute")
 
 
 # --- reads ----------------------------------------------------------------------------------------
@@ -159,7 +155,7 @@ def dispute_raise(
             body=reason,
             complaint_id=locked.pk,
             dedup=f"dispute_raised:{dispute.pk}",
-            recipients=get_user_model().objects.filter(groups__name=Role.QUALITY, is_active=True),
+            recipients=authz.recipients.members_of_role(Role.QUALITY),
             now=now,
         )
     return dispute
@@ -260,17 +256,11 @@ def dispute_decide(
             after=after,
             note=note,
         )
-        recipients = list(
-            get_user_model().objects.filter(
-                memberships__department_id__in=[task.department_id, dispute.target_department_id],
-                memberships__is_manager=True,
-                is_active=True,
-            )
-        )
+        recipients = list(authz.recipients.active_managers_of_any([task.department_id, dispute.target_department_id]))
         recipients += [user for user in (task.handler, dispute.raised_by) if user is not None]
         if moving:
             # A move is a dispatch to a new department: the auditors are copied, as on every dispatch.
-            recipients += list(get_user_model().objects.filter(groups__name=Role.AUDITOR, is_active=True))
+            recipients += list(authz.recipients.members_of_role(Role.AUDITOR))
             subject = _("Dispute on %(number)s: moved to %(department)s") % {
                 "number": locked.number,
                 "department": dispute.target_department.label,

@@ -18,20 +18,20 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import dateformat, timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from closeloop import authz
 from closeloop.complaints.events import event_record
 from closeloop.complaints.models import Complaint, Event, Via
 from closeloop.complaints.presentation import action_label
 from closeloop.complaints.selectors import complaints_visible_to
 from closeloop.core.errors import DomainError, ValidationFailed
 from closeloop.core.masking import mask_phone
-from closeloop.core.roles import Role, user_roles
+from closeloop.core.roles import Role
 from closeloop.core.types import AnyUser, User
 from closeloop.directory.models import Membership
 from closeloop.handling.lifecycle import FEEDBACK_FORM_LIFECYCLE
@@ -293,26 +293,17 @@ def feedback_forms_to_fill(*, user: User) -> QuerySet[FeedbackForm]:
 
 def feedback_forms_to_review(*, user: User) -> QuerySet[FeedbackForm]:
     """Forms waiting for a CS supervisor's review, oldest submission first."""
-    if Role.CS_SUPERVISOR not in user_roles(user):
+    if not authz.allowed(user, "handling.review_feedback_form"):
         return FeedbackForm.objects.none()
     return _with_related(FeedbackForm.objects.filter(status=FeedbackStatus.SUBMITTED)).order_by("submitted_at", "id")
 
 
 def can_edit(*, form: FeedbackForm, user: AnyUser) -> bool:
-    return form.status in EDITABLE_STATUSES and _may_fill(form, user)
+    return form.status in EDITABLE_STATUSES and authz.allowed(user, "handling.fill_feedback_form", form)
 
 
 def can_review(*, form: FeedbackForm, user: AnyUser) -> bool:
-    return form.status == FeedbackStatus.SUBMITTED and Role.CS_SUPERVISOR in user_roles(user)
-
-
-def _may_fill(form: FeedbackForm, user: AnyUser) -> bool:
-    if not user.is_authenticated:
-        return False
-    if form.handler_id == user.pk:
-        return True
-    department_id = form.task.department_id if form.task else None
-    return department_id is not None and Membership.objects.filter(user=user, department_id=department_id).exists()
+    return form.status == FeedbackStatus.SUBMITTED and authz.allowed(user, "handling.review_feedback_form")
 
 
 # --- writes --------------------------------------------------------------------------------------
@@ -526,7 +517,7 @@ def feedback_form_submit(
             before={"status": before_status},
             after={"feedback_form": locked.pk, "status": locked.status, "revision": locked.revision},
         )
-        supervisors = get_user_model().objects.filter(groups__name=Role.CS_SUPERVISOR, is_active=True).distinct()
+        supervisors = authz.recipients.members_of_role(Role.CS_SUPERVISOR)
         _notify(
             locked,
             kind="feedback_form_submitted",

@@ -15,18 +15,18 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from closeloop import authz
 from closeloop.calendar.working import LAST_YEAR
 from closeloop.complaints.events import event_record
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.selectors import complaints_visible_to
 from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed
-from closeloop.core.roles import Role, user_roles
+from closeloop.core.roles import Role
 from closeloop.core.types import User
 from closeloop.directory.models import Membership
 from closeloop.handling.lifecycle import POSTPONEMENT_LIFECYCLE
@@ -43,7 +43,6 @@ OPEN_POSTPONEMENT_STATUSES = (
 )
 # A task still owes its reply in these states; a contested task waits for quality instead.
 POSTPONABLE_TASK_STATUSES = (TaskStatus.DISPATCHED, TaskStatus.NEEDS_INFO, TaskStatus.IN_PROGRESS)
-CS_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR})
 
 # The step a request waits for, by status: who acts next.
 STEP_OPINION, STEP_CONFIRM, STEP_DECIDE = "opinion", "confirm", "decide"
@@ -71,9 +70,7 @@ def is_department_manager(user: User | None, department_id: int) -> bool:
 
 def postponement_may_request(*, task: Task, user: User | None) -> bool:
     """The task's handler or a member of its department; auditors never write."""
-    if user is None or not user.is_authenticated or user_roles(user) <= {Role.AUDITOR}:
-        return False
-    return task.handler_id == user.pk or is_department_member(user, task.department_id)
+    return authz.allowed(user, "handling.request_postponement", task)
 
 
 def managed_department_ids(user: User | None) -> set[int]:
@@ -88,13 +85,12 @@ def postponement_step_for(
     """The step this user may take on the request now (opinion, confirm, decide), or None. `managed`
     (the departments the user manages) may be given by lists, so that a page costs one query."""
     step = STEP_BY_STATUS.get(PostponementStatus(postponement.status))
-    roles = user_roles(user)
     if step == STEP_OPINION:
         managed = managed_department_ids(user) if managed is None else managed
         return step if postponement.task.department_id in managed else None
-    if step == STEP_CONFIRM and roles & CS_ROLES:
+    if step == STEP_CONFIRM and authz.allowed(user, "handling.confirm_postponement"):
         return step
-    if step == STEP_DECIDE and Role.MANAGEMENT in roles:
+    if step == STEP_DECIDE and authz.allowed(user, "handling.decide_postponement"):
         return step
     return None
 
@@ -116,29 +112,19 @@ def postponements_visible_to(user: User) -> QuerySet[Postponement]:
 def postponements_awaiting(*, user: User) -> QuerySet[Postponement]:
     """Requests waiting for this user's step: the opinion of a manager of the task's department,
     customer service's confirmation, management's decision. A fixed number of queries."""
-    roles = user_roles(user)
+    actor = authz.Actor.of(user)
     waiting = Q(
         status=PostponementStatus.PENDING_MANAGER,
         task__department__in=Membership.objects.filter(user=user, is_manager=True).values("department"),
     )
-    if roles & CS_ROLES:
+    if authz.allowed(actor, "handling.confirm_postponement"):
         waiting |= Q(status=PostponementStatus.PENDING_CS)
-    if Role.MANAGEMENT in roles:
+    if authz.allowed(actor, "handling.decide_postponement"):
         waiting |= Q(status=PostponementStatus.PENDING_MANAGEMENT)
     return postponements_visible_to(user).filter(waiting).order_by("requested_at", "id")
 
 
 # --- writes ---------------------------------------------------------------------------------------
-
-
-def _users_with_role(role: str) -> QuerySet[User]:
-    return get_user_model().objects.filter(groups__name=role, is_active=True)
-
-
-def _department_managers(department_id: int) -> QuerySet[User]:
-    return get_user_model().objects.filter(
-        memberships__department_id=department_id, memberships__is_manager=True, is_active=True
-    )
 
 
 def _notify(
@@ -259,7 +245,7 @@ def postponement_request(
             kind="postponement_requested",
             subject=_("Postponement requested on %(number)s (%(department)s): your opinion, please")
             % {"number": task.complaint.number, "department": task.department.label},
-            recipients=_department_managers(task.department_id),
+            recipients=authz.recipients.active_managers_of(task.department_id),
             now=now,
         )
     return postponement
@@ -301,7 +287,7 @@ def postponement_manager_opinion(
             kind="postponement_opinion",
             subject=_("Postponement on %(number)s: the department manager %(verdict)s; please confirm")
             % {"number": task.complaint.number, "verdict": _("agrees") if agrees else _("does not agree")},
-            recipients=_users_with_role(Role.CS_SUPERVISOR),
+            recipients=authz.recipients.members_of_role(Role.CS_SUPERVISOR),
             now=now,
         )
     return postponement
@@ -354,7 +340,7 @@ def postponement_cs_confirm(
                 kind="postponement_disputed",
                 subject=_("Postponement on %(number)s: the department and customer service disagree; please decide")
                 % {"number": task.complaint.number},
-                recipients=_users_with_role(Role.MANAGEMENT),
+                recipients=authz.recipients.members_of_role(Role.MANAGEMENT),
                 now=now,
             )
         else:

@@ -16,9 +16,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from closeloop import authz
 from closeloop.complaints.models import Complaint
 from closeloop.core.errors import DomainError, PermissionDeniedError, ValidationFailed
-from closeloop.core.roles import Role, user_roles
 from closeloop.core.types import User
 from closeloop.directory.models import Absence, ComplaintType, Department, Membership, RosterChange, RosterEntry
 
@@ -28,11 +28,7 @@ EDITABLE_FIELDS = ("handler", "complaint_type", "product_line", "province", "val
 
 def roster_may_edit(*, user: User | None, department: Department) -> bool:
     """Managers of the department, and admins."""
-    if user is None or not user.is_authenticated:
-        return False
-    if Role.ADMIN in user_roles(user):
-        return True
-    return Membership.objects.filter(user=user, department=department, is_manager=True).exists()
+    return authz.allowed(user, "handling.edit_roster", department)
 
 
 def _check_editor(actor: User | None, department: Department) -> None:
@@ -193,7 +189,7 @@ def absence_create(
     if user is None:
         raise ValidationFailed({"user": [str(_("Name the person who is on leave."))]})
     departments = set(Membership.objects.filter(user=user).values_list("department_id", flat=True))
-    is_admin = Role.ADMIN in user_roles(actor)
+    is_admin = authz.allowed(actor, "handling.edit_every_roster")
     managed = set(
         Membership.objects.filter(user=actor, is_manager=True).values_list("department_id", flat=True)
         if actor is not None and actor.is_authenticated

@@ -17,21 +17,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from closeloop import authz
 from closeloop.complaints.customer_messages import customer_notify
 from closeloop.complaints.events import event_record
 from closeloop.complaints.lifecycle import TRANSITIONS, Status
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.services import transition_apply
 from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed, ValidationFailed
-from closeloop.core.roles import Role, user_roles
+from closeloop.core.roles import Role
 from closeloop.core.types import AnyUser, User
-from closeloop.directory.models import Membership
 from closeloop.handling.lifecycle import SOLUTION_LIFECYCLE
 from closeloop.handling.models import (
     ApprovalRule,
@@ -50,8 +49,6 @@ from closeloop.notifications.services import Message, notifications_build, notif
 BASE_LEVEL = Role.CS_SUPERVISOR.value
 # A department waiting for information or contesting the dispatch is not in a position to propose.
 PROPOSING_TASK_STATUSES = (TaskStatus.DISPATCHED, TaskStatus.IN_PROGRESS)
-# Customer service: may start execution and tick off steps; is told when execution is finished.
-CS_ROLES = frozenset({Role.AGENT.value, Role.CS_SUPERVISOR.value})
 MAX_STEPS = 20
 
 
@@ -67,51 +64,19 @@ class StepData:
 # --- permissions ---------------------------------------------------------------------------------
 
 
-def _is_manager_of(user: AnyUser | None, department_id: int) -> bool:
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and Membership.objects.filter(user=user, department_id=department_id, is_manager=True).exists()
-    )
-
-
-def _is_member_of(user: AnyUser | None, department_id: int) -> bool:
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and Membership.objects.filter(user=user, department_id=department_id).exists()
-    )
-
-
 def solution_can_propose(*, user: AnyUser | None, task: Task) -> bool:
     """The task's handler, or a manager of its department, while the task is open for a proposal."""
-    if user is None or not user.is_authenticated or task.status not in PROPOSING_TASK_STATUSES:
-        return False
-    if not (user_roles(user) & TRANSITIONS["propose_solution"].roles):
-        return False
-    return task.handler_id == user.pk or _is_manager_of(user, task.department_id)
+    return task.status in PROPOSING_TASK_STATUSES and authz.allowed(user, "handling.propose_solution", task)
 
 
 def solution_can_decide(*, user: AnyUser | None, solution: Solution) -> bool:
     """Only a holder of the role the next level names decides it; nobody approves their own proposal."""
-    role = solution.next_role
-    if role is None or user is None or not user.is_authenticated:
-        return False
-    return role in user_roles(user) and solution.proposed_by_id != user.pk
-
-
-def _department_side(user: AnyUser | None, solution: Solution) -> bool:
-    if solution.task_id is None:
-        return False
-    department_id = solution.task.department_id  # type: ignore[union-attr]  # a solution belongs to a task
-    return bool({Role.HANDLER.value, Role.DEPT_MANAGER.value} & user_roles(user)) and _is_member_of(user, department_id)
+    return authz.allowed(user, "handling.decide_solution", solution)
 
 
 def solution_can_execute(*, user: AnyUser | None, solution: Solution) -> bool:
     """Handlers and managers of the task's department, or customer service, once it is approved."""
-    if solution.status != SolutionStatus.APPROVED or user is None or not user.is_authenticated:
-        return False
-    return bool(CS_ROLES & user_roles(user)) or _department_side(user, solution)
+    return solution.status == SolutionStatus.APPROVED and authz.allowed(user, "handling.execute_solution", solution)
 
 
 def step_can_mark_done(*, user: AnyUser | None, step: ExecutionStep) -> bool:
@@ -119,11 +84,7 @@ def step_can_mark_done(*, user: AnyUser | None, step: ExecutionStep) -> bool:
     solution = step.solution
     if solution.status != SolutionStatus.EXECUTING or step.done_at is not None:
         return False
-    if user is None or not user.is_authenticated:
-        return False
-    if step.owner_id == user.pk:
-        return True
-    return bool(CS_ROLES & user_roles(user)) or _department_side(user, solution)
+    return authz.allowed(user, "handling.mark_step_done", step)
 
 
 # --- levels --------------------------------------------------------------------------------------
@@ -151,11 +112,6 @@ def solution_required_levels(*, measures: Sequence[str], amount: Decimal | None,
 # --- notifications to staff (never personal data) ------------------------------------------------
 
 
-def _users_with_role(role: str) -> list[User]:
-    User = get_user_model()
-    return list(User.objects.filter(groups__name=role, is_active=True).distinct())
-
-
 def _notify(
     *,
     users: Iterable[User | None],
@@ -176,7 +132,7 @@ def _notify_level(solution: Solution, complaint: Complaint, now: datetime.dateti
     if role is None:
         return
     _notify(
-        users=_users_with_role(role),
+        users=list(authz.recipients.members_of_role(role)),
         kind="solution_approval",
         subject=_("Solution for %(number)s waits for your approval") % {"number": complaint.number},
         # Measures and amount only: the free text may quote the customer, and staff e-mails carry no personal data.
@@ -289,10 +245,10 @@ def solution_propose(
         locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
         task = Task.objects.select_for_update(no_key=True).get(pk=task.pk)
         if not solution_can_propose(user=actor, task=task):  # re-checked under the lock
-            raise TransitionNotAllowed(_("The task is no longer open for a proposal."))
+            raise TransitionNotAllowed(_("The task is no longer open for a proposal."), reason="task_not_open")
         if Solution.objects.filter(complaint=locked, status=SolutionStatus.PENDING).exists():
-            raise TransitionNotAllowed(_("A solution is already waiting for approval."))
-        # the lifecycle's actor check refused a missing actor
+            raise TransitionNotAllowed(_("A solution is already waiting for approval."), reason="already_pending")
+        # solution_can_propose refused a missing actor
         solution = Solution.objects.create(  # type: ignore[misc]
             complaint=locked,
             task=task,
@@ -497,10 +453,10 @@ def _execution_finished(
     desk_people = [
         u
         for u in (task.dispatched_by if task else None, complaint.registered_by)
-        if u is not None and CS_ROLES & user_roles(u)
+        if u is not None and authz.holds_any(u, authz.DESK)
     ]
     _notify(
-        users=desk_people or _users_with_role(Role.CS_SUPERVISOR.value),
+        users=desk_people or list(authz.recipients.members_of_role(Role.CS_SUPERVISOR)),
         kind="solution_executed",
         subject=_("Solution for %(number)s executed: the complaint can be resolved") % {"number": complaint.number},
         body="",
@@ -557,9 +513,11 @@ def execution_step_done(
         )
         solution = step.solution
         if step.done_at is not None:
-            raise TransitionNotAllowed(_("This step is already done."))
+            raise TransitionNotAllowed(_("This step is already done."), reason="step_done")
         if solution.status != SolutionStatus.EXECUTING or locked.status != Status.EXECUTING:
-            raise TransitionNotAllowed(_("Steps are ticked off while the solution is being executed."))
+            raise TransitionNotAllowed(
+                _("Steps are ticked off while the solution is being executed."), reason="not_executing"
+            )
         if not step_can_mark_done(user=actor, step=step):
             raise PermissionDeniedError(_("The step's owner, the department or customer service marks it done."))
         step.done_at, step.done_by, step.note = now, actor, (note or "").strip()
@@ -597,8 +555,8 @@ def solutions_awaiting(*, user: AnyUser | None) -> list[Solution]:
     (short) list of pending solutions: one query whatever their number."""
     from closeloop.complaints.selectors import complaints_visible_to
 
-    roles = user_roles(user)
-    if not roles or user is None:
+    actor = authz.Actor.of(user)
+    if not actor.roles or user is None:
         return []
     pending = (
         Solution.objects.filter(status=SolutionStatus.PENDING, complaint__in=complaints_visible_to(user))
@@ -606,4 +564,4 @@ def solutions_awaiting(*, user: AnyUser | None) -> list[Solution]:
         .prefetch_related("approvals__decided_by", "steps__owner", "steps__done_by")
         .order_by("proposed_at", "pk")
     )
-    return [s for s in pending if s.next_role in roles and s.proposed_by_id != user.pk]
+    return [s for s in pending if authz.allowed(actor, "handling.decide_solution", s)]

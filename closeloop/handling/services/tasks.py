@@ -10,22 +10,22 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from closeloop import authz
 from closeloop.complaints.events import event_record
 from closeloop.complaints.lifecycle import TRANSITIONS, Status
 from closeloop.complaints.models import Complaint
 from closeloop.complaints.services import transition_apply, transition_check
 from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed, ValidationFailed
-from closeloop.core.roles import Role, user_roles
-from closeloop.core.types import AnyUser, User
+from closeloop.core.roles import Role
+from closeloop.core.types import User
 from closeloop.directory.models import Department, Membership
 from closeloop.handling.lifecycle import TASK_LIFECYCLE
 from closeloop.handling.models import (
@@ -45,8 +45,6 @@ from closeloop.sla.services import deadlines_close, deadlines_pause, deadlines_r
 # The milestones every task starts with; departments with `has_analysis_target` also owe an analysis.
 TASK_MILESTONES = (Milestone.VERIFY, Milestone.REPLY, Milestone.PROGRESS)
 
-# Who dispatches, withdraws tasks and answers information requests: customer service.
-CS_ROLES = frozenset({Role.AGENT, Role.CS_SUPERVISOR})
 # A redispatch adds departments to a complaint already being handled; its status does not change.
 REDISPATCH_STATUSES = frozenset({Status.DISPATCHED, Status.IN_PROGRESS})
 # A contact may be written in the future by a few minutes of clock skew, never more.
@@ -57,66 +55,37 @@ STALE_AFTER = datetime.timedelta(hours=48)
 
 # --- who may do what ---------------------------------------------------------------------------------
 
+# A user's roles and memberships, read once per request or action (views build one per page).
+Actor = authz.Actor
 
-@dataclass
-class Actor:
-    """A user's roles and department memberships, read once per request (or per action)."""
-
-    user: Any
-    roles: frozenset[str]
-    # department id -> is_manager
-    departments: dict[int, bool] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, user: AnyUser | None) -> Actor:
-        if user is None or not user.is_authenticated:
-            return cls(user=None, roles=frozenset())
-        departments = dict(Membership.objects.filter(user=user).values_list("department_id", "is_manager"))
-        return cls(user=user, roles=user_roles(user), departments=departments)
-
-    @property
-    def is_cs(self) -> bool:
-        return bool(self.roles & CS_ROLES)
-
-    def is_member(self, department_id: int) -> bool:
-        return department_id in self.departments
-
-    def is_manager(self, department_id: int) -> bool:
-        return self.departments.get(department_id, False)
-
-    def works_on(self, task: Task) -> bool:
-        """The task's handler, any member of its department while it has no handler, or its manager."""
-        if self.user is None:
-            return False
-        if self.is_manager(task.department_id):
-            return True
-        if task.handler_id is None:
-            return self.is_member(task.department_id)
-        return task.handler_id == self.user.pk and self.is_member(task.department_id)
-
-
-# The actions on a task, and the test each one applies (role/membership and the task's state).
+# The actions on a task, in the desk's order. Those that change its status are rows of its lifecycle
+# table (closeloop/handling/lifecycle.py); the others name who may (a permission of closeloop/authz)
+# and in which states.
 TASK_ACTIONS = ("verify", "request_info", "info_provided", "contact", "progress", "reply", "reassign", "withdraw")
 WORKING_STATUSES = (TaskStatus.DISPATCHED, TaskStatus.NEEDS_INFO, TaskStatus.IN_PROGRESS)
+TASK_ACTION_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "contact": (
+        "handling.log_task_contact",
+        tuple(s for s in TaskStatus if s not in (TaskStatus.CANCELLED, TaskStatus.MOVED)),
+    ),
+    "progress": ("handling.work_task", WORKING_STATUSES),
+    "reassign": ("handling.reassign_task", WORKING_STATUSES),
+}
+
+
+def _person_may(actor: Actor, task: Task, action: str) -> bool:
+    return authz.allowed(actor, TASK_ACTION_RULES[action][0], task)
 
 
 def task_action_allowed(*, actor: Actor, task: Task, action: str) -> bool:
     """Whether `actor` may take `action` on the task now. The services refuse what this refuses; the
     desk offers only what it allows."""
-    status = task.status
     if action in TASK_LIFECYCLE.by_action:
         row = TASK_LIFECYCLE.by_action[action]
-        return status in row.sources and TASK_LIFECYCLE.may_act(row, actor, task)
-    if action == "contact":
-        return (actor.is_cs or actor.is_member(task.department_id)) and status not in (
-            TaskStatus.CANCELLED,
-            TaskStatus.MOVED,
-        )
-    if action == "progress":
-        return actor.works_on(task) and status in WORKING_STATUSES
-    if action == "reassign":
-        return (actor.is_cs or actor.is_manager(task.department_id)) and status in WORKING_STATUSES
-    return False
+        return task.status in row.sources and TASK_LIFECYCLE.may_act(row, actor, task)
+    if action not in TASK_ACTION_RULES:
+        return False
+    return task.status in TASK_ACTION_RULES[action][1] and _person_may(actor, task, action)
 
 
 def task_actions_for(*, actor: Actor, task: Task) -> list[str]:
@@ -140,18 +109,12 @@ def _check(actor: Actor, task: Task, action: str) -> None:
         TASK_LIFECYCLE.check_actor(action, actor, task)
         TASK_LIFECYCLE.check_state(task, action)
         return
-    if task_action_allowed(actor=actor, task=task, action=action):
-        return
-    person_ok = {
-        "contact": actor.is_cs or actor.is_member(task.department_id),
-        "progress": actor.works_on(task),
-        "reassign": actor.is_cs or actor.is_manager(task.department_id),
-    }[action]
-    if not person_ok:
+    if not _person_may(actor, task, action):
         raise PermissionDeniedError(_who_may(action))
-    raise TransitionNotAllowed(
-        _("Not possible while the task is %(status)s.") % {"status": TaskStatus(task.status).label}
-    )
+    if not task_action_allowed(actor=actor, task=task, action=action):
+        raise TransitionNotAllowed(
+            _("Not possible while the task is %(status)s.") % {"status": TaskStatus(task.status).label}
+        )
 
 
 def _lock(task: Task) -> tuple[Complaint, Task]:
@@ -203,26 +166,16 @@ def _notify(
     notifications_queue(notifications_build(message=message, recipients=people, now=now))
 
 
-def _role_members(role: Role) -> list[Any]:
-    return list(get_user_model().objects.filter(is_active=True, groups__name=role.value).distinct())
-
-
-def _department_managers(department_id: int) -> list[Any]:
-    return [
-        m.user for m in Membership.objects.filter(department_id=department_id, is_manager=True).select_related("user")
-    ]
-
-
 def _customer_service_for(task: Task) -> list[Any]:
     """Who in customer service hears about a task: its dispatcher, else the CS supervisors."""
     if task.dispatched_by_id is not None and task.dispatched_by is not None and task.dispatched_by.is_active:
         return [task.dispatched_by]
-    return _role_members(Role.CS_SUPERVISOR)
+    return list(authz.recipients.members_of_role(Role.CS_SUPERVISOR))
 
 
 def _task_people(task: Task) -> list[Any]:
     """Who works a task: its handler, else its department's managers (who assign it)."""
-    return [task.handler] if task.handler is not None else _department_managers(task.department_id)
+    return [task.handler] if task.handler is not None else list(authz.recipients.active_managers_of(task.department_id))
 
 
 # --- birth of a task ---------------------------------------------------------------------------------
@@ -330,8 +283,7 @@ def complaint_dispatch(
     now = now or timezone.now()
     items = _assignments(assignments)
     transition = TRANSITIONS["dispatch"]
-    if not (user_roles(actor) & CS_ROLES):
-        raise PermissionDeniedError(_("Only customer service may dispatch complaints."))
+    authz.require(actor, "handling.dispatch_complaint")
     _validate_assignments(items)
     codes = [a.department.code for a in items]
     with transaction.atomic():
@@ -396,7 +348,7 @@ def _dispatch_notify(
 ) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         names = "、".join(t.department.label for t in tasks)
-    auditors = _role_members(Role.AUDITOR)
+    auditors = list(authz.recipients.members_of_role(Role.AUDITOR))
     _notify(
         kind="dispatch_cc",
         subject=_("%(number)s dispatched to %(departments)s (copy for the auditors)"),
@@ -678,8 +630,8 @@ def contact_log_add(
                 raise DomainError(_("This task belongs to another complaint."), field="task")
             _complaint, locked_task = _lock(task)
             _check(who, locked_task, "contact")
-        elif not who.is_cs and not locked_complaint.tasks.filter(department_id__in=list(who.departments)).exists():
-            raise PermissionDeniedError(_who_may("contact"))
+        else:
+            authz.require(who, "handling.log_contact", locked_complaint, message=_who_may("contact"))
         errors: dict[str, list[str]] = {}
         if channel not in ContactChannel.values:
             errors["channel"] = [str(_("Choose a channel from the list."))]

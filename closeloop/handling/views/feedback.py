@@ -17,19 +17,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from closeloop import authz
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import Panel
 from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.files import file_response
 from closeloop.core.forms_ui import add_domain_errors
-from closeloop.core.roles import Role, user_roles
 from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.handling.models import FeedbackForm, FeedbackResult, FeedbackStatus
 from closeloop.handling.pdf import feedback_form_pdf
 from closeloop.handling.services import feedback as services
 
 LIST_PAGE_SIZE = 50
-FILL_ROLES = frozenset({Role.HANDLER, Role.DEPT_MANAGER})
 
 
 class FeedbackFormForm(forms.Form):
@@ -269,14 +268,14 @@ def feedback_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def feedback_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Handlers and managers: the forms to fill (returned first); CS supervisors: the forms to review."""
-    roles = user_roles(request.user)
+    actor = authz.Actor.of(request.user)
     sections = []
-    if Role.CS_SUPERVISOR in roles:
+    if authz.allowed(actor, "handling.review_feedback_form"):
         page = Paginator(services.feedback_forms_to_review(user=request.user), LIST_PAGE_SIZE).get_page(
             request.GET.get("review_page")
         )
         sections.append({"key": "review", "title": _("Waiting for your review"), "page": page, "param": "review_page"})
-    if roles & FILL_ROLES:
+    if authz.allowed(actor, "handling.list_forms_to_fill"):
         page = Paginator(services.feedback_forms_to_fill(user=request.user), LIST_PAGE_SIZE).get_page(
             request.GET.get("fill_page")
         )

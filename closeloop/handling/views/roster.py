@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from closeloop import authz
 from closeloop.core.errors import DomainError
 from closeloop.core.forms_ui import add_domain_errors
-from closeloop.core.roles import Role, user_roles
 from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.directory.models import ComplaintType, Department, Membership, ProductLine, RosterEntry
 from closeloop.handling import selectors
@@ -53,7 +53,7 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def _editable_departments(user: Any) -> list[Department]:
-    if Role.ADMIN in user_roles(user):
+    if authz.allowed(user, "handling.edit_every_roster"):
         return list(Department.objects.filter(is_active=True))
     ids = Membership.objects.filter(user=user, is_manager=True).values("department_id")
     return list(Department.objects.filter(pk__in=ids, is_active=True))
@@ -153,7 +153,7 @@ class AbsenceForm(forms.Form):
 
 
 def _check_reader(request: HttpRequest) -> None:
-    if not user_roles(request.user):
+    if not authz.allowed(request.user, "handling.view_roster"):
         raise PermissionDenied
 
 

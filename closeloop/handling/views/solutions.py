@@ -20,13 +20,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from closeloop import authz
 from closeloop.complaints import selectors
 from closeloop.complaints.lifecycle import TRANSITIONS
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import Panel
 from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.forms_ui import add_domain_errors, refusal_status
-from closeloop.core.roles import Role
 from closeloop.core.types import AnyUser, AuthenticatedHttpRequest
 from closeloop.handling.models import (
     ACTIVE_TASK_STATUSES,
@@ -44,8 +44,7 @@ from closeloop.handling.services import solutions as services
 
 def _owner_choices() -> list[tuple[str, str]]:
     """People who carry out steps: the departments' and customer service's staff (one query)."""
-    roles = [Role.HANDLER, Role.DEPT_MANAGER, Role.AGENT, Role.CS_SUPERVISOR]
-    users = get_user_model().objects.filter(is_active=True, groups__name__in=roles).distinct().order_by("username")
+    users = authz.recipients.members_of_roles(authz.STEP_OWNERS).order_by("username")
     return [("", "—")] + [(str(u.pk), u.get_full_name() or u.get_username()) for u in users]
 
 

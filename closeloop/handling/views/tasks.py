@@ -20,13 +20,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from closeloop import authz
 from closeloop.complaints.forms import DATETIME_LOCAL_FORMAT
 from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import Panel
 from closeloop.core.errors import DomainError
 from closeloop.core.forms_ui import add_domain_errors
-from closeloop.core.roles import Role
 from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.directory.models import Department, Membership
 from closeloop.handling import selectors
@@ -266,7 +266,7 @@ def panel(request: HttpRequest, complaint: Complaint) -> Panel | None:
             row_forms.append((action, form, label, style, key in bound))
         rows.append(TaskRow(task=task, forms=row_forms))
     dispatch = None
-    if actor.is_cs and complaint.status in DISPATCHABLE:
+    if authz.allowed(actor, "handling.dispatch_complaint") and complaint.status in DISPATCHABLE:
         dispatch = bound.get("dispatch") or _dispatch_form(complaint)
     if not rows and dispatch is None:
         return None
@@ -315,7 +315,7 @@ def dispatch(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
             return redirect("desk:detail", number=complaint.number)
     request.handling_bound = {"dispatch": form}  # type: ignore[attr-defined]  # a per-request attribute of our own
     complaint = _visible_complaint(request, number)
-    offered = services.Actor.of(request.user).is_cs and complaint.status in DISPATCHABLE
+    offered = authz.allowed(request.user, "handling.dispatch_complaint") and complaint.status in DISPATCHABLE
     return _complaint_page(request, complaint, error="" if offered else _errors_text(form), status=422)
 
 
@@ -367,7 +367,7 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Active tasks by time left; a fixed number of queries however many tasks there are."""
     actor = services.Actor.of(request.user)
     tabs = ["mine", "department"] if actor.departments else []
-    if Role.CS_SUPERVISOR in actor.roles or any(actor.departments.values()):
+    if authz.allowed(actor, "handling.view_stale_tasks"):
         tabs.append("stale")
     tab = request.GET.get("tab") or (tabs[0] if tabs else "mine")
     if tab not in tabs:

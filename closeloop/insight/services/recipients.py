@@ -13,18 +13,16 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from closeloop import authz
 from closeloop.core.errors import DomainError, PermissionDeniedError, ValidationFailed
-from closeloop.core.roles import Role, user_roles
 from closeloop.core.types import AnyUser, User
 from closeloop.insight.models import Recipient
-
-MANAGE_ROLES = frozenset({Role.CS_SUPERVISOR, Role.MANAGEMENT, Role.ADMIN})
 
 Actor = AnyUser | None
 
 
 def recipients_may_manage(user: Actor) -> bool:
-    return bool(user_roles(user) & MANAGE_ROLES) or bool(getattr(user, "is_superuser", False))
+    return authz.allowed(user, "insight.manage_report_recipients")
 
 
 def _check(actor: Actor) -> None:

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -38,6 +37,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from closeloop import authz
 from closeloop.calendar.working import WorkingCalendar
 from closeloop.complaints.models import Complaint
 from closeloop.complaints.services import personal_data_access_record
@@ -164,7 +164,7 @@ def report_period(report: Report) -> Period:
 
 
 def _role_members(role: Role) -> list[Any]:
-    return list(get_user_model().objects.filter(is_active=True, groups__name=role.value).distinct())
+    return list(authz.recipients.members_of_role(role))
 
 
 def _notify(*, users: list[Any], kind: str, subject: str, report: Report, now: datetime.datetime, dedup: str) -> None:

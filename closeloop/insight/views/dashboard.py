@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from closeloop import authz
 from closeloop.complaints import selectors as complaint_selectors
 from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Priority
@@ -36,14 +37,12 @@ from closeloop.complaints.services import personal_data_access_record
 from closeloop.core.errors import DomainError
 from closeloop.core.forms_ui import add_domain_errors
 from closeloop.core.masking import can_see_personal_data
-from closeloop.core.roles import Role, user_roles
 from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.directory.models import Department
 from closeloop.insight import charts, figures
 from closeloop.insight.kpis import (
     NO_CUTS,
     SPECS,
-    WHOLE_COMPANY_ROLES,
     Cuts,
     Figure,
     Kpi,
@@ -63,8 +62,6 @@ from closeloop.insight.models import LOWER_IS_BETTER, KpiTarget
 from closeloop.insight.targets import kpi_targets_update
 from closeloop.insight.views.dashboard_filters import FigureFilterForm, person, previous_month
 from closeloop.sla.milestones import Milestone
-
-ALLOWED_ROLES = WHOLE_COMPANY_ROLES | {Role.DEPT_MANAGER}
 
 # Column headings of the KPI tables; the full name (with its Chinese term) is the cell's title.
 SHORT_LABELS = {
@@ -115,7 +112,7 @@ SLICES = 8
 
 
 def check_access(user: Any) -> None:
-    if not (getattr(user, "is_superuser", False) or user_roles(user) & ALLOWED_ROLES):
+    if not authz.allowed(user, "insight.view_kpis"):
         raise PermissionDenied
 
 

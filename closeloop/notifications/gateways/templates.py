@@ -1,9 +1,11 @@
 """Our SMS are free text; 阿里云 and 腾讯云 send only templates approved in their console, with variables.
 
 SMS_TEMPLATES maps a message kind (`customer_acknowledged`, `customer_solution`, `customer_resolved`,
-`survey`) to the vendor's template and says which of our fields fill its variables. The fields are what
-the customer already knows — the complaint's number, the product, the date received, the link in our
-text (the survey link), our subject or whole text — never a name or a contact detail.
+`survey`, `customer_message`) to the vendor's template and says which of our fields fill its variables. The
+fields are what the customer already knows — the complaint's number, the product, the date received, the
+link in our text (the survey link), our subject or whole text — never a contact detail. `customer_message`
+is what an agent wrote from the complaint (complaints.services.customer_message_send), read by them before
+it left: its `text` may greet the customer by name.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from closeloop.notifications.gateways.errors import PermanentDeliveryError
 from closeloop.notifications.models import Notification
 
 # The kinds of SMS CloseLoop sends today, for `closeloop check` (a kind without a template cannot be sent).
-SMS_KINDS = ("customer_acknowledged", "customer_solution", "customer_resolved", "survey")
+SMS_KINDS = ("customer_acknowledged", "customer_solution", "customer_resolved", "survey", "customer_message")
 _LINK = re.compile(r"https?://[^\s，。；）)]+")
 MAINLAND_MOBILE = re.compile(r"1\d{10}")
 

@@ -267,3 +267,22 @@ def test_a_withdrawn_task_cannot_be_withdrawn_again(
     task_withdraw(task=tasks["tech"], reason="x", actor=people["agent"], via="desk")
     with pytest.raises(TransitionNotAllowed):
         task_withdraw(task=tasks["tech"], reason="x", actor=people["agent"], via="desk")
+
+
+def test_a_deactivated_department_manager_gets_no_task_notice(
+    make_complaint: Callable[..., Complaint],
+    people: dict[str, User],
+    make_user: Callable[..., User],
+    tech_dept: Department,
+) -> None:
+    """An unassigned task is announced to its department's managers: the active ones only."""
+    gone = make_user("dept_manager", departments=[tech_dept], manager=True)
+    gone.is_active = False
+    gone.save()
+    complaint = make_complaint(actor=people["agent"])
+
+    complaint_dispatch(complaint=complaint, assignments=[(tech_dept, None, "")], actor=people["agent"], via="desk")
+
+    told = set(Notification.objects.filter(kind="task_assigned").values_list("recipient__username", flat=True))
+    assert people["tech_manager"].username in told
+    assert gone.username not in told

@@ -75,9 +75,16 @@ class Command(BaseCommand):
         # intake service) and a few improvement actions.
         from closeloop.defects.demo import demo_defects
         from closeloop.improvement.demo import demo_improvement_actions
+        from closeloop.mailin.demo import demo_mail_threads
 
         if seeded is not None:  # like the handled examples: on a fresh demo only
             demo_defects()
+            mails = demo_mail_threads()
+            if mails:
+                self.stdout.write(f"Took {mails} demo e-mails: two complaints, one with a threaded reply.")
+            from closeloop.demo.callcentre import demo_hotline_call
+
+            demo_hotline_call()  # a hotline call with its recording (link and file)
         demo_improvement_actions()
 
         if dispatched:

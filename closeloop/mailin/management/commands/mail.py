@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
+from closeloop.core.masking import mask_log_text
 from closeloop.mailin.conf import PRIORITIES, Mailbox
 from closeloop.mailin.services import PIPE, TemporaryFailure, mail_ingest
 
@@ -27,6 +28,9 @@ EX_OK, EX_USAGE, EX_TEMPFAIL = 0, 64, 75
 
 class Command(BaseCommand):
     help = "E-mail intake: ingest raw messages (files or standard input) or poll the IMAP mailboxes once."
+    # The MTA starts this once per mail: the system checks (`closeloop check`, run at deployment) would
+    # cost more than taking the mail.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -52,9 +56,16 @@ class Command(BaseCommand):
             raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
             try:
                 result = mail_ingest(raw=raw, mailbox=mailbox)
-            except (TemporaryFailure, DatabaseError, OSError) as exc:
-                # The message stays with the MTA (or the file where it is) and is delivered again.
-                log.error("mail not taken, to be retried: %s: %s", type(exc).__name__, exc)
+            except Exception as exc:
+                # The message stays with the MTA (or the file where it is) and is delivered again: a mail
+                # is never bounced back to the customer for our failure (a bug included: fixed, then taken).
+                expected = isinstance(exc, TemporaryFailure | DatabaseError | OSError)
+                log.log(
+                    logging.ERROR if expected else logging.CRITICAL,
+                    "mail not taken, to be retried: %s: %s",
+                    type(exc).__name__,
+                    mask_log_text(str(exc))[:500],
+                )
                 status = EX_TEMPFAIL
                 continue
             number = result.complaint.number if result.complaint else "-"

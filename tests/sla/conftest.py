@@ -1,0 +1,3 @@
+"""API fixtures for the SLA tests."""
+
+from tests.api.conftest import agent_api, api_client_for  # noqa: F401
