@@ -58,7 +58,7 @@ class ApiTokenAuth(HttpBearer):
                     raise
                 log.warning("API token %s: last use not recorded (%s)", api_token.pk, outage_of(exc))
         request.user = api_token.user
-        request.api_token = api_token  # type: ignore[attr-defined]
+        request.api_token = api_token  # type: ignore[attr-defined]  # a per-request attribute of our own
         return api_token.user
 
 

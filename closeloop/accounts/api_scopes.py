@@ -72,7 +72,7 @@ def token_rate_check(token: ApiToken, request: HttpRequest, *, now: float | None
     now = time.time() if now is None else now
     hits, _reservation = Window("api_token", limit, WINDOW_SECONDS).hit(str(token.pk), now=now)
     reset = (int(now) // WINDOW_SECONDS + 1) * WINDOW_SECONDS
-    request.rate_limit = RateState(limit, max(limit - hits, 0), reset)  # type: ignore[attr-defined]
+    request.rate_limit = RateState(limit, max(limit - hits, 0), reset)  # type: ignore[attr-defined]  # get_response is Django's callable
     if hits > limit:
         raise RateLimited(
             _("This token made more than %(limit)d requests this minute; wait and try again.") % {"limit": limit},
@@ -88,7 +88,7 @@ class RateLimitHeadersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response: HttpResponse = self.get_response(request)  # type: ignore[operator]
+        response: HttpResponse = self.get_response(request)  # type: ignore[operator]  # get_response is Django's callable
         state = getattr(request, "rate_limit", None)
         if isinstance(state, RateState):
             response["X-RateLimit-Limit"] = str(state.limit)

@@ -40,7 +40,7 @@ def two_factor_required(user: AnyUser) -> bool:
 def second_factor_passed(request: HttpRequest) -> bool:
     """This session passed a second factor: one of the user's devices (django-otp), or the identity
     provider's own when an OpenID Connect sign-in says so (closeloop/sso/session.py)."""
-    return bool(request.user.is_verified()) or second_factor_at_provider(request)  # type: ignore[union-attr]
+    return bool(request.user.is_verified()) or second_factor_at_provider(request)  # type: ignore[union-attr]  # added by django-otp's middleware
 
 
 def session_needs_second_factor(request: HttpRequest) -> bool:

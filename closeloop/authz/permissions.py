@@ -334,7 +334,7 @@ def allowed(who: Any, perm: str, obj: Any = None) -> bool:
 def holds_any(who: Any, group: frozenset[Role]) -> bool:
     """Whether `who` holds a role of `group` (one of the groups in closeloop/authz/roles.py): for
     choosing people (who is told, who is offered as a step's owner), not for refusing them."""
-    return bool(group & Actor.of(who).roles)
+    return bool(Actor.of(who).roles & group)
 
 
 def require(who: Any, perm: str, obj: Any = None, *, message: str | Promise | None = None) -> None:

@@ -21,7 +21,7 @@ def has_role(role: Role) -> Predicate:
 
 def has_any_role(group: frozenset[Role]) -> Predicate:
     return Predicate(
-        lambda who: bool(group & Actor.of(who).roles), name=f"role in {{{', '.join(sorted(r.value for r in group))}}}"
+        lambda who: bool(Actor.of(who).roles & group), name=f"role in {{{', '.join(sorted(r.value for r in group))}}}"
     )
 
 

@@ -25,7 +25,8 @@ def active_managers_of(department_id: int | None) -> QuerySet[Any]:
     """The active managers of a department."""
     return (
         get_user_model()
-        .objects.filter(is_active=True, memberships__department_id=department_id, memberships__is_manager=True)
+        # None (no department) matches no membership
+        .objects.filter(is_active=True, memberships__department_id=department_id, memberships__is_manager=True)  # type: ignore[misc]
         .distinct()
     )
 

@@ -129,7 +129,7 @@ class FrozenDateMap(Mapping[datetime.date, DayRule]):
     def __getitem__(self, key: datetime.date) -> DayRule:
         return self._data[key]
 
-    def get(self, key: datetime.date, default: DayRule | None = None) -> DayRule | None:  # type: ignore[override]
+    def get(self, key: datetime.date, default: DayRule | None = None) -> DayRule | None:  # type: ignore[override]  # the narrower signature is intended
         return self._data.get(key, default)
 
     def __iter__(self) -> Iterator[datetime.date]:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from closeloop.complaints.models import Attachment, Complaint, Event, PersonalDataAccess, Via
 from closeloop.complaints.services import complaint_transition
 from closeloop.core.errors import DomainError
+from closeloop.core.types import AuthenticatedHttpRequest
 
 
 class ReadOnlyMixin:
@@ -28,14 +29,14 @@ class AttachmentInline(ReadOnlyMixin, admin.TabularInline):
     model = Attachment
     extra = 0
     fields = ["original_name", "kind", "content_type", "size", "paper_original_location", "uploaded_at"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # the same flat list of names
 
 
 class EventInline(ReadOnlyMixin, admin.TabularInline):
     model = Event
     extra = 0
     fields = ["at", "action", "actor", "via", "before", "after", "note"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # the same flat list of names
     ordering = ["at", "id"]
 
 
@@ -50,7 +51,7 @@ class ComplaintAdmin(ReadOnlyMixin, admin.ModelAdmin):
     actions = ["acknowledge"]
 
     @admin.action(description=_("Acknowledge the selected complaints"))
-    def acknowledge(self, request: HttpRequest, queryset: QuerySet[Complaint]) -> None:
+    def acknowledge(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Complaint]) -> None:
         done = 0
         for complaint in queryset:
             try:

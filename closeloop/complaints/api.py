@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
@@ -49,6 +48,7 @@ from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.lifecycle import lifecycle_get, lifecycles
 from closeloop.core.masking import can_see_personal_data, mask_email, mask_phone
 from closeloop.core.roles import ROLE_LABELS, user_roles
+from closeloop.core.types import User
 from closeloop.directory.models import ComplaintType, Customer, Department, Product
 from closeloop.notifications.models import Method, Notification
 from closeloop.sla.models import Deadline
@@ -71,8 +71,8 @@ from closeloop.core.api_responses import (  # noqa: E402
 Number = PathEx[Text, P(max_length=20, description="the complaint's number, e.g. TS20261123-0007")]
 
 
-def _user(request: HttpRequest) -> AbstractBaseUser:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
 
 
 # --- serialisation -------------------------------------------------------------------------------
@@ -93,7 +93,7 @@ def _product(product: Product | None, *, with_line: bool = False) -> dict[str, A
     return out
 
 
-def _customer(customer: Customer, user: AbstractBaseUser) -> dict[str, Any]:
+def _customer(customer: Customer, user: User) -> dict[str, Any]:
     contact = selectors.customer_contact(customer=customer, user=user)
     return {
         "kind": customer.kind,
@@ -106,7 +106,7 @@ def _customer(customer: Customer, user: AbstractBaseUser) -> dict[str, Any]:
     }
 
 
-def _summary(complaint: Complaint, user: AbstractBaseUser) -> dict[str, Any]:
+def _summary(complaint: Complaint, user: User) -> dict[str, Any]:
     return {
         "number": complaint.number,
         "status": complaint.status,
@@ -155,7 +155,7 @@ def _deadline(deadline: Deadline) -> dict[str, Any]:
     }
 
 
-def _detail(complaint: Complaint, user: AbstractBaseUser) -> dict[str, Any]:
+def _detail(complaint: Complaint, user: User) -> dict[str, Any]:
     events = selectors.complaint_timeline(complaint=complaint)
     contact = selectors.customer_contact(customer=complaint.customer, user=user)
     actions = available_transitions(complaint.status, user_roles(user))
@@ -173,7 +173,7 @@ def _detail(complaint: Complaint, user: AbstractBaseUser) -> dict[str, Any]:
         "resolved_at": complaint.resolved_at,
         "resolution": complaint.resolution,
         "status_reason": complaint.status_reason,
-        "duplicate_of": complaint.duplicate_of.number if complaint.duplicate_of_id else None,
+        "duplicate_of": complaint.duplicate_of.number if complaint.duplicate_of else None,
         "repeat_of": complaint.repeat_of.number if complaint.repeat_of else None,
         "repeat_reason": complaint.repeat_reason,
         "attachments": [_attachment(a) for a in complaint.attachments.order_by("uploaded_at", "id")],
@@ -220,7 +220,7 @@ def _complaint_response(request: HttpRequest, number: Number) -> dict[str, Any]:
     return body
 
 
-def _complaint_by_number(user: AbstractBaseUser, number: str | None, *, field: str) -> Complaint | None:
+def _complaint_by_number(user: User, number: str | None, *, field: str) -> Complaint | None:
     """A complaint named in a request body: an unknown (or invisible) number is bad input, not a 404."""
     if not number:
         return None
@@ -435,7 +435,7 @@ def complaint_resume(request: HttpRequest, number: Number, payload: ResumeIn) ->
 # --- writing to the customer -----------------------------------------------------------------------
 
 
-def _message(row: Notification, user: AbstractBaseUser) -> dict[str, Any]:
+def _message(row: Notification, user: User) -> dict[str, Any]:
     masked = not can_see_personal_data(user)
     to = row.address
     if masked:
@@ -529,7 +529,7 @@ def _open_complaint(complaint: Complaint) -> dict[str, Any]:
                 "due_at": d.due_at,
                 "state": time_left(due_at=d.due_at, warn_at=d.warn_at, paused=d.paused_at is not None).state,
             }
-            for d in complaint.open_deadlines  # type: ignore[attr-defined]
+            for d in complaint.open_deadlines  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
         ],
     }
 
@@ -647,4 +647,4 @@ def catalogue_products(request: HttpRequest, filters: Query[ProductFilters]) -> 
 @catalogue_router.get("/catalogue/departments", response={200: list[RefOut], **READ_ERRORS})
 def catalogue_departments(request: HttpRequest) -> list[dict[str, Any]]:
     """The active departments (`department` of POST /complaints and of dispatch assignments)."""
-    return [_ref(d) for d in Department.objects.filter(is_active=True)]  # type: ignore[misc]
+    return [_ref(d) for d in Department.objects.filter(is_active=True)]  # type: ignore[misc]  # _ref of a department is never None

@@ -7,7 +7,6 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -15,6 +14,7 @@ from django.utils.translation import gettext
 from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Complaint, Event
 from closeloop.core.errors import TransitionNotAllowed
+from closeloop.core.types import User
 
 # Domain rule 7: an archived complaint is read-only. Every write in CloseLoop records an event in
 # its own transaction, so refusing the event here refuses every write path (UI, API, admin, jobs)
@@ -51,7 +51,7 @@ def event_record(
     *,
     complaint: Complaint,
     action: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,

@@ -4,10 +4,9 @@ in the services, whose errors `core.forms_ui.add_domain_errors` puts back on the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.files.uploadedfile import UploadedFile
 from django.urls import reverse_lazy
 from django.utils import timezone
@@ -19,6 +18,7 @@ from closeloop.complaints.lifecycle import FIELD_LABELS, Status, Transition
 from closeloop.complaints.models import AttachmentKind, Channel, Complaint, Priority
 from closeloop.complaints.selectors import SORTS, QueueFilters
 from closeloop.complaints.services import AttachmentUpload, IntakeData
+from closeloop.core.types import AnyUser
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Department
 from closeloop.notifications.models import Method
 
@@ -78,12 +78,14 @@ class QueueFilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        anything = [("", _("all"))]
-        self.fields["status"].choices = anything + list(Status.choices)
-        self.fields["priority"].choices = anything + [(str(v), label) for v, label in Priority.choices]
-        self.fields["type"].choices = anything + _type_choices()
-        self.fields["channel"].choices = anything + list(Channel.choices)
-        self.fields["sort"].choices = [(key, SORT_LABELS.get(key, key)) for key in SORTS]
+        anything: list[tuple[str, Any]] = [("", _("all"))]
+        cast(forms.ChoiceField, self.fields["status"]).choices = anything + list(Status.choices)
+        cast(forms.ChoiceField, self.fields["priority"]).choices = anything + [
+            (str(v), label) for v, label in Priority.choices
+        ]
+        cast(forms.ChoiceField, self.fields["type"]).choices = anything + _type_choices()
+        cast(forms.ChoiceField, self.fields["channel"]).choices = anything + list(Channel.choices)
+        cast(forms.ChoiceField, self.fields["sort"]).choices = [(key, SORT_LABELS.get(key, key)) for key in SORTS]
 
     def filters(self) -> QueueFilters:
         """The filters from the fields that were valid; a malformed one is shown as an error and ignored."""
@@ -220,10 +222,10 @@ class RegistrationForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         types = list(ComplaintType.objects.filter(is_active=True).select_related("default_department"))
-        self.fields["type"].choices = [(t.code, t.label) for t in types]
+        cast(forms.ChoiceField, self.fields["type"]).choices = [(t.code, t.label) for t in types]
         self.type_departments = {t.code: t.default_department.label if t.default_department else "" for t in types}
         self.fields["type"].widget.departments = self.type_departments
-        self.fields["department"].choices = [("", _("as proposed for the type"))] + [
+        cast(forms.ChoiceField, self.fields["department"]).choices = [("", _("as proposed for the type"))] + [
             (d.code, d.label) for d in Department.objects.filter(is_active=True)
         ]
         if not self.is_bound:
@@ -307,7 +309,7 @@ class TransitionForm(forms.Form):
         *args: Any,
         transition: Transition,
         complaint: Complaint,
-        user: AbstractBaseUser | AnonymousUser,
+        user: AnyUser,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("prefix", transition.action)
@@ -384,4 +386,4 @@ class CustomerMessageStartForm(forms.Form):
 
     def __init__(self, *args: Any, templates: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["template"].choices = [("", _("none: write freely")), *templates]
+        cast(forms.ChoiceField, self.fields["template"]).choices = [("", _("none: write freely")), *templates]

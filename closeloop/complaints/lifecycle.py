@@ -252,7 +252,7 @@ def transitions_from(status: str) -> list[Transition]:
 def available_transitions(status: str, roles: frozenset[str], *, include_service: bool = False) -> list[Transition]:
     """The actions a user holding `roles` may take on a complaint in `status`. Transitions performed by
     a dedicated service (dispatch, approvals…) have their own forms and are left out unless asked for."""
-    return [t for t in transitions_from(status) if t.roles & roles and (include_service or not t.service)]
+    return [t for t in transitions_from(status) if roles & t.roles and (include_service or not t.service)]
 
 
 def as_markdown() -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -19,6 +18,7 @@ from django.utils.translation import ngettext
 from closeloop.complaints.events import event_record
 from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES
 from closeloop.complaints.models import Complaint
+from closeloop.core.types import User
 
 REASON_MAX = 300  # Complaint.repeat_reason
 
@@ -54,15 +54,15 @@ def detect_repeat(*, complaint: Complaint) -> Complaint | None:
     )
     if complaint.pk is not None:
         qs = qs.exclude(pk=complaint.pk)
-    qs = _same_model(qs, complaint)
-    if qs is None:
+    same_model = _same_model(qs, complaint)
+    if same_model is None:
         return None
-    return qs.order_by("-resolved_at", "-id").first()
+    return same_model.order_by("-resolved_at", "-id").first()
 
 
 def repeat_reason_text(*, complaint: Complaint, earlier: Complaint) -> str:
     """e.g. "same customer and model XD-100; TS20261101-0003 resolved 12 days earlier"."""
-    model = complaint.product.model if complaint.product_id else complaint.product_text.strip()
+    model = complaint.product.model if complaint.product else complaint.product_text.strip()
     days = max((complaint.received_at - earlier.resolved_at).days, 0) if earlier.resolved_at else 0
     resolved = ngettext(
         "%(number)s resolved %(days)d day earlier", "%(number)s resolved %(days)d days earlier", days
@@ -71,9 +71,7 @@ def repeat_reason_text(*, complaint: Complaint, earlier: Complaint) -> str:
     return text[:REASON_MAX]
 
 
-def repeat_detected_record(
-    *, complaint: Complaint, actor: AbstractBaseUser | None, via: str, now: datetime.datetime
-) -> None:
+def repeat_detected_record(*, complaint: Complaint, actor: User | None, via: str, now: datetime.datetime) -> None:
     """The timeline entry of a repeat found at intake (the complaint already carries repeat_of)."""
     event_record(
         complaint=complaint,

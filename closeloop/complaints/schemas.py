@@ -278,7 +278,7 @@ class ComplaintFilters(Schema):
     updated_since: datetime.datetime | None = Field(
         None, description="changed at or after this instant (`updated_at`); for a full change log use GET /events"
     )
-    sort: Literal[tuple(SORTS)] = "-received_at"  # type: ignore[valid-type]
+    sort: Literal[tuple(SORTS)] = "-received_at"  # type: ignore[valid-type]  # Literal of the sort names, built at import
     limit: int = Field(50, ge=1, le=200)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
 

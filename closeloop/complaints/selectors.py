@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Value
@@ -17,15 +16,14 @@ from django.utils.functional import cached_property
 from closeloop.complaints.lifecycle import OPEN_STATUSES
 from closeloop.complaints.models import Complaint, Event
 from closeloop.core.masking import can_see_personal_data, mask_address, mask_email, mask_phone
+from closeloop.core.types import AnyUser
 from closeloop.directory.models import Customer, Membership
 from closeloop.directory.selectors import full_email, full_phone
 from closeloop.notifications.models import Method, Notification
 from closeloop.sla.models import Deadline
 
-User = AbstractBaseUser | AnonymousUser
 
-
-def complaints_visible_to(user: User) -> QuerySet[Complaint]:
+def complaints_visible_to(user: AnyUser) -> QuerySet[Complaint]:
     """Agents, supervisors, quality, auditors and management see all; handlers and managers see the
     complaints of their departments (responsible, or dispatched to them); anyone else nothing."""
     qs = Complaint.objects.all()
@@ -39,7 +37,7 @@ def complaints_visible_to(user: User) -> QuerySet[Complaint]:
     # Responsible department, or any department that has (had) a task on it. The tasks are read
     # through the reverse relation: complaints sit below handling and do not import it.
     tasks = Complaint.tasks.rel.related_model
-    has_task = tasks.objects.filter(complaint=OuterRef("pk"), department_id__in=department_ids)
+    has_task = tasks.objects.filter(complaint=OuterRef("pk"), department_id__in=department_ids)  # type: ignore[union-attr]  # handling's Task
     return qs.filter(Q(department_id__in=department_ids) | Exists(has_task))
 
 
@@ -79,7 +77,7 @@ def _local_midnight(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
 
 
-def complaint_queue(*, user: User, filters: QueueFilters) -> QuerySet[Complaint]:
+def complaint_queue(*, user: AnyUser, filters: QueueFilters) -> QuerySet[Complaint]:
     """The queue with the filters applied; related rows joined so a page costs a fixed number of
     queries whatever the number of complaints."""
     qs = complaints_visible_to(user).select_related("customer", "product", "type", "department")
@@ -119,7 +117,7 @@ def complaint_queue(*, user: User, filters: QueueFilters) -> QuerySet[Complaint]
             qs = qs.filter(pk__in=matches)
     qs = qs.order_by(*SORTS.get(filters.sort, SORTS["due"]))
     if overflowed:  # known to be longer than the cap: CappedPaginator need not count
-        qs.count_at_least = settings.QUEUE_COUNT_CAP  # type: ignore[attr-defined]
+        qs.count_at_least = settings.QUEUE_COUNT_CAP  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
     return qs
 
 
@@ -136,7 +134,7 @@ def contact_in_term(term: str) -> tuple[str, str]:
     return "", ""
 
 
-def contact_search_counts(*, user: User, term: str) -> bool:
+def contact_search_counts(*, user: AnyUser, term: str) -> bool:
     """Whether this search is one that is counted and logged (complaints.services.contact_search_admit):
     a whole phone number or e-mail address, searched by someone who sees them masked."""
     return bool(term.strip()) and not can_see_personal_data(user) and bool(contact_in_term(term.strip())[0])
@@ -202,7 +200,8 @@ class NgramContains(Func):
     def __init__(self, column: str, term: str) -> None:
         super().__init__(F(column), Value(term))
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    # none of Func's template arguments apply
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
         column_sql, column_params = compiler.compile(self.source_expressions[0])
         term_sql, term_params = compiler.compile(self.source_expressions[1])
         sql = f"closeloop_ngrams(UPPER({column_sql}::text)) @@ quote_literal(UPPER({term_sql}))::tsquery"
@@ -226,8 +225,8 @@ def search_matches(term: str, *, masked: bool) -> list[int] | None:
     sql, params = every.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT DISTINCT id FROM ({sql}) matches LIMIT %s", [*params, cap + 1])  # noqa: S608
-        ids = [row[0] for row in cursor.fetchall()]
-    return None if len(ids) > cap else ids
+        found = [row[0] for row in cursor.fetchall()]
+    return None if len(found) > cap else found
 
 
 # --- counting --------------------------------------------------------------------------------------
@@ -245,7 +244,7 @@ class CappedPaginator(Paginator):
         if getattr(self.object_list, "count_at_least", 0) >= cap:
             return cap + 1
         # Unordered: the database stops after cap + 1 rows instead of sorting them all first.
-        return self.object_list.order_by()[: cap + 1].count()
+        return self.object_list.order_by()[: cap + 1].count()  # type: ignore[attr-defined]  # a queryset here
 
     @property
     def count(self) -> int:
@@ -262,7 +261,7 @@ class CappedPaginator(Paginator):
         top = bottom + self.per_page
         if not self.capped and top + self.orphans >= self.count:
             top = self.count
-        return self._get_page(self.object_list[bottom:top], number, self)
+        return self._get_page(self.object_list[bottom:top], number, self)  # type: ignore[attr-defined]  # Django's, not in the stubs
 
     @cached_property
     def num_pages(self) -> int:
@@ -276,7 +275,7 @@ def queue_count(queryset: QuerySet[Complaint]) -> tuple[int, bool]:
     return paginator.count, paginator.capped
 
 
-def complaint_get(*, user: User, number: str) -> Complaint:
+def complaint_get(*, user: AnyUser, number: str) -> Complaint:
     """One complaint the user may see; Complaint.DoesNotExist otherwise (a 404, never a 403, so that
     the existence of other departments' complaints is not revealed)."""
     return (
@@ -322,7 +321,7 @@ class ContactView:
     masked: bool
 
 
-def customer_contact(*, customer: Customer, user: User) -> ContactView:
+def customer_contact(*, customer: Customer, user: AnyUser) -> ContactView:
     if can_see_personal_data(user):
         return ContactView(customer.name, customer.phone, customer.email, customer.address, masked=False)
     return ContactView(
@@ -345,7 +344,7 @@ def customer_by_phone(*, phone: str) -> Customer | None:
     return Customer.objects.filter(phone=phone, anonymised_at__isnull=True).order_by("id").first()
 
 
-def customer_open_complaints(*, customer: Customer, user: User) -> QuerySet[Complaint]:
+def customer_open_complaints(*, customer: Customer, user: AnyUser) -> QuerySet[Complaint]:
     """The customer's open complaints this user may see, nearest deadline first."""
     running = Deadline.objects.filter(task__isnull=True, met_at__isnull=True).order_by("due_at")
     return (

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.validators import URLValidator
@@ -64,6 +63,7 @@ from closeloop.core.errors import (
     ValidationFailed,
 )
 from closeloop.core.masking import can_see_personal_data
+from closeloop.core.types import AnyUser, User
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Product
 from closeloop.directory.selectors import EMAIL, LANDLINE, MOBILE
 from closeloop.notifications.models import Method, Notification
@@ -205,7 +205,7 @@ def attachment_store(
     complaint: Complaint,
     upload: AttachmentUpload,
     content_type: str,
-    by: AbstractBaseUser | None,
+    by: User | None,
     now: datetime.datetime,
 ) -> Attachment:
     """Save a checked file on a complaint, inside the caller's transaction (which writes the event)."""
@@ -369,7 +369,7 @@ def next_complaint_number(day: datetime.date) -> str:
 def complaint_register_once(
     *,
     data: IntakeData,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     now: datetime.datetime | None = None,
     log_access: str = "",
@@ -399,7 +399,7 @@ def _complaint_by_external_ref(channel: str, ref: str) -> Complaint | None:
 def complaint_register(
     *,
     data: IntakeData,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     now: datetime.datetime | None = None,
     log_access: str = "",
@@ -459,7 +459,7 @@ def complaint_register(
         # Kept on the instance as if prefetched: the caller's `complaint.deadlines.all()` reads no row.
         prefetched = getattr(complaint, "_prefetched_objects_cache", {})
         prefetched["deadlines"] = deadlines_save_planned(complaint=complaint, planned=planned)
-        complaint._prefetched_objects_cache = prefetched
+        complaint._prefetched_objects_cache = prefetched  # type: ignore[attr-defined]  # Django's prefetch cache
         for upload, content_type in zip(data.attachments, attachment_types, strict=True):
             attachment_store(
                 complaint=complaint, upload=upload, content_type=content_type, by=complaint.registered_by, now=now
@@ -512,7 +512,7 @@ def _blank(value: object) -> bool:
     return value is None or (isinstance(value, list | tuple) and not value)
 
 
-def transition_check(*, transition: Transition, actor: AbstractBaseUser | None, data: dict[str, Any]) -> None:
+def transition_check(*, transition: Transition, actor: User | None, data: dict[str, Any]) -> None:
     """The checks that need no lock: the actor's role (PermissionDeniedError: a 403, unlike a refusal
     for the complaint's state) and the required fields."""
     LIFECYCLE.check_actor(transition.action, actor)
@@ -532,7 +532,7 @@ def transition_apply(
     *,
     locked: Complaint,
     transition: Transition,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     now: datetime.datetime,
     data: dict[str, Any] | None = None,
@@ -579,7 +579,7 @@ def complaint_transition(
     *,
     complaint: Complaint,
     action: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     data: dict[str, Any] | None = None,
     now: datetime.datetime | None = None,
@@ -613,11 +613,11 @@ def complaint_transition(
 # Who writes to the complainant from the complaint (e-mail or SMS): customer service, the customer's one
 # point of contact (a handler's calls are logged on their task). The desk's panel, the API and
 # `customer_message_send` ask this function, which asks authz.
-def can_write_to_customer(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+def can_write_to_customer(user: AnyUser | None) -> bool:
     return authz.allowed(user, "complaints.write_to_customer")
 
 
-def _check_open_for_desk(complaint: Complaint, actor: AbstractBaseUser | None, label: str) -> None:
+def _check_open_for_desk(complaint: Complaint, actor: User | None, label: str) -> None:
     authz.require(
         actor, "complaints.reprioritise_complaint", message=_("Your role may not %(action)s.") % {"action": label}
     )
@@ -633,7 +633,7 @@ def complaint_change_priority(
     complaint: Complaint,
     priority: int,
     reason: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     now: datetime.datetime | None = None,
 ) -> Complaint:
@@ -669,7 +669,7 @@ def complaint_wait_for_customer(
     *,
     complaint: Complaint,
     reason: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     now: datetime.datetime | None = None,
 ) -> Complaint:
@@ -702,7 +702,7 @@ def complaint_wait_for_customer(
 def complaint_resume(
     *,
     complaint: Complaint,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     note: str = "",
     now: datetime.datetime | None = None,
@@ -731,33 +731,30 @@ def complaint_resume(
     return locked
 
 
-def personal_data_access_record(
-    *, user: AbstractBaseUser | AnonymousUser, complaints: list[Complaint], where: str
-) -> None:
+def personal_data_access_record(*, user: AnyUser, complaints: list[Complaint], where: str) -> None:
     """Record that `user` saw unmasked personal data of these complaints' customers (one query)."""
     if not complaints or not can_see_personal_data(user):
         return
     PersonalDataAccess.objects.bulk_create(
-        [PersonalDataAccess(user=user, customer_id=c.customer_id, complaint=c, where=where) for c in complaints]
+        # only a signed-in user is shown personal data
+        [PersonalDataAccess(user=user, customer_id=c.customer_id, complaint=c, where=where) for c in complaints]  # type: ignore[misc]
     )
 
 
-def customer_data_access_record(
-    *, user: AbstractBaseUser | AnonymousUser, customers: list[Customer], where: str
-) -> None:
+def customer_data_access_record(*, user: AnyUser, customers: list[Customer], where: str) -> None:
     """Record that `user` saw unmasked personal data of these customers outside any complaint, e.g.
     in the desk's customer lookup (one query)."""
     if not customers or not can_see_personal_data(user):
         return
     PersonalDataAccess.objects.bulk_create(
-        [PersonalDataAccess(user=user, customer=c, complaint=None, where=where) for c in customers]
+        [PersonalDataAccess(user=user, customer=c, complaint=None, where=where) for c in customers]  # type: ignore[misc]  # as above
     )
 
 
 CONTACT_SEARCH_WINDOW_SECONDS = 3600
 
 
-def contact_search_admit(*, user: AbstractBaseUser | AnonymousUser, term: str, where: str) -> None:
+def contact_search_admit(*, user: AnyUser, term: str, where: str) -> None:
     """A search by a whole phone number or e-mail address, by someone who sees them masked: counted
     against PERSONAL_DATA_SEARCH_MAX_PER_HOUR (RateLimited beyond it, and then it must not run) and
     recorded as a personal-data access of each customer it names — or of nobody, so that guessing shows
@@ -796,7 +793,7 @@ def contact_search_admit(*, user: AbstractBaseUser | AnonymousUser, term: str, w
 CUSTOMER_LOOKUP_PERMISSION = "directory.view_customer"
 
 
-def customer_lookup(*, user: AbstractBaseUser, phone: str) -> Customer | None:
+def customer_lookup(*, user: User, phone: str) -> Customer | None:
     """The customer a call comes from, by the stored form of their number (`normalize_phone`), or None.
     Permission first (PermissionDeniedError); a role that sees personal data masked is counted and logged
     as for any search by a whole number (`contact_search_admit`, RateLimited beyond the hourly allowance);
@@ -817,7 +814,7 @@ def complaint_attach(
     *,
     complaint: Complaint,
     upload: AttachmentUpload,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     now: datetime.datetime | None = None,
 ) -> Attachment:
@@ -878,7 +875,7 @@ def customer_message_send(
     complaint: Complaint,
     method: str,
     text: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     subject: str = "",
     template: str = "",

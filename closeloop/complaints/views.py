@@ -39,12 +39,15 @@ from closeloop.core.files import file_response
 from closeloop.core.forms_ui import add_domain_errors, refusal_status
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.roles import user_roles
+from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.directory import selectors as directory_selectors
 from closeloop.directory.selectors import MOBILE
 from closeloop.notifications.models import MessageTemplate, Method
 
 
-def _render(request: HttpRequest, full: str, partial: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+def _render(
+    request: AuthenticatedHttpRequest, full: str, partial: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
     template = partial if request.htmx and not request.htmx.boosted else full
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
@@ -53,7 +56,7 @@ def _render(request: HttpRequest, full: str, partial: str, context: dict[str, An
 
 @login_required
 @require_GET
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET)
     filters = form.filters()
     searchable = True
@@ -94,7 +97,7 @@ def _registration_again(request: HttpRequest, form: RegistrationForm, notice: st
 @login_required
 @permission_required("complaints.register_complaint", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def register(request: HttpRequest) -> HttpResponse:
+def register(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = RegistrationForm(request.POST, request.FILES)
         form_again_on_failure(request, lambda notice: _registration_again(request, form, notice))
@@ -146,7 +149,7 @@ def _registration_for_call(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("complaints.register_complaint", raise_exception=True)
 @require_GET
-def lookup_customers(request: HttpRequest) -> HttpResponse:
+def lookup_customers(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not can_see_personal_data(request.user):
         # It finds customers by a phone's first digits: with masked answers, an oracle on the hidden ones.
         # Nothing to offer either: the matches exist to copy a returning customer's contact data.
@@ -163,7 +166,7 @@ def lookup_customers(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def lookup_products(request: HttpRequest) -> HttpResponse:
+def lookup_products(request: AuthenticatedHttpRequest) -> HttpResponse:
     products = directory_selectors.products_autocomplete(q=request.GET.get("q") or request.GET.get("product_model", ""))
     return render(request, "desk/_product_options.html", {"products": products})
 
@@ -231,7 +234,7 @@ def _sla_forms(request: HttpRequest, complaint: Complaint, bound: dict[str, Any]
 
 @login_required
 @require_POST
-def sla_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
+def sla_action(request: AuthenticatedHttpRequest, number: str, action: str) -> HttpResponse:
     """Change the priority, start or end waiting for the customer: the same services as the API."""
     complaint = _visible_complaint(request, number)
     if action not in SLA_ACTIONS:
@@ -260,13 +263,13 @@ SLA_ACTIONS: dict[str, tuple[type[forms.Form], Any]] = {
 
 @login_required
 @require_GET
-def detail(request: HttpRequest, number: str) -> HttpResponse:
+def detail(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     return _detail_response(request, _visible_complaint(request, number))
 
 
 @login_required
 @require_POST
-def transition(request: HttpRequest, number: str, action: str) -> HttpResponse:
+def transition(request: AuthenticatedHttpRequest, number: str, action: str) -> HttpResponse:
     complaint = _visible_complaint(request, number)
     step = TRANSITIONS.get(action)
     if step is None:
@@ -296,7 +299,7 @@ def transition(request: HttpRequest, number: str, action: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def attachment_download(request: HttpRequest, number: str, attachment_id: int) -> HttpResponseBase:
+def attachment_download(request: AuthenticatedHttpRequest, number: str, attachment_id: int) -> HttpResponseBase:
     """One attachment of a complaint the user may see; served in parts on request (an <audio> element
     seeking in a recording)."""
     complaint = _visible_complaint(request, number)
@@ -335,7 +338,7 @@ def _write_page(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def write(request: HttpRequest, number: str) -> HttpResponse:
+def write(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     """Write to the customer by e-mail or SMS: GET opens the text of the chosen template to edit, POST
     sends it through the outbox (services.customer_message_send) and returns to the complaint."""
     complaint = _visible_complaint(request, number)
@@ -357,7 +360,7 @@ def write(request: HttpRequest, number: str) -> HttpResponse:
             add_domain_errors(form, exc)
             status = refusal_status(exc)
         else:
-            method = Method(form.cleaned_data["method"]).label
-            messages.success(request, _("Your %(method)s to the customer is on its way.") % {"method": method})
+            label = Method(form.cleaned_data["method"]).label
+            messages.success(request, _("Your %(method)s to the customer is on its way.") % {"method": label})
             return redirect("desk:detail", number=complaint.number)
     return _write_page(request, complaint, form, status=status)

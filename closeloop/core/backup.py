@@ -198,7 +198,7 @@ def _pg_env(connection: BaseDatabaseWrapper) -> dict[str, str]:
 
 def _server_major(connection: BaseDatabaseWrapper) -> int:
     connection.ensure_connection()
-    return int(connection.pg_version) // 10000  # type: ignore[attr-defined]
+    return int(connection.pg_version) // 10000  # type: ignore[attr-defined]  # psycopg's connection on PostgreSQL
 
 
 def _pg_program(name: str, *, server_major: int, pg_bin: str | None) -> tuple[str, int]:

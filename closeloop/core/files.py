@@ -37,7 +37,11 @@ def file_response(
 ) -> HttpResponse: ...
 @overload
 def file_response(
-    content: IO[bytes], *, filename: str, content_type: str, range_header: str | None = None
+    content: IO[bytes], *, filename: str, content_type: str, range_header: None = None
+) -> FileResponse: ...
+@overload
+def file_response(
+    content: IO[bytes], *, filename: str, content_type: str, range_header: str | None
 ) -> FileResponse | StreamingHttpResponse | HttpResponse: ...
 def file_response(
     content: IO[bytes] | bytes, *, filename: str, content_type: str, range_header: str | None = None
@@ -54,7 +58,7 @@ def file_response(
         response["Content-Disposition"] = content_disposition_header(not inline, filename)  # type: ignore[assignment]
     elif range_header is not None and (part := _requested_part(content, range_header)) is not None:
         response = _part_response(content, part, content_type=content_type)
-        response["Content-Disposition"] = content_disposition_header(not inline, filename)  # type: ignore[assignment]
+        response["Content-Disposition"] = content_disposition_header(not inline, filename)  # type: ignore[assignment]  # None only for an inline file without a name; every caller names the file
     else:
         response = FileResponse(content, as_attachment=not inline, filename=filename, content_type=content_type)
     if range_header is not None:

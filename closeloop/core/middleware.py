@@ -62,7 +62,7 @@ class DatabaseOutageMiddleware:
         if outage is None:
             return None
         if self._connection_lost(request, exception):
-            request._db_retried = True  # type: ignore[attr-defined]
+            request._db_retried = True  # type: ignore[attr-defined]  # a per-request attribute of our own
             log.warning("database connection lost during %s %s; waiting to retry", request.method, request.path)
             match = request.resolver_match
             if match is not None and _wait_for_database(settings.DB_OUTAGE_WAIT_SECONDS):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.http import HttpRequest
+from django_htmx.middleware import HtmxDetails
 
 __all__ = ["AnyUser", "AuthenticatedHttpRequest", "User"]
 
@@ -17,6 +18,8 @@ AnyUser = User | AnonymousUser
 
 
 class AuthenticatedHttpRequest(HttpRequest):
-    """Only a type: the request a signed-in person's view receives (never instantiated)."""
+    """Only a type: the request a signed-in person's view receives (never instantiated), with the
+    `htmx` details django-htmx's middleware adds to every request."""
 
     user: User
+    htmx: HtmxDetails

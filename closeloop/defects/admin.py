@@ -30,7 +30,7 @@ class SpikeRuleAdmin(admin.ModelAdmin):
                 threshold=obj.threshold,
                 window_days=obj.window_days,
                 is_active=obj.is_active,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,  # type: ignore[arg-type]  # signed in (login_required or the admin)
                 via=Via.ADMIN,
             )
         except DomainError as exc:
@@ -40,7 +40,7 @@ class SpikeRuleAdmin(admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: SpikeRule) -> None:
         try:
-            spike_rule_remove(product_line=obj.product_line, actor=request.user, via=Via.ADMIN)  # type: ignore[arg-type]
+            spike_rule_remove(product_line=obj.product_line, actor=request.user, via=Via.ADMIN)  # type: ignore[arg-type]  # signed in (login_required or the admin)
         except DomainError as exc:
             self.message_user(request, str(exc.message), level=messages.ERROR)
 

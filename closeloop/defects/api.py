@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, P, PathEx, Query, Router, Schema, Status
@@ -18,6 +17,7 @@ from closeloop.complaints.schemas import Text
 from closeloop.complaints.selectors import complaint_get
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS
 from closeloop.core.errors import DomainError, PermissionDeniedError
+from closeloop.core.types import User
 from closeloop.defects import selectors
 from closeloop.defects.models import AlertStatus, DefectAlert, DefectIncident, IncidentEvent, IncidentStatus
 from closeloop.defects.services import incidents as services
@@ -122,7 +122,7 @@ class ActionRef(Schema):
 
 
 class IncidentDetailOut(IncidentOut):
-    complaints: list[IncidentComplaintOut]  # type: ignore[assignment]
+    complaints: list[IncidentComplaintOut]  # type: ignore[assignment]  # the detail's rows replace the list's
     alerts: list[int]
     improvement_actions: list[ActionRef]
     events: list[DefectEventOut]
@@ -203,11 +203,11 @@ class RuleIn(Schema):
 # --- serialisation ----------------------------------------------------------------------------------------
 
 
-def _user(request: HttpRequest) -> AbstractBaseUser:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
 
 
-def _sees_all(user: AbstractBaseUser) -> bool:
+def _sees_all(user: User) -> bool:
     return user.has_perm("complaints.view_all_complaints")
 
 
@@ -234,7 +234,7 @@ def _username(user: Any) -> str | None:
 def _events(events: list[IncidentEvent], visible: set[str] | None) -> list[dict[str, Any]]:
     out = []
     for event in events:
-        numbers = []
+        numbers: list[str] = []
         for key in ("complaints", "applied"):
             if isinstance(event.data.get(key), list):
                 numbers.extend(str(n) for n in event.data[key])
@@ -253,7 +253,7 @@ def _events(events: list[IncidentEvent], visible: set[str] | None) -> list[dict[
 
 
 def _alert(alert: DefectAlert) -> dict[str, Any]:
-    visible = alert.visible_complaints  # type: ignore[attr-defined]
+    visible = alert.visible_complaints  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
     return {
         "id": alert.pk,
         "updated_at": alert.updated_at,
@@ -264,9 +264,9 @@ def _alert(alert: DefectAlert) -> dict[str, Any]:
         "raised_at": alert.raised_at,
         "threshold": alert.threshold,
         "window_days": alert.window_days,
-        "complaint_count": alert.complaint_count,  # type: ignore[attr-defined]
+        "complaint_count": alert.complaint_count,  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
         "complaints": [_complaint(c) for c in visible],
-        "hidden_complaints": alert.complaint_count - len(visible),  # type: ignore[attr-defined]
+        "hidden_complaints": alert.complaint_count - len(visible),  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
         "incident": {"id": alert.incident.pk, "number": alert.incident.number} if alert.incident else None,
         "decided_by": _username(alert.decided_by),
         "decided_at": alert.decided_at,
@@ -274,14 +274,14 @@ def _alert(alert: DefectAlert) -> dict[str, Any]:
     }
 
 
-def _alert_detail(user: AbstractBaseUser, pk: int) -> dict[str, Any]:
+def _alert_detail(user: User, pk: int) -> dict[str, Any]:
     alert = selectors.alert_get(user=user, pk=pk)
-    visible = None if _sees_all(user) else {c.number for c in alert.visible_complaints}  # type: ignore[attr-defined]
+    visible = None if _sees_all(user) else {c.number for c in alert.visible_complaints}  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
     return {**_alert(alert), "events": _events(selectors.events_of(alert=alert), visible)}
 
 
 def _incident(incident: DefectIncident) -> dict[str, Any]:
-    visible = incident.visible_complaints  # type: ignore[attr-defined]
+    visible = incident.visible_complaints  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
     return {
         "id": incident.pk,
         "updated_at": incident.updated_at,
@@ -299,14 +299,14 @@ def _incident(incident: DefectIncident) -> dict[str, Any]:
         "remedy_applied_at": incident.remedy_applied_at,
         "closed_at": incident.closed_at,
         "closed_note": incident.closed_note,
-        "complaint_count": incident.complaint_count,  # type: ignore[attr-defined]
-        "remedied_count": incident.remedied_count,  # type: ignore[attr-defined]
+        "complaint_count": incident.complaint_count,  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
+        "remedied_count": incident.remedied_count,  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
         "complaints": [_complaint(c) for c in visible],
-        "hidden_complaints": incident.complaint_count - len(visible),  # type: ignore[attr-defined]
+        "hidden_complaints": incident.complaint_count - len(visible),  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
     }
 
 
-def _incident_detail(user: AbstractBaseUser, pk: int) -> dict[str, Any]:
+def _incident_detail(user: User, pk: int) -> dict[str, Any]:
     incident = selectors.incident_get(user=user, pk=pk)
     rows = selectors.incident_complaint_rows(incident)
     visible = None if _sees_all(user) else {row.complaint.number for row in rows}
@@ -325,12 +325,12 @@ def _incident_detail(user: AbstractBaseUser, pk: int) -> dict[str, Any]:
     }
 
 
-def _check_view(user: AbstractBaseUser) -> None:
+def _check_view(user: User) -> None:
     if not may_view(user):
         raise PermissionDeniedError(_("Your role may not see defect alerts and incidents."))
 
 
-def _named_complaint(user: AbstractBaseUser, number: str) -> Complaint:
+def _named_complaint(user: User, number: str) -> Complaint:
     """A complaint named in the body: unknown or out of scope is a 422 on the field, not a 404."""
     try:
         return complaint_get(user=user, number=number.strip().upper())
@@ -423,7 +423,7 @@ def incident_detail(request: HttpRequest, pk: RecordId) -> dict[str, Any]:
     return _incident_detail(_user(request), pk)
 
 
-def _managed_incident(request: HttpRequest, pk: int) -> tuple[AbstractBaseUser, DefectIncident]:
+def _managed_incident(request: HttpRequest, pk: int) -> tuple[User, DefectIncident]:
     user = _user(request)
     incident = selectors.incident_get(user=user, pk=pk)  # out of scope → 404
     check_manage(user)  # then 403, before any complaint about the body

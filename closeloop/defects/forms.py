@@ -43,7 +43,7 @@ class LinkIncidentForm(forms.Form):
 
     def __init__(self, *args: Any, incidents: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["incident"].queryset = incidents  # type: ignore[attr-defined]
+        self.fields["incident"].queryset = incidents  # type: ignore[attr-defined]  # a (Model)ChoiceField; form fields are typed Field
 
 
 class AddComplaintForm(forms.Form):
@@ -62,7 +62,7 @@ class RemoveComplaintForm(forms.Form):
 
     def __init__(self, *args: Any, numbers: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["complaint"].choices = [(n, n) for n in numbers]  # type: ignore[attr-defined]
+        self.fields["complaint"].choices = [(n, n) for n in numbers]  # type: ignore[attr-defined]  # a (Model)ChoiceField; form fields are typed Field
 
 
 class RemedyForm(forms.Form):
@@ -84,7 +84,7 @@ class JoinIncidentForm(forms.Form):
 
     def __init__(self, *args: Any, incidents: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["incident"].queryset = incidents  # type: ignore[attr-defined]
+        self.fields["incident"].queryset = incidents  # type: ignore[attr-defined]  # a (Model)ChoiceField; form fields are typed Field
 
 
 class RuleForm(forms.Form):
@@ -99,7 +99,7 @@ class RuleForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["product_line"].choices = [  # type: ignore[attr-defined]
+        self.fields["product_line"].choices = [  # type: ignore[attr-defined]  # a (Model)ChoiceField; form fields are typed Field
             (DEFAULT_CODE, _("default (every line without its own rule)")),
             *[(line.code, line.label) for line in ProductLine.objects.order_by("code")],
         ]

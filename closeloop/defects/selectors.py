@@ -12,11 +12,11 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 
 from closeloop.complaints.models import Complaint
 from closeloop.complaints.selectors import complaints_visible_to
+from closeloop.core.types import AnyUser
 from closeloop.defects.models import (
     AlertStatus,
     DefectAlert,
@@ -27,20 +27,18 @@ from closeloop.defects.models import (
 )
 from closeloop.defects.services.common import LIVE_INCIDENT, may_view
 
-User = AbstractBaseUser | AnonymousUser
-
 COMPLAINT_FIELDS = ("id", "number", "status", "received_at", "batch_no", "province", "city", "product_id")
 
 
-def _sees_all(user: User) -> bool:
+def _sees_all(user: AnyUser) -> bool:
     return user.has_perm("complaints.view_all_complaints")
 
 
-def _visible_complaints(user: User) -> QuerySet[Complaint]:
+def _visible_complaints(user: AnyUser) -> QuerySet[Complaint]:
     return complaints_visible_to(user).only(*COMPLAINT_FIELDS).order_by("received_at", "id")
 
 
-def alerts_visible_to(user: User) -> QuerySet[DefectAlert]:
+def alerts_visible_to(user: AnyUser) -> QuerySet[DefectAlert]:
     if not may_view(user):
         return DefectAlert.objects.none()
     qs = DefectAlert.objects.all()
@@ -52,7 +50,7 @@ def alerts_visible_to(user: User) -> QuerySet[DefectAlert]:
     return qs
 
 
-def incidents_visible_to(user: User) -> QuerySet[DefectIncident]:
+def incidents_visible_to(user: AnyUser) -> QuerySet[DefectIncident]:
     if not may_view(user):
         return DefectIncident.objects.none()
     qs = DefectIncident.objects.all()
@@ -73,7 +71,7 @@ ALERT_ORDER = (
 ALERT_FILTERS = {"open": [AlertStatus.OPEN], "incident": [AlertStatus.INCIDENT], "dismissed": [AlertStatus.DISMISSED]}
 
 
-def alert_list(*, user: User, status: str = "") -> QuerySet[DefectAlert]:
+def alert_list(*, user: AnyUser, status: str = "") -> QuerySet[DefectAlert]:
     qs = (
         alerts_visible_to(user)
         .select_related("product__line", "incident", "decided_by")
@@ -93,7 +91,7 @@ INCIDENT_ORDER = (
 INCIDENT_FILTERS = {"live": list(LIVE_INCIDENT), "closed": [IncidentStatus.CLOSED]}
 
 
-def incident_list(*, user: User, status: str = "") -> QuerySet[DefectIncident]:
+def incident_list(*, user: AnyUser, status: str = "") -> QuerySet[DefectIncident]:
     qs = (
         incidents_visible_to(user)
         .select_related("product__line", "opened_by")
@@ -108,12 +106,12 @@ def incident_list(*, user: User, status: str = "") -> QuerySet[DefectIncident]:
     return qs.order_by(*INCIDENT_ORDER)
 
 
-def alert_get(*, user: User, pk: int) -> DefectAlert:
+def alert_get(*, user: AnyUser, pk: int) -> DefectAlert:
     """DefectAlert.DoesNotExist when out of scope (a 404, like an alert that does not exist)."""
     return alert_list(user=user).get(pk=pk)
 
 
-def incident_get(*, user: User, pk: int) -> DefectIncident:
+def incident_get(*, user: AnyUser, pk: int) -> DefectIncident:
     return incident_list(user=user).get(pk=pk)
 
 
@@ -132,7 +130,7 @@ class IncidentComplaintRow:
 def incident_complaint_rows(incident: DefectIncident) -> list[IncidentComplaintRow]:
     """The visible complaints of the incident (prefetched by incident_get) with their remedy."""
     remedies = {r.complaint_id: r for r in IncidentRemedy.objects.filter(incident=incident)}
-    return [IncidentComplaintRow(c, remedies.get(c.pk)) for c in incident.visible_complaints]  # type: ignore[attr-defined]
+    return [IncidentComplaintRow(c, remedies.get(c.pk)) for c in incident.visible_complaints]  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
 
 
 def improvement_actions_of(incident: DefectIncident) -> list[Any]:
@@ -151,14 +149,14 @@ class ComplaintDefects:
 
 def complaint_defects(*, complaint: Complaint) -> ComplaintDefects:
     """The alerts and incidents a complaint belongs to (for its page): two queries."""
-    alerts = list(
+    alerts: list[DefectAlert] = list(
         # Counted over every complaint: the membership is a subquery, not a join that would count one.
         DefectAlert.objects.filter(pk__in=DefectAlert.objects.filter(complaints=complaint).values("pk"))
         .select_related("product", "incident")
         .annotate(complaint_count=Count("complaints", distinct=True))
         .order_by("-raised_at")
     )
-    incidents = list(
+    incidents: list[DefectIncident] = list(
         DefectIncident.objects.filter(pk__in=DefectIncident.objects.filter(complaints=complaint).values("pk"))
         .select_related("product")
         .annotate(complaint_count=Count("complaints", distinct=True))

@@ -585,17 +585,17 @@ def _repeat_reasons(batch: list[_Planned]) -> None:
         product = SimpleNamespace(model=c.product.model) if c.product is not None else None
         # Stand-ins with only the fields the text reads: the rows are not written yet.
         c.repeat_reason = repeat_reason_text(
-            complaint=SimpleNamespace(  # type: ignore[arg-type]
+            complaint=SimpleNamespace(  # type: ignore[arg-type]  # stand-ins with only the fields read
                 product_id=c.product.pk if c.product else None,
                 product=product,
                 product_text=c.product_text,
                 received_at=c.received_at,
             ),
-            earlier=SimpleNamespace(number=earlier.number, resolved_at=c.repeat_resolved_at),  # type: ignore[arg-type]
+            earlier=SimpleNamespace(number=earlier.number, resolved_at=c.repeat_resolved_at),  # type: ignore[arg-type]  # stand-ins with only the fields read
         )
         # a planned repeat has its life, which wrote the repeat event
         event = planned.life.repeat_event  # type: ignore[union-attr]
-        event.after, event.note = {"repeat_of": earlier.number}, c.repeat_reason  # type: ignore[union-attr]
+        event.after, event.note = {"repeat_of": earlier.number}, c.repeat_reason  # type: ignore[union-attr]  # as above
 
 
 # What each life contributes, in writing order: (model, attribute of Life, numbered first).

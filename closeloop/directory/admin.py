@@ -72,7 +72,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("complaints"), ordering="_complaints")
     def complaint_count(self, obj: Customer) -> int:
-        return obj._complaints  # type: ignore[attr-defined]
+        return obj._complaints  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
 
     def has_delete_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
         return False

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import datetime
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from closeloop.complaints.models import Complaint
 from closeloop.complaints.selectors import complaints_visible_to
+from closeloop.core.types import AnyUser
 from closeloop.followup.models import FollowUp, FollowUpAttempt, SatisfactionLevel, SatisfactionScale
 from closeloop.sla.milestones import Milestone
 from closeloop.sla.models import Deadline
-
-User = AbstractBaseUser | AnonymousUser
 
 DUE_FILTERS = ("today", "overdue", "all")
 
@@ -46,7 +44,7 @@ def _with_deadline(qs: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
     )
 
 
-def followups_open(*, user: User, due: str = "all", now: datetime.datetime | None = None) -> QuerySet[FollowUp]:
+def followups_open(*, user: AnyUser, due: str = "all", now: datetime.datetime | None = None) -> QuerySet[FollowUp]:
     """Open follow-ups the user may see, overdue first then by deadline ("today's follow-ups").
     `due`: today (due by the end of today, overdue included), overdue, or all."""
     now = now or timezone.now()
@@ -54,10 +52,10 @@ def followups_open(*, user: User, due: str = "all", now: datetime.datetime | Non
     qs = _with_deadline(qs).select_related("complaint__customer", "complaint__product", "assigned_to")
     qs = qs.prefetch_related(Prefetch("attempts", queryset=FollowUpAttempt.objects.select_related("by")))
     if due == "overdue":
-        qs = qs.filter(due_at__lt=now)
+        qs = qs.filter(due_at__lt=now)  # type: ignore[misc]  # due_at: annotated above
     elif due == "today":
         end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59, microsecond=999999)
-        qs = qs.filter(due_at__lte=end_of_day)
+        qs = qs.filter(due_at__lte=end_of_day)  # type: ignore[misc]  # due_at: annotated above
     return qs.order_by(F("due_at").asc(nulls_last=True), "created_at", "id")
 
 
@@ -69,7 +67,7 @@ def followups_for_complaint(*, complaint: Complaint) -> list[FollowUp]:
     return list(qs.order_by("round", "id"))
 
 
-def followup_get(*, user: User, pk: int) -> FollowUp:
+def followup_get(*, user: AnyUser, pk: int) -> FollowUp:
     """One follow-up whose complaint the user may see; FollowUp.DoesNotExist (a 404) otherwise."""
     qs = _with_deadline(FollowUp.objects.filter(complaint__in=complaints_visible_to(user)))
     return qs.select_related("complaint__customer", "complaint__product", "satisfaction").get(pk=pk)

@@ -224,7 +224,7 @@ class Dispute(UpdatedAtModel):
         return f"{self.task_id} ({self.status})"
 
     @property
-    def time_lost(self):  # type: ignore[no-untyped-def]
+    def time_lost(self):
         """From raising the dispute to quality's decision (or until now while pending)."""
         return (self.decided_at or timezone.now()) - self.raised_at
 

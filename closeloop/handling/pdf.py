@@ -135,7 +135,7 @@ def feedback_form_pdf(form: FeedbackForm, prefill: FeedbackPrefill, *, language:
     col = [page_width * 0.24, page_width * 0.26, page_width * 0.22, page_width * 0.28]
 
     rows: list[list[Any]] = []
-    spans: list[tuple[int, int]] = []  # rows whose value spans columns 1-3
+    spans: list[int] = []  # rows whose value spans columns 1-3
     sections: list[int] = []
 
     def section(key: str) -> None:
@@ -196,7 +196,7 @@ def feedback_form_pdf(form: FeedbackForm, prefill: FeedbackPrefill, *, language:
         reviewer = form.reviewed_by.get_full_name() or form.reviewed_by.get_username()
     pair("supervisor_sign", reviewer, "date", _date(form.reviewed_at))
 
-    style = [
+    style: list[tuple[Any, ...]] = [
         ("FONT", (0, 0), (-1, -1), w.body.fontName),
         ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#666666")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),

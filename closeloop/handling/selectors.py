@@ -8,28 +8,26 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import BooleanField, Case, F, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from closeloop.complaints.models import Complaint
 from closeloop.complaints.selectors import complaints_visible_to
+from closeloop.core.types import AnyUser
 from closeloop.directory.models import Absence, Membership, RosterChange, RosterEntry
 from closeloop.handling.models import ACTIVE_TASK_STATUSES, ContactLog, ProgressEntry, Task, TaskStatus
 from closeloop.handling.services.roster import roster_active_on
 from closeloop.handling.services.tasks import STALE_AFTER
 
-User = AbstractBaseUser | AnonymousUser
-
 INBOX_SCOPES = ("mine", "department", "stale")
 
 
-def tasks_visible_to(user: User) -> QuerySet[Task]:
+def tasks_visible_to(user: AnyUser) -> QuerySet[Task]:
     """A task is visible to whoever may see its complaint."""
     return Task.objects.filter(complaint__in=complaints_visible_to(user))
 
 
-def task_get(*, user: User, task_id: int) -> Task:
+def task_get(*, user: AnyUser, task_id: int) -> Task:
     """One task the user may see; Task.DoesNotExist (a 404) otherwise."""
     return tasks_visible_to(user).select_related("complaint", "department", "handler", "dispatched_by").get(pk=task_id)
 
@@ -57,7 +55,7 @@ class TaskFilters:
     stale: bool | None = None
 
 
-def task_inbox(*, user: User, filters: TaskFilters, now: datetime.datetime | None = None) -> QuerySet[Task]:
+def task_inbox(*, user: AnyUser, filters: TaskFilters, now: datetime.datetime | None = None) -> QuerySet[Task]:
     """The handler inbox and the task list of the API: active tasks by time left (nearest deadline
     first, tasks without a running clock last), each with `stale` (no progress for 48 h)."""
     now = now or timezone.now()
@@ -65,7 +63,8 @@ def task_inbox(*, user: User, filters: TaskFilters, now: datetime.datetime | Non
     if filters.scope == "mine":
         qs = qs.filter(handler_id=getattr(user, "pk", None))
     elif filters.scope == "department":
-        departments = Membership.objects.filter(user_id=getattr(user, "pk", None)).values("department_id")
+        # the anonymous visitor's pk is None: no memberships
+        departments = Membership.objects.filter(user_id=getattr(user, "pk", None)).values("department_id")  # type: ignore[misc]
         qs = qs.filter(department_id__in=departments)
     elif filters.scope == "stale":
         qs = qs.filter(
@@ -78,7 +77,7 @@ def task_inbox(*, user: User, filters: TaskFilters, now: datetime.datetime | Non
         qs = qs.filter(complaint__number=filters.complaint.strip())
     qs = _with_stale(qs, now)
     if filters.stale is not None:
-        qs = qs.filter(stale=filters.stale)
+        qs = qs.filter(stale=filters.stale)  # type: ignore[misc]  # stale: annotated above
     return qs.select_related("complaint", "complaint__type", "complaint__product", "department", "handler").order_by(
         F("next_due_at").asc(nulls_last=True), "dispatched_at", "id"
     )

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone, translation
@@ -31,6 +30,7 @@ from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Channel, Complaint, DailySequence, Event, Priority, Via
 from closeloop.complaints.services import normalize_phone
 from closeloop.core.errors import DomainError
+from closeloop.core.types import AnyUser, User
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Department, Product
 from closeloop.directory.selectors import EMAIL
 from closeloop.followup.models import FollowUp, FollowUpMethod, FollowUpOutcome, SatisfactionLevel
@@ -53,7 +53,7 @@ DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T](\d{1,2
 Progress = Callable[[str, int, int], None]
 
 
-def import_allowed(user: AbstractBaseUser | AnonymousUser | None) -> None:
+def import_allowed(user: AnyUser | None) -> None:
     """Only administrators import history (the CLI runs as the server's operator and asks nobody)."""
     authz.require(user, "imports.import_complaints")
 
@@ -498,7 +498,7 @@ def _customers(rows: list[_Row]) -> tuple[dict[int, Customer], int]:
     changed: dict[int, Customer] = {}
     chosen: dict[int, Customer] = {}
     for row in rows:
-        customer = by_phone.get(row.phone) if row.phone else None
+        customer = by_phone.get(row.phone) if row.phone else None  # type: ignore[assignment]  # loops above used the name
         if customer is None and row.email:
             customer = by_email.get(row.email)
         if customer is None:
@@ -576,7 +576,7 @@ def _numbers(rows: list[_Row]) -> dict[int, str]:
 def _write(
     *,
     rows: list[_Row],
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     source: str,
     file_name: str,
     now: datetime.datetime,
@@ -645,7 +645,8 @@ def _write(
                     FollowUp(
                         complaint=complaint,
                         round=1,
-                        created_at=row.resolved_at or done,
+                        # an outcome needs a resolved complaint, which needs resolved_at (_Reader)
+                        created_at=row.resolved_at or done,  # type: ignore[misc]
                         method=FollowUpMethod.PHONE,
                         outcome=row.outcome,
                         solved=row.outcome == FollowUpOutcome.SATISFIED,
@@ -674,7 +675,7 @@ def _write(
 def complaints_import(
     *,
     rows: list[SourceRow],
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     source: str,
     file_name: str = "",
     dry_run: bool = False,

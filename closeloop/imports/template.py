@@ -4,9 +4,12 @@ what each column takes (in both languages, like the summary table's own headings
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
+from typing import cast
 
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet.worksheet import Worksheet
 
 from closeloop.complaints.models import Channel, Priority
 from closeloop.directory.models import ComplaintType, CustomerKind, Department
@@ -20,7 +23,7 @@ HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 DATE_NOTE = "2025-03-14 09:30 / 2025/3/14 / 2025年3月14日"
 
 
-def _values(choices: list[tuple[object, object]]) -> str:
+def _values(choices: Sequence[tuple[object, object]]) -> str:
     return "; ".join(f"{value} {label}" for value, label in choices)
 
 
@@ -49,14 +52,15 @@ def _notes() -> dict[str, str]:
 
 def import_template_xlsx() -> bytes:
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = cast(Worksheet, workbook.active)  # a new workbook has its one sheet
     sheet.title = "投诉汇总表"
     sheet.append([column.zh for column in COLUMNS])
     for cell in sheet[1]:
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
     for index, column in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = max(12, len(column.zh) * 2 + 4)
+        letter = sheet.cell(row=1, column=index).column_letter  # type: ignore[union-attr]  # a header cell, never merged
+        sheet.column_dimensions[letter].width = max(12, len(column.zh) * 2 + 4)
     sheet.freeze_panes = "A2"
     notes = workbook.create_sheet("说明 Notes")
     notes.append(["列名", "Column", "键 / key", "必填 / required", "说明 / accepted values"])

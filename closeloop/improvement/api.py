@@ -12,7 +12,6 @@ import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import HttpRequest
 from django.utils import timezone
@@ -23,6 +22,7 @@ from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.schemas import Text
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
 from closeloop.core.errors import DomainError, PermissionDeniedError
+from closeloop.core.types import User
 from closeloop.directory.models import ComplaintType, Department, Product, ProductLine
 from closeloop.improvement import selectors, services
 from closeloop.improvement.evaluation import action_evaluate
@@ -210,8 +210,8 @@ class JudgeIn(Schema):
 # --- serialisation -------------------------------------------------------------------------------------------
 
 
-def _user(request: HttpRequest) -> AbstractBaseUser:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
 
 
 def _username(user: Any) -> str | None:
@@ -237,10 +237,10 @@ def _out(action: ImprovementAction, now: datetime.datetime) -> dict[str, Any]:
         "followup": action.followup_id,
         "incident": action.incident_id,
         "report": action.report_id,
-        "complaint": action.complaint.number if action.complaint_id else None,
-        "product_line": action.product_line.code if action.product_line_id else None,
-        "product": action.product.model if action.product_id else None,
-        "complaint_type": action.complaint_type.code if action.complaint_type_id else None,
+        "complaint": action.complaint.number if action.complaint else None,
+        "product_line": action.product_line.code if action.product_line else None,
+        "product": action.product.model if action.product else None,
+        "complaint_type": action.complaint_type.code if action.complaint_type else None,
         "root_cause": action.root_cause,
         "owner_department": action.owner_department.code,
         "owner": action.owner.get_username(),
@@ -308,7 +308,7 @@ def _lookup(model: Any, field: str, value: str | None, message: str, *, key: str
     return row
 
 
-def _sources(user: AbstractBaseUser, data: dict[str, Any]) -> dict[str, Any]:
+def _sources(user: User, data: dict[str, Any]) -> dict[str, Any]:
     """The source records named in the payload, each visible to the user (else a 422 on its field)."""
     refs: dict[str, Any] = {}
     for name in ("feedback_form", "followup", "incident", "report"):

@@ -135,7 +135,7 @@ def demo_improvement_actions(*, now: datetime.datetime | None = None) -> int:
         # Reports are insight's, which sits above improvement: read through the action's relation to them.
         Report = ImprovementAction.report.field.related_model
         incident = DefectIncident.objects.select_related("product__line").order_by("id").first()
-        report = None if incident is not None else Report.objects.order_by("-period_start").first()
+        report = None if incident is not None else Report.objects.order_by("-period_start").first()  # type: ignore[union-attr]  # insight's Report, read through the relation (insight is a higher layer)
         if incident is not None:
             values: dict[str, Any] = action_prefill(incident=incident)
         elif report is not None:

@@ -7,17 +7,16 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from closeloop.complaints.models import Complaint
 from closeloop.complaints.selectors import complaints_visible_to
+from closeloop.core.types import AnyUser
 from closeloop.directory.models import Membership
 from closeloop.improvement.models import ActionEvent, ActionStatus, ImprovementAction
 from closeloop.improvement.services import MANAGE_PERMISSION
 
-User = AbstractBaseUser | AnonymousUser
 VIEW_PERMISSION = "improvement.view_improvementaction"
 
 # Joined on every list row and API item, so a page costs the same number of queries whatever its length.
@@ -41,11 +40,11 @@ DETAIL_RELATED = (
 )
 
 
-def can_view(user: User | None) -> bool:
+def can_view(user: AnyUser | None) -> bool:
     return bool(user is not None and user.is_authenticated and user.has_perm(VIEW_PERMISSION))
 
 
-def actions_visible_to(user: User) -> QuerySet[ImprovementAction]:
+def actions_visible_to(user: AnyUser) -> QuerySet[ImprovementAction]:
     """Those who see every complaint, and those who raise actions, see every action; handlers and managers
     see the actions they own or their departments own; anyone without the view permission none."""
     qs = ImprovementAction.objects.all()
@@ -53,7 +52,7 @@ def actions_visible_to(user: User) -> QuerySet[ImprovementAction]:
         return qs.none()
     if user.has_perm("complaints.view_all_complaints") or user.has_perm(MANAGE_PERMISSION):
         return qs
-    departments = Membership.objects.filter(user=user).values("department_id")
+    departments = Membership.objects.filter(user=user).values("department_id")  # type: ignore[misc]  # can_view: signed in
     return qs.filter(Q(owner=user) | Q(owner_department_id__in=departments))
 
 
@@ -67,7 +66,7 @@ class ActionFilters:
 
 
 def action_list(
-    *, user: User, filters: ActionFilters = ActionFilters(), now: datetime.datetime | None = None
+    *, user: AnyUser, filters: ActionFilters = ActionFilters(), now: datetime.datetime | None = None
 ) -> QuerySet[ImprovementAction]:
     """Newest first, with the filters applied (each on an indexed column)."""
     qs = actions_visible_to(user).select_related(*LIST_RELATED)
@@ -84,7 +83,7 @@ def action_list(
     return qs.order_by("-created_at", "-id")
 
 
-def action_get(*, user: User, pk: int) -> ImprovementAction:
+def action_get(*, user: AnyUser, pk: int) -> ImprovementAction:
     """One action the user may see; ImprovementAction.DoesNotExist (a 404) otherwise."""
     return actions_visible_to(user).select_related(*DETAIL_RELATED).get(pk=pk)
 
@@ -93,7 +92,7 @@ def action_events(action: ImprovementAction) -> QuerySet[ActionEvent]:
     return action.events.select_related("actor").order_by("at", "id")
 
 
-def actions_for_complaint(*, user: User, complaint: Complaint) -> list[ImprovementAction]:
+def actions_for_complaint(*, user: AnyUser, complaint: Complaint) -> list[ImprovementAction]:
     """Actions raised from the complaint (its feedback forms, follow-ups, or its page) or from a defect
     incident that groups it."""
     linked = (
@@ -111,7 +110,7 @@ def actions_for_complaint(*, user: User, complaint: Complaint) -> list[Improveme
 # --- sources -------------------------------------------------------------------------------------------------
 
 
-def feedback_form_source(*, user: User, pk: int) -> Any:
+def feedback_form_source(*, user: AnyUser, pk: int) -> Any:
     from closeloop.handling.models import FeedbackForm
 
     return (
@@ -121,7 +120,7 @@ def feedback_form_source(*, user: User, pk: int) -> Any:
     )
 
 
-def followup_source(*, user: User, pk: int) -> Any:
+def followup_source(*, user: AnyUser, pk: int) -> Any:
     from closeloop.followup.models import FollowUp
 
     return (
@@ -131,11 +130,11 @@ def followup_source(*, user: User, pk: int) -> Any:
     )
 
 
-def complaint_source(*, user: User, pk: int) -> Complaint:
+def complaint_source(*, user: AnyUser, pk: int) -> Complaint:
     return complaints_visible_to(user).select_related("product__line", "type", "department").get(pk=pk)
 
 
-def incident_source(*, user: User, pk: int) -> Any:
+def incident_source(*, user: AnyUser, pk: int) -> Any:
     """Defect incidents are quality's records; whoever may see them may raise an action from one."""
     from closeloop.defects.models import DefectIncident
 
@@ -144,12 +143,12 @@ def incident_source(*, user: User, pk: int) -> Any:
     return DefectIncident.objects.select_related("product__line").get(pk=pk)
 
 
-def report_source(*, user: User, pk: int) -> Any:
+def report_source(*, user: AnyUser, pk: int) -> Any:
     # Reports are insight's, which sits above improvement: read through the action's relation to them.
     Report = ImprovementAction.report.field.related_model
     if not user.has_perm("insight.view_report"):
-        raise Report.DoesNotExist
-    return Report.objects.get(pk=pk)
+        raise Report.DoesNotExist  # type: ignore[union-attr]  # insight's Report, read through the relation (insight is a higher layer)
+    return Report.objects.get(pk=pk)  # type: ignore[union-attr]  # insight's Report, read through the relation (insight is a higher layer)
 
 
 SOURCE_LOOKUPS = {
@@ -199,7 +198,7 @@ def actions_overview(*, start: datetime.datetime, end: datetime.datetime, limit:
     )
     return ActionsOverview(
         open_by_status=by_status,
-        open_rows=rows,
+        open_rows=rows,  # type: ignore[arg-type]  # values() rows, typed as TypedDicts, are plain dicts
         created=ImprovementAction.objects.filter(created_at__gte=start, created_at__lt=end).count(),
         done=ImprovementAction.objects.filter(done_at__gte=start, done_at__lt=end).count(),
         verified=ImprovementAction.objects.filter(verified_at__gte=start, verified_at__lt=end).count(),

@@ -22,7 +22,6 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, models, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -35,6 +34,7 @@ from closeloop.complaints.models import Complaint, Via
 from closeloop.core.errors import DomainError, PermissionDeniedError, ValidationFailed
 from closeloop.core.links import absolute_url
 from closeloop.core.roles import Role
+from closeloop.core.types import AnyUser, User
 from closeloop.directory.models import ComplaintType, Department, Membership, Product, ProductLine
 from closeloop.improvement.lifecycle import LIFECYCLE
 from closeloop.improvement.models import (
@@ -48,8 +48,6 @@ from closeloop.notifications.services import Message, notifications_build, notif
 from closeloop.sla.models import Policy
 from closeloop.sla.presentation import describe_day
 from closeloop.sla.services import policy_calendar
-
-AnyUser = AbstractBaseUser | AnonymousUser
 
 MANAGE_PERMISSION = "improvement.manage_improvement"
 
@@ -285,7 +283,7 @@ def action_prefill(
                     source=ActionSource.ROOT_CAUSE,
                     root_cause=cause,
                     title=_("Remove the root cause: %(cause)s") % {"cause": _first_line(cause)},
-                    owner_department=with_cause.task.department if with_cause.task_id else complaint.department,
+                    owner_department=with_cause.task.department if with_cause.task else complaint.department,
                 )
             return values
     if feedback_form is not None:
@@ -347,7 +345,7 @@ class ActionInput:
     title: str
     description: str
     owner_department: Department | None
-    owner: AbstractBaseUser | None
+    owner: User | None
     target: str = ""
     due_date: datetime.date | None = None
     product_line: ProductLine | None = None
@@ -455,7 +453,7 @@ def _label(source: str) -> str:
 
 
 def action_create(
-    *, data: ActionInput, actor: AbstractBaseUser, now: datetime.datetime | None = None, via: str = Via.DESK
+    *, data: ActionInput, actor: User, now: datetime.datetime | None = None, via: str = Via.DESK
 ) -> ImprovementAction:
     """Create a planned action with its number, deadline and warning point; the owner is told."""
     if not can_create(actor):
@@ -503,7 +501,7 @@ def _locked(action: ImprovementAction) -> ImprovementAction:
 
 
 def action_start(
-    *, action: ImprovementAction, actor: AbstractBaseUser, now: datetime.datetime | None = None, via: str = Via.DESK
+    *, action: ImprovementAction, actor: User, now: datetime.datetime | None = None, via: str = Via.DESK
 ) -> ImprovementAction:
     """planned → in progress."""
     now = now or timezone.now()
@@ -521,7 +519,7 @@ def action_start(
 def action_complete(
     *,
     action: ImprovementAction,
-    actor: AbstractBaseUser,
+    actor: User,
     done_note: str,
     now: datetime.datetime | None = None,
     via: str = Via.DESK,
@@ -569,7 +567,7 @@ def action_complete(
 def action_judge(
     *,
     action: ImprovementAction,
-    actor: AbstractBaseUser,
+    actor: User,
     side: str,
     effective: bool,
     note: str,
@@ -689,7 +687,7 @@ def _snapshot(action: ImprovementAction) -> dict[str, Any]:
 def _event(
     action: ImprovementAction,
     kind: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     at: datetime.datetime,
     *,
@@ -723,7 +721,7 @@ def _notify(
     *,
     kind: str,
     subject: str,
-    recipients: Iterable[AbstractBaseUser],
+    recipients: Iterable[User],
     now: datetime.datetime,
 ) -> None:
     message = Message(

@@ -5,7 +5,7 @@ complaint), the action forms, and the panel on the complaint page. Thin: forms p
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -25,6 +25,7 @@ from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import Panel
 from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.forms_ui import add_domain_errors
+from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.directory.models import ComplaintType, Department, Membership, Product, ProductLine
 from closeloop.improvement import selectors, services
 from closeloop.improvement.evaluation import Evaluation, action_evaluate
@@ -61,9 +62,9 @@ class FilterForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         anything = [("", _("all"))]
-        self.fields["status"].choices = anything + list(ActionStatus.choices)
-        self.fields["source"].choices = anything + list(ActionSource.choices)
-        self.fields["department"].choices = anything + [
+        cast(forms.ChoiceField, self.fields["status"]).choices = anything + list(ActionStatus.choices)
+        cast(forms.ChoiceField, self.fields["source"]).choices = anything + list(ActionSource.choices)
+        cast(forms.ChoiceField, self.fields["department"]).choices = anything + [
             (str(d.pk), d.label) for d in Department.objects.filter(is_active=True)
         ]
         owners = (
@@ -71,7 +72,7 @@ class FilterForm(forms.Form):
             .objects.filter(pk__in=selectors.actions_visible_to(user).values("owner_id"))
             .order_by("username")
         )
-        self.fields["owner"].choices = anything + [(str(u.pk), _person(u)) for u in owners]
+        cast(forms.ChoiceField, self.fields["owner"]).choices = anything + [(str(u.pk), _person(u)) for u in owners]
 
     def filters(self) -> selectors.ActionFilters:
         """The filters from the fields that were valid; a malformed one is shown as an error and ignored."""
@@ -163,7 +164,7 @@ class ActionForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = _owner_choices()  # type: ignore[attr-defined]
+        self.fields["owner"].choices = _owner_choices()  # type: ignore[attr-defined]  # a (Model)ChoiceField; form fields are typed Field
 
     def service_input(self, user: Any) -> services.ActionInput:
         """The input for `action_create`; a source or model that cannot be found becomes a field error
@@ -240,7 +241,7 @@ class JudgeForm(forms.Form):
 def _person(user: Any) -> str:
     if user is None:
         return ""
-    return user.get_full_name() or user.get_username()  # type: ignore[no-any-return]
+    return user.get_full_name() or user.get_username()
 
 
 def _visible_action(request: HttpRequest, pk: int) -> ImprovementAction:
@@ -271,33 +272,33 @@ def _try_reverse(names: tuple[str, ...], pk: int) -> str | None:
 
 def _source(action: ImprovementAction) -> dict[str, Any] | None:
     """The record the action comes from, as a label and a link (None when there is none)."""
-    if action.feedback_form_id:
+    if action.feedback_form:
         form = action.feedback_form
         return {
             "label": _("Feedback form of %(number)s") % {"number": form.complaint.number},
             "url": reverse("handling:feedback_detail", args=[form.pk]),
         }
-    if action.followup_id:
+    if action.followup:
         followup = action.followup
         return {
             "label": _("Follow-up (round %(round)s) of %(number)s")
             % {"round": followup.round, "number": followup.complaint.number},
             "url": reverse("desk:detail", args=[followup.complaint.number]) + f"#followup-{followup.pk}",
         }
-    if action.incident_id:
+    if action.incident:
         incident = action.incident
         return {
             "label": f"{incident.number} {incident.title}",
             "url": _try_reverse(("defects:incident",), incident.pk),
         }
-    if action.report_id:
+    if action.report:
         report = action.report
         return {
             "label": _("Report %(start)s – %(end)s")
             % {"start": report.period_start.isoformat(), "end": report.period_end.isoformat()},
             "url": _try_reverse(("insight:report",), report.pk),
         }
-    if action.complaint_id:
+    if action.complaint:
         return {"label": action.complaint.number, "url": reverse("desk:detail", args=[action.complaint.number])}
     return None
 
@@ -305,8 +306,8 @@ def _source(action: ImprovementAction) -> dict[str, Any] | None:
 def _targets(action: ImprovementAction) -> str:
     """ "XD-100 · 质量 · “驱动电源”": what the action targets, in one line."""
     parts = [
-        action.product.model if action.product_id else (action.product_line.label if action.product_line_id else ""),
-        action.complaint_type.label if action.complaint_type_id else "",
+        action.product.model if action.product else (action.product_line.label if action.product_line else ""),
+        action.complaint_type.label if action.complaint_type else "",
         f"“{action.root_cause}”" if action.root_cause else "",
     ]
     return " · ".join(part for part in parts if part)
@@ -414,7 +415,7 @@ def _detail_page(
 
 @login_required
 @require_GET
-def action_list(request: HttpRequest) -> HttpResponse:
+def action_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not selectors.can_view(request.user):
         raise PermissionDenied
     form = FilterForm(request.GET, user=request.user)
@@ -431,13 +432,13 @@ def action_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def action_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _detail_page(request, _visible_action(request, pk))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def action_create(request: HttpRequest) -> HttpResponse:
+def action_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not services.can_create(request.user):
         raise PermissionDenied
     if request.method == "POST":
@@ -489,7 +490,7 @@ def _act(request: HttpRequest, pk: int, key: str, form: forms.Form, call: Any) -
 
 @login_required
 @require_POST
-def action_start(request: HttpRequest, pk: int) -> HttpResponse:
+def action_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         pk,
@@ -501,7 +502,7 @@ def action_start(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def action_complete(request: HttpRequest, pk: int) -> HttpResponse:
+def action_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         pk,
@@ -515,7 +516,7 @@ def action_complete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def action_judge(request: HttpRequest, pk: int, side: str) -> HttpResponse:
+def action_judge(request: AuthenticatedHttpRequest, pk: int, side: str) -> HttpResponse:
     if side not in services.Side.ALL:
         raise Http404(_("Unknown action."))
     return _act(

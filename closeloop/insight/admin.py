@@ -80,11 +80,11 @@ class RecipientAdmin(admin.ModelAdmin):
         return False
 
     def delete_model(self, request: HttpRequest, obj: Recipient) -> None:
-        recipient_remove(actor=request.user, recipient=obj)  # type: ignore[arg-type]
+        recipient_remove(actor=request.user, recipient=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         for obj in queryset:
-            recipient_remove(actor=request.user, recipient=obj)  # type: ignore[arg-type]
+            recipient_remove(actor=request.user, recipient=obj)
 
 
 @admin.register(KpiTarget)

@@ -12,6 +12,7 @@ import itertools
 import re
 from collections.abc import Sequence
 from html import escape
+from typing import cast
 
 from reportlab.graphics import renderSVG
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
@@ -82,8 +83,8 @@ def bar_chart(
         names, numbers = names[::-1], numbers[::-1]
         chart: HorizontalBarChart | VerticalBarChart = HorizontalBarChart()
         left = min(max(40.0, widest + 12), width * 0.4)
-        chart.x, chart.y = left, 24
-        chart.width, chart.height = width - left - 30, height - 24 - top
+        chart.x, chart.y = left, 24  # type: ignore[assignment]  # reportlab takes floats; its stubs say int
+        chart.width, chart.height = width - left - 30, height - 24 - top  # type: ignore[assignment]  # reportlab takes floats; its stubs say int
     else:
         chart = VerticalBarChart()
         chart.x = 40
@@ -94,11 +95,11 @@ def bar_chart(
         turned = widest > slot - 4
         if turned:
             reach = widest * 0.87 + 4
-            chart.x = min(max(40.0, reach - slot / 2), width * 0.35)
+            chart.x = min(max(40.0, reach - slot / 2), width * 0.35)  # type: ignore[assignment]  # reportlab takes floats; its stubs say int
             chart.width = width - chart.x - 20
         bottom = min(16 + widest * 0.5, height * 0.4) if turned else 24
-        chart.y = bottom
-        chart.height = height - bottom - top
+        chart.y = bottom  # type: ignore[assignment]  # reportlab takes floats; its stubs say int
+        chart.height = height - bottom - top  # type: ignore[assignment]  # reportlab takes floats; its stubs say int
         chart.categoryAxis.labels.angle = 30 if turned else 0
         chart.categoryAxis.labels.boxAnchor = "ne" if turned else "n"
     chart.data = [numbers]
@@ -112,7 +113,7 @@ def bar_chart(
         chart.valueAxis.valueStep = 1  # counts: no 0.2 steps
     chart.valueAxis.labels.fontSize = 9
     # A few bars stay slim instead of filling the width (bars are 10 units, spacing relative to them).
-    chart.groupSpacing = 10 / min(0.67, 0.12 + 0.09 * len(names)) - 10
+    chart.groupSpacing = 10 / min(0.67, 0.12 + 0.09 * len(names)) - 10  # type: ignore[assignment]  # reportlab takes floats; its stubs say int
     chart.valueAxis.strokeColor = colors.grey
     chart.valueAxis.visibleGrid = True
     chart.valueAxis.gridStrokeColor = colors.HexColor("#e3e6eb")
@@ -210,7 +211,7 @@ def pareto_chart(
 ) -> Drawing:
     """Bars in descending order with the cumulative share as a line on a 0–100 % scale (right axis)."""
     drawing = bar_chart(labels, counts, title=title, width=width, height=height)
-    chart = drawing.contents[-1]
+    chart = cast(VerticalBarChart, drawing.contents[-1])
     total = sum(counts)
     if not total or not counts:
         return drawing

@@ -185,7 +185,7 @@ def suggestions(period: Period, cuts: Cuts = NO_CUTS, *, limit: int = 20) -> lis
         .order_by("-completed_at")
         .values("complaint_id", "complaint__number", "suggestions", "completed_at")[:limit]
     )
-    result = [
+    result: list[dict[str, Any]] = [
         {
             "source": "feedback_form",
             "complaint": f["complaint__number"],

@@ -5,12 +5,12 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from closeloop.core.errors import PermissionDeniedError, ValidationFailed
+from closeloop.core.types import User
 from closeloop.insight.models import Kpi, KpiTarget
 
 TARGET_PERMISSION = "insight.change_kpitarget"
@@ -31,7 +31,7 @@ def _checked(value: Any) -> tuple[Decimal | None, str]:
     return number.quantize(ONE_DECIMAL), ""
 
 
-def kpi_targets_update(*, targets: dict[str, Any], actor: AbstractBaseUser) -> list[KpiTarget]:
+def kpi_targets_update(*, targets: dict[str, Any], actor: User) -> list[KpiTarget]:
     """Set the targets given (KPI code → percent, 0–100, one decimal); returns the rows that changed.
     All or nothing: one invalid value refuses the whole change."""
     if not actor.has_perm(TARGET_PERMISSION):

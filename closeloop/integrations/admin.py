@@ -22,7 +22,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     fields = ["name", "url", "secret", "kinds", "is_active", "owner", "created_at", "updated_at"]
 
     def save_model(self, request: HttpRequest, obj: WebhookSubscription, form: Any, change: bool) -> None:
-        services.webhooks_check_admin(request.user)  # type: ignore[arg-type]
+        services.webhooks_check_admin(request.user)  # type: ignore[arg-type]  # signed in (login_required or the admin)
         if not change:
             # As through the API: the owner is who created it, and it starts at the feed's head.
             obj.owner = request.user  # type: ignore[assignment]
@@ -56,7 +56,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     @admin.action(description=_("Redeliver the selected deliveries"))
     def redeliver(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         count = services.webhook_redeliver(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,  # type: ignore[arg-type]  # signed in (login_required or the admin)
             delivery_ids=queryset.values_list("pk", flat=True),
         )
         self.message_user(

@@ -5,19 +5,19 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
+from closeloop.core.types import User
 from closeloop.integrations import feed, services
 from closeloop.integrations.models import WebhookDelivery, WebhookSubscription
 
 router = Router(tags=["integrations"])
 
 
-def _user(request: HttpRequest) -> AbstractBaseUser:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
 
 
 # --- the change feed -----------------------------------------------------------------------------
@@ -174,7 +174,7 @@ def _delivery(row: WebhookDelivery) -> dict[str, Any]:
     }
 
 
-def _admin(request: HttpRequest) -> AbstractBaseUser:
+def _admin(request: HttpRequest) -> User:
     user = _user(request)
     services.webhooks_check_admin(user)
     return user

@@ -17,7 +17,6 @@ import binascii
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -28,6 +27,7 @@ from closeloop.complaints.selectors import complaints_visible_to
 from closeloop.core.errors import DomainError
 from closeloop.core.events import FEED_HORIZON_SQL
 from closeloop.core.masking import can_see_personal_data, mask_log_text
+from closeloop.core.types import User
 
 KIND_PREFIX = "complaint."
 MAX_LIMIT = 1000
@@ -65,11 +65,11 @@ def _settled() -> Q:
     return Q(RawSQL(sql.format(table=Event._meta.db_table), [], output_field=BooleanField()))  # noqa: S611
 
 
-def feed_events(*, user: AbstractBaseUser, after: Cursor | None, kinds: list[str], limit: int) -> list[Event]:
+def feed_events(*, user: User, after: Cursor | None, kinds: list[str], limit: int) -> list[Event]:
     """The next `limit` events after the cursor that `user` may see, of the given kinds (all when empty)."""
     queryset: QuerySet[Event] = Event.objects.filter(_settled())
     if not user.has_perm("complaints.view_all_complaints"):
-        queryset = queryset.filter(complaint__in=complaints_visible_to(user))  # type: ignore[arg-type]
+        queryset = queryset.filter(complaint__in=complaints_visible_to(user))
     if after is not None:
         queryset = queryset.filter(Q(txid__gt=after.txid) | Q(txid=after.txid, id__gt=after.id))
     if kinds:
@@ -93,7 +93,7 @@ def _masked(value: Any) -> Any:
     return value
 
 
-def feed_item(event: Event, *, user: AbstractBaseUser) -> dict[str, Any]:
+def feed_item(event: Event, *, user: User) -> dict[str, Any]:
     """One event as `user` may see it: the body of a feed entry and of a webhook delivery."""
     item = {
         "cursor": Cursor(event.txid, event.pk).encode(),

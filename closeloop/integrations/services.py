@@ -24,7 +24,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
@@ -33,6 +32,7 @@ from django.utils.translation import gettext as _
 from closeloop import authz
 from closeloop.core.claims import Raw, claim
 from closeloop.core.errors import DomainError
+from closeloop.core.types import User
 from closeloop.integrations.feed import KIND_PREFIX, Cursor, feed_events, feed_head, feed_item
 from closeloop.integrations.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from closeloop.notifications.gateways.errors import DeliveryError
@@ -45,7 +45,7 @@ STALE_SENDING = datetime.timedelta(minutes=10)
 FAN_OUT_BATCH = 500
 
 
-def webhooks_check_admin(user: AbstractBaseUser) -> None:
+def webhooks_check_admin(user: User) -> None:
     authz.require(user, "integrations.manage_webhooks")
 
 
@@ -74,7 +74,7 @@ def _clean(*, name: str, url: str, kinds: Iterable[str]) -> tuple[str, str, list
 
 
 def webhook_create(
-    *, actor: AbstractBaseUser, name: str, url: str, kinds: Iterable[str] = (), secret: str = "", is_active: bool = True
+    *, actor: User, name: str, url: str, kinds: Iterable[str] = (), secret: str = "", is_active: bool = True
 ) -> WebhookSubscription:
     """A new subscription, receiving the events that happen from now on. Without a secret one is made."""
     webhooks_check_admin(actor)
@@ -86,14 +86,12 @@ def webhook_create(
         kinds=clean_kinds,
         secret=secret.strip() or secrets.token_urlsafe(32),
         is_active=is_active,
-        owner=actor,  # type: ignore[misc]
+        owner=actor,
         cursor=head.encode() if head else "",
     )
 
 
-def webhook_update(
-    *, actor: AbstractBaseUser, subscription: WebhookSubscription, **changes: Any
-) -> WebhookSubscription:
+def webhook_update(*, actor: User, subscription: WebhookSubscription, **changes: Any) -> WebhookSubscription:
     webhooks_check_admin(actor)
     name, url, kinds = _clean(
         name=changes.get("name", subscription.name),
@@ -236,7 +234,7 @@ def webhooks_deliver(*, now: datetime.datetime | None = None, limit: int = 100) 
     return result
 
 
-def webhook_redeliver(*, actor: AbstractBaseUser, delivery_ids: Iterable[int]) -> int:
+def webhook_redeliver(*, actor: User, delivery_ids: Iterable[int]) -> int:
     """Send deliveries again (a receiver lost them, or they failed): back to pending, now, with a fresh
     round of attempts. The delivery id stays the same."""
     webhooks_check_admin(actor)

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -41,6 +40,7 @@ from closeloop.complaints.services import (
 from closeloop.core.errors import ValidationFailed
 from closeloop.core.masking import mask_log_text
 from closeloop.core.roles import Role
+from closeloop.core.types import User
 from closeloop.directory.selectors import EMAIL
 from closeloop.handling.models import ACTIVE_TASK_STATUSES
 from closeloop.mailin.conf import Mailbox

@@ -13,7 +13,7 @@ import codecs
 import re
 from html.parser import HTMLParser
 
-from email_reply_parser import EmailReplyParser  # type: ignore[import-untyped]
+from email_reply_parser import EmailReplyParser
 
 # Labels whose text is decoded with a superset codec.
 SUPERSETS = {

@@ -47,7 +47,7 @@ class MarkedReadOut(Schema):
 
 
 def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
+    return request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
 
 
 def _notification(row: Notification) -> dict[str, Any]:

@@ -52,7 +52,7 @@ class SurveyForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         english = (get_language() or "").startswith("en")
-        self.fields["level"].choices = [  # type: ignore[attr-defined]
+        self.fields["level"].choices = [  # type: ignore[attr-defined]  # a (Model)ChoiceField; form fields are typed Field
             (lv.code, lv.label_en if english else lv.label_zh) for lv in active_levels()
         ]
 

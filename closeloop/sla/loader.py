@@ -24,11 +24,11 @@ def build_calendar(row: Calendar) -> WorkingCalendar:
         target[day.date] = (day.is_working, day.reason)
     return WorkingCalendar(
         name=row.code,
-        tz=row.time_zone,  # type: ignore[arg-type]
+        tz=row.time_zone,  # type: ignore[arg-type]  # the row's JSON and time zone name, as WorkingCalendar reads them
         windows=tuple(tuple(w) for w in row.windows),
         six_day_week=row.six_day_week,
-        overrides=overrides,  # type: ignore[arg-type]
-        imported=imported,  # type: ignore[arg-type]
+        overrides=overrides,  # type: ignore[arg-type]  # the row's JSON and time zone name, as WorkingCalendar reads them
+        imported=imported,  # type: ignore[arg-type]  # the row's JSON and time zone name, as WorkingCalendar reads them
     )
 
 

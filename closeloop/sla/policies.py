@@ -13,7 +13,6 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -21,11 +20,11 @@ from closeloop import authz
 from closeloop.calendar.durations import Duration, InvalidDuration
 from closeloop.core.errors import DomainError, ValidationFailed
 from closeloop.core.roles import Role
+from closeloop.core.types import AnyUser
 from closeloop.directory.models import CustomerKind, ProductLine
 from closeloop.sla.milestones import Milestone
 from closeloop.sla.models import Calendar, Policy, PolicyChange, PolicyRule, PolicyTarget
 
-User = AbstractBaseUser | AnonymousUser | None
 LEVELS = ("urgent", "important", "normal")
 POLICY_FIELDS = (
     "name",
@@ -59,12 +58,12 @@ def rule_state(rule: PolicyRule) -> dict[str, Any]:
         "policy": rule.policy.code,
         "order": rule.order,
         "customer_kind": rule.customer_kind,
-        "product_line": rule.product_line.code if rule.product_line_id else None,
+        "product_line": rule.product_line.code if rule.product_line else None,
         "is_active": rule.is_active,
     }
 
 
-def _record(policy: Policy, actor: User, action: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+def _record(policy: Policy, actor: AnyUser | None, action: str, before: dict[str, Any], after: dict[str, Any]) -> None:
     PolicyChange.objects.create(
         policy=policy,
         actor=actor if actor is not None and actor.is_authenticated else None,
@@ -127,7 +126,7 @@ def _locked(policy: Policy) -> Policy:
     return Policy.objects.select_for_update().select_related("calendar").get(pk=policy.pk)
 
 
-def _take_default(policy: Policy, actor: User) -> None:
+def _take_default(policy: Policy, actor: AnyUser | None) -> None:
     for old in Policy.objects.select_for_update().filter(is_default=True).exclude(pk=policy.pk):
         before = policy_state(old)
         old.is_default = False
@@ -137,7 +136,7 @@ def _take_default(policy: Policy, actor: User) -> None:
 
 def policy_create(
     *,
-    actor: User,
+    actor: AnyUser | None,
     code: str,
     name: str,
     calendar: str,
@@ -164,7 +163,7 @@ def policy_create(
     return policy
 
 
-def policy_update(*, actor: User, policy: Policy, changes: dict[str, Any]) -> Policy:
+def policy_update(*, actor: AnyUser | None, policy: Policy, changes: dict[str, Any]) -> Policy:
     authz.require(actor, "sla.edit_policies")
     unknown = set(changes) - set(POLICY_FIELDS)
     if unknown:
@@ -192,7 +191,7 @@ def policy_update(*, actor: User, policy: Policy, changes: dict[str, Any]) -> Po
     return policy
 
 
-def policy_deactivate(*, actor: User, policy: Policy) -> Policy:
+def policy_deactivate(*, actor: AnyUser | None, policy: Policy) -> Policy:
     """What DELETE does: the policy stays (deadlines and complaints point at it), no rule selects it."""
     return policy_update(actor=actor, policy=policy, changes={"is_active": False})
 
@@ -210,7 +209,9 @@ def _target_row(policy: Policy, milestone: str, durations: dict[str, str]) -> Po
     )
 
 
-def policy_target_set(*, actor: User, policy: Policy, milestone: str, durations: dict[str, str]) -> PolicyTarget:
+def policy_target_set(
+    *, actor: AnyUser | None, policy: Policy, milestone: str, durations: dict[str, str]
+) -> PolicyTarget:
     authz.require(actor, "sla.edit_policies")
     row = _target_row(policy, milestone, durations)
     with transaction.atomic():
@@ -219,7 +220,7 @@ def policy_target_set(*, actor: User, policy: Policy, milestone: str, durations:
         before = {level: getattr(target, level) for level in LEVELS} if target else {}
         after = {level: getattr(row, level) for level in LEVELS}
         if before == after:
-            return target  # type: ignore[return-value]
+            return target  # type: ignore[return-value]  # equal values: the row exists
         if target is None:
             target = row
             target.save()
@@ -230,7 +231,7 @@ def policy_target_set(*, actor: User, policy: Policy, milestone: str, durations:
     return target
 
 
-def policy_target_remove(*, actor: User, policy: Policy, milestone: str) -> None:
+def policy_target_remove(*, actor: AnyUser | None, policy: Policy, milestone: str) -> None:
     """New complaints get no clock for this milestone under this policy; running deadlines keep theirs."""
     authz.require(actor, "sla.edit_policies")
     with transaction.atomic():
@@ -261,7 +262,7 @@ def _rule_values(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def policy_rule_add(
-    *, actor: User, policy: str, order: int = 0, customer_kind: str = "", product_line: str = ""
+    *, actor: AnyUser | None, policy: str, order: int = 0, customer_kind: str = "", product_line: str = ""
 ) -> PolicyRule:
     """A rule selecting `policy` for a complainant type and/or product line (first match by order wins)."""
     authz.require(actor, "sla.edit_policies")
@@ -277,7 +278,7 @@ def policy_rule_add(
     return rule
 
 
-def policy_rule_update(*, actor: User, rule: PolicyRule, changes: dict[str, Any]) -> PolicyRule:
+def policy_rule_update(*, actor: AnyUser | None, rule: PolicyRule, changes: dict[str, Any]) -> PolicyRule:
     authz.require(actor, "sla.edit_policies")
     unknown = set(changes) - {"policy", "order", "customer_kind", "product_line", "is_active"}
     if unknown:
@@ -301,5 +302,5 @@ def policy_rule_update(*, actor: User, rule: PolicyRule, changes: dict[str, Any]
     return rule
 
 
-def policy_rule_deactivate(*, actor: User, rule: PolicyRule) -> PolicyRule:
+def policy_rule_deactivate(*, actor: AnyUser | None, rule: PolicyRule) -> PolicyRule:
     return policy_rule_update(actor=actor, rule=rule, changes={"is_active": False})

@@ -302,9 +302,9 @@ def oidc_from_env(problems: list[Problem]) -> OidcSettings | None:
     if found:
         return None
     return OidcSettings(
-        issuer=issuer,  # type: ignore[arg-type]
-        client_id=client_id,  # type: ignore[arg-type]
-        client_secret=client_secret,  # type: ignore[arg-type]
+        issuer=issuer,  # type: ignore[arg-type]  # checked above: problems stop here when one is missing
+        client_id=client_id,  # type: ignore[arg-type]  # checked above: problems stop here when one is missing
+        client_secret=client_secret,  # type: ignore[arg-type]  # checked above: problems stop here when one is missing
         authorization_endpoint=endpoints["authorization_endpoint"],
         token_endpoint=endpoints["token_endpoint"],
         userinfo_endpoint=endpoints["userinfo_endpoint"],

@@ -93,9 +93,9 @@ def provider_endpoints(oidc: OidcSettings) -> Endpoints:
         if not isinstance(found[key], str) or not found[key]:
             raise ProviderUnavailable(f"the provider names no {key} (set OIDC_{key.upper()})")
     return Endpoints(
-        authorization=found["authorization_endpoint"],  # type: ignore[arg-type]
-        token=found["token_endpoint"],  # type: ignore[arg-type]
-        jwks=found["jwks_uri"],  # type: ignore[arg-type]
+        authorization=found["authorization_endpoint"],  # type: ignore[arg-type]  # checked above: each is a non-empty string
+        token=found["token_endpoint"],  # type: ignore[arg-type]  # checked above: each is a non-empty string
+        jwks=found["jwks_uri"],  # type: ignore[arg-type]  # checked above: each is a non-empty string
         userinfo=found["userinfo_endpoint"] or None,
         end_session=found["end_session_endpoint"] or None,
     )
@@ -200,7 +200,7 @@ class OidcBackend(SignInOnlyBackend, OIDCAuthenticationBackend):
     def OIDC_RP_SIGN_ALGO(self) -> str:
         return _oidc().sign_algorithm
 
-    def authenticate(  # type: ignore[override]
+    def authenticate(  # type: ignore[override]  # Django picks backends by the credentials their parameters bind
         self, request: HttpRequest | None, *, nonce: str | None, code_verifier: str | None
     ) -> User | None:
         """Only the callback view's call binds (it passes nonce and code_verifier); Django skips this

@@ -43,14 +43,14 @@ def _page(request: HttpRequest, *, status: int = 200, **extra: Any) -> HttpRespo
     current_key = request.session.session_key
     sessions = [
         {"row": row, "label": user_agent_label(row.user_agent), "current": row.session_key == current_key}
-        for row in selectors.sessions_open(user=user)  # type: ignore[arg-type]
+        for row in selectors.sessions_open(user=user)  # type: ignore[arg-type]  # signed in (login_required)
     ]
     context: dict[str, Any] = {
-        "two_factor": selectors.two_factor_status(user=user),  # type: ignore[arg-type]
+        "two_factor": selectors.two_factor_status(user=user),  # type: ignore[arg-type]  # signed in (login_required)
         "sessions": sessions,
         "others": sum(1 for s in sessions if not s["current"]),
-        "tokens": selectors.tokens_of(user=user),  # type: ignore[arg-type]
-        "events": selectors.security_events_recent(user=user),  # type: ignore[arg-type]
+        "tokens": selectors.tokens_of(user=user),  # type: ignore[arg-type]  # signed in (login_required)
+        "events": selectors.security_events_recent(user=user),  # type: ignore[arg-type]  # signed in (login_required)
         "token_form": TokenCreateForm(),
         "disable_form": PasswordConfirmForm(),
         "now": timezone.now(),

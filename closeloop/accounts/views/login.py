@@ -63,7 +63,7 @@ class LoginView(auth_views.LoginView):
         if has_device(user):
             self.request.session[PENDING] = {
                 "user": user.pk,
-                "backend": user.backend,  # type: ignore[attr-defined]
+                "backend": user.backend,  # type: ignore[attr-defined]  # set by authenticate()
                 "at": timezone.now().timestamp(),
                 "next": self.get_success_url(),
             }

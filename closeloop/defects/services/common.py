@@ -7,13 +7,13 @@ import datetime
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils.translation import gettext as _
 
 from closeloop.complaints.events import events_insert_many
 from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Complaint, Via
 from closeloop.core.errors import DomainError, PermissionDeniedError
+from closeloop.core.types import AnyUser, User
 from closeloop.defects.models import DefectAlert, DefectIncident, IncidentEvent, IncidentStatus
 from closeloop.directory.models import Product
 
@@ -28,23 +28,21 @@ LIVE_INCIDENT = (IncidentStatus.OPEN, IncidentStatus.REMEDIED)
 TEXT_MAX = 2000
 TITLE_MAX = 200  # DefectIncident.title
 
-User = AbstractBaseUser | AnonymousUser
 
-
-def may_view(user: User | None) -> bool:
+def may_view(user: AnyUser | None) -> bool:
     return bool(user is not None and user.is_authenticated and user.has_perm(VIEW_PERMISSION))
 
 
-def may_manage(user: User | None) -> bool:
+def may_manage(user: AnyUser | None) -> bool:
     """Quality: dismiss alerts, open and run incidents."""
     return bool(user is not None and user.is_authenticated and user.has_perm(MANAGE_PERMISSION))
 
 
-def may_edit_rules(user: User | None) -> bool:
+def may_edit_rules(user: AnyUser | None) -> bool:
     return bool(user is not None and user.is_authenticated and any(user.has_perm(p) for p in RULE_PERMISSIONS))
 
 
-def check_manage(user: User | None) -> None:
+def check_manage(user: AnyUser | None) -> None:
     if not may_manage(user):
         raise PermissionDeniedError(_("Only quality may act on defect alerts and incidents."))
 
@@ -72,15 +70,15 @@ def lock_product(product_id: int) -> None:
     Product.objects.select_for_update(no_key=True).filter(pk=product_id).values_list("pk", flat=True).first()
 
 
-def actor_or_none(actor: User | None) -> AbstractBaseUser | None:
-    return actor if actor is not None and actor.is_authenticated else None  # type: ignore[return-value]
+def actor_or_none(actor: AnyUser | None) -> User | None:
+    return actor if actor is not None and actor.is_authenticated else None
 
 
 def defect_event(
     *,
     kind: str,
     at: datetime.datetime,
-    actor: User | None = None,
+    actor: AnyUser | None = None,
     alert: DefectAlert | None = None,
     incident: DefectIncident | None = None,
     data: dict[str, Any] | None = None,
@@ -103,7 +101,7 @@ def complaint_events(
     complaints: Iterable[Complaint],
     action: str,
     at: datetime.datetime,
-    actor: User | None,
+    actor: AnyUser | None,
     via: str,
     after: dict[str, Any],
     note: str = "",

@@ -9,7 +9,6 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES, Status
 from closeloop.complaints.models import Complaint
 from closeloop.core.errors import DomainError
+from closeloop.core.types import User
 from closeloop.defects.lifecycle import ALERT_LIFECYCLE, INCIDENT_LIFECYCLE
 from closeloop.defects.models import (
     DefectAlert,
@@ -64,7 +64,7 @@ def alert_dismiss(
     *,
     alert: DefectAlert,
     reason: str,
-    actor: AbstractBaseUser,
+    actor: User,
     via: str,
     now: datetime.datetime | None = None,
 ) -> DefectAlert:
@@ -98,10 +98,10 @@ def _create_incident(**values: object) -> DefectIncident:
     """Numbers are per month; two incidents opened at once for different models may draw the same
     one, and the unique constraint sends the loser round again."""
     for _attempt in range(5):
-        values["number"] = _next_number(values["opened_at"])  # type: ignore[arg-type]
+        values["number"] = _next_number(values["opened_at"])  # type: ignore[arg-type]  # opened_at is set above
         try:
             with transaction.atomic():
-                return DefectIncident.objects.create(**values)  # type: ignore[arg-type]
+                return DefectIncident.objects.create(**values)
         except IntegrityError:
             continue
     raise DomainError(_("Could not number the incident; try again."), field=None)
@@ -113,7 +113,7 @@ def alert_open_incident(
     title: str,
     description: str = "",
     batch_no: str | None = None,
-    actor: AbstractBaseUser,
+    actor: User,
     via: str,
     now: datetime.datetime | None = None,
 ) -> DefectIncident:
@@ -171,7 +171,7 @@ def alert_link_incident(
     *,
     alert: DefectAlert,
     incident: DefectIncident,
-    actor: AbstractBaseUser,
+    actor: User,
     via: str,
     now: datetime.datetime | None = None,
 ) -> DefectIncident:
@@ -224,7 +224,7 @@ def incident_add_complaint(
     *,
     incident: DefectIncident,
     complaint: Complaint,
-    actor: AbstractBaseUser,
+    actor: User,
     via: str,
     note: str = "",
     now: datetime.datetime | None = None,
@@ -275,7 +275,7 @@ def incident_remove_complaint(
     incident: DefectIncident,
     complaint: Complaint,
     reason: str,
-    actor: AbstractBaseUser,
+    actor: User,
     via: str,
     now: datetime.datetime | None = None,
 ) -> DefectIncident:
@@ -330,7 +330,7 @@ def incident_apply_remedy(
     incident: DefectIncident,
     remedy: str,
     measure: str,
-    actor: AbstractBaseUser,
+    actor: User,
     via: str,
     now: datetime.datetime | None = None,
 ) -> RemedyResult:
@@ -418,7 +418,7 @@ def incident_close(
     *,
     incident: DefectIncident,
     note: str,
-    actor: AbstractBaseUser,
+    actor: User,
     via: str,
     now: datetime.datetime | None = None,
 ) -> DefectIncident:

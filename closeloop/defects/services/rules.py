@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from closeloop.core.errors import DomainError, PermissionDeniedError, ValidationFailed
+from closeloop.core.types import User
 from closeloop.defects.models import SpikeRule
 from closeloop.defects.services.common import defect_event, may_edit_rules
 from closeloop.directory.models import ProductLine
@@ -45,7 +45,7 @@ def rules_overview() -> list[RuleRow]:
     return rows
 
 
-def _check(actor: AbstractBaseUser | None) -> None:
+def _check(actor: User | None) -> None:
     if not may_edit_rules(actor):
         raise PermissionDeniedError(_("Only quality may change the early-warning rules."))
 
@@ -62,7 +62,7 @@ def spike_rule_set(
     threshold: int,
     window_days: int,
     is_active: bool,
-    actor: AbstractBaseUser,
+    actor: User,
     via: str,
 ) -> SpikeRule:
     """Create or change the rule of a product line (None: the default rule)."""
@@ -101,7 +101,7 @@ def spike_rule_set(
     return rule
 
 
-def spike_rule_remove(*, product_line: ProductLine | None, actor: AbstractBaseUser, via: str) -> None:
+def spike_rule_remove(*, product_line: ProductLine | None, actor: User, via: str) -> None:
     """The line goes back to the default rule."""
     _check(actor)
     if product_line is None:

@@ -28,7 +28,6 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
 from django.urls import reverse
@@ -40,6 +39,7 @@ from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES
 from closeloop.complaints.models import Complaint, Via
 from closeloop.core.links import absolute_url
 from closeloop.core.roles import Role
+from closeloop.core.types import User
 from closeloop.defects.models import AlertStatus, DefectAlert, DefectIncident, SpikeRule
 from closeloop.defects.services.common import (
     LIVE_INCIDENT,
@@ -95,7 +95,7 @@ def _batch_match(key: str) -> Q:
 def _pick(rows: list[DefectAlert] | list[DefectIncident], key: str) -> DefectAlert | DefectIncident | None:
     """The batch's own record before the whole model's; the newest first."""
     exact = [r for r in rows if key and r.batch_no.upper() == key]
-    return (exact or list(rows) or [None])[0]
+    return (exact or list(rows) or [None])[0]  # type: ignore[list-item]  # None: no rows at all
 
 
 def covering_incident(*, product_id: int, key: str) -> DefectIncident | None:
@@ -104,7 +104,7 @@ def covering_incident(*, product_id: int, key: str) -> DefectIncident | None:
             "-opened_at", "-id"
         )
     )
-    return _pick(rows, key)  # type: ignore[return-value]
+    return _pick(rows, key)  # type: ignore[return-value]  # _pick returns one of the incidents it was given
 
 
 def covering_alert(*, product_id: int, key: str) -> DefectAlert | None:
@@ -113,7 +113,7 @@ def covering_alert(*, product_id: int, key: str) -> DefectAlert | None:
             "-raised_at", "-id"
         )
     )
-    return _pick(rows, key)  # type: ignore[return-value]
+    return _pick(rows, key)  # type: ignore[return-value]  # _pick returns one of the alerts it was given
 
 
 def untaken(qs: QuerySet[Complaint]) -> QuerySet[Complaint]:
@@ -136,7 +136,8 @@ def spike_members(*, complaint: Complaint, key: str, rule: SpikeRule) -> list[in
     One query on the (product, -received_at) index; the sweep over the sorted times is linear."""
     width = datetime.timedelta(days=rule.window_days)
     t = complaint.received_at
-    qs = Complaint.objects.filter(
+    # a complaint with a spike key has a product
+    qs = Complaint.objects.filter(  # type: ignore[misc]
         product_id=complaint.product_id, received_at__gte=t - width, received_at__lte=t + width
     ).exclude(status__in=NOT_COUNTED_STATUSES)
     if key:
@@ -179,7 +180,7 @@ def join_incident(
     incident: DefectIncident,
     complaint: Complaint,
     now: datetime.datetime,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     via: str = Via.SYSTEM,
     note: str = "",
 ) -> None:
@@ -230,7 +231,7 @@ def spike_check(*, complaint: Complaint, now: datetime.datetime | None = None, n
         if alert is not None:
             join_alert(alert=alert, complaint=current, now=now)
             return SpikeResult(Outcome.JOINED_ALERT, alert=alert)
-        rule = rule_for(product_line_id=current.product.line_id)  # type: ignore[union-attr]
+        rule = rule_for(product_line_id=current.product.line_id)  # type: ignore[union-attr]  # a spike is of a complaint with a product
         if rule is None:
             return SpikeResult()
         members = spike_members(complaint=current, key=key, rule=rule)
@@ -268,7 +269,7 @@ def spike_check(*, complaint: Complaint, now: datetime.datetime | None = None, n
             },
         )
         with translation.override(settings.LANGUAGE_CODE):
-            note = alert_summary(alert=alert, product=current.product, count=len(listed))  # type: ignore[arg-type]
+            note = alert_summary(alert=alert, product=current.product, count=len(listed))  # type: ignore[arg-type]  # a spike is of a complaint with a product
         complaint_events(
             complaints=listed,
             action="defect_alert_raised",
@@ -279,7 +280,7 @@ def spike_check(*, complaint: Complaint, now: datetime.datetime | None = None, n
             note=note,
         )
         if notify:
-            alert_notify(alert=alert, product=current.product, complaints=listed, trigger=current, now=now)  # type: ignore[arg-type]
+            alert_notify(alert=alert, product=current.product, complaints=listed, trigger=current, now=now)  # type: ignore[arg-type]  # a spike is of a complaint with a product
     return SpikeResult(Outcome.RAISED, alert=alert)
 
 

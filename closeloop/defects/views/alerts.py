@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from closeloop.complaints.models import Via
 from closeloop.core.errors import DomainError
+from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.defects import selectors
 from closeloop.defects.forms import DismissForm, LinkIncidentForm, OpenIncidentForm
 from closeloop.defects.models import AlertStatus, DefectAlert
@@ -37,7 +38,7 @@ TABS = {
 
 @login_required
 @require_GET
-def alert_list(request: HttpRequest) -> HttpResponse:
+def alert_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     check_view(request)
     status = request.GET.get("status", "")
     status = status if status in TABS else ""
@@ -68,11 +69,11 @@ def _page(
         status = refusal(form, exc)
         page_errors.extend(str(e) for e in form.non_field_errors())
     may_act = may_manage(request.user) and alert.status == AlertStatus.OPEN
-    visible: list[Any] = alert.visible_complaints  # type: ignore[attr-defined]
+    visible: list[Any] = alert.visible_complaints  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
     context: dict[str, Any] = {
         "alert": alert,
         "complaints": visible,
-        "hidden": alert.complaint_count - len(visible),  # type: ignore[attr-defined]
+        "hidden": alert.complaint_count - len(visible),  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
         "events": event_rows(
             selectors.events_of(alert=alert),
             visible=None if request.user.has_perm("complaints.view_all_complaints") else {c.number for c in visible},
@@ -87,7 +88,7 @@ def _page(
             "incident": OpenIncidentForm(
                 prefix="incident",
                 initial={
-                    "title": alert_summary(alert=alert, product=alert.product, count=alert.complaint_count),  # type: ignore[attr-defined]
+                    "title": alert_summary(alert=alert, product=alert.product, count=alert.complaint_count),  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
                     "batch_no": alert.batch_no,
                 },
             ),
@@ -99,13 +100,13 @@ def _page(
 
 @login_required
 @require_GET
-def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def alert_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _page(request, _alert_or_404(request, pk))
 
 
 @login_required
 @require_POST
-def alert_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+def alert_dismiss(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     alert = _alert_or_404(request, pk)
     form = DismissForm(request.POST, prefix="dismiss")
     exc = permission_refusal(request)
@@ -115,7 +116,7 @@ def alert_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
                 alert=alert,
                 reason=form.cleaned_data["reason"],
                 actor=request.user,
-                via=Via.DESK,  # type: ignore[arg-type]
+                via=Via.DESK,
             )
         except DomainError as error:
             exc = error
@@ -127,7 +128,7 @@ def alert_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def alert_open_incident(request: HttpRequest, pk: int) -> HttpResponse:
+def alert_open_incident(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     alert = _alert_or_404(request, pk)
     form = OpenIncidentForm(request.POST, prefix="incident")
     exc = permission_refusal(request)
@@ -138,7 +139,7 @@ def alert_open_incident(request: HttpRequest, pk: int) -> HttpResponse:
                 title=form.cleaned_data["title"],
                 description=form.cleaned_data["description"],
                 batch_no=form.cleaned_data["batch_no"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 via=Via.DESK,
             )
         except DomainError as error:
@@ -151,7 +152,7 @@ def alert_open_incident(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def alert_link(request: HttpRequest, pk: int) -> HttpResponse:
+def alert_link(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     alert = _alert_or_404(request, pk)
     form = LinkIncidentForm(
         request.POST, prefix="link", incidents=selectors.open_incidents_for(product_id=alert.product_id)
@@ -163,7 +164,7 @@ def alert_link(request: HttpRequest, pk: int) -> HttpResponse:
                 alert=alert,
                 incident=form.cleaned_data["incident"],
                 actor=request.user,
-                via=Via.DESK,  # type: ignore[arg-type]
+                via=Via.DESK,
             )
         except DomainError as error:
             exc = error

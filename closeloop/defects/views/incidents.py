@@ -22,6 +22,7 @@ from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES, Status
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.selectors import complaint_get
 from closeloop.core.errors import DomainError
+from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.defects import selectors
 from closeloop.defects.forms import AddComplaintForm, CloseIncidentForm, RemedyForm, RemoveComplaintForm
 from closeloop.defects.models import DefectIncident
@@ -38,7 +39,7 @@ TABS = {
 
 @login_required
 @require_GET
-def incident_list(request: HttpRequest) -> HttpResponse:
+def incident_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     check_view(request)
     status = request.GET.get("status", "live")
     status = status if status in TABS else "live"
@@ -101,7 +102,7 @@ def _page(
     context: dict[str, Any] = {
         "incident": incident,
         "rows": rows,
-        "hidden": incident.complaint_count - len(rows),  # type: ignore[attr-defined]
+        "hidden": incident.complaint_count - len(rows),  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
         "pending": len(pending),
         "alerts": list(incident.alerts.order_by("raised_at")),
         "actions": actions,
@@ -128,7 +129,7 @@ def _page(
 
 @login_required
 @require_GET
-def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _page(request, _incident_or_404(request, pk))
 
 
@@ -142,7 +143,7 @@ def _named_complaint(request: HttpRequest, number: str) -> Complaint:
 
 @login_required
 @require_POST
-def incident_add(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     form = AddComplaintForm(request.POST, prefix="add")
     exc = permission_refusal(request)
@@ -155,7 +156,7 @@ def incident_add(request: HttpRequest, pk: int) -> HttpResponse:
                 incident=incident,
                 complaint=complaint,
                 note=form.cleaned_data["note"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 via=Via.DESK,
             )
         except DomainError as error:
@@ -168,19 +169,19 @@ def incident_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def incident_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
-    numbers = [c.number for c in incident.visible_complaints]  # type: ignore[attr-defined]
+    numbers = [c.number for c in incident.visible_complaints]  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
     form = RemoveComplaintForm(request.POST, prefix="remove", numbers=numbers)
     exc = permission_refusal(request)
     if exc is None and form.is_valid():
-        complaint = next(c for c in incident.visible_complaints if c.number == form.cleaned_data["complaint"])  # type: ignore[attr-defined]
+        complaint = next(c for c in incident.visible_complaints if c.number == form.cleaned_data["complaint"])  # type: ignore[attr-defined]  # set by the selector (annotation or prefetch)
         try:
             services.incident_remove_complaint(
                 incident=incident,
                 complaint=complaint,
                 reason=form.cleaned_data["reason"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 via=Via.DESK,
             )
         except DomainError as error:
@@ -193,7 +194,7 @@ def incident_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def incident_remedy(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_remedy(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     form = RemedyForm(request.POST, prefix="remedy")
     exc = permission_refusal(request)
@@ -203,7 +204,7 @@ def incident_remedy(request: HttpRequest, pk: int) -> HttpResponse:
                 incident=incident,
                 remedy=form.cleaned_data["remedy"],
                 measure=form.cleaned_data["measure"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 via=Via.DESK,
             )
         except DomainError as error:
@@ -226,7 +227,7 @@ def incident_remedy(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def incident_close(request: HttpRequest, pk: int) -> HttpResponse:
+def incident_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     incident = _incident_or_404(request, pk)
     form = CloseIncidentForm(request.POST, prefix="close")
     exc = permission_refusal(request)
@@ -235,7 +236,7 @@ def incident_close(request: HttpRequest, pk: int) -> HttpResponse:
             services.incident_close(
                 incident=incident,
                 note=form.cleaned_data["note"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 via=Via.DESK,
             )
         except DomainError as error:

@@ -19,6 +19,7 @@ from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import Panel
 from closeloop.complaints.selectors import complaint_get
 from closeloop.core.errors import DomainError
+from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.defects import selectors
 from closeloop.defects.forms import JoinIncidentForm
 from closeloop.defects.services import incidents as services
@@ -55,7 +56,7 @@ def panel(request: HttpRequest, complaint: Complaint) -> Panel | None:
 
 @login_required
 @require_POST
-def complaint_join(request: HttpRequest, number: str) -> HttpResponse:
+def complaint_join(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     try:
         complaint = complaint_get(user=request.user, number=number)
     except Complaint.DoesNotExist:
@@ -74,7 +75,7 @@ def complaint_join(request: HttpRequest, number: str) -> HttpResponse:
                 incident=incident,
                 complaint=complaint,
                 note=form.cleaned_data["note"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 via=Via.DESK,
             )
         except DomainError as error:

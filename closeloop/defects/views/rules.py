@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from closeloop.complaints.models import Via
 from closeloop.core.errors import DomainError, PermissionDeniedError
+from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.defects.forms import RuleForm, RuleRemoveForm
 from closeloop.defects.services import rules as services
 from closeloop.defects.services.common import may_edit_rules, may_view
@@ -49,7 +50,7 @@ def _page(request: HttpRequest, *, form: RuleForm | None = None, status: int = 2
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def rules(request: HttpRequest) -> HttpResponse:
+def rules(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not (may_view(request.user) or may_edit_rules(request.user)):
         raise PermissionDenied
     if request.method == "GET":
@@ -65,7 +66,7 @@ def rules(request: HttpRequest) -> HttpResponse:
                 threshold=form.cleaned_data["threshold"],
                 window_days=form.cleaned_data["window_days"],
                 is_active=form.cleaned_data["is_active"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 via=Via.DESK,
             )
         except DomainError as error:
@@ -81,7 +82,7 @@ def rules(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def rule_remove(request: HttpRequest) -> HttpResponse:
+def rule_remove(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not may_edit_rules(request.user):
         raise PermissionDenied
     form = RuleRemoveForm(request.POST)
@@ -90,7 +91,7 @@ def rule_remove(request: HttpRequest) -> HttpResponse:
             line = _line(form.cleaned_data["product_line"])
             if line is None:
                 raise DomainError(_("The default rule cannot be removed; switch it off instead."), field="product_line")
-            services.spike_rule_remove(product_line=line, actor=request.user, via=Via.DESK)  # type: ignore[arg-type]
+            services.spike_rule_remove(product_line=line, actor=request.user, via=Via.DESK)
         except DomainError as error:
             messages.error(request, str(error.message))
         else:

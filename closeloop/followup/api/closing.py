@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
@@ -21,6 +20,7 @@ from closeloop.complaints.schemas import Text
 from closeloop.complaints.selectors import complaint_get
 from closeloop.complaints.services import complaint_transition
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, WRITE_ERRORS
+from closeloop.core.types import User
 from closeloop.followup.services.closing import closing_checklist, complaint_archive, complaint_reopen
 from closeloop.followup.services.retention import complaints_anonymise
 
@@ -68,8 +68,8 @@ class AnonymiseOut(Schema):
     attachments: int
 
 
-def _user(request: HttpRequest) -> AbstractBaseUser:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
 
 
 def _state(complaint: Complaint) -> dict[str, Any]:

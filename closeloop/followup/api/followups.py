@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime
 from typing import Any, Literal
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from ninja import Field, P, PathEx, Query, Router, Schema
 
@@ -17,6 +16,7 @@ from closeloop.complaints.models import Via
 from closeloop.complaints.schemas import Text
 from closeloop.complaints.services import personal_data_access_record
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS
+from closeloop.core.types import User
 from closeloop.followup import selectors
 from closeloop.followup.models import AttemptResult, FollowUp, FollowUpMethod, SurveyLink
 from closeloop.followup.services import followups as services
@@ -124,14 +124,14 @@ class SurveyLinkOut(Schema):
 # --- serialisation -------------------------------------------------------------------------------
 
 
-def _user(request: HttpRequest) -> AbstractBaseUser:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
 
 
 def _name(user: Any) -> str | None:
     if user is None:
         return None
-    return user.get_full_name() or user.get_username()  # type: ignore[no-any-return]
+    return user.get_full_name() or user.get_username()
 
 
 def _out(followup: FollowUp) -> dict[str, Any]:
@@ -139,7 +139,7 @@ def _out(followup: FollowUp) -> dict[str, Any]:
     level = followup.satisfaction
     badge = None
     if due_at is not None and not followup.outcome:
-        badge = time_left(due_at=due_at, warn_at=followup.warn_at, paused=followup.paused_at is not None)  # type: ignore[attr-defined]
+        badge = time_left(due_at=due_at, warn_at=followup.warn_at, paused=followup.paused_at is not None)  # type: ignore[attr-defined]  # annotated by the selector
     return {
         "id": followup.pk,
         "updated_at": followup.updated_at,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
@@ -17,12 +16,13 @@ from closeloop.complaints.schemas import ComplaintOut, Text
 from closeloop.complaints.selectors import complaint_get
 from closeloop.core.api_responses import ONE_WRITE_ERRORS
 from closeloop.core.errors import DomainError
+from closeloop.core.types import User
 from closeloop.followup.services import repeats as services
 
 router = Router(tags=["repeats"])
 
 
-def _named(user: AbstractBaseUser, number: str, *, field: str) -> Complaint:
+def _named(user: User, number: str, *, field: str) -> Complaint:
     """A complaint named in the body: unknown, out of scope or blank is a 422 on the field, not a 404."""
     complaint = _complaint_by_number(user, number.strip().upper(), field=field)
     if complaint is None:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +29,7 @@ from closeloop.complaints.models import Complaint
 from closeloop.complaints.services import transition_apply, transition_check
 from closeloop.core.errors import PermissionDeniedError, ValidationFailed
 from closeloop.core.roles import Role, user_roles
+from closeloop.core.types import User
 from closeloop.followup.guards import followup_outcome_recorded
 from closeloop.followup.models import FollowUp
 from closeloop.handling.guards import feedback_forms_approved
@@ -60,7 +60,7 @@ def complaint_reopen(
     *,
     complaint: Complaint,
     reason: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     now: datetime.datetime | None = None,
 ) -> Complaint:
@@ -203,7 +203,7 @@ def closing_checklist(complaint: Complaint) -> ClosingChecklist:
     else:
         details[followup_outcome_recorded] = [_("No follow-up yet.")]
     details[feedback_forms_approved] = [
-        f"{form.task.department.label if form.task_id else _('feedback form')}: {form.get_status_display()}"
+        f"{form.task.department.label if form.task else _('feedback form')}: {form.get_status_display()}"
         for form in forms
     ] or [_("No feedback form (answered without a department).")]
 
@@ -227,7 +227,7 @@ def closing_checklist(complaint: Complaint) -> ClosingChecklist:
 def complaint_archive(
     *,
     complaint: Complaint,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     now: datetime.datetime | None = None,
 ) -> Complaint:
@@ -235,7 +235,7 @@ def complaint_archive(
     person needs a role the `archive` transition allows (admin)."""
     now = now or timezone.now()
     transition = TRANSITIONS["archive"]
-    if actor is not None and not (transition.roles & user_roles(actor)):
+    if actor is not None and not (user_roles(actor) & transition.roles):
         raise PermissionDeniedError(_("Only an administrator may archive a complaint by hand."))
     with transaction.atomic():
         locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)

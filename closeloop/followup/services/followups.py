@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +22,7 @@ from closeloop import authz
 from closeloop.complaints.events import event_record
 from closeloop.complaints.models import Complaint
 from closeloop.core.errors import PermissionDeniedError, ValidationFailed
+from closeloop.core.types import AnyUser, User
 from closeloop.followup.lifecycle import DENIED, LIFECYCLE, MAKE_FOLLOWUP
 from closeloop.followup.models import (
     AttemptResult,
@@ -39,11 +39,11 @@ TEXT_MAX_LENGTH = 5000
 NOTE_MAX_LENGTH = 1000
 
 
-def can_work(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+def can_work(user: AnyUser | None) -> bool:
     return authz.allowed(user, MAKE_FOLLOWUP)
 
 
-def _check_actor(actor: AbstractBaseUser | None) -> None:
+def _check_actor(actor: User | None) -> None:
     if not can_work(actor):
         raise PermissionDeniedError(DENIED)
 
@@ -66,9 +66,7 @@ def _check_open(followup: FollowUp) -> None:
 # --- the follow-up is born ------------------------------------------------------------------------
 
 
-def followup_create(
-    *, complaint: Complaint, actor: AbstractBaseUser | None, via: str, now: datetime.datetime
-) -> FollowUp:
+def followup_create(*, complaint: Complaint, actor: User | None, via: str, now: datetime.datetime) -> FollowUp:
     """Run by transition_apply when a complaint is resolved (in its transaction, complaint locked):
     the next round, for the agent pool, with the 2-working-day `followup` clock started."""
     open_round = FollowUp.objects.filter(complaint=complaint, outcome="").order_by("-round").first()
@@ -104,7 +102,7 @@ def followup_attempt(
     method: str,
     result: str,
     note: str = "",
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str = "desk",
     now: datetime.datetime | None = None,
 ) -> FollowUpAttempt:
@@ -176,7 +174,7 @@ def followup_record(
     level: str,
     comments: str = "",
     suggestions: str = "",
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     now: datetime.datetime | None = None,
 ) -> FollowUp:

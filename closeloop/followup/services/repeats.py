@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -28,11 +27,12 @@ from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES, TRANSITIONS, St
 from closeloop.complaints.models import Complaint
 from closeloop.complaints.repeats import REASON_MAX
 from closeloop.core.errors import DomainError, TransitionNotAllowed
+from closeloop.core.types import User
 
 # --- by hand ------------------------------------------------------------------------------------------
 
 
-def _check_role(actor: AbstractBaseUser | None, label: str) -> None:
+def _check_role(actor: User | None, label: str) -> None:
     refusal = _("Your role may not %(action)s.") % {"action": label}
     authz.require(actor, "followup.link_repeats", message=refusal)
 
@@ -54,7 +54,7 @@ def complaint_link_repeat(
     complaint: Complaint,
     earlier: Complaint,
     reason: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     now: datetime.datetime | None = None,
 ) -> Complaint:
@@ -82,7 +82,7 @@ def complaint_link_repeat(
         _check_writable(locked)
         if locked.repeat_of_id == earlier.pk:
             return locked
-        before = locked.repeat_of.number if locked.repeat_of_id else None  # type: ignore[union-attr]
+        before = locked.repeat_of.number if locked.repeat_of_id else None  # type: ignore[union-attr]  # the id was tested: the relation is set
         locked.repeat_of, locked.repeat_reason = earlier, reason[:REASON_MAX]
         locked.save(update_fields=["repeat_of", "repeat_reason", "updated_at"])
         event_record(
@@ -102,7 +102,7 @@ def complaint_unlink_repeat(
     *,
     complaint: Complaint,
     reason: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     now: datetime.datetime | None = None,
 ) -> Complaint:
@@ -147,7 +147,7 @@ def complaint_merge(
     duplicate: Complaint,
     into: Complaint,
     reason: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     now: datetime.datetime | None = None,
 ) -> Complaint:

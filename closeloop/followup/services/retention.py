@@ -21,7 +21,6 @@ import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -29,6 +28,7 @@ from django.utils import timezone
 from closeloop.complaints.events import event_record
 from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Attachment, Complaint
+from closeloop.core.types import User
 from closeloop.directory.models import Customer
 from closeloop.followup.models import Anonymisation, FollowUp
 from closeloop.handling.models import ContactLog
@@ -90,7 +90,7 @@ def _customers_due(customer_ids: set[int], cutoff: datetime.datetime) -> list[in
 def complaints_anonymise(
     *,
     dry_run: bool = False,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     via: str = "system",
     now: datetime.datetime | None = None,
 ) -> RetentionResult:
@@ -134,7 +134,7 @@ def _anonymise(
     complaints: list[Complaint],
     customer_ids: list[int],
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str,
     now: datetime.datetime,
 ) -> list[tuple[object, str]]:
@@ -184,4 +184,4 @@ def _anonymise(
 
 def _delete_files(files: list[tuple[object, str]]) -> None:
     for storage, name in files:
-        storage.delete(name)  # type: ignore[attr-defined]
+        storage.delete(name)  # type: ignore[attr-defined]  # a Storage, typed object in the list

@@ -15,7 +15,6 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -26,6 +25,7 @@ from closeloop.complaints.events import event_record
 from closeloop.complaints.models import Complaint, Via
 from closeloop.core.errors import DomainError, TransitionNotAllowed
 from closeloop.core.links import absolute_url
+from closeloop.core.types import User
 from closeloop.followup.models import FollowUp, FollowUpMethod, SurveyLink
 from closeloop.followup.services.followups import _check_actor, _check_open, _locked, followup_record
 from closeloop.notifications.models import Method, Notification, State
@@ -45,7 +45,7 @@ def survey_link_create(
     *,
     followup: FollowUp,
     method: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     via: str = Via.DESK,
     now: datetime.datetime | None = None,
 ) -> str:
@@ -110,9 +110,7 @@ def survey_link_create(
     return token
 
 
-def survey_url_for_message(
-    *, complaint: Complaint, method: str, actor: AbstractBaseUser | None, now: datetime.datetime
-) -> str:
+def survey_url_for_message(*, complaint: Complaint, method: str, actor: User | None, now: datetime.datetime) -> str:
     """`{survey_url}` in a message an agent writes to the customer (complaints.services.
     customer_message_send): a new link to the survey of the complaint's open follow-up, made in the
     sending transaction (the complaint is locked by the caller). DomainError when no follow-up waits."""

@@ -24,6 +24,7 @@ from closeloop.complaints.selectors import complaint_get
 from closeloop.core.errors import DomainError
 from closeloop.core.forms_ui import add_domain_errors, refusal_status
 from closeloop.core.roles import user_roles
+from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.followup.services.closing import closing_checklist, complaint_archive, complaint_reopen
 
 
@@ -39,7 +40,7 @@ class ReopenForm(forms.Form):
 
 def _complaint(request: HttpRequest, number: str) -> Complaint:
     try:
-        return complaint_get(user=request.user, number=number)  # type: ignore[arg-type]
+        return complaint_get(user=request.user, number=number)
     except Complaint.DoesNotExist:
         raise Http404(_("No such complaint.")) from None
 
@@ -62,7 +63,7 @@ def _refused(
 
 @login_required
 @require_POST
-def reopen(request: HttpRequest, number: str) -> HttpResponse:
+def reopen(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     complaint = _complaint(request, number)
     form = ReopenForm(request.POST, prefix="reopen")
     form.is_valid()
@@ -70,7 +71,7 @@ def reopen(request: HttpRequest, number: str) -> HttpResponse:
         complaint_reopen(
             complaint=complaint,
             reason=form.cleaned_data.get("reason", ""),
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             via=Via.DESK,
         )
     except DomainError as exc:
@@ -81,10 +82,10 @@ def reopen(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def archive(request: HttpRequest, number: str) -> HttpResponse:
+def archive(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     complaint = _complaint(request, number)
     try:
-        complaint_archive(complaint=complaint, actor=request.user, via=Via.DESK)  # type: ignore[arg-type]
+        complaint_archive(complaint=complaint, actor=request.user, via=Via.DESK)
     except DomainError as exc:
         return _refused(request, complaint=complaint, form=None, exc=exc, title=str(TRANSITIONS["archive"].label))
     messages.success(request, _("Archived: the complaint is read-only now."))
@@ -111,8 +112,8 @@ def panel(request: HttpRequest, complaint: Complaint) -> Panel | None:
             template="followup/closing/panel.html",
             context={
                 "checklist": checklist,
-                "may_close": bool(TRANSITIONS["close"].roles & roles),
-                "reopen_form": ReopenForm(prefix="reopen") if TRANSITIONS["reopen"].roles & roles else None,
+                "may_close": bool(roles & TRANSITIONS["close"].roles),
+                "reopen_form": ReopenForm(prefix="reopen") if roles & TRANSITIONS["reopen"].roles else None,
                 "reopen_count": complaint.reopen_count,
             },
             order=5,
@@ -125,7 +126,7 @@ def panel(request: HttpRequest, complaint: Complaint) -> Panel | None:
                 "status": complaint.status,
                 "reopen_count": complaint.reopen_count,
                 "closed_at": complaint.closed_at,
-                "may_archive": complaint.status == Status.CLOSED and bool(TRANSITIONS["archive"].roles & roles),
+                "may_archive": complaint.status == Status.CLOSED and bool(roles & TRANSITIONS["archive"].roles),
             },
             order=5,
             column="side",

@@ -23,6 +23,7 @@ from closeloop.complaints.selectors import customer_contact
 from closeloop.complaints.services import personal_data_access_record
 from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.forms_ui import add_domain_errors
+from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.followup import selectors
 from closeloop.followup.models import AttemptResult, FollowUp, FollowUpMethod
 from closeloop.followup.services import followups as services
@@ -87,7 +88,7 @@ class RecordForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["level"].choices = level_choices()  # type: ignore[attr-defined]
+        self.fields["level"].choices = level_choices()  # type: ignore[attr-defined]  # a (Model)ChoiceField; form fields are typed Field
 
     def service_data(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
@@ -164,7 +165,7 @@ def _complaint_page(request: HttpRequest, complaint: Complaint, *, error: str = 
 
 @login_required
 @require_POST
-def followup_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def followup_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in FORMS:
         raise Http404(_("Unknown action."))
     followup = _visible_followup(request, pk)
@@ -179,7 +180,7 @@ def followup_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                     followup=followup,
                     actor=request.user,
                     via=Via.DESK,
-                    **form.service_data(),  # type: ignore[attr-defined]
+                    **form.service_data(),  # type: ignore[attr-defined]  # the bound form of this action has it
                 )
             else:
                 survey_link_create(followup=followup, actor=request.user, via=Via.DESK, **form.cleaned_data)
@@ -193,7 +194,7 @@ def followup_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             if target == "calllist":
                 return redirect("followup:calllist")
             return redirect(reverse("desk:detail", args=[followup.complaint.number]) + "#followups")
-    request.followup_bound = {action: form}  # type: ignore[attr-defined]
+    request.followup_bound = {action: form}  # type: ignore[attr-defined]  # a per-request attribute of our own
     followup = _visible_followup(request, pk)
     error = "" if not followup.outcome else " ".join(str(e) for errors in form.errors.values() for e in errors)
     return _complaint_page(request, followup.complaint, error=error, status=422)
@@ -204,7 +205,7 @@ def followup_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def calllist(request: HttpRequest) -> HttpResponse:
+def calllist(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Today's follow-ups: open rounds, overdue first, then by deadline, a page at a time. A fixed number
     of queries."""
     due = request.GET.get("due", "all")

@@ -4,7 +4,7 @@ followup.services.repeats; a refused form is shown again with its message on the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -23,10 +23,14 @@ from closeloop.complaints.panels import Panel
 from closeloop.complaints.selectors import complaint_get, complaints_visible_to
 from closeloop.core.errors import DomainError
 from closeloop.core.forms_ui import form_page_refused
+from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.followup.services import repeats as services
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def _reason_field(label: str) -> forms.CharField:
+
+def _reason_field(label: StrOrPromise) -> forms.CharField:
     return forms.CharField(
         label=label,
         required=False,  # the service's rule, so that desk and API say the same
@@ -74,7 +78,7 @@ def _named_complaint(request: HttpRequest, number: str, *, field: str) -> Compla
 
 @login_required
 @require_POST
-def link(request: HttpRequest, number: str) -> HttpResponse:
+def link(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     complaint = _visible_complaint(request, number)
     form = RepeatLinkForm(request.POST, prefix="repeat-link")
     exc: DomainError | None = None
@@ -85,7 +89,7 @@ def link(request: HttpRequest, number: str) -> HttpResponse:
                 complaint=complaint,
                 earlier=earlier,
                 reason=form.cleaned_data["reason"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 via=Via.DESK,
             )
         except DomainError as error:
@@ -98,7 +102,7 @@ def link(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def unlink(request: HttpRequest, number: str) -> HttpResponse:
+def unlink(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     complaint = _visible_complaint(request, number)
     form = RepeatUnlinkForm(request.POST, prefix="repeat-unlink")
     exc: DomainError | None = None
@@ -107,7 +111,7 @@ def unlink(request: HttpRequest, number: str) -> HttpResponse:
             services.complaint_unlink_repeat(
                 complaint=complaint,
                 reason=form.cleaned_data["reason"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 via=Via.DESK,
             )
         except DomainError as error:
@@ -120,7 +124,7 @@ def unlink(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def merge(request: HttpRequest, number: str) -> HttpResponse:
+def merge(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     into = _visible_complaint(request, number)
     form = MergeForm(request.POST, prefix="merge")
     exc: DomainError | None = None
@@ -131,7 +135,7 @@ def merge(request: HttpRequest, number: str) -> HttpResponse:
                 duplicate=duplicate,
                 into=into,
                 reason=form.cleaned_data["reason"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 via=Via.DESK,
             )
         except DomainError as error:

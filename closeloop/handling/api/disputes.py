@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, P, PathEx, Query, Router, Schema, Status
@@ -15,6 +14,7 @@ from closeloop.complaints.models import Via
 from closeloop.complaints.schemas import Text
 from closeloop.complaints.selectors import complaints_visible_to
 from closeloop.core.errors import DomainError, PermissionDeniedError
+from closeloop.core.types import User
 from closeloop.directory.models import Department
 from closeloop.handling.models import Dispute, DisputeStatus, Task
 from closeloop.handling.services import disputes as services
@@ -64,8 +64,8 @@ class DisputeFilters(Schema):
     offset: int = Field(0, ge=0, le=1_000_000)
 
 
-def _user(request: HttpRequest) -> AbstractBaseUser:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
 
 
 def _code(department: Department | None) -> str | None:
@@ -104,7 +104,7 @@ def _department(code: str | None, field: str) -> Department | None:
         raise DomainError(_("There is no department with this code."), field=field) from None
 
 
-def _visible(user: AbstractBaseUser, pk: int) -> Dispute:
+def _visible(user: User, pk: int) -> Dispute:
     return services.disputes_visible_to(user).get(pk=pk)  # DoesNotExist → 404
 
 

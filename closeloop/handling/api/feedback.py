@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, P, PathEx, Query, Router, Schema
 
@@ -18,6 +17,7 @@ from closeloop.complaints.api import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, 
 from closeloop.complaints.models import Via
 from closeloop.complaints.schemas import Text
 from closeloop.core.files import file_response
+from closeloop.core.types import User
 from closeloop.handling.models import FeedbackForm, FeedbackResult, FeedbackStatus
 from closeloop.handling.pdf import feedback_form_pdf
 from closeloop.handling.services import feedback as services
@@ -129,14 +129,14 @@ class FeedbackApproveIn(Schema):
 # --- serialisation -------------------------------------------------------------------------------
 
 
-def _user(request: HttpRequest) -> AbstractBaseUser:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
 
 
 def _name(user: Any) -> str | None:
     if user is None:
         return None
-    return user.get_full_name() or user.get_username()  # type: ignore[no-any-return]
+    return user.get_full_name() or user.get_username()
 
 
 def _out(form: FeedbackForm, values: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -147,7 +147,7 @@ def _out(form: FeedbackForm, values: dict[str, Any] | None = None) -> dict[str, 
         "updated_at": form.updated_at,
         "complaint": form.complaint.number,
         "task": form.task_id,
-        "department": form.task.department.code if form.task_id else None,
+        "department": form.task.department.code if form.task else None,
         "handler": _name(form.handler),
         "status": form.status,
         "status_label": str(form.get_status_display()),
@@ -159,7 +159,7 @@ def _out(form: FeedbackForm, values: dict[str, Any] | None = None) -> dict[str, 
         "reviewed_at": form.reviewed_at,
         "review_note": form.review_note,
         "deadline": (
-            {"due_at": due_at, "warn_at": form.warn_at, "paused": form.paused_at is not None}  # type: ignore[attr-defined]
+            {"due_at": due_at, "warn_at": form.warn_at, "paused": form.paused_at is not None}  # type: ignore[attr-defined]  # annotated by the selector
             if due_at
             else None
         ),

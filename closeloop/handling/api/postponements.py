@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from ninja import Field, P, PathEx, Query, Router, Schema, Status
 from pydantic import AwareDatetime
@@ -18,6 +17,7 @@ from closeloop.complaints.api import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS
 from closeloop.complaints.models import Via
 from closeloop.complaints.schemas import Text
 from closeloop.complaints.selectors import complaints_visible_to
+from closeloop.core.types import User
 from closeloop.handling.models import Postponement, PostponementStatus, Task
 from closeloop.handling.services import postponements as services
 
@@ -80,15 +80,15 @@ class PostponementFilters(Schema):
     offset: int = Field(0, ge=0, le=1_000_000)
 
 
-def _user(request: HttpRequest) -> AbstractBaseUser:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
 
 
-def _name(user: AbstractBaseUser | None) -> str | None:
+def _name(user: User | None) -> str | None:
     return user.get_username() if user is not None else None
 
 
-def _out(postponement: Postponement, user: AbstractBaseUser, managed: set[int] | None = None) -> dict[str, Any]:
+def _out(postponement: Postponement, user: User, managed: set[int] | None = None) -> dict[str, Any]:
     p = postponement
     return {
         "id": p.pk,
@@ -115,11 +115,11 @@ def _out(postponement: Postponement, user: AbstractBaseUser, managed: set[int] |
     }
 
 
-def _visible(user: AbstractBaseUser, pk: int) -> Postponement:
+def _visible(user: User, pk: int) -> Postponement:
     return services.postponements_visible_to(user).get(pk=pk)  # DoesNotExist → 404
 
 
-def _reread(user: AbstractBaseUser, postponement: Postponement) -> dict[str, Any]:
+def _reread(user: User, postponement: Postponement) -> dict[str, Any]:
     return _out(_visible(user, postponement.pk), user)
 
 

@@ -7,7 +7,6 @@ import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +17,7 @@ from closeloop.complaints.api import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, 
 from closeloop.complaints.schemas import MAX_OFFSET, RefOut, Text
 from closeloop.complaints.selectors import complaint_get
 from closeloop.core.errors import DomainError
+from closeloop.core.types import User
 from closeloop.directory.models import Absence, ComplaintType, Department, ProductLine, RosterChange, RosterEntry
 from closeloop.handling import selectors
 from closeloop.handling.services import roster as services
@@ -108,10 +108,10 @@ class ProposalOut(Schema):
     entry: int | None
 
 
-def _user(request: HttpRequest) -> AbstractBaseUser:
-    user = request.auth  # type: ignore[attr-defined]
+def _user(request: HttpRequest) -> User:
+    user = request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
     authz.require(user, "handling.view_roster", message=_("You may not read the roster."))
-    return user  # type: ignore[no-any-return]
+    return user
 
 
 def _ref(department: Department) -> dict[str, Any]:
@@ -122,9 +122,9 @@ def _entry(entry: RosterEntry) -> dict[str, Any]:
     return {
         "id": entry.pk,
         "department": _ref(entry.department),
-        "handler": entry.handler.get_username() if entry.handler_id else None,
-        "complaint_type": entry.complaint_type.code if entry.complaint_type_id else None,
-        "product_line": entry.product_line.code if entry.product_line_id else None,
+        "handler": entry.handler.get_username() if entry.handler else None,
+        "complaint_type": entry.complaint_type.code if entry.complaint_type else None,
+        "product_line": entry.product_line.code if entry.product_line else None,
         "province": entry.province,
         "valid_from": entry.valid_from,
         "valid_to": entry.valid_to,
@@ -138,7 +138,7 @@ def _absence(absence: Absence) -> dict[str, Any]:
         "user": absence.user.get_username(),
         "starts": absence.starts,
         "ends": absence.ends,
-        "cover": absence.cover.get_username() if absence.cover_id else None,
+        "cover": absence.cover.get_username() if absence.cover else None,
         "note": absence.note,
     }
 
@@ -225,7 +225,7 @@ def roster_change_list(request: HttpRequest, department: Text = "") -> list[dict
             "id": c.pk,
             "entry": c.entry_id,
             "at": c.at,
-            "actor": c.actor.get_username() if c.actor_id else None,
+            "actor": c.actor.get_username() if c.actor else None,
             "action": c.action,
             "before": c.before,
             "after": c.after,

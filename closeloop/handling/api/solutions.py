@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, P, PathEx, Router, Schema, Status
@@ -19,6 +18,7 @@ from closeloop.complaints.api import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, 
 from closeloop.complaints.models import Via
 from closeloop.complaints.schemas import Text
 from closeloop.core.errors import DomainError
+from closeloop.core.types import User
 from closeloop.handling.models import CompensationForm, ExecutionStep, Measure, Solution, SolutionStatus, Task
 from closeloop.handling.services import solutions as services
 
@@ -104,8 +104,8 @@ class SolutionOut(Schema):
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _user(request: HttpRequest) -> AbstractBaseUser:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
 
 
 def _name(user: Any) -> str | None:
@@ -118,7 +118,7 @@ def _out(solution: Solution) -> dict[str, Any]:
         "updated_at": solution.updated_at,
         "complaint": solution.complaint.number,
         "task": solution.task_id,
-        "department": solution.task.department.code if solution.task_id else None,  # type: ignore[union-attr]
+        "department": solution.task.department.code if solution.task_id else None,  # type: ignore[union-attr]  # the id was tested: the relation is set
         "status": solution.status,
         "status_label": solution.get_status_display(),
         "measures": list(solution.measures),
@@ -159,7 +159,7 @@ def _out(solution: Solution) -> dict[str, Any]:
     }
 
 
-def _visible_solution(user: AbstractBaseUser, solution_id: int) -> Solution:
+def _visible_solution(user: User, solution_id: int) -> Solution:
     """Solution.DoesNotExist (→ 404) when it does not exist or its complaint is out of the user's scope."""
     return Solution.objects.select_related("complaint", "task").get(
         pk=solution_id, complaint__in=selectors.complaints_visible_to(user)

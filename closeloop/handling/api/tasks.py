@@ -9,7 +9,6 @@ import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +20,7 @@ from closeloop.complaints.models import Via
 from closeloop.complaints.schemas import MAX_OFFSET, RefOut, Text
 from closeloop.complaints.selectors import complaint_get
 from closeloop.core.errors import DomainError
+from closeloop.core.types import User
 from closeloop.directory.models import Department
 from closeloop.handling import selectors
 from closeloop.handling.models import ContactChannel, ContactLog, ContactOutcome, ProgressEntry, Task, TaskStatus
@@ -140,8 +140,8 @@ class ReassignIn(Schema):
 # --- helpers ---------------------------------------------------------------------------------------------
 
 
-def _user(request: HttpRequest) -> AbstractBaseUser:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
 
 
 def _ref(department: Department) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -29,6 +28,7 @@ from closeloop.complaints.models import Complaint, Event
 from closeloop.complaints.selectors import complaints_visible_to
 from closeloop.core.errors import DomainError
 from closeloop.core.roles import Role
+from closeloop.core.types import User
 from closeloop.directory.models import Department
 from closeloop.handling.lifecycle import DISPUTE_LIFECYCLE, TASK_LIFECYCLE
 from closeloop.handling.models import ACTIVE_TASK_STATUSES, Dispute, DisputeStatus, Task, TaskStatus
@@ -44,19 +44,19 @@ CONTESTABLE_TASK_STATUSES = (TaskStatus.DISPATCHED, TaskStatus.NEEDS_INFO, TaskS
 # --- who may do what ------------------------------------------------------------------------------
 
 
-def dispute_may_raise(*, task: Task, user: AbstractBaseUser | None) -> bool:
+def dispute_may_raise(*, task: Task, user: User | None) -> bool:
     """The task's handler or a member (handler or manager) of its department; auditors never write."""
     return authz.allowed(user, "handling.raise_dispute", task)
 
 
-def dispute_may_decide(*, user: AbstractBaseUser | None) -> bool:
+def dispute_may_decide(*, user: User | None) -> bool:
     return authz.allowed(user, "handling.decide_dispute")
 
 
 # --- reads ----------------------------------------------------------------------------------------
 
 
-def disputes_visible_to(user: AbstractBaseUser) -> QuerySet[Dispute]:
+def disputes_visible_to(user: User) -> QuerySet[Dispute]:
     return Dispute.objects.filter(task__complaint__in=complaints_visible_to(user)).select_related(
         "task__complaint",
         "task__department",
@@ -69,7 +69,7 @@ def disputes_visible_to(user: AbstractBaseUser) -> QuerySet[Dispute]:
     )
 
 
-def disputes_awaiting(*, user: AbstractBaseUser) -> QuerySet[Dispute]:
+def disputes_awaiting(*, user: User) -> QuerySet[Dispute]:
     """Pending disputes, for quality only (nobody else adjudicates)."""
     if not dispute_may_decide(user=user):
         return Dispute.objects.none()
@@ -86,7 +86,7 @@ def _notify(
     body: str,
     complaint_id: int,
     dedup: str,
-    recipients: Iterable[AbstractBaseUser],
+    recipients: Iterable[User],
     now: datetime.datetime,
 ) -> None:
     # No personal data in staff notifications.
@@ -111,7 +111,7 @@ def dispute_raise(
     task: Task,
     reason: str,
     suggested_department: Department | None = None,
-    actor: AbstractBaseUser,
+    actor: User,
     via: str,
     now: datetime.datetime | None = None,
 ) -> Dispute:
@@ -179,7 +179,7 @@ def dispute_decide(
     dispute: Dispute,
     move_to: Department | None,
     note: str,
-    actor: AbstractBaseUser,
+    actor: User,
     via: str,
     now: datetime.datetime | None = None,
 ) -> Dispute:
@@ -263,7 +263,7 @@ def dispute_decide(
             recipients += list(authz.recipients.members_of_role(Role.AUDITOR))
             subject = _("Dispute on %(number)s: moved to %(department)s") % {
                 "number": locked.number,
-                "department": dispute.target_department.label,  # type: ignore[union-attr]
+                "department": dispute.target_department.label,
             }
         else:
             subject = _("Dispute on %(number)s: dispatch upheld, %(department)s keeps it") % {

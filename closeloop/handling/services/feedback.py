@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import dateformat, timezone
@@ -33,6 +32,7 @@ from closeloop.complaints.selectors import complaints_visible_to
 from closeloop.core.errors import DomainError, ValidationFailed
 from closeloop.core.masking import mask_phone
 from closeloop.core.roles import Role
+from closeloop.core.types import AnyUser, User
 from closeloop.directory.models import Membership
 from closeloop.handling.lifecycle import FEEDBACK_FORM_LIFECYCLE
 from closeloop.handling.models import (
@@ -137,10 +137,10 @@ def _short(text: str) -> str:
     return text if len(text) <= SHORT_TEXT else text[: SHORT_TEXT - 1] + "…"
 
 
-def _person(user: AbstractBaseUser | None) -> str:
+def _person(user: User | None) -> str:
     if user is None:
         return ""
-    return user.get_full_name() or user.get_username()  # type: ignore[attr-defined,no-any-return]
+    return user.get_full_name() or user.get_username()
 
 
 def _is_key_event(event: Event, task_id: int | None) -> bool:
@@ -249,7 +249,7 @@ def feedback_form_values(form: FeedbackForm, prefill: FeedbackPrefill) -> dict[s
     return values
 
 
-def feedback_form_get(*, user: AbstractBaseUser | AnonymousUser, pk: int) -> FeedbackForm:
+def feedback_form_get(*, user: AnyUser, pk: int) -> FeedbackForm:
     """One form whose complaint the user may see; FeedbackForm.DoesNotExist (a 404) otherwise."""
     return _with_related(FeedbackForm.objects.filter(complaint__in=complaints_visible_to(user))).get(pk=pk)
 
@@ -271,14 +271,14 @@ def feedback_forms_for_complaint(*, complaint: Complaint) -> list[FeedbackForm]:
     return list(_with_related(FeedbackForm.objects.filter(complaint=complaint)).order_by("created_at", "id"))
 
 
-def feedback_forms_visible(*, user: AbstractBaseUser | AnonymousUser, status: str = "") -> QuerySet[FeedbackForm]:
+def feedback_forms_visible(*, user: AnyUser, status: str = "") -> QuerySet[FeedbackForm]:
     qs = _with_related(FeedbackForm.objects.filter(complaint__in=complaints_visible_to(user)))
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at", "-id")
 
 
-def feedback_forms_to_fill(*, user: AbstractBaseUser) -> QuerySet[FeedbackForm]:
+def feedback_forms_to_fill(*, user: User) -> QuerySet[FeedbackForm]:
     """The handler's inbox of forms: theirs and their departments' (cover for a colleague), draft or
     returned; returned ones first, then by time left."""
     departments = Membership.objects.filter(user=user).values("department_id")
@@ -291,18 +291,18 @@ def feedback_forms_to_fill(*, user: AbstractBaseUser) -> QuerySet[FeedbackForm]:
     return _with_related(qs).order_by(returned_first, F("due_at").asc(nulls_last=True), "created_at", "id")
 
 
-def feedback_forms_to_review(*, user: AbstractBaseUser) -> QuerySet[FeedbackForm]:
+def feedback_forms_to_review(*, user: User) -> QuerySet[FeedbackForm]:
     """Forms waiting for a CS supervisor's review, oldest submission first."""
     if not authz.allowed(user, "handling.review_feedback_form"):
         return FeedbackForm.objects.none()
     return _with_related(FeedbackForm.objects.filter(status=FeedbackStatus.SUBMITTED)).order_by("submitted_at", "id")
 
 
-def can_edit(*, form: FeedbackForm, user: AbstractBaseUser | AnonymousUser) -> bool:
+def can_edit(*, form: FeedbackForm, user: AnyUser) -> bool:
     return form.status in EDITABLE_STATUSES and authz.allowed(user, "handling.fill_feedback_form", form)
 
 
-def can_review(*, form: FeedbackForm, user: AbstractBaseUser | AnonymousUser) -> bool:
+def can_review(*, form: FeedbackForm, user: AnyUser) -> bool:
     return form.status == FeedbackStatus.SUBMITTED and authz.allowed(user, "handling.review_feedback_form")
 
 
@@ -343,7 +343,7 @@ def _locked(form: FeedbackForm) -> FeedbackForm:
     )
 
 
-def _check_fill(form: FeedbackForm, actor: AbstractBaseUser) -> None:
+def _check_fill(form: FeedbackForm, actor: User) -> None:
     """Filled in (saved or submitted) by the people and in the states from which it is submitted."""
     FEEDBACK_FORM_LIFECYCLE.check(form, "submit", actor)
 
@@ -436,7 +436,7 @@ def feedback_form_save(
     *,
     form: FeedbackForm,
     data: dict[str, Any],
-    actor: AbstractBaseUser,
+    actor: User,
     now: datetime.datetime | None = None,
     via: str = Via.DESK,
 ) -> FeedbackForm:
@@ -488,7 +488,7 @@ def feedback_form_missing(form: FeedbackForm) -> dict[str, list[str]]:
 def feedback_form_submit(
     *,
     form: FeedbackForm,
-    actor: AbstractBaseUser,
+    actor: User,
     now: datetime.datetime | None = None,
     data: dict[str, Any] | None = None,
     via: str = Via.DESK,
@@ -533,7 +533,7 @@ def feedback_form_review(
     form: FeedbackForm,
     approve: bool,
     note: str,
-    actor: AbstractBaseUser,
+    actor: User,
     now: datetime.datetime | None = None,
     via: str = Via.DESK,
 ) -> FeedbackForm:
@@ -589,9 +589,7 @@ def feedback_form_review(
     return locked
 
 
-def _notify(
-    form: FeedbackForm, *, kind: str, subject: str, recipients: Iterable[AbstractBaseUser], now: datetime.datetime
-) -> None:
+def _notify(form: FeedbackForm, *, kind: str, subject: str, recipients: Iterable[User], now: datetime.datetime) -> None:
     # No personal data in staff notifications: the number and the workflow step only.
     message = Message(
         kind=kind,

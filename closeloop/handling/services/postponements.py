@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -28,6 +27,7 @@ from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.selectors import complaints_visible_to
 from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed
 from closeloop.core.roles import Role
+from closeloop.core.types import User
 from closeloop.directory.models import Membership
 from closeloop.handling.lifecycle import POSTPONEMENT_LIFECYCLE
 from closeloop.handling.models import Postponement, PostponementStatus, Task, TaskStatus
@@ -56,31 +56,31 @@ STEP_BY_STATUS = {
 # --- who may do what (read-only; the UI asks these to decide which forms to show) ---------------
 
 
-def is_department_member(user: AbstractBaseUser | None, department_id: int) -> bool:
+def is_department_member(user: User | None, department_id: int) -> bool:
     if user is None or not user.is_authenticated:
         return False
     return Membership.objects.filter(user=user, department_id=department_id).exists()
 
 
-def is_department_manager(user: AbstractBaseUser | None, department_id: int) -> bool:
+def is_department_manager(user: User | None, department_id: int) -> bool:
     if user is None or not user.is_authenticated:
         return False
     return Membership.objects.filter(user=user, department_id=department_id, is_manager=True).exists()
 
 
-def postponement_may_request(*, task: Task, user: AbstractBaseUser | None) -> bool:
+def postponement_may_request(*, task: Task, user: User | None) -> bool:
     """The task's handler or a member of its department; auditors never write."""
     return authz.allowed(user, "handling.request_postponement", task)
 
 
-def managed_department_ids(user: AbstractBaseUser | None) -> set[int]:
+def managed_department_ids(user: User | None) -> set[int]:
     if user is None or not user.is_authenticated:
         return set()
     return set(Membership.objects.filter(user=user, is_manager=True).values_list("department_id", flat=True))
 
 
 def postponement_step_for(
-    *, postponement: Postponement, user: AbstractBaseUser | None, managed: set[int] | None = None
+    *, postponement: Postponement, user: User | None, managed: set[int] | None = None
 ) -> str | None:
     """The step this user may take on the request now (opinion, confirm, decide), or None. `managed`
     (the departments the user manages) may be given by lists, so that a page costs one query."""
@@ -102,14 +102,14 @@ def open_reply_deadline(task: Task) -> Deadline | None:
 # --- reads ----------------------------------------------------------------------------------------
 
 
-def postponements_visible_to(user: AbstractBaseUser) -> QuerySet[Postponement]:
+def postponements_visible_to(user: User) -> QuerySet[Postponement]:
     """Requests on complaints the user may see, with what a list shows joined in."""
     return Postponement.objects.filter(task__complaint__in=complaints_visible_to(user)).select_related(
         "task__complaint", "task__department", "task__handler", "requested_by", "manager", "cs_by", "management_by"
     )
 
 
-def postponements_awaiting(*, user: AbstractBaseUser) -> QuerySet[Postponement]:
+def postponements_awaiting(*, user: User) -> QuerySet[Postponement]:
     """Requests waiting for this user's step: the opinion of a manager of the task's department,
     customer service's confirmation, management's decision. A fixed number of queries."""
     actor = authz.Actor.of(user)
@@ -132,7 +132,7 @@ def _notify(
     postponement: Postponement,
     kind: str,
     subject: str,
-    recipients: Iterable[AbstractBaseUser],
+    recipients: Iterable[User],
     now: datetime.datetime,
 ) -> None:
     # No personal data in staff notifications: the number, the department and the dates only.
@@ -175,7 +175,7 @@ def postponement_request(
     task: Task,
     reason: str,
     proposed_due: datetime.datetime | None,
-    actor: AbstractBaseUser,
+    actor: User,
     via: str,
     now: datetime.datetime | None = None,
 ) -> Postponement:
@@ -256,7 +256,7 @@ def postponement_manager_opinion(
     postponement: Postponement,
     agrees: bool,
     opinion: str,
-    actor: AbstractBaseUser,
+    actor: User,
     via: str = Via.DESK,
     now: datetime.datetime | None = None,
 ) -> Postponement:
@@ -298,7 +298,7 @@ def postponement_cs_confirm(
     postponement: Postponement,
     agrees: bool,
     note: str,
-    actor: AbstractBaseUser,
+    actor: User,
     via: str = Via.DESK,
     now: datetime.datetime | None = None,
 ) -> Postponement:
@@ -353,7 +353,7 @@ def postponement_management_decide(
     postponement: Postponement,
     approve: bool,
     note: str,
-    actor: AbstractBaseUser,
+    actor: User,
     via: str = Via.DESK,
     now: datetime.datetime | None = None,
 ) -> Postponement:
@@ -386,7 +386,7 @@ def postponement_management_decide(
     return postponement
 
 
-def _conclude(*, postponement: Postponement, actor: AbstractBaseUser, via: str, now: datetime.datetime) -> None:
+def _conclude(*, postponement: Postponement, actor: User, via: str, now: datetime.datetime) -> None:
     """The request is decided: an approval moves the reply deadline; the handler hears the outcome.
     If the reply deadline closed meanwhile (the department replied) nothing is left to move; and a
     deadline already later than proposed (e.g. extended by a pause) is never moved earlier."""
@@ -428,7 +428,7 @@ def _conclude(*, postponement: Postponement, actor: AbstractBaseUser, via: str, 
     )
 
 
-def postponements_close_for_moved_task(*, task: Task, actor: AbstractBaseUser, via: str, now: datetime.datetime) -> int:
+def postponements_close_for_moved_task(*, task: Task, actor: User, via: str, now: datetime.datetime) -> int:
     """Called inside the dispute decision that moved the task away (caller holds the complaint lock):
     a request still open on it has nothing left to postpone, so it ends rejected, with its event,
     instead of waiting in someone's decisions forever."""

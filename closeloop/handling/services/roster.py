@@ -11,7 +11,6 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -20,18 +19,19 @@ from django.utils.translation import gettext_lazy as _
 from closeloop import authz
 from closeloop.complaints.models import Complaint
 from closeloop.core.errors import DomainError, PermissionDeniedError, ValidationFailed
+from closeloop.core.types import User
 from closeloop.directory.models import Absence, ComplaintType, Department, Membership, RosterChange, RosterEntry
 
 # The fields of a roster line that an update may change.
 EDITABLE_FIELDS = ("handler", "complaint_type", "product_line", "province", "valid_from", "valid_to", "note")
 
 
-def roster_may_edit(*, user: AbstractBaseUser | None, department: Department) -> bool:
+def roster_may_edit(*, user: User | None, department: Department) -> bool:
     """Managers of the department, and admins."""
     return authz.allowed(user, "handling.edit_roster", department)
 
 
-def _check_editor(actor: AbstractBaseUser | None, department: Department) -> None:
+def _check_editor(actor: User | None, department: Department) -> None:
     if not roster_may_edit(user=actor, department=department):
         raise PermissionDeniedError(_("Only the department's manager or an administrator may edit its roster."))
 
@@ -39,9 +39,9 @@ def _check_editor(actor: AbstractBaseUser | None, department: Department) -> Non
 def _snapshot(entry: RosterEntry) -> dict[str, Any]:
     return {
         "department": entry.department.code,
-        "handler": entry.handler.get_username() if entry.handler_id else None,
-        "complaint_type": entry.complaint_type.code if entry.complaint_type_id else None,
-        "product_line": entry.product_line.code if entry.product_line_id else None,
+        "handler": entry.handler.get_username() if entry.handler else None,
+        "complaint_type": entry.complaint_type.code if entry.complaint_type else None,
+        "product_line": entry.product_line.code if entry.product_line else None,
         "province": entry.province,
         "valid_from": entry.valid_from.isoformat(),
         "valid_to": entry.valid_to.isoformat() if entry.valid_to else None,
@@ -82,14 +82,14 @@ def _log(entry: RosterEntry, action: str, actor: Any, now: datetime.datetime, be
 def roster_entry_create(
     *,
     department: Department | None,
-    handler: AbstractBaseUser | None = None,
+    handler: User | None = None,
     complaint_type: ComplaintType | None = None,
     product_line: Any = None,
     province: str = "",
     valid_from: datetime.date,
     valid_to: datetime.date | None = None,
     note: str = "",
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     now: datetime.datetime | None = None,
 ) -> RosterEntry:
     now = now or timezone.now()
@@ -118,7 +118,7 @@ def roster_entry_update(
     *,
     entry: RosterEntry,
     values: dict[str, Any],
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     now: datetime.datetime | None = None,
 ) -> RosterEntry:
     """Change a line; only the fields in `values` (from EDITABLE_FIELDS). No change, no log row."""
@@ -149,7 +149,7 @@ def roster_entry_update(
 def roster_entry_end(
     *,
     entry: RosterEntry,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     on: datetime.date | None = None,
     now: datetime.datetime | None = None,
 ) -> RosterEntry:
@@ -177,12 +177,12 @@ def roster_entry_end(
 
 def absence_create(
     *,
-    user: AbstractBaseUser | None,
+    user: User | None,
     starts: datetime.date,
     ends: datetime.date,
-    cover: AbstractBaseUser | None = None,
+    cover: User | None = None,
     note: str = "",
-    actor: AbstractBaseUser | None,
+    actor: User | None,
 ) -> Absence:
     """Short leave, recorded by a manager of one of the person's departments (or an admin). The cover,
     if named, must share a department with the person."""
@@ -250,7 +250,7 @@ def roster_propose(*, complaint: Complaint, on: datetime.date) -> list[Proposal]
     A rostered handler absent that day is replaced by the absence's cover, or by None (the pool).
     With no matching line, the type's responsible department is proposed without a handler."""
     type_ids = _type_ancestry(complaint.type)
-    line_id = complaint.product.line_id if complaint.product_id else None
+    line_id = complaint.product.line_id if complaint.product else None
     province = (complaint.province or "").strip()
     candidates = (
         RosterEntry.objects.filter(roster_active_on(on), department__is_active=True)
@@ -289,6 +289,6 @@ def roster_propose(*, complaint: Complaint, on: datetime.date) -> list[Proposal]
         if absence is not None:
             covering_for, handler = entry.handler, absence.cover
         proposals.append(Proposal(department=entry.department, handler=handler, entry=entry, covering_for=covering_for))
-    if not proposals and complaint.department_id and complaint.department.is_active:
+    if not proposals and complaint.department and complaint.department.is_active:
         proposals.append(Proposal(department=complaint.department, handler=None))
     return proposals

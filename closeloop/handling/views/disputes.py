@@ -3,7 +3,7 @@ adjudicate). The "waiting for my decision" page lives with the postponements (vi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -20,6 +20,7 @@ from closeloop.complaints.panels import Panel
 from closeloop.complaints.selectors import complaints_visible_to
 from closeloop.core.errors import DomainError
 from closeloop.core.forms_ui import form_page_refused
+from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.directory.models import Department
 from closeloop.handling.models import Dispute, DisputeStatus, Task
 from closeloop.handling.services import disputes as services
@@ -44,10 +45,10 @@ class DisputeRaiseForm(forms.Form):
     def __init__(self, *args: Any, task: Task, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["suggested_department"] = _departments()
-        field = self.fields["suggested_department"]
-        field.queryset = field.queryset.exclude(pk=task.department_id)  # type: ignore[attr-defined]
+        field = cast(forms.ModelChoiceField, self.fields["suggested_department"])
+        field.queryset = field.queryset.exclude(pk=task.department_id)  # type: ignore[union-attr]  # _departments() gave it one
         self.fields["suggested_department"].label = gettext_lazy("suggested department")
-        self.fields["suggested_department"].empty_label = gettext_lazy("— no suggestion —")
+        field.empty_label = gettext_lazy("— no suggestion —")
 
 
 class DisputeDecideForm(forms.Form):
@@ -60,7 +61,7 @@ class DisputeDecideForm(forms.Form):
         field = _departments()
         field.label = gettext_lazy("responsible department")
         field.empty_label = gettext_lazy("— dispatch upheld: the department keeps it —")
-        self.fields = {"move_to": field, **self.fields}  # type: ignore[assignment]
+        self.fields = {"move_to": field, **self.fields}
 
 
 def _task_for(request: HttpRequest, task_id: int) -> Task:
@@ -76,14 +77,14 @@ def _task_for(request: HttpRequest, task_id: int) -> Task:
 
 def _dispute_for(request: HttpRequest, pk: int) -> Dispute:
     try:
-        return services.disputes_visible_to(request.user).get(pk=pk)  # type: ignore[arg-type]
+        return services.disputes_visible_to(request.user).get(pk=pk)  # type: ignore[arg-type]  # signed in (login_required or the admin)
     except Dispute.DoesNotExist:
         raise Http404(_("No such dispute.")) from None
 
 
 @login_required
 @require_POST
-def raise_dispute(request: HttpRequest, task_id: int) -> HttpResponse:
+def raise_dispute(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     task = _task_for(request, task_id)
     form = DisputeRaiseForm(request.POST, task=task, prefix=f"dispute-task-{task.pk}")
     exc: DomainError | None = None
@@ -93,7 +94,7 @@ def raise_dispute(request: HttpRequest, task_id: int) -> HttpResponse:
                 task=task,
                 reason=form.cleaned_data["reason"],
                 suggested_department=form.cleaned_data["suggested_department"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 via=Via.DESK,
             )
         except DomainError as error:
@@ -106,7 +107,7 @@ def raise_dispute(request: HttpRequest, task_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def decide_dispute(request: HttpRequest, pk: int) -> HttpResponse:
+def decide_dispute(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     dispute = _dispute_for(request, pk)
     form = DisputeDecideForm(request.POST, prefix=f"dispute-{dispute.pk}")
     exc: DomainError | None = None
@@ -116,7 +117,7 @@ def decide_dispute(request: HttpRequest, pk: int) -> HttpResponse:
                 dispute=dispute,
                 move_to=form.cleaned_data["move_to"],
                 note=form.cleaned_data["note"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 via=Via.DESK,
             )
         except DomainError as error:
@@ -143,7 +144,7 @@ def panel(request: HttpRequest, complaint: Complaint) -> Panel | None:
             "task__department", "raised_by", "suggested_department", "decided_by", "target_department"
         )
     )
-    may_decide = services.dispute_may_decide(user=user)  # type: ignore[arg-type]
+    may_decide = services.dispute_may_decide(user=user)  # type: ignore[arg-type]  # signed in (login_required)
     items = [
         {
             "d": dispute,
@@ -156,7 +157,7 @@ def panel(request: HttpRequest, complaint: Complaint) -> Panel | None:
     raise_forms = [
         {"task": task, "form": DisputeRaiseForm(task=task, prefix=f"dispute-task-{task.pk}")}
         for task in complaint.tasks.select_related("department").order_by("dispatched_at", "id")
-        if task.status in services.CONTESTABLE_TASK_STATUSES and services.dispute_may_raise(task=task, user=user)  # type: ignore[arg-type]
+        if task.status in services.CONTESTABLE_TASK_STATUSES and services.dispute_may_raise(task=task, user=user)  # type: ignore[arg-type]  # signed in (login_required)
     ]
     if not items and not raise_forms:
         return None

@@ -23,6 +23,7 @@ from closeloop.complaints.panels import Panel
 from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.files import file_response
 from closeloop.core.forms_ui import add_domain_errors
+from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.handling.models import FeedbackForm, FeedbackResult, FeedbackStatus
 from closeloop.handling.pdf import feedback_form_pdf
 from closeloop.handling.services import feedback as services
@@ -188,13 +189,13 @@ def _detail_page(
 
 @login_required
 @require_GET
-def feedback_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def feedback_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _detail_page(request, _visible_form(request, pk))
 
 
 @login_required
 @require_POST
-def feedback_fill(request: HttpRequest, pk: int) -> HttpResponse:
+def feedback_fill(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Save the draft, or save and submit it ("op" = save | submit). A refused submission keeps the draft
     as typed and says which fields are missing."""
     form = _visible_form(request, pk)
@@ -227,7 +228,7 @@ def feedback_fill(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def feedback_review(request: HttpRequest, pk: int) -> HttpResponse:
+def feedback_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A CS supervisor approves the form for archive or returns it ("decision" = approve | return)."""
     form = _visible_form(request, pk)
     bound = ReviewForm(request.POST, auto_id=_auto_id(form))
@@ -255,7 +256,7 @@ def feedback_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def feedback_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def feedback_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = _visible_form(request, pk)
     content = feedback_form_pdf(form, services.feedback_form_prefill(form))
     return file_response(
@@ -265,7 +266,7 @@ def feedback_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def feedback_list(request: HttpRequest) -> HttpResponse:
+def feedback_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Handlers and managers: the forms to fill (returned first); CS supervisors: the forms to review."""
     actor = authz.Actor.of(request.user)
     sections = []

@@ -7,6 +7,7 @@ what was typed (status 422, or 403 for a role that may not act).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -24,6 +25,7 @@ from closeloop.complaints.panels import Panel
 from closeloop.complaints.selectors import complaints_visible_to
 from closeloop.core.errors import DomainError
 from closeloop.core.forms_ui import form_page_refused
+from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.handling.models import Postponement, Task
 from closeloop.handling.services import postponements as services
 from closeloop.handling.services.disputes import disputes_awaiting
@@ -87,14 +89,14 @@ def _task_for(request: HttpRequest, task_id: int) -> Task:
 
 def _postponement_for(request: HttpRequest, pk: int) -> Postponement:
     try:
-        return services.postponements_visible_to(request.user).get(pk=pk)  # type: ignore[arg-type]
+        return services.postponements_visible_to(request.user).get(pk=pk)  # type: ignore[arg-type]  # signed in (login_required or the admin)
     except Postponement.DoesNotExist:
         raise Http404(_("No such postponement request.")) from None
 
 
 @login_required
 @require_POST
-def request_postponement(request: HttpRequest, task_id: int) -> HttpResponse:
+def request_postponement(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     task = _task_for(request, task_id)
     form = PostponementRequestForm(request.POST, prefix=f"pp-task-{task.pk}")
     exc: DomainError | None = None
@@ -104,7 +106,7 @@ def request_postponement(request: HttpRequest, task_id: int) -> HttpResponse:
                 task=task,
                 reason=form.cleaned_data["reason"],
                 proposed_due=form.cleaned_data["proposed_due"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 via=Via.DESK,
             )
         except DomainError as error:
@@ -121,7 +123,7 @@ def request_postponement(request: HttpRequest, task_id: int) -> HttpResponse:
     )
 
 
-STEP_CALLS = {
+STEP_CALLS: dict[str, Callable[..., Postponement]] = {
     services.STEP_OPINION: services.postponement_manager_opinion,
     services.STEP_CONFIRM: services.postponement_cs_confirm,
     services.STEP_DECIDE: services.postponement_management_decide,
@@ -130,7 +132,7 @@ STEP_CALLS = {
 
 @login_required
 @require_POST
-def postponement_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+def postponement_step(request: AuthenticatedHttpRequest, pk: int, step: str) -> HttpResponse:
     postponement = _postponement_for(request, pk)
     if step not in STEP_CALLS:
         raise Http404(_("Unknown step."))
@@ -155,11 +157,11 @@ def postponement_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def decisions(request: HttpRequest) -> HttpResponse:
+def decisions(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Postponements and disputes waiting for this user's step, oldest first; fixed queries."""
     context = {
-        "postponements": list(services.postponements_awaiting(user=request.user)),  # type: ignore[arg-type]
-        "disputes": list(disputes_awaiting(user=request.user)),  # type: ignore[arg-type]
+        "postponements": list(services.postponements_awaiting(user=request.user)),
+        "disputes": list(disputes_awaiting(user=request.user)),
     }
     return render(request, "handling/postponements/decisions.html", context)
 
@@ -186,7 +188,7 @@ def panel(request: HttpRequest, complaint: Complaint) -> Panel | None:
         if (
             task.status in services.POSTPONABLE_TASK_STATUSES
             and task.pk not in open_task_ids
-            and services.postponement_may_request(task=task, user=user)  # type: ignore[arg-type]
+            and services.postponement_may_request(task=task, user=user)  # type: ignore[arg-type]  # signed in (login_required)
         ):
             reply = services.open_reply_deadline(task)
             if reply is not None:
@@ -194,9 +196,9 @@ def panel(request: HttpRequest, complaint: Complaint) -> Panel | None:
                 request_forms.append({"task": task, "reply": reply, "form": form})
     items = []
     for postponement in rows:
-        step = services.postponement_step_for(postponement=postponement, user=user)  # type: ignore[arg-type]
-        form = StepForm(step=step, prefix=f"pp-{postponement.pk}") if step else None
-        items.append({"p": postponement, "step": step, "form": form})
+        step = services.postponement_step_for(postponement=postponement, user=user)  # type: ignore[arg-type]  # signed in (login_required)
+        step_form = StepForm(step=step, prefix=f"pp-{postponement.pk}") if step else None
+        items.append({"p": postponement, "step": step, "form": step_form})
     if not items and not request_forms:
         return None
     return Panel(

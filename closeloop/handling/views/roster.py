@@ -3,7 +3,7 @@ edit its lines and record their people's leave. Changes go through `handling.ser
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from closeloop import authz
 from closeloop.core.errors import DomainError
 from closeloop.core.forms_ui import add_domain_errors
+from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.directory.models import ComplaintType, Department, Membership, ProductLine, RosterEntry
 from closeloop.handling import selectors
 from closeloop.handling.services import roster as services
@@ -81,9 +82,12 @@ class RosterEntryForm(forms.Form):
 
     def __init__(self, *args: Any, departments: list[Department], people: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = Department.objects.filter(pk__in=[d.pk for d in departments])
-        self.fields["handler"].queryset = get_user_model().objects.filter(pk__in=[u.pk for u in people])
-        self.fields["handler"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+        cast(forms.ModelChoiceField, self.fields["department"]).queryset = Department.objects.filter(
+            pk__in=[d.pk for d in departments]
+        )
+        handler = cast(forms.ModelChoiceField, self.fields["handler"])
+        handler.queryset = get_user_model().objects.filter(pk__in=[u.pk for u in people])
+        handler.label_from_instance = lambda u: u.get_full_name() or u.get_username()  # type: ignore[method-assign,assignment]  # Django's documented way
 
 
 class RosterEditForm(forms.Form):
@@ -104,7 +108,8 @@ class RosterEditForm(forms.Form):
     def __init__(self, *args: Any, choices: dict[str, list[tuple[Any, str]]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in ("handler", "complaint_type", "product_line"):
-            self.fields[name].choices = [("", "*" if name != "handler" else _("— department pool —")), *choices[name]]
+            field = cast(forms.ChoiceField, self.fields[name])
+            field.choices = [("", "*" if name != "handler" else _("— department pool —")), *choices[name]]
 
     @staticmethod
     def initial_for(entry: RosterEntry) -> dict[str, Any]:
@@ -142,8 +147,9 @@ class AbsenceForm(forms.Form):
     def __init__(self, *args: Any, people: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in ("user", "cover"):
-            self.fields[name].queryset = get_user_model().objects.filter(pk__in=[u.pk for u in people])
-            self.fields[name].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+            field = cast(forms.ModelChoiceField, self.fields[name])
+            field.queryset = get_user_model().objects.filter(pk__in=[u.pk for u in people])
+            field.label_from_instance = lambda u: u.get_full_name() or u.get_username()  # type: ignore[method-assign,assignment]  # Django's documented way
 
 
 def _check_reader(request: HttpRequest) -> None:
@@ -197,14 +203,14 @@ def _page(request: HttpRequest, *, bound: dict[str, forms.Form] | None = None, s
 
 @login_required
 @require_GET
-def roster_page(request: HttpRequest) -> HttpResponse:
+def roster_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     _check_reader(request)
     return _page(request)
 
 
 @login_required
 @require_POST
-def roster_entry_add(request: HttpRequest) -> HttpResponse:
+def roster_entry_add(request: AuthenticatedHttpRequest) -> HttpResponse:
     _check_reader(request)
     departments = _editable_departments(request.user)
     form = RosterEntryForm(request.POST, departments=departments, people=_people(departments))
@@ -232,14 +238,14 @@ def roster_entry_add(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def roster_entry_edit(request: HttpRequest, entry_id: int) -> HttpResponse:
+def roster_entry_edit(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
     _check_reader(request)
     entry = get_object_or_404(
         RosterEntry.objects.select_related("department", "handler", "complaint_type", "product_line"), pk=entry_id
     )
     departments = _editable_departments(request.user)
     form = RosterEditForm(request.POST, choices=_edit_choices(_people(departments)), auto_id=f"id_e{entry.pk}_%s")
-    form.entry_id = entry.pk  # type: ignore[attr-defined]
+    form.entry_id = entry.pk  # type: ignore[attr-defined]  # a per-request attribute of our own
     if form.is_valid():
         data = form.cleaned_data
         user_model = get_user_model()
@@ -267,7 +273,7 @@ def roster_entry_edit(request: HttpRequest, entry_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def roster_entry_end(request: HttpRequest, entry_id: int) -> HttpResponse:
+def roster_entry_end(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
     _check_reader(request)
     entry = get_object_or_404(RosterEntry, pk=entry_id)
     form = RosterEndForm(request.POST)
@@ -285,7 +291,7 @@ def roster_entry_end(request: HttpRequest, entry_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def absence_add(request: HttpRequest) -> HttpResponse:
+def absence_add(request: AuthenticatedHttpRequest) -> HttpResponse:
     _check_reader(request)
     form = AbsenceForm(request.POST, people=_people(_editable_departments(request.user)))
     if form.is_valid():

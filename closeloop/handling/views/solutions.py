@@ -13,7 +13,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -28,6 +27,7 @@ from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import Panel
 from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.forms_ui import add_domain_errors, refusal_status
+from closeloop.core.types import AnyUser, AuthenticatedHttpRequest
 from closeloop.handling.models import (
     ACTIVE_TASK_STATUSES,
     CompensationForm,
@@ -70,7 +70,7 @@ class ProposeForm(forms.Form):
         kwargs.setdefault("prefix", "propose")
         super().__init__(*args, **kwargs)
         self.tasks = {t.pk: t for t in tasks}
-        self.fields["task"].choices = [(t.pk, t.department.label) for t in tasks]  # type: ignore[attr-defined]
+        self.fields["task"].choices = [(t.pk, t.department.label) for t in tasks]  # type: ignore[attr-defined]  # a (Model)ChoiceField; form fields are typed Field
 
 
 class StepForm(forms.Form):
@@ -82,7 +82,7 @@ class StepForm(forms.Form):
 
     def __init__(self, *args: Any, owner_choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = owner_choices  # type: ignore[attr-defined]
+        self.fields["owner"].choices = owner_choices  # type: ignore[attr-defined]  # a (Model)ChoiceField; form fields are typed Field
 
 
 StepFormSet = forms.formset_factory(StepForm, extra=3, max_num=services.MAX_STEPS, absolute_max=services.MAX_STEPS)
@@ -161,7 +161,7 @@ def _levels(solution: Solution) -> list[LevelRow]:
     return rows
 
 
-def _proposable_tasks(user: AbstractBaseUser, complaint: Complaint) -> list[Task]:
+def _proposable_tasks(user: AnyUser, complaint: Complaint) -> list[Task]:
     if complaint.status not in TRANSITIONS["propose_solution"].sources:
         return []
     tasks = Task.objects.filter(complaint=complaint, status__in=ACTIVE_TASK_STATUSES).select_related("department")
@@ -242,7 +242,7 @@ def _page_again(
     """The complaint page with this area's bound form; a message the form cannot show goes on top."""
     from closeloop.complaints.views import _detail_response
 
-    request._solution_forms = bound  # type: ignore[attr-defined]
+    request._solution_forms = bound  # type: ignore[attr-defined]  # a per-request attribute of our own
     complaint = _complaint(request, complaint.number)  # re-read: the refusal may be due to a change meanwhile
     return _detail_response(request, complaint, error=error, status=status)
 
@@ -256,7 +256,7 @@ def _back(request: HttpRequest, complaint: Complaint) -> HttpResponse:
 
 @login_required
 @require_POST
-def propose(request: HttpRequest, number: str) -> HttpResponse:
+def propose(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     complaint = _complaint(request, number)
     tasks = _proposable_tasks(request.user, complaint)
     form, steps = _proposal_forms(tasks, request.POST)
@@ -290,7 +290,7 @@ def propose(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def decide(request: HttpRequest, solution_id: int) -> HttpResponse:
+def decide(request: AuthenticatedHttpRequest, solution_id: int) -> HttpResponse:
     solution = _solution(request, solution_id)
     form = DecideForm(request.POST, prefix=f"decide{solution.pk}")
     decision = request.POST.get("decision")
@@ -323,7 +323,7 @@ def decide(request: HttpRequest, solution_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def execute(request: HttpRequest, solution_id: int) -> HttpResponse:
+def execute(request: AuthenticatedHttpRequest, solution_id: int) -> HttpResponse:
     solution = _solution(request, solution_id)
     try:
         services.solution_execute(solution=solution, actor=request.user, via=Via.DESK)
@@ -336,7 +336,7 @@ def execute(request: HttpRequest, solution_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def step_done(request: HttpRequest, solution_id: int, step_id: int) -> HttpResponse:
+def step_done(request: AuthenticatedHttpRequest, solution_id: int, step_id: int) -> HttpResponse:
     solution = _solution(request, solution_id)
     try:
         step = solution.steps.select_related("solution__task").get(pk=step_id)
@@ -359,7 +359,7 @@ def step_done(request: HttpRequest, solution_id: int, step_id: int) -> HttpRespo
 
 @login_required
 @require_GET
-def approvals(request: HttpRequest) -> HttpResponse:
+def approvals(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Solutions waiting for a level that one of my roles decides."""
     waiting = services.solutions_awaiting(user=request.user)
     rows = [

@@ -7,7 +7,7 @@ on the form, which is shown again with what was typed (status 422)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -27,6 +27,7 @@ from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import Panel
 from closeloop.core.errors import DomainError
 from closeloop.core.forms_ui import add_domain_errors
+from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.directory.models import Department, Membership
 from closeloop.handling import selectors
 from closeloop.handling.models import ContactChannel, ContactOutcome, Task, TaskStatus
@@ -147,7 +148,7 @@ class ReassignForm(forms.Form):
     def __init__(self, *args: Any, members: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.members_by_id = {u.pk: u for u in members}
-        self.fields["handler"].choices = [(POOL, _("— department pool —"))] + [
+        cast(forms.ChoiceField, self.fields["handler"]).choices = [(POOL, _("— department pool —"))] + [
             (str(u.pk), _user_label(u)) for u in members
         ]
 
@@ -298,7 +299,7 @@ def _errors_text(form: forms.Form) -> str:
 
 @login_required
 @require_POST
-def dispatch(request: HttpRequest, number: str) -> HttpResponse:
+def dispatch(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     complaint = _visible_complaint(request, number)
     form = _dispatch_form(complaint, request.POST)
     if form.is_valid():
@@ -312,7 +313,7 @@ def dispatch(request: HttpRequest, number: str) -> HttpResponse:
             names = "、".join(t.department.label for t in tasks)
             messages.success(request, _("Dispatched to %(departments)s.") % {"departments": names})
             return redirect("desk:detail", number=complaint.number)
-    request.handling_bound = {"dispatch": form}  # type: ignore[attr-defined]
+    request.handling_bound = {"dispatch": form}  # type: ignore[attr-defined]  # a per-request attribute of our own
     complaint = _visible_complaint(request, number)
     offered = authz.allowed(request.user, "handling.dispatch_complaint") and complaint.status in DISPATCHABLE
     return _complaint_page(request, complaint, error="" if offered else _errors_text(form), status=422)
@@ -320,7 +321,7 @@ def dispatch(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def task_action(request: HttpRequest, task_id: int, action: str) -> HttpResponse:
+def task_action(request: AuthenticatedHttpRequest, task_id: int, action: str) -> HttpResponse:
     if action not in ACTION_FORMS:
         raise Http404(_("Unknown action."))
     try:
@@ -337,7 +338,7 @@ def task_action(request: HttpRequest, task_id: int, action: str) -> HttpResponse
         else:
             messages.success(request, _("%(action)s: done.") % {"action": ACTION_FORMS[action][1]})
             return redirect(f"{_detail_url(task)}#task-{task.pk}")
-    request.handling_bound = {f"{task.pk}:{action}": form}  # type: ignore[attr-defined]
+    request.handling_bound = {f"{task.pk}:{action}": form}  # type: ignore[attr-defined]  # a per-request attribute of our own
     complaint = _visible_complaint(request, task.complaint.number)
     task.refresh_from_db()
     # A form the page no longer offers (state changed, or not for this user) shows its message on top.
@@ -362,7 +363,7 @@ TABS = {
 
 @login_required
 @require_GET
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Active tasks by time left; a fixed number of queries however many tasks there are."""
     actor = services.Actor.of(request.user)
     tabs = ["mine", "department"] if actor.departments else []
@@ -376,7 +377,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "tabs": [(key, TABS[key]) for key in tabs],
         "tab": tab,
         "tasks": tasks,
-        "stale_count": sum(1 for t in tasks if t.stale),
+        "stale_count": sum(1 for t in tasks if t.stale),  # type: ignore[attr-defined,misc]  # annotated by task_inbox
         "statuses": TaskStatus,
     }
     return render(request, "handling/tasks/inbox.html", context)

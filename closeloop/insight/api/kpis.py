@@ -23,7 +23,6 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -38,6 +37,7 @@ from closeloop.complaints.selectors import complaints_visible_to
 from closeloop.complaints.services import personal_data_access_record
 from closeloop.core.api_responses import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from closeloop.core.errors import PermissionDeniedError
+from closeloop.core.types import User
 from closeloop.directory.models import ComplaintType, CustomerKind, Department, Product, ProductLine
 from closeloop.insight import kpis
 from closeloop.insight.models import LOWER_IS_BETTER, Kpi, KpiTarget
@@ -241,8 +241,8 @@ def cuts_from(query: KpiQuery) -> tuple[kpis.Cuts, dict[str, str | int]]:
     return kpis.Cuts(**values), given
 
 
-def _viewer(request: HttpRequest) -> AbstractBaseUser:
-    user: AbstractBaseUser = request.auth  # type: ignore[attr-defined]
+def _viewer(request: HttpRequest) -> User:
+    user: User = request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
     if not kpis.can_view_kpis(user):
         raise PermissionDeniedError(
             _("KPIs are for management, customer-service supervisors, quality, auditors and department managers.")
@@ -311,6 +311,7 @@ def kpi_table(request: HttpRequest, query: Query[TableQuery]) -> dict[str, Any]:
     cuts, given = cuts_from(query)
     table = kpis.kpi_table(period, query.group_by, kpis.scoped(cuts, user))
     keys = [k for k in table if k is not None]
+    names: dict[int | None, tuple[str | None, Any]]
     if query.group_by == "department":
         names = {d.pk: (d.code, d.label) for d in Department.objects.filter(pk__in=keys)}
     else:
@@ -390,5 +391,6 @@ def kpi_target_list(request: HttpRequest) -> list[dict[str, Any]]:
     summary="Set the targets of some KPIs (needs insight.change_kpitarget)",
 )
 def kpi_target_update(request: HttpRequest, payload: TargetsIn) -> list[dict[str, Any]]:
-    kpi_targets_update(targets={str(k): v for k, v in payload.targets.items()}, actor=request.auth)
+    actor = request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
+    kpi_targets_update(targets={str(k): v for k, v in payload.targets.items()}, actor=actor)
     return _targets_out()

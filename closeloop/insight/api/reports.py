@@ -10,7 +10,7 @@ import tempfile
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group
 from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, P, PathEx, Query, Router, Schema, Status
@@ -18,6 +18,7 @@ from ninja import Field, P, PathEx, Query, Router, Schema, Status
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
 from closeloop.core.errors import PermissionDeniedError, ValidationFailed
 from closeloop.core.files import file_response
+from closeloop.core.types import User
 from closeloop.insight.kpis import Period
 from closeloop.insight.models import Recipient, Report, ReportKind, ReportStatus
 from closeloop.insight.services import recipients as recipient_services
@@ -95,11 +96,11 @@ class RecipientIn(Schema):
     email: str | None = Field(None, max_length=254)
 
 
-def _user(request: HttpRequest) -> AbstractBaseUser:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
 
 
-def _require_view(user: AbstractBaseUser) -> None:
+def _require_view(user: User) -> None:
     if not services.may_view(user):
         raise PermissionDeniedError(_("You may not read reports."))
 
@@ -128,7 +129,7 @@ def _out(report: Report) -> dict[str, Any]:
     }
 
 
-def _detail(user: AbstractBaseUser, pk: int) -> dict[str, Any]:
+def _detail(user: User, pk: int) -> dict[str, Any]:
     report = Report.objects.select_related("created_by").get(pk=pk)
     steps = report.steps.select_related("actor").order_by("at", "pk")
     return {
@@ -150,7 +151,7 @@ def _detail(user: AbstractBaseUser, pk: int) -> dict[str, Any]:
     }
 
 
-def _visible(user: AbstractBaseUser, pk: int) -> Report:
+def _visible(user: User, pk: int) -> Report:
     _require_view(user)
     return Report.objects.get(pk=pk)  # DoesNotExist → 404
 
@@ -308,13 +309,13 @@ def _recipient_out(row: Recipient) -> dict[str, Any]:
     return {
         "id": row.pk,
         "kind": kind,
-        "user": row.user.get_username() if row.user_id else None,  # type: ignore[union-attr]
-        "group": row.group.name if row.group_id else None,  # type: ignore[union-attr]
+        "user": row.user.get_username() if row.user_id else None,  # type: ignore[union-attr]  # the id was tested: the relation is set
+        "group": row.group.name if row.group_id else None,  # type: ignore[union-attr]  # the id was tested: the relation is set
         "email": row.email or None,
     }
 
 
-def _require_manage(user: AbstractBaseUser) -> None:
+def _require_manage(user: User) -> None:
     if not recipient_services.recipients_may_manage(user):
         raise PermissionDeniedError(
             _("Only CS supervisors, management and administrators may change the distribution list.")

@@ -181,7 +181,7 @@ def _pct_change(current: int, previous: int) -> float | None:
 
 
 def _kpi_rows(table: dict[int | None, dict[Kpi, Figure]], labels: dict[Any, str]) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for key, figures in table.items():
         rows.append({"key": key, "label": labels.get(key) or "—", "figures": _figures_dict(figures)})
     rows.sort(key=lambda r: r["label"])

@@ -58,7 +58,7 @@ def _p(text: Any, style: ParagraphStyle) -> Paragraph:
 
 def _table(rows: list[list[Any]], widths: list[float], *, header_rows: int = 1, font_size: float = 8) -> Table:
     table = Table(rows, colWidths=widths, repeatRows=header_rows)
-    style = [
+    style: list[tuple[Any, ...]] = [
         ("FONT", (0, 0), (-1, -1), charts.FONT, font_size),
         ("GRID", (0, 0), (-1, -1), 0.4, GRID),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -171,7 +171,7 @@ class _Report:
                 labels, counts, width=int(chart_width), height=height, horizontal=len(slices) > 4
             )
         side = PAGE_WIDTH - chart_width - 4 * mm
-        rows = [[self.w("name"), self.w("count"), self.w("share")]]
+        rows: list[list[Any]] = [[self.w("name"), self.w("count"), self.w("share")]]
         rows += [[_p(s["label"], self.s.cell), str(s["count"]), _share(s["count"], total)] for s in slices]
         table = _table(rows, [side * 0.56, side * 0.2, side * 0.24])
         pair = Table([[drawing, table]], colWidths=[chart_width + 4 * mm, side])
@@ -193,7 +193,7 @@ class _Report:
             self.none()
             return
         self.add(charts.pareto_chart([c["label"] for c in causes], [c["count"] for c in causes], width=460, height=190))
-        rows = [[self.w("root_cause"), self.w("count"), self.w("cumulative")]]
+        rows: list[list[Any]] = [[self.w("root_cause"), self.w("count"), self.w("cumulative")]]
         rows += [[_p(c["label"], self.s.cell), str(c["count"]), _pct(c["cumulative_pct"])] for c in causes]
         self.add(_table(rows, [PAGE_WIDTH * 0.6, PAGE_WIDTH * 0.2, PAGE_WIDTH * 0.2]))
 
@@ -333,7 +333,9 @@ class _Report:
             self.none()
             return
         last = self.w("original") if repeat else self.w("next_due")
-        rows = [[self.w("complaint"), self.w("received"), self.w("status"), self.w("department"), last]]
+        rows: list[list[Any]] = [
+            [self.w("complaint"), self.w("received"), self.w("status"), self.w("department"), last]
+        ]
         for item in items:
             rows.append(
                 [
@@ -377,7 +379,9 @@ class _Report:
         if not items:
             self.none()
             return
-        rows = [[self.w("action_number"), self.w("action_title"), self.w("owner"), self.w("due"), self.w("status")]]
+        rows: list[list[Any]] = [
+            [self.w("action_number"), self.w("action_title"), self.w("owner"), self.w("due"), self.w("status")]
+        ]
         for item in items:
             status = item["status_label"] + (f" ({self.w('overdue_flag')})" if item.get("overdue") else "")
             rows.append(
@@ -399,7 +403,7 @@ class _Report:
         if not items:
             self.none()
             return
-        rows = [[self.w("complaint"), self.w("source"), self.w("suggestion")]]
+        rows: list[list[Any]] = [[self.w("complaint"), self.w("source"), self.w("suggestion")]]
         for item in items:
             source = self.w("from_feedback_form" if item["source"] == "feedback_form" else "from_followup")
             rows.append([item["complaint"], source, _p(item["text"], self.s.cell)])
@@ -415,7 +419,9 @@ class _Report:
         if not items:
             self.none()
             return
-        rows = [[self.w("incident"), self.w("model_batch"), self.w("opened"), self.w("grouped"), self.w("status")]]
+        rows: list[list[Any]] = [
+            [self.w("incident"), self.w("model_batch"), self.w("opened"), self.w("grouped"), self.w("status")]
+        ]
         for item in items:
             rows.append(
                 [

@@ -193,7 +193,7 @@ class _Grouped:
     """Rows of one related table ordered by complaint id, handed out per complaint as the complaint rows
     advance (a merge join: both sides are read once, in order)."""
 
-    def __init__(self, rows: Iterator[dict[str, Any]]) -> None:
+    def __init__(self, rows: Iterator[Any]) -> None:
         self._rows = rows
         self._next: dict[str, Any] | None = next(rows, None)
 
@@ -393,7 +393,7 @@ def _write_rows(
 ) -> int:
     english = is_english(language)
     for index, (_key, width) in enumerate(COLUMNS):
-        sheet.column_dimensions[_column_letter(index)].width = width
+        sheet.column_dimensions[_column_letter(index)].width = width  # type: ignore[attr-defined]  # openpyxl's write-only sheet has it; its stubs do not
     sheet.freeze_panes = "B2"
     sheet.append(_header(sheet, [word(key, language) for key, _width in COLUMNS]))
     choices = _Choices()
@@ -409,7 +409,7 @@ def _write_rows(
         if on_row is not None:
             on_row(row)
     if count:
-        sheet.auto_filter.ref = f"A1:{_column_letter(len(COLUMNS) - 1)}{count + 1}"
+        sheet.auto_filter.ref = f"A1:{_column_letter(len(COLUMNS) - 1)}{count + 1}"  # type: ignore[attr-defined]  # openpyxl's write-only sheet has it; its stubs do not
     return count
 
 
@@ -448,7 +448,7 @@ def _write_pivot(
     for kpi in Kpi:
         titles.append(f"{kpi_name(kpi, language)} (%)")
         titles.append(f"{kpi_name(kpi, language, short=True)} {word('counts', language)}")
-    sheet.column_dimensions["A"].width = 24
+    sheet.column_dimensions["A"].width = 24  # type: ignore[attr-defined]  # openpyxl's write-only sheet has it; its stubs do not
     sheet.freeze_panes = "B2"
     sheet.append(_header(sheet, titles))
     target_row: list[Any] = [_cell(sheet, word("target", language)), None, None, None]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -15,9 +15,10 @@ from django.utils.translation import gettext_lazy as _
 
 from closeloop import authz
 from closeloop.core.errors import DomainError, PermissionDeniedError, ValidationFailed
+from closeloop.core.types import AnyUser, User
 from closeloop.insight.models import Recipient
 
-Actor = AbstractBaseUser | AnonymousUser | None
+Actor = AnyUser | None
 
 
 def recipients_may_manage(user: Actor) -> bool:
@@ -31,9 +32,7 @@ def _check(actor: Actor) -> None:
         )
 
 
-def recipient_add(
-    *, actor: Actor, user: AbstractBaseUser | None = None, group: Group | None = None, email: str = ""
-) -> Recipient:
+def recipient_add(*, actor: Actor, user: User | None = None, group: Group | None = None, email: str = "") -> Recipient:
     """Add one person, one role group or one outside address; each entry at most once."""
     _check(actor)
     email = (email or "").strip()

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -46,6 +45,7 @@ from closeloop.core.errors import DomainError, PermissionDeniedError, Validation
 from closeloop.core.links import absolute_url
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.roles import Role
+from closeloop.core.types import AnyUser
 from closeloop.insight.exports.contents import report_contents
 from closeloop.insight.exports.labels import word
 from closeloop.insight.exports.pdf import analysis_report_write
@@ -66,7 +66,7 @@ from closeloop.notifications.services import Message, notifications_build, notif
 
 log = logging.getLogger(__name__)
 
-Actor = AbstractBaseUser | AnonymousUser | None
+Actor = AnyUser | None
 
 
 MAX_PERIOD_DAYS = 366
@@ -102,7 +102,7 @@ STEP_LABELS = {
 
 
 def step_label(action: str) -> str:
-    return str(STEP_LABELS.get(action, action))  # type: ignore[call-overload]
+    return str(STEP_LABELS.get(action, action))  # type: ignore[call-overload]  # a step's action names a Step
 
 
 # --- checks ----------------------------------------------------------------------------------------
@@ -311,7 +311,8 @@ def report_generate(*, report: Report, now: datetime.datetime | None = None) -> 
             note = f"{built.stats.rows} · {built.seconds:.1f} s" + ("" if first else f" · {gettext('regenerated')}")
             _step(locked, Step.GENERATED, None, before=locked.status, at=locked.generated_at, note=note)
             _generated_notify(locked, first=first, now=now)
-            transaction.on_commit(lambda: [default_storage.delete(name) for name in old])
+            # a list comprehension as the lambda's loop; its Nones are dropped
+            transaction.on_commit(lambda: [default_storage.delete(name) for name in old])  # type: ignore[func-returns-value]
     except BaseException:
         default_storage.delete(built.xlsx)
         default_storage.delete(built.pdf)
@@ -612,14 +613,14 @@ def report_personal_export(
     def audit(row: dict[str, Any]) -> None:
         buffer.append(Complaint(pk=row["pk"], customer_id=row["customer_id"]))
         if len(buffer) >= AUDIT_BATCH:
-            personal_data_access_record(user=user, complaints=buffer, where="insight.summary_table")  # type: ignore[arg-type]
+            personal_data_access_record(user=user, complaints=buffer, where="insight.summary_table")  # type: ignore[arg-type]  # the report's reader is signed in
             buffer.clear()
 
     stats = summary_table_write(
         target, period=report_period(report), language=report_language(report), viewer=user, now=now, on_row=audit
     )
     with transaction.atomic():
-        personal_data_access_record(user=user, complaints=buffer, where="insight.summary_table")  # type: ignore[arg-type]
+        personal_data_access_record(user=user, complaints=buffer, where="insight.summary_table")  # type: ignore[arg-type]  # the report's reader is signed in
         _step(report, Step.EXPORTED_PERSONAL, user, before=report.status, note=str(stats.rows), at=now)
     return stats
 

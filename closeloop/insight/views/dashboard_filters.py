@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
@@ -32,7 +32,7 @@ class MonthField(forms.CharField):
 
     widget = forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"})
 
-    def to_python(self, value: Any) -> tuple[int, int] | None:  # type: ignore[override]
+    def to_python(self, value: Any) -> tuple[int, int] | None:  # type: ignore[override]  # the narrower signature is intended
         text = (super().to_python(value) or "").strip()
         if not text:
             return None
@@ -91,19 +91,27 @@ class FigureFilterForm(forms.Form):
             departments = departments.filter(pk__in=scope)
         self.departments = {d.code: d for d in departments}
         self.departments_by_pk = {d.pk: d for d in self.departments.values()}
-        self.fields["department"].choices = anything + [(code, d.label) for code, d in self.departments.items()]
+        cast(forms.ChoiceField, self.fields["department"]).choices = anything + [
+            (code, d.label) for code, d in self.departments.items()
+        ]
         self.handlers = {u.get_username(): u for u in handler_choices(scope)}
         self.handlers_by_pk = {u.pk: u for u in self.handlers.values()}
-        self.fields["handler"].choices = anything + [(name, person(u)) for name, u in self.handlers.items()]
+        cast(forms.ChoiceField, self.fields["handler"]).choices = anything + [
+            (name, person(u)) for name, u in self.handlers.items()
+        ]
         self.product_lines = {line.code: line for line in ProductLine.objects.order_by("code")}
-        self.fields["product_line"].choices = anything + [(c, line.label) for c, line in self.product_lines.items()]
+        cast(forms.ChoiceField, self.fields["product_line"]).choices = anything + [
+            (c, line.label) for c, line in self.product_lines.items()
+        ]
         self.types = {t.code: t for t in ComplaintType.objects.select_related("parent").order_by("sort_order", "code")}
-        self.fields["type"].choices = anything + [
+        cast(forms.ChoiceField, self.fields["type"]).choices = anything + [
             (code, f"{t.parent.label} / {t.label}" if t.parent else t.label) for code, t in self.types.items()
         ]
-        self.fields["channel"].choices = anything + list(Channel.choices)
-        self.fields["priority"].choices = anything + [(str(v), label) for v, label in Priority.choices]
-        self.fields["customer_kind"].choices = anything + list(CustomerKind.choices)
+        cast(forms.ChoiceField, self.fields["channel"]).choices = anything + list(Channel.choices)
+        cast(forms.ChoiceField, self.fields["priority"]).choices = anything + [
+            (str(v), label) for v, label in Priority.choices
+        ]
+        cast(forms.ChoiceField, self.fields["customer_kind"]).choices = anything + list(CustomerKind.choices)
 
     def clean_start(self) -> datetime.date | None:
         return self._in_range(self.cleaned_data.get("start"))
@@ -130,7 +138,7 @@ class FigureFilterForm(forms.Form):
         return (self.cleaned_data.get("province") or "").strip()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
         if "start" not in self.errors and "end" not in self.errors:
             if (start is None) != (end is None):
@@ -203,7 +211,8 @@ class FigureFilterForm(forms.Form):
             if cleaned in (None, ""):
                 continue
             field = self.fields[name]
-            shown = dict(field.choices).get(cleaned, cleaned) if isinstance(field, forms.ChoiceField) else cleaned
+            # a ChoiceField's choices are normalised to (value, label) pairs
+            shown = dict(field.choices).get(cleaned, cleaned) if isinstance(field, forms.ChoiceField) else cleaned  # type: ignore[arg-type]
             rows.append((str(field.label), str(shown)))
         return rows
 

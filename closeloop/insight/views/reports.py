@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -32,6 +33,7 @@ from closeloop.core.files import file_response
 from closeloop.core.forms_ui import add_domain_errors, refusal_status
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.roles import ROLE_LABELS
+from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.insight.exports.contents import rate_text
 from closeloop.insight.exports.labels import kpi_name
 from closeloop.insight.kpis import Period
@@ -58,7 +60,7 @@ class ReportNewForm(forms.Form):
     end = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("mode") == "month":
             raw = (data.get("month") or "").strip()
             try:
@@ -103,12 +105,12 @@ class RecipientForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         users = get_user_model().objects.filter(is_active=True).order_by("username")
-        self.fields["user"].queryset = users  # type: ignore[attr-defined]
-        self.fields["user"].label_from_instance = lambda u: (  # type: ignore[attr-defined]
+        self.fields["user"].queryset = users  # type: ignore[attr-defined]  # a (Model)ChoiceField; form fields are typed Field
+        self.fields["user"].label_from_instance = lambda u: (  # type: ignore[attr-defined]  # Django's documented way; fields are typed Field
             f"{u.get_full_name()} ({u.get_username()})" if u.get_full_name() else u.get_username()
         )
-        self.fields["group"].queryset = Group.objects.order_by("name")  # type: ignore[attr-defined]
-        self.fields["group"].label_from_instance = lambda g: str(ROLE_LABELS.get(g.name, g.name))  # type: ignore[attr-defined,call-overload]
+        self.fields["group"].queryset = Group.objects.order_by("name")  # type: ignore[attr-defined]  # a (Model)ChoiceField; form fields are typed Field
+        self.fields["group"].label_from_instance = lambda g: str(ROLE_LABELS.get(g.name, g.name))  # type: ignore[attr-defined]  # Django's documented way; fields are typed Field
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -178,7 +180,7 @@ def _detail(
 ) -> HttpResponse:
     steps = list(report.steps.select_related("actor").order_by("at", "pk"))
     user = request.user
-    actions = services.report_actions_for(report=report, user=user)  # type: ignore[arg-type]
+    actions = services.report_actions_for(report=report, user=user)
     if failed_action and failed_action not in actions:
         actions.append(failed_action)  # the refused form again, with what was typed and why
     context = {
@@ -199,7 +201,7 @@ def _detail(
         "error": error,
         "failed_action": failed_action,
         "figures": _figures_view(report),
-        "may_export_personal": can_see_personal_data(user) and bool(report.xlsx),  # type: ignore[arg-type]
+        "may_export_personal": can_see_personal_data(user) and bool(report.xlsx),
         "send_problem": services.send_problem(report) if report.status == ReportStatus.APPROVED else None,
         "generating": report.generated_at is None,
     }
@@ -211,7 +213,7 @@ def _detail(
 
 @login_required
 @require_GET
-def report_list(request: HttpRequest) -> HttpResponse:
+def report_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every report, newest period first; two queries a page whatever the number of reports."""
     _require_view(request)
     qs = Report.objects.select_related("created_by").order_by("-period_start", "-created_at", "-pk")
@@ -231,7 +233,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def report_new(request: HttpRequest) -> HttpResponse:
+def report_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not services.may_generate(request.user):
         raise PermissionDenied(_("You may not generate reports."))
     if request.method == "GET":
@@ -245,7 +247,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
         try:
             report = services.report_create(
                 period=form.cleaned_data["period"],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 language=get_language() or None,
             )
         except DomainError as exc:
@@ -259,12 +261,12 @@ def report_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def report_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_view(request)
     return _detail(request, _report(pk))
 
 
-ACTION_CALLS = {
+ACTION_CALLS: dict[str, Callable[..., Report]] = {
     "review": services.report_review,
     "return": services.report_return,
     "approve": services.report_approve,
@@ -273,7 +275,7 @@ ACTION_CALLS = {
 
 @login_required
 @require_POST
-def report_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def report_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
     _require_view(request)
     report = _report(pk)
     if action not in ACTION_LABELS:
@@ -284,11 +286,11 @@ def report_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     note = form.cleaned_data["note"]
     try:
         if action == "regenerate":
-            report = services.report_regenerate(report=report, actor=request.user)  # type: ignore[arg-type]
+            report = services.report_regenerate(report=report, actor=request.user)
         elif action == "send":
-            report = services.report_send(report=report, actor=request.user)  # type: ignore[arg-type]
+            report = services.report_send(report=report, actor=request.user)
         else:
-            report = ACTION_CALLS[action](report=report, actor=request.user, note=note)  # type: ignore[operator]
+            report = ACTION_CALLS[action](report=report, actor=request.user, note=note)
     except DomainError as exc:
         add_domain_errors(form, exc)
         status = refusal_status(exc)
@@ -304,11 +306,11 @@ def report_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def report_file(request: HttpRequest, pk: int, kind: str) -> FileResponse:
+def report_file(request: AuthenticatedHttpRequest, pk: int, kind: str) -> FileResponse:
     _require_view(request)
     report = _report(pk)
     try:
-        field, name, content_type = services.report_download(report=report, kind=kind, user=request.user)  # type: ignore[arg-type]
+        field, name, content_type = services.report_download(report=report, kind=kind, user=request.user)
     except PermissionDeniedError as exc:
         raise PermissionDenied(str(exc.message)) from None
     except DomainError as exc:
@@ -318,13 +320,13 @@ def report_file(request: HttpRequest, pk: int, kind: str) -> FileResponse:
 
 @login_required
 @require_GET
-def report_personal(request: HttpRequest, pk: int) -> FileResponse:
+def report_personal(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     """The summary table with personal data, made now for a user who may see it (and audited)."""
     _require_view(request)
     report = _report(pk)
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes (and so removes) it
     try:
-        services.report_personal_export(report=report, user=request.user, target=handle)  # type: ignore[arg-type]
+        services.report_personal_export(report=report, user=request.user, target=handle)
     except PermissionDeniedError as exc:
         handle.close()
         raise PermissionDenied(str(exc.message)) from None
@@ -340,7 +342,8 @@ def _recipients_page(request: HttpRequest, form: RecipientForm, status: int = 20
         if row.user_id:
             kind, shown = _("person"), _person(row.user)
         elif row.group_id:
-            kind, shown = _("role"), str(ROLE_LABELS.get(row.group.name, row.group.name))  # type: ignore[union-attr,call-overload]
+            # group_id is set; a group's name is a Role's value
+            kind, shown = _("role"), str(ROLE_LABELS.get(row.group.name, row.group.name))  # type: ignore[union-attr,arg-type]
         else:
             kind, shown = _("e-mail address"), row.email
         entries.append({"recipient": row, "kind": kind, "shown": shown})
@@ -351,7 +354,7 @@ def _recipients_page(request: HttpRequest, form: RecipientForm, status: int = 20
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def recipients(request: HttpRequest) -> HttpResponse:
+def recipients(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not recipient_services.recipients_may_manage(request.user):
         raise PermissionDenied(
             _("Only CS supervisors, management and administrators may change the distribution list.")
@@ -363,7 +366,7 @@ def recipients(request: HttpRequest) -> HttpResponse:
         kind = form.cleaned_data["kind"]
         try:
             recipient_services.recipient_add(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 user=form.cleaned_data["user"] if kind == "user" else None,
                 group=form.cleaned_data["group"] if kind == "group" else None,
                 email=form.cleaned_data["email"] if kind == "email" else "",
@@ -380,10 +383,10 @@ def recipients(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def recipient_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def recipient_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     recipient = get_object_or_404(Recipient, pk=pk)
     try:
-        recipient_services.recipient_remove(actor=request.user, recipient=recipient)  # type: ignore[arg-type]
+        recipient_services.recipient_remove(actor=request.user, recipient=recipient)
     except PermissionDeniedError as exc:
         raise PermissionDenied(str(exc.message)) from None
     messages.success(request, _("Removed from the distribution list."))
