@@ -361,7 +361,9 @@ OUTBOX_STALE_SECONDS = env_int("OUTBOX_STALE_SECONDS", 300)
 # otherwise; a mailbox of MAIL_INTAKE_URL without ?type= too.
 MAIL_DEFAULT_TYPE = env_str("MAIL_DEFAULT_TYPE", "other")
 # The mailboxes the worker polls (IMAP URLs separated by spaces, each with its defaults).
-MAIL_INTAKE_MAILBOXES = mailboxes_from_env("MAIL_INTAKE_URL", default_type=MAIL_DEFAULT_TYPE)
+MAIL_INTAKE_MAILBOXES = mailboxes_from_env(
+    env_str("MAIL_INTAKE_URL"), name="MAIL_INTAKE_URL", default_type=MAIL_DEFAULT_TYPE
+)
 # The complaints mailbox customers reply to: the Reply-To of every mail to a customer ("": none, the
 # From address receives the replies).
 MAIL_REPLY_TO = env_str("MAIL_REPLY_TO", "")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import urllib.parse
 from dataclasses import dataclass
 
-from closeloop.env import ImproperEnvironment, env_raw
+from closeloop.env import ImproperEnvironment
 
 SCHEMES = {"imaps": (993, "tls"), "imap+starttls": (143, "starttls"), "imap": (143, "plain")}
 PRIORITIES = {"urgent": 1, "important": 2, "normal": 3, "1": 1, "2": 2, "3": 3}
@@ -78,8 +78,8 @@ def mailbox_from_url(url: str, *, index: int, default_type: str, variable: str =
     )
 
 
-def mailboxes_from_env(name: str, *, default_type: str) -> list[Mailbox]:
-    value = env_raw(name)
+def mailboxes_from_env(value: str | None, *, name: str, default_type: str) -> list[Mailbox]:
+    """The mailboxes of `value`, the variable `name` read by settings (URLs separated by white space)."""
     if not value:
         return []
     boxes = [

@@ -22,7 +22,15 @@ SECRET_CONTENT = {
     "SMS_TEMPLATES_FILE": json.dumps(
         {
             kind: {"template": f"SMS_48012000{n}", "params": {"code": "number"}}
-            for n, kind in enumerate(("customer_acknowledged", "customer_solution", "customer_resolved", "survey"))
+            for n, kind in enumerate(
+                (
+                    "customer_acknowledged",
+                    "customer_solution",
+                    "customer_resolved",
+                    "survey",
+                    "customer_message",
+                )
+            )
         }
     ),
 }

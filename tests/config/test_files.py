@@ -83,10 +83,11 @@ def test_the_helper_shows_only_pictures() -> None:
 def test_every_file_download_goes_through_the_helper() -> None:
     """No view builds a file response or a Content-Disposition of its own."""
     helper = ROOT / "closeloop" / "core" / "files.py"
+    # closeloop/mailin reads and writes the MIME headers of e-mails, never an HTTP response.
     found = [
         f"{path.relative_to(ROOT)}:{number}"
         for path in sorted((ROOT / "closeloop").rglob("*.py"))
-        if path != helper and "migrations" not in path.parts
+        if path != helper and "migrations" not in path.parts and "mailin" not in path.parts
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if re.search(r"FileResponse\(|Content-Disposition|as_attachment", line)
     ]

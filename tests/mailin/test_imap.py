@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from closeloop.complaints.models import Complaint, Priority
-from closeloop.env import ImproperEnvironment
+from closeloop.env import ImproperEnvironment, env_raw
 from closeloop.mailin.conf import Mailbox, mailboxes_from_env
 from closeloop.mailin.imap import imap_folder_name, mailboxes_poll
 from closeloop.mailin.models import InboundMail
@@ -58,7 +58,9 @@ def folder_state(dovecot: Dovecot, user: str, folder: str = "INBOX") -> dict[str
 def use_mailboxes(settings: Any, monkeypatch: pytest.MonkeyPatch, *urls: str) -> list[Mailbox]:
     """MAIL_INTAKE_URL as an operator sets it, read as closeloop/settings.py reads it."""
     monkeypatch.setenv("MAIL_INTAKE_URL", "\n".join(urls))
-    settings.MAIL_INTAKE_MAILBOXES = mailboxes_from_env("MAIL_INTAKE_URL", default_type="other")
+    settings.MAIL_INTAKE_MAILBOXES = mailboxes_from_env(
+        env_raw("MAIL_INTAKE_URL"), name="MAIL_INTAKE_URL", default_type="other"
+    )
     return settings.MAIL_INTAKE_MAILBOXES
 
 
@@ -146,13 +148,13 @@ def test_mail_intake_url_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     ):
         monkeypatch.setenv("MAIL_INTAKE_URL", bad)
         with pytest.raises(ImproperEnvironment) as error:
-            mailboxes_from_env("MAIL_INTAKE_URL", default_type="other")
+            mailboxes_from_env(env_raw("MAIL_INTAKE_URL"), name="MAIL_INTAKE_URL", default_type="other")
         assert ":p@" not in str(error.value)
     monkeypatch.setenv("MAIL_INTAKE_URL", "imaps://a:x@h/INBOX?name=n imaps://b:y@h/INBOX?name=n")
     with pytest.raises(ImproperEnvironment):
-        mailboxes_from_env("MAIL_INTAKE_URL", default_type="other")
+        mailboxes_from_env(env_raw("MAIL_INTAKE_URL"), name="MAIL_INTAKE_URL", default_type="other")
     monkeypatch.setenv("MAIL_INTAKE_URL", "imaps://complaints%40factory.cn:p%2Fw@mail.factory.cn/%E6%8A%95%E8%AF%89")
-    (box,) = mailboxes_from_env("MAIL_INTAKE_URL", default_type="other")
+    (box,) = mailboxes_from_env(env_raw("MAIL_INTAKE_URL"), name="MAIL_INTAKE_URL", default_type="other")
     assert (box.user, box.password, box.folder, box.port, box.type_code) == (
         "complaints@factory.cn",
         "p/w",
