@@ -555,7 +555,7 @@ def customer_lookup(request: HttpRequest, query: Query[CustomerLookupQuery]) -> 
         return Status(422, {"detail": [{"loc": ["query", "phone"], "msg": str(exc.message), "type": exc.code}]})
     customer = services.customer_lookup(user=user, phone=phone)
     if customer is None:
-        return Status(404, {"detail": _("No customer has this phone number.")})
+        return Status(404, {"detail": _("No customer has this phone number."), "code": "customer.not_found"})
     complaints = list(selectors.customer_open_complaints(customer=customer, user=user))
     return {
         "customer": _customer(customer, user),

@@ -85,6 +85,9 @@ def _check_values(values: dict[str, Any]) -> dict[str, Any]:
     """Validate and convert the policy fields given; every error at once."""
     errors: dict[str, list[str]] = {}
     clean = dict(values)
+    for name, value in values.items():  # a JSON null for a field the policy always has
+        if value is None:
+            errors[name] = [_("This field cannot be empty.")]
     if "calendar" in values:
         calendar = Calendar.objects.filter(code=values["calendar"]).first()
         if calendar is None:
@@ -283,6 +286,9 @@ def policy_rule_update(*, actor: AnyUser | None, rule: PolicyRule, changes: dict
     unknown = set(changes) - {"policy", "order", "customer_kind", "product_line", "is_active"}
     if unknown:
         raise DomainError(_("These fields cannot be changed: %(names)s") % {"names": ", ".join(sorted(unknown))})
+    for name in ("policy", "order", "is_active"):  # a JSON null for what every rule has
+        if name in changes and changes[name] is None:
+            raise DomainError(_("This field cannot be empty."), field=name)
     clean = _rule_values(changes)
     with transaction.atomic():
         rule = PolicyRule.objects.select_for_update().select_related("policy", "product_line").get(pk=rule.pk)

@@ -91,7 +91,7 @@ def test_unknown_number_is_404_and_logged(agent_api: ApiClient, agent: User) -> 
     response = agent_api.get(URL, {"phone": "13900000000"})
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "No customer has this phone number."}
+    assert response.json() == {"detail": "No customer has this phone number.", "code": "customer.not_found"}
     access = PersonalDataAccess.objects.get(where="screen pop")
     assert (access.user, access.customer) == (agent, None)
 
