@@ -18,6 +18,7 @@ EVENT_TABLES = {
     "directory.RosterChange",
     "improvement.ActionEvent",
     "insight.ReportStep",
+    "sla.PolicyChange",
 }
 
 
