@@ -17,7 +17,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from closeloop.mailin.text import decode_text, html_to_text
+from closeloop.mailin.text import decode_text, html_to_text, without_nul
 
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 # Nesting deeper than this is not a mail anyone wrote; the rest is kept only in the original.
@@ -77,7 +77,7 @@ def _unescape_8bit(value: str) -> str:
 
 def decode_header_value(value: str) -> str:
     """An RFC 2047 header (encoded words in any charset, or raw 8-bit) as text, on one line."""
-    value = _unescape_8bit(value)
+    value = without_nul(_unescape_8bit(value))
     try:
         chunks = email.header.decode_header(value)
     except Exception:  # a malformed encoded word: keep it as written

@@ -53,10 +53,16 @@ def decode_text(data: bytes, label: str | None) -> str:
     codec = codec_for(label)
     for candidate in (codec, *FALLBACKS) if codec else FALLBACKS:
         try:
-            return data.decode(candidate)
+            return without_nul(data.decode(candidate))
         except (UnicodeDecodeError, LookupError):
             continue
-    return data.decode(codec or "utf-8", errors="replace")
+    return without_nul(data.decode(codec or "utf-8", errors="replace"))
+
+
+def without_nul(text: str) -> str:
+    """`text` without NUL characters: PostgreSQL's text columns refuse them, and junk or a broken charset
+    brings them (the raw original, attached, keeps every byte)."""
+    return text.replace("\x00", "")
 
 
 # --- HTML -----------------------------------------------------------------------------------------

@@ -291,7 +291,9 @@ def policy_rule_update(*, actor: AnyUser | None, rule: PolicyRule, changes: dict
             raise DomainError(_("This field cannot be empty."), field=name)
     clean = _rule_values(changes)
     with transaction.atomic():
-        rule = PolicyRule.objects.select_for_update().select_related("policy", "product_line").get(pk=rule.pk)
+        rule = (
+            PolicyRule.objects.select_for_update(of=("self",)).select_related("policy", "product_line").get(pk=rule.pk)
+        )
         before = rule_state(rule)
         for name, value in clean.items():
             setattr(rule, name, value)
