@@ -48,6 +48,8 @@ def api_token_create(
         )
     now = timezone.now()
     raw_key = secrets.token_urlsafe(32)  # 256 bits: collisions are not a practical concern
+    while raw_key[0] == "-":  # its prefix is typed after `closeloop token revoke`, where it would read as an option
+        raw_key = secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
         name=name[:80],

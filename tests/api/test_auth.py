@@ -135,3 +135,11 @@ def test_anonymous_write_is_401_not_a_csrf_403(db: None) -> None:
     response = Client(enforce_csrf_checks=True).post(URL, intake_payload(), content_type="application/json")
     assert response.status_code == 401
     assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_no_key_starts_like_a_command_option(agent: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `closeloop token revoke <prefix>`: a prefix starting with "-" would be read as an option (1 key in 64).
+    drawn = iter(["-" + "a" * 42, "b" * 43])
+    monkeypatch.setattr("closeloop.core.services.secrets.token_urlsafe", lambda n: next(drawn))
+    token, raw_key = api_token_create(user=agent, name="dash")
+    assert raw_key == "b" * 43 and token.prefix == "bbbbbbbb"
