@@ -53,6 +53,12 @@ _TABLE = [
         _("Only customer service writes to the customer."),
     ),
     Permission(
+        "complaints.look_up_caller",
+        p.holds_model_permission("directory.view_customer"),
+        "look a caller up by their phone number (the call-centre's screen pop)",
+        _("Your role may not look customers up."),
+    ),
+    Permission(
         "directory.see_personal_data",
         p.may_see_personal_data,
         "see customers' names and contact data unmasked",

@@ -789,10 +789,6 @@ def contact_search_admit(*, user: AnyUser, term: str, where: str) -> None:
     )
 
 
-# The screen pop: the call-centre's roles, who look callers up by their number.
-CUSTOMER_LOOKUP_PERMISSION = "directory.view_customer"
-
-
 def customer_lookup(*, user: User, phone: str) -> Customer | None:
     """The customer a call comes from, by the stored form of their number (`normalize_phone`), or None.
     Permission first (PermissionDeniedError); a role that sees personal data masked is counted and logged
@@ -801,8 +797,7 @@ def customer_lookup(*, user: User, phone: str) -> Customer | None:
     trying numbers shows in the log too."""
     from closeloop.complaints.selectors import customer_by_phone
 
-    if not user.has_perm(CUSTOMER_LOOKUP_PERMISSION):
-        raise PermissionDeniedError(_("Your role may not look customers up."))
+    authz.require(user, "complaints.look_up_caller")
     contact_search_admit(user=user, term=phone, where="screen pop")
     customer = customer_by_phone(phone=phone)
     if can_see_personal_data(user):

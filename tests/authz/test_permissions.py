@@ -27,6 +27,7 @@ BY_ROLE: dict[str, set[str]] = {
     "complaints.reprioritise_complaint": DESK | {"admin"},
     "complaints.attach_evidence": DESK | {"handler", "dept_manager", "admin"},
     "complaints.write_to_customer": DESK,
+    "complaints.look_up_caller": DESK | {"admin"},
     "directory.see_personal_data": DESK | {"handler", "admin"},
     "handling.dispatch_complaint": DESK,
     "handling.provide_task_info": DESK,
