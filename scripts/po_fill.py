@@ -1,6 +1,9 @@
 """Fill the zh_Hans catalogue from {msgid: translation} JSON files (translation workflow helper).
 
 .venv/bin/python scripts/po_fill.py closeloop/locale/zh_Hans/LC_MESSAGES/django.po part1.zh.json ...
+
+A message with a context (pgettext) is keyed "context\u0004msgid" in the JSON, as gettext itself keys it;
+a plain key never fills a message that has a context.
 """
 
 import json
@@ -17,7 +20,8 @@ def main(po_path: str, *json_paths: str) -> None:
     po = polib.pofile(po_path)
     filled = 0
     for entry in po:
-        text = translations.get(entry.msgid)
+        key = f"{entry.msgctxt}\x04{entry.msgid}" if entry.msgctxt else entry.msgid
+        text = translations.get(key)
         if text is None:
             continue
         if entry.msgid_plural:
@@ -31,10 +35,10 @@ def main(po_path: str, *json_paths: str) -> None:
     po.header = "CloseLoop (客诉闭环) — Simplified Chinese interface. English is the source language."
     po.metadata.update({"Language": "zh_Hans", "Project-Id-Version": "CloseLoop", "Language-Team": "CloseLoop"})
     po.save(po_path)
-    missing = [e.msgid for e in po if not e.translated()]
+    missing = [e for e in po if not e.translated()]
     print(f"filled {filled}; untranslated left: {len(missing)}")
-    for msgid in missing[:20]:
-        print("  missing:", msgid)
+    for entry in missing[:20]:
+        print("  missing:", f"[{entry.msgctxt}] " if entry.msgctxt else "", entry.msgid, sep="")
 
 
 if __name__ == "__main__":
