@@ -390,7 +390,7 @@ TRIAGE_SIMILAR_DAYS = env_int("TRIAGE_SIMILAR_DAYS", 30)
 # each other at this similarity (percent, cosine of character pairs) raise a defect alert.
 TRIAGE_CLUSTER_SIZE = env_int("TRIAGE_CLUSTER_SIZE", 5)
 TRIAGE_CLUSTER_DAYS = env_int("TRIAGE_CLUSTER_DAYS", 14)
-TRIAGE_CLUSTER_SIMILARITY = env_int("TRIAGE_CLUSTER_SIMILARITY_PERCENT", 45) / 100
+TRIAGE_CLUSTER_SIMILARITY = env_int("TRIAGE_CLUSTER_SIMILARITY_PERCENT", 35) / 100
 
 # --- E-mail ---------------------------------------------------------------------------------------
 EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN", "closeloop")

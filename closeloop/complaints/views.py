@@ -108,7 +108,9 @@ def register(request: AuthenticatedHttpRequest) -> HttpResponse:
             except DomainError as exc:
                 add_domain_errors(form, exc)
             else:
-                registration_form_submitted.send(sender=Complaint, complaint=complaint, user=request.user, data=request.POST)
+                registration_form_submitted.send(
+                    sender=Complaint, complaint=complaint, user=request.user, data=request.POST
+                )
                 messages.success(request, _("Complaint %(number)s registered.") % {"number": complaint.number})
                 return redirect("desk:detail", number=complaint.number)
         if request.FILES:

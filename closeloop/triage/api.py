@@ -141,7 +141,9 @@ def outcome_create(request: HttpRequest, payload: OutcomeIn) -> Status:
     rows = services.suggestion_outcomes_record(
         complaint=complaint, offered=offered, user=user, model_version=payload.model_version
     )
-    return Status(201, [{"field": r.field, "suggested": r.suggested, "chosen": r.chosen, "accepted": r.accepted} for r in rows])
+    return Status(
+        201, [{"field": r.field, "suggested": r.suggested, "chosen": r.chosen, "accepted": r.accepted} for r in rows]
+    )
 
 
 @router.post(
@@ -166,7 +168,13 @@ def stats(request: HttpRequest) -> dict[str, Any]:
     authz.require(_user(request), "triage.retrain_model")
     return {
         "models": [
-            {"version": m.version, "trained_at": m.trained_at, "samples": m.samples, "seconds": m.seconds, "scores": m.scores}
+            {
+                "version": m.version,
+                "trained_at": m.trained_at,
+                "samples": m.samples,
+                "seconds": m.seconds,
+                "scores": m.scores,
+            }
             for m in selectors.models_recent()
         ],
         "acceptance": [

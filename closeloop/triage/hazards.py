@@ -50,8 +50,8 @@ def lexicon_for(product_line_id: int | None) -> tuple[str, ...]:
         _lexicons["default"] = tuple(default.word_list()) if default else DEFAULT_HAZARD_WORDS
         _lexicons["loaded"] = now
     if product_line_id is not None and product_line_id in _lexicons["by_line"]:
-        return _lexicons["by_line"][product_line_id]  # type: ignore[no-any-return]
-    return _lexicons["default"]  # type: ignore[no-any-return]
+        return _lexicons["by_line"][product_line_id]
+    return _lexicons["default"]
 
 
 def lexicon_forget() -> None:
@@ -116,7 +116,13 @@ def hazard_flag(
         )
         if escalate:
             complaint_change_priority(
-                complaint=locked, priority=Priority.URGENT, reason=reason, actor=None, via=Via.SYSTEM, now=now, system=True
+                complaint=locked,
+                priority=Priority.URGENT,
+                reason=reason,
+                actor=None,
+                via=Via.SYSTEM,
+                now=now,
+                system=True,
             )
         hazard_notify(complaint=locked, words=words, now=now)
     return flag
@@ -146,6 +152,10 @@ def hazard_notify(*, complaint: Complaint, words: list[str], now: datetime.datet
             if part
         )
     message = Message(
-        kind="safety_hazard", subject=subject, body=body, complaint_id=complaint.pk, dedup=f"safety_hazard:{complaint.pk}"
+        kind="safety_hazard",
+        subject=subject,
+        body=body,
+        complaint_id=complaint.pk,
+        dedup=f"safety_hazard:{complaint.pk}",
     )
     notifications_queue(notifications_build(message=message, recipients=recipients, now=now))

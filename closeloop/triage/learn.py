@@ -138,7 +138,11 @@ def current(*, now: float | None = None) -> tuple[int | None, Learned | None]:
         if now - _state["checked"] >= CHECK_SECONDS:
             newest = TriageModel.objects.order_by("-version").values_list("version", flat=True).first()
             if newest != _state["version"]:
-                blob = TriageModel.objects.filter(version=newest).values_list("blob", flat=True).first()
+                blob = (
+                    TriageModel.objects.filter(version=newest).values_list("blob", flat=True).first()
+                    if newest is not None
+                    else None
+                )
                 _state["learned"] = loads(blob) if blob is not None else None
                 _state["version"] = newest if blob is not None else None
             _state["checked"] = now

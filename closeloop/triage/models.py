@@ -92,7 +92,9 @@ class SuggestionOutcome(AppendOnlyModel):
     """What the agent did with one suggested field at registration: accepted it or chose otherwise."""
 
     at = models.DateTimeField(_("time"), default=timezone.now)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     complaint = models.ForeignKey(
         "complaints.Complaint", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

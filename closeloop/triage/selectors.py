@@ -53,7 +53,9 @@ def hazards_by_product(*, month: str) -> list[HazardByProduct]:
         .order_by("-n", "complaint__product__model")
     )
     return [
-        HazardByProduct(r["complaint__product__model"] or "", r["complaint__product__name"] or r["complaint__product_text"], r["n"])
+        HazardByProduct(
+            r["complaint__product__model"] or "", r["complaint__product__name"] or r["complaint__product_text"], r["n"]
+        )
         for r in rows
     ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -81,13 +82,20 @@ def triage_train(*, now: datetime.datetime | None = None) -> TriageModel:
     return model
 
 
-def learn_scores(learned: learn.Learned, held: list[tuple[str, str, str, str | None, int, bool]]) -> dict[str, float]:
+def learn_scores(
+    learned: learn.Learned, held: Sequence[tuple[str, str, str, str | None, int, bool]]
+) -> dict[str, float]:
     """Accuracy per field on the held-out rows."""
     if not held:
         return {}
     hits = dict.fromkeys(learned.classifiers, 0)
     for description, product_text, type_code, department, priority, hazard in held:
-        truth = {"type": type_code, "department": department or "", "priority": str(priority), "hazard": "1" if hazard else "0"}
+        truth = {
+            "type": type_code,
+            "department": department or "",
+            "priority": str(priority),
+            "hazard": "1" if hazard else "0",
+        }
         for name, guess in learned.guess(learn.model_text(description, product_text), explain=0).items():
             hits[name] += guess.value == truth[name]
     return {name: round(n / len(held), 3) for name, n in hits.items()}

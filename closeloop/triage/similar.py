@@ -15,15 +15,18 @@ its notice to quality), even when nobody typed a batch number and the models dif
 from __future__ import annotations
 
 import datetime
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES, OPEN_STATUSES
 from closeloop.complaints.models import Complaint, Via
@@ -32,27 +35,12 @@ from closeloop.core.types import AnyUser
 from closeloop.defects.models import DefectAlert
 from closeloop.defects.services.common import complaint_events, defect_event, lock_product
 from closeloop.defects.services.spikes import alert_notify, covering_alert, join_alert, untaken
-from closeloop.triage.text import normalise, spans
+from closeloop.triage import learn
+from closeloop.triage.text import bigrams, cosine, spans
 
+BLOCK = 512  # rows of the similarity matrix computed at once (memory: BLOCK × the window's complaints)
 CANDIDATES = 300  # the newest complaints of the line compared with this one
 SIMILAR_MIN = 0.35
-PUNCTUATION = set(" ，,。.！!？?；;、：:（）()\"'“”\n\t")
-
-
-def bigrams(text: str) -> Counter[str]:
-    chars = [c for c in normalise(text) if c not in PUNCTUATION]
-    return Counter(a + b for a, b in zip(chars, chars[1:], strict=False))
-
-
-def cosine(a: Counter[str], b: Counter[str]) -> float:
-    if not a or not b:
-        return 0.0
-    if len(a) > len(b):
-        a, b = b, a
-    dot = sum(n * b.get(g, 0) for g, n in a.items())
-    if not dot:
-        return 0.0
-    return dot / math.sqrt(sum(n * n for n in a.values()) * sum(n * n for n in b.values()))
 
 
 def shared_words(text: str, a: Counter[str], b: Counter[str]) -> list[str]:
@@ -68,7 +56,9 @@ class Similar:
     same_region: bool = False
 
 
-def similar_to(*, complaint: Complaint, user: AnyUser, limit: int = 5, now: datetime.datetime | None = None) -> list[Similar]:
+def similar_to(
+    *, complaint: Complaint, user: AnyUser, limit: int = 5, now: datetime.datetime | None = None
+) -> list[Similar]:
     """The most similar open or recent complaints the user may see (two queries)."""
     now = now or timezone.now()
     since = now - datetime.timedelta(days=settings.TRIAGE_SIMILAR_DAYS)
@@ -91,7 +81,9 @@ def similar_to(*, complaint: Complaint, user: AnyUser, limit: int = 5, now: date
         score = 0.75 * text + 0.15 * same_product + 0.10 * same_region
         if score >= SIMILAR_MIN:
             found.append(
-                Similar(other, round(score, 2), shared_words(other.description, theirs, mine), same_product, same_region)
+                Similar(
+                    other, round(score, 2), shared_words(other.description, theirs, mine), same_product, same_region
+                )
             )
     found.sort(key=lambda s: (-s.score, -s.complaint.pk))
     return found[:limit]
@@ -107,23 +99,34 @@ class Cluster:
     words: list[str] = field(default_factory=list)
 
 
-def clusters_find(
-    rows: list[tuple[int, int, str]], *, similarity: float
-) -> list[list[int]]:
-    """Group (id, _, text) rows, oldest first: each joins the first cluster whose first complaint it
-    resembles at `similarity` or more, else starts one. Returns the clusters as lists of row indexes."""
-    leaders: list[tuple[int, Counter[str]]] = []
-    groups: list[list[int]] = []
-    for index, (_pk, _product, text) in enumerate(rows):
-        grams = bigrams(text)
-        for group, (_lead, lead_grams) in zip(groups, leaders, strict=True):
-            if cosine(grams, lead_grams) >= similarity:
-                group.append(index)
-                break
-        else:
-            leaders.append((index, grams))
-            groups.append([index])
-    return groups
+def _grams(text: str) -> list[str]:
+    return list(bigrams(text).elements())
+
+
+def clusters_find(texts: list[str], *, similarity: float, learned: learn.Learned | None = None) -> list[list[int]]:
+    """Group texts whose words reach `similarity` (cosine), linking through any member; the groups as
+    lists of indexes. With a learned model its TF-IDF weights (from the whole history) make what every
+    complaint says — "吸顶灯", "晚上没法用" — count little; without one, character pairs count alike."""
+    n = len(texts)
+    if n < 2:
+        return [[i] for i in range(n)]
+    if learned is not None:
+        matrix = learned.vectorizer.transform(texts)
+    else:
+        matrix = TfidfVectorizer(analyzer=_grams, use_idf=False, dtype=np.float32).fit_transform(texts)
+    sources, targets = [], []
+    for start in range(0, n, BLOCK):
+        block = (matrix[start : start + BLOCK] @ matrix.T).toarray()
+        r, c = np.nonzero(block >= similarity)
+        sources.append(r + start)
+        targets.append(c)
+    edges = np.concatenate(sources), np.concatenate(targets)
+    graph = csr_matrix((np.ones(len(edges[0]), dtype=np.int8), edges), shape=(n, n))
+    _count, labels = connected_components(graph, directed=False)
+    groups: dict[int, list[int]] = {}
+    for index, label in enumerate(labels):
+        groups.setdefault(int(label), []).append(index)
+    return list(groups.values())
 
 
 def clusters_scan(*, now: datetime.datetime | None = None, notify: bool = True) -> list[DefectAlert]:
@@ -142,18 +145,19 @@ def clusters_scan(*, now: datetime.datetime | None = None, notify: bool = True) 
     ):
         by_line.setdefault(line_id, []).append((pk, product_id, description))
     raised = []
+    _version, learned = learn.current()
     for line_id, rows in by_line.items():
         if len(rows) < settings.TRIAGE_CLUSTER_SIZE:
             continue
-        for group in clusters_find(rows, similarity=settings.TRIAGE_CLUSTER_SIMILARITY):
+        texts = [r[2] for r in rows]
+        for group in clusters_find(texts, similarity=settings.TRIAGE_CLUSTER_SIMILARITY, learned=learned):
             if len(group) < settings.TRIAGE_CLUSTER_SIZE:
                 continue
             members = [(rows[i][0], rows[i][1]) for i in group]
-            texts = [rows[i][2] for i in group]
-            common = bigrams(texts[0])
-            for t in texts[1:]:
-                common &= bigrams(t)
-            cluster = Cluster(line_id=line_id, members=members, words=spans(texts[0], list(common), limit=4))
+            common = bigrams(texts[group[0]])
+            for i in group[1:]:
+                common &= bigrams(texts[i])
+            cluster = Cluster(line_id=line_id, members=members, words=spans(texts[group[0]], list(common), limit=4))
             alert = cluster_alert(cluster=cluster, now=now, notify=notify)
             if alert is not None:
                 raised.append(alert)
@@ -167,7 +171,9 @@ def cluster_alert(*, cluster: Cluster, now: datetime.datetime, notify: bool = Tr
     ids = [pk for pk, _p in cluster.members]
     with transaction.atomic():
         lock_product(product_id)
-        listed = list(untaken(Complaint.objects.filter(pk__in=ids)).select_related("product").order_by("received_at", "id"))
+        listed = list(
+            untaken(Complaint.objects.filter(pk__in=ids)).select_related("product").order_by("received_at", "id")
+        )
         if len(listed) < settings.TRIAGE_CLUSTER_SIZE:
             return None  # taken meanwhile
         existing = covering_alert(product_id=product_id, key="")
@@ -202,9 +208,11 @@ def cluster_alert(*, cluster: Cluster, now: datetime.datetime, notify: bool = Tr
             },
         )
         with translation.override(settings.LANGUAGE_CODE):
-            note = _("%(count)s complaints about %(line)s describe the same failure (%(words)s) within %(days)s days") % {
+            note = _(
+                "%(count)s complaints about %(line)s describe the same failure (%(words)s) within %(days)s days"
+            ) % {
                 "count": len(listed),
-                "line": product.line.name if product and product.line else "",  # type: ignore[union-attr]
+                "line": product.line.name if product and product.line else "",
                 "words": "、".join(cluster.words) or "—",
                 "days": settings.TRIAGE_CLUSTER_DAYS,
             }
@@ -214,10 +222,15 @@ def cluster_alert(*, cluster: Cluster, now: datetime.datetime, notify: bool = Tr
             at=now,
             actor=None,
             via=Via.SYSTEM,
-            after={"alert": alert.pk, "product": product_id, "batch_no": "", "complaints": len(listed), "rule": "text_cluster"},
+            after={
+                "alert": alert.pk,
+                "product": product_id,
+                "batch_no": "",
+                "complaints": len(listed),
+                "rule": "text_cluster",
+            },
             note=note,
         )
         if notify and product is not None:
             alert_notify(alert=alert, product=product, complaints=listed, trigger=listed[-1], now=now)
     return alert
-

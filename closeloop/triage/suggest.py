@@ -97,7 +97,9 @@ def reference(*, fresh: bool = False) -> _Reference:
         lines = list(ProductLine.objects.all())
         _reference = _Reference(
             loaded=now,
-            types={t.code: t for t in ComplaintType.objects.filter(is_active=True).select_related("default_department")},
+            types={
+                t.code: t for t in ComplaintType.objects.filter(is_active=True).select_related("default_department")
+            },
             departments={d.code: d for d in Department.objects.filter(is_active=True)},
             products={p.model.upper(): p for p in products},
             lines=sorted(((normalise(line.name), line) for line in lines if line.name), key=lambda x: -len(x[0])),
@@ -115,7 +117,9 @@ def _priority_label(rank: int) -> str:
 # --- the product named in the text ----------------------------------------------------------------------
 
 
-def suggest_product(*, ref: _Reference, description: str, product_text: str) -> tuple[FieldSuggestion | None, FieldSuggestion | None]:
+def suggest_product(
+    *, ref: _Reference, description: str, product_text: str
+) -> tuple[FieldSuggestion | None, FieldSuggestion | None]:
     """(product, product line): a catalogue model named in the text ("XD-1001", certain); else a product's
     name or a line's name ("吸顶灯") found in it."""
     text = f"{product_text} {description}"
@@ -163,7 +167,9 @@ def _rules_department(
     ctype = ref.types.get(type_code or "")
     if ctype is None:
         return None
-    probe = Complaint(type=ctype, product=Product(line=product_line) if product_line else None, department=ctype.default_department)
+    probe = Complaint(
+        type=ctype, product=Product(line=product_line) if product_line else None, department=ctype.default_department
+    )
     proposals = roster_propose(complaint=probe, on=on)
     if not proposals:
         return None

@@ -3,8 +3,11 @@ line it names, and the spans of text behind a learned suggestion. Pure Python, n
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -125,3 +128,24 @@ def spans(text: str, grams: Iterable[str], *, limit: int = 5) -> list[str]:
         else:
             i += 1
     return found[:limit]
+
+
+# --- similarity ------------------------------------------------------------------------------------------
+
+PUNCTUATION = set(" ，,。.！!？?；;、：:（）()\"'“”\n\t")
+
+
+def bigrams(text: str) -> Counter[str]:
+    chars = [c for c in normalise(text) if c not in PUNCTUATION]
+    return Counter(a + b for a, b in itertools.pairwise(chars))
+
+
+def cosine(a: Counter[str], b: Counter[str]) -> float:
+    if not a or not b:
+        return 0.0
+    if len(a) > len(b):
+        a, b = b, a
+    dot = sum(n * b.get(g, 0) for g, n in a.items())
+    if not dot:
+        return 0.0
+    return dot / math.sqrt(sum(n * n for n in a.values()) * sum(n * n for n in b.values()))

@@ -18,6 +18,7 @@ from closeloop.complaints.selectors import complaint_get
 from closeloop.core.errors import DomainError
 from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.triage import selectors, services
+from closeloop.triage.models import HazardFlag
 from closeloop.triage.similar import similar_to
 from closeloop.triage.suggest import triage_suggest
 
@@ -56,17 +57,9 @@ def similar(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
             "complaint": complaint,
             "similar": rows,
             "may_link": authz.allowed(request.user, "followup.link_repeats"),
-            "hazard": getattr(complaint, "hazard_flag", None) if _has_flag(complaint) else None,
+            "hazard": HazardFlag.objects.filter(complaint=complaint).first(),
         },
     )
-
-
-def _has_flag(complaint: Complaint) -> bool:
-    try:
-        complaint.hazard_flag  # noqa: B018  (a reverse one-to-one: raises when there is none)
-    except Complaint.hazard_flag.RelatedObjectDoesNotExist:  # type: ignore[attr-defined]  # Django's reverse one-to-one
-        return False
-    return True
 
 
 @login_required

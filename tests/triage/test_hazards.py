@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def intake(make_complaint: Callable[..., Complaint], django_capture_on_commit_callbacks: Any) -> Iterator[Callable[..., Complaint]]:
+def intake(
+    make_complaint: Callable[..., Complaint], django_capture_on_commit_callbacks: Any
+) -> Iterator[Callable[..., Complaint]]:
     """Register through the intake service and run what follows its commit (the hazard check)."""
 
     def make(**overrides: Any) -> Complaint:
@@ -62,7 +64,9 @@ def test_a_denied_hazard_word_does_not_escalate(intake: Callable[..., Complaint]
     assert not Notification.objects.filter(kind="safety_hazard").exists()
 
 
-def test_an_urgent_complaint_is_flagged_and_told_but_not_changed(intake: Callable[..., Complaint], quality: User) -> None:
+def test_an_urgent_complaint_is_flagged_and_told_but_not_changed(
+    intake: Callable[..., Complaint], quality: User
+) -> None:
     complaint = intake(description="孩子碰到台灯触电了", priority=Priority.URGENT)
     flag = HazardFlag.objects.get(complaint=complaint)
     assert flag.escalated is False

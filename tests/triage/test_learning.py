@@ -39,7 +39,9 @@ def test_held_out_accuracy_is_far_above_chance(import_history: Callable[[list[Sa
     assert hits["department"] / len(held_out) >= 0.7
 
 
-def test_a_suggestion_names_the_words_that_drove_it(import_history: Callable[[list[Sample]], None], settings: Any) -> None:
+def test_a_suggestion_names_the_words_that_drove_it(
+    import_history: Callable[[list[Sample]], None], settings: Any
+) -> None:
     settings.TRIAGE_MIN_HISTORY = 300
     import_history(history(400, seed=21))
     triage_train()
