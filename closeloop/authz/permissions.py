@@ -329,7 +329,7 @@ _TABLE = [
     ),
     Permission(
         "triage.view_hazards",
-        p.is_quality | p.is_management | p.is_admin,
+        p.watches_hazards_role | p.is_admin,
         "read the month's safety hazards (the basis of a recall decision)",
         _("Only quality, management and administrators see the safety hazards."),
     ),

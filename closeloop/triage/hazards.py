@@ -28,7 +28,6 @@ from closeloop.complaints.lifecycle import OPEN_STATUSES
 from closeloop.complaints.models import Complaint, Priority, Via
 from closeloop.complaints.services import complaint_change_priority
 from closeloop.core.links import absolute_url
-from closeloop.core.roles import Role
 from closeloop.notifications.services import Message, notifications_build, notifications_queue
 from closeloop.triage import learn
 from closeloop.triage.models import HazardFlag, HazardLexicon
@@ -130,7 +129,7 @@ def hazard_flag(
 
 def hazard_notify(*, complaint: Complaint, words: list[str], now: datetime.datetime) -> None:
     """Quality and management, at once. No personal data: number, product, region and the words only."""
-    recipients = list(authz.recipients.members_of_roles([Role.QUALITY, Role.MANAGEMENT]))
+    recipients = list(authz.recipients.members_of_roles(authz.HAZARD_WATCHERS))
     if not recipients:
         log.warning("safety hazard on complaint %s but nobody has the quality or management role", complaint.pk)
         return
