@@ -102,3 +102,16 @@ def test_the_hazard_report_lists_the_month(
 def test_the_hazard_report_is_refused_to_agents(agent: User, client: Any) -> None:
     client.force_login(agent)
     assert client.get("/desk/triage/hazards/").status_code == 403
+
+
+def test_the_catch_up_flags_a_complaint_the_intake_path_missed(
+    make_complaint: Callable[..., Complaint], quality: User
+) -> None:
+    from closeloop.triage.tasks import hazard_catch_up_task
+
+    complaint = make_complaint(description="吊灯掉下来砸伤了人")  # after-commit work not run: as if the process died
+    assert not HazardFlag.objects.exists()
+    hazard_catch_up_task.call_local()
+    assert HazardFlag.objects.get().complaint_id == complaint.pk
+    hazard_catch_up_task.call_local()
+    assert Notification.objects.filter(kind="safety_hazard", method="in_app").count() == 1
