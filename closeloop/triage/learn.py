@@ -78,6 +78,11 @@ class Learned:
             )
         return guesses
 
+    def predict_many(self, texts: list[str]) -> dict[str, list[str]]:
+        """Each field's value for many texts at once (scoring a model on its held-out part)."""
+        matrix = self.vectorizer.transform(texts)
+        return {name: [str(v) for v in clf.predict(matrix)] for name, clf in self.classifiers.items()}
+
     def _drivers(self, text: str, row: Any, clf: ComplementNB, best: int, limit: int) -> list[str]:
         """The n-grams of the text whose weight for the chosen class most exceeds their average weight
         over the classes, merged back into the stretches of text they cover."""
@@ -98,6 +103,9 @@ def fit(texts: list[str], labels: dict[str, list[str]]) -> Learned:
         analyzer="char", ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=200_000, dtype=np.float32
     )
     matrix = vectorizer.fit_transform(texts)
+    # The n-grams left out (rare, or beyond max_features): introspection only, and most of a pickle's size.
+    if hasattr(vectorizer, "stop_words_"):
+        del vectorizer.stop_words_
     classifiers = {}
     for name, values in labels.items():
         counts: dict[str, int] = {}
