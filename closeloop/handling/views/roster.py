@@ -49,7 +49,7 @@ CODED = {"department": Department, "complaint_type": ComplaintType, "product_lin
 
 def _change_rows(changes: list[Any]) -> list[dict[str, Any]]:
     """The log as the page shows it: what changed, before → after, in labels of the active language."""
-    names = {key: {o.code: o.label for o in model.objects.all()} for key, model in CODED.items()}
+    names = {key: {o.code: o.label for o in model._default_manager.all()} for key, model in CODED.items()}
 
     def word(key: str, value: Any) -> str:
         if value in (None, ""):
