@@ -44,7 +44,11 @@ FIELD_LABELS = {
     "valid_to": gettext_lazy("valid to"),
     "note": gettext_lazy("note"),
 }
-CODED = {"department": Department, "complaint_type": ComplaintType, "product_line": ProductLine}
+CODED: dict[str, type[Department] | type[ComplaintType] | type[ProductLine]] = {
+    "department": Department,
+    "complaint_type": ComplaintType,
+    "product_line": ProductLine,
+}
 
 
 def _change_rows(changes: list[Any]) -> list[dict[str, Any]]:
