@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 
-from closeloop.calendar.durations import Duration, DurationUnit, InvalidDuration
+from closeloop.calendar.durations import Duration, InvalidDuration
 from closeloop.calendar.working import DayReason, DaySource, DayStatus
 
 SOURCE_LABELS = {
@@ -38,32 +39,27 @@ def describe_day(status: DayStatus) -> str:
     return f"{text} ({SOURCE_LABELS[status.source]})"
 
 
-def describe_duration(text: str) -> str:
-    """A policy duration in words: "2wd" → "2 working days" / "2 个工作日", "24h" → "24 hours" / "24 小时".
+_DURATION_WORDS = {
+    "min": lambda n: ngettext("%(n)s minute", "%(n)s minutes", n),
+    "h": lambda n: ngettext("%(n)s hour", "%(n)s hours", n),
+    "d": lambda n: ngettext("%(n)s day", "%(n)s days", n),
+    "wmin": lambda n: ngettext("%(n)s working minute", "%(n)s working minutes", n),
+    "wh": lambda n: ngettext("%(n)s working hour", "%(n)s working hours", n),
+    "wd": lambda n: ngettext("%(n)s working day", "%(n)s working days", n),
+}
 
-    The compact form ("2h", "1wh", "2wd") stays what administrators type; readers see words.
+
+def describe_duration(text: str) -> str:
+    """A policy duration in words, in the unit it was written in: "2wd" → "2 working days" / "2 个工作日",
+    "24h" → "24 hours" / "24 小时". The compact form stays what administrators type; readers see words.
     Text that is not a duration is shown as it is."""
     try:
-        duration = Duration.parse(text)
+        Duration.parse(text)
     except InvalidDuration:
         return text
-    value = duration.value
-    if duration.unit is DurationUnit.WORKING_DAYS:
-        return ngettext("%(n)s working day", "%(n)s working days", value) % {"n": value}
-    if duration.unit is DurationUnit.WORKING_HOURS:
-        if value % 3600 == 0:
-            n = value // 3600
-            return ngettext("%(n)s working hour", "%(n)s working hours", n) % {"n": n}
-        n = value // 60
-        return ngettext("%(n)s working minute", "%(n)s working minutes", n) % {"n": n}
-    if value % 86400 == 0:
-        n = value // 86400
-        return ngettext("%(n)s day", "%(n)s days", n) % {"n": n}
-    if value % 3600 == 0:
-        n = value // 3600
-        return ngettext("%(n)s hour", "%(n)s hours", n) % {"n": n}
-    n = value // 60
-    return ngettext("%(n)s minute", "%(n)s minutes", n) % {"n": n}
+    number, unit = re.fullmatch(r"\s*(\d+)\s*([a-z]+)\s*", text.lower()).groups()  # type: ignore[union-attr]  # parsed above
+    n = int(number)
+    return str(_DURATION_WORDS[unit](n) % {"n": n})
 
 
 @dataclass(frozen=True)
