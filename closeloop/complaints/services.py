@@ -49,6 +49,7 @@ from closeloop.complaints.models import (
     Channel,
     Complaint,
     DailySequence,
+    Event,
     PersonalDataAccess,
     Priority,
 )
@@ -942,3 +943,49 @@ def customer_message_send(
         )
         transaction.on_commit(outbox_wake)
     return row
+
+
+CUSTOMER_ADDITION_MAX_CHARS = 2000
+
+
+def complaint_customer_add(
+    *,
+    complaint: Complaint,
+    text: str,
+    uploads: list[AttachmentUpload],
+    via: str,
+    now: datetime.datetime | None = None,
+) -> Event:
+    """The customer adds information and files to their own open complaint (the portal's status page,
+    after the number + phone check): one event on the timeline with the text as its note, the files
+    checked like every attachment. Who may call it is the caller's check (the browser's status grant)."""
+    now = now or timezone.now()
+    text = text.strip()
+    errors: dict[str, list[str]] = {}
+    if not text and not uploads:
+        errors["text"] = [_("Write what you want to add, or attach a photo.")]
+    if len(text) > CUSTOMER_ADDITION_MAX_CHARS:
+        errors["text"] = [_("Please keep it under %(limit)d characters.") % {"limit": CUSTOMER_ADDITION_MAX_CHARS}]
+    types = _validate_attachments(uploads, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
+        if locked.status not in OPEN_STATUSES:
+            raise DomainError(
+                _("This complaint is no longer open, so nothing can be added to it. Please send a new complaint."),
+                field="text",
+            )
+        stored = [
+            attachment_store(complaint=locked, upload=upload, content_type=content_type, by=None, now=now)
+            for upload, content_type in zip(uploads, types, strict=True)
+        ]
+        return event_record(
+            complaint=locked,
+            action="customer_added",
+            actor=None,
+            via=via,
+            after={"attachments": [{"id": a.pk, "name": a.original_name} for a in stored]},
+            note=text,
+            at=now,
+        )

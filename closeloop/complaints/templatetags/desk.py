@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 
 from closeloop.core.roles import ROLE_LABELS, Role
-from closeloop.sla.presentation import time_left
+from closeloop.sla.presentation import describe_duration, time_left
 
 register = template.Library()
 
@@ -26,3 +26,9 @@ def time_left_badge(
     if met_at is not None:
         return {"badge": None, "met_at": met_at, "cancelled": cancelled}
     return {"badge": time_left(due_at=due_at, warn_at=warn_at, paused=paused)}
+
+
+@register.filter
+def duration_words(text: str) -> str:
+    """A deadline's target ("2wd") in words of the active language (sla.presentation)."""
+    return describe_duration(text)

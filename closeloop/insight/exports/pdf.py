@@ -49,7 +49,7 @@ class _Styles:
         self.h2 = ParagraphStyle(
             "h2", fontName=font, fontSize=10.5, leading=15, spaceBefore=6, spaceAfter=3, keepWithNext=1
         )
-        self.bullet = ParagraphStyle("bullet", parent=self.body, leftIndent=12, bulletIndent=2)
+        self.bullet = ParagraphStyle("bullet", parent=self.body, leftIndent=12, bulletIndent=2, bulletFontName=font)
 
 
 def _p(text: Any, style: ParagraphStyle) -> Paragraph:
