@@ -4,7 +4,9 @@ A task's handler (or a member of its department) asks for a later reply deadline
 department manager gives an opinion; customer service confirms. When the manager and customer service
 agree the request is decided by that; when they disagree, management decides (seed 004: 如意见不一致 …
 由总经理室批示). An approved request moves the task's open `reply` deadline with
-`sla.services.deadline_postpone`, which keeps the first original due instant for the reports.
+`sla.services.deadline_postpone`, which keeps the first original due instant for the reports, and the
+complaint's own resolution clock (and second-result clock after a reopen) by the same working time
+(`sla.services.deadlines_rebase_for_postponement`).
 
 Every step locks the complaint row (the order every handling service locks in), re-reads the request,
 checks state and role, writes the change, its event and its notifications in one transaction.
@@ -34,7 +36,7 @@ from closeloop.handling.models import Postponement, PostponementStatus, Task, Ta
 from closeloop.notifications.services import Message, notifications_build, notifications_queue
 from closeloop.sla.milestones import Milestone
 from closeloop.sla.models import Deadline
-from closeloop.sla.services import deadline_postpone
+from closeloop.sla.services import deadline_postpone, deadlines_rebase_for_postponement
 
 OPEN_POSTPONEMENT_STATUSES = (
     PostponementStatus.PENDING_MANAGER,
@@ -404,10 +406,16 @@ def _conclude(*, postponement: Postponement, actor: User, via: str, now: datetim
         moved = deadline is not None and postponement.proposed_due > deadline.due_at
         if deadline is not None and moved:
             before["reply_due"] = deadline.due_at
-            deadline_postpone(deadline=deadline, new_due=postponement.proposed_due)
+            old_due = deadline_postpone(deadline=deadline, new_due=postponement.proposed_due)
             postponement.original_due = deadline.original_due_at
             postponement.save(update_fields=["original_due"])
             after.update(reply_due=deadline.due_at, original_due=deadline.original_due_at)
+            # The complaint's own resolution clock waits on this reply: it moves by as much.
+            rebased = deadlines_rebase_for_postponement(
+                complaint=task.complaint, old_due=old_due, new_due=postponement.proposed_due
+            )
+            if rebased:
+                after["complaint_deadlines"] = rebased
         after["deadline_moved"] = moved
         subject = _("Postponement on %(number)s approved: the reply is now due %(due)s")
     else:

@@ -278,7 +278,8 @@ def complaint_dispatch(
     now: datetime.datetime | None = None,
 ) -> list[Task]:
     """Hand the complaint to one or several departments, one task each (转派). From registered or
-    acknowledged this is the `dispatch` transition; on a complaint already dispatched or in progress
+    acknowledged this is the `dispatch` transition (from registered, preceded by `acknowledge`: dispatching
+    acknowledges receipt); on a complaint already dispatched or in progress
     it is a redispatch: tasks are added and the status stays. The auditors are copied once."""
     now = now or timezone.now()
     items = _assignments(assignments)
@@ -330,6 +331,17 @@ def complaint_dispatch(
                 after={"departments": codes, **extra},
             )
         else:
+            if locked.status == Status.REGISTERED:
+                # Dispatching answers for the receipt: the customer is told it was received, and the
+                # acknowledgement clock is met, with its own event (docs/decisions.md, issue 17).
+                transition_apply(
+                    locked=locked,
+                    transition=TRANSITIONS["acknowledge"],
+                    actor=actor,
+                    via=via,
+                    now=now,
+                    extra={"with_dispatch": True},
+                )
             transition_apply(
                 locked=locked,
                 transition=transition,
