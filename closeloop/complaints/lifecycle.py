@@ -109,9 +109,7 @@ LIFECYCLE = register(
             Transition(
                 action="acknowledge",
                 label=_("Acknowledge receipt"),
-                done=_(
-                    "Receipt acknowledged; the customer is told. Next: dispatch it to the departments, or answer on the spot."
-                ),
+                done=_("Receipt acknowledged; the customer is told. Next: dispatch it, or answer on the spot."),
                 sources=frozenset({Status.REGISTERED}),
                 target=Status.ACKNOWLEDGED,
                 roles=authz.DESK,
@@ -171,9 +169,7 @@ LIFECYCLE = register(
             Transition(
                 action="resolve",
                 label=_("Answer on the spot / resolve"),
-                done=_(
-                    "Resolved; the customer is told. Next: the follow-up (回访) with the customer, due within 2 working days."
-                ),
+                done=_("Resolved; the customer is told. Next: the follow-up (回访), due within 2 working days."),
                 sources=frozenset(
                     {Status.REGISTERED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.EXECUTING, Status.REOPENED}
                 ),
