@@ -236,13 +236,14 @@ def _members(department_ids: list[int]) -> dict[int, list[Any]]:
 
 
 def _dispatch_form(complaint: Complaint, data: Any = None) -> DispatchForm:
-    departments = list(Department.objects.filter(is_active=True))
+    # A department still working on the complaint cannot be dispatched to again: not offered.
+    open_departments = set(
+        complaint.tasks.filter(status__in=services.ACTIVE_TASK_STATUSES).values_list("department_id", flat=True)
+    )
+    departments = [d for d in Department.objects.filter(is_active=True) if d.pk not in open_departments]
     members = _members([d.pk for d in departments])
     proposals = {}
     if data is None:
-        open_departments = set(
-            complaint.tasks.filter(status__in=services.ACTIVE_TASK_STATUSES).values_list("department_id", flat=True)
-        )
         for proposal in roster_propose(complaint=complaint, on=timezone.localdate()):
             if proposal.department.pk not in open_departments:
                 proposals[proposal.department.pk] = proposal.handler
