@@ -355,6 +355,8 @@ GATEWAY_TIMEOUT_SECONDS = env_int("GATEWAY_TIMEOUT_SECONDS", 10)
 EXTRA_CA_CERTS = env_ca_file("EXTRA_CA_CERTS")
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)
 OUTBOX_STALE_SECONDS = env_int("OUTBOX_STALE_SECONDS", 300)
+# Live updates of the desk: the notification badge and "this complaint changed" are polled this often (0: off).
+LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 20)
 
 # --- E-mail intake (docs/operations.md, "E-mail intake"; closeloop/mailin/) ----------------------
 # A complaint from the MTA pipe (`closeloop mail ingest`) starts with this type, unless the command says

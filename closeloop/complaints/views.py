@@ -214,6 +214,7 @@ def _detail_response(
         "sla_forms": _sla_forms(request, complaint, sla_bound or {}),
         "panels": complaint_panels(request, complaint),
         "write_form": _write_start_form(request, complaint),
+        "version": selectors.complaint_last_event_id(complaint_id=complaint.pk),
     }
     return render(request, "desk/detail.html", context, status=status)
 
@@ -270,6 +271,22 @@ SLA_ACTIONS: dict[str, tuple[type[forms.Form], Any]] = {
 @require_GET
 def detail(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     return _detail_response(request, _visible_complaint(request, number))
+
+
+@login_required
+@require_GET
+def changed(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
+    """Polled by the open complaint page (desk/_live.html): 204 while nothing happened to the complaint
+    since the event the page shows last (`after`), else the notice "this complaint changed — reload".
+    Two small indexed queries (the visible complaint, its newer events) per poll."""
+    try:
+        complaint_id = selectors.complaints_visible_to(request.user).values_list("pk", flat=True).get(number=number)
+    except Complaint.DoesNotExist:
+        raise Http404(_("No such complaint.")) from None
+    after = request.GET.get("after", "")
+    if after.isdigit() and not selectors.complaint_changed_since(complaint_id=complaint_id, event_id=int(after)):
+        return HttpResponse(status=204)
+    return render(request, "desk/_changed.html", {"number": number})
 
 
 @login_required
