@@ -112,6 +112,8 @@ MIDDLEWARE = [
     "closeloop.core.middleware.NulCharacterMiddleware",
     "closeloop.accounts.middleware.SessionLifetimeMiddleware",
     "closeloop.accounts.middleware.TwoFactorMiddleware",
+    # A browser's refused form: Post/Redirect/Get to an address that reloads safely (core/kept.py).
+    "closeloop.core.kept.RefusedFormMiddleware",
     # Outside the outage middleware: an answer of 503 releases the key so that a retry runs again.
     "closeloop.core.idempotency.IdempotencyMiddleware",
     "closeloop.accounts.api_scopes.RateLimitHeadersMiddleware",
