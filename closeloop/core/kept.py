@@ -17,6 +17,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
@@ -65,9 +66,9 @@ def _address(page: str, token: str) -> str:
     return f"{page}{'&' if '?' in page else '?'}{urlencode({PARAM: token})}"
 
 
-def _kept(request: HttpRequest) -> dict[str, dict[str, object]]:
+def _kept(request: HttpRequest) -> dict[str, dict[str, Any]]:
     now = time.time()
-    pages = request.session.get(SESSION_KEY) or {}
+    pages: dict[str, dict[str, Any]] = request.session.get(SESSION_KEY) or {}
     return {k: v for k, v in pages.items() if now - float(v.get("at", 0)) < KEPT_SECONDS}
 
 

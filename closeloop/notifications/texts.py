@@ -29,10 +29,10 @@ def message_id(text: str | Promise) -> tuple[str, str]:
     """(msgid, context) of a lazy translation (`gettext_lazy("…")`, `pgettext_lazy("ctx", "…")`); a plain
     string is its own msgid. Django's lazy proxy keeps the arguments it was made with."""
     if isinstance(text, Promise):
-        args = getattr(text, "_args", ())
+        args: list[object] = list(getattr(text, "_args", ()))
         if len(args) == 1 and isinstance(args[0], str):
             return args[0], ""
-        if len(args) == 2 and all(isinstance(a, str) for a in args):
+        if len(args) == 2 and isinstance(args[0], str) and isinstance(args[1], str):
             return args[1], args[0]
         return str(text), ""  # not one we can name: its text in the language active now
     return str(text), ""
