@@ -112,6 +112,8 @@ MIDDLEWARE = [
     "closeloop.core.middleware.NulCharacterMiddleware",
     "closeloop.accounts.middleware.SessionLifetimeMiddleware",
     "closeloop.accounts.middleware.TwoFactorMiddleware",
+    # A browser's refused form: Post/Redirect/Get to an address that reloads safely (core/kept.py).
+    "closeloop.core.kept.RefusedFormMiddleware",
     # Outside the outage middleware: an answer of 503 releases the key so that a retry runs again.
     "closeloop.core.idempotency.IdempotencyMiddleware",
     "closeloop.accounts.api_scopes.RateLimitHeadersMiddleware",
@@ -355,6 +357,8 @@ GATEWAY_TIMEOUT_SECONDS = env_int("GATEWAY_TIMEOUT_SECONDS", 10)
 EXTRA_CA_CERTS = env_ca_file("EXTRA_CA_CERTS")
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)
 OUTBOX_STALE_SECONDS = env_int("OUTBOX_STALE_SECONDS", 300)
+# Live updates of the desk: the notification badge and "this complaint changed" are polled this often (0: off).
+LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 20)
 
 # --- E-mail intake (docs/operations.md, "E-mail intake"; closeloop/mailin/) ----------------------
 # A complaint from the MTA pipe (`closeloop mail ingest`) starts with this type, unless the command says

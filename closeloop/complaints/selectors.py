@@ -290,6 +290,16 @@ def complaint_deadlines(*, complaint: Complaint) -> QuerySet[Deadline]:
     return complaint.deadlines.order_by(F("met_at").asc(nulls_first=True), "due_at")
 
 
+def complaint_last_event_id(*, complaint_id: int) -> int:
+    """The newest event of the complaint (0: none): the version the live page compares (index
+    event_complaint_at covers the complaint's rows)."""
+    return Event.objects.filter(complaint_id=complaint_id).order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def complaint_changed_since(*, complaint_id: int, event_id: int) -> bool:
+    return Event.objects.filter(complaint_id=complaint_id, id__gt=event_id).exists()
+
+
 def complaint_timeline(*, complaint: Complaint) -> QuerySet[Event]:
     """The complaint's events and those of the duplicates merged into it (both histories, one query);
     `complaint_number` tells which complaint each event belongs to."""
