@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from closeloop import authz
+from closeloop.authz.navigation import home_for
 from closeloop.complaints import customer_messages, presentation, selectors, services
 from closeloop.complaints.customer_messages import SMS_MAX_CHARS, WRITE_PREFIX
 from closeloop.complaints.forms import (
@@ -43,6 +44,13 @@ from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.directory import selectors as directory_selectors
 from closeloop.directory.selectors import MOBILE
 from closeloop.notifications.models import MessageTemplate, Method
+
+
+@login_required
+@require_GET
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Each role's own home page (closeloop/authz/navigation.py: HOMES)."""
+    return redirect(home_for(request.user))
 
 
 def _render(

@@ -77,3 +77,16 @@ document.addEventListener("change", function (event) {
   document.addEventListener("DOMContentLoaded", function () { syncWithin(document); });
   document.addEventListener("htmx:load", function (event) { syncWithin(event.target); });
 })();
+
+// The phone's menu: the sidebar opens above the page and closes again (the button in the top bar).
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-menu-toggle]");
+  if (!button) return;
+  var open = button.getAttribute("aria-expanded") !== "true";
+  button.setAttribute("aria-expanded", String(open));
+  document.body.classList.toggle("nav-open", open);
+  if (open) {
+    var first = document.querySelector("#sidebar a");
+    if (first) first.focus();
+  }
+});
