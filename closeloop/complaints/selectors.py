@@ -19,7 +19,7 @@ from closeloop.complaints.models import Complaint, Event
 from closeloop.core.masking import can_see_personal_data, mask_address, mask_email, mask_phone
 from closeloop.core.types import AnyUser
 from closeloop.directory.models import Customer, Membership
-from closeloop.directory.selectors import full_email, full_phone, products_by_bare_model
+from closeloop.directory.selectors import bare_model, full_email, full_phone, products_by_bare_model
 from closeloop.notifications.models import Method, Notification
 from closeloop.sla.models import Deadline
 
@@ -376,3 +376,28 @@ def customer_open_complaints(*, customer: Customer, user: AnyUser) -> QuerySet[C
         .prefetch_related(Prefetch("deadlines", queryset=running, to_attr="open_deadlines"))
         .order_by(*SORTS["due"])
     )
+
+
+def customers_open_complaints(
+    *, user: AnyUser, customers: list[Customer], product: str = ""
+) -> dict[int, list[Complaint]]:
+    """Customer id → their open complaints this user may see (one query), each with `same_product`:
+    whether it is about `product` (a model, with or without its dashes, or the text typed for it);
+    those first, then the nearest deadline."""
+    if not customers:
+        return {}
+    complaints = list(
+        complaints_visible_to(user)
+        .filter(customer__in=customers, status__in=OPEN_STATUSES)
+        .select_related("product")
+        .order_by(*SORTS["due"])
+    )
+    wanted = bare_model(product)
+    by_customer: dict[int, list[Complaint]] = {}
+    for complaint in complaints:
+        model = complaint.product.model if complaint.product is not None else complaint.product_text
+        complaint.same_product = bool(wanted) and bare_model(model) == wanted  # type: ignore[attr-defined]  # for the template
+        by_customer.setdefault(complaint.customer_id, []).append(complaint)
+    for rows in by_customer.values():
+        rows.sort(key=lambda c: not c.same_product)  # type: ignore[attr-defined]  # set above
+    return by_customer

@@ -169,7 +169,12 @@ def lookup_customers(request: AuthenticatedHttpRequest) -> HttpResponse:
     services.customer_data_access_record(
         user=request.user, customers=[c for c, contact in matches if not contact.masked], where="lookup"
     )
-    return render(request, "desk/_customer_matches.html", {"matches": matches})
+    # Their open complaints, those on the product being registered first: a call about a complaint
+    # already open is added to it, not registered twice.
+    product = request.GET.get("product_model", "")
+    open_ones = selectors.customers_open_complaints(user=request.user, customers=customers, product=product)
+    rows = [(c, contact, open_ones.get(c.pk, [])) for c, contact in matches]
+    return render(request, "desk/_customer_matches.html", {"matches": rows, "product": product.strip()})
 
 
 @login_required

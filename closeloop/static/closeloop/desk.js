@@ -15,8 +15,14 @@
         if (input && value !== undefined && value !== "") input.value = value;
       }
     );
+    // The other matches go; the chosen customer's open complaints (a warning when one is about the same
+    // product) stay in view.
     var matches = button.closest(".matches");
-    if (matches) matches.innerHTML = "";
+    var open = button.parentNode.querySelector(".open-complaints");
+    if (matches) {
+      matches.innerHTML = "";
+      if (open) matches.appendChild(open);
+    }
     var next = form.elements["description"];
     if (next) next.focus();
   });
