@@ -139,6 +139,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "closeloop.core.context_processors.roles",
                 "closeloop.authz.context_processors.may",
+                "closeloop.authz.context_processors.menu",
                 "closeloop.notifications.context_processors.unread",
             ],
         },
@@ -205,7 +206,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "desk:queue"
+LOGIN_REDIRECT_URL = "home"  # each role's own (closeloop/authz/navigation.py: HOMES)
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for an hour
 

@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from closeloop.accounts.views.login import LoginView
 from closeloop.api import api
+from closeloop.complaints.views import home
 from closeloop.sso.views import LogoutView
 
 # What no view answered: an outage is a 503, anything else a 500 in the caller's format (JSON or a page);
@@ -12,7 +12,7 @@ handler400 = "closeloop.core.views.bad_request"
 handler500 = "closeloop.core.views.server_error"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="desk:queue", permanent=False)),
+    path("", home, name="home"),
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("sso/", include("closeloop.sso.urls")),

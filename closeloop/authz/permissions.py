@@ -41,6 +41,24 @@ _TABLE = [
         _("Your role may not change this complaint."),
     ),
     Permission(
+        "complaints.view_queue",
+        p.reads_complaints,
+        "open the complaint queue and the complaints one may see (navigation)",
+        _("Your role sees no complaints."),
+    ),
+    Permission(
+        "complaints.open_registration",
+        p.registers_complaints,
+        "open the registration form of the desk (navigation)",
+        _("Your role may not register complaints."),
+    ),
+    Permission(
+        "complaints.share_saved_view",
+        p.is_cs_supervisor,
+        "save a queue view for everyone, change or delete a shared view",
+        _("Only CS supervisors manage shared views."),
+    ),
+    Permission(
         "complaints.attach_evidence",
         p.is_worker,
         "add a file to a complaint",
@@ -280,6 +298,30 @@ _TABLE = [
         p.is_superuser | p.sees_whole_company_role,
         "read the figures of the whole company",
         _("You see your departments' figures only."),
+    ),
+    Permission(
+        "insight.read_reports",
+        p.reads_reports,
+        "open the monthly reports (navigation)",
+        _("Your role does not read the reports."),
+    ),
+    Permission(
+        "improvement.view_actions",
+        p.reads_improvement_actions,
+        "open the improvement actions (navigation)",
+        _("Your role does not see improvement actions."),
+    ),
+    Permission(
+        "defects.view_alerts",
+        p.reads_defect_incidents,
+        "open the early-warning alerts and defect incidents (navigation)",
+        _("Your role does not see early warnings."),
+    ),
+    Permission(
+        "core.open_admin_site",
+        p.is_staff_member,
+        "open the administration site (staff status, not a role)",
+        _("Only staff open the administration site."),
     ),
     Permission(
         "insight.manage_report_recipients",

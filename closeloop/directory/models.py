@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Replace, Upper
 from django.utils.translation import gettext_lazy as _
 
 from closeloop.core.events import AppendOnlyModel
@@ -58,6 +60,10 @@ class Product(BilingualNamed):
         ordering = ["model"]
         verbose_name = _("product")
         verbose_name_plural = _("products")
+        indexes = [
+            # A model typed without its dashes ("XD1001" for XD-1001): selectors.products_by_bare_model.
+            models.Index(Replace(Upper("model"), Value("-"), Value("")), name="product_model_bare"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.model} {self.label}"
