@@ -99,7 +99,8 @@ def complaint_queue(*, user: AnyUser, filters: QueueFilters) -> QuerySet[Complai
             received_at__lt=_local_midnight(min(filters.received_to, _LAST_DAY) + datetime.timedelta(days=1))
         )
     if filters.external_ref:
-        qs = qs.filter(external_ref=filters.external_ref)
+        # `~Q(external_ref="")` repeats the partial index's condition, without which SQLite ignores it.
+        qs = qs.filter(~Q(external_ref=""), external_ref=filters.external_ref)
     if filters.updated_since:
         qs = qs.filter(updated_at__gte=filters.updated_since)
     if filters.due == "overdue":
