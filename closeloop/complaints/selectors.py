@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models.lookups import IsNull
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -58,8 +59,11 @@ class QueueFilters:
 
 
 SORTS = {
-    # Nearest deadline first; complaints with no running clock (closed, waiting) after them.
-    "due": (F("next_due_at").asc(nulls_last=True), "-received_at", "-id"),
+    # Nearest deadline first; complaints with no running clock (closed, waiting) after them. Written as
+    # `next_due_at IS NULL, next_due_at` rather than NULLS LAST so that both databases walk the index
+    # complaint_due_order for a page (SQLite cannot index NULLS LAST and sorted every complaint: the
+    # desk queue's default order was most of its 132 ms at 100,000 complaints).
+    "due": (IsNull(F("next_due_at"), True).asc(), F("next_due_at").asc(), "-received_at", "-id"),
     "-received_at": ("-received_at", "-id"),
     "received_at": ("received_at", "id"),
     "priority": ("priority", "-received_at", "-id"),
