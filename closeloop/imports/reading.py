@@ -87,7 +87,9 @@ def _xlsx_lines(data: bytes) -> Iterator[tuple[int, list[Any]]]:
             for _sheet, rel in reader.parser.find_sheets()
             if rel.target in reader.valid_files and "chartsheet" not in rel.Type
         ]
-        shared, dates, spans = reader.shared_strings, workbook._date_formats, workbook._timedelta_formats
+        # the formats openpyxl found to be dates and durations (its read-only sheet reads the same)
+        dates, spans = workbook._date_formats, workbook._timedelta_formats  # type: ignore[attr-defined]
+        shared = reader.shared_strings
         number = 0
         with reader.archive.open(sheets[0]) as source:
             for _event, row in iterparse(source):
