@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.validators import URLValidator
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -390,11 +391,15 @@ def complaint_register_once(
 
 
 def _complaint_by_external_ref(channel: str, ref: str) -> Complaint | None:
-    return (
+    # The index's own condition repeated: SQLite uses a partial index only when the query states its
+    # WHERE term, and otherwise scanned every complaint of the channel (with the ORDER BY of
+    # `first()` dropped: one row at most matches the unique constraint).
+    rows = (
         Complaint.objects.select_related("customer", "type", "department", "product")
-        .filter(channel=channel, external_ref=ref)
-        .first()
+        .filter(~Q(external_ref=""), channel=channel, external_ref=ref)
+        .order_by()[:1]
     )
+    return next(iter(rows), None)
 
 
 def complaint_register(

@@ -175,3 +175,19 @@ class IncidentEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.kind} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class SpikeCursor(models.Model):
+    """Where the per-minute claim of intakes to check stands (one row, pk 1): every complaint with a
+    larger id is still to be checked. Intake itself writes nothing for the check — no second commit
+    per complaint — the claim reads the new complaints in id order instead (defects/services/claims.py)."""
+
+    last_complaint_id = models.BigIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("early-warning claim position")
+        verbose_name_plural = _("early-warning claim position")
+
+    def __str__(self) -> str:
+        return f"> {self.last_complaint_id}"
