@@ -39,6 +39,7 @@ LAYERS = [
     "defects",
     "improvement",
     "insight",
+    "triage",
     "imports",
     "portal",
     "demo",

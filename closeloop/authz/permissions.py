@@ -362,6 +362,25 @@ _TABLE = [
         "import past complaints (history import), download the import template",
         _("Only administrators may import complaints."),
     ),
+    # --- triage (issue 19)
+    Permission(
+        "triage.ask_suggestions",
+        p.is_desk_or_admin,
+        "ask for the type, department, priority and product suggested for a complaint's words",
+        _("Only customer service asks for triage suggestions."),
+    ),
+    Permission(
+        "triage.view_hazards",
+        p.watches_hazards_role | p.is_admin,
+        "read the month's safety hazards (the basis of a recall decision)",
+        _("Only quality, management and administrators see the safety hazards."),
+    ),
+    Permission(
+        "triage.retrain_model",
+        p.is_admin,
+        "train a new triage model now; read the models and how often suggestions were accepted",
+        _("Only administrators retrain the triage model."),
+    ),
 ]
 
 PERMISSIONS: dict[str, Permission] = {perm.name: perm for perm in _TABLE}

@@ -642,8 +642,10 @@ def complaint_change_priority(
     actor: User | None,
     via: str,
     now: datetime.datetime | None = None,
+    system: bool = False,
 ) -> Complaint:
-    """A new priority recomputes every open deadline from its own start; the timeline says how."""
+    """A new priority recomputes every open deadline from its own start; the timeline says how.
+    `system`: a rule raises it (a safety hazard, closeloop/triage/hazards.py), nobody to ask."""
     now = now or timezone.now()
     if priority not in Priority.values:
         raise DomainError(_("Choose a priority from the list."), field="priority")
@@ -651,7 +653,11 @@ def complaint_change_priority(
         raise DomainError(_("Say why the priority changes."), field="reason")
     with transaction.atomic():
         locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
-        _check_open_for_desk(locked, actor, str(_("change the priority")))
+        if system:
+            if locked.status not in OPEN_STATUSES:
+                return locked
+        else:
+            _check_open_for_desk(locked, actor, str(_("change the priority")))
         if locked.priority == priority:
             return locked
         before = locked.priority

@@ -35,6 +35,7 @@ from closeloop.complaints.forms import (
 from closeloop.complaints.lifecycle import OPEN_STATUSES, TRANSITIONS, Status, offered_transitions
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import complaint_panels
+from closeloop.complaints.signals import registration_form_submitted
 from closeloop.core.answers import form_again_on_failure
 from closeloop.core.errors import DomainError, RateLimited
 from closeloop.core.files import file_response
@@ -115,6 +116,9 @@ def register(request: AuthenticatedHttpRequest) -> HttpResponse:
             except DomainError as exc:
                 add_domain_errors(form, exc)
             else:
+                registration_form_submitted.send(
+                    sender=Complaint, complaint=complaint, user=request.user, data=request.POST
+                )
                 messages.success(request, _("Complaint %(number)s registered.") % {"number": complaint.number})
                 return redirect("desk:detail", number=complaint.number)
         if request.FILES:

@@ -64,6 +64,9 @@ BY_ROLE: dict[str, set[str]] = {
     "sla.view_policies": EVERY_ROLE,
     "sla.edit_policies": {"admin"},
     "imports.import_complaints": {"admin"},
+    "triage.ask_suggestions": DESK | {"admin"},
+    "triage.view_hazards": {"quality", "management", "admin"},
+    "triage.retrain_model": {"admin"},
 }
 
 # Permissions about an object: tested one relation at a time below.
