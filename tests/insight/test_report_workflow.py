@@ -315,7 +315,11 @@ def test_on_demand_for_any_period(report_month: Month, report_people: dict[str, 
     report = report_create(period=period, actor=p["management"], language="en", now=GENERATED_AT)
     report = report_generate(report=report, now=GENERATED_AT)
     assert report.kind == ReportKind.ON_DEMAND and report.complaint_count == 2  # A and B
-    assert report.figures["previous"] == {"start": "2026-08-17", "end": "2026-08-31", "label": "2026-08-17–2026-08-31"}
+    # Month to date: 1–15 September 2026 holds 11 working days; the first 11 working days of August 2026
+    # (which began on a Saturday) end on Monday 17 August. The report says so.
+    assert report.figures["previous"] == {"start": "2026-08-01", "end": "2026-08-17", "label": "2026-08-01–2026-08-17"}
+    assert report.figures["comparison"]["working_days"] == 11
+    assert "same number of working days (11)" in report.figures["comparison"]["note"]
     # Several on-demand reports of one period may exist.
     report_create(period=period, actor=p["supervisor"], now=GENERATED_AT)
     with pytest.raises(PermissionDeniedError):

@@ -46,6 +46,7 @@ from closeloop.core.links import absolute_url
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.roles import Role
 from closeloop.core.types import AnyUser
+from closeloop.insight.analysis import default_calendar
 from closeloop.insight.exports.contents import report_contents
 from closeloop.insight.exports.labels import word
 from closeloop.insight.exports.pdf import analysis_report_write
@@ -365,11 +366,7 @@ def reports_generate_pending(*, now: datetime.datetime | None = None) -> list[in
 
 def working_calendar() -> WorkingCalendar:
     """The default SLA policy's working calendar (statutory holidays and make-up days included)."""
-    from closeloop.sla.models import Policy
-    from closeloop.sla.services import policy_calendar
-
-    policy = Policy.objects.select_related("calendar").filter(is_default=True).first()
-    return policy_calendar(policy) if policy is not None else WorkingCalendar()
+    return default_calendar()
 
 
 def first_working_day(year: int, month: int, calendar: WorkingCalendar | None = None) -> datetime.date:
