@@ -112,8 +112,8 @@ class CauseCategory(BilingualNamed):
 
     @property
     def path_label(self) -> str:
-        """`人 › 培训不足` for a sub-cause, the name alone for a category (parent must be loaded)."""
-        return f"{self.parent.label} › {self.label}" if self.parent_id and self.parent else self.label
+        """`人／培训不足` for a sub-cause, the name alone for a category (parent must be loaded)."""
+        return f"{self.parent.label}／{self.label}" if self.parent_id and self.parent else self.label
 
 
 class CustomerKind(models.TextChoices):

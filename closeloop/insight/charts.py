@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import cast
 
@@ -128,7 +128,7 @@ def bar_chart(
 
 def line_chart(
     labels: Sequence[str],
-    series: dict[str, Sequence[float]],
+    series: Mapping[str, Sequence[float | None]],
     *,
     title: str = "",
     width: int = 460,
@@ -142,7 +142,10 @@ def line_chart(
     bottom = 40 if len(series) > 1 else 24
     chart.x, chart.y = 40, bottom
     chart.width, chart.height = width - 60, height - bottom - top
-    data = [[float(v) for v in values] for values in series.values()] or [[0.0]]
+    # None is a month with nothing to count: left out of the line, not a fall to zero. A series with fewer
+    # than two values has no line to draw (reportlab refuses it): it is left out, legend included.
+    series = {name: values for name, values in series.items() if sum(v is not None for v in values) >= 2}
+    data = [[None if v is None else float(v) for v in values] for values in series.values()] or [[0.0]]
     chart.data = data
     chart.categoryAxis.categoryNames = [str(label) for label in labels] or [""]
     chart.categoryAxis.labels.fontName = FONT
@@ -155,7 +158,7 @@ def line_chart(
     if step > 1:
         chart.categoryAxis.categoryNames = [str(label) if i % step == 0 else "" for i, label in enumerate(labels)]
     chart.valueAxis.valueMin = 0
-    chart.valueAxis.valueMax = _value_max([v for values in data for v in values])
+    chart.valueAxis.valueMax = _value_max([v for values in data for v in values if v is not None])
     chart.valueAxis.labels.fontSize = 9
     for index in range(len(data)):
         chart.lines[index].strokeColor = PALETTE[index % len(PALETTE)]

@@ -368,7 +368,7 @@ class _Report:
             return
         shown = [str(k) for k in (Kpi.TIMELY_PROCESSING, Kpi.TIMELY_REPLY, Kpi.SATISFACTION, Kpi.REPEAT)]
         months = [point["label"] for point in trend[shown[0]]]
-        series = {kpi_name(k, self.language, short=True): [point["rate"] or 0.0 for point in trend[k]] for k in shown}
+        series = {kpi_name(k, self.language, short=True): [point["rate"] for point in trend[k]] for k in shown}
         self.add(
             charts.line_chart([m[2:] for m in months], series, title=self.w("kpi_trend_title"), width=460, height=190)
         )
