@@ -6,18 +6,19 @@ prints them in the four parts of seed 001.
 October 2026 is reported "on 2026-11-10 10:00" (Asia/Shanghai). Every complaint is priority 一般 (3):
 resolution due in 3 working days; a department task's reply in 2 working days.
 
-| key   | received (local) | model | responsible | task: handler, reply | cause category   | solution     | resolved   |
-|-------|------------------|-------|-------------|----------------------|------------------|--------------|------------|
-| Y1–Y3 | 2025-10-13…15    | M1    | quality     | —                    | —                | —            | same day   |
-| P1    | 2026-09-07 09:00 | M1    | quality     | q1, late (09-14)     | —                | —            | 09-21 late |
-| P2    | 2026-09-08 09:00 | M2    | quality     | —                    | —                | —            | same day   |
-| C1    | 2026-10-12 09:00 | M1    | quality     | q1, same day         | 料／供应商…     | replace+300  | same day   |
-| C2    | 2026-10-13 09:00 | M1    | quality     | q1, same day         | 料／来料不良       | refund       | same day   |
-| C3    | 2026-10-14 09:00 | M1    | production  | p1, late (10-20)     | 法／说明书不清     | 100 cash     | 10-26 late |
-| C4    | 2026-10-15 09:00 | M2    | production  | p1, same day         | 环／运输条件       | —            | same day   |
-| C5    | 2026-10-16 09:00 | M2    | quality     | q1, same day         | (free text only) | —            | same day   |
-| C6    | 2026-10-19 09:00 | M1    | quality     | —                    | —                | —            | same day   |
+| key   | received    | model | responsible | task: handler, reply | cause category        | solution    | resolved   |
+|-------|-------------|-------|-------------|----------------------|-----------------------|-------------|------------|
+| Y1–Y3 | 2025-10-13… | M1    | quality     | —                    | —                     | —           | same day   |
+| P1    | 2026-09-07  | M1    | quality     | q1, late (09-14)     | —                     | —           | 09-21 late |
+| P2    | 2026-09-08  | M2    | quality     | —                    | —                     | —           | same day   |
+| C1    | 2026-10-12  | M1    | quality     | q1, same day         | material-supplier     | replace+300 | same day   |
+| C2    | 2026-10-13  | M1    | quality     | q1, same day         | material-incoming     | refund      | same day   |
+| C3    | 2026-10-14  | M1    | production  | p1, late (10-20)     | method-instructions   | 100 cash    | 10-26 late |
+| C4    | 2026-10-15  | M2    | production  | p1, same day         | environment-transport | —           | same day   |
+| C5    | 2026-10-16  | M2    | quality     | q1, same day         | (free text only)      | —           | same day   |
+| C6    | 2026-10-19  | M1    | quality     | —                    | —                     | —           | same day   |
 
+All received at 09:00 local time.
 Every complaint is of type quality except C4 (logistics).
 
 By hand:
