@@ -54,6 +54,9 @@ BY_ROLE: dict[str, set[str]] = {
     "insight.manage_report_recipients": {"cs_supervisor", "management", "admin"},
     "integrations.manage_webhooks": {"admin"},
     "sla.view_policies": EVERY_ROLE,
+    "serviceorders.view_orders": EVERY_ROLE,
+    "serviceorders.register_order": DESK | {"admin"},
+    "serviceorders.work_order": DESK | {"handler", "dept_manager", "admin"},
     "sla.edit_policies": {"admin"},
     "imports.import_complaints": {"admin"},
 }
