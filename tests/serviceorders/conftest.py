@@ -13,6 +13,7 @@ from closeloop.core.roles import Role
 from closeloop.directory.models import Department
 from closeloop.serviceorders.models import ServiceOrder
 from closeloop.serviceorders.services import OrderData, order_register
+from tests.api.conftest import agent_api, api_client_for  # noqa: F401 - fixtures shared with the API tests
 from tests.conftest import aware
 
 # Friday 20 November 2026, 10:00 in Shanghai.
