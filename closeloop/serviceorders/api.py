@@ -306,7 +306,8 @@ def order_detail(user: User, order: ServiceOrder) -> dict[str, Any]:
     "/service-orders",
     response={200: list[ServiceOrderSummaryOut], **READ_ERRORS},
     summary="Service orders, newest first",
-    description="The service orders (售服单) the caller may see, filtered by kind and status; a fixed number of queries.",
+    description="The service orders (售服单) the caller may see, filtered by kind and status; "
+    "a fixed number of queries.",
 )
 def service_orders_list(request: HttpRequest, query: Query[ServiceOrderListQuery]) -> list[dict[str, Any]]:
     filters = selectors.OrderFilters(kind=query.kind or "", status=query.status or "", open_only=query.open)
@@ -352,7 +353,8 @@ def service_orders_create(request: HttpRequest, payload: ServiceOrderIn) -> Stat
     "/service-orders/{number}",
     response={200: ServiceOrderOut, **ONE_ERRORS},
     summary="One service order",
-    description="The order with its clocks, shipments, inspections, appointments and parts, and the actions the caller may take now.",
+    description="The order with its clocks, shipments, inspections, appointments and parts, and the actions "
+    "the caller may take now.",
 )
 def service_orders_get(request: HttpRequest, number: Number) -> dict[str, Any]:
     user = _user(request)
@@ -393,7 +395,8 @@ def service_orders_transition(request: HttpRequest, number: Number, payload: Ser
     "/complaints/{number}/service-orders",
     response={201: ServiceOrderOut, **ONE_WRITE_ERRORS},
     summary="Create a service order from a complaint",
-    description="For the complaint's customer and product; a return or an exchange becomes an RMA the complaint waits for.",
+    description="For the complaint's customer and product; a return or an exchange becomes an RMA the "
+    "complaint waits for.",
 )
 def complaints_service_orders_create(
     request: HttpRequest, number: ComplaintNumber, payload: ServiceOrderFromComplaintIn

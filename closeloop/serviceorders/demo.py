@@ -106,8 +106,10 @@ def demo_service_orders() -> int:
         ReturnPolicy.objects.get_or_create(
             line=line, defaults={"return_days": 7, "exchange_days": 15, "condition": "包装完好，不影响二次销售"}
         )
-        for product in Product.objects.filter(line=line, warranty__isnull=True):
-            WarrantyTerm.objects.create(product=product, months=24 if index == 0 else 12)
+        WarrantyTerm.objects.bulk_create(
+            WarrantyTerm(product=p, months=24 if index == 0 else 12)
+            for p in Product.objects.filter(line=line, warranty__isnull=True)
+        )
     users = {u.username: u for u in get_user_model().objects.filter(username__in=["agent", "handler"])}
     if "agent" not in users or "handler" not in users:
         return 0

@@ -29,8 +29,10 @@ def orders_visible_to(user: AnyUser) -> QuerySet[ServiceOrder]:
         return qs
     if authz.allowed(user, "serviceorders.register_order"):
         return qs
-    departments = Membership.objects.filter(user=user).values("department_id")
-    return qs.filter(Q(department_id__in=departments) | Q(assignee=user))
+    if user.pk is None:
+        return qs.none()
+    departments = Membership.objects.filter(user_id=user.pk).values("department_id")
+    return qs.filter(Q(department_id__in=departments) | Q(assignee_id=user.pk))
 
 
 @dataclass(frozen=True)
