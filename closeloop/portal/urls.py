@@ -1,6 +1,6 @@
 from django.urls import path
 
-from closeloop.portal import survey, views
+from closeloop.portal import service, survey, views
 
 app_name = "portal"
 urlpatterns = [
@@ -9,4 +9,7 @@ urlpatterns = [
     path("status/", views.status, name="status"),
     path("status/<str:number>/", views.status_detail, name="status_detail"),
     path("survey/<str:token>/", survey.survey, name="survey"),
+    path("service/", service.service_request, name="service_request"),
+    path("service/status/", service.service_status, name="service_status"),
+    path("service/status/<str:number>/", service.service_status_detail, name="service_status_detail"),
 ]
