@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "closeloop.handling",
     "closeloop.mailin",
     "closeloop.followup",
+    "closeloop.serviceorders",
     "closeloop.insight",
     "closeloop.improvement",
     "closeloop.defects",

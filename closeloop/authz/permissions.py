@@ -355,6 +355,25 @@ _TABLE = [
         "create, change and deactivate SLA policies, targets and selection rules",
         _("Only an administrator may change the SLA policies."),
     ),
+    # --- serviceorders
+    Permission(
+        "serviceorders.view_orders",
+        p.has_any_staff_role,
+        "see service orders (repair, return, exchange, installation, inspection, support, consultation)",
+        _("Your role may not see service orders."),
+    ),
+    Permission(
+        "serviceorders.register_order",
+        p.is_desk_or_admin,
+        "register a service order, create one from a complaint, cancel one",
+        _("Only customer service registers service orders."),
+    ),
+    Permission(
+        "serviceorders.work_order",
+        p.is_worker,
+        "work on a service order: dispatch, book visits, record visits, shipments, inspections, sessions",
+        _("Your role may not work on service orders."),
+    ),
     # --- imports
     Permission(
         "imports.import_complaints",

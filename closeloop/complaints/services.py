@@ -65,6 +65,7 @@ from closeloop.core.errors import (
     ValidationFailed,
 )
 from closeloop.core.masking import can_see_personal_data
+from closeloop.core.numbering import daily_number
 from closeloop.core.types import AnyUser, User
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Product
 from closeloop.directory.selectors import EMAIL, LANDLINE, MOBILE
@@ -353,19 +354,9 @@ def customer_find_or_create(*, data: IntakeData, phone: str, email: str) -> tupl
 
 
 def next_complaint_number(day: datetime.date) -> str:
-    """`TS` + date + 4-digit daily sequence. Must run inside the intake transaction: the row lock
-    taken by the UPDATE serialises concurrent intakes, and a rollback returns the number."""
-    table = connection.ops.quote_name(DailySequence._meta.db_table)
-    day_value = connection.ops.adapt_datefield_value(day)
-    with connection.cursor() as cursor:
-        # One statement in the common case (PostgreSQL and SQLite ≥ 3.35 both support RETURNING).
-        cursor.execute(f"UPDATE {table} SET last = last + 1 WHERE day = %s RETURNING last", [day_value])  # noqa: S608
-        row = cursor.fetchone()
-        if row is None:  # the day's first complaint: create the row (racing intakes both land here once)
-            DailySequence.objects.bulk_create([DailySequence(day=day, last=0)], ignore_conflicts=True)
-            cursor.execute(f"UPDATE {table} SET last = last + 1 WHERE day = %s RETURNING last", [day_value])  # noqa: S608
-            row = cursor.fetchone()
-    return f"TS{day:%Y%m%d}-{row[0]:04d}"
+    """`TS` + date + 4-digit daily sequence (closeloop/core/numbering.py). Must run inside the intake
+    transaction: the row lock serialises concurrent intakes, and a rollback returns the number."""
+    return daily_number(DailySequence, day, "TS")
 
 
 def complaint_register_once(

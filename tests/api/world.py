@@ -49,6 +49,7 @@ from closeloop.insight.kpis import Period
 from closeloop.insight.models import Recipient, Report
 from closeloop.insight.services.recipients import recipient_add
 from closeloop.insight.services.reports import report_create, report_generate
+from closeloop.serviceorders.models import ServiceOrder
 from closeloop.sla.models import Calendar, Policy
 
 PNG = (
@@ -261,6 +262,7 @@ def world_build() -> World:
         ("improvement-actions", "pk"): _per_status(ImprovementAction.objects.all()),
         ("defects/alerts", "pk"): _per_status(DefectAlert.objects.all()),
         ("defects/incidents", "pk"): _per_status(DefectIncident.objects.all()),
+        ("service-orders", "number"): _per_status(ServiceOrder.objects.all(), key="number"),
     }
     world.steps = list(ExecutionStep.objects.order_by("pk").values_list("solution_id", "pk")[:6])
     world.bodies = _bodies(numbers)
