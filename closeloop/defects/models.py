@@ -11,13 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from closeloop.core.events import AppendOnlyModel
+from closeloop.core.events import AppendOnlyModel, TransactionId
 from closeloop.core.models import UpdatedAtModel
 
 User = settings.AUTH_USER_MODEL
 
 
-class SpikeRule(models.Model):
+class SpikeRule(UpdatedAtModel):
     """Threshold and window; the row without a product line is the default (3 within 7 days)."""
 
     product_line = models.OneToOneField(
@@ -167,10 +167,14 @@ class IncidentEvent(AppendOnlyModel):
     kind = models.CharField(_("action"), max_length=30)
     data = models.JSONField(default=dict, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # The writing transaction (core/events.py, TransactionId): the change feed reads in (txid, id) order.
+    txid = models.BigIntegerField(editable=False, db_default=TransactionId())
 
     class Meta:
         ordering = ["at", "id"]
         verbose_name = _("defect event")
+        # The change feed (closeloop/integrations/feed.py): the next page after a cursor.
+        indexes = [models.Index(fields=["txid", "id"], name="incident_event_feed")]
         verbose_name_plural = _("defect events")
 
     def __str__(self) -> str:
