@@ -239,7 +239,9 @@ def pareto_chart(
     for share in (0, 50, 80, 100):
         x = chart.x + chart.width * share / 100
         drawing.add(Line(x, top, x, top + 3, strokeColor=PALETTE[1], strokeWidth=0.8))
-        drawing.add(String(x, top + 5, f"{share}%", fontName=FONT, fontSize=8, fillColor=PALETTE[1], textAnchor="middle"))
+        drawing.add(
+            String(x, top + 5, f"{share}%", fontName=FONT, fontSize=8, fillColor=PALETTE[1], textAnchor="middle")
+        )
     return drawing
 
 

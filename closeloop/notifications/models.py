@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from closeloop.notifications import texts
 from closeloop.core.models import UpdatedAtModel
+from closeloop.notifications import texts
 
 
 class Method(models.TextChoices):

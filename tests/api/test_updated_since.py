@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.test import Client
 
@@ -76,7 +77,7 @@ def test_every_updated_at_is_indexed() -> None:
             continue
         try:
             field = model._meta.get_field("updated_at")
-        except Exception:  # noqa: BLE001 - the model has no such column
+        except FieldDoesNotExist:
             continue
         assert isinstance(field, models.DateTimeField)
         indexed = field.db_index or any(index.fields[:1] == ["updated_at"] for index in model._meta.indexes)
