@@ -51,6 +51,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_import.py --rows $${BENCH_IMPORT_ROWS:-10000}
 	$(BIN)/python bench/bench_suite.py --complaints $${BENCH_COMPLAINTS:-100000} $${BENCH_ARGS:-}
 	$(BIN)/python bench/helpdesk/compare.py --tickets $${BENCH_COMPLAINTS:-100000}
+	$(BIN)/python bench/report.py
 
 # Only the side-by-side with django-helpdesk (its own throwaway venv under var/bench-helpdesk/).
 bench-helpdesk: $(VENV)/.installed

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "closeloop.handling",
     "closeloop.mailin",
     "closeloop.followup",
+    "closeloop.serviceorders",
     "closeloop.insight",
     "closeloop.improvement",
     "closeloop.defects",
@@ -113,6 +114,8 @@ MIDDLEWARE = [
     "closeloop.core.middleware.NulCharacterMiddleware",
     "closeloop.accounts.middleware.SessionLifetimeMiddleware",
     "closeloop.accounts.middleware.TwoFactorMiddleware",
+    # A browser's refused form: Post/Redirect/Get to an address that reloads safely (core/kept.py).
+    "closeloop.core.kept.RefusedFormMiddleware",
     # Outside the outage middleware: an answer of 503 releases the key so that a retry runs again.
     "closeloop.core.idempotency.IdempotencyMiddleware",
     "closeloop.accounts.api_scopes.RateLimitHeadersMiddleware",
@@ -138,6 +141,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "closeloop.core.context_processors.roles",
                 "closeloop.authz.context_processors.may",
+                "closeloop.authz.context_processors.menu",
                 "closeloop.notifications.context_processors.unread",
             ],
         },
@@ -204,7 +208,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "desk:queue"
+LOGIN_REDIRECT_URL = "home"  # each role's own (closeloop/authz/navigation.py: HOMES)
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for an hour
 
@@ -356,6 +360,8 @@ GATEWAY_TIMEOUT_SECONDS = env_int("GATEWAY_TIMEOUT_SECONDS", 10)
 EXTRA_CA_CERTS = env_ca_file("EXTRA_CA_CERTS")
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)
 OUTBOX_STALE_SECONDS = env_int("OUTBOX_STALE_SECONDS", 300)
+# Live updates of the desk: the notification badge and "this complaint changed" are polled this often (0: off).
+LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 20)
 
 # --- E-mail intake (docs/operations.md, "E-mail intake"; closeloop/mailin/) ----------------------
 # A complaint from the MTA pipe (`closeloop mail ingest`) starts with this type, unless the command says

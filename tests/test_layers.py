@@ -36,6 +36,7 @@ LAYERS = [
     "handling",
     "mailin",
     "followup",
+    "serviceorders",
     "defects",
     "improvement",
     "insight",

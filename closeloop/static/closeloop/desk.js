@@ -15,8 +15,14 @@
         if (input && value !== undefined && value !== "") input.value = value;
       }
     );
+    // The other matches go; the chosen customer's open complaints (a warning when one is about the same
+    // product) stay in view.
     var matches = button.closest(".matches");
-    if (matches) matches.innerHTML = "";
+    var open = button.parentNode.querySelector(".open-complaints");
+    if (matches) {
+      matches.innerHTML = "";
+      if (open) matches.appendChild(open);
+    }
     var next = form.elements["description"];
     if (next) next.focus();
   });
@@ -77,6 +83,19 @@ document.addEventListener("change", function (event) {
   document.addEventListener("DOMContentLoaded", function () { syncWithin(document); });
   document.addEventListener("htmx:load", function (event) { syncWithin(event.target); });
 })();
+
+// The phone's menu: the sidebar opens above the page and closes again (the button in the top bar).
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-menu-toggle]");
+  if (!button) return;
+  var open = button.getAttribute("aria-expanded") !== "true";
+  button.setAttribute("aria-expanded", String(open));
+  document.body.classList.toggle("nav-open", open);
+  if (open) {
+    var first = document.querySelector("#sidebar a");
+    if (first) first.focus();
+  }
+});
 
 // Triage suggestions on the registration form (closeloop/triage): a suggestion is applied only when the
 // agent accepts it — a click, Alt+1…4 for one, Alt+0 for all.
