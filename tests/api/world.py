@@ -46,11 +46,11 @@ from closeloop.handling.services.postponements import postponement_request
 from closeloop.handling.services.roster import absence_create
 from closeloop.improvement.models import ImprovementAction
 from closeloop.insight.kpis import Period
-from closeloop.integrations.models import WebhookDelivery, WebhookSubscription
-from closeloop.integrations.services import webhook_create, webhooks_fan_out
 from closeloop.insight.models import Recipient, Report
 from closeloop.insight.services.recipients import recipient_add
 from closeloop.insight.services.reports import report_create, report_generate
+from closeloop.integrations.models import WebhookDelivery, WebhookSubscription
+from closeloop.integrations.services import webhook_create, webhooks_fan_out
 from closeloop.sla.models import Calendar, Policy
 
 PNG = (
