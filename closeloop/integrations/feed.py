@@ -218,7 +218,7 @@ def _settled(model: type[Model]) -> Q:
 
 
 def _rows(source: Source, *, user: User, after: tuple[int, int] | None, actions: list[str], limit: int) -> list[Any]:
-    queryset = source.visible(source.model.objects.filter(_settled(source.model)), user)
+    queryset = source.visible(source.model._default_manager.filter(_settled(source.model)), user)
     if queryset is None:
         return []
     if after is not None:
@@ -254,7 +254,7 @@ def feed_events(*, user: User, after: Cursor | None, kinds: list[str], limit: in
         rows = _rows(source, user=user, after=cursor.of(name), actions=actions, limit=limit)
         # Merged by txid (then the source's place and id, for a stable page): each source's own order is kept.
         streams.append([(row.txid, order, row.pk, source, row) for row in rows])
-    entries = []
+    entries: list[FeedEntry] = []
     for _txid, _order, _pk, source, row in heapq.merge(*streams, key=lambda item: item[:3]):
         if len(entries) == limit:
             break
@@ -268,7 +268,7 @@ def feed_head() -> Cursor | None:
     cursor = Cursor()
     for name, source in SOURCES.items():
         last = (
-            source.model.objects.filter(_settled(source.model))
+            source.model._default_manager.filter(_settled(source.model))
             .order_by("-txid", "-id")
             .values_list("txid", "id")
             .first()
@@ -281,7 +281,7 @@ def feed_head() -> Cursor | None:
 def feed_entry(source: str, row_id: int, *, cursor: Cursor | None = None) -> FeedEntry:
     """One stored event again (a webhook delivery names it by source and id)."""
     table = SOURCES[source]
-    row = table.model.objects.select_related(*table.related).get(pk=row_id)
+    row: Any = table.model._default_manager.select_related(*table.related).get(pk=row_id)
     return FeedEntry(table, row, cursor or Cursor(((source, int(row.txid), row.pk),)))
 
 

@@ -79,7 +79,9 @@ def test_every_updated_at_is_indexed() -> None:
             continue
         field = model._meta.get_field("updated_at")
         assert isinstance(field, models.DateTimeField)
-        indexed = field.db_index or any(index.fields[:1] == ["updated_at"] for index in model._meta.indexes)
+        indexed = bool(getattr(field, "db_index", False)) or any(
+            index.fields[:1] == ["updated_at"] for index in model._meta.indexes
+        )
         assert indexed, f"{model._meta.label}.updated_at has no index"
 
 
