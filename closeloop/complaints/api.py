@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, P, PathEx, Query, Router, Status, UploadedFile
 
 from closeloop.complaints import customer_messages, selectors, services
+from closeloop.complaints.lifecycle import LIFECYCLE
 from closeloop.complaints.lifecycle import Status as ComplaintStatus
-from closeloop.complaints.lifecycle import available_transitions
 from closeloop.complaints.models import AttachmentKind, Complaint, Via
 from closeloop.complaints.presentation import contact_masked_in
 from closeloop.complaints.schemas import (
@@ -48,7 +48,7 @@ from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.lifecycle import lifecycle_get, lifecycles
 from closeloop.core.masking import can_see_personal_data, mask_email, mask_phone
-from closeloop.core.roles import ROLE_LABELS, user_roles
+from closeloop.core.roles import ROLE_LABELS
 from closeloop.core.types import User
 from closeloop.directory.models import ComplaintType, Customer, Department, Product
 from closeloop.notifications.models import Method, Notification
@@ -159,7 +159,8 @@ def _deadline(deadline: Deadline) -> dict[str, Any]:
 def _detail(complaint: Complaint, user: User) -> dict[str, Any]:
     events = selectors.complaint_timeline(complaint=complaint)
     contact = selectors.customer_contact(customer=complaint.customer, user=user)
-    actions = available_transitions(complaint.status, user_roles(user))
+    # What the caller may do now (role, state and guards), performed by the generic endpoint.
+    actions = [t for t in LIFECYCLE.offered(complaint, user) if not t.service]
     return {
         **_summary(complaint, user),
         "product": _product(complaint.product, with_line=True),

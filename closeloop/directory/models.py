@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Replace, Upper
 from django.utils.translation import gettext_lazy as _
 
 from closeloop.core.events import AppendOnlyModel
@@ -59,6 +61,10 @@ class Product(UpdatedAtModel, BilingualNamed):
         ordering = ["model"]
         verbose_name = _("product")
         verbose_name_plural = _("products")
+        indexes = [
+            # A model typed without its dashes ("XD1001" for XD-1001): selectors.products_by_bare_model.
+            models.Index(Replace(Upper("model"), Value("-"), Value("")), name="product_model_bare"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.model} {self.label}"
@@ -87,6 +93,34 @@ class ComplaintType(UpdatedAtModel, BilingualNamed):
         ordering = ["sort_order", "code"]
         verbose_name = _("complaint type")
         verbose_name_plural = _("complaint types")
+
+
+class CauseCategory(BilingualNamed):
+    """Configurable tree of root-cause categories (default 人、机、料、法、环、测 with their sub-causes, as in
+    5M1E and 8D analysis). Feedback forms and improvement actions pick one; their free text stays the
+    detail. Two levels: a category and its sub-causes."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("parent category"),
+    )
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("root-cause category")
+        verbose_name_plural = _("root-cause categories")
+
+    @property
+    def path_label(self) -> str:
+        """`人／培训不足` for a sub-cause, the name alone for a category (parent must be loaded)."""
+        return f"{self.parent.label}／{self.label}" if self.parent_id and self.parent else self.label
 
 
 class CustomerKind(models.TextChoices):

@@ -89,6 +89,15 @@ class ImprovementAction(UpdatedAtModel):
     )
     # Matched (case-insensitively, as a phrase) against the feedback forms' root causes.
     root_cause = models.CharField(_("root cause"), max_length=200, blank=True)
+    # The root-cause category it removes (with its sub-causes): the report links top causes to actions.
+    cause_category = models.ForeignKey(
+        "directory.CauseCategory",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("root-cause category"),
+    )
 
     owner_department = models.ForeignKey(
         "directory.Department", on_delete=models.PROTECT, related_name="+", verbose_name=_("owner department")

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from closeloop.core.events import AppendOnlyModel, TransactionId
 from closeloop.core.models import UpdatedAtModel
@@ -119,7 +120,12 @@ class ReportStep(AppendOnlyModel):
     report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="steps")
     at = models.DateTimeField(_("time"), default=timezone.now)
     actor = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=pgettext_lazy("who took the report step", "by"),
     )
     action = models.CharField(_("action"), max_length=20)
     before = models.CharField(_("status before"), max_length=10, blank=True)

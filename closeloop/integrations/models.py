@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class WebhookSubscription(models.Model):
@@ -71,7 +72,7 @@ class WebhookDelivery(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    delivered_at = models.DateTimeField(pgettext_lazy("time of delivery", "delivered"), null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(_("last HTTP status"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)

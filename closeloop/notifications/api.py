@@ -29,13 +29,17 @@ class NotificationOut(Schema):
     complaint: str | None = Field(description="the complaint's number, when the notice is about one")
     created_at: datetime.datetime
     read_at: datetime.datetime | None
+    done_at: datetime.datetime | None = Field(
+        None, description="when what the notice asked for was done (by anyone): it no longer counts as unread"
+    )
+    link: str = Field("", description="the desk page the notice leads to (a path), or empty")
     updated_at: datetime.datetime = Field(description="changes when it is read")
 
 
 class NotificationPage(Schema):
     items: list[NotificationOut]
     count: int
-    unread: int = Field(description="the caller's unread notifications, whatever the filter")
+    unread: int = Field(description="the caller's unread notifications not done yet, whatever the filter")
 
 
 class NotificationFilters(Schema):
@@ -56,11 +60,14 @@ def _notification(row: Notification) -> dict[str, Any]:
     return {
         "id": row.pk,
         "kind": row.kind,
-        "subject": row.subject,
-        "body": row.body,
+        # In the caller's language (Accept-Language) when the row was stored as message ids.
+        "subject": row.shown_subject,
+        "body": row.shown_body,
         "complaint": row.complaint.number if row.complaint is not None else None,
         "created_at": row.created_at,
         "read_at": row.read_at,
+        "done_at": row.done_at,
+        "link": row.target,
         "updated_at": row.updated_at,
     }
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 
 from closeloop.core.claims import Raw, claim
 from closeloop.core.masking import mask_log_text
 from closeloop.core.types import User
-from closeloop.notifications import backends
+from closeloop.notifications import backends, texts
 from closeloop.notifications.channels import staff_rows
 from closeloop.notifications.gateways.errors import PermanentDeliveryError
 from closeloop.notifications.models import Method, Notification, State
@@ -29,6 +31,40 @@ class Message:
     body: str = ""
     complaint_id: int | None = None
     dedup: str | None = None  # same dedup + recipient + method is queued at most once
+    # Rendered in the reader's language in the inbox (notifications/texts.py); `subject`/`body` are the
+    # text of the deliveries (e-mail, chat), in the installation's language. Made by `Message.words`.
+    subject_key: str = ""
+    body_key: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    link: str = ""  # where the notice leads; empty: the complaint's page
+    todo: str = ""  # what it asks for: `notifications_done(todo=…)` clears it once done
+
+    @classmethod
+    def words(
+        cls,
+        *,
+        kind: str,
+        subject: str | Promise,
+        body: str | Promise | None = None,
+        params: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> Message:
+        """A message whose subject (and body; default: the subject) are lazy translations with `%(name)s`
+        parameters: stored as message ids, shown in each reader's language."""
+        stored = texts.stored(params or {})
+        subject_key = texts.key_of(subject)
+        # A body that is not a translation (someone's own words, or nothing) is kept as it is.
+        body_key = subject_key if body is None else texts.key_of(body) if isinstance(body, Promise) else ""
+        language = settings.LANGUAGE_CODE
+        return cls(
+            kind=kind,
+            subject=texts.in_language(language, subject_key, stored),
+            body=texts.in_language(language, body_key, stored) if body_key else str(body or ""),
+            subject_key=subject_key,
+            body_key=body_key,
+            params=stored,
+            **fields,
+        )
 
 
 def notifications_build(
@@ -121,6 +157,14 @@ def notification_mark_read(*, user: User, ids: Iterable[int] | None = None) -> i
         qs = qs.filter(pk__in=list(ids))
     now = timezone.now()
     return qs.update(read_at=now, updated_at=now)
+
+
+def notifications_done(*, todo: str, now: datetime.datetime | None = None) -> int:
+    """What the notices with this `todo` asked for is done (whoever did it): each is marked done and leaves
+    its reader's unread count; the inbox shows it as done. Called in the transaction that did it."""
+    if not todo:
+        return 0
+    return Notification.objects.filter(todo=todo, done_at__isnull=True).update(done_at=now or timezone.now())
 
 
 def outbox_retry_failed(*, ids: Iterable[int]) -> int:

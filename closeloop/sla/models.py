@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from closeloop.core.events import AppendOnlyModel
 from closeloop.core.i18n import BilingualNamed
@@ -194,7 +195,9 @@ class Deadline(models.Model):
     original_due_at = models.DateTimeField(_("original due"), null=True, blank=True)
     warn_at = models.DateTimeField(_("warning point"))
     # Closed: met, or cancelled (the complaint turned out invalid); reports count only the met ones.
-    met_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    met_at = models.DateTimeField(
+        pgettext_lazy("time a deadline was met or cancelled", "closed"), null=True, blank=True
+    )
     cancelled = models.BooleanField(_("cancelled"), default=False)
     # Working time from start to met on the policy's calendar (first response and resolution only),
     # kept so that reports take medians and percentiles in SQL instead of redoing calendar arithmetic.

@@ -51,6 +51,7 @@ from closeloop.insight.services.recipients import recipient_add
 from closeloop.insight.services.reports import report_create, report_generate
 from closeloop.integrations.models import WebhookDelivery, WebhookSubscription
 from closeloop.integrations.services import webhook_create, webhooks_fan_out
+from closeloop.serviceorders.models import ServiceOrder
 from closeloop.sla.models import Calendar, Policy
 
 PNG = (
@@ -267,6 +268,7 @@ def world_build() -> World:
         ("improvement-actions", "pk"): _per_status(ImprovementAction.objects.all()),
         ("defects/alerts", "pk"): _per_status(DefectAlert.objects.all()),
         ("defects/incidents", "pk"): _per_status(DefectIncident.objects.all()),
+        ("service-orders", "number"): _per_status(ServiceOrder.objects.all(), key="number"),
         ("webhooks", "webhook_id"): _first(WebhookSubscription.objects.order_by("pk")),
         ("webhooks/deliveries", "delivery_id"): _first(WebhookDelivery.objects.order_by("pk")),
     }

@@ -77,6 +77,7 @@ class FeedbackFormOut(Schema):
     key_actions: list[KeyActionIO]
     satisfaction_seen: str
     root_cause: str
+    cause_category_id: int | None = Field(None, description="the root-cause category (人、机、料、法、环、测 …)")
     improvement_suggestion: str
     created_at: datetime.datetime
     submitted_at: datetime.datetime | None
@@ -116,6 +117,7 @@ class FeedbackFormIn(Schema):
         None, max_length=20, description="satisfied | basically_satisfied | unsatisfied"
     )
     root_cause: Text | None = Field(None, max_length=10000)
+    cause_category_id: int | None = Field(None, description="an active root-cause category's id; null for none")
     improvement_suggestion: Text | None = Field(None, max_length=10000)
 
 

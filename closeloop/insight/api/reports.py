@@ -83,6 +83,15 @@ class NoteIn(Schema):
     note: str = Field("", max_length=2000)
 
 
+class ReviewIn(NoteIn):
+    conclusions: str | None = Field(
+        None,
+        max_length=10000,
+        description="the analysis and conclusions printed in the report (三、分析结果); omitted keeps the generated "
+        "summary",
+    )
+
+
 class RecipientOut(Schema):
     id: int
     kind: str = Field(description="user, group or email")
@@ -224,11 +233,11 @@ def report_regenerate(request: HttpRequest, pk: ReportId) -> dict[str, Any]:
 @router.post(
     "/reports/{pk}/review", response={200: ReportDetailOut, **ONE_WRITE_ERRORS}, summary="Review (CS supervisor)"
 )
-def report_review(request: HttpRequest, pk: ReportId, payload: NoteIn) -> dict[str, Any]:
-    """The CS supervisor marks the draft reviewed, ready for management's approval. A report not in draft is a
-    422."""
+def report_review(request: HttpRequest, pk: ReportId, payload: ReviewIn) -> dict[str, Any]:
+    """The CS supervisor marks the draft reviewed (with the conclusions), ready for management's approval. A
+    report not in draft is a 422."""
     user = _user(request)
-    services.report_review(report=_visible(user, pk), actor=user, note=payload.note)
+    services.report_review(report=_visible(user, pk), actor=user, note=payload.note, conclusions=payload.conclusions)
     return _detail(user, pk)
 
 
