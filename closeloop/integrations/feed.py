@@ -4,7 +4,7 @@ resume without gaps or repeats.
 `GET /api/v1/events?after=<cursor>` and the webhook fan-out read it. The sources (SOURCES below) are
 the complaint events (tasks, solutions, postponements, disputes, feedback forms, follow-ups and contacts
 are all written there, on their complaint), the defect alerts' and incidents' events, the improvement
-actions' events and the reports' steps. A new event table joins the feed with one row there.
+actions' events, the reports' steps and the service orders' events. A new event table joins the feed with one row there.
 
 Each table is read in (txid, id) order: the writing transaction's id, then the row's
 (closeloop/core/events.py, TransactionId, says why the id alone is not enough on PostgreSQL), and only
@@ -45,6 +45,8 @@ from closeloop.improvement.models import ActionEvent
 from closeloop.improvement.selectors import actions_visible_to
 from closeloop.insight.models import ReportStep
 from closeloop.insight.services.reports import may_view as may_view_reports
+from closeloop.serviceorders.models import ServiceEvent
+from closeloop.serviceorders.selectors import orders_visible_to
 
 MAX_LIMIT = 1000
 
@@ -78,6 +80,10 @@ def _defects(queryset: QuerySet[Any], user: User) -> QuerySet[Any] | None:
 
 def _actions(queryset: QuerySet[Any], user: User) -> QuerySet[Any]:
     return queryset.filter(action__in=actions_visible_to(user))
+
+
+def _service_orders(queryset: QuerySet[Any], user: User) -> QuerySet[Any]:
+    return queryset.filter(order__in=orders_visible_to(user))
 
 
 def _reports(queryset: QuerySet[Any], user: User) -> QuerySet[Any] | None:
@@ -123,6 +129,17 @@ def _action_row(event: ActionEvent) -> dict[str, Any]:
     }
 
 
+def _service_order_row(event: ServiceEvent) -> dict[str, Any]:
+    return {
+        "complaint": None,
+        "record": event.order.number,
+        "record_type": "service_order",
+        "via": event.via,
+        "before": {},
+        "after": event.after,
+    }
+
+
 def _report_row(step: ReportStep) -> dict[str, Any]:
     return {
         "complaint": None,
@@ -141,6 +158,7 @@ SOURCES = {
         Source("defect", IncidentEvent, "kind", ("incident", "actor"), _defects, _defect_row),
         Source("improvement_action", ActionEvent, "kind", ("action", "actor"), _actions, _action_row),
         Source("report", ReportStep, "action", ("actor",), _reports, _report_row),
+        Source("service_order", ServiceEvent, "action", ("order", "actor"), _service_orders, _service_order_row),
     )
 }
 

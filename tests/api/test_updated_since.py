@@ -23,6 +23,7 @@ NOT_RECORDS = {
     "calendars_days_list": "computed from the calendar for the dates asked",
     "complaints_roster_proposal_list": "computed from the roster for the complaint, now",
     "events_list": "the change feed itself: resumed by cursor (`after`)",
+    "kpis_service_orders_list": "figures of a month, computed",
 }
 # Models with an `updated_at` that no list filters on.
 UNLISTED = {"notifications.StaffChannelPreference": "a person's own setting, read on their settings page only"}
