@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "rules",
     "closeloop.core",
     "closeloop.directory",
+    "closeloop.knowledge",
     "closeloop.complaints",
     "closeloop.portal",
     "closeloop.sla",

@@ -28,6 +28,8 @@ urlpatterns = [
     path("desk/triage/", include("closeloop.triage.urls")),
     path("desk/service/", include("closeloop.serviceorders.urls")),
     path("desk/", include("closeloop.complaints.urls")),
+    path("desk/kb/", include("closeloop.knowledge.urls")),
+    path("portal/help/", include("closeloop.knowledge.portal_urls")),
     path("portal/", include("closeloop.portal.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

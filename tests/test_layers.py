@@ -28,6 +28,7 @@ LAYERS = [
     "calendar",
     "directory",
     "authz",
+    "knowledge",
     "notifications",
     "sso",
     "accounts",

@@ -344,6 +344,18 @@ _TABLE = [
     ),
     # --- sla
     Permission(
+        "knowledge.read_articles",
+        p.has_any_staff_role,
+        "read the knowledge base, drafts included (customers read the published articles on the portal)",
+        _("Your role does not read the knowledge base."),
+    ),
+    Permission(
+        "knowledge.edit_articles",
+        p.is_cs_supervisor | p.is_quality | p.is_admin,
+        "write and publish knowledge-base articles",
+        _("Only CS supervisors, quality and administrators write knowledge-base articles."),
+    ),
+    Permission(
         "sla.view_policies",
         p.has_any_staff_role,
         "read the SLA policies, their targets and selection rules",

@@ -26,7 +26,10 @@ NOT_RECORDS = {
     "kpis_service_orders_list": "figures of a month, computed",
 }
 # Models with an `updated_at` that no list filters on.
-UNLISTED = {"notifications.StaffChannelPreference": "a person's own setting, read on their settings page only"}
+UNLISTED = {
+    "notifications.StaffChannelPreference": "a person's own setting, read on their settings page only",
+    "triage.HazardLexicon": "the hazard words, edited in the admin; no API list",
+}
 
 
 def _document() -> dict[str, Any]:

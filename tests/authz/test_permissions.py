@@ -62,6 +62,8 @@ BY_ROLE: dict[str, set[str]] = {
     "core.open_admin_site": set(),
     "integrations.manage_webhooks": {"admin"},
     "sla.view_policies": EVERY_ROLE,
+    "knowledge.read_articles": EVERY_ROLE,
+    "knowledge.edit_articles": {"cs_supervisor", "quality", "admin"},
     "serviceorders.view_orders": EVERY_ROLE,
     "serviceorders.register_order": DESK | {"admin"},
     "serviceorders.work_order": DESK | {"handler", "dept_manager", "admin"},
