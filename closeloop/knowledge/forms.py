@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from closeloop.directory.models import ProductLine
 from closeloop.knowledge.services import ArticleData
@@ -33,7 +34,9 @@ class ArticleForm(forms.Form):
     symptoms = forms.CharField(label=_("Symptoms"), widget=forms.Textarea(attrs={"rows": 3}))
     cause = forms.CharField(label=_("Cause"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     steps = forms.CharField(
-        label=_("Steps"), widget=forms.Textarea(attrs={"rows": 6}), help_text=_("One step per line, in order.")
+        label=pgettext_lazy("knowledge article", "Steps"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("One step per line, in order."),
     )
     tags = forms.CharField(label=_("Tags"), required=False, max_length=330, help_text=_("Separated by commas."))
     is_published = forms.BooleanField(label=_("Published (customers see it on the portal)"), required=False)

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def line() -> ProductLine:
-    return ProductLine.objects.get_or_create(code="ceiling", defaults={"name": "吸顶灯", "name_en": "Ceiling lights"})[0]
+    return ProductLine.objects.get_or_create(code="ceiling", defaults={"name": "吸顶灯", "name_en": "Ceiling lights"})[
+        0
+    ]
 
 
 def _data(**overrides: Any) -> services.ArticleData:
@@ -153,11 +155,14 @@ def test_the_portal_shows_published_articles_only(client: Client, supervisor: Us
     assert client.get(f"/portal/help/{draft.pk}/").status_code == 404
 
 
-def test_the_api(
-    supervisor: User, agent: User, line: ProductLine, api_client_for: Callable[[User], ApiClient]
-) -> None:
+def test_the_api(supervisor: User, agent: User, line: ProductLine, api_client_for: Callable[[User], ApiClient]) -> None:
     writer, reader = api_client_for(supervisor), api_client_for(agent)
-    body = {"title": "落地灯遥控器失灵", "symptoms": "遥控没反应", "steps": ["换电池", "对码"], "models_text": "LD-1001"}
+    body = {
+        "title": "落地灯遥控器失灵",
+        "symptoms": "遥控没反应",
+        "steps": ["换电池", "对码"],
+        "models_text": "LD-1001",
+    }
 
     created = writer.post_json("/api/v1/knowledge/articles", body)
     assert created.status_code == 201, created.content
