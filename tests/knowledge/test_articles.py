@@ -16,7 +16,7 @@ from closeloop.knowledge import selectors, services
 from closeloop.knowledge.demo import ARTICLES, demo_articles
 from closeloop.knowledge.models import Article
 from closeloop.knowledge.search import normalise
-from tests.api.conftest import ApiClient, api_client_for  # noqa: F401 - fixture
+from tests.api.conftest import ApiClient
 
 pytestmark = pytest.mark.django_db
 
