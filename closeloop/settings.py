@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "closeloop.directory",
     "closeloop.knowledge",
     "closeloop.complaints",
+    "closeloop.macros",
     "closeloop.portal",
     "closeloop.sla",
     "closeloop.notifications",

@@ -29,6 +29,7 @@ urlpatterns = [
     path("desk/service/", include("closeloop.serviceorders.urls")),
     path("desk/", include("closeloop.complaints.urls")),
     path("desk/kb/", include("closeloop.knowledge.urls")),
+    path("desk/macros/", include("closeloop.macros.urls")),
     path("portal/help/", include("closeloop.knowledge.portal_urls")),
     path("portal/", include("closeloop.portal.urls")),
     path("api/v1/", api.urls),

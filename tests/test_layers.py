@@ -34,6 +34,7 @@ LAYERS = [
     "accounts",
     "sla",
     "complaints",
+    "macros",
     "handling",
     "mailin",
     "followup",

@@ -63,6 +63,8 @@ BY_ROLE: dict[str, set[str]] = {
     "integrations.manage_webhooks": {"admin"},
     "sla.view_policies": EVERY_ROLE,
     "knowledge.read_articles": EVERY_ROLE,
+    "macros.use_macros": DESK,
+    "macros.share_macros": {"cs_supervisor", "admin"},
     "knowledge.edit_articles": {"cs_supervisor", "quality", "admin"},
     "serviceorders.view_orders": EVERY_ROLE,
     "serviceorders.register_order": DESK | {"admin"},
