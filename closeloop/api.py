@@ -54,6 +54,7 @@ from closeloop.improvement.api import router as improvement_router
 from closeloop.insight.api import router as insight_router
 from closeloop.integrations.api import router as integrations_router
 from closeloop.knowledge.api import router as knowledge_router
+from closeloop.macros.api import router as macros_router
 from closeloop.notifications.api import router as notifications_router
 from closeloop.serviceorders.api import router as serviceorders_router
 from closeloop.sla.api import router as sla_router
@@ -101,6 +102,7 @@ for _router in (
     notifications_router,
     integrations_router,
     knowledge_router,
+    macros_router,
     imports_router,
     triage_router,
     serviceorders_router,
