@@ -41,4 +41,3 @@ def test_every_source_carries_its_load_and_every_row_names_its_sources() -> None
     for table in summary["tables"].values():
         for row in table["rows"]:
             assert row["sources"] and len(row["cells"]) == len(table["header"]) - 1
-
