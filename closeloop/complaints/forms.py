@@ -11,17 +11,21 @@ from django.core.files.uploadedfile import UploadedFile
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from closeloop.complaints import selectors
 from closeloop.complaints.customer_messages import EMAIL_MAX_CHARS, SUBJECT_MAX_CHARS
 from closeloop.complaints.lifecycle import FIELD_LABELS, Status, Transition
 from closeloop.complaints.models import AttachmentKind, Channel, Complaint, Priority
-from closeloop.complaints.selectors import SORTS, QueueFilters
+from closeloop.complaints.selectors import OPEN, SORTS, QueueFilters
 from closeloop.complaints.services import AttachmentUpload, IntakeData
 from closeloop.core.types import AnyUser
 from closeloop.core.widgets import PlainDateInput, PlainSelect, PlainTextInput
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Department
 from closeloop.notifications.models import Method
+
+# The queue's status filter for every status, closed and invalid ones too (no choice: open ones).
+ALL_STATUSES = "all"
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -82,7 +86,12 @@ class QueueFilterForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         anything: list[tuple[str, Any]] = [("", _("all"))]
-        cast(forms.ChoiceField, self.fields["status"]).choices = anything + list(Status.choices)
+        # Open complaints unless asked otherwise: the queue is the work still to do.
+        cast(forms.ChoiceField, self.fields["status"]).choices = [
+            ("", pgettext_lazy("queue status filter", "open (not closed or invalid)")),
+            (ALL_STATUSES, _("all")),
+            *Status.choices,
+        ]
         cast(forms.ChoiceField, self.fields["priority"]).choices = anything + [
             (str(v), label) for v, label in Priority.choices
         ]
@@ -95,7 +104,7 @@ class QueueFilterForm(forms.Form):
         self.is_valid()
         data = {k: v for k, v in getattr(self, "cleaned_data", {}).items() if k not in self.errors}
         return QueueFilters(
-            status=data.get("status") or "",
+            status={"": OPEN, ALL_STATUSES: ""}.get(data.get("status") or "", data.get("status") or ""),
             priority=data.get("priority"),
             type_code=data.get("type") or "",
             channel=data.get("channel") or "",

@@ -9,6 +9,7 @@ from django.db.models.functions import Upper
 from django.db.models.lookups import IsNull
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from closeloop.complaints.lifecycle import Status
 from closeloop.core.events import AppendOnlyModel, TransactionId
@@ -36,7 +37,7 @@ class Priority(models.IntegerChoices):
 
 
 class Complaint(models.Model):
-    number = models.CharField(_("number"), max_length=20, unique=True)
+    number = models.CharField(pgettext_lazy("complaint", "number"), max_length=20, unique=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.REGISTERED)
     channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)

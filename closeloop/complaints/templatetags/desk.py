@@ -12,7 +12,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from closeloop.core.roles import ROLE_LABELS, Role
-from closeloop.sla.presentation import time_left
+from closeloop.sla.presentation import describe_duration, time_left
 
 register = template.Library()
 
@@ -41,3 +41,9 @@ def time_left_badge(
         return format_html('<span class="tl tl-{}">{}</span>', badge.state, badge.text)
     title = f"{_('due')} {date_filter(localtime(badge.due_at), 'Y-m-d H:i')}"
     return format_html('<span class="tl tl-{}" title="{}">{}</span>', badge.state, title, badge.text)
+
+
+@register.filter
+def duration_words(text: str) -> str:
+    """A deadline's target ("2wd") in words of the active language (sla.presentation)."""
+    return describe_duration(text)
