@@ -92,6 +92,7 @@ MENU: tuple[Group, ...] = (
         (
             Item(_("Early warning"), "defects:alerts", "defects.view_alerts", ("defects:",), key="w"),
             Item(_("Improvement actions"), "improvement:list", "improvement.view_actions", ("improvement:",)),
+            Item(_("Safety hazards"), "triage:hazards", "triage.view_hazards"),
         ),
     ),
     Group(
@@ -112,6 +113,7 @@ MENU: tuple[Group, ...] = (
         (
             Item(_("Roster"), "handling:roster", "handling.view_roster", ("handling:roster_", "handling:absence_")),
             Item(_("Calendar"), "sla:month", None, ("sla:",)),
+            Item(_("Triage"), "triage:admin", "triage.retrain_model"),
             Item(_("Administration"), "admin:index", "core.open_admin_site"),
         ),
     ),

@@ -414,9 +414,9 @@ _TABLE = [
     ),
     Permission(
         "triage.view_hazards",
-        p.watches_hazards_role | p.is_admin,
+        p.watches_hazards_role | p.is_auditor | p.is_admin,
         "read the month's safety hazards (the basis of a recall decision)",
-        _("Only quality, management and administrators see the safety hazards."),
+        _("Only quality, management, auditors and administrators see the safety hazards."),
     ),
     Permission(
         "triage.retrain_model",

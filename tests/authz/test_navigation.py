@@ -52,8 +52,16 @@ BY_ROLE: dict[str, set[str]] = {
         "insight:dashboard",
     },
     "quality": EVERYONE
-    | {"handling:decisions", "defects:alerts", "improvement:list", "insight:dashboard", "insight:reports"},
-    "auditor": EVERYONE | {"defects:alerts", "improvement:list", "insight:dashboard", "insight:reports"},
+    | {
+        "handling:decisions",
+        "defects:alerts",
+        "improvement:list",
+        "triage:hazards",
+        "insight:dashboard",
+        "insight:reports",
+    },
+    "auditor": EVERYONE
+    | {"defects:alerts", "improvement:list", "triage:hazards", "insight:dashboard", "insight:reports"},
     "management": EVERYONE
     | {
         "handling:approvals",
@@ -61,10 +69,20 @@ BY_ROLE: dict[str, set[str]] = {
         "handling:decisions",
         "defects:alerts",
         "improvement:list",
+        "triage:hazards",
         "insight:dashboard",
         "insight:reports",
     },
-    "admin": EVERYONE | {"desk:register", "defects:alerts", "improvement:list", "insight:dashboard", "insight:reports"},
+    "admin": EVERYONE
+    | {
+        "desk:register",
+        "defects:alerts",
+        "improvement:list",
+        "triage:hazards",
+        "triage:admin",
+        "insight:dashboard",
+        "insight:reports",
+    },
 }
 
 HOME = {

@@ -72,7 +72,7 @@ BY_ROLE: dict[str, set[str]] = {
     "sla.edit_policies": {"admin"},
     "imports.import_complaints": {"admin"},
     "triage.ask_suggestions": DESK | {"admin"},
-    "triage.view_hazards": {"quality", "management", "admin"},
+    "triage.view_hazards": {"quality", "management", "auditor", "admin"},
     "triage.retrain_model": {"admin"},
 }
 

@@ -79,6 +79,9 @@ class Command(BaseCommand):
 
         if seeded is not None:  # like the handled examples: on a fresh demo only
             demo_defects()
+            from closeloop.triage.demo import demo_hazard
+
+            demo_hazard()  # a smoking ceiling light: made urgent, quality and management told
             mails = demo_mail_threads()
             if mails:
                 self.stdout.write(f"Took {mails} demo e-mails: two complaints, one with a threaded reply.")
