@@ -95,7 +95,7 @@ def test_agent_works_the_call_list_and_closes_once_the_form_is_approved(
     record.locator("textarea[name=comments]").fill("灯已正常")
     with page.expect_navigation():
         record.get_by_role("button", name="Record the answer").click()
-    expect(page.locator(".msg-success")).to_contain_text("Record the answer: done.")
+    expect(page.locator(".msg-success")).to_contain_text("Answer recorded.")
     expect(page.locator("#followups .followup-outcome").first).to_have_text("satisfied")
     expect(page.locator("#followups .followup-level")).to_contain_text("满意")
 
