@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from closeloop import authz
 from closeloop.core.errors import TransitionNotAllowed
@@ -50,7 +51,7 @@ class Status(models.TextChoices):
     # The customer was not satisfied at the follow-up: escalated, a second result is due in 3 working days.
     REOPENED = "reopened", _("reopened")
     # Follow-up done (satisfied, or unreachable) and every feedback form approved for archive.
-    CLOSED = "closed", _("closed")
+    CLOSED = "closed", pgettext_lazy("complaint state", "closed")
     # Read-only for good; personal data may be anonymised after the retention period.
     ARCHIVED = "archived", _("archived")
     # Not a complaint (spam, wrong company, advertising…); the reason is kept.

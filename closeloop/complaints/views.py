@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from closeloop import authz
+from closeloop.authz.navigation import home_for
 from closeloop.complaints import customer_messages, presentation, selectors, services
 from closeloop.complaints.customer_messages import SMS_MAX_CHARS, WRITE_PREFIX
 from closeloop.complaints.forms import (
@@ -34,6 +35,7 @@ from closeloop.complaints.forms import (
 from closeloop.complaints.lifecycle import OPEN_STATUSES, TRANSITIONS, Status, offered_transitions
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import complaint_panels
+from closeloop.complaints.signals import registration_form_submitted
 from closeloop.core.answers import form_again_on_failure
 from closeloop.core.errors import DomainError, RateLimited
 from closeloop.core.files import file_response
@@ -43,6 +45,13 @@ from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.directory import selectors as directory_selectors
 from closeloop.directory.selectors import MOBILE
 from closeloop.notifications.models import MessageTemplate, Method
+
+
+@login_required
+@require_GET
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Each role's own home page (closeloop/authz/navigation.py: HOMES)."""
+    return redirect(home_for(request.user))
 
 
 def _render(
@@ -107,6 +116,9 @@ def register(request: AuthenticatedHttpRequest) -> HttpResponse:
             except DomainError as exc:
                 add_domain_errors(form, exc)
             else:
+                registration_form_submitted.send(
+                    sender=Complaint, complaint=complaint, user=request.user, data=request.POST
+                )
                 messages.success(request, _("Complaint %(number)s registered.") % {"number": complaint.number})
                 return redirect("desk:detail", number=complaint.number)
         if request.FILES:
@@ -161,7 +173,12 @@ def lookup_customers(request: AuthenticatedHttpRequest) -> HttpResponse:
     services.customer_data_access_record(
         user=request.user, customers=[c for c, contact in matches if not contact.masked], where="lookup"
     )
-    return render(request, "desk/_customer_matches.html", {"matches": matches})
+    # Their open complaints, those on the product being registered first: a call about a complaint
+    # already open is added to it, not registered twice.
+    product = request.GET.get("product_model", "")
+    open_ones = selectors.customers_open_complaints(user=request.user, customers=customers, product=product)
+    rows = [(c, contact, open_ones.get(c.pk, [])) for c, contact in matches]
+    return render(request, "desk/_customer_matches.html", {"matches": rows, "product": product.strip()})
 
 
 @login_required

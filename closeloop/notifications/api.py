@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from closeloop.core.api_responses import ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
+from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.types import User
 from closeloop.notifications import selectors, services
 from closeloop.notifications.models import Method, Notification
@@ -32,6 +33,7 @@ class NotificationOut(Schema):
         None, description="when what the notice asked for was done (by anyone): it no longer counts as unread"
     )
     link: str = Field("", description="the desk page the notice leads to (a path), or empty")
+    updated_at: datetime.datetime = Field(description="changes when it is read")
 
 
 class NotificationPage(Schema):
@@ -66,14 +68,17 @@ def _notification(row: Notification) -> dict[str, Any]:
         "read_at": row.read_at,
         "done_at": row.done_at,
         "link": row.target,
+        "updated_at": row.updated_at,
     }
 
 
 @router.get("/notifications", response={200: NotificationPage, **READ_ERRORS}, summary="My notifications")
-def notification_list(request: HttpRequest, filters: Query[NotificationFilters]) -> dict[str, Any]:
+def notification_list(
+    request: HttpRequest, filters: Query[NotificationFilters], since: Query[UpdatedSince]
+) -> dict[str, Any]:
     """The caller's in-app notifications, newest first."""
     user = _user(request)
-    queryset = selectors.notifications_for(user=user)
+    queryset = updated_since(selectors.notifications_for(user=user), since)
     if filters.unread is not None:
         queryset = queryset.filter(read_at__isnull=filters.unread)
     page = queryset[filters.offset : filters.offset + filters.limit]

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from closeloop.core.models import UpdatedAtModel
 from closeloop.notifications import texts
 
 
@@ -38,7 +39,7 @@ class State(models.TextChoices):
     FAILED = "failed", _("failed")  # gave up after the maximum attempts; shown to admins
 
 
-class Notification(models.Model):
+class Notification(UpdatedAtModel):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     method = models.CharField(_("method"), max_length=16, choices=Method.choices, default=Method.IN_APP)
     recipient = models.ForeignKey(

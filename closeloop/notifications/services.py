@@ -124,6 +124,7 @@ def outbox_deliver(*, now: datetime.datetime | None = None, limit: int = 200) ->
                 state=State.FAILED if final else State.PENDING,
                 next_attempt_at=timezone.now() + _backoff(notification.attempts),
                 last_error=f"{type(exc).__name__}: {exc}"[:2000],
+                updated_at=timezone.now(),
             )
             result["failed" if final else "retry"] += 1
             # An SMTP refusal names the address it refused.
@@ -131,7 +132,11 @@ def outbox_deliver(*, now: datetime.datetime | None = None, limit: int = 200) ->
             log.warning("outbox %s attempt %s failed: %s", notification.pk, notification.attempts, error)
             continue
         Notification.objects.filter(pk=notification.pk, state=State.SENDING).update(
-            state=State.SENT, sent_at=timezone.now(), last_error="", provider_message_id=provider_message_id[:100]
+            state=State.SENT,
+            sent_at=timezone.now(),
+            last_error="",
+            provider_message_id=provider_message_id[:100],
+            updated_at=timezone.now(),
         )
         result["sent"] += 1
     return result
@@ -142,7 +147,7 @@ def outbox_recover(*, now: datetime.datetime | None = None, stale_after: datetim
     now = now or timezone.now()
     stale_after = stale_after or datetime.timedelta(seconds=settings.OUTBOX_STALE_SECONDS)
     return Notification.objects.filter(state=State.SENDING, claimed_at__lt=now - stale_after).update(
-        state=State.PENDING, next_attempt_at=now
+        state=State.PENDING, next_attempt_at=now, updated_at=now
     )
 
 
@@ -150,7 +155,8 @@ def notification_mark_read(*, user: User, ids: Iterable[int] | None = None) -> i
     qs = Notification.objects.filter(recipient=user, method=Method.IN_APP, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
-    return qs.update(read_at=timezone.now())
+    now = timezone.now()
+    return qs.update(read_at=now, updated_at=now)
 
 
 def notifications_done(*, todo: str, now: datetime.datetime | None = None) -> int:
@@ -164,7 +170,7 @@ def notifications_done(*, todo: str, now: datetime.datetime | None = None) -> in
 def outbox_retry_failed(*, ids: Iterable[int]) -> int:
     """Admin action: give failed messages another round of attempts."""
     return Notification.objects.filter(pk__in=list(ids), state=State.FAILED).update(
-        state=State.PENDING, attempts=0, next_attempt_at=timezone.now()
+        state=State.PENDING, attempts=0, next_attempt_at=timezone.now(), updated_at=timezone.now()
     )
 
 
@@ -172,5 +178,5 @@ def outbox_bounced(*, ids: Iterable[int], reason: str) -> int:
     """A mail server returned these e-mails (a bounce naming their Message-IDs): marked failed with the
     reason, so that admins see them with the other failures and the desk knows the customer was not told."""
     return Notification.objects.filter(pk__in=list(ids), method=Method.EMAIL).update(
-        state=State.FAILED, last_error=f"bounced: {reason}"[:2000]
+        state=State.FAILED, last_error=f"bounced: {reason}"[:2000], updated_at=timezone.now()
     )

@@ -582,7 +582,7 @@ def solutions_of(*, complaint: Complaint) -> QuerySet[Solution]:
     )
 
 
-def solutions_awaiting(*, user: AnyUser | None) -> list[Solution]:
+def solutions_awaiting(*, user: AnyUser | None, since: datetime.datetime | None = None) -> list[Solution]:
     """Solutions whose next level is a role of `user`, on complaints the user may see, oldest first.
     The next level is computed from the stored levels, so the filter on it is done here, on the
     (short) list of pending solutions: one query whatever their number."""
@@ -597,4 +597,6 @@ def solutions_awaiting(*, user: AnyUser | None) -> list[Solution]:
         .prefetch_related("approvals__decided_by", "steps__owner", "steps__done_by")
         .order_by("proposed_at", "pk")
     )
+    if since is not None:
+        pending = pending.filter(updated_at__gte=since)
     return [s for s in pending if authz.allowed(actor, "handling.decide_solution", s)]
