@@ -317,7 +317,7 @@ def test_role_homes_for_the_user_guide(
     settings.PORTAL_LOOKUP_MAX_ATTEMPTS = settings.PORTAL_SUBMIT_MAX_PER_IP = 1000
     screenshots.mkdir(parents=True, exist_ok=True)
     call_command("demo", stdout=io.StringIO())
-    for username, _role in DEMO_HOMES:
+    for _role, username in DEMO_HOMES:
         user = User.objects.get(username=username)
         user.set_password(PASSWORD)
         user.save()
