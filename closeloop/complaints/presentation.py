@@ -28,6 +28,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "defect_alert_raised": _("Early warning: defect alert raised"),
     "defect_alert_joined": _("Joined an open defect alert"),
     "defect_incident_joined": _("Grouped into a defect incident"),
+    "hazard_flagged": _("Safety hazard: made urgent, quality and management told"),
     "defect_incident_left": _("Removed from a defect incident"),
     "defect_remedy_applied": _("Defect incident remedy applied"),
     "acknowledge": _("Acknowledged"),

@@ -387,6 +387,15 @@ class FeedbackForm(UpdatedAtModel):
     key_actions = models.JSONField(_("timeline of key actions"), default=list, blank=True)
     satisfaction_seen = models.CharField(_("customer satisfaction as the handler saw it"), max_length=20, blank=True)
     root_cause = models.TextField(_("root cause"), blank=True)
+    # The category of the root cause (人、机、料、法、环、测 …): the Pareto counts this; the text is the detail.
+    cause_category = models.ForeignKey(
+        "directory.CauseCategory",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("root-cause category"),
+    )
     improvement_suggestion = models.TextField(_("improvement suggestion"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)

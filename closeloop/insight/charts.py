@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import cast
 
@@ -126,7 +126,7 @@ def bar_chart(
 
 def line_chart(
     labels: Sequence[str],
-    series: dict[str, Sequence[float]],
+    series: Mapping[str, Sequence[float | None]],
     *,
     title: str = "",
     width: int = 460,
@@ -140,7 +140,10 @@ def line_chart(
     bottom = 40 if len(series) > 1 else 24
     chart.x, chart.y = 40, bottom
     chart.width, chart.height = width - 60, height - bottom - top
-    data = [[float(v) for v in values] for values in series.values()] or [[0.0]]
+    # None is a month with nothing to count: left out of the line, not a fall to zero. A series with fewer
+    # than two values has no line to draw (reportlab refuses it): it is left out, legend included.
+    series = {name: values for name, values in series.items() if sum(v is not None for v in values) >= 2}
+    data = [[None if v is None else float(v) for v in values] for values in series.values()] or [[0.0]]
     chart.data = data
     chart.categoryAxis.categoryNames = [str(label) for label in labels] or [""]
     chart.categoryAxis.labels.fontName = FONT
@@ -153,7 +156,7 @@ def line_chart(
     if step > 1:
         chart.categoryAxis.categoryNames = [str(label) if i % step == 0 else "" for i, label in enumerate(labels)]
     chart.valueAxis.valueMin = 0
-    chart.valueAxis.valueMax = _value_max([v for values in data for v in values])
+    chart.valueAxis.valueMax = _value_max([v for values in data for v in values if v is not None])
     chart.valueAxis.labels.fontName = FONT
     chart.valueAxis.labels.fontSize = 9
     for index in range(len(data)):
@@ -208,32 +211,46 @@ def pie_chart(
 def pareto_chart(
     labels: Sequence[str], counts: Sequence[int], *, title: str = "", width: int = 460, height: int = 240
 ) -> Drawing:
-    """Bars in descending order with the cumulative share as a line on a 0–100 % scale (right axis)."""
-    drawing = bar_chart(labels, counts, title=title, width=width, height=height)
-    chart = cast(VerticalBarChart, drawing.contents[-1])
+    """Horizontal bars in descending order (largest on top, labels written left of them, horizontally, so
+    that Chinese names stay readable) with the cumulative share as a line on a 0–100 % scale along the top.
+    The count axis ends at the total so that the two scales agree: the line's first point sits at the end
+    of the first bar and its last at 100 %."""
+    rows = max(len(counts), 1)
+    height = max(height, 60 + 22 * rows)
+    drawing = bar_chart(labels, counts, title=title, width=width, height=height, horizontal=True)
+    chart = cast(HorizontalBarChart, drawing.contents[-1])
     total = sum(counts)
     if not total or not counts:
         return drawing
-    # Room on the right for the percentage axis; the count axis ends at the total, so that the two scales
-    # agree (the first point sits on the first bar's top, the last at 100 %).
-    chart.width -= 14
+    chart.height -= 14  # room for the percentage scale above the plot
     chart.valueAxis.valueMax = total
+    top = chart.y + chart.height
     cumulative, points = 0, []
-    step = chart.width / len(counts)
     for index, count in enumerate(counts):
         cumulative += count
-        x = chart.x + step * (index + 0.5)
-        y = chart.y + chart.height * cumulative / total
+        x = chart.x + chart.width * cumulative / total
+        y = chart.y + chart.height * (len(counts) - index - 0.5) / len(counts)
         points.extend([x, y])
     drawing.add(PolyLine(points, strokeColor=PALETTE[1], strokeWidth=1.5))
-    for x, y in zip(points[::2], points[1::2], strict=True):
+    for (x, y), share in zip(zip(points[::2], points[1::2], strict=True), _running_shares(counts, total), strict=True):
         drawing.add(Circle(x, y, 2.2, fillColor=PALETTE[1], strokeColor=None))
-    right = chart.x + chart.width
-    drawing.add(Line(right, chart.y, right, chart.y + chart.height, strokeColor=PALETTE[1], strokeWidth=0.8))
+        drawing.add(String(x + 4, y + 3, f"{share:.0f}%", fontName=FONT, fontSize=7, fillColor=PALETTE[1]))
+    drawing.add(Line(chart.x, top, chart.x + chart.width, top, strokeColor=PALETTE[1], strokeWidth=0.8))
     for share in (0, 50, 80, 100):
-        y = chart.y + chart.height * share / 100
-        drawing.add(String(right + 3, y - 3, f"{share}%", fontName=FONT, fontSize=8, fillColor=PALETTE[1]))
+        x = chart.x + chart.width * share / 100
+        drawing.add(Line(x, top, x, top + 3, strokeColor=PALETTE[1], strokeWidth=0.8))
+        drawing.add(
+            String(x, top + 5, f"{share}%", fontName=FONT, fontSize=8, fillColor=PALETTE[1], textAnchor="middle")
+        )
     return drawing
+
+
+def _running_shares(counts: Sequence[int], total: int) -> list[float]:
+    shares, running = [], 0
+    for count in counts:
+        running += count
+        shares.append(running * 100 / total)
+    return shares
 
 
 _FONT_FAMILY = re.compile(r"font-family\s*:\s*[^;\"']+")

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from closeloop.core.events import AppendOnlyModel
+from closeloop.core.events import AppendOnlyModel, TransactionId
 from closeloop.core.models import UpdatedAtModel
 
 User = settings.AUTH_USER_MODEL
@@ -37,7 +37,7 @@ LOWER_IS_BETTER = frozenset({Kpi.REPEAT, Kpi.REOPEN})
 class KpiTarget(models.Model):
     kpi = models.CharField(_("KPI"), max_length=20, choices=Kpi.choices, unique=True)
     target = models.DecimalField(_("target (%)"), max_digits=5, decimal_places=1)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
     updated_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
@@ -131,17 +131,21 @@ class ReportStep(AppendOnlyModel):
     before = models.CharField(_("status before"), max_length=10, blank=True)
     after = models.CharField(_("status after"), max_length=10, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # The writing transaction (core/events.py, TransactionId): the change feed reads in (txid, id) order.
+    txid = models.BigIntegerField(editable=False, db_default=TransactionId())
 
     class Meta:
         ordering = ["at", "id"]
         verbose_name = _("report step")
+        # The change feed (closeloop/integrations/feed.py): the next page after a cursor.
+        indexes = [models.Index(fields=["txid", "id"], name="report_step_feed")]
         verbose_name_plural = _("report steps")
 
     def __str__(self) -> str:
         return f"{self.report_id} {self.action} @ {self.at:%Y-%m-%d %H:%M}"
 
 
-class Recipient(models.Model):
+class Recipient(UpdatedAtModel):
     """The distribution list (分析统计报告发送接收人): a person, every member of a role group, or an
     outside e-mail address."""
 

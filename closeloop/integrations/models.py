@@ -37,7 +37,7 @@ class WebhookSubscription(models.Model):
     # The feed position up to which deliveries have been queued (integrations/feed.py's cursor).
     cursor = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
     class Meta:
         verbose_name = _("webhook")
@@ -70,7 +70,7 @@ class WebhookDelivery(models.Model):
     delivered_at = models.DateTimeField(pgettext_lazy("time of delivery", "delivered"), null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(_("last HTTP status"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
     class Meta:
         verbose_name = _("webhook delivery")
