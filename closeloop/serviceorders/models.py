@@ -75,7 +75,7 @@ class FollowUpResult(models.TextChoices):
 
 
 class ServiceOrder(models.Model):
-    number = models.CharField(_("number"), max_length=20, unique=True)
+    number = models.CharField(pgettext_lazy("service order", "number"), max_length=20, unique=True)
     kind = models.CharField(_("kind"), max_length=14, choices=Kind.choices)
     status = models.CharField(
         _("status"), max_length=16, choices=ServiceStatus.choices, default=ServiceStatus.REGISTERED

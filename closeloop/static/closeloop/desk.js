@@ -131,3 +131,18 @@ document.addEventListener("click", function (event) {
     });
   });
 })();
+
+// A table wider than the screen scrolls sideways (on a phone every grid does): it must then be reachable
+// and scrollable with the keyboard too (axe: scrollable-region-focusable), so it joins the tab order.
+(function () {
+  "use strict";
+  function focusableWhenScrolling(root) {
+    if (!root.querySelectorAll) return;
+    root.querySelectorAll("table.grid, .table-scroll, .calendar-month").forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth && !el.hasAttribute("tabindex")) el.setAttribute("tabindex", "0");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { focusableWhenScrolling(document); });
+  document.addEventListener("htmx:load", function (event) { focusableWhenScrolling(event.target); });
+  window.addEventListener("resize", function () { focusableWhenScrolling(document); });
+})();
