@@ -26,3 +26,25 @@ def time_left_badge(
     if met_at is not None:
         return {"badge": None, "met_at": met_at, "cancelled": cancelled}
     return {"badge": time_left(due_at=due_at, warn_at=warn_at, paused=paused)}
+
+
+@register.inclusion_tag("desk/_saved_views.html", takes_context=True)
+def saved_views_picker(context: template.Context) -> dict:
+    """The queue's saved views (the user's own and the shared ones, one query) and the form that saves
+    the filters shown. An include of the queue page, so that the queue's view knows nothing of it."""
+    from closeloop import authz
+    from closeloop.complaints.saved_views import saved_view_query, saved_views_for
+
+    request = context["request"]
+    current = saved_view_query(request.GET)
+    views = list(saved_views_for(user=request.user))
+    may_share = authz.allowed(request.user, "complaints.share_saved_view")
+    rows = [
+        {
+            "view": view,
+            "current": view.query == current,
+            "deletable": (view.owner_id == request.user.pk and not view.shared) or (view.shared and may_share),
+        }
+        for view in views
+    ]
+    return {"rows": rows, "query": current, "may_share": may_share, "csrf_token": context.get("csrf_token")}

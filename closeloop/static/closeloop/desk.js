@@ -96,3 +96,10 @@ document.addEventListener("click", function (event) {
     if (first) first.focus();
   }
 });
+
+// Saving a view saves the filters shown now: htmx changed the address since the page was drawn.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!form.matches || !form.matches("[data-saved-view-form]")) return;
+  form.elements.query.value = window.location.search.replace(/^\?/, "");
+});
