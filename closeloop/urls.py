@@ -25,6 +25,8 @@ urlpatterns = [
     path("desk/insight/", include("closeloop.insight.urls")),
     path("desk/improvement/", include("closeloop.improvement.urls")),
     path("desk/defects/", include("closeloop.defects.urls")),
+    path("desk/triage/", include("closeloop.triage.urls")),
+    path("desk/service/", include("closeloop.serviceorders.urls")),
     path("desk/", include("closeloop.complaints.urls")),
     path("portal/", include("closeloop.portal.urls")),
     path("api/v1/", api.urls),

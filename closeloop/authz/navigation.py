@@ -61,6 +61,7 @@ MENU: tuple[Group, ...] = (
         (
             Item(_("Queue"), "desk:queue", "complaints.view_queue", ("desk:detail", "desk:write"), key="q"),
             Item(_("Register a complaint"), "desk:register", "complaints.open_registration", key="n"),
+            Item(_("Service orders"), "serviceorders:queue", "serviceorders.view_orders", ("serviceorders:",), key="s"),
             Item(_("Task inbox"), "handling:inbox", "handling.view_task_inbox", key="i"),
             Item(_("Follow-ups"), "followup:calllist", "followup.make_followup", key="f"),
             Item(
@@ -72,7 +73,7 @@ MENU: tuple[Group, ...] = (
                 None,
                 ("notifications:",),
                 key="m",
-                badge="core/_notification_badge.html",
+                badge="notifications/_badge.html",
             ),
         ),
     ),

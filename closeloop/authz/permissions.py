@@ -355,12 +355,50 @@ _TABLE = [
         "create, change and deactivate SLA policies, targets and selection rules",
         _("Only an administrator may change the SLA policies."),
     ),
+    # --- serviceorders
+    Permission(
+        "serviceorders.view_orders",
+        p.has_any_staff_role,
+        "see service orders (repair, return, exchange, installation, inspection, support, consultation)",
+        _("Your role may not see service orders."),
+    ),
+    Permission(
+        "serviceorders.register_order",
+        p.is_desk_or_admin,
+        "register a service order, create one from a complaint, cancel one",
+        _("Only customer service registers service orders."),
+    ),
+    Permission(
+        "serviceorders.work_order",
+        p.is_worker,
+        "work on a service order: dispatch, book visits, record visits, shipments, inspections, sessions",
+        _("Your role may not work on service orders."),
+    ),
     # --- imports
     Permission(
         "imports.import_complaints",
         p.is_admin,
         "import past complaints (history import), download the import template",
         _("Only administrators may import complaints."),
+    ),
+    # --- triage (issue 19)
+    Permission(
+        "triage.ask_suggestions",
+        p.is_desk_or_admin,
+        "ask for the type, department, priority and product suggested for a complaint's words",
+        _("Only customer service asks for triage suggestions."),
+    ),
+    Permission(
+        "triage.view_hazards",
+        p.watches_hazards_role | p.is_admin,
+        "read the month's safety hazards (the basis of a recall decision)",
+        _("Only quality, management and administrators see the safety hazards."),
+    ),
+    Permission(
+        "triage.retrain_model",
+        p.is_admin,
+        "train a new triage model now; read the models and how often suggestions were accepted",
+        _("Only administrators retrain the triage model."),
     ),
 ]
 

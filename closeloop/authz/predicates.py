@@ -55,6 +55,7 @@ keeps_report_list_role = has_any_role(groups.REPORT_LIST_KEEPERS)
 reads_tasks_role = has_any_role(groups.TASK_READERS)
 takes_decisions_role = has_any_role(groups.DECIDERS)
 is_approver = has_any_role(groups.APPROVERS)
+watches_hazards_role = has_any_role(groups.HAZARD_WATCHERS)
 
 
 @rules.predicate

@@ -20,6 +20,7 @@ from closeloop.complaints.models import AttachmentKind, Channel, Complaint, Prio
 from closeloop.complaints.selectors import OPEN, SORTS, QueueFilters
 from closeloop.complaints.services import AttachmentUpload, IntakeData
 from closeloop.core.types import AnyUser
+from closeloop.core.widgets import PlainDateInput, PlainSelect, PlainTextInput
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Department
 from closeloop.notifications.models import Method
 
@@ -43,11 +44,12 @@ def _type_choices() -> list[tuple[str, str]]:
 
 
 class QueueFilterForm(forms.Form):
+    # Plain* widgets: the same HTML written without a template per option (core/widgets.py).
     q = forms.CharField(
         label=_("search"),
         required=False,
         max_length=100,
-        widget=forms.TextInput(
+        widget=PlainTextInput(
             attrs={
                 "type": "search",
                 "placeholder": _("number, name, phone, text…"),
@@ -61,23 +63,24 @@ class QueueFilterForm(forms.Form):
             }
         ),
     )
-    status = forms.ChoiceField(label=_("status"), required=False)
-    priority = forms.TypedChoiceField(label=_("priority"), required=False, coerce=int, empty_value=None)
-    type = forms.ChoiceField(label=_("type"), required=False)
-    channel = forms.ChoiceField(label=_("channel"), required=False)
-    product = forms.CharField(label=_("product"), required=False, max_length=60)
+    status = forms.ChoiceField(label=_("status"), required=False, widget=PlainSelect)
+    priority = forms.TypedChoiceField(
+        label=_("priority"), required=False, coerce=int, empty_value=None, widget=PlainSelect
+    )
+    type = forms.ChoiceField(label=_("type"), required=False, widget=PlainSelect)
+    channel = forms.ChoiceField(label=_("channel"), required=False, widget=PlainSelect)
+    product = forms.CharField(label=_("product"), required=False, max_length=60, widget=PlainTextInput)
     received_from = forms.DateField(
-        label=_("received from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("received from"), required=False, widget=PlainDateInput(attrs={"type": "date"})
     )
-    received_to = forms.DateField(
-        label=_("received to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    received_to = forms.DateField(label=_("received to"), required=False, widget=PlainDateInput(attrs={"type": "date"}))
     due = forms.ChoiceField(
         label=_("deadline"),
         required=False,
         choices=[("", _("all")), ("overdue", _("overdue")), ("today", _("due today"))],
+        widget=PlainSelect,
     )
-    sort = forms.ChoiceField(label=_("sort"), required=False)
+    sort = forms.ChoiceField(label=_("sort"), required=False, widget=PlainSelect)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")

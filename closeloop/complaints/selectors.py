@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models.lookups import IsNull
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -64,8 +65,11 @@ class QueueFilters:
 
 
 SORTS = {
-    # Nearest deadline first; complaints with no running clock (closed, waiting) after them.
-    "due": (F("next_due_at").asc(nulls_last=True), "-received_at", "-id"),
+    # Nearest deadline first; complaints with no running clock (closed, waiting) after them. Written as
+    # `next_due_at IS NULL, next_due_at` rather than NULLS LAST so that both databases walk the index
+    # complaint_due_order for a page (SQLite cannot index NULLS LAST and sorted every complaint: the
+    # desk queue's default order was most of its 132 ms at 100,000 complaints).
+    "due": (IsNull(F("next_due_at"), True).asc(), F("next_due_at").asc(), "-received_at", "-id"),
     "-received_at": ("-received_at", "-id"),
     "received_at": ("received_at", "id"),
     "priority": ("priority", "-received_at", "-id"),
@@ -111,7 +115,8 @@ def complaint_queue(*, user: AnyUser, filters: QueueFilters) -> QuerySet[Complai
             received_at__lt=_local_midnight(min(filters.received_to, _LAST_DAY) + datetime.timedelta(days=1))
         )
     if filters.external_ref:
-        qs = qs.filter(external_ref=filters.external_ref)
+        # `~Q(external_ref="")` repeats the partial index's condition, without which SQLite ignores it.
+        qs = qs.filter(~Q(external_ref=""), external_ref=filters.external_ref)
     if filters.updated_since:
         qs = qs.filter(updated_at__gte=filters.updated_since)
     if filters.due == "overdue":
@@ -310,6 +315,16 @@ def complaint_get(*, user: AnyUser, number: str) -> Complaint:
 def complaint_deadlines(*, complaint: Complaint) -> QuerySet[Deadline]:
     """Open deadlines first (nearest due first), then the closed ones."""
     return complaint.deadlines.order_by(F("met_at").asc(nulls_first=True), "due_at")
+
+
+def complaint_last_event_id(*, complaint_id: int) -> int:
+    """The newest event of the complaint (0: none): the version the live page compares (index
+    event_complaint_at covers the complaint's rows)."""
+    return Event.objects.filter(complaint_id=complaint_id).order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def complaint_changed_since(*, complaint_id: int, event_id: int) -> bool:
+    return Event.objects.filter(complaint_id=complaint_id, id__gt=event_id).exists()
 
 
 def complaint_timeline(*, complaint: Complaint) -> QuerySet[Event]:

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from closeloop import authz
@@ -32,15 +33,15 @@ from closeloop.complaints.forms import (
     TransitionForm,
     WaitForCustomerForm,
 )
-from closeloop.complaints.lifecycle import OPEN_STATUSES, TRANSITIONS, Status, available_transitions
+from closeloop.complaints.lifecycle import OPEN_STATUSES, TRANSITIONS, Status, offered_transitions
 from closeloop.complaints.models import Complaint, SavedView, Via
 from closeloop.complaints.panels import complaint_panels
+from closeloop.complaints.signals import registration_form_submitted
 from closeloop.core.answers import form_again_on_failure
 from closeloop.core.errors import DomainError, RateLimited
 from closeloop.core.files import file_response
 from closeloop.core.forms_ui import add_domain_errors, refusal_status
 from closeloop.core.masking import can_see_personal_data
-from closeloop.core.roles import user_roles
 from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.directory import selectors as directory_selectors
 from closeloop.directory.selectors import MOBILE
@@ -116,6 +117,9 @@ def register(request: AuthenticatedHttpRequest) -> HttpResponse:
             except DomainError as exc:
                 add_domain_errors(form, exc)
             else:
+                registration_form_submitted.send(
+                    sender=Complaint, complaint=complaint, user=request.user, data=request.POST
+                )
                 messages.success(request, _("Complaint %(number)s registered.") % {"number": complaint.number})
                 return redirect("desk:detail", number=complaint.number)
         if request.FILES:
@@ -206,7 +210,7 @@ def _detail_response(
     if not contact.masked:
         services.personal_data_access_record(user=request.user, complaints=[complaint], where="detail")
     forms = []
-    for transition in available_transitions(complaint.status, user_roles(request.user)):
+    for transition in offered_transitions(complaint, request.user):
         if bound is not None and bound.transition.action == transition.action:
             forms.append(bound)
         else:
@@ -228,6 +232,7 @@ def _detail_response(
         "sla_forms": _sla_forms(request, complaint, sla_bound or {}),
         "panels": complaint_panels(request, complaint),
         "write_form": _write_start_form(request, complaint),
+        "version": selectors.complaint_last_event_id(complaint_id=complaint.pk),
     }
     return render(request, "desk/detail.html", context, status=status)
 
@@ -261,13 +266,18 @@ def sla_action(request: AuthenticatedHttpRequest, number: str, action: str) -> H
         except DomainError as exc:
             add_domain_errors(form, exc)
         else:
-            messages.success(request, _("Saved."))
+            messages.success(request, str(SLA_DONE[action]))
             return redirect("desk:detail", number=complaint.number)
     complaint = _visible_complaint(request, number)
     error = " ".join(str(e) for errors in form.errors.values() for e in errors)
     return _detail_response(request, complaint, sla_bound={action: form}, error=error, status=422)
 
 
+SLA_DONE = {
+    "priority": gettext_lazy("Priority changed; the open deadlines are recomputed for it."),
+    "wait": gettext_lazy("The clocks are paused until the customer answers: resume them then."),
+    "resume": gettext_lazy("The clocks run again, extended by the time spent waiting."),
+}
 SLA_ACTIONS: dict[str, tuple[type[forms.Form], Any]] = {
     "priority": (PriorityChangeForm, services.complaint_change_priority),
     "wait": (WaitForCustomerForm, services.complaint_wait_for_customer),
@@ -279,6 +289,22 @@ SLA_ACTIONS: dict[str, tuple[type[forms.Form], Any]] = {
 @require_GET
 def detail(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     return _detail_response(request, _visible_complaint(request, number))
+
+
+@login_required
+@require_GET
+def changed(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
+    """Polled by the open complaint page (desk/_live.html): 204 while nothing happened to the complaint
+    since the event the page shows last (`after`), else the notice "this complaint changed — reload".
+    Two small indexed queries (the visible complaint, its newer events) per poll."""
+    try:
+        complaint_id = selectors.complaints_visible_to(request.user).values_list("pk", flat=True).get(number=number)
+    except Complaint.DoesNotExist:
+        raise Http404(_("No such complaint.")) from None
+    after = request.GET.get("after", "")
+    if after.isdigit() and not selectors.complaint_changed_since(complaint_id=complaint_id, event_id=int(after)):
+        return HttpResponse(status=204)
+    return render(request, "desk/_changed.html", {"number": number})
 
 
 @login_required
@@ -301,12 +327,12 @@ def transition(request: AuthenticatedHttpRequest, number: str, action: str) -> H
             add_domain_errors(form, exc)
             status = refusal_status(exc)
         else:
-            messages.success(request, _("%(action)s: done.") % {"action": step.label})
+            messages.success(request, str(step.done) if step.done else _("%(action)s: done.") % {"action": step.label})
             return redirect("desk:detail", number=complaint.number)
     complaint = _visible_complaint(request, number)  # re-read: the refusal may be due to a change meanwhile
     # The action may no longer be offered (state changed meanwhile, or not for this role): then the
     # form is not on the page, so its message goes on top of the page.
-    offered = {t.action for t in available_transitions(complaint.status, user_roles(request.user))}
+    offered = {t.action for t in offered_transitions(complaint, request.user)}
     error = "" if action in offered else " ".join(str(e) for errors in form.errors.values() for e in errors)
     return _detail_response(request, complaint, bound=form, error=error, status=status)
 

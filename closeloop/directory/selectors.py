@@ -8,7 +8,7 @@ import re
 from django.db.models import Count, Q, QuerySet, Value
 from django.db.models.functions import Replace, Upper
 
-from closeloop.directory.models import Customer, Product
+from closeloop.directory.models import CauseCategory, Customer, Product
 
 # Fewer digits match too many customers to be useful, and would let anyone page through the book.
 PHONE_PREFIX_MIN_DIGITS = 4
@@ -96,3 +96,17 @@ def products_autocomplete(*, q: str, limit: int = 10) -> QuerySet[Product]:
         )
         .order_by("model")[:limit]
     )
+
+
+def cause_category_choices() -> list[tuple[str, list[tuple[int, str]]]]:
+    """The active root-cause categories for a select: one group per category, the category itself
+    (when no sub-cause fits) followed by its sub-causes. One query."""
+    rows = list(CauseCategory.objects.filter(is_active=True).select_related("parent"))
+    groups: dict[int, tuple[str, list[tuple[int, str]]]] = {}
+    for row in rows:
+        if row.parent_id is None:
+            groups.setdefault(row.pk, (row.label, []))[1].insert(0, (row.pk, row.label))
+    for row in rows:
+        if row.parent_id is not None and row.parent_id in groups:
+            groups[row.parent_id][1].append((row.pk, row.path_label))
+    return list(groups.values())

@@ -62,8 +62,14 @@ BY_ROLE: dict[str, set[str]] = {
     "core.open_admin_site": set(),
     "integrations.manage_webhooks": {"admin"},
     "sla.view_policies": EVERY_ROLE,
+    "serviceorders.view_orders": EVERY_ROLE,
+    "serviceorders.register_order": DESK | {"admin"},
+    "serviceorders.work_order": DESK | {"handler", "dept_manager", "admin"},
     "sla.edit_policies": {"admin"},
     "imports.import_complaints": {"admin"},
+    "triage.ask_suggestions": DESK | {"admin"},
+    "triage.view_hazards": {"quality", "management", "admin"},
+    "triage.retrain_model": {"admin"},
 }
 
 # Permissions about an object: tested one relation at a time below.

@@ -103,3 +103,38 @@ document.addEventListener("submit", function (event) {
   if (!form.matches || !form.matches("[data-saved-view-form]")) return;
   form.elements.query.value = window.location.search.replace(/^\?/, "");
 });
+
+// Triage suggestions on the registration form (closeloop/triage): a suggestion is applied only when the
+// agent accepts it — a click, Alt+1…4 for one, Alt+0 for all.
+(function () {
+  "use strict";
+
+  function accept(button) {
+    var form = button.closest("form");
+    if (!form) return;
+    var name = button.getAttribute("data-triage-field");
+    var value = button.getAttribute("data-triage-value");
+    form.querySelectorAll('[name="' + name + '"]').forEach(function (field) {
+      if (field.type === "radio") field.checked = field.value === value;
+      else field.value = value;
+      field.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+    button.classList.add("accepted");
+    button.setAttribute("aria-pressed", "true");
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-triage-accept]");
+    if (button) accept(button);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (!event.altKey || !/^Digit[0-4]$/.test(event.code)) return;
+    var key = event.code.slice(5);
+    var buttons = document.querySelectorAll("[data-triage-accept]");
+    if (!buttons.length) return;
+    event.preventDefault();
+    buttons.forEach(function (button) {
+      if (key === "0" || button.getAttribute("data-triage-key") === key) accept(button);
+    });
+  });
+})();

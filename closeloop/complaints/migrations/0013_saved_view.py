@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('complaints', '0011_recording_url_text'),
+        ('complaints', '0012_queue_due_order'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
