@@ -69,3 +69,30 @@ def saved_views_picker(context: template.Context) -> dict:
         for view in views
     ]
     return {"rows": rows, "query": current, "may_share": may_share, "csrf_token": context.get("csrf_token")}
+
+
+@register.inclusion_tag("desk/_bulk_actions.html", takes_context=True)
+def bulk_actions_form(context: template.Context) -> dict:
+    """The queue's bulk-action form (handling.views.bulk answers it): the rows' check boxes belong to it
+    (form="bulk-form"). For the desk only; two queries (departments, handlers)."""
+    from closeloop import authz
+    from closeloop.complaints.models import Priority
+    from closeloop.directory.models import Department, Membership
+
+    request = context["request"]
+    if not authz.allowed(request.user, "complaints.reprioritise_complaint"):
+        return {"shown": False}
+    handlers = (
+        Membership.objects.filter(user__is_active=True, user__groups__name=Role.HANDLER.value)
+        .select_related("user", "department")
+        .order_by("department__code", "user__username")
+    )
+    return {
+        "shown": True,
+        "departments": Department.objects.filter(is_active=True).order_by("code"),
+        "handlers": handlers,
+        "priorities": Priority.choices,
+        "may_dispatch": authz.allowed(request.user, "handling.dispatch_complaint"),
+        "next": request.get_full_path(),
+        "csrf_token": context.get("csrf_token"),
+    }
