@@ -83,6 +83,11 @@ class StepForm(forms.Form):
     def __init__(self, *args: Any, owner_choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"].choices = owner_choices  # type: ignore[attr-defined]  # a (Model)ChoiceField; form fields are typed Field
+        # The step table shows its labels once, in its head: each field names itself and its row.
+        row = (self.prefix or "").rsplit("-", 1)[-1]
+        number = int(row) + 1 if row.isdigit() else 1
+        for name, field in self.fields.items():
+            field.widget.attrs["aria-label"] = f"{field.label} {number}"
 
 
 StepFormSet = forms.formset_factory(StepForm, extra=3, max_num=services.MAX_STEPS, absolute_max=services.MAX_STEPS)
