@@ -86,8 +86,8 @@ class StepForm(forms.Form):
         # The step table shows its labels once, in its head: each field names itself and its row.
         row = (self.prefix or "").rsplit("-", 1)[-1]
         number = int(row) + 1 if row.isdigit() else 1
-        for name, field in self.fields.items():
-            field.widget.attrs["aria-label"] = f"{field.label} {number}"
+        for form_field in self.fields.values():
+            form_field.widget.attrs["aria-label"] = f"{form_field.label} {number}"
 
 
 StepFormSet = forms.formset_factory(StepForm, extra=3, max_num=services.MAX_STEPS, absolute_max=services.MAX_STEPS)
