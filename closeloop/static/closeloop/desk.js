@@ -97,6 +97,13 @@ document.addEventListener("click", function (event) {
   }
 });
 
+// Saving a view saves the filters shown now: htmx changed the address since the page was drawn.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!form.matches || !form.matches("[data-saved-view-form]")) return;
+  form.elements.query.value = window.location.search.replace(/^\?/, "");
+});
+
 // Triage suggestions on the registration form (closeloop/triage): a suggestion is applied only when the
 // agent accepts it — a click, Alt+1…4 for one, Alt+0 for all.
 (function () {
