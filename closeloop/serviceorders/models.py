@@ -11,7 +11,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from closeloop.complaints.models import Channel, Priority
 from closeloop.core.events import AppendOnlyModel, TransactionId
@@ -380,7 +379,7 @@ class AttachmentKind(models.TextChoices):
     FAULT = "fault", _("photo of the fault")
     INVOICE = "invoice", _("invoice / receipt")
     INSPECTION = "inspection", _("inspection photo")
-    SIGNATURE = "signature", pgettext_lazy("customer's signature", "signature")
+    SIGNATURE = "signature", _("customer's signature")
     OTHER = "other", _("other")
 
 
