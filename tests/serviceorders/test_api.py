@@ -146,3 +146,18 @@ def test_the_list_costs_a_fixed_number_of_queries(agent_api: ApiClient, count_qu
     with count_queries() as many:
         assert len(agent_api.get("/api/v1/service-orders?kind=repair").json()) == 8
     assert many.count == few.count
+
+
+def test_the_change_feed_carries_service_order_events_by_cursor(
+    agent_api: ApiClient, auditor: User, api_client_for: Callable[[User], ApiClient]
+) -> None:
+    number = agent_api.post_json(
+        "/api/v1/service-orders", {"kind": "exchange", "customer_name": "a", "phone": "13812345678", "description": "b"}
+    ).json()["number"]
+    agent_api.post_json(f"/api/v1/service-orders/{number}/transition", {"action": "authorise", "reason": "13812345678"})
+    page = agent_api.get("/api/v1/events/service-orders?limit=1").json()
+    assert [i["kind"] for i in page["items"]] == ["service_order.registered"] and page["has_more"]
+    rest = agent_api.get(f"/api/v1/events/service-orders?after={page['next']}").json()
+    assert [i["kind"] for i in rest["items"]] == ["service_order.authorise"]
+    masked = api_client_for(auditor).get("/api/v1/events/service-orders").json()
+    assert "13812345678" not in str(masked)
