@@ -56,6 +56,7 @@ from closeloop.integrations.api import router as integrations_router
 from closeloop.notifications.api import router as notifications_router
 from closeloop.serviceorders.api import router as serviceorders_router
 from closeloop.sla.api import router as sla_router
+from closeloop.triage.api import router as triage_router
 
 
 class CloseLoopAPI(NinjaAPI):
@@ -99,6 +100,7 @@ for _router in (
     notifications_router,
     integrations_router,
     imports_router,
+    triage_router,
     serviceorders_router,
 ):
     api.add_router("", _router)

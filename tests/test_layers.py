@@ -40,6 +40,7 @@ LAYERS = [
     "defects",
     "improvement",
     "insight",
+    "triage",
     "imports",
     "portal",
     "demo",

@@ -8,7 +8,15 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from closeloop.core.masking import can_see_personal_data
-from closeloop.directory.models import ComplaintType, Customer, Department, Membership, Product, ProductLine
+from closeloop.directory.models import (
+    CauseCategory,
+    ComplaintType,
+    Customer,
+    Department,
+    Membership,
+    Product,
+    ProductLine,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -84,3 +92,11 @@ class CustomerAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
         return can_see_personal_data(request.user) and super().has_change_permission(request, obj)
+
+
+@admin.register(CauseCategory)
+class CauseCategoryAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "name_en", "parent", "sort_order", "is_active"]
+    list_filter = ["is_active", "parent"]
+    search_fields = ["code", "name", "name_en"]
+    list_select_related = ["parent"]

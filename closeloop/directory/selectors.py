@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Value
+from django.db.models.functions import Replace, Upper
 
-from closeloop.directory.models import Customer, Product
+from closeloop.directory.models import CauseCategory, Customer, Product
 
 # Fewer digits match too many customers to be useful, and would let anyone page through the book.
 PHONE_PREFIX_MIN_DIGITS = 4
@@ -66,6 +67,20 @@ def customers_by_contact(*, phone: str = "", email: str = "", limit: int = LOOKU
     )
 
 
+def bare_model(text: str) -> str:
+    """A model as its bare-model index holds it: upper case, without dashes ("xd-1001" → "XD1001")."""
+    return text.strip().upper().replace("-", "")
+
+
+def products_by_bare_model(term: str) -> QuerySet[Product]:
+    """Products whose model, without its dashes, is the term's ("XD1001" and "xd-1001" find XD-1001);
+    read from the index product_model_bare."""
+    bare = bare_model(term)
+    if not bare:
+        return Product.objects.none()
+    return Product.objects.alias(bare=Replace(Upper("model"), Value("-"), Value(""))).filter(bare=bare)
+
+
 def products_autocomplete(*, q: str, limit: int = 10) -> QuerySet[Product]:
     """Active products whose model starts with `q` or whose name contains it."""
     q = (q or "").strip()
@@ -73,6 +88,25 @@ def products_autocomplete(*, q: str, limit: int = 10) -> QuerySet[Product]:
         return Product.objects.none()
     return (
         Product.objects.filter(is_active=True)
-        .filter(Q(model__istartswith=q) | Q(name__icontains=q) | Q(name_en__icontains=q))
+        .filter(
+            Q(model__istartswith=q)
+            | Q(name__icontains=q)
+            | Q(name_en__icontains=q)
+            | Q(pk__in=products_by_bare_model(q).values("pk"))
+        )
         .order_by("model")[:limit]
     )
+
+
+def cause_category_choices() -> list[tuple[str, list[tuple[int, str]]]]:
+    """The active root-cause categories for a select: one group per category, the category itself
+    (when no sub-cause fits) followed by its sub-causes. One query."""
+    rows = list(CauseCategory.objects.filter(is_active=True).select_related("parent"))
+    groups: dict[int, tuple[str, list[tuple[int, str]]]] = {}
+    for row in rows:
+        if row.parent_id is None:
+            groups.setdefault(row.pk, (row.label, []))[1].insert(0, (row.pk, row.label))
+    for row in rows:
+        if row.parent_id is not None and row.parent_id in groups:
+            groups[row.parent_id][1].append((row.pk, row.path_label))
+    return list(groups.values())

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from closeloop.core.models import UpdatedAtModel
 
@@ -101,7 +102,9 @@ class ContactLog(models.Model):
     complaint = models.ForeignKey("complaints.Complaint", on_delete=models.PROTECT, related_name="contacts")
     task = models.ForeignKey(Task, null=True, blank=True, on_delete=models.PROTECT, related_name="contacts")
     at = models.DateTimeField(_("time"))
-    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("by"))
+    by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=pgettext_lazy("who made the contact", "by")
+    )
     channel = models.CharField(_("channel"), max_length=10, choices=ContactChannel.choices)
     outcome = models.CharField(
         _("outcome"), max_length=12, choices=ContactOutcome.choices, default=ContactOutcome.REACHED
@@ -384,6 +387,15 @@ class FeedbackForm(UpdatedAtModel):
     key_actions = models.JSONField(_("timeline of key actions"), default=list, blank=True)
     satisfaction_seen = models.CharField(_("customer satisfaction as the handler saw it"), max_length=20, blank=True)
     root_cause = models.TextField(_("root cause"), blank=True)
+    # The category of the root cause (人、机、料、法、环、测 …): the Pareto counts this; the text is the detail.
+    cause_category = models.ForeignKey(
+        "directory.CauseCategory",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("root-cause category"),
+    )
     improvement_suggestion = models.TextField(_("improvement suggestion"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)

@@ -21,9 +21,10 @@ from ninja import Field, P, PathEx, Query, Router, Schema, Status
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.schemas import Text
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
+from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.types import User
-from closeloop.directory.models import ComplaintType, Department, Product, ProductLine
+from closeloop.directory.models import CauseCategory, ComplaintType, Department, Product, ProductLine
 from closeloop.improvement import selectors, services
 from closeloop.improvement.evaluation import action_evaluate
 from closeloop.improvement.models import ActionSource, ActionStatus, ImprovementAction
@@ -62,6 +63,7 @@ class ImprovementActionOut(Schema):
     product: str | None = Field(description="model")
     complaint_type: str | None = Field(description="code")
     root_cause: str
+    cause_category: str | None = Field(None, description="the root-cause category's code")
     owner_department: str = Field(description="code")
     owner: str = Field(description="username")
     status: ActionStatus
@@ -173,6 +175,9 @@ class ActionIn(Schema):
     product: Text | None = Field(None, max_length=60, description="model")
     complaint_type: Text | None = Field(None, max_length=40, description="code")
     root_cause: Text = Field("", max_length=200)
+    cause_category: Text | None = Field(
+        None, max_length=40, description="a root-cause category's code, e.g. man-training"
+    )
     owner_department: Text = Field(..., max_length=40, description="code")
     owner: Text = Field(..., max_length=150, description="username; a member of the owner department")
     target: Text | None = Field(None, max_length=20, description="time allowed on the working calendar, e.g. 20wd")
@@ -242,6 +247,7 @@ def _out(action: ImprovementAction, now: datetime.datetime) -> dict[str, Any]:
         "product": action.product.model if action.product else None,
         "complaint_type": action.complaint_type.code if action.complaint_type else None,
         "root_cause": action.root_cause,
+        "cause_category": action.cause_category.code if action.cause_category else None,
         "owner_department": action.owner_department.code,
         "owner": action.owner.get_username(),
         "status": action.status,
@@ -331,7 +337,9 @@ def _sources(user: User, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/improvement-actions", response={200: ActionPage, **READ_ERRORS}, summary="Improvement actions I may see")
-def improvement_action_list(request: HttpRequest, filters: Query[ActionFiltersIn]) -> dict[str, Any]:
+def improvement_action_list(
+    request: HttpRequest, filters: Query[ActionFiltersIn], since: Query[UpdatedSince]
+) -> dict[str, Any]:
     user = _user(request)
     if not selectors.can_view(user):
         raise PermissionDenied(_("You may not see improvement actions."))
@@ -354,6 +362,7 @@ def improvement_action_list(request: HttpRequest, filters: Query[ActionFiltersIn
         ),
         now=now,
     )
+    queryset = updated_since(queryset, since)
     page = list(queryset[filters.offset : filters.offset + filters.limit])
     return {"items": [_out(action, now) for action in page], "count": queryset.count()}
 
@@ -442,6 +451,12 @@ def improvement_action_create(request: HttpRequest, payload: ActionIn) -> Status
                 ComplaintType, "complaint_type", payload.complaint_type, _("There is no complaint type with this code.")
             ),
             root_cause=payload.root_cause,
+            cause_category=_lookup(
+                CauseCategory,
+                "cause_category",
+                payload.cause_category,
+                _("There is no root-cause category with this code."),
+            ),
             window_days=payload.window_days,
             **refs,
         ),

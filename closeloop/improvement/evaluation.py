@@ -161,15 +161,23 @@ def target_condition(action: ImprovementAction, prefix: str = "") -> Q:
         q &= Q(**{f"{prefix}type_id": action.complaint_type_id}) | Q(
             **{f"{prefix}type__parent_id": action.complaint_type_id}
         )
-    if action.root_cause:
+    if action.root_cause or action.cause_category_id is not None:
         q &= Q(cause_matches=True)
     return q if q else Q(pk__isnull=False)
 
 
 def _with_cause(qs: QuerySet[Any], action: ImprovementAction, complaint_ref: str) -> QuerySet[Any]:
-    if not action.root_cause:
+    """A complaint matches the cause when one of its feedback forms names it: the phrase in the free text,
+    and the category (or one of its sub-causes) when the action names one."""
+    if not action.root_cause and action.cause_category_id is None:
         return qs
-    forms = FeedbackForm.objects.filter(complaint_id=OuterRef(complaint_ref), root_cause__icontains=action.root_cause)
+    forms = FeedbackForm.objects.filter(complaint_id=OuterRef(complaint_ref))
+    if action.root_cause:
+        forms = forms.filter(root_cause__icontains=action.root_cause)
+    if action.cause_category_id is not None:
+        forms = forms.filter(
+            Q(cause_category_id=action.cause_category_id) | Q(cause_category__parent_id=action.cause_category_id)
+        )
     return qs.annotate(cause_matches=Exists(forms))
 
 

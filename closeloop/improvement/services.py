@@ -35,7 +35,7 @@ from closeloop.core.errors import DomainError, PermissionDeniedError, Validation
 from closeloop.core.links import absolute_url
 from closeloop.core.roles import Role
 from closeloop.core.types import AnyUser, User
-from closeloop.directory.models import ComplaintType, Department, Membership, Product, ProductLine
+from closeloop.directory.models import CauseCategory, ComplaintType, Department, Membership, Product, ProductLine
 from closeloop.improvement.lifecycle import LIFECYCLE
 from closeloop.improvement.models import (
     ActionEvent,
@@ -69,7 +69,7 @@ SOURCE_REFS: dict[str, str] = {
     ActionSource.REPORT: "report",
 }
 REF_FIELDS = ("feedback_form", "followup", "incident", "report")
-TARGET_FIELDS = ("product_line", "product", "complaint_type", "root_cause")
+TARGET_FIELDS = ("product_line", "product", "complaint_type", "root_cause", "cause_category")
 
 
 class Side:
@@ -296,6 +296,7 @@ def action_prefill(
             feedback_form=feedback_form,
             complaint=form_complaint,
             root_cause=cause,
+            cause_category=feedback_form.cause_category,
             title=_first_line(suggestion)
             or (_("Remove the root cause: %(cause)s") % {"cause": _first_line(cause)} if cause else ""),
             description=suggestion,
@@ -352,6 +353,7 @@ class ActionInput:
     product: Product | None = None
     complaint_type: ComplaintType | None = None
     root_cause: str = ""
+    cause_category: CauseCategory | None = None
     window_days: int = DEFAULT_WINDOW_DAYS
     feedback_form: Any = None
     followup: Any = None
@@ -417,9 +419,13 @@ def _clean(data: ActionInput) -> tuple[dict[str, Any], dict[str, list[str]]]:
             refuse("product", _("This model does not belong to the chosen product line."))
         product_line = product_line or product.line
     values.update(product_line=product_line, product=product, complaint_type=data.complaint_type)
-    if source == ActionSource.ROOT_CAUSE and not root_cause:
+    category = data.cause_category
+    if category is not None and not category.is_active:
+        refuse("cause_category", _("Choose one of the root-cause categories offered."))
+    values["cause_category"] = category
+    if source == ActionSource.ROOT_CAUSE and not (root_cause or category):
         refuse("root_cause", _("Name the root cause the action removes."))
-    if not (product_line or product or data.complaint_type or root_cause):
+    if not (product_line or product or data.complaint_type or root_cause or category):
         refuse(
             "targets",
             _(

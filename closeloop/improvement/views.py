@@ -26,7 +26,7 @@ from closeloop.complaints.panels import Panel
 from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.forms_ui import add_domain_errors
 from closeloop.core.types import AuthenticatedHttpRequest
-from closeloop.directory.models import ComplaintType, Department, Membership, Product, ProductLine
+from closeloop.directory.models import CauseCategory, ComplaintType, Department, Membership, Product, ProductLine
 from closeloop.improvement import selectors, services
 from closeloop.improvement.evaluation import Evaluation, action_evaluate
 from closeloop.improvement.models import ActionEvent, ActionSource, ActionStatus, ImprovementAction
@@ -105,6 +105,11 @@ def _owner_choices() -> list[tuple[str, str]]:
     return choices
 
 
+class CauseCategoryField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.path_label)
+
+
 class ActionForm(forms.Form):
     """The create form. Field names are the service's error field names."""
 
@@ -137,6 +142,14 @@ class ActionForm(forms.Form):
         required=False,
         max_length=services.ROOT_CAUSE_MAX_LENGTH,
         help_text=gettext_lazy("Matched as a phrase, ignoring case, against the root causes in feedback forms."),
+    )
+    cause_category = CauseCategoryField(
+        label=gettext_lazy("Root-cause category"),
+        queryset=CauseCategory.objects.filter(is_active=True).select_related("parent"),
+        required=False,
+        help_text=gettext_lazy(
+            "人、机、料、法、环、测 or one of their sub-causes; the report links top causes to actions."
+        ),
     )
     owner_department = forms.ModelChoiceField(
         label=gettext_lazy("Owner department"), queryset=Department.objects.filter(is_active=True)
@@ -198,6 +211,7 @@ class ActionForm(forms.Form):
             product=product,
             complaint_type=data.get("complaint_type"),
             root_cause=data.get("root_cause") or "",
+            cause_category=data.get("cause_category"),
             window_days=data["window_days"],
             **refs,
         )

@@ -1,16 +1,16 @@
 """Charts for the dashboard (as inline SVG) and the analysis report (as PDF drawings), from one code path.
 
 reportlab's graphics draw each chart once as a `Drawing`; `to_svg` renders it for the browser and the
-PDF report places the same drawing on its page. Chinese text uses reportlab's built-in CID font
-STSong-Light in the PDF (the viewer supplies the glyphs, so nothing has to be installed on the server)
-and the browser's own CJK fonts in the SVG. No JavaScript and no files from a CDN are involved.
+PDF report places the same drawing on its page. Chinese text uses the embedded CJK font of
+closeloop/core/pdf_fonts.py in the PDF and the browser's own CJK fonts in the SVG. No JavaScript and no
+files from a CDN are involved.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import cast
 
@@ -22,22 +22,18 @@ from reportlab.graphics.charts.piecharts import Pie
 from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, String
 from reportlab.lib import colors
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 
-FONT = "STSong-Light"
+from closeloop.core import pdf_fonts
+
+FONT = pdf_fonts.FONT
 PALETTE = [
     colors.HexColor(value)
     for value in ("#2f6f9f", "#e07b39", "#4c9a5b", "#c0504d", "#8064a2", "#4bacc6", "#9b8b2f", "#7f7f7f")
 ]
-_registered = False
 
 
 def register_font() -> str:
-    global _registered
-    if not _registered:
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-        _registered = True
-    return FONT
+    return pdf_fonts.register()
 
 
 def _short(label: str, limit: int = 12) -> str:
@@ -111,6 +107,7 @@ def bar_chart(
     chart.valueAxis.valueMax = _value_max(numbers)
     if max(numbers) <= 5:
         chart.valueAxis.valueStep = 1  # counts: no 0.2 steps
+    chart.valueAxis.labels.fontName = FONT
     chart.valueAxis.labels.fontSize = 9
     # A few bars stay slim instead of filling the width (bars are 10 units, spacing relative to them).
     chart.groupSpacing = 10 / min(0.67, 0.12 + 0.09 * len(names)) - 10  # type: ignore[assignment]  # reportlab takes floats; its stubs say int
@@ -120,6 +117,7 @@ def bar_chart(
     chart.bars.strokeColor = None
     chart.bars[0].fillColor = PALETTE[0]
     chart.barLabelFormat = "%d"
+    chart.barLabels.fontName = FONT
     chart.barLabels.fontSize = 9
     chart.barLabels.nudge = 7
     drawing.add(chart)
@@ -128,7 +126,7 @@ def bar_chart(
 
 def line_chart(
     labels: Sequence[str],
-    series: dict[str, Sequence[float]],
+    series: Mapping[str, Sequence[float | None]],
     *,
     title: str = "",
     width: int = 460,
@@ -142,7 +140,10 @@ def line_chart(
     bottom = 40 if len(series) > 1 else 24
     chart.x, chart.y = 40, bottom
     chart.width, chart.height = width - 60, height - bottom - top
-    data = [[float(v) for v in values] for values in series.values()] or [[0.0]]
+    # None is a month with nothing to count: left out of the line, not a fall to zero. A series with fewer
+    # than two values has no line to draw (reportlab refuses it): it is left out, legend included.
+    series = {name: values for name, values in series.items() if sum(v is not None for v in values) >= 2}
+    data = [[None if v is None else float(v) for v in values] for values in series.values()] or [[0.0]]
     chart.data = data
     chart.categoryAxis.categoryNames = [str(label) for label in labels] or [""]
     chart.categoryAxis.labels.fontName = FONT
@@ -155,7 +156,8 @@ def line_chart(
     if step > 1:
         chart.categoryAxis.categoryNames = [str(label) if i % step == 0 else "" for i, label in enumerate(labels)]
     chart.valueAxis.valueMin = 0
-    chart.valueAxis.valueMax = _value_max([v for values in data for v in values])
+    chart.valueAxis.valueMax = _value_max([v for values in data for v in values if v is not None])
+    chart.valueAxis.labels.fontName = FONT
     chart.valueAxis.labels.fontSize = 9
     for index in range(len(data)):
         chart.lines[index].strokeColor = PALETTE[index % len(PALETTE)]
@@ -209,32 +211,46 @@ def pie_chart(
 def pareto_chart(
     labels: Sequence[str], counts: Sequence[int], *, title: str = "", width: int = 460, height: int = 240
 ) -> Drawing:
-    """Bars in descending order with the cumulative share as a line on a 0–100 % scale (right axis)."""
-    drawing = bar_chart(labels, counts, title=title, width=width, height=height)
-    chart = cast(VerticalBarChart, drawing.contents[-1])
+    """Horizontal bars in descending order (largest on top, labels written left of them, horizontally, so
+    that Chinese names stay readable) with the cumulative share as a line on a 0–100 % scale along the top.
+    The count axis ends at the total so that the two scales agree: the line's first point sits at the end
+    of the first bar and its last at 100 %."""
+    rows = max(len(counts), 1)
+    height = max(height, 60 + 22 * rows)
+    drawing = bar_chart(labels, counts, title=title, width=width, height=height, horizontal=True)
+    chart = cast(HorizontalBarChart, drawing.contents[-1])
     total = sum(counts)
     if not total or not counts:
         return drawing
-    # Room on the right for the percentage axis; the count axis ends at the total, so that the two scales
-    # agree (the first point sits on the first bar's top, the last at 100 %).
-    chart.width -= 14
+    chart.height -= 14  # room for the percentage scale above the plot
     chart.valueAxis.valueMax = total
+    top = chart.y + chart.height
     cumulative, points = 0, []
-    step = chart.width / len(counts)
     for index, count in enumerate(counts):
         cumulative += count
-        x = chart.x + step * (index + 0.5)
-        y = chart.y + chart.height * cumulative / total
+        x = chart.x + chart.width * cumulative / total
+        y = chart.y + chart.height * (len(counts) - index - 0.5) / len(counts)
         points.extend([x, y])
     drawing.add(PolyLine(points, strokeColor=PALETTE[1], strokeWidth=1.5))
-    for x, y in zip(points[::2], points[1::2], strict=True):
+    for (x, y), share in zip(zip(points[::2], points[1::2], strict=True), _running_shares(counts, total), strict=True):
         drawing.add(Circle(x, y, 2.2, fillColor=PALETTE[1], strokeColor=None))
-    right = chart.x + chart.width
-    drawing.add(Line(right, chart.y, right, chart.y + chart.height, strokeColor=PALETTE[1], strokeWidth=0.8))
+        drawing.add(String(x + 4, y + 3, f"{share:.0f}%", fontName=FONT, fontSize=7, fillColor=PALETTE[1]))
+    drawing.add(Line(chart.x, top, chart.x + chart.width, top, strokeColor=PALETTE[1], strokeWidth=0.8))
     for share in (0, 50, 80, 100):
-        y = chart.y + chart.height * share / 100
-        drawing.add(String(right + 3, y - 3, f"{share}%", fontSize=8, fillColor=PALETTE[1]))
+        x = chart.x + chart.width * share / 100
+        drawing.add(Line(x, top, x, top + 3, strokeColor=PALETTE[1], strokeWidth=0.8))
+        drawing.add(
+            String(x, top + 5, f"{share}%", fontName=FONT, fontSize=8, fillColor=PALETTE[1], textAnchor="middle")
+        )
     return drawing
+
+
+def _running_shares(counts: Sequence[int], total: int) -> list[float]:
+    shares, running = [], 0
+    for count in counts:
+        running += count
+        shares.append(running * 100 / total)
+    return shares
 
 
 _FONT_FAMILY = re.compile(r"font-family\s*:\s*[^;\"']+")

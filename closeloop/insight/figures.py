@@ -11,15 +11,15 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q
-from django.db.models.functions import Trim, TruncDate, TruncMonth
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce, Trim, TruncDate, TruncMonth
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES
 from closeloop.complaints.models import Channel, Complaint, Priority
-from closeloop.directory.models import ComplaintType, CustomerKind, Department, Product, ProductLine
+from closeloop.directory.models import CauseCategory, ComplaintType, CustomerKind, Department, Product, ProductLine
 from closeloop.followup.models import FollowUp, SatisfactionLevel
 from closeloop.handling.models import FeedbackForm, Task
 from closeloop.insight.kpis import (
@@ -73,8 +73,6 @@ def distribution(period: Period, dimension: str, cuts: Cuts = NO_CUTS, *, limit:
         raise ValueError(dimension)
     qs = cohort(period, cuts)
     if dimension == "type":
-        from django.db.models.functions import Coalesce
-
         qs = qs.annotate(key=Coalesce("type__parent_id", "type_id"))
     else:
         qs = qs.annotate(key=F(_GROUP_FIELDS[dimension]))
@@ -151,6 +149,72 @@ def root_causes(period: Period, cuts: Cuts = NO_CUTS, *, limit: int = 10) -> lis
         shown = slices[: limit - 1]
         slices = [*shown, Slice("_other", _("other"), total - sum(s.count for s in shown))]
     return slices
+
+
+UNCATEGORISED = "_uncategorised"
+
+
+def _cause_forms(period: Period, cuts: Cuts) -> QuerySet[FeedbackForm]:
+    """The cohort's feedback forms that name a root cause: by category, or by free text only."""
+    return (
+        FeedbackForm.objects.filter(complaint__in=cohort(period, cuts))
+        .annotate(cause_text=Trim("root_cause"))
+        .filter(Q(cause_category__isnull=False) | ~Q(cause_text=""))
+    )
+
+
+def cause_pareto(period: Period, cuts: Cuts = NO_CUTS) -> list[Slice]:
+    """Feedback forms of the cohort per root-cause category (人、机、料、法、环、测 …, a sub-cause counted
+    for its category), most frequent first; forms with a free-text cause but no category last, as
+    "uncategorised" (the mapping screen assigns them). One grouped query and one for the names."""
+    rows = list(
+        _cause_forms(period, cuts)
+        .annotate(key=Coalesce("cause_category__parent_id", "cause_category_id"))
+        .values("key")
+        .order_by()
+        .annotate(count=Count("pk"))
+    )
+    # Every top-level category's name (a handful): one query whatever the rows, so the count stays fixed.
+    labels = {c.pk: c.label for c in CauseCategory.objects.filter(parent__isnull=True)}
+    slices = sorted(
+        (Slice(row["key"], labels.get(row["key"], "?"), row["count"]) for row in rows if row["key"] is not None),
+        key=lambda s: (-s.count, s.label),
+    )
+    rest = sum(row["count"] for row in rows if row["key"] is None)
+    if rest:
+        slices.append(Slice(UNCATEGORISED, _("uncategorised"), rest))
+    return slices
+
+
+def cause_details(period: Period, cuts: Cuts = NO_CUTS) -> list[dict[str, Any]]:
+    """Feedback forms of the cohort per sub-cause (or per category when no sub-cause was chosen), most
+    frequent first, each with its category: the table under the Pareto."""
+    rows = list(
+        _cause_forms(period, cuts)
+        .filter(cause_category__isnull=False)
+        .values("cause_category_id")
+        .order_by()
+        .annotate(count=Count("pk"))
+    )
+    categories = {
+        c.pk: c
+        for c in CauseCategory.objects.filter(pk__in=[r["cause_category_id"] for r in rows]).select_related("parent")
+    }
+    result = []
+    for row in rows:
+        category = categories[row["cause_category_id"]]
+        top = category.parent or category
+        result.append(
+            {
+                "key": category.pk,
+                "category": top.pk,
+                "category_label": top.label,
+                "label": category.path_label,
+                "count": row["count"],
+            }
+        )
+    result.sort(key=lambda r: (-r["count"], r["label"]))
+    return result
 
 
 def satisfaction_distribution(period: Period, cuts: Cuts = NO_CUTS) -> list[Slice]:

@@ -60,7 +60,7 @@ from django.db.models import (
     QuerySet,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from closeloop import authz
@@ -309,14 +309,23 @@ class Base:
     # What to group by for the KPI tables.
     department_path: str
     handler_path: str
+    # The instant that puts a row in a period (for the KPIs by month).
+    period_field: str
 
 
 BASES = {
-    "complaint": Base("complaint", _complaint_base, "pk", "department_id", "handled__handler_id"),
-    "task": Base("task", _task_base, "complaint_id", "department_id", "handler_id"),
-    "followup": Base("followup", _followup_base, "complaint_id", "complaint__department_id", "handled__handler_id"),
+    "complaint": Base("complaint", _complaint_base, "pk", "department_id", "handled__handler_id", "received_at"),
+    "task": Base("task", _task_base, "complaint_id", "department_id", "handler_id", "dispatched_at"),
+    "followup": Base(
+        "followup", _followup_base, "complaint_id", "complaint__department_id", "handled__handler_id", "completed_at"
+    ),
     "followup_deadline": Base(
-        "followup_deadline", _followup_deadline_base, "complaint_id", "complaint__department_id", "handled__handler_id"
+        "followup_deadline",
+        _followup_deadline_base,
+        "complaint_id",
+        "complaint__department_id",
+        "handled__handler_id",
+        "due_at",
     ),
 }
 
@@ -487,6 +496,38 @@ def kpi_figures(
     return {kpi: figures[kpi] for kpi in Kpi if kpi in figures}
 
 
+def kpi_by_month(
+    months: list[Period],
+    cuts: Cuts = NO_CUTS,
+    *,
+    now: datetime.datetime | None = None,
+    with_targets: dict[str, Decimal] | None = None,
+) -> dict[str, dict[Kpi, Figure]]:
+    """Every KPI for each of consecutive calendar months (oldest first), keyed by the month's label: one
+    aggregate grouped by month per base (four queries for a year's trend, as for one month)."""
+    now = now or timezone.now()
+    goal = targets() if with_targets is None else with_targets
+    whole = Period(months[0].start, months[-1].end)
+    table: dict[str, dict[Kpi, Figure]] = {p.label: {} for p in months}
+    for base_name, members in _by_base(tuple(Kpi)).items():
+        base = BASES[base_name]
+        rows = (
+            base.queryset(whole, cuts, now)
+            .values(month=TruncMonth(base.period_field, tzinfo=local_zone()))
+            .order_by()
+            .annotate(**_counts(members, now))
+        )
+        for row in rows:
+            label = f"{row['month']:%Y-%m}"
+            if label in table:
+                for kpi in members:
+                    table[label][kpi] = Figure(kpi, row[f"{kpi}__num"], row[f"{kpi}__den"], goal.get(kpi))
+    return {
+        label: {kpi: figures.get(kpi) or Figure(kpi, 0, 0, goal.get(kpi)) for kpi in Kpi}
+        for label, figures in table.items()
+    }
+
+
 GROUPINGS = ("department", "handler")
 
 
@@ -637,6 +678,16 @@ def breaches_by_department(period: Period, cuts: Cuts = NO_CUTS) -> list[dict[st
     return [{"department": row["owing"], "breaches": row["breaches"]} for row in rows]
 
 
+def breaches_by_handler(period: Period, cuts: Cuts = NO_CUTS) -> dict[int, int]:
+    """Task deadlines breached in the period, by the task's handler. One grouped query."""
+    start, end = period.bounds
+    qs = Deadline.objects.filter(breached_at__gte=start, breached_at__lt=end, task__handler__isnull=False).exclude(
+        complaint__status__in=NOT_COUNTED_STATUSES
+    )
+    rows = _deadline_scope(qs, cuts).values("task__handler_id").order_by().annotate(breaches=Count("pk"))
+    return {row["task__handler_id"]: row["breaches"] for row in rows}
+
+
 # --- scope ---------------------------------------------------------------------------------------
 
 
@@ -674,9 +725,11 @@ __all__ = [
     "TimeFigure",
     "backlog",
     "breaches_by_department",
+    "breaches_by_handler",
     "can_view_kpis",
     "cohort",
     "department_scope",
+    "kpi_by_month",
     "kpi_complaints",
     "kpi_figures",
     "kpi_table",

@@ -8,6 +8,7 @@ urlpatterns = [
     path("receipt/<str:number>/", views.receipt, name="receipt"),
     path("status/", views.status, name="status"),
     path("status/<str:number>/", views.status_detail, name="status_detail"),
+    path("status/<str:number>/add/", views.status_add, name="status_add"),
     path("survey/<str:token>/", survey.survey, name="survey"),
     path("service/", service.service_request, name="service_request"),
     path("service/status/", service.service_status, name="service_status"),

@@ -30,7 +30,7 @@ from django.contrib.auth.models import User
 from closeloop.complaints.models import Complaint
 from closeloop.complaints.services import IntakeData, complaint_register, complaint_transition
 from closeloop.core.roles import Role
-from closeloop.directory.models import Department, Product, ProductLine
+from closeloop.directory.models import CauseCategory, Department, Product, ProductLine
 from closeloop.followup.services.repeats import complaint_link_repeat
 from closeloop.handling.services.feedback import feedback_form_open, feedback_form_save
 from closeloop.handling.services.tasks import Assignment, complaint_dispatch
@@ -118,7 +118,13 @@ def build_small_month(make_user: Callable[..., User], *, extra: int = 0) -> Smal
         now=at(10, 15, 12),
     )
     form = feedback_form_open(task=task, now=at(10, 13, 9))
-    feedback_form_save(form=form, data={"root_cause": "驱动电源批次不良"}, actor=people["h1"], now=at(10, 13, 10))
+    supplier = CauseCategory.objects.get(code="material-supplier")
+    feedback_form_save(
+        form=form,
+        data={"root_cause": "驱动电源批次不良", "cause_category_id": supplier.pk},
+        actor=people["h1"],
+        now=at(10, 13, 10),
+    )
     complaint_link_repeat(
         complaint=c["l2"], earlier=c["l1"], reason="同一客户再次投诉", actor=agent, via="desk", now=at(10, 20, 11)
     )

@@ -334,7 +334,7 @@ def test_the_dashboard_shows_its_charts_with_their_numbers(
         "By product line",
         "By region",
         "By channel",
-        "Root causes (Pareto)",
+        "Root causes by category (Pareto)",
         "KPIs by department",
         "KPIs by handler",
         "Response times (working hours)",
@@ -351,7 +351,7 @@ def test_the_dashboard_shows_its_charts_with_their_numbers(
     assert html.count('<svg class="chart"') >= 6
     pareto = response.context["pareto"]
     assert [(row["label"], row["count"], row["cumulative"]) for row in pareto["rows"]] == [
-        ("驱动电源批次不良", 1, Decimal("100.0"))
+        ("Material", 1, Decimal("100.0"))  # 料: the category of the form's cause (驱动电源批次不良)
     ]
     per_month = {b["key"]: b for b in response.context["volume"]}["per_month"]
     assert [row["label"] for row in per_month["rows"]] == [

@@ -22,6 +22,7 @@ from closeloop.insight.kpis import Period
 from closeloop.insight.models import Recipient, Report, ReportKind, ReportStatus, ReportStep
 from closeloop.insight.services.recipients import recipient_add, recipients_expand
 from closeloop.insight.services.reports import (
+    conclusions_prefill,
     file_attachments_supported,
     first_working_day,
     monthly_report_due,
@@ -42,6 +43,8 @@ from tests.insight.test_report_support import (  # noqa: F401 - the fixtures thi
     GENERATED_AT,
     SEPTEMBER,
     Month,
+    pdf_text,
+    read,
     report_month,
     report_people,
 )
@@ -98,6 +101,35 @@ def test_the_whole_way_to_sent(generated: Report, report_people: dict[str, User]
     ]
     approved = report.steps.get(action="approved")
     assert approved.actor == management and approved.note == "同意发送"
+
+
+def test_the_supervisor_writes_the_conclusions_which_are_printed_and_named_on_approval(
+    generated: Report, report_people: dict[str, User]
+) -> None:
+    supervisor, management = report_people["supervisor"], report_people["management"]
+    supervisor.first_name, supervisor.last_name = "李", "主管"
+    supervisor.save()
+    # The form starts from the generated summary of what changed most.
+    assert conclusions_prefill(generated).startswith("3 valid complaints were received in the period, 2 more")
+    old_pdf = generated.pdf.name
+    text = "本月质量类投诉集中在驱动电源，已要求供应商整改。\n建议下月起对来料全检。"
+    report = report_review(report=generated, actor=supervisor, conclusions=text, now=aware(2026, 10, 11, 9, 0))
+    report.refresh_from_db()
+    assert report.figures["conclusions"] == {"text": text, "author": "李 主管", "at": "2026-10-11 09:00"}
+    assert report.pdf.name != old_pdf
+    printed = pdf_text(read(report.pdf))
+    assert "Analysis and conclusions本月质量类投诉集中在驱动电源，已要求供应商整改。建议下月起对来料全检。" in printed
+    assert "Written by 李 主管, 2026-10-11 09:00" in printed
+    assert "generated summary" not in printed
+    report = report_approve(report=report, actor=management, note="同意")
+    assert report.steps.get(action="approved").note == "同意\nAnalysis and conclusions by 李 主管"
+
+
+def test_too_long_conclusions_change_nothing(generated: Report, report_people: dict[str, User]) -> None:
+    with pytest.raises(ValidationFailed):
+        report_review(report=generated, actor=report_people["supervisor"], conclusions="长" * 10001)
+    generated.refresh_from_db()
+    assert generated.status == ReportStatus.DRAFT and generated.figures["conclusions"]["text"] == ""
 
 
 def test_refusals_change_nothing(generated: Report, report_people: dict[str, User]) -> None:
@@ -315,7 +347,11 @@ def test_on_demand_for_any_period(report_month: Month, report_people: dict[str, 
     report = report_create(period=period, actor=p["management"], language="en", now=GENERATED_AT)
     report = report_generate(report=report, now=GENERATED_AT)
     assert report.kind == ReportKind.ON_DEMAND and report.complaint_count == 2  # A and B
-    assert report.figures["previous"] == {"start": "2026-08-17", "end": "2026-08-31", "label": "2026-08-17–2026-08-31"}
+    # Month to date: 1–15 September 2026 holds 11 working days; the first 11 working days of August 2026
+    # (which began on a Saturday) end on Monday 17 August. The report says so.
+    assert report.figures["previous"] == {"start": "2026-08-01", "end": "2026-08-17", "label": "2026-08-01–2026-08-17"}
+    assert report.figures["comparison"]["working_days"] == 11
+    assert "same number of working days (11)" in report.figures["comparison"]["note"]
     # Several on-demand reports of one period may exist.
     report_create(period=period, actor=p["supervisor"], now=GENERATED_AT)
     with pytest.raises(PermissionDeniedError):

@@ -33,7 +33,7 @@ from closeloop.core.errors import DomainError, ValidationFailed
 from closeloop.core.masking import mask_phone
 from closeloop.core.roles import Role
 from closeloop.core.types import AnyUser, User
-from closeloop.directory.models import Membership
+from closeloop.directory.models import CauseCategory, Membership
 from closeloop.handling.lifecycle import FEEDBACK_FORM_LIFECYCLE
 from closeloop.handling.models import (
     CompensationForm,
@@ -63,7 +63,7 @@ SATISFACTION_CHOICES = [
 
 # The fields a save may change; everything else is the workflow's.
 TEXT_FIELDS = ("result_reason", "demand_reason", "measures", "compensation", "root_cause", "improvement_suggestion")
-EDITABLE_FIELDS = ("result", "demand_met", "satisfaction_seen", "key_actions", *TEXT_FIELDS)
+EDITABLE_FIELDS = ("result", "demand_met", "satisfaction_seen", "key_actions", "cause_category_id", *TEXT_FIELDS)
 MAX_LENGTHS = {"compensation": 200, "key_action_at": 40, "key_action_text": 500}
 TEXT_MAX_LENGTH = 10000
 
@@ -259,7 +259,13 @@ def _with_related(qs: QuerySet[FeedbackForm]) -> QuerySet[FeedbackForm]:
         task_id=OuterRef("task_id"), milestone=Milestone.FEEDBACK_FORM, met_at__isnull=True
     ).order_by("due_at")
     return qs.select_related(
-        "complaint__customer", "complaint__product", "complaint__type", "task__department", "handler", "reviewed_by"
+        "complaint__customer",
+        "complaint__product",
+        "complaint__type",
+        "task__department",
+        "handler",
+        "reviewed_by",
+        "cause_category__parent",
     ).annotate(
         due_at=Subquery(open_deadline.values("due_at")[:1]),
         warn_at=Subquery(open_deadline.values("warn_at")[:1]),
@@ -375,6 +381,20 @@ def _clean_key_actions(value: Any, errors: dict[str, list[str]]) -> list[dict[st
     return cleaned
 
 
+def _clean_cause_category(value: Any, errors: dict[str, list[str]]) -> int | None:
+    """An active root-cause category's id, or None when none is chosen."""
+    if value in (None, ""):
+        return None
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        pk = 0
+    if not CauseCategory.objects.filter(pk=pk, is_active=True).exists():
+        errors.setdefault("cause_category_id", []).append(_("Choose one of the root-cause categories offered."))
+        return None
+    return pk
+
+
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
     """Normalise what was typed; refuse only values that cannot be stored (an unknown choice, too long),
     never missing ones — a draft may be incomplete."""
@@ -410,6 +430,8 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
         values["demand_met"] = demand_met
     if "key_actions" in data:
         values["key_actions"] = _clean_key_actions(data["key_actions"], errors)
+    if "cause_category_id" in data:
+        values["cause_category_id"] = _clean_cause_category(data["cause_category_id"], errors)
     if errors:
         raise ValidationFailed(errors)
     return values

@@ -24,6 +24,7 @@ from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.files import file_response
 from closeloop.core.forms_ui import add_domain_errors
 from closeloop.core.types import AuthenticatedHttpRequest
+from closeloop.directory.selectors import cause_category_choices
 from closeloop.handling.models import FeedbackForm, FeedbackResult, FeedbackStatus
 from closeloop.handling.pdf import feedback_form_pdf
 from closeloop.handling.services import feedback as services
@@ -85,12 +86,22 @@ class FeedbackFormForm(forms.Form):
         max_length=services.TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    cause_category_id = forms.ChoiceField(
+        label=gettext_lazy("Root-cause category"),
+        help_text=gettext_lazy("人、机、料、法、环、测 and their sub-causes; describe the detail below."),
+        required=False,
+    )
     improvement_suggestion = forms.CharField(
         label=gettext_lazy("Improvement suggestion"),
         required=False,
         max_length=services.TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["cause_category_id"]
+        field.choices = [("", "—"), *cause_category_choices()]  # type: ignore[attr-defined]  # a ChoiceField
 
     @staticmethod
     def initial_from(values: dict[str, Any]) -> dict[str, Any]:
@@ -105,6 +116,7 @@ class FeedbackFormForm(forms.Form):
         data = dict(self.cleaned_data)
         data["demand_met"] = {"yes": True, "no": False}.get(data["demand_met"])
         data["key_actions"] = services.parse_key_actions(data["key_actions"])
+        data["cause_category_id"] = int(data["cause_category_id"]) if data.get("cause_category_id") else None
         return data
 
 
@@ -141,6 +153,7 @@ def _item(
         "values": values,
         "result_label": FeedbackResult(values["result"]).label if values["result"] else "",
         "satisfaction_label": satisfaction.get(values["satisfaction_seen"], ""),
+        "cause_category_label": form.cause_category.path_label if form.cause_category is not None else "",
         "editable": editable,
         "reviewable": reviewable,
         "edit_form": (

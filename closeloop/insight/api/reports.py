@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, P, PathEx, Query, Router, Schema, Status
 
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
+from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.errors import PermissionDeniedError, ValidationFailed
 from closeloop.core.files import file_response
 from closeloop.core.types import User
@@ -82,12 +83,22 @@ class NoteIn(Schema):
     note: str = Field("", max_length=2000)
 
 
+class ReviewIn(NoteIn):
+    conclusions: str | None = Field(
+        None,
+        max_length=10000,
+        description="the analysis and conclusions printed in the report (三、分析结果); omitted keeps the generated "
+        "summary",
+    )
+
+
 class RecipientOut(Schema):
     id: int
     kind: str = Field(description="user, group or email")
     user: str | None = Field(description="username")
     group: str | None = Field(description="role code")
     email: str | None
+    updated_at: datetime.datetime
 
 
 class RecipientIn(Schema):
@@ -157,10 +168,14 @@ def _visible(user: User, pk: int) -> Report:
 
 
 @router.get("/reports", response={200: list[ReportOut], **READ_ERRORS}, summary="Reports, newest period first")
-def report_list(request: HttpRequest, filters: Query[ReportFilters]) -> list[dict[str, Any]]:
+def report_list(
+    request: HttpRequest, filters: Query[ReportFilters], since: Query[UpdatedSince]
+) -> list[dict[str, Any]]:
     user = _user(request)
     _require_view(user)
-    qs = Report.objects.select_related("created_by").order_by("-period_start", "-created_at", "-pk")
+    qs = updated_since(Report.objects.select_related("created_by"), since).order_by(
+        "-period_start", "-created_at", "-pk"
+    )
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.kind:
@@ -210,9 +225,9 @@ def report_regenerate(request: HttpRequest, pk: ReportId) -> dict[str, Any]:
 @router.post(
     "/reports/{pk}/review", response={200: ReportDetailOut, **ONE_WRITE_ERRORS}, summary="Review (CS supervisor)"
 )
-def report_review(request: HttpRequest, pk: ReportId, payload: NoteIn) -> dict[str, Any]:
+def report_review(request: HttpRequest, pk: ReportId, payload: ReviewIn) -> dict[str, Any]:
     user = _user(request)
-    services.report_review(report=_visible(user, pk), actor=user, note=payload.note)
+    services.report_review(report=_visible(user, pk), actor=user, note=payload.note, conclusions=payload.conclusions)
     return _detail(user, pk)
 
 
@@ -312,6 +327,7 @@ def _recipient_out(row: Recipient) -> dict[str, Any]:
         "user": row.user.get_username() if row.user_id else None,  # type: ignore[union-attr]  # the id was tested: the relation is set
         "group": row.group.name if row.group_id else None,  # type: ignore[union-attr]  # the id was tested: the relation is set
         "email": row.email or None,
+        "updated_at": row.updated_at,
     }
 
 
@@ -323,13 +339,13 @@ def _require_manage(user: User) -> None:
 
 
 @router.get("/report-recipients", response={200: list[RecipientOut], **READ_ERRORS}, summary="The distribution list")
-def recipient_list(request: HttpRequest) -> list[dict[str, Any]]:
+def recipient_list(request: HttpRequest, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
     """Who receives the approved reports: readable by those who manage it and by whoever may read the
     reports (auditors check who received what)."""
     user = _user(request)
     if not user.has_perm("insight.view_report"):
         _require_manage(user)
-    return [_recipient_out(r) for r in recipient_services.recipients_list()]
+    return [_recipient_out(r) for r in recipient_services.recipients_list(since=since.updated_since)]
 
 
 @router.post(

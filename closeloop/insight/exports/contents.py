@@ -21,10 +21,12 @@ from django.db.models import Count, Expression, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 
+from closeloop.calendar.working import WorkingCalendar
 from closeloop.complaints.lifecycle import OPEN_STATUSES, Status
 from closeloop.defects.selectors import incidents_during
 from closeloop.directory.models import ComplaintType, Department, Product
 from closeloop.improvement.selectors import actions_overview
+from closeloop.insight import analysis
 from closeloop.insight import figures as dist
 from closeloop.insight.exports.labels import DIMENSION_NAMES, is_english, kpi_name, word
 from closeloop.insight.kpis import (
@@ -34,7 +36,10 @@ from closeloop.insight.kpis import (
     Figure,
     Kpi,
     Period,
+    breaches_by_department,
+    breaches_by_handler,
     cohort,
+    kpi_by_month,
     kpi_figures,
     kpi_table,
     local_zone,
@@ -43,8 +48,8 @@ from closeloop.insight.kpis import (
     targets,
 )
 
-CONTENTS_VERSION = 1
-TREND_PERIODS = 5  # periods before this one on the trend chart
+CONTENTS_VERSION = 2
+TREND_MONTHS = 12  # months before this one: the 12-month trend and the same month last year
 TOP = 10  # rows of a distribution kept before "other"
 LIST_LIMIT = 20  # rows of the repeat / overdue / suggestion lists
 # The summary leaves out KPI moves on fewer than this many cases in either period: noise, not change.
@@ -166,26 +171,10 @@ def kpi_pivot(
 # --- the analysis report's contents -----------------------------------------------------------------
 
 
-def _volume(period: Period) -> list[dict[str, Any]]:
-    periods = period.previous_months(TREND_PERIODS)
-    # One grouped query for months; an equally long period before a custom one is counted one by one.
-    by_month = period.is_month
-    pairs = dist.volume_by_month(periods) if by_month else [(p.label, cohort(p).count()) for p in periods]
-    return [{"label": label, "count": count} for label, count in pairs]
-
-
 def _pct_change(current: int, previous: int) -> float | None:
     if not previous:
         return None
     return round((current - previous) * 100 / previous, 1)
-
-
-def _kpi_rows(table: dict[int | None, dict[Kpi, Figure]], labels: dict[Any, str]) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for key, figures in table.items():
-        rows.append({"key": key, "label": labels.get(key) or "—", "figures": _figures_dict(figures)})
-    rows.sort(key=lambda r: r["label"])
-    return rows
 
 
 def _department_labels(ids: Iterable[Any]) -> dict[Any, str]:
@@ -274,15 +263,83 @@ def _defect_incidents(period: Period) -> dict[str, Any]:
     }
 
 
-def report_contents(period: Period, *, now: datetime.datetime | None = None, language: str) -> dict[str, Any]:
-    """Every figure of the analysis report for the period, with the previous period beside it."""
+def _trend_of(by_month: dict[str, dict[Kpi, Figure]], months: list[Period]) -> dict[str, list[dict[str, Any]]]:
+    return {
+        str(kpi): [
+            {
+                "label": p.label,
+                "rate": _float(by_month[p.label][kpi].rate),
+                "numerator": by_month[p.label][kpi].numerator,
+                "denominator": by_month[p.label][kpi].denominator,
+            }
+            for p in months
+        ]
+        for kpi in Kpi
+    }
+
+
+def _comparison_note(comparison: analysis.Comparison, language: str) -> str:
+    """What the figures are set against, in a sentence the report prints (the caveat of a month to date)."""
+    previous, year_ago = comparison.previous, comparison.year_ago
+    if comparison.working_days is not None:
+        if is_english(language):
+            return (
+                f"Month to date: compared with the same number of working days ({comparison.working_days}) from the "
+                f"start of the previous month ({previous.start} – {previous.end}) and of the same month last year "
+                f"({year_ago.start} – {year_ago.end}), not with whole months."
+            )
+        return (
+            f"本报告为月初至今的累计数据：与上月同样的 {comparison.working_days} 个工作日（{previous.start} 至 "
+            f"{previous.end}）及去年同月同样的工作日（{year_ago.start} 至 {year_ago.end}）比较，而非与整月比较。"
+        )
+    if is_english(language):
+        return f"Compared with the previous period ({previous.label}) and the same period last year ({year_ago.label})."
+    return f"环比对象为上期（{previous.label}），同比对象为去年同期（{year_ago.label}）。"
+
+
+def _pareto(causes: list[dist.Slice], language: str) -> list[dict[str, Any]]:
+    total = sum(s.count for s in causes)
+    cumulative, pareto = 0, []
+    for s in causes:
+        cumulative += s.count
+        label = word("uncategorised", language) if s.key == dist.UNCATEGORISED else s.label
+        pareto.append(
+            {"key": s.key, "label": label, "count": s.count, "cumulative_pct": round(cumulative * 100 / total, 1)}
+        )
+    return pareto
+
+
+def report_contents(
+    period: Period,
+    *,
+    now: datetime.datetime | None = None,
+    language: str,
+    calendar: WorkingCalendar | None = None,
+) -> dict[str, Any]:
+    """Every figure of the analysis report for the period, set against the comparison periods."""
     now = now or timezone.now()
     english = is_english(language)
-    previous = period.previous()
+    comparison = analysis.comparison_for(period, calendar or analysis.default_calendar())
+    previous, year_ago = comparison.previous, comparison.year_ago
+    # Thirteen months up to the period's own: the 12-month trend, and the same month last year.
+    months = Period.month_of(period.end).previous_months(TREND_MONTHS)
     with translation.override(language):
         goal = targets()
-        trend = _volume(period)
-        current_total, previous_total = trend[-1]["count"], trend[-2]["count"]
+        by_month = kpi_by_month(months, now=now, with_targets=goal)
+        month_volumes = dict(dist.volume_by_month(months))
+        if period.is_month:
+            kpis_now = by_month[period.label]
+            kpis_before = by_month[previous.label]
+            kpis_year_ago = by_month[year_ago.label]
+            current_total = month_volumes[period.label]
+            previous_total = month_volumes[previous.label]
+            year_ago_total = month_volumes[year_ago.label]
+        else:
+            kpis_now = kpi_figures(period, now=now, with_targets=goal)
+            kpis_before = kpi_figures(previous, now=now, with_targets=goal)
+            kpis_year_ago = kpi_figures(year_ago, now=now, with_targets=goal)
+            current_total, previous_total, year_ago_total = (cohort(p).count() for p in (period, previous, year_ago))
+        trend_months = months[1:]
         distributions: dict[str, dict[str, Any]] = {}
         for dimension in ("type", "product_line", "product", "province", "channel"):
             limit = TOP if dimension == "product" else None
@@ -291,25 +348,42 @@ def report_contents(period: Period, *, now: datetime.datetime | None = None, lan
             if dimension in DIMENSION_NAMES:
                 entry["previous"] = _slices(dist.distribution(previous, dimension), language)
             distributions[dimension] = entry
-        kpis_now = kpi_figures(period, now=now, with_targets=goal)
-        kpis_before = kpi_figures(previous, now=now, with_targets=goal)
         by_department = kpi_table(period, "department", now=now)
         by_handler = kpi_table(period, "handler", now=now)
-        department_counts = {s.key: s.count for s in dist.distribution(period, "department")}
-        department_rows = _kpi_rows(by_department, _department_labels(by_department))
-        for row in department_rows:
-            row["complaints"] = department_counts.get(row["key"], 0)
-        handler_rows = _kpi_rows(by_handler, _user_labels(by_handler))
+        department_labels = _department_labels(by_department)
+        handler_labels = _user_labels(by_handler)
+        department_league = analysis.league(
+            by_department,
+            kpi_table(previous, "department", now=now),
+            labels=department_labels,
+            breaches={row["department"]: row["breaches"] for row in breaches_by_department(period)},
+            rank_by=Kpi.TIMELY_PROCESSING,
+            kpis=analysis.DEPARTMENT_KPIS,
+        )
+        handler_league = analysis.league(
+            by_handler,
+            kpi_table(previous, "handler", now=now),
+            labels=handler_labels,
+            breaches=breaches_by_handler(period),
+            rank_by=Kpi.TIMELY_REPLY,
+            kpis=analysis.HANDLER_KPIS,
+        )
+        department_rows = [
+            {
+                "key": row["key"],
+                "label": row["label"],
+                "complaints": row["complaints"],
+                "figures": _figures_dict(by_department[row["key"]]),
+            }
+            for row in department_league
+        ]
+        handler_rows = [
+            {"key": row["key"], "label": row["label"], "figures": _figures_dict(by_handler[row["key"]])}
+            for row in handler_league
+        ]
 
-        causes = dist.root_causes(period, limit=TOP)
-        cause_total = sum(s.count for s in causes)
-        cumulative = 0
-        pareto = []
-        for s in causes:
-            cumulative += s.count
-            pareto.append(
-                {"label": s.label, "count": s.count, "cumulative_pct": round(cumulative * 100 / cause_total, 1)}
-            )
+        pareto = _pareto(dist.cause_pareto(period), language)
+        cause_details = dist.cause_details(period)
 
         repeat_rows = list(
             cohort(period)
@@ -324,25 +398,43 @@ def report_contents(period: Period, *, now: datetime.datetime | None = None, lan
         times = [t.as_dict() for t in response_times(period)]
         actions = _improvement_actions(period, now, english)
         incidents = _defect_incidents(period)
+        top_issues = analysis.top_issues(period)
+        action_effects = analysis.actions_with_effect(period)
+        cost = analysis.cost_of_quality(period, trend_months)
 
     contents: dict[str, Any] = {
         "version": CONTENTS_VERSION,
         "language": language,
         "period": {**period.as_dict(), "label": period.label},
         "previous": {**previous.as_dict(), "label": previous.label},
+        "year_ago": {**year_ago.as_dict(), "label": year_ago.label},
+        "comparison": {**comparison.as_dict(), "note": _comparison_note(comparison, language)},
         "as_of": local_iso(now),
         "volume": {
             "current": current_total,
             "previous": previous_total,
             "change": current_total - previous_total,
             "change_pct": _pct_change(current_total, previous_total),
-            "trend": trend,
+            "year_ago": year_ago_total,
+            "yoy_change": current_total - year_ago_total,
+            "yoy_change_pct": _pct_change(current_total, year_ago_total),
+            "trend": [{"label": p.label, "count": month_volumes.get(p.label, 0)} for p in trend_months],
         },
         "distributions": distributions,
         "root_causes": pareto,
-        "kpis": {"current": _figures_dict(kpis_now), "previous": _figures_dict(kpis_before)},
+        "cause_details": cause_details,
+        "kpis": {
+            "current": _figures_dict(kpis_now),
+            "previous": _figures_dict(kpis_before),
+            "year_ago": _figures_dict(kpis_year_ago),
+            "trend": _trend_of(by_month, trend_months),
+        },
         "kpi_by_department": department_rows,
         "kpi_by_handler": handler_rows,
+        "league": {"departments": department_league, "handlers": handler_league},
+        "top_issues": top_issues,
+        "action_effects": action_effects,
+        "cost": cost,
         "response_times": times,
         "satisfaction": satisfaction,
         "repeat": {
@@ -364,6 +456,8 @@ def report_contents(period: Period, *, now: datetime.datetime | None = None, lan
             for s in suggestions
         ],
         "defect_incidents": incidents,
+        # Written by the CS supervisor when reviewing (prefilled with the summary); see report_review.
+        "conclusions": {"text": "", "author": "", "at": None},
     }
     contents["summary"] = summary_of(contents, language=language)
     return contents
@@ -377,6 +471,27 @@ def _fmt_pct(value: float) -> str:
 
 
 def _volume_sentence(volume: dict[str, Any], language: str) -> str:
+    return _previous_sentence(volume, language) + _year_ago_sentence(volume, language)
+
+
+def _year_ago_sentence(volume: dict[str, Any], language: str) -> str:
+    if "year_ago" not in volume:
+        return ""
+    before, change, pct = volume["year_ago"], volume["yoy_change"], volume["yoy_change_pct"]
+    tail = f", {_fmt_pct(pct)}" if pct is not None else ""
+    if is_english(language):
+        if change == 0:
+            return f" As many as in the same period last year ({before})."
+        direction = "more" if change > 0 else "fewer"
+        return f" Against the same period last year ({before}{tail}): {abs(change)} {direction}."
+    if change == 0:
+        return f"与去年同期（{before} 件）持平。"
+    direction = "增加" if change > 0 else "减少"
+    tail = f"，{_fmt_pct(pct)}" if pct is not None else ""
+    return f"较去年同期（{before} 件）{direction} {abs(change)} 件{tail}。"
+
+
+def _previous_sentence(volume: dict[str, Any], language: str) -> str:
     cur, prev, change, pct = volume["current"], volume["previous"], volume["change"], volume["change_pct"]
     if is_english(language):
         if change == 0:

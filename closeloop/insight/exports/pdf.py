@@ -21,7 +21,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
-from closeloop.insight import charts
+from closeloop.insight import analysis, charts
 from closeloop.insight.exports.labels import is_english, kpi_name, word
 from closeloop.insight.models import Kpi
 
@@ -49,7 +49,10 @@ class _Styles:
         self.h2 = ParagraphStyle(
             "h2", fontName=font, fontSize=10.5, leading=15, spaceBefore=6, spaceAfter=3, keepWithNext=1
         )
-        self.bullet = ParagraphStyle("bullet", parent=self.body, leftIndent=12, bulletIndent=2)
+        self.h3 = ParagraphStyle(
+            "h3", fontName=font, fontSize=9.5, leading=14, spaceBefore=4, spaceAfter=2, keepWithNext=1
+        )
+        self.bullet = ParagraphStyle("bullet", parent=self.body, leftIndent=12, bulletIndent=2, bulletFontName=font)
 
 
 def _p(text: Any, style: ParagraphStyle) -> Paragraph:
@@ -73,6 +76,16 @@ def _table(rows: list[list[Any]], widths: list[float], *, header_rows: int = 1, 
 
 def _pct(value: float | None) -> str:
     return f"{value:.1f}%" if value is not None else "—"
+
+
+def _opt(value: Any) -> str:
+    return "—" if value is None else str(value)
+
+
+def _change(change: int | None, pct: float | None) -> str:
+    if change is None:
+        return "—"
+    return f"{change:+d}" + (f" ({pct:+.1f}%)" if pct is not None else "")
 
 
 def _share(count: int, total: int) -> str:
@@ -103,6 +116,12 @@ class _Report:
     def h2(self, text: str) -> None:
         self.add(_p(text, self.s.h2))
 
+    def h3(self, text: str) -> None:
+        self.add(_p(text, self.s.h3))
+
+    def para(self, text: str) -> None:
+        self.add(_p(text, self.s.body))
+
     def none(self) -> None:
         self.add(_p(self.w("nothing"), self.s.body))
 
@@ -120,42 +139,74 @@ class _Report:
             facts.append(self.fact("report_status", self.status_label))
         self.add(_p("    ".join(facts), self.s.small), Spacer(1, 4 * mm))
 
-    def summary(self) -> None:
-        self.h1("s_summary")
+    def basic_volume(self) -> None:
+        self.h2(self.w("h_volume"))
+        volume = self.c["volume"]
+        rows = [
+            [
+                self.w("volume_current"),
+                self.w("volume_previous"),
+                self.w("volume_change"),
+                self.w("year_ago"),
+                self.w("yoy_change"),
+            ],
+            [
+                str(volume["current"]),
+                str(volume["previous"]),
+                _change(volume["change"], volume.get("change_pct")),
+                _opt(volume.get("year_ago")),
+                _change(volume.get("yoy_change"), volume.get("yoy_change_pct")),
+            ],
+        ]
+        self.add(_table(rows, [PAGE_WIDTH / 5] * 5, font_size=9), Spacer(1, 2 * mm))
+        note = (self.c.get("comparison") or {}).get("note")
+        if note:
+            self.add(_p(note, self.s.small), Spacer(1, 2 * mm))
+        trend = volume.get("trend") or []
+        self.add(
+            charts.line_chart(
+                [t["label"][2:] for t in trend],
+                {self.w("complaints"): [t["count"] for t in trend]},
+                title=self.w("trend_title"),
+                width=460,
+                height=170,
+            ),
+        )
+
+    def method(self) -> None:
+        self.h2(self.w("h_method"))
+        self.para(self.w("method_text"))
+        note = (self.c.get("comparison") or {}).get("note")
+        if note:
+            self.para(note)
+
+    def conclusions(self) -> None:
+        self.h2(self.w("h_conclusions"))
+        written = self.c.get("conclusions") or {}
+        text = (written.get("text") or "").strip()
+        if text:
+            for paragraph in text.splitlines():
+                if paragraph.strip():
+                    self.para(paragraph.strip())
+            if written.get("author"):
+                by = word("conclusions_by", self.language) % {"name": written["author"], "at": written.get("at") or ""}
+                self.add(_p(by, self.s.small))
+            return
         summary = self.c.get("summary") or {}
-        self.add(_p(summary.get("headline", ""), self.s.body))
+        self.para(summary.get("headline", ""))
         changes = summary.get("changes") or []
         if changes:
-            self.add(_p(self.w("largest_changes"), self.s.body))
+            self.para(self.w("largest_changes"))
             for sentence in changes:
                 self.add(Paragraph(escape(sentence), self.s.bullet, bulletText="•"))
         else:
-            self.add(_p(self.w("no_changes"), self.s.body))
-
-    def overview(self) -> None:
-        self.h1("s_overview")
-        volume = self.c["volume"]
-        change = volume["change"]
-        pct = volume.get("change_pct")
-        change_text = f"{change:+d}" + (f" ({pct:+.1f}%)" if pct is not None else "")
-        rows = [
-            [self.w("volume_current"), self.w("volume_previous"), self.w("volume_change")],
-            [str(volume["current"]), str(volume["previous"]), change_text],
-        ]
-        self.add(_table(rows, [PAGE_WIDTH / 3] * 3, font_size=9), Spacer(1, 3 * mm))
-        trend = volume.get("trend") or []
-        labels = [t["label"] for t in trend]
-        counts = [t["count"] for t in trend]
-        self.add(
-            charts.line_chart(
-                labels, {self.w("complaints"): counts}, title=self.w("trend_title"), width=460, height=170
-            ),
-        )
+            self.para(self.w("no_changes"))
+        self.add(_p(self.w("conclusions_generated"), self.s.small))
 
     def _distribution(self, key: str, dimension: str, *, pie: bool = False) -> None:
         entry = (self.c.get("distributions") or {}).get(dimension) or {}
         slices = entry.get("current") or []
-        self.h2(self.w(key))
+        self.h3(self.w(key))
         if not slices:
             self.none()
             return
@@ -179,7 +230,7 @@ class _Report:
         self.add(pair, Spacer(1, 2 * mm))
 
     def distributions(self) -> None:
-        self.h1("s_distribution")
+        self.h2(self.w("h_distribution"))
         self._distribution("by_type", "type")
         self._distribution("by_product_line", "product_line")
         self._distribution("by_product", "product")
@@ -187,15 +238,27 @@ class _Report:
         self._distribution("by_channel", "channel", pie=True)
 
     def pareto(self) -> None:
-        self.h1("s_pareto")
+        self.h2(self.w("h_pareto"))
         causes = self.c.get("root_causes") or []
         if not causes:
             self.none()
             return
-        self.add(charts.pareto_chart([c["label"] for c in causes], [c["count"] for c in causes], width=460, height=190))
-        rows: list[list[Any]] = [[self.w("root_cause"), self.w("count"), self.w("cumulative")]]
-        rows += [[_p(c["label"], self.s.cell), str(c["count"]), _pct(c["cumulative_pct"])] for c in causes]
-        self.add(_table(rows, [PAGE_WIDTH * 0.6, PAGE_WIDTH * 0.2, PAGE_WIDTH * 0.2]))
+        total = sum(c["count"] for c in causes)
+        self.add(charts.pareto_chart([c["label"] for c in causes], [c["count"] for c in causes], width=460))
+        rows: list[list[Any]] = [[self.w("category"), self.w("count"), self.w("share"), self.w("cumulative")]]
+        rows += [
+            [_p(c["label"], self.s.cell), str(c["count"]), _share(c["count"], total), _pct(c["cumulative_pct"])]
+            for c in causes
+        ]
+        self.add(_table(rows, [PAGE_WIDTH * 0.4, PAGE_WIDTH * 0.2, PAGE_WIDTH * 0.2, PAGE_WIDTH * 0.2]))
+        details = self.c.get("cause_details") or []
+        if details:
+            self.h3(self.w("sub_cause"))
+            rows = [[self.w("category"), self.w("sub_cause"), self.w("count")]]
+            rows += [
+                [_p(d["category_label"], self.s.cell), _p(d["label"], self.s.cell), str(d["count"])] for d in details
+            ]
+            self.add(_table(rows, [PAGE_WIDTH * 0.25, PAGE_WIDTH * 0.55, PAGE_WIDTH * 0.2]))
 
     def _kpi_grid(self, rows_in: list[dict[str, Any]], *, with_complaints: bool, limit: int | None = None) -> None:
         kpis = [str(k) for k in Kpi]
@@ -234,9 +297,9 @@ class _Report:
             self.add(_p(text, self.s.small))
 
     def kpis(self) -> None:
-        self.h1("s_kpis")
-        self.h2(self.w("kpi_overall"))
+        self.h2(self.w("h_kpis"))
         current, previous = self.c["kpis"]["current"], self.c["kpis"]["previous"]
+        year_ago = self.c["kpis"].get("year_ago") or {}
         rows: list[list[Any]] = [
             [
                 self.w("kpi"),
@@ -245,6 +308,8 @@ class _Report:
                 self.w("numerator"),
                 self.w("denominator"),
                 self.w("previous_rate"),
+                self.w("year_ago"),
+                self.w("trend"),
                 self.w("meets"),
             ]
         ]
@@ -264,15 +329,22 @@ class _Report:
                     str(figure["numerator"]),
                     str(figure["denominator"]),
                     _pct((previous.get(kpi) or {}).get("rate")),
+                    _pct((year_ago.get(kpi) or {}).get("rate")),
+                    analysis.arrow(
+                        figure["rate"],
+                        (previous.get(kpi) or {}).get("rate"),
+                        lower_is_better=bool(figure.get("lower_is_better")),
+                    ),
                     "—" if meets is None else (self.w("yes") if meets else self.w("no")),
                 ]
             )
             if meets is False:
                 missed.append(len(rows) - 1)
-        widths = [PAGE_WIDTH * 0.28] + [PAGE_WIDTH * 0.12] * 6
+        widths = [PAGE_WIDTH * 0.24] + [PAGE_WIDTH * 0.1] * 5 + [PAGE_WIDTH * 0.1, PAGE_WIDTH * 0.06, PAGE_WIDTH * 0.1]
         table = _table(rows, widths)
         table.setStyle(TableStyle([("TEXTCOLOR", (2, r), (2, r), MISSED) for r in missed]))
         self.add(table, Spacer(1, 2 * mm))
+        self.kpi_trend()
         times = self.c.get("response_times") or []
         if times:
             self.h2(self.w("response_times"))
@@ -289,13 +361,38 @@ class _Report:
                     ]
                 )
             self.add(_table(rows, [PAGE_WIDTH * 0.4, PAGE_WIDTH * 0.2, PAGE_WIDTH * 0.2, PAGE_WIDTH * 0.2]))
-        self.h2(self.w("kpi_by_department"))
+
+    def kpi_trend(self) -> None:
+        trend = self.c["kpis"].get("trend") or {}
+        if not trend:
+            return
+        shown = [str(k) for k in (Kpi.TIMELY_PROCESSING, Kpi.TIMELY_REPLY, Kpi.SATISFACTION, Kpi.REPEAT)]
+        months = [point["label"] for point in trend[shown[0]]]
+        series = {kpi_name(k, self.language, short=True): [point["rate"] for point in trend[k]] for k in shown}
+        self.add(
+            charts.line_chart([m[2:] for m in months], series, title=self.w("kpi_trend_title"), width=460, height=190)
+        )
+        self.h3(self.w("kpi_trend_table"))
+        head: list[Any] = [_p(self.w("kpi"), self.s.tiny)] + [_p(m[2:], self.s.tiny) for m in months]
+        rows: list[list[Any]] = [head]
+        for kpi in (str(k) for k in Kpi):
+            points = trend.get(kpi) or []
+            rows.append(
+                [_p(kpi_name(kpi, self.language, short=True), self.s.tiny)]
+                + [_p("—" if p["rate"] is None else f"{p['rate']:.1f}", self.s.tiny) for p in points]
+            )
+        first = PAGE_WIDTH * 0.16
+        rest = (PAGE_WIDTH - first) / max(len(months), 1)
+        self.add(_table(rows, [first] + [rest] * len(months), font_size=6.5))
+
+    def kpi_grids(self) -> None:
+        self.h3(self.w("kpi_by_department"))
         departments = self.c.get("kpi_by_department") or []
         if departments:
             self._kpi_grid(departments, with_complaints=True)
         else:
             self.none()
-        self.h2(self.w("kpi_by_handler"))
+        self.h3(self.w("kpi_by_handler"))
         handlers = self.c.get("kpi_by_handler") or []
         if handlers:
             self._kpi_grid(handlers, with_complaints=False, limit=HANDLER_ROWS)
@@ -303,7 +400,7 @@ class _Report:
             self.none()
 
     def satisfaction(self) -> None:
-        self.h1("s_satisfaction")
+        self.h2(self.w("h_satisfaction"))
         levels = self.c.get("satisfaction") or []
         total = sum(level["count"] for level in levels)
         if not total:
@@ -351,15 +448,15 @@ class _Report:
         )
 
     def repeat_overdue(self) -> None:
-        self.h1("s_repeat_overdue")
+        self.h2(self.w("h_repeat_overdue"))
         repeat, overdue = self.c.get("repeat") or {}, self.c.get("overdue") or {}
-        self.h2(self.fact("repeat_list", repeat.get("count", 0)))
+        self.h3(self.fact("repeat_list", repeat.get("count", 0)))
         self._complaint_list(repeat.get("items") or [], repeat=True)
-        self.h2(self.fact("overdue_list", overdue.get("count", 0)))
+        self.h3(self.fact("overdue_list", overdue.get("count", 0)))
         self._complaint_list(overdue.get("items") or [], repeat=False)
 
     def actions(self) -> None:
-        self.h1("s_actions")
+        self.h2(self.w("h_open_actions"))
         actions = self.c.get("improvement_actions") or {}
         if not actions.get("available"):
             self.add(_p(self.w("not_available"), self.s.body))
@@ -398,7 +495,7 @@ class _Report:
         )
 
     def suggestions(self) -> None:
-        self.h1("s_suggestions")
+        self.h2(self.w("h_suggestions"))
         items = self.c.get("suggestions") or []
         if not items:
             self.none()
@@ -410,7 +507,7 @@ class _Report:
         self.add(_table(rows, [PAGE_WIDTH * 0.22, PAGE_WIDTH * 0.16, PAGE_WIDTH * 0.62]))
 
     def defects(self) -> None:
-        self.h1("s_defects")
+        self.h2(self.w("h_defects"))
         incidents = self.c.get("defect_incidents") or {}
         if not incidents.get("available"):
             self.add(_p(self.w("not_available"), self.s.body))
@@ -436,18 +533,169 @@ class _Report:
             _table(rows, [PAGE_WIDTH * 0.34, PAGE_WIDTH * 0.2, PAGE_WIDTH * 0.18, PAGE_WIDTH * 0.12, PAGE_WIDTH * 0.16])
         )
 
+    def league(self) -> None:
+        self.h2(self.w("h_league"))
+        tables = self.c.get("league") or {}
+        for key, title, limit in (
+            ("departments", "rank_by_department", None),
+            ("handlers", "rank_by_handler", HANDLER_ROWS),
+        ):
+            rows_in = tables.get(key) or []
+            self.h3(self.w(title))
+            if not rows_in:
+                self.none()
+                continue
+            kpis = list((rows_in[0].get("kpis") or {}).keys())
+            head: list[Any] = [
+                _p(self.w("rank"), self.s.tiny),
+                _p(self.w("name"), self.s.tiny),
+                _p(self.w("complaints"), self.s.tiny),
+            ]
+            head += [_p(kpi_name(k, self.language, short=True), self.s.tiny) for k in kpis]
+            head += [_p(self.w(w), self.s.tiny) for w in ("breaches", "repeats", "reopens", "trend")]
+            rows: list[list[Any]] = [head]
+            for row in rows_in if limit is None else rows_in[:limit]:
+                line: list[Any] = [str(row["rank"]), _p(row["label"], self.s.tiny), str(row["complaints"])]
+                for k in kpis:
+                    figure = row["kpis"].get(k)
+                    if not figure:
+                        line.append("")
+                        continue
+                    text = f"{_pct(figure['rate'])}\n{figure['numerator']}/{figure['denominator']}"
+                    missed = figure.get("meets_target") is False
+                    line.append(_p(text, self.s.tiny_missed if missed else self.s.tiny))
+                line += [str(row["breaches"]), str(row["repeats"]), str(row["reopens"]), row["trend"] or "—"]
+                rows.append(line)
+            fixed = [PAGE_WIDTH * 0.06, PAGE_WIDTH * 0.18, PAGE_WIDTH * 0.08]
+            tail = [PAGE_WIDTH * 0.07] * 4
+            rest = (PAGE_WIDTH - sum(fixed) - sum(tail)) / max(len(kpis), 1)
+            self.add(_table(rows, fixed + [rest] * len(kpis) + tail, font_size=7))
+            if limit is not None and len(rows_in) > limit:
+                more = len(rows_in) - limit
+                self.add(_p(f"… +{more}" if self.english else f"……另有 {more} 人", self.s.small))
+        self.kpi_grids()
+
+    def top_issues(self) -> None:
+        self.h2(self.w("h_top_issues"))
+        issues = self.c.get("top_issues") or {}
+        rows_in = issues.get("rows") or []
+        if not rows_in:
+            self.none()
+            return
+        types = issues.get("types") or []
+        head: list[Any] = [_p(self.w("model"), self.s.tiny)]
+        head += [_p(t["label"], self.s.tiny) for t in types]
+        head += [_p(self.w("total"), self.s.tiny), _p(self.w("actions_targeting"), self.s.tiny)]
+        rows: list[list[Any]] = [head]
+        for row in rows_in:
+            actions = "；".join(f"{a['number']} {a['title']}（{a['status_label']}）" for a in row.get("actions") or [])
+            rows.append(
+                [_p(row["label"], self.s.tiny)]
+                + [str(cell["count"]) if cell["count"] else "" for cell in row["cells"]]
+                + [str(row["total"]), _p(actions or "—", self.s.tiny)]
+            )
+        first, last = PAGE_WIDTH * 0.2, PAGE_WIDTH * 0.3
+        rest = (PAGE_WIDTH - first - last) / (len(types) + 1)
+        self.add(_table(rows, [first] + [rest] * (len(types) + 1) + [last], font_size=7))
+
+    def _cost_table(self, rows_in: list[dict[str, Any]], first_key: str, first: str = "label") -> None:
+        rows: list[list[Any]] = [
+            [self.w(first_key)] + [self.w(k) for k in ("compensation", "compensations", "refunds", "replacements")]
+        ]
+        for row in rows_in:
+            rows.append(
+                [
+                    _p(row[first], self.s.cell),
+                    f"{row['compensation']:,.2f}",
+                    str(row["compensations"]),
+                    str(row["refunds"]),
+                    str(row["replacements"]),
+                ]
+            )
+        self.add(_table(rows, [PAGE_WIDTH * 0.32] + [PAGE_WIDTH * 0.17] * 4))
+
+    def cost(self) -> None:
+        self.h2(self.w("h_cost"))
+        cost = self.c.get("cost") or {}
+        total = cost.get("total") or {}
+        self._cost_table([{"label": self.w("total"), **total}] if total else [], "name")
+        months = cost.get("by_month") or []
+        if months:
+            self.add(
+                charts.bar_chart(
+                    [m["label"][2:] for m in months],
+                    [m["compensation"] for m in months],
+                    title=self.w("compensation"),
+                    width=460,
+                    height=160,
+                )
+            )
+            self.h3(self.w("cost_by_month"))
+            self._cost_table(months, "cost_month")
+        for key, title in (
+            ("by_department", "cost_by_department"),
+            ("by_model", "cost_by_model"),
+            ("by_cause", "cost_by_cause"),
+        ):
+            rows_in = cost.get(key) or []
+            if rows_in:
+                self.h3(self.w(title))
+                self._cost_table(rows_in, "name")
+
+    def action_effects(self) -> None:
+        self.h2(self.w("h_actions"))
+        items = self.c.get("action_effects") or []
+        if not items:
+            self.none()
+            return
+        rows: list[list[Any]] = [
+            [
+                self.w("action_number"),
+                self.w("action_title"),
+                self.w("effect_target"),
+                self.w("effect_done"),
+                self.w("effect_window"),
+                self.w("effect_complaints"),
+                self.w("effect_satisfaction"),
+            ]
+        ]
+        for item in items:
+            before, after = item["before"], item["after"]
+            rows.append(
+                [
+                    item["number"],
+                    _p(f"{item['title']}（{item['status_label']}）", self.s.cell),
+                    _p(item["target"], self.s.cell),
+                    item["done_at"],
+                    str(item["window_days"]),
+                    f"{before['complaints']} → {after['complaints']}",
+                    f"{_pct(before['satisfaction'])} → {_pct(after['satisfaction'])}",
+                ]
+            )
+        widths = [0.14, 0.22, 0.18, 0.11, 0.08, 0.12, 0.15]
+        self.add(_table(rows, [PAGE_WIDTH * w for w in widths], font_size=7))
+
     def build(self) -> list[Flowable]:
         self.title()
-        self.summary()
-        self.overview()
+        self.h1("s_basic")
+        self.basic_volume()
         self.distributions()
+        self.h1("s_process")
+        self.method()
         self.pareto()
         self.kpis()
+        self.h1("s_results")
+        self.conclusions()
+        self.league()
+        self.top_issues()
+        self.cost()
         self.satisfaction()
         self.repeat_overdue()
+        self.defects()
+        self.h1("s_recommendations")
+        self.action_effects()
         self.actions()
         self.suggestions()
-        self.defects()
         return self.story
 
 

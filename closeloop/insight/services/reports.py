@@ -46,7 +46,8 @@ from closeloop.core.links import absolute_url
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.roles import Role
 from closeloop.core.types import AnyUser
-from closeloop.insight.exports.contents import report_contents
+from closeloop.insight.analysis import default_calendar
+from closeloop.insight.exports.contents import local_iso, report_contents
 from closeloop.insight.exports.labels import word
 from closeloop.insight.exports.pdf import analysis_report_write
 from closeloop.insight.exports.xlsx import SummaryStats, summary_table_write
@@ -365,11 +366,7 @@ def reports_generate_pending(*, now: datetime.datetime | None = None) -> list[in
 
 def working_calendar() -> WorkingCalendar:
     """The default SLA policy's working calendar (statutory holidays and make-up days included)."""
-    from closeloop.sla.models import Policy
-    from closeloop.sla.services import policy_calendar
-
-    policy = Policy.objects.select_related("calendar").filter(is_default=True).first()
-    return policy_calendar(policy) if policy is not None else WorkingCalendar()
+    return default_calendar()
 
 
 def first_working_day(year: int, month: int, calendar: WorkingCalendar | None = None) -> datetime.date:
@@ -407,24 +404,94 @@ def monthly_report_ensure(*, now: datetime.datetime | None = None) -> Report | N
 # --- review, return, approve, send -----------------------------------------------------------------
 
 
-def report_review(*, report: Report, actor: Actor, note: str = "", now: datetime.datetime | None = None) -> Report:
-    """The CS supervisor has checked the draft; management approves next."""
+CONCLUSIONS_MAX_LENGTH = 10000
+
+
+def conclusions_prefill(report: Report) -> str:
+    """The generated summary of what changed most, as the text the CS supervisor starts from; or what was
+    written before (a report returned to draft and reviewed again)."""
+    contents = report.figures or {}
+    written = (contents.get("conclusions") or {}).get("text") or ""
+    if written:
+        return str(written)
+    summary = contents.get("summary") or {}
+    return "\n".join([summary.get("headline", ""), *summary.get("changes", [])]).strip()
+
+
+def _person_name(user: Actor) -> str:
+    if user is None or not user.is_authenticated:
+        return ""
+    return user.get_full_name() or user.get_username()  # type: ignore[union-attr]  # an authenticated user
+
+
+def _conclusions_pdf(report: Report, contents: dict[str, Any]) -> str:
+    """The analysis report drawn again from its stored contents with the conclusions (no query; the
+    figures stay those of the generation), saved under a new name."""
+    workdir = Path(tempfile.mkdtemp(prefix="closeloop-report-"))
+    try:
+        path = workdir / "analysis.pdf"
+        analysis_report_write(path, contents)
+        with path.open("rb") as handle:
+            return default_storage.save(report_path(report, _file_name(report, "pdf")), File(handle))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def report_review(
+    *,
+    report: Report,
+    actor: Actor,
+    note: str = "",
+    conclusions: str | None = None,
+    now: datetime.datetime | None = None,
+) -> Report:
+    """The CS supervisor has checked the draft and written the analysis and conclusions (三、分析结果 of
+    seed 001: prefilled with the generated summary, see `conclusions_prefill`); they are stored with the
+    report's figures with the writer's name and printed in the PDF, drawn again. Management approves next.
+    `conclusions` None keeps what the report holds (the generated summary is then printed as such)."""
     now = now or timezone.now()
     LIFECYCLE.check_actor("review", actor)
     note = _note(note)
-    with transaction.atomic():
-        locked = _locked(report)
-        before, _target = LIFECYCLE.move(locked, "review", actor)
-        locked.save(update_fields=["status"])
-        _step(locked, Step.REVIEWED, actor, before=before, note=note, at=now)
-        _notify(
-            users=_role_members(Role.MANAGEMENT),
-            kind="report_reviewed",
-            subject=_subject(_("Complaint report %(period)s is waiting for your approval"), locked),
-            report=locked,
-            now=now,
-            dedup=f"report_reviewed:{locked.pk}:{now:%Y%m%d%H%M%S%f}",
-        )
+    text = None if conclusions is None else conclusions.strip()
+    if text is not None and len(text) > CONCLUSIONS_MAX_LENGTH:
+        raise ValidationFailed({"conclusions": [str(_("At most %(n)d characters.") % {"n": CONCLUSIONS_MAX_LENGTH})]})
+    new_pdf = ""
+    if text:
+        LIFECYCLE.check(report, "review", actor)  # refuse before drawing anything
+        contents = {**(report.figures or {})}
+        contents["conclusions"] = {"text": text, "author": _person_name(actor), "at": local_iso(now)}
+        if report.pdf:
+            new_pdf = _conclusions_pdf(report, contents)
+    try:
+        with transaction.atomic():
+            locked = _locked(report)
+            before, _target = LIFECYCLE.move(locked, "review", actor)
+            fields = ["status"]
+            old_pdf = ""
+            if text:
+                figures = {**(locked.figures or {})}
+                figures["conclusions"] = {"text": text, "author": _person_name(actor), "at": local_iso(now)}
+                locked.figures = figures
+                fields.append("figures")
+                if new_pdf:
+                    old_pdf, locked.pdf.name = locked.pdf.name, new_pdf
+                    fields.append("pdf")
+            locked.save(update_fields=fields)
+            if old_pdf:
+                transaction.on_commit(lambda: default_storage.delete(old_pdf))
+            _step(locked, Step.REVIEWED, actor, before=before, note=note, at=now)
+            _notify(
+                users=_role_members(Role.MANAGEMENT),
+                kind="report_reviewed",
+                subject=_subject(_("Complaint report %(period)s is waiting for your approval"), locked),
+                report=locked,
+                now=now,
+                dedup=f"report_reviewed:{locked.pk}:{now:%Y%m%d%H%M%S%f}",
+            )
+    except BaseException:
+        if new_pdf:
+            default_storage.delete(new_pdf)
+        raise
     return locked
 
 
@@ -464,6 +531,10 @@ def report_approve(*, report: Report, actor: Actor, note: str = "", now: datetim
         locked = _locked(report)
         before, _target = LIFECYCLE.move(locked, "approve", actor)
         locked.save(update_fields=["status"])
+        # The approval names whose analysis and conclusions it approves.
+        author = ((locked.figures or {}).get("conclusions") or {}).get("author")
+        if author:
+            note = "\n".join([note, gettext("Analysis and conclusions by %(name)s") % {"name": author}]).strip()
         _step(locked, Step.APPROVED, actor, before=before, note=note, at=now)
     if send_problem(locked) is None:
         try:

@@ -288,9 +288,9 @@ def chart_block(
 def pareto_block(causes: list[figures.Slice]) -> dict[str, Any]:
     block = chart_block(
         "root_causes",
-        _("Root causes (Pareto)"),
+        _("Root causes by category (Pareto)"),
         causes,
-        column=_("root cause"),
+        column=_("root-cause category"),
         drawing=charts.pareto_chart([s.label for s in causes], [s.count for s in causes]),
     )
     block["cumulative"] = block["stacked"] = True
@@ -362,7 +362,7 @@ def figure_blocks(
     return {
         "volume": volume_blocks(period, cuts),
         "distributions": distribution_blocks(period, cuts),
-        "pareto": pareto_block(figures.root_causes(period, cuts, limit=10)),
+        "pareto": pareto_block(figures.cause_pareto(period, cuts)),
         "satisfaction": chart_block(
             "satisfaction", _("Satisfaction of the follow-ups"), satisfaction, column=_("satisfaction level")
         ),

@@ -86,6 +86,15 @@ class NoteForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=gettext_lazy("Required when returning the report to draft."),
     )
+    conclusions = forms.CharField(
+        label=gettext_lazy("Analysis and conclusions (printed in the report)"),
+        required=False,
+        max_length=services.CONCLUSIONS_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=gettext_lazy(
+            "Prefilled with the generated summary of what changed most; your name is printed with it."
+        ),
+    )
 
 
 class RecipientForm(forms.Form):
@@ -197,7 +206,8 @@ def _detail(
             for s in steps
         ],
         "actions": [{"name": a, "label": ACTION_LABELS[a]} for a in actions],
-        "form": form or NoteForm(),
+        "form": form or NoteForm(initial={"conclusions": services.conclusions_prefill(report)}),
+        "conclusions": (report.figures or {}).get("conclusions") or {},
         "error": error,
         "failed_action": failed_action,
         "figures": _figures_view(report),
@@ -287,6 +297,9 @@ def report_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> Ht
     try:
         if action == "regenerate":
             report = services.report_regenerate(report=report, actor=request.user)
+        elif action == "review":
+            conclusions = form.cleaned_data["conclusions"] or None
+            report = services.report_review(report=report, actor=request.user, note=note, conclusions=conclusions)
         elif action == "send":
             report = services.report_send(report=report, actor=request.user)
         else:
