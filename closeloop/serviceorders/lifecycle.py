@@ -18,6 +18,7 @@ from django.db import models
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from closeloop import authz
 from closeloop.core.lifecycle import Guard, Lifecycle, Transition, register
@@ -68,7 +69,7 @@ class ServiceStatus(models.TextChoices):
     # Done for the customer; the follow-up is due.
     RESOLVED = "resolved", _("resolved")
     # Followed up (satisfied, unreachable, or not satisfied and turned into a complaint).
-    CLOSED = "closed", _("closed")
+    CLOSED = "closed", pgettext_lazy("service order state", "closed")
     # Return / exchange refused: outside the policy, or the inspection found damage by use.
     REFUSED = "refused", _("refused")
     CANCELLED = "cancelled", _("cancelled")

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from closeloop.complaints.models import Channel, Priority
 from closeloop.core.events import AppendOnlyModel, TransactionId
@@ -74,7 +75,7 @@ class FollowUpResult(models.TextChoices):
 
 
 class ServiceOrder(models.Model):
-    number = models.CharField(_("number"), max_length=20, unique=True)
+    number = models.CharField(pgettext_lazy("service order", "number"), max_length=20, unique=True)
     kind = models.CharField(_("kind"), max_length=14, choices=Kind.choices)
     status = models.CharField(
         _("status"), max_length=16, choices=ServiceStatus.choices, default=ServiceStatus.REGISTERED
