@@ -59,7 +59,7 @@ class ServiceStatus(models.TextChoices):
     # The goods are on their way to us (customer's shipment or our pickup; a repair to the depot).
     IN_TRANSIT = "in_transit", _("on the way to us")
     # The goods arrived at the warehouse or depot.
-    RECEIVED = "received", _("received")
+    RECEIVED = "received", pgettext_lazy("service order state", "received")
     # The warehouse inspected them (result and photos).
     INSPECTED = "inspected", _("inspected")
     # The replacement or the repaired item is on its way to the customer.
