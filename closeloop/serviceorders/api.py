@@ -20,7 +20,7 @@ from closeloop.core.types import User
 from closeloop.directory.models import CustomerKind
 from closeloop.serviceorders import selectors, services
 from closeloop.serviceorders.lifecycle import Kind, ServiceStatus, lifecycle_of
-from closeloop.serviceorders.models import AttachmentKind, FollowUpResult, InspectionResult, ServiceOrder, Slot
+from closeloop.serviceorders.models import FollowUpResult, InspectionResult, ServiceAttachmentKind, ServiceOrder, Slot
 
 router = Router(tags=["service orders"])
 
@@ -135,7 +135,7 @@ class ServiceOrderOut(ServiceOrderSummaryOut):
 
 class ServiceAttachmentOut(Schema):
     id: int
-    kind: AttachmentKind
+    kind: ServiceAttachmentKind
     name: str
     content_type: str
     size: int
@@ -428,7 +428,10 @@ def complaints_service_orders_create(
     "customer's signature; checked like every attachment.",
 )
 def service_orders_attachments(
-    request: HttpRequest, number: Number, file: File[UploadedFile], kind: Form[AttachmentKind] = AttachmentKind.FAULT
+    request: HttpRequest,
+    number: Number,
+    file: File[UploadedFile],
+    kind: Form[ServiceAttachmentKind] = ServiceAttachmentKind.FAULT,
 ) -> Status:
     user = _user(request)
     order = selectors.order_get(user=user, number=number)

@@ -31,7 +31,7 @@ from closeloop.directory.models import Department
 from closeloop.serviceorders import selectors, services
 from closeloop.serviceorders.forms import ServiceOrderForm
 from closeloop.serviceorders.lifecycle import RMA_KINDS, Kind, ServiceStatus, lifecycle_of
-from closeloop.serviceorders.models import AttachmentKind, FollowUpResult, InspectionResult, ServiceOrder, Slot
+from closeloop.serviceorders.models import FollowUpResult, InspectionResult, ServiceAttachmentKind, ServiceOrder, Slot
 
 PAGE_SIZE = 50
 
@@ -200,7 +200,7 @@ def _detail_context(request: HttpRequest, order: ServiceOrder) -> dict[str, Any]
         "attachments": order.attachments.all(),
         "timeline": selectors.order_timeline(order=order),
         "is_rma": order.kind in RMA_KINDS,
-        "attachment_kinds": AttachmentKind.choices,
+        "attachment_kinds": ServiceAttachmentKind.choices,
         "may_work": authz.allowed(request.user, "serviceorders.work_order", order),
         "now": timezone.now(),
     }

@@ -186,3 +186,10 @@ def test_inspection_photos_join_the_inspection_on_the_timeline(agent_api: ApiCli
     assert body["inspections"][0]["photos"] == 1
     timeline = agent_api.get(f"/api/v1/service-orders/{number}/timeline").json()
     assert timeline[-1]["after"] == {"status": "inspected", "before": "received", "result": "no_fault", "photos": 1}
+
+
+def test_the_documents_enums_keep_their_own_names(client: Any) -> None:
+    """A service-order enum named like a complaint's would replace it in the document."""
+    schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    assert "photo" in schemas["AttachmentKind"]["enum"]
+    assert "signature" in schemas["ServiceAttachmentKind"]["enum"]
