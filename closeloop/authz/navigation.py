@@ -63,6 +63,8 @@ MENU: tuple[Group, ...] = (
             Item(_("Register a complaint"), "desk:register", "complaints.open_registration", key="n"),
             Item(_("Service orders"), "serviceorders:queue", "serviceorders.view_orders", ("serviceorders:",), key="s"),
             Item(_("Task inbox"), "handling:inbox", "handling.view_task_inbox", key="i"),
+            Item(_("Knowledge base"), "knowledge:list", "knowledge.read_articles", ("knowledge:",)),
+            Item(_("Canned replies"), "macros:list", "macros.use_macros", ("macros:",)),
             Item(_("Follow-ups"), "followup:calllist", "followup.make_followup", key="f"),
             Item(
                 _("Feedback forms"), "handling:feedback_list", "handling.view_feedback_forms", ("handling:feedback_",)

@@ -329,6 +329,9 @@ def complaint_attachment_add(
     kind: Form[AttachmentKind] = AttachmentKind.PHOTO,
     paper_original_location: Form[str] = "",
 ) -> Status:
+    """Uploads a photo, scan, screenshot or recording (multipart) to a complaint the caller may see; needs
+    complaints.attach_evidence. A file of a type or size not allowed is a 422 on `file`; an archived complaint
+    is a 422."""
     user = _user(request)
     complaint = selectors.complaint_get(user=user, number=number)
     upload = services.AttachmentUpload(
@@ -493,6 +496,9 @@ def complaint_message_send(request: HttpRequest, number: Number, payload: Custom
     summary="What was written to the customer from the complaint, newest first, with its delivery",
 )
 def complaint_messages(request: HttpRequest, number: Number, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
+    """What customer service wrote to the complainant from this complaint (POST /complaints/{number}/messages),
+    newest first, with each message's delivery state from the outbox. The address is masked for roles without
+    personal data; an unknown or invisible complaint is a 404."""
     user = _user(request)
     complaint = selectors.complaint_get(user=user, number=number)
     rows = updated_since(

@@ -16,6 +16,7 @@ from closeloop.complaints.schemas import Text
 from closeloop.complaints.selectors import complaint_get
 from closeloop.complaints.services import AttachmentUpload
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
+from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.types import User
 from closeloop.directory.models import CustomerKind
 from closeloop.serviceorders import selectors, services
@@ -98,6 +99,7 @@ class ServiceOrderSummaryOut(Schema):
     department: str | None = Field(description="the responsible department's code")
     assignee: str | None
     next_due_at: datetime.datetime | None
+    updated_at: datetime.datetime
 
 
 class ServiceOrderOut(ServiceOrderSummaryOut):
@@ -149,6 +151,7 @@ class ServiceEventOut(Schema):
     via: str
     after: dict[str, Any]
     note: str
+    updated_at: datetime.datetime = Field(description="an event is never changed: the time it was written")
 
 
 class ServiceOrderIn(Schema):
@@ -242,6 +245,7 @@ def _summary(order: ServiceOrder) -> dict[str, Any]:
         "department": order.department.code if order.department else None,
         "assignee": _name(order.assignee),
         "next_due_at": order.next_due_at,
+        "updated_at": order.updated_at,
     }
 
 
@@ -320,9 +324,12 @@ def order_detail(user: User, order: ServiceOrder) -> dict[str, Any]:
     description="The service orders (售服单) the caller may see, filtered by kind and status; "
     "a fixed number of queries.",
 )
-def service_orders_list(request: HttpRequest, query: Query[ServiceOrderListQuery]) -> list[dict[str, Any]]:
+def service_orders_list(
+    request: HttpRequest, query: Query[ServiceOrderListQuery], since: Query[UpdatedSince]
+) -> list[dict[str, Any]]:
     filters = selectors.OrderFilters(kind=query.kind or "", status=query.status or "", open_only=query.open)
-    rows = selectors.order_queue(user=_user(request), filters=filters)[query.offset : query.offset + query.limit]
+    queue = updated_since(selectors.order_queue(user=_user(request), filters=filters), since)
+    rows = queue[query.offset : query.offset + query.limit]
     return [_summary(order) for order in rows]
 
 
@@ -378,11 +385,19 @@ def service_orders_get(request: HttpRequest, number: Number) -> dict[str, Any]:
     summary="A service order's timeline",
     description="Every event of the order, oldest first (append-only).",
 )
-def service_orders_timeline(request: HttpRequest, number: Number) -> list[dict[str, Any]]:
+def service_orders_timeline(request: HttpRequest, number: Number, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
     order = selectors.order_get(user=_user(request), number=number)
     return [
-        {"at": e.at, "action": e.action, "actor": _name(e.actor), "via": e.via, "after": e.after, "note": e.note}
-        for e in selectors.order_timeline(order=order)
+        {
+            "at": e.at,
+            "action": e.action,
+            "actor": _name(e.actor),
+            "via": e.via,
+            "after": e.after,
+            "note": e.note,
+            "updated_at": e.at,
+        }
+        for e in updated_since(selectors.order_timeline(order=order), since, field="at")
     ]
 
 

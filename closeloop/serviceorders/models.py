@@ -175,7 +175,7 @@ class ServiceOrder(models.Model):
     followup_result = models.CharField(_("follow-up result"), max_length=12, choices=FollowUpResult.choices, blank=True)
     followup_note = models.TextField(_("follow-up note"), blank=True)
     labour_cost = models.DecimalField(_("labour cost"), max_digits=10, decimal_places=2, default=Decimal(0))
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)  # the API's updated_since
 
     class Meta:
         verbose_name = _("service order")
@@ -430,7 +430,11 @@ class ServiceEvent(AppendOnlyModel):
         verbose_name = _("service order event")
         verbose_name_plural = _("service order events")
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["order", "at"], name="sevent_order_at")]
+        indexes = [
+            models.Index(fields=["order", "at"], name="sevent_order_at"),
+            # The change feed (closeloop/integrations/feed.py): the next page after a cursor.
+            models.Index(fields=["txid", "id"], name="sevent_feed"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.action} @ {self.at:%Y-%m-%d %H:%M}"

@@ -15,12 +15,20 @@ from closeloop.core.roles import Role
 
 pytestmark = pytest.mark.django_db
 
-EVERYONE = {"desk:queue", "serviceorders:queue", "notifications:inbox", "handling:roster", "sla:month"}
+EVERYONE = {
+    "desk:queue",
+    "serviceorders:queue",
+    "knowledge:list",
+    "notifications:inbox",
+    "handling:roster",
+    "sla:month",
+}
 # What each role finds in its menu: the page's URL name (the overdue queue as "desk:queue?due=overdue").
 BY_ROLE: dict[str, set[str]] = {
-    "agent": EVERYONE | {"desk:register", "followup:calllist", "handling:decisions"},
+    "agent": EVERYONE | {"desk:register", "followup:calllist", "handling:decisions", "macros:list"},
     "cs_supervisor": EVERYONE
     | {
+        "macros:list",
         "desk:register",
         "handling:inbox",
         "followup:calllist",

@@ -89,6 +89,9 @@ class Command(BaseCommand):
 
             demo_service_orders()  # a service order of every kind, at different steps
         demo_improvement_actions()
+        from closeloop.knowledge.demo import demo_articles
+
+        demo_articles()  # the knowledge base's known issues of the demo catalogue
 
         if dispatched:
             self.stdout.write(f"Dispatched {dispatched} demo complaints to departments (tasks, a solution, a form).")
