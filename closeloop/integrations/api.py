@@ -105,7 +105,7 @@ def service_orders_feed(request: HttpRequest, filters: Query[FeedFilters]) -> di
     """Every event of the service orders the caller may see (registered, each step with its tracking
     numbers, the follow-up…), in the complaint feed's stable order: resume with `after` = the last `next`."""
     user = _user(request)
-    after = feed.Cursor.decode(filters.after)
+    after = service_feed.Cursor.decode(filters.after)
     events = service_feed.service_feed_events(user=user, after=after, kinds=filters.kind, limit=filters.limit)
     items = [service_feed.service_feed_item(e, user=user) for e in events]
     return {

@@ -3,20 +3,47 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext as _
 
+from closeloop.core.errors import DomainError
 from closeloop.core.events import FEED_HORIZON_SQL
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.types import User
-from closeloop.integrations.feed import MAX_LIMIT, Cursor, _masked
+from closeloop.integrations.feed import MAX_LIMIT, _masked
 from closeloop.serviceorders.models import ServiceEvent
 from closeloop.serviceorders.selectors import orders_visible_to
 
 KIND_PREFIX = "service_order."
+
+
+@dataclass(frozen=True, order=True)
+class Cursor:
+    """(txid, id) of the last service-order event read, as base64 of "txid.id" (the complaint feed's
+    cursor before it took several sources)."""
+
+    txid: int
+    id: int
+
+    def encode(self) -> str:
+        return base64.urlsafe_b64encode(f"{self.txid}.{self.id}".encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor | None:
+        if not text:
+            return None
+        try:
+            txid, _dot, row_id = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode().partition(".")
+            return cls(int(txid), int(row_id))
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise DomainError(_("This is not a cursor of the change feed."), field="after") from None
 
 
 def _settled() -> Q:
