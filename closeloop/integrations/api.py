@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
 from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.types import User
-from closeloop.integrations import feed, services
+from closeloop.integrations import feed, service_feed, services
 from closeloop.integrations.models import WebhookDelivery, WebhookSubscription
 
 router = Router(tags=["integrations"])
@@ -70,6 +70,44 @@ def events_feed(request: HttpRequest, filters: Query[FeedFilters]) -> dict[str, 
     after = feed.Cursor.decode(filters.after)
     events = feed.feed_events(user=user, after=after, kinds=filters.kind, limit=filters.limit)
     items = [feed.feed_item(e, user=user) for e in events]
+    return {
+        "items": items,
+        "next": items[-1]["cursor"] if items else filters.after,
+        "has_more": len(items) == filters.limit,
+    }
+
+
+class ServiceFeedEntryOut(Schema):
+    cursor: str = Field(description="pass as `after` to continue after this entry")
+    id: int
+    kind: str = Field(description="service_order.<action>, e.g. service_order.registered, service_order.ship_in")
+    at: datetime.datetime
+    service_order: str = Field(description="the service order's number")
+    action: str
+    actor: str | None
+    via: str
+    after: dict[str, Any]
+    note: str
+
+
+class ServiceFeedPage(Schema):
+    items: list[ServiceFeedEntryOut]
+    next: str = Field(description="the cursor to ask with next time (the same when nothing was new)")
+    has_more: bool = Field(description="true when the page is full: ask again at once")
+
+
+@router.get(
+    "/events/service-orders",
+    response={200: ServiceFeedPage, **READ_ERRORS},
+    summary="The service orders' change feed, by cursor",
+)
+def service_orders_feed(request: HttpRequest, filters: Query[FeedFilters]) -> dict[str, Any]:
+    """Every event of the service orders the caller may see (registered, each step with its tracking
+    numbers, the follow-up…), in the complaint feed's stable order: resume with `after` = the last `next`."""
+    user = _user(request)
+    after = service_feed.Cursor.decode(filters.after)
+    events = service_feed.service_feed_events(user=user, after=after, kinds=filters.kind, limit=filters.limit)
+    items = [service_feed.service_feed_item(e, user=user) for e in events]
     return {
         "items": items,
         "next": items[-1]["cursor"] if items else filters.after,

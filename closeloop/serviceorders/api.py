@@ -8,18 +8,20 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, P, PathEx, Query, Router, Schema, Status
+from ninja import Field, File, Form, P, PathEx, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from closeloop.complaints.models import Channel, Via
 from closeloop.complaints.schemas import Text
 from closeloop.complaints.selectors import complaint_get
+from closeloop.complaints.services import AttachmentUpload
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
 from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.types import User
 from closeloop.directory.models import CustomerKind
 from closeloop.serviceorders import selectors, services
 from closeloop.serviceorders.lifecycle import Kind, ServiceStatus, lifecycle_of
-from closeloop.serviceorders.models import FollowUpResult, InspectionResult, ServiceOrder, Slot
+from closeloop.serviceorders.models import FollowUpResult, InspectionResult, ServiceAttachmentKind, ServiceOrder, Slot
 
 router = Router(tags=["service orders"])
 
@@ -131,6 +133,15 @@ class ServiceOrderOut(ServiceOrderSummaryOut):
     inspections: list[ServiceInspectionOut]
     appointments: list[ServiceAppointmentOut]
     parts: list[ServicePartOut]
+
+
+class ServiceAttachmentOut(Schema):
+    id: int
+    kind: ServiceAttachmentKind
+    name: str
+    content_type: str
+    size: int
+    uploaded_at: datetime.datetime
 
 
 class ServiceEventOut(Schema):
@@ -422,3 +433,33 @@ def complaints_service_orders_create(
         complaint=complaint, kind=payload.kind, actor=user, via=Via.API, description=payload.description
     )
     return Status(201, order_detail(user, selectors.order_get(user=user, number=order.number)))
+
+
+@router.post(
+    "/service-orders/{number}/attachments",
+    response={201: ServiceAttachmentOut, **ONE_WRITE_ERRORS},
+    summary="Add a file to a service order",
+    description="A photo of the fault, the invoice, an inspection photo (joined to the next inspection) or the "
+    "customer's signature; checked like every attachment.",
+)
+def service_orders_attachments(
+    request: HttpRequest,
+    number: Number,
+    file: File[UploadedFile],
+    kind: Form[ServiceAttachmentKind] = ServiceAttachmentKind.FAULT,
+) -> Status:
+    user = _user(request)
+    order = selectors.order_get(user=user, number=number)
+    upload = AttachmentUpload(name=file.name or "upload", file=file, size=file.size or 0)
+    attachment = services.order_attach(order=order, upload=upload, kind=kind.value, actor=user, via=Via.API)
+    return Status(
+        201,
+        {
+            "id": attachment.pk,
+            "kind": attachment.kind,
+            "name": attachment.original_name,
+            "content_type": attachment.content_type,
+            "size": attachment.size,
+            "uploaded_at": attachment.uploaded_at,
+        },
+    )

@@ -376,11 +376,11 @@ class RemoteSession(models.Model):
         return f"{self.order_id} {self.started_at:%Y-%m-%d %H:%M}"
 
 
-class AttachmentKind(models.TextChoices):
+class ServiceAttachmentKind(models.TextChoices):
     FAULT = "fault", _("photo of the fault")
     INVOICE = "invoice", _("invoice / receipt")
     INSPECTION = "inspection", _("inspection photo")
-    SIGNATURE = "signature", pgettext_lazy("customer's signature", "signature")
+    SIGNATURE = "signature", _("customer's signature")
     OTHER = "other", _("other")
 
 
@@ -391,7 +391,9 @@ def attachment_path(instance: ServiceAttachment, filename: str) -> str:
 class ServiceAttachment(models.Model):
     order = models.ForeignKey(ServiceOrder, on_delete=models.PROTECT, related_name="attachments")
     inspection = models.ForeignKey(Inspection, null=True, blank=True, on_delete=models.PROTECT, related_name="photos")
-    kind = models.CharField(_("kind"), max_length=12, choices=AttachmentKind.choices, default=AttachmentKind.FAULT)
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=ServiceAttachmentKind.choices, default=ServiceAttachmentKind.FAULT
+    )
     file = models.FileField(_("file"), upload_to=attachment_path, max_length=255)
     original_name = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("content type"), max_length=100)
