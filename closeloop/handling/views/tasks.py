@@ -78,8 +78,6 @@ class DispatchForm(forms.Form):
             proposed = proposals.get(department.pk)
             self.fields[f"handler_{department.code}"] = forms.ChoiceField(
                 label=_("handler"),
-                # The dispatch table shows no label beside it: the department's row says which.
-                widget=forms.Select(attrs={"aria-label": f"{department.label}: {_('handler')}"}),
                 choices=choices,
                 required=False,
                 initial=str(proposed.pk) if proposed is not None else POOL,
