@@ -52,6 +52,7 @@ BY_ROLE: dict[str, set[str]] = {
     "insight.view_kpis": {"management", "cs_supervisor", "quality", "auditor", "admin", "dept_manager"},
     "insight.view_whole_company": {"management", "cs_supervisor", "quality", "auditor", "admin"},
     "insight.manage_report_recipients": {"cs_supervisor", "management", "admin"},
+    "handling.map_root_causes": {"quality", "cs_supervisor", "admin"},
     "integrations.manage_webhooks": {"admin"},
     "sla.view_policies": EVERY_ROLE,
     "sla.edit_policies": {"admin"},
