@@ -39,6 +39,7 @@ from closeloop.core.api_responses import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from closeloop.core.errors import PermissionDeniedError
 from closeloop.core.types import User
 from closeloop.directory.models import ComplaintType, CustomerKind, Department, Product, ProductLine
+from closeloop.directory.regions import province_standard
 from closeloop.insight import kpis
 from closeloop.insight.models import LOWER_IS_BETTER, Kpi, KpiTarget
 from closeloop.insight.targets import kpi_targets_update
@@ -231,7 +232,7 @@ def cuts_from(query: KpiQuery) -> tuple[kpis.Cuts, dict[str, str | int]]:
         if getattr(query, name):
             given[name] = getattr(query, name)
     if query.province:
-        values["province"] = given["province"] = query.province
+        values["province"] = given["province"] = province_standard(query.province)
     if query.channel is not None:
         values["channel"] = given["channel"] = query.channel.value
     if query.priority is not None:
