@@ -182,6 +182,7 @@ def main() -> None:
         "csv": ("history.csv", csv_bytes(history_rows(args.rows, seed=2, phone_base=3900000000, prefix="KC"))),
     }
     results: dict[str, object] = {}
+    load_before = list(os.getloadavg())
     for kind, (name, data) in files.items():
         begin = time.perf_counter()
         _headers, rows = read_table(data=data, file_name=name)
@@ -233,6 +234,8 @@ def main() -> None:
                 "python": platform.python_version(),
                 "database": vendor,
                 "target_per_second": TARGET,
+                # os.getloadavg() around the measurement (bench/report.py shows it beside the figures).
+                "load": {"before": load_before, "after": list(os.getloadavg())},
                 "results": results,
                 "side_effects": side_effects,
             },

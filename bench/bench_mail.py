@@ -125,6 +125,7 @@ def main() -> None:
                 latencies.append((time.perf_counter() - started) * 1000)
         return latencies
 
+    load_before = list(os.getloadavg())
     started, cpu_started = time.perf_counter(), time.process_time()
     latencies = ingest(files)
     # Replies need the numbers the first mails were given: written now, taken in the same measurement.
@@ -170,6 +171,8 @@ def main() -> None:
         "spawned_command_ms_median": round(statistics.median(spawned), 0),
         "target_per_second": 50,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_average": os.getloadavg()},
+        # os.getloadavg() around the measurement: a figure from a busy machine says so (bench/report.py).
+        "load": {"before": load_before, "after": list(os.getloadavg())},
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -136,6 +136,7 @@ def measure(args: argparse.Namespace, vendor: str, seeded: float) -> None:
         return time.perf_counter() - start, result
 
     timed_sweep()  # warm the process (imports, policy cache)
+    load_before = list(os.getloadavg())
     idle = [timed_sweep()[0] for _ in range(5)]
     past = timezone.now() - timezone.timedelta(minutes=5)
     ids = list(Deadline.objects.order_by("id").values_list("id", flat=True)[: args.due])
@@ -159,6 +160,7 @@ def measure(args: argparse.Namespace, vendor: str, seeded: float) -> None:
         "notifications_written": notifications,
         "sweep_after_seconds": round(again_seconds, 4),
         "sweep_after_result": {"warned": again.warned, "breached": again.breached},
+        "load": {"before": load_before, "after": list(os.getloadavg())},  # shown by bench/report.py
     }
     print(json.dumps(report, indent=2))
     ok_idle = report["sweep_idle_seconds"]["max"] <= 1.0

@@ -256,6 +256,7 @@ def main() -> None:
     result["database_bytes"] = size
     result["database_mb_per_million"] = round(size / 1e6 / max(total, 1) * 1_000_000, 1)
 
+    load_before = list(os.getloadavg())  # after seeding: the load the measurements start with
     rng = random.Random(7)
     year, month = previous_month()
     month_q = f"month={year}-{month:02d}"
@@ -293,6 +294,7 @@ def main() -> None:
             database_url, raw_key, args.http_requests, 8, args.http_workers, start_index + args.intake_requests + 100
         )
     result["web_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    result["load"] = {"before": load_before, "after": list(os.getloadavg())}  # shown by bench/report.py
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"suite-{vendor}-{args.complaints}.json"

@@ -1,4 +1,5 @@
-"""The `closeloop` command: Django's management commands with CloseLoop's settings."""
+"""The `closeloop` command: Django's management commands with CloseLoop's settings
+(closeloop/cli/launcher.py: its own commands listed first, a database check before each command)."""
 
 import os
 import sys
@@ -6,9 +7,9 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "closeloop.settings")
-    from django.core.management import execute_from_command_line
+    from closeloop.cli.launcher import main as launch
 
-    execute_from_command_line(["closeloop", *sys.argv[1:]])
+    launch(["closeloop", *sys.argv[1:]])
 
 
 if __name__ == "__main__":

@@ -54,7 +54,9 @@ from closeloop.improvement.api import router as improvement_router
 from closeloop.insight.api import router as insight_router
 from closeloop.integrations.api import router as integrations_router
 from closeloop.notifications.api import router as notifications_router
+from closeloop.serviceorders.api import router as serviceorders_router
 from closeloop.sla.api import router as sla_router
+from closeloop.triage.api import router as triage_router
 
 
 class CloseLoopAPI(NinjaAPI):
@@ -98,6 +100,8 @@ for _router in (
     notifications_router,
     integrations_router,
     imports_router,
+    triage_router,
+    serviceorders_router,
 ):
     api.add_router("", _router)
 # First of the view decorators: it reads the operation from the bound `run` it is given.

@@ -85,9 +85,11 @@ INSTALLED_APPS = [
     "closeloop.handling",
     "closeloop.mailin",
     "closeloop.followup",
+    "closeloop.serviceorders",
     "closeloop.insight",
     "closeloop.improvement",
     "closeloop.defects",
+    "closeloop.triage",
     "closeloop.imports",
     "closeloop.demo",
     "closeloop.sso",
@@ -112,6 +114,8 @@ MIDDLEWARE = [
     "closeloop.core.middleware.NulCharacterMiddleware",
     "closeloop.accounts.middleware.SessionLifetimeMiddleware",
     "closeloop.accounts.middleware.TwoFactorMiddleware",
+    # A browser's refused form: Post/Redirect/Get to an address that reloads safely (core/kept.py).
+    "closeloop.core.kept.RefusedFormMiddleware",
     # Outside the outage middleware: an answer of 503 releases the key so that a retry runs again.
     "closeloop.core.idempotency.IdempotencyMiddleware",
     "closeloop.accounts.api_scopes.RateLimitHeadersMiddleware",
@@ -137,6 +141,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "closeloop.core.context_processors.roles",
                 "closeloop.authz.context_processors.may",
+                "closeloop.authz.context_processors.menu",
                 "closeloop.notifications.context_processors.unread",
             ],
         },
@@ -203,7 +208,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "desk:queue"
+LOGIN_REDIRECT_URL = "home"  # each role's own (closeloop/authz/navigation.py: HOMES)
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for an hour
 
@@ -355,6 +360,8 @@ GATEWAY_TIMEOUT_SECONDS = env_int("GATEWAY_TIMEOUT_SECONDS", 10)
 EXTRA_CA_CERTS = env_ca_file("EXTRA_CA_CERTS")
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)
 OUTBOX_STALE_SECONDS = env_int("OUTBOX_STALE_SECONDS", 300)
+# Live updates of the desk: the notification badge and "this complaint changed" are polled this often (0: off).
+LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 20)
 
 # --- E-mail intake (docs/operations.md, "E-mail intake"; closeloop/mailin/) ----------------------
 # A complaint from the MTA pipe (`closeloop mail ingest`) starts with this type, unless the command says
@@ -374,6 +381,22 @@ MAIL_QUARANTINE_DIR = Path(env_str("MAIL_QUARANTINE_DIR", str(DATA_DIR / "mail-q
 MAIL_TRIAGE_ADDRESS = env_str("MAIL_TRIAGE_ADDRESS", "unknown-sender@mail.invalid")
 # How long one IMAP poll waits for the server.
 MAIL_IMAP_TIMEOUT_SECONDS = env_int("MAIL_IMAP_TIMEOUT_SECONDS", 30)
+
+# --- Triage (docs/operations.md, "Triage"; closeloop/triage/) -------------------------------------
+# Below this many closed complaints the suggestions come from rules and the roster (cold start), and no
+# model is trained.
+TRIAGE_MIN_HISTORY = env_int("TRIAGE_MIN_HISTORY", 300)
+# A training run learns from at most the newest this many closed complaints.
+TRIAGE_MAX_HISTORY = env_int("TRIAGE_MAX_HISTORY", 200_000)
+# The learned hazard model flags a complaint no lexicon word flagged only at this confidence (percent).
+TRIAGE_HAZARD_MODEL_MIN = env_int("TRIAGE_HAZARD_MODEL_PERCENT", 90) / 100
+# Similar complaints: the open ones and those received within this many days.
+TRIAGE_SIMILAR_DAYS = env_int("TRIAGE_SIMILAR_DAYS", 30)
+# Text clusters: this many complaints of one product line within this many days whose words resemble
+# each other at this similarity (percent, cosine of character pairs) raise a defect alert.
+TRIAGE_CLUSTER_SIZE = env_int("TRIAGE_CLUSTER_SIZE", 5)
+TRIAGE_CLUSTER_DAYS = env_int("TRIAGE_CLUSTER_DAYS", 14)
+TRIAGE_CLUSTER_SIMILARITY = env_int("TRIAGE_CLUSTER_SIMILARITY_PERCENT", 35) / 100
 
 # --- E-mail ---------------------------------------------------------------------------------------
 EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN", "closeloop")

@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from closeloop.accounts.views.login import LoginView
 from closeloop.api import api
+from closeloop.complaints.views import home
 from closeloop.sso.views import LogoutView
 
 # What no view answered: an outage is a 503, anything else a 500 in the caller's format (JSON or a page);
@@ -12,7 +12,7 @@ handler400 = "closeloop.core.views.bad_request"
 handler500 = "closeloop.core.views.server_error"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="desk:queue", permanent=False)),
+    path("", home, name="home"),
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("sso/", include("closeloop.sso.urls")),
@@ -25,6 +25,8 @@ urlpatterns = [
     path("desk/insight/", include("closeloop.insight.urls")),
     path("desk/improvement/", include("closeloop.improvement.urls")),
     path("desk/defects/", include("closeloop.defects.urls")),
+    path("desk/triage/", include("closeloop.triage.urls")),
+    path("desk/service/", include("closeloop.serviceorders.urls")),
     path("desk/", include("closeloop.complaints.urls")),
     path("portal/", include("closeloop.portal.urls")),
     path("api/v1/", api.urls),

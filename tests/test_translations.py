@@ -34,7 +34,8 @@ def test_compiled_catalogue_matches_the_source():
         compiled = gettext.GNUTranslations(fh)
     for entry in po:
         if entry.msgid and not entry.msgid_plural:
-            assert compiled.gettext(entry.msgid) == entry.msgstr, f"stale .mo for {entry.msgid!r}: run make messages"
+            found = compiled.pgettext(entry.msgctxt, entry.msgid) if entry.msgctxt else compiled.gettext(entry.msgid)
+            assert found == entry.msgstr, f"stale .mo for {entry.msgid!r}: run make messages"
 
 
 @pytest.mark.skipif(shutil.which("xgettext") is None, reason="GNU gettext is not installed")

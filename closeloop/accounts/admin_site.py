@@ -12,9 +12,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 
 
 class AdminSite(admin.AdminSite):
+    site_header = _("CloseLoop administration")
+    site_title = _("CloseLoop administration")
+    index_title = _("Settings and records")
+
     def has_permission(self, request: HttpRequest) -> bool:
         # Not at import: the app registry loads this module before django-otp's models.
         from closeloop.accounts.twofactor import second_factor_passed

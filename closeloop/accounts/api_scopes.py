@@ -20,7 +20,7 @@ from closeloop.core.models import ApiToken, Scope
 from closeloop.core.throttle import Window
 
 API_PREFIX = "/api/v1/"
-INTAKE_PATHS = frozenset({"complaints"})
+INTAKE_PATHS = frozenset({"complaints", "triage/suggest"})  # suggestions: read-only help for intake
 ADMIN_PREFIXES = ("webhooks",)
 WINDOW_SECONDS = 60
 

@@ -1,12 +1,15 @@
-"""`may` in every template: `{% if may.handling.view_task_inbox %}` asks `authz.allowed`."""
+"""`may` in every template: `{% if may.handling.view_task_inbox %}` asks `authz.allowed`; `menu`, the
+sidebar built from the permissions."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from closeloop.authz.actors import Actor
+from closeloop.authz.navigation import menu_for
 from closeloop.authz.permissions import allowed
 
 
@@ -34,3 +37,13 @@ class May:
 
 def may(request: HttpRequest) -> dict[str, object]:
     return {"may": May(getattr(request, "user", None))}
+
+
+def menu(request: HttpRequest) -> dict[str, object]:
+    """`menu`: the sidebar's groups and links for the request's user (closeloop/authz/navigation.py),
+    built only if a template reads it."""
+    user = getattr(request, "user", None)
+    match = getattr(request, "resolver_match", None)
+    view_name = match.view_name if match else ""
+    query = request.META.get("QUERY_STRING", "")
+    return {"menu": SimpleLazyObject(lambda: menu_for(user, view_name=view_name, query=query))}

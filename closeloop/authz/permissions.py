@@ -41,6 +41,24 @@ _TABLE = [
         _("Your role may not change this complaint."),
     ),
     Permission(
+        "complaints.view_queue",
+        p.reads_complaints,
+        "open the complaint queue and the complaints one may see (navigation)",
+        _("Your role sees no complaints."),
+    ),
+    Permission(
+        "complaints.open_registration",
+        p.registers_complaints,
+        "open the registration form of the desk (navigation)",
+        _("Your role may not register complaints."),
+    ),
+    Permission(
+        "complaints.share_saved_view",
+        p.is_cs_supervisor,
+        "save a queue view for everyone, change or delete a shared view",
+        _("Only CS supervisors manage shared views."),
+    ),
+    Permission(
         "complaints.attach_evidence",
         p.is_worker,
         "add a file to a complaint",
@@ -282,6 +300,30 @@ _TABLE = [
         _("You see your departments' figures only."),
     ),
     Permission(
+        "insight.read_reports",
+        p.reads_reports,
+        "open the monthly reports (navigation)",
+        _("Your role does not read the reports."),
+    ),
+    Permission(
+        "improvement.view_actions",
+        p.reads_improvement_actions,
+        "open the improvement actions (navigation)",
+        _("Your role does not see improvement actions."),
+    ),
+    Permission(
+        "defects.view_alerts",
+        p.reads_defect_incidents,
+        "open the early-warning alerts and defect incidents (navigation)",
+        _("Your role does not see early warnings."),
+    ),
+    Permission(
+        "core.open_admin_site",
+        p.is_staff_member,
+        "open the administration site (staff status, not a role)",
+        _("Only staff open the administration site."),
+    ),
+    Permission(
         "insight.manage_report_recipients",
         p.keeps_report_list_role | p.is_superuser,
         "change the distribution list of the reports",
@@ -319,12 +361,50 @@ _TABLE = [
         "create, change and deactivate SLA policies, targets and selection rules",
         _("Only an administrator may change the SLA policies."),
     ),
+    # --- serviceorders
+    Permission(
+        "serviceorders.view_orders",
+        p.has_any_staff_role,
+        "see service orders (repair, return, exchange, installation, inspection, support, consultation)",
+        _("Your role may not see service orders."),
+    ),
+    Permission(
+        "serviceorders.register_order",
+        p.is_desk_or_admin,
+        "register a service order, create one from a complaint, cancel one",
+        _("Only customer service registers service orders."),
+    ),
+    Permission(
+        "serviceorders.work_order",
+        p.is_worker,
+        "work on a service order: dispatch, book visits, record visits, shipments, inspections, sessions",
+        _("Your role may not work on service orders."),
+    ),
     # --- imports
     Permission(
         "imports.import_complaints",
         p.is_admin,
         "import past complaints (history import), download the import template",
         _("Only administrators may import complaints."),
+    ),
+    # --- triage (issue 19)
+    Permission(
+        "triage.ask_suggestions",
+        p.is_desk_or_admin,
+        "ask for the type, department, priority and product suggested for a complaint's words",
+        _("Only customer service asks for triage suggestions."),
+    ),
+    Permission(
+        "triage.view_hazards",
+        p.watches_hazards_role | p.is_admin,
+        "read the month's safety hazards (the basis of a recall decision)",
+        _("Only quality, management and administrators see the safety hazards."),
+    ),
+    Permission(
+        "triage.retrain_model",
+        p.is_admin,
+        "train a new triage model now; read the models and how often suggestions were accepted",
+        _("Only administrators retrain the triage model."),
     ),
 ]
 

@@ -55,6 +55,7 @@ keeps_report_list_role = has_any_role(groups.REPORT_LIST_KEEPERS)
 reads_tasks_role = has_any_role(groups.TASK_READERS)
 takes_decisions_role = has_any_role(groups.DECIDERS)
 is_approver = has_any_role(groups.APPROVERS)
+watches_hazards_role = has_any_role(groups.HAZARD_WATCHERS)
 
 
 @rules.predicate
@@ -74,6 +75,13 @@ def is_superuser(who: Any) -> bool:
 
 
 @rules.predicate
+def is_staff_member(who: Any) -> bool:
+    """Django's staff status (the admin site's door), not a role."""
+    user = Actor.of(who).user
+    return bool(user is not None and user.is_active and user.is_staff)
+
+
+@rules.predicate
 def has_any_staff_role(who: Any) -> bool:
     return bool(Actor.of(who).roles)
 
@@ -90,6 +98,12 @@ def manages_a_department(who: Any) -> bool:
 
 
 may_see_personal_data = holds_model_permission("directory.view_personal_data")
+# The pages of the menu that Django's groups open (closeloop/core/roles.py: ROLE_PERMISSIONS).
+reads_complaints = holds_model_permission("complaints.view_complaint")
+registers_complaints = holds_model_permission("complaints.register_complaint")
+reads_reports = holds_model_permission("insight.view_report")
+reads_improvement_actions = holds_model_permission("improvement.view_improvementaction")
+reads_defect_incidents = holds_model_permission("defects.view_defectincident")
 manages_improvement = holds_model_permission("improvement.manage_improvement")
 
 

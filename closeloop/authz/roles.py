@@ -36,5 +36,7 @@ CS_SUPERVISORS = frozenset({Role.CS_SUPERVISOR})
 MANAGEMENT = frozenset({Role.MANAGEMENT})
 # Who hears of a breach when the policy names no escalation ladder.
 ESCALATION_FALLBACK = CS_SUPERVISORS
+# Who hears of a safety hazard at once and reads the month's hazards (closeloop/triage/hazards.py).
+HAZARD_WATCHERS = frozenset({Role.QUALITY, Role.MANAGEMENT})
 # Who only reads: holding no other role, one may not write anything on a task.
 READ_ONLY = frozenset({Role.AUDITOR})

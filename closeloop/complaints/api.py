@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, P, PathEx, Query, Router, Status, UploadedFile
 
 from closeloop.complaints import customer_messages, selectors, services
+from closeloop.complaints.lifecycle import LIFECYCLE
 from closeloop.complaints.lifecycle import Status as ComplaintStatus
-from closeloop.complaints.lifecycle import available_transitions
 from closeloop.complaints.models import AttachmentKind, Complaint, Via
 from closeloop.complaints.presentation import contact_masked_in
 from closeloop.complaints.schemas import (
@@ -30,6 +30,7 @@ from closeloop.complaints.schemas import (
     CustomerLookupQuery,
     CustomerMessageIn,
     CustomerMessageOut,
+    DepartmentOut,
     LifecycleOut,
     LifecycleSummaryOut,
     MarkDuplicateIn,
@@ -37,17 +38,17 @@ from closeloop.complaints.schemas import (
     ProductFilters,
     ProductPage,
     ReasonIn,
-    RefOut,
     ResolveIn,
     ResumeIn,
     Text,
     TransitionIn,
     WaitIn,
 )
+from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.lifecycle import lifecycle_get, lifecycles
 from closeloop.core.masking import can_see_personal_data, mask_email, mask_phone
-from closeloop.core.roles import ROLE_LABELS, user_roles
+from closeloop.core.roles import ROLE_LABELS
 from closeloop.core.types import User
 from closeloop.directory.models import ComplaintType, Customer, Department, Product
 from closeloop.notifications.models import Method, Notification
@@ -158,7 +159,8 @@ def _deadline(deadline: Deadline) -> dict[str, Any]:
 def _detail(complaint: Complaint, user: User) -> dict[str, Any]:
     events = selectors.complaint_timeline(complaint=complaint)
     contact = selectors.customer_contact(customer=complaint.customer, user=user)
-    actions = available_transitions(complaint.status, user_roles(user))
+    # What the caller may do now (role, state and guards), performed by the generic endpoint.
+    actions = [t for t in LIFECYCLE.offered(complaint, user) if not t.service]
     return {
         **_summary(complaint, user),
         "product": _product(complaint.product, with_line=True),
@@ -448,6 +450,7 @@ def _message(row: Notification, user: User) -> dict[str, Any]:
         "text": row.body,
         "state": row.state,
         "created_at": row.created_at,
+        "updated_at": row.updated_at,
         "sent_at": row.sent_at,
         "provider_message_id": row.provider_message_id,
     }
@@ -489,12 +492,12 @@ def complaint_message_send(request: HttpRequest, number: Number, payload: Custom
     response={200: list[CustomerMessageOut], **ONE_ERRORS},
     summary="What was written to the customer from the complaint, newest first, with its delivery",
 )
-def complaint_messages(request: HttpRequest, number: Number) -> list[dict[str, Any]]:
+def complaint_messages(request: HttpRequest, number: Number, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
     user = _user(request)
     complaint = selectors.complaint_get(user=user, number=number)
-    rows = Notification.objects.filter(complaint=complaint, kind=customer_messages.WRITE_KIND).order_by(
-        "-created_at", "-id"
-    )
+    rows = updated_since(
+        Notification.objects.filter(complaint=complaint, kind=customer_messages.WRITE_KIND), since
+    ).order_by("-created_at", "-id")
     return [_message(row, user) for row in rows]
 
 
@@ -618,33 +621,42 @@ def lifecycle_list(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @catalogue_router.get("/catalogue/types", response={200: list[ComplaintTypeOut], **READ_ERRORS})
-def catalogue_types(request: HttpRequest) -> list[dict[str, Any]]:
+def catalogue_types(request: HttpRequest, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
     """The active complaint types (`type` of POST /complaints), each with its parent and default department."""
-    types = ComplaintType.objects.filter(is_active=True).select_related("parent", "default_department")
+    types = updated_since(ComplaintType.objects.filter(is_active=True), since).select_related(
+        "parent", "default_department"
+    )
     return [
         {
             **(_ref(t) or {}),
             "parent": t.parent.code if t.parent else None,
             "default_department": t.default_department.code if t.default_department else None,
+            "updated_at": t.updated_at,
         }
         for t in types
     ]
 
 
 @catalogue_router.get("/catalogue/products", response={200: ProductPage, **READ_ERRORS})
-def catalogue_products(request: HttpRequest, filters: Query[ProductFilters]) -> dict[str, Any]:
+def catalogue_products(
+    request: HttpRequest, filters: Query[ProductFilters], since: Query[UpdatedSince]
+) -> dict[str, Any]:
     """Active products by part of their model or name (`product_model` of POST /complaints)."""
-    queryset: QuerySet[Product] = Product.objects.filter(is_active=True).select_related("line")
+    queryset: QuerySet[Product] = updated_since(Product.objects.filter(is_active=True), since).select_related("line")
     term = filters.q.strip()
     if term:
         queryset = queryset.filter(Q(model__icontains=term) | Q(name__icontains=term) | Q(name_en__icontains=term))
     return {
-        "items": [_product(p, with_line=True) for p in queryset[filters.offset : filters.offset + filters.limit]],
+        "items": [
+            {**(_product(p, with_line=True) or {}), "updated_at": p.updated_at}
+            for p in queryset[filters.offset : filters.offset + filters.limit]
+        ],
         "count": queryset.count(),
     }
 
 
-@catalogue_router.get("/catalogue/departments", response={200: list[RefOut], **READ_ERRORS})
-def catalogue_departments(request: HttpRequest) -> list[dict[str, Any]]:
+@catalogue_router.get("/catalogue/departments", response={200: list[DepartmentOut], **READ_ERRORS})
+def catalogue_departments(request: HttpRequest, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
     """The active departments (`department` of POST /complaints and of dispatch assignments)."""
-    return [_ref(d) for d in Department.objects.filter(is_active=True)]  # type: ignore[misc]  # _ref of a department is never None
+    departments = updated_since(Department.objects.filter(is_active=True), since)
+    return [{**(_ref(d) or {}), "updated_at": d.updated_at} for d in departments]

@@ -1,8 +1,8 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ComplaintsConfig(AppConfig):
     name = "closeloop.complaints"
     label = "complaints"
-    verbose_name = _("Complaints")
+    verbose_name = pgettext_lazy("section title", "Complaints")

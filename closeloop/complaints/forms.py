@@ -11,16 +11,21 @@ from django.core.files.uploadedfile import UploadedFile
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from closeloop.complaints import selectors
 from closeloop.complaints.customer_messages import EMAIL_MAX_CHARS, SUBJECT_MAX_CHARS
 from closeloop.complaints.lifecycle import FIELD_LABELS, Status, Transition
 from closeloop.complaints.models import AttachmentKind, Channel, Complaint, Priority
-from closeloop.complaints.selectors import SORTS, QueueFilters
+from closeloop.complaints.selectors import OPEN, SORTS, QueueFilters
 from closeloop.complaints.services import AttachmentUpload, IntakeData
 from closeloop.core.types import AnyUser
+from closeloop.core.widgets import PlainDateInput, PlainSelect, PlainTextInput
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Department
 from closeloop.notifications.models import Method
+
+# The queue's status filter for every status, closed and invalid ones too (no choice: open ones).
+ALL_STATUSES = "all"
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -39,11 +44,12 @@ def _type_choices() -> list[tuple[str, str]]:
 
 
 class QueueFilterForm(forms.Form):
+    # Plain* widgets: the same HTML written without a template per option (core/widgets.py).
     q = forms.CharField(
         label=_("search"),
         required=False,
         max_length=100,
-        widget=forms.TextInput(
+        widget=PlainTextInput(
             attrs={
                 "type": "search",
                 "placeholder": _("number, name, phone, text…"),
@@ -57,29 +63,35 @@ class QueueFilterForm(forms.Form):
             }
         ),
     )
-    status = forms.ChoiceField(label=_("status"), required=False)
-    priority = forms.TypedChoiceField(label=_("priority"), required=False, coerce=int, empty_value=None)
-    type = forms.ChoiceField(label=_("type"), required=False)
-    channel = forms.ChoiceField(label=_("channel"), required=False)
-    product = forms.CharField(label=_("product"), required=False, max_length=60)
+    status = forms.ChoiceField(label=_("status"), required=False, widget=PlainSelect)
+    priority = forms.TypedChoiceField(
+        label=_("priority"), required=False, coerce=int, empty_value=None, widget=PlainSelect
+    )
+    type = forms.ChoiceField(label=_("type"), required=False, widget=PlainSelect)
+    channel = forms.ChoiceField(label=_("channel"), required=False, widget=PlainSelect)
+    product = forms.CharField(label=_("product"), required=False, max_length=60, widget=PlainTextInput)
     received_from = forms.DateField(
-        label=_("received from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("received from"), required=False, widget=PlainDateInput(attrs={"type": "date"})
     )
-    received_to = forms.DateField(
-        label=_("received to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    received_to = forms.DateField(label=_("received to"), required=False, widget=PlainDateInput(attrs={"type": "date"}))
     due = forms.ChoiceField(
         label=_("deadline"),
         required=False,
         choices=[("", _("all")), ("overdue", _("overdue")), ("today", _("due today"))],
+        widget=PlainSelect,
     )
-    sort = forms.ChoiceField(label=_("sort"), required=False)
+    sort = forms.ChoiceField(label=_("sort"), required=False, widget=PlainSelect)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         anything: list[tuple[str, Any]] = [("", _("all"))]
-        cast(forms.ChoiceField, self.fields["status"]).choices = anything + list(Status.choices)
+        # Open complaints unless asked otherwise: the queue is the work still to do.
+        cast(forms.ChoiceField, self.fields["status"]).choices = [
+            ("", pgettext_lazy("queue status filter", "open (not closed or invalid)")),
+            (ALL_STATUSES, _("all")),
+            *Status.choices,
+        ]
         cast(forms.ChoiceField, self.fields["priority"]).choices = anything + [
             (str(v), label) for v, label in Priority.choices
         ]
@@ -92,7 +104,7 @@ class QueueFilterForm(forms.Form):
         self.is_valid()
         data = {k: v for k, v in getattr(self, "cleaned_data", {}).items() if k not in self.errors}
         return QueueFilters(
-            status=data.get("status") or "",
+            status={"": OPEN, ALL_STATUSES: ""}.get(data.get("status") or "", data.get("status") or ""),
             priority=data.get("priority"),
             type_code=data.get("type") or "",
             channel=data.get("channel") or "",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from closeloop import authz
 from closeloop.core.errors import TransitionNotAllowed
@@ -50,7 +51,7 @@ class Status(models.TextChoices):
     # The customer was not satisfied at the follow-up: escalated, a second result is due in 3 working days.
     REOPENED = "reopened", _("reopened")
     # Follow-up done (satisfied, or unreachable) and every feedback form approved for archive.
-    CLOSED = "closed", _("closed")
+    CLOSED = "closed", pgettext_lazy("complaint state", "closed")
     # Read-only for good; personal data may be anonymised after the retention period.
     ARCHIVED = "archived", _("archived")
     # Not a complaint (spam, wrong company, advertising…); the reason is kept.
@@ -109,6 +110,7 @@ LIFECYCLE = register(
             Transition(
                 action="acknowledge",
                 label=_("Acknowledge receipt"),
+                done=_("Receipt acknowledged; the customer is told. Next: dispatch it, or answer on the spot."),
                 sources=frozenset({Status.REGISTERED}),
                 target=Status.ACKNOWLEDGED,
                 roles=authz.DESK,
@@ -168,6 +170,7 @@ LIFECYCLE = register(
             Transition(
                 action="resolve",
                 label=_("Answer on the spot / resolve"),
+                done=_("Resolved; the customer is told. Next: the follow-up (回访), due within 2 working days."),
                 sources=frozenset(
                     {Status.REGISTERED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.EXECUTING, Status.REOPENED}
                 ),
@@ -185,6 +188,7 @@ LIFECYCLE = register(
             Transition(
                 action="invalidate",
                 label=_("Mark invalid"),
+                done=_("Marked invalid: its clocks are stopped and nothing more is due."),
                 sources=frozenset({Status.REGISTERED, Status.ACKNOWLEDGED}),
                 target=Status.INVALID,
                 roles=authz.DESK,
@@ -195,6 +199,7 @@ LIFECYCLE = register(
             Transition(
                 action="mark_duplicate",
                 label=_("Mark duplicate"),
+                done=_("Marked as a duplicate: its clocks are stopped; the other complaint is handled instead."),
                 sources=frozenset({Status.REGISTERED, Status.ACKNOWLEDGED}),
                 target=Status.DUPLICATE,
                 roles=authz.DESK,
@@ -216,9 +221,11 @@ LIFECYCLE = register(
             Transition(
                 action="close",
                 label=_("Close"),
+                done=_("Closed: the loop is complete. It is archived automatically after the configured delay."),
                 sources=frozenset({Status.RESOLVED}),
                 target=Status.CLOSED,
                 roles=authz.DESK,
+                own_form=True,
                 guards=(
                     "closeloop.followup.guards.followup_outcome_recorded",
                     "closeloop.handling.guards.feedback_forms_approved",
@@ -253,6 +260,12 @@ def available_transitions(status: str, roles: frozenset[str], *, include_service
     """The actions a user holding `roles` may take on a complaint in `status`. Transitions performed by
     a dedicated service (dispatch, approvals…) have their own forms and are left out unless asked for."""
     return [t for t in transitions_from(status) if roles & t.roles and (include_service or not t.service)]
+
+
+def offered_transitions(complaint: Complaint, user: object, *, generic: bool = True) -> list[Transition]:
+    """The complaint's actions `user` may take now (LIFECYCLE.offered: role, state and guards); with
+    `generic`, only those the generic form performs (no dedicated service, no panel of their own)."""
+    return [t for t in LIFECYCLE.offered(complaint, user) if not generic or not (t.service or t.own_form)]
 
 
 def as_markdown() -> str:

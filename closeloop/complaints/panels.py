@@ -23,7 +23,7 @@ class Panel:
     template: str
     context: dict[str, Any] = field(default_factory=dict)
     order: int = 50
-    column: str = "main"  # "main" or "side"
+    column: str = "main"  # "main", "side" or "customer" (beside the complainant's card)
 
 
 # Dotted paths of the providers, filled by the packages' AppConfig.ready() (handling, followup,
@@ -43,7 +43,7 @@ def complaint_panels(request: HttpRequest, complaint: Complaint) -> dict[str, li
     global _providers
     if _providers is None:
         _providers = [import_string(path) for path in PANEL_PROVIDERS]
-    columns: dict[str, list[Panel]] = {"main": [], "side": []}
+    columns: dict[str, list[Panel]] = {"main": [], "side": [], "customer": []}
     for provider in _providers:
         panel = provider(request, complaint)
         if panel is not None:

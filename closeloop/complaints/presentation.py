@@ -28,6 +28,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "defect_alert_raised": _("Early warning: defect alert raised"),
     "defect_alert_joined": _("Joined an open defect alert"),
     "defect_incident_joined": _("Grouped into a defect incident"),
+    "hazard_flagged": _("Safety hazard: made urgent, quality and management told"),
     "defect_incident_left": _("Removed from a defect incident"),
     "defect_remedy_applied": _("Defect incident remedy applied"),
     "acknowledge": _("Acknowledged"),
@@ -101,6 +102,8 @@ ACTION_LABELS: dict[str, Promise] = {
     "email_received": _("E-mail received"),
     "email_triage": _("E-mail received that could not be read: to triage"),
     "customer_replied": _("The customer replied by e-mail"),
+    # the customer's additions on the portal's status page (issue 17)
+    "customer_added": _("The customer added information on the status page"),
     # written to the customer from the complaint (issue 15)
     "customer_written": _("Written to the customer"),
 }

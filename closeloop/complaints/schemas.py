@@ -72,6 +72,11 @@ class RefOut(Schema):
 class ComplaintTypeOut(RefOut):
     parent: str | None = Field(description="code of the parent type")
     default_department: str | None = Field(description="code of the department proposed for this type")
+    updated_at: datetime.datetime
+
+
+class DepartmentOut(RefOut):
+    updated_at: datetime.datetime
 
 
 class ProductOut(Schema):
@@ -88,8 +93,12 @@ class ProductFilters(Schema):
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
+class CatalogueProductOut(ProductOut):
+    updated_at: datetime.datetime
+
+
 class ProductPage(Schema):
-    items: list[ProductOut]
+    items: list[CatalogueProductOut]
     count: int
 
 
@@ -334,6 +343,7 @@ class CustomerMessageOut(Schema):
     text: str
     state: str = Field(description="pending | sending | sent | failed (the outbox's delivery)")
     created_at: datetime.datetime
+    updated_at: datetime.datetime
     sent_at: datetime.datetime | None
     provider_message_id: str
 

@@ -15,7 +15,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.validators import URLValidator
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -49,6 +50,7 @@ from closeloop.complaints.models import (
     Channel,
     Complaint,
     DailySequence,
+    Event,
     PersonalDataAccess,
     Priority,
 )
@@ -63,6 +65,7 @@ from closeloop.core.errors import (
     ValidationFailed,
 )
 from closeloop.core.masking import can_see_personal_data
+from closeloop.core.numbering import daily_number
 from closeloop.core.types import AnyUser, User
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Product
 from closeloop.directory.regions import province_standard
@@ -352,19 +355,9 @@ def customer_find_or_create(*, data: IntakeData, phone: str, email: str) -> tupl
 
 
 def next_complaint_number(day: datetime.date) -> str:
-    """`TS` + date + 4-digit daily sequence. Must run inside the intake transaction: the row lock
-    taken by the UPDATE serialises concurrent intakes, and a rollback returns the number."""
-    table = connection.ops.quote_name(DailySequence._meta.db_table)
-    day_value = connection.ops.adapt_datefield_value(day)
-    with connection.cursor() as cursor:
-        # One statement in the common case (PostgreSQL and SQLite ≥ 3.35 both support RETURNING).
-        cursor.execute(f"UPDATE {table} SET last = last + 1 WHERE day = %s RETURNING last", [day_value])  # noqa: S608
-        row = cursor.fetchone()
-        if row is None:  # the day's first complaint: create the row (racing intakes both land here once)
-            DailySequence.objects.bulk_create([DailySequence(day=day, last=0)], ignore_conflicts=True)
-            cursor.execute(f"UPDATE {table} SET last = last + 1 WHERE day = %s RETURNING last", [day_value])  # noqa: S608
-            row = cursor.fetchone()
-    return f"TS{day:%Y%m%d}-{row[0]:04d}"
+    """`TS` + date + 4-digit daily sequence (closeloop/core/numbering.py). Must run inside the intake
+    transaction: the row lock serialises concurrent intakes, and a rollback returns the number."""
+    return daily_number(DailySequence, day, "TS")
 
 
 def complaint_register_once(
@@ -390,11 +383,15 @@ def complaint_register_once(
 
 
 def _complaint_by_external_ref(channel: str, ref: str) -> Complaint | None:
-    return (
+    # The index's own condition repeated: SQLite uses a partial index only when the query states its
+    # WHERE term, and otherwise scanned every complaint of the channel (with the ORDER BY of
+    # `first()` dropped: one row at most matches the unique constraint).
+    rows = (
         Complaint.objects.select_related("customer", "type", "department", "product")
-        .filter(channel=channel, external_ref=ref)
-        .first()
+        .filter(~Q(external_ref=""), channel=channel, external_ref=ref)
+        .order_by()[:1]
     )
+    return next(iter(rows), None)
 
 
 def complaint_register(
@@ -637,8 +634,10 @@ def complaint_change_priority(
     actor: User | None,
     via: str,
     now: datetime.datetime | None = None,
+    system: bool = False,
 ) -> Complaint:
-    """A new priority recomputes every open deadline from its own start; the timeline says how."""
+    """A new priority recomputes every open deadline from its own start; the timeline says how.
+    `system`: a rule raises it (a safety hazard, closeloop/triage/hazards.py), nobody to ask."""
     now = now or timezone.now()
     if priority not in Priority.values:
         raise DomainError(_("Choose a priority from the list."), field="priority")
@@ -646,7 +645,11 @@ def complaint_change_priority(
         raise DomainError(_("Say why the priority changes."), field="reason")
     with transaction.atomic():
         locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
-        _check_open_for_desk(locked, actor, str(_("change the priority")))
+        if system:
+            if locked.status not in OPEN_STATUSES:
+                return locked
+        else:
+            _check_open_for_desk(locked, actor, str(_("change the priority")))
         if locked.priority == priority:
             return locked
         before = locked.priority
@@ -943,3 +946,49 @@ def customer_message_send(
         )
         transaction.on_commit(outbox_wake)
     return row
+
+
+CUSTOMER_ADDITION_MAX_CHARS = 2000
+
+
+def complaint_customer_add(
+    *,
+    complaint: Complaint,
+    text: str,
+    uploads: list[AttachmentUpload],
+    via: str,
+    now: datetime.datetime | None = None,
+) -> Event:
+    """The customer adds information and files to their own open complaint (the portal's status page,
+    after the number + phone check): one event on the timeline with the text as its note, the files
+    checked like every attachment. Who may call it is the caller's check (the browser's status grant)."""
+    now = now or timezone.now()
+    text = text.strip()
+    errors: dict[str, list[str]] = {}
+    if not text and not uploads:
+        errors["text"] = [_("Write what you want to add, or attach a photo.")]
+    if len(text) > CUSTOMER_ADDITION_MAX_CHARS:
+        errors["text"] = [_("Please keep it under %(limit)d characters.") % {"limit": CUSTOMER_ADDITION_MAX_CHARS}]
+    types = _validate_attachments(uploads, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update(no_key=True).get(pk=complaint.pk)
+        if locked.status not in OPEN_STATUSES:
+            raise DomainError(
+                _("This complaint is no longer open, so nothing can be added to it. Please send a new complaint."),
+                field="text",
+            )
+        stored = [
+            attachment_store(complaint=locked, upload=upload, content_type=content_type, by=None, now=now)
+            for upload, content_type in zip(uploads, types, strict=True)
+        ]
+        return event_record(
+            complaint=locked,
+            action="customer_added",
+            actor=None,
+            via=via,
+            after={"attachments": [{"id": a.pk, "name": a.original_name} for a in stored]},
+            note=text,
+            at=now,
+        )

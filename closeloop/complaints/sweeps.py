@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from closeloop.authz import recipients
 from closeloop.complaints.events import events_insert_many
@@ -55,32 +55,23 @@ class _Recipients:
 
 
 def _message(deadline: ClaimedDeadline, kind: str, level: int = 0) -> Message:
-    milestone = Milestone(deadline.milestone).label
-    due = timezone.localtime(deadline.due_at).strftime("%Y-%m-%d %H:%M")
+    params = {
+        "number": deadline.number,
+        "milestone": Milestone(deadline.milestone).label,  # lazy: a word shown in the reader's language
+        "due": timezone.localtime(deadline.due_at).strftime("%Y-%m-%d %H:%M"),
+        "level": level,
+    }
     if kind == "deadline_warned":
-        subject = _("%(number)s: %(milestone)s is due at %(due)s") % {
-            "number": deadline.number,
-            "milestone": milestone,
-            "due": due,
-        }
+        subject = gettext_lazy("%(number)s: %(milestone)s is due at %(due)s")
     elif kind == "deadline_breached":
-        subject = _("%(number)s: %(milestone)s is overdue (was due %(due)s)") % {
-            "number": deadline.number,
-            "milestone": milestone,
-            "due": due,
-        }
+        subject = gettext_lazy("%(number)s: %(milestone)s is overdue (was due %(due)s)")
     else:
-        subject = _("%(number)s: escalated (level %(level)s) — %(milestone)s overdue since %(due)s") % {
-            "number": deadline.number,
-            "level": level,
-            "milestone": milestone,
-            "due": due,
-        }
+        subject = gettext_lazy("%(number)s: escalated (level %(level)s) — %(milestone)s overdue since %(due)s")
     # No personal data in staff notifications: the number links to the complaint page.
-    return Message(
+    return Message.words(
         kind=kind,
         subject=subject,
-        body=subject,
+        params=params,
         complaint_id=deadline.complaint_id,
         dedup=f"{kind}:{deadline.pk}:{level}",
     )
@@ -96,15 +87,18 @@ def _digest(kind: str, level: int, deadlines: list[ClaimedDeadline], now: dateti
     numbers = [d.number for d in deadlines]
     shown = ", ".join(numbers[:DIGEST_LISTS]) + (" …" if len(numbers) > DIGEST_LISTS else "")
     if kind == "deadline_warned":
-        subject = _("%(count)s complaints reach their warning point") % {"count": len(numbers)}
+        subject = gettext_lazy("%(count)s complaints reach their warning point")
     elif kind == "deadline_breached":
-        subject = _("%(count)s complaints are overdue") % {"count": len(numbers)}
+        subject = gettext_lazy("%(count)s complaints are overdue")
     else:
-        subject = _("%(count)s overdue complaints escalated (level %(level)s)") % {
-            "count": len(numbers),
-            "level": level,
-        }
-    return Message(kind=kind, subject=subject, body=shown, dedup=f"{kind}:digest:{level}:{now.isoformat()}")
+        subject = gettext_lazy("%(count)s overdue complaints escalated (level %(level)s)")
+    return Message.words(
+        kind=kind,
+        subject=subject,
+        body=shown,
+        params={"count": len(numbers), "level": level},
+        dedup=f"{kind}:digest:{level}:{now.isoformat()}",
+    )
 
 
 class _DeadlineRecorder:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("lookup/customers", views.lookup_customers, name="lookup_customers"),
     path("lookup/products", views.lookup_products, name="lookup_products"),
     path("c/<str:number>/", views.detail, name="detail"),
+    path("c/<str:number>/changed/", views.changed, name="changed"),
     path("c/<str:number>/do/<str:action>/", views.transition, name="transition"),
     path("c/<str:number>/sla/<str:action>/", views.sla_action, name="sla_action"),
     path("c/<str:number>/write/", views.write, name="write"),

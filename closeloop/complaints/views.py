@@ -15,9 +15,11 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from closeloop import authz
+from closeloop.authz.navigation import home_for
 from closeloop.complaints import customer_messages, presentation, selectors, services
 from closeloop.complaints.customer_messages import SMS_MAX_CHARS, WRITE_PREFIX
 from closeloop.complaints.forms import (
@@ -30,19 +32,26 @@ from closeloop.complaints.forms import (
     TransitionForm,
     WaitForCustomerForm,
 )
-from closeloop.complaints.lifecycle import OPEN_STATUSES, TRANSITIONS, Status, available_transitions
+from closeloop.complaints.lifecycle import OPEN_STATUSES, TRANSITIONS, Status, offered_transitions
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import complaint_panels
+from closeloop.complaints.signals import registration_form_submitted
 from closeloop.core.answers import form_again_on_failure
 from closeloop.core.errors import DomainError, RateLimited
 from closeloop.core.files import file_response
 from closeloop.core.forms_ui import add_domain_errors, refusal_status
 from closeloop.core.masking import can_see_personal_data
-from closeloop.core.roles import user_roles
 from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.directory import selectors as directory_selectors
 from closeloop.directory.selectors import MOBILE
 from closeloop.notifications.models import MessageTemplate, Method
+
+
+@login_required
+@require_GET
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Each role's own home page (closeloop/authz/navigation.py: HOMES)."""
+    return redirect(home_for(request.user))
 
 
 def _render(
@@ -107,6 +116,9 @@ def register(request: AuthenticatedHttpRequest) -> HttpResponse:
             except DomainError as exc:
                 add_domain_errors(form, exc)
             else:
+                registration_form_submitted.send(
+                    sender=Complaint, complaint=complaint, user=request.user, data=request.POST
+                )
                 messages.success(request, _("Complaint %(number)s registered.") % {"number": complaint.number})
                 return redirect("desk:detail", number=complaint.number)
         if request.FILES:
@@ -161,7 +173,12 @@ def lookup_customers(request: AuthenticatedHttpRequest) -> HttpResponse:
     services.customer_data_access_record(
         user=request.user, customers=[c for c, contact in matches if not contact.masked], where="lookup"
     )
-    return render(request, "desk/_customer_matches.html", {"matches": matches})
+    # Their open complaints, those on the product being registered first: a call about a complaint
+    # already open is added to it, not registered twice.
+    product = request.GET.get("product_model", "")
+    open_ones = selectors.customers_open_complaints(user=request.user, customers=customers, product=product)
+    rows = [(c, contact, open_ones.get(c.pk, [])) for c, contact in matches]
+    return render(request, "desk/_customer_matches.html", {"matches": rows, "product": product.strip()})
 
 
 @login_required
@@ -192,7 +209,7 @@ def _detail_response(
     if not contact.masked:
         services.personal_data_access_record(user=request.user, complaints=[complaint], where="detail")
     forms = []
-    for transition in available_transitions(complaint.status, user_roles(request.user)):
+    for transition in offered_transitions(complaint, request.user):
         if bound is not None and bound.transition.action == transition.action:
             forms.append(bound)
         else:
@@ -214,6 +231,7 @@ def _detail_response(
         "sla_forms": _sla_forms(request, complaint, sla_bound or {}),
         "panels": complaint_panels(request, complaint),
         "write_form": _write_start_form(request, complaint),
+        "version": selectors.complaint_last_event_id(complaint_id=complaint.pk),
     }
     return render(request, "desk/detail.html", context, status=status)
 
@@ -247,13 +265,18 @@ def sla_action(request: AuthenticatedHttpRequest, number: str, action: str) -> H
         except DomainError as exc:
             add_domain_errors(form, exc)
         else:
-            messages.success(request, _("Saved."))
+            messages.success(request, str(SLA_DONE[action]))
             return redirect("desk:detail", number=complaint.number)
     complaint = _visible_complaint(request, number)
     error = " ".join(str(e) for errors in form.errors.values() for e in errors)
     return _detail_response(request, complaint, sla_bound={action: form}, error=error, status=422)
 
 
+SLA_DONE = {
+    "priority": gettext_lazy("Priority changed; the open deadlines are recomputed for it."),
+    "wait": gettext_lazy("The clocks are paused until the customer answers: resume them then."),
+    "resume": gettext_lazy("The clocks run again, extended by the time spent waiting."),
+}
 SLA_ACTIONS: dict[str, tuple[type[forms.Form], Any]] = {
     "priority": (PriorityChangeForm, services.complaint_change_priority),
     "wait": (WaitForCustomerForm, services.complaint_wait_for_customer),
@@ -265,6 +288,22 @@ SLA_ACTIONS: dict[str, tuple[type[forms.Form], Any]] = {
 @require_GET
 def detail(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     return _detail_response(request, _visible_complaint(request, number))
+
+
+@login_required
+@require_GET
+def changed(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
+    """Polled by the open complaint page (desk/_live.html): 204 while nothing happened to the complaint
+    since the event the page shows last (`after`), else the notice "this complaint changed — reload".
+    Two small indexed queries (the visible complaint, its newer events) per poll."""
+    try:
+        complaint_id = selectors.complaints_visible_to(request.user).values_list("pk", flat=True).get(number=number)
+    except Complaint.DoesNotExist:
+        raise Http404(_("No such complaint.")) from None
+    after = request.GET.get("after", "")
+    if after.isdigit() and not selectors.complaint_changed_since(complaint_id=complaint_id, event_id=int(after)):
+        return HttpResponse(status=204)
+    return render(request, "desk/_changed.html", {"number": number})
 
 
 @login_required
@@ -287,12 +326,12 @@ def transition(request: AuthenticatedHttpRequest, number: str, action: str) -> H
             add_domain_errors(form, exc)
             status = refusal_status(exc)
         else:
-            messages.success(request, _("%(action)s: done.") % {"action": step.label})
+            messages.success(request, str(step.done) if step.done else _("%(action)s: done.") % {"action": step.label})
             return redirect("desk:detail", number=complaint.number)
     complaint = _visible_complaint(request, number)  # re-read: the refusal may be due to a change meanwhile
     # The action may no longer be offered (state changed meanwhile, or not for this role): then the
     # form is not on the page, so its message goes on top of the page.
-    offered = {t.action for t in available_transitions(complaint.status, user_roles(request.user))}
+    offered = {t.action for t in offered_transitions(complaint, request.user)}
     error = "" if action in offered else " ".join(str(e) for errors in form.errors.values() for e in errors)
     return _detail_response(request, complaint, bound=form, error=error, status=status)
 

@@ -64,6 +64,11 @@ class Transition:
     cancels_deadlines: bool = False
     # Shown on the button and used as CSS hint; "danger" asks for confirmation in the UI.
     style: str = "primary"
+    # A panel of the page draws this action's button next to what it needs (the closing checklist draws
+    # "close"): the generic list of actions leaves it out, so that no action is offered twice.
+    own_form: bool = False
+    # The confirmation once it is done: what happened and what comes next (default "<label>: done.").
+    done: str | Promise = ""
     # When set, the customer is told (complaints.customer_messages.customer_notify with this message code).
     notify_customer: str = ""
     # What else happens in the same transaction once the state changed: dotted paths of callables
@@ -238,6 +243,26 @@ class Lifecycle:
         self.check_actor(action, actor, obj)
         self.check_state(obj, action)
         return self.check_guards(obj, action, {**(data or {}), "actor": actor})
+
+    def refusal(self, obj: Any, action: str, actor: Any) -> DomainError | None:
+        """Why `check` would refuse `actor` this action on `obj` now, input aside (a required field the
+        form asks for is not missing yet), or None when it would go ahead. Changes nothing."""
+        try:
+            self.check(obj, action, actor)
+        except DomainError as exc:
+            return exc
+        return None
+
+    def offered(self, obj: Any, actor: Any, *, actions: Iterable[str] | None = None) -> list[Transition]:
+        """The actions the UI offers on `obj` to `actor`: those `check` lets through now — the actor may,
+        the state allows it and every guard passes (among `actions`, when given). Every button of a
+        status change is drawn from this list; a test posts each one (tests/test_offered_actions.py)."""
+        wanted = None if actions is None else set(actions)
+        return [
+            t
+            for t in self.transitions_from(getattr(obj, self.status_field))
+            if (wanted is None or t.action in wanted) and self.refusal(obj, t.action, actor) is None
+        ]
 
     def move(
         self, obj: Any, action: str, actor: Any, *, data: dict[str, object] | None = None, checked: bool = False

@@ -16,6 +16,7 @@ from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.schemas import Text
 from closeloop.complaints.selectors import complaint_get
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS
+from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.types import User
 from closeloop.defects import selectors
@@ -144,6 +145,7 @@ class RuleOut(Schema):
     product_line: str = Field(description='the line\'s code, or "default"')
     product_line_label: str
     own_rule: bool = Field(description="false: the line follows the default rule")
+    updated_at: datetime.datetime | None = Field(description="of the rule that applies; null when there is none")
     threshold: int | None
     window_days: int | None
     is_active: bool
@@ -342,10 +344,10 @@ def _named_complaint(user: User, number: str) -> Complaint:
 
 
 @router.get("/defects/alerts", response={200: list[AlertOut], **READ_ERRORS}, summary="Defect alerts, open first")
-def alert_list(request: HttpRequest, filters: Query[AlertFilters]) -> list[dict[str, Any]]:
+def alert_list(request: HttpRequest, filters: Query[AlertFilters], since: Query[UpdatedSince]) -> list[dict[str, Any]]:
     user = _user(request)
     _check_view(user)
-    qs = selectors.alert_list(user=user, status=filters.status or "")
+    qs = updated_since(selectors.alert_list(user=user, status=filters.status or ""), since)
     return [_alert(a) for a in qs[filters.offset : filters.offset + filters.limit]]
 
 
@@ -409,10 +411,12 @@ def alert_link(request: HttpRequest, pk: RecordId, payload: LinkIn) -> dict[str,
 @router.get(
     "/defects/incidents", response={200: list[IncidentOut], **READ_ERRORS}, summary="Defect incidents, open first"
 )
-def incident_list(request: HttpRequest, filters: Query[IncidentFilters]) -> list[dict[str, Any]]:
+def incident_list(
+    request: HttpRequest, filters: Query[IncidentFilters], since: Query[UpdatedSince]
+) -> list[dict[str, Any]]:
     user = _user(request)
     _check_view(user)
-    qs = selectors.incident_list(user=user)
+    qs = updated_since(selectors.incident_list(user=user), since)
     if filters.status:
         qs = qs.filter(status=filters.status)
     return [_incident(i) for i in qs[filters.offset : filters.offset + filters.limit]]
@@ -498,6 +502,7 @@ def _rule(row: rule_services.RuleRow) -> dict[str, Any]:
         "threshold": rule.threshold if rule else None,
         "window_days": rule.window_days if rule else None,
         "is_active": bool(rule and rule.is_active),
+        "updated_at": rule.updated_at if rule else None,
     }
 
 
@@ -516,9 +521,13 @@ def _line(code: str) -> ProductLine | None:
     response={200: list[RuleOut], **READ_ERRORS},
     summary="Early-warning rules: the default, then what applies to each product line",
 )
-def rule_list(request: HttpRequest) -> list[dict[str, Any]]:
+def rule_list(request: HttpRequest, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
+    """With `updated_since`: the lines whose rule (their own, or the default they follow) changed."""
     _check_view(_user(request))
-    return [_rule(row) for row in rule_services.rules_overview()]
+    rows = [_rule(row) for row in rule_services.rules_overview()]
+    if since.updated_since is None:
+        return rows
+    return [r for r in rows if r["updated_at"] is not None and r["updated_at"] >= since.updated_since]
 
 
 @router.put(

@@ -9,7 +9,6 @@ class DefectsConfig(AppConfig):
 
     def ready(self) -> None:
         from closeloop.complaints.panels import panel_provider_add
-        from closeloop.defects import signals  # noqa: F401  (connects to complaint_registered)
 
         # The complaint page offers quality to join the complaint to an open incident.
         panel_provider_add("closeloop.defects.views.panel.panel")

@@ -9,14 +9,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from closeloop.core.events import AppendOnlyModel
+from closeloop.core.events import AppendOnlyModel, TransactionId
 from closeloop.core.models import UpdatedAtModel
 
 User = settings.AUTH_USER_MODEL
 
 
-class SpikeRule(models.Model):
+class SpikeRule(UpdatedAtModel):
     """Threshold and window; the row without a product line is the default (3 within 7 days)."""
 
     product_line = models.OneToOneField(
@@ -46,7 +47,7 @@ class SpikeRule(models.Model):
 
 class AlertStatus(models.TextChoices):
     # Raised; quality has not acted yet. Further complaints about the same model/batch join it.
-    OPEN = "open", _("open")
+    OPEN = "open", pgettext_lazy("defect alert state", "open")
     # Quality opened (or linked) a defect incident for it.
     INCIDENT = "incident", _("incident opened")
     # Quality judged it a coincidence.
@@ -91,14 +92,14 @@ class DefectAlert(UpdatedAtModel):
 
 
 class IncidentStatus(models.TextChoices):
-    OPEN = "open", _("open")
+    OPEN = "open", pgettext_lazy("defect incident state", "open")
     # The remedy was applied to every grouped complaint.
     REMEDIED = "remedied", _("remedy applied")
-    CLOSED = "closed", _("closed")
+    CLOSED = "closed", pgettext_lazy("defect incident state", "closed")
 
 
 class DefectIncident(UpdatedAtModel):
-    number = models.CharField(_("number"), max_length=20, unique=True)
+    number = models.CharField(pgettext_lazy("defect incident", "number"), max_length=20, unique=True)
     title = models.CharField(_("title"), max_length=200)
     product = models.ForeignKey(
         "directory.Product", on_delete=models.PROTECT, related_name="+", verbose_name=_("model")
@@ -166,11 +167,31 @@ class IncidentEvent(AppendOnlyModel):
     kind = models.CharField(_("action"), max_length=30)
     data = models.JSONField(default=dict, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # The writing transaction (core/events.py, TransactionId): the change feed reads in (txid, id) order.
+    txid = models.BigIntegerField(editable=False, db_default=TransactionId())
 
     class Meta:
         ordering = ["at", "id"]
         verbose_name = _("defect event")
+        # The change feed (closeloop/integrations/feed.py): the next page after a cursor.
+        indexes = [models.Index(fields=["txid", "id"], name="incident_event_feed")]
         verbose_name_plural = _("defect events")
 
     def __str__(self) -> str:
         return f"{self.kind} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class SpikeCursor(models.Model):
+    """Where the per-minute claim of intakes to check stands (one row, pk 1): every complaint with a
+    larger id is still to be checked. Intake itself writes nothing for the check — no second commit
+    per complaint — the claim reads the new complaints in id order instead (defects/services/claims.py)."""
+
+    last_complaint_id = models.BigIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("early-warning claim position")
+        verbose_name_plural = _("early-warning claim position")
+
+    def __str__(self) -> str:
+        return f"> {self.last_complaint_id}"

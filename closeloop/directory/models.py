@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Replace, Upper
 from django.utils.translation import gettext_lazy as _
 
 from closeloop.core.events import AppendOnlyModel
 from closeloop.core.i18n import BilingualNamed
+from closeloop.core.models import UpdatedAtModel
 
 
-class Department(BilingualNamed):
+class Department(UpdatedAtModel, BilingualNamed):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
     # Departments such as technical support owe an analysis within the policy's `analysis` target (4wh).
@@ -47,7 +50,7 @@ class ProductLine(BilingualNamed):
         verbose_name_plural = _("product lines")
 
 
-class Product(BilingualNamed):
+class Product(UpdatedAtModel, BilingualNamed):
     line = models.ForeignKey(
         ProductLine, on_delete=models.PROTECT, related_name="products", verbose_name=_("product line")
     )
@@ -58,12 +61,16 @@ class Product(BilingualNamed):
         ordering = ["model"]
         verbose_name = _("product")
         verbose_name_plural = _("products")
+        indexes = [
+            # A model typed without its dashes ("XD1001" for XD-1001): selectors.products_by_bare_model.
+            models.Index(Replace(Upper("model"), Value("-"), Value("")), name="product_model_bare"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.model} {self.label}"
 
 
-class ComplaintType(BilingualNamed):
+class ComplaintType(UpdatedAtModel, BilingualNamed):
     """Configurable tree of complaint types (质量, 服务, 物流, ...)."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
@@ -149,7 +156,7 @@ class Customer(models.Model):
         return self.name
 
 
-class RosterEntry(models.Model):
+class RosterEntry(UpdatedAtModel):
     """A line of the responsibility roster (责任岗位表): which department and handler take which
     complaint type / product line / region, from a date. Empty criteria match anything; the most
     specific matching line wins. Entries are ended, never deleted, and every change is logged."""
@@ -211,12 +218,14 @@ class RosterChange(AppendOnlyModel):
         ordering = ["at", "id"]
         verbose_name = _("roster change")
         verbose_name_plural = _("roster changes")
+        # GET /roster-changes: newest first, and its `updated_since`.
+        indexes = [models.Index(fields=["at", "id"], name="roster_change_at")]
 
     def __str__(self) -> str:
         return f"{self.entry_id} {self.action} @ {self.at:%Y-%m-%d %H:%M}"
 
 
-class Absence(models.Model):
+class Absence(UpdatedAtModel):
     """Short leave. The department covers it (optionally a named colleague); the roster is not edited."""
 
     user = models.ForeignKey(

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Value
+from django.db.models.functions import Replace, Upper
 
 from closeloop.directory.models import CauseCategory, Customer, Product
 
@@ -66,6 +67,20 @@ def customers_by_contact(*, phone: str = "", email: str = "", limit: int = LOOKU
     )
 
 
+def bare_model(text: str) -> str:
+    """A model as its bare-model index holds it: upper case, without dashes ("xd-1001" → "XD1001")."""
+    return text.strip().upper().replace("-", "")
+
+
+def products_by_bare_model(term: str) -> QuerySet[Product]:
+    """Products whose model, without its dashes, is the term's ("XD1001" and "xd-1001" find XD-1001);
+    read from the index product_model_bare."""
+    bare = bare_model(term)
+    if not bare:
+        return Product.objects.none()
+    return Product.objects.alias(bare=Replace(Upper("model"), Value("-"), Value(""))).filter(bare=bare)
+
+
 def products_autocomplete(*, q: str, limit: int = 10) -> QuerySet[Product]:
     """Active products whose model starts with `q` or whose name contains it."""
     q = (q or "").strip()
@@ -73,7 +88,12 @@ def products_autocomplete(*, q: str, limit: int = 10) -> QuerySet[Product]:
         return Product.objects.none()
     return (
         Product.objects.filter(is_active=True)
-        .filter(Q(model__istartswith=q) | Q(name__icontains=q) | Q(name_en__icontains=q))
+        .filter(
+            Q(model__istartswith=q)
+            | Q(name__icontains=q)
+            | Q(name_en__icontains=q)
+            | Q(pk__in=products_by_bare_model(q).values("pk"))
+        )
         .order_by("model")[:limit]
     )
 

@@ -15,6 +15,7 @@ class FollowupConfig(AppConfig):
             "closeloop.followup.views.followups.panel",
             "closeloop.followup.views.closing.panel",
             "closeloop.followup.views.repeats.panel",
+            "closeloop.followup.views.customer.panel",
         ):
             panel_provider_add(path)
 

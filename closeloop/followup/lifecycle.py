@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from closeloop import authz
 from closeloop.core.errors import DomainError, TransitionNotAllowed
@@ -25,7 +26,7 @@ DENIED = _("Only customer-service agents and CS supervisors make follow-ups.")
 class FollowUpState(models.TextChoices):
     """The follow-up's outcome field read as a state: blank while the round is open."""
 
-    OPEN = "", _("open")
+    OPEN = "", pgettext_lazy("follow-up state", "open")
     SATISFIED = FollowUpOutcome.SATISFIED.value, FollowUpOutcome.SATISFIED.label
     UNSATISFIED = FollowUpOutcome.UNSATISFIED.value, FollowUpOutcome.UNSATISFIED.label
     UNREACHABLE = FollowUpOutcome.UNREACHABLE.value, FollowUpOutcome.UNREACHABLE.label

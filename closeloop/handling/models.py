@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from closeloop.core.models import UpdatedAtModel
 
@@ -101,7 +102,9 @@ class ContactLog(models.Model):
     complaint = models.ForeignKey("complaints.Complaint", on_delete=models.PROTECT, related_name="contacts")
     task = models.ForeignKey(Task, null=True, blank=True, on_delete=models.PROTECT, related_name="contacts")
     at = models.DateTimeField(_("time"))
-    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("by"))
+    by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=pgettext_lazy("who made the contact", "by")
+    )
     channel = models.CharField(_("channel"), max_length=10, choices=ContactChannel.choices)
     outcome = models.CharField(
         _("outcome"), max_length=12, choices=ContactOutcome.choices, default=ContactOutcome.REACHED

@@ -1,7 +1,6 @@
 """The feedback form (责任人反馈表) printed in the paper form's layout (seed 003).
 
-Chinese is set in reportlab's built-in CID font STSong-Light (Adobe-GB1): the PDF viewer supplies the
-glyphs, so no font file is needed on the server and a fresh machine renders Chinese correctly.
+Text is set in the embedded CJK font of closeloop/core/pdf_fonts.py, so every viewer shows the same glyphs.
 
 The form's own wording is the paper form's, so its labels are a fixed bilingual table here (Chinese,
 or English when the active language is English) rather than catalogue entries: a printed 责任人反馈表
@@ -22,14 +21,13 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from closeloop.core import pdf_fonts
 from closeloop.handling.models import FeedbackForm, FeedbackResult, FeedbackStatus
 from closeloop.handling.services.feedback import FeedbackPrefill, feedback_form_values
 
-FONT = "STSong-Light"
+FONT = pdf_fonts.FONT
 
 # key: (中文, English)
 LABELS: dict[str, tuple[str, str]] = {
@@ -92,9 +90,7 @@ CHECKED, UNCHECKED = "■", "□"
 
 
 def _font() -> str:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
+    return pdf_fonts.register()
 
 
 def _english(language: str | None) -> bool:

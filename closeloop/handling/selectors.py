@@ -118,8 +118,12 @@ def roster_entries(
     return qs.order_by("department__code", "-valid_from", "id")
 
 
-def roster_changes(*, department_code: str = "", limit: int = 50) -> QuerySet[RosterChange]:
+def roster_changes(
+    *, department_code: str = "", limit: int = 50, since: datetime.datetime | None = None
+) -> QuerySet[RosterChange]:
     qs = RosterChange.objects.select_related("actor", "entry__department")
+    if since is not None:
+        qs = qs.filter(at__gte=since)
     if department_code:
         qs = qs.filter(entry__department__code=department_code)
     return qs.order_by("-at", "-id")[:limit]

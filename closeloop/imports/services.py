@@ -37,7 +37,7 @@ from closeloop.directory.selectors import EMAIL
 from closeloop.followup.models import FollowUp, FollowUpMethod, FollowUpOutcome, SatisfactionLevel
 from closeloop.followup.selectors import active_levels
 from closeloop.imports.columns import BY_KEY, COLUMNS, column_for
-from closeloop.imports.inserts import insert_rows
+from closeloop.imports.inserts import insert_rows, insert_values
 from closeloop.imports.models import ImportRun, ImportSource
 from closeloop.imports.reading import SourceRow
 
@@ -591,72 +591,73 @@ def _write(
     followups = 0
     for start in range(0, len(rows), BATCH_SIZE):
         batch = rows[start : start + BATCH_SIZE]
+        # Rows of values straight from the checked data, no model instances (imports/inserts.py).
         complaints = []
         for row in batch:
             customer = customers[row.line]
             resolved = row.status in RESOLVED_STATES
             complaints.append(
-                Complaint(
-                    number=numbers[row.line],
-                    status=row.status,
-                    channel=row.channel,
-                    priority=row.priority,
-                    received_at=row.received_at,
-                    registered_at=row.received_at,
-                    customer=customer,
-                    product=row.product,
-                    product_text=row.product_text,
-                    batch_no=row.batch_no,
-                    province=row.province or customer.province,
-                    city=row.city or customer.city,
-                    type=row.type,
-                    department=row.department,
-                    description=row.description,
-                    resolution=row.result if resolved else "",
-                    status_reason="" if resolved else row.result,
-                    resolved_at=row.resolved_at,
-                    closed_at=row.closed_at,
-                    archived_at=row.closed_at if row.status == Status.ARCHIVED else None,
-                    imported_at=now,
-                )
+                {
+                    "number": numbers[row.line],
+                    "status": row.status,
+                    "channel": row.channel,
+                    "priority": row.priority,
+                    "received_at": row.received_at,
+                    "registered_at": row.received_at,
+                    "customer_id": customer.pk,
+                    "product_id": row.product.pk if row.product else None,
+                    "product_text": row.product_text,
+                    "batch_no": row.batch_no,
+                    "province": row.province or customer.province,
+                    "city": row.city or customer.city,
+                    "type_id": row.type.pk,
+                    "department_id": row.department.pk if row.department else None,
+                    "description": row.description,
+                    "resolution": row.result if resolved else "",
+                    "status_reason": "" if resolved else row.result,
+                    "resolved_at": row.resolved_at,
+                    "closed_at": row.closed_at,
+                    "archived_at": row.closed_at if row.status == Status.ARCHIVED else None,
+                    "imported_at": now,
+                }
             )
-        insert_rows(complaints)
+        complaint_ids = insert_values(Complaint, complaints)
         events = []
         found = []
-        for row, complaint in zip(batch, complaints, strict=True):
+        for row, complaint_id in zip(batch, complaint_ids, strict=True):
             events.append(
-                Event(
-                    complaint=complaint,
-                    at=now,
-                    actor=by,
-                    via=via,
-                    action="imported",
-                    after={
+                {
+                    "complaint_id": complaint_id,
+                    "at": now,
+                    "actor_id": by.pk if by else None,
+                    "via": via,
+                    "action": "imported",
+                    "after": {
                         "import": run.pk,
                         "file": run.file_name,
                         "row": row.line,
                         "status": row.status,
                         "number_kept": bool(row.number),
                     },
-                )
+                }
             )
             if row.outcome:
                 done = row.followup_at or row.closed_at or row.resolved_at
                 found.append(
-                    FollowUp(
-                        complaint=complaint,
-                        round=1,
+                    {
+                        "complaint_id": complaint_id,
+                        "round": 1,
                         # an outcome needs a resolved complaint, which needs resolved_at (_Reader)
-                        created_at=row.resolved_at or done,  # type: ignore[misc]
-                        method=FollowUpMethod.PHONE,
-                        outcome=row.outcome,
-                        solved=row.outcome == FollowUpOutcome.SATISFIED,
-                        satisfaction=row.satisfaction,
-                        completed_at=done,
-                    )
+                        "created_at": row.resolved_at or done,
+                        "method": FollowUpMethod.PHONE,
+                        "outcome": row.outcome,
+                        "solved": row.outcome == FollowUpOutcome.SATISFIED,
+                        "satisfaction_id": row.satisfaction.pk if row.satisfaction else None,
+                        "completed_at": done,
+                    }
                 )
-        insert_rows(events)
-        insert_rows(found)
+        insert_values(Event, events)
+        insert_values(FollowUp, found)
         followups += len(found)
         if progress:
             progress("write", start + len(batch), len(rows))

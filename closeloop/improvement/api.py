@@ -21,6 +21,7 @@ from ninja import Field, P, PathEx, Query, Router, Schema, Status
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.schemas import Text
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
+from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.types import User
 from closeloop.directory.models import CauseCategory, ComplaintType, Department, Product, ProductLine
@@ -336,7 +337,9 @@ def _sources(user: User, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/improvement-actions", response={200: ActionPage, **READ_ERRORS}, summary="Improvement actions I may see")
-def improvement_action_list(request: HttpRequest, filters: Query[ActionFiltersIn]) -> dict[str, Any]:
+def improvement_action_list(
+    request: HttpRequest, filters: Query[ActionFiltersIn], since: Query[UpdatedSince]
+) -> dict[str, Any]:
     user = _user(request)
     if not selectors.can_view(user):
         raise PermissionDenied(_("You may not see improvement actions."))
@@ -359,6 +362,7 @@ def improvement_action_list(request: HttpRequest, filters: Query[ActionFiltersIn
         ),
         now=now,
     )
+    queryset = updated_since(queryset, since)
     page = list(queryset[filters.offset : filters.offset + filters.limit])
     return {"items": [_out(action, now) for action in page], "count": queryset.count()}
 

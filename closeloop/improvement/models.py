@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from closeloop.core.events import AppendOnlyModel
+from closeloop.core.events import AppendOnlyModel, TransactionId
 from closeloop.core.models import UpdatedAtModel
 
 User = settings.AUTH_USER_MODEL
@@ -165,10 +165,14 @@ class ActionEvent(AppendOnlyModel):
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # The writing transaction (core/events.py, TransactionId): the change feed reads in (txid, id) order.
+    txid = models.BigIntegerField(editable=False, db_default=TransactionId())
 
     class Meta:
         ordering = ["at", "id"]
         verbose_name = _("improvement action event")
+        # The change feed (closeloop/integrations/feed.py): the next page after a cursor.
+        indexes = [models.Index(fields=["txid", "id"], name="action_event_feed")]
         verbose_name_plural = _("improvement action events")
 
     def __str__(self) -> str:

@@ -1,9 +1,9 @@
 """Charts for the dashboard (as inline SVG) and the analysis report (as PDF drawings), from one code path.
 
 reportlab's graphics draw each chart once as a `Drawing`; `to_svg` renders it for the browser and the
-PDF report places the same drawing on its page. Chinese text uses reportlab's built-in CID font
-STSong-Light in the PDF (the viewer supplies the glyphs, so nothing has to be installed on the server)
-and the browser's own CJK fonts in the SVG. No JavaScript and no files from a CDN are involved.
+PDF report places the same drawing on its page. Chinese text uses the embedded CJK font of
+closeloop/core/pdf_fonts.py in the PDF and the browser's own CJK fonts in the SVG. No JavaScript and no
+files from a CDN are involved.
 """
 
 from __future__ import annotations
@@ -22,22 +22,18 @@ from reportlab.graphics.charts.piecharts import Pie
 from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, String
 from reportlab.lib import colors
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 
-FONT = "STSong-Light"
+from closeloop.core import pdf_fonts
+
+FONT = pdf_fonts.FONT
 PALETTE = [
     colors.HexColor(value)
     for value in ("#2f6f9f", "#e07b39", "#4c9a5b", "#c0504d", "#8064a2", "#4bacc6", "#9b8b2f", "#7f7f7f")
 ]
-_registered = False
 
 
 def register_font() -> str:
-    global _registered
-    if not _registered:
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-        _registered = True
-    return FONT
+    return pdf_fonts.register()
 
 
 def _short(label: str, limit: int = 12) -> str:
@@ -111,6 +107,7 @@ def bar_chart(
     chart.valueAxis.valueMax = _value_max(numbers)
     if max(numbers) <= 5:
         chart.valueAxis.valueStep = 1  # counts: no 0.2 steps
+    chart.valueAxis.labels.fontName = FONT
     chart.valueAxis.labels.fontSize = 9
     # A few bars stay slim instead of filling the width (bars are 10 units, spacing relative to them).
     chart.groupSpacing = 10 / min(0.67, 0.12 + 0.09 * len(names)) - 10  # type: ignore[assignment]  # reportlab takes floats; its stubs say int
@@ -120,6 +117,7 @@ def bar_chart(
     chart.bars.strokeColor = None
     chart.bars[0].fillColor = PALETTE[0]
     chart.barLabelFormat = "%d"
+    chart.barLabels.fontName = FONT
     chart.barLabels.fontSize = 9
     chart.barLabels.nudge = 7
     drawing.add(chart)
@@ -159,6 +157,7 @@ def line_chart(
         chart.categoryAxis.categoryNames = [str(label) if i % step == 0 else "" for i, label in enumerate(labels)]
     chart.valueAxis.valueMin = 0
     chart.valueAxis.valueMax = _value_max([v for values in data for v in values if v is not None])
+    chart.valueAxis.labels.fontName = FONT
     chart.valueAxis.labels.fontSize = 9
     for index in range(len(data)):
         chart.lines[index].strokeColor = PALETTE[index % len(PALETTE)]
@@ -235,12 +234,14 @@ def pareto_chart(
     drawing.add(PolyLine(points, strokeColor=PALETTE[1], strokeWidth=1.5))
     for (x, y), share in zip(zip(points[::2], points[1::2], strict=True), _running_shares(counts, total), strict=True):
         drawing.add(Circle(x, y, 2.2, fillColor=PALETTE[1], strokeColor=None))
-        drawing.add(String(x + 4, y + 3, f"{share:.0f}%", fontSize=7, fillColor=PALETTE[1]))
+        drawing.add(String(x + 4, y + 3, f"{share:.0f}%", fontName=FONT, fontSize=7, fillColor=PALETTE[1]))
     drawing.add(Line(chart.x, top, chart.x + chart.width, top, strokeColor=PALETTE[1], strokeWidth=0.8))
     for share in (0, 50, 80, 100):
         x = chart.x + chart.width * share / 100
         drawing.add(Line(x, top, x, top + 3, strokeColor=PALETTE[1], strokeWidth=0.8))
-        drawing.add(String(x, top + 5, f"{share}%", fontSize=8, fillColor=PALETTE[1], textAnchor="middle"))
+        drawing.add(
+            String(x, top + 5, f"{share}%", fontName=FONT, fontSize=8, fillColor=PALETTE[1], textAnchor="middle")
+        )
     return drawing
 
 

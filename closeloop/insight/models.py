@@ -8,8 +8,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from closeloop.core.events import AppendOnlyModel
+from closeloop.core.events import AppendOnlyModel, TransactionId
 from closeloop.core.models import UpdatedAtModel
 
 User = settings.AUTH_USER_MODEL
@@ -36,7 +37,7 @@ LOWER_IS_BETTER = frozenset({Kpi.REPEAT, Kpi.REOPEN})
 class KpiTarget(models.Model):
     kpi = models.CharField(_("KPI"), max_length=20, choices=Kpi.choices, unique=True)
     target = models.DecimalField(_("target (%)"), max_digits=5, decimal_places=1)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
     updated_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
@@ -119,23 +120,32 @@ class ReportStep(AppendOnlyModel):
     report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="steps")
     at = models.DateTimeField(_("time"), default=timezone.now)
     actor = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=pgettext_lazy("who took the report step", "by"),
     )
     action = models.CharField(_("action"), max_length=20)
     before = models.CharField(_("status before"), max_length=10, blank=True)
     after = models.CharField(_("status after"), max_length=10, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # The writing transaction (core/events.py, TransactionId): the change feed reads in (txid, id) order.
+    txid = models.BigIntegerField(editable=False, db_default=TransactionId())
 
     class Meta:
         ordering = ["at", "id"]
         verbose_name = _("report step")
+        # The change feed (closeloop/integrations/feed.py): the next page after a cursor.
+        indexes = [models.Index(fields=["txid", "id"], name="report_step_feed")]
         verbose_name_plural = _("report steps")
 
     def __str__(self) -> str:
         return f"{self.report_id} {self.action} @ {self.at:%Y-%m-%d %H:%M}"
 
 
-class Recipient(models.Model):
+class Recipient(UpdatedAtModel):
     """The distribution list (分析统计报告发送接收人): a person, every member of a role group, or an
     outside e-mail address."""
 

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
+from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.types import User
 from closeloop.integrations import feed, services
 from closeloop.integrations.models import WebhookDelivery, WebhookSubscription
@@ -181,9 +182,9 @@ def _admin(request: HttpRequest) -> User:
 
 
 @router.get("/webhooks", response={200: list[WebhookOut], **READ_ERRORS}, summary="Webhooks (administrators)")
-def webhook_list(request: HttpRequest) -> list[dict[str, Any]]:
+def webhook_list(request: HttpRequest, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
     _admin(request)
-    return [_webhook(w) for w in WebhookSubscription.objects.select_related("owner")]
+    return [_webhook(w) for w in updated_since(WebhookSubscription.objects.select_related("owner"), since)]
 
 
 @router.post("/webhooks", response={201: WebhookCreatedOut, **WRITE_ERRORS}, summary="Subscribe a URL")
@@ -216,10 +217,12 @@ def webhook_delete(request: HttpRequest, webhook_id: int) -> Status:
 @router.get(
     "/webhooks/{webhook_id}/deliveries", response={200: WebhookDeliveryPage, **ONE_ERRORS}, summary="The delivery log"
 )
-def webhook_deliveries(request: HttpRequest, webhook_id: int, filters: Query[WebhookDeliveryFilters]) -> dict[str, Any]:
+def webhook_deliveries(
+    request: HttpRequest, webhook_id: int, filters: Query[WebhookDeliveryFilters], since: Query[UpdatedSince]
+) -> dict[str, Any]:
     _admin(request)
     subscription = WebhookSubscription.objects.get(pk=webhook_id)
-    queryset = subscription.deliveries.all()
+    queryset = updated_since(subscription.deliveries.all(), since)
     if filters.state:
         queryset = queryset.filter(state=filters.state)
     page = queryset.prefetch_related("log")[filters.offset : filters.offset + filters.limit]

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from closeloop.core.api_responses import ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
+from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.types import User
 from closeloop.notifications import selectors, services
 from closeloop.notifications.models import Method, Notification
@@ -28,12 +29,17 @@ class NotificationOut(Schema):
     complaint: str | None = Field(description="the complaint's number, when the notice is about one")
     created_at: datetime.datetime
     read_at: datetime.datetime | None
+    done_at: datetime.datetime | None = Field(
+        None, description="when what the notice asked for was done (by anyone): it no longer counts as unread"
+    )
+    link: str = Field("", description="the desk page the notice leads to (a path), or empty")
+    updated_at: datetime.datetime = Field(description="changes when it is read")
 
 
 class NotificationPage(Schema):
     items: list[NotificationOut]
     count: int
-    unread: int = Field(description="the caller's unread notifications, whatever the filter")
+    unread: int = Field(description="the caller's unread notifications not done yet, whatever the filter")
 
 
 class NotificationFilters(Schema):
@@ -54,19 +60,25 @@ def _notification(row: Notification) -> dict[str, Any]:
     return {
         "id": row.pk,
         "kind": row.kind,
-        "subject": row.subject,
-        "body": row.body,
+        # In the caller's language (Accept-Language) when the row was stored as message ids.
+        "subject": row.shown_subject,
+        "body": row.shown_body,
         "complaint": row.complaint.number if row.complaint is not None else None,
         "created_at": row.created_at,
         "read_at": row.read_at,
+        "done_at": row.done_at,
+        "link": row.target,
+        "updated_at": row.updated_at,
     }
 
 
 @router.get("/notifications", response={200: NotificationPage, **READ_ERRORS}, summary="My notifications")
-def notification_list(request: HttpRequest, filters: Query[NotificationFilters]) -> dict[str, Any]:
+def notification_list(
+    request: HttpRequest, filters: Query[NotificationFilters], since: Query[UpdatedSince]
+) -> dict[str, Any]:
     """The caller's in-app notifications, newest first."""
     user = _user(request)
-    queryset = selectors.notifications_for(user=user)
+    queryset = updated_since(selectors.notifications_for(user=user), since)
     if filters.unread is not None:
         queryset = queryset.filter(read_at__isnull=filters.unread)
     page = queryset[filters.offset : filters.offset + filters.limit]

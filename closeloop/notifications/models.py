@@ -9,8 +9,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from closeloop.core.models import UpdatedAtModel
+from closeloop.notifications import texts
 
 
 class Method(models.TextChoices):
@@ -35,7 +39,7 @@ class State(models.TextChoices):
     FAILED = "failed", _("failed")  # gave up after the maximum attempts; shown to admins
 
 
-class Notification(models.Model):
+class Notification(UpdatedAtModel):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     method = models.CharField(_("method"), max_length=16, choices=Method.choices, default=Method.IN_APP)
     recipient = models.ForeignKey(
@@ -67,6 +71,18 @@ class Notification(models.Model):
     # delivery reports are searched by.
     provider_message_id = models.CharField(_("provider's message id"), max_length=100, blank=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    # Rendered in the reader's language when shown (closeloop/notifications/texts.py): the message ids of
+    # the subject and body and their parameters. Empty on rows written before issue 17: `subject`/`body`,
+    # written in the installation's language, are shown as they are.
+    subject_key = models.CharField(max_length=300, blank=True)
+    body_key = models.CharField(max_length=300, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    # Where the notice leads (a path of the desk); empty: the complaint's page, if it names one.
+    link = models.CharField(max_length=200, blank=True)
+    # What the notice asks its reader to do ("solution:12:level:0"): once anyone has done it, every notice
+    # with the same key is marked done (`notifications_done`) and leaves the unread count.
+    todo = models.CharField(max_length=120, blank=True)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
     # An e-mail's extra headers, set by whoever queued it: a customer's mail names the complaint's thread
     # (In-Reply-To, References) and the complaints mailbox (Reply-To).
     headers = models.JSONField(_("e-mail headers"), default=dict, blank=True)
@@ -79,10 +95,37 @@ class Notification(models.Model):
             models.Index(fields=["next_attempt_at"], name="outbox_due", condition=Q(state="pending")),
             models.Index(fields=["claimed_at"], name="outbox_sending", condition=Q(state="sending")),
             models.Index(fields=["recipient", "-created_at"], name="notification_inbox"),
+            # The badge: a person's unread notices that are not done yet.
+            models.Index(
+                fields=["recipient"],
+                name="notification_unread",
+                condition=Q(read_at__isnull=True, done_at__isnull=True, method="in_app"),
+            ),
+            # notifications_done: the open notices asking for one thing.
+            models.Index(fields=["todo"], name="notification_todo", condition=Q(done_at__isnull=True) & ~Q(todo="")),
         ]
 
     def __str__(self) -> str:
         return f"{self.method} {self.kind} → {self.recipient_id or self.address}"
+
+    # --- shown to its reader, in the language they read in (notifications/texts.py) --------------------
+
+    @property
+    def shown_subject(self) -> str:
+        return texts.render(self.subject_key, self.params) if self.subject_key else self.subject
+
+    @property
+    def shown_body(self) -> str:
+        return texts.render(self.body_key, self.params) if self.body_key else self.body
+
+    @property
+    def target(self) -> str:
+        """Where reading it leads: its link, else its complaint's page (complaint loaded by the caller)."""
+        if self.link:
+            return self.link
+        if self.complaint_id is not None and self.complaint is not None:
+            return reverse("desk:detail", args=[self.complaint.number])
+        return ""
 
     @property
     def delivery_key(self) -> str:

@@ -15,4 +15,7 @@ def notifications_for(*, user: User) -> QuerySet[Notification]:
 
 
 def unread_count(*, user: User) -> int:
-    return Notification.objects.filter(recipient=user, method=Method.IN_APP, read_at__isnull=True).count()
+    """The badge: unread notices whose thing is not done yet (index notification_unread)."""
+    return Notification.objects.filter(
+        recipient=user, method=Method.IN_APP, read_at__isnull=True, done_at__isnull=True
+    ).count()

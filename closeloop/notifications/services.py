@@ -5,16 +5,18 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 
 from closeloop.core.claims import Raw, claim
 from closeloop.core.masking import mask_log_text
 from closeloop.core.types import User
-from closeloop.notifications import backends
+from closeloop.notifications import backends, texts
 from closeloop.notifications.channels import staff_rows
 from closeloop.notifications.gateways.errors import PermanentDeliveryError
 from closeloop.notifications.models import Method, Notification, State
@@ -29,6 +31,40 @@ class Message:
     body: str = ""
     complaint_id: int | None = None
     dedup: str | None = None  # same dedup + recipient + method is queued at most once
+    # Rendered in the reader's language in the inbox (notifications/texts.py); `subject`/`body` are the
+    # text of the deliveries (e-mail, chat), in the installation's language. Made by `Message.words`.
+    subject_key: str = ""
+    body_key: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    link: str = ""  # where the notice leads; empty: the complaint's page
+    todo: str = ""  # what it asks for: `notifications_done(todo=…)` clears it once done
+
+    @classmethod
+    def words(
+        cls,
+        *,
+        kind: str,
+        subject: str | Promise,
+        body: str | Promise | None = None,
+        params: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> Message:
+        """A message whose subject (and body; default: the subject) are lazy translations with `%(name)s`
+        parameters: stored as message ids, shown in each reader's language."""
+        stored = texts.stored(params or {})
+        subject_key = texts.key_of(subject)
+        # A body that is not a translation (someone's own words, or nothing) is kept as it is.
+        body_key = subject_key if body is None else texts.key_of(body) if isinstance(body, Promise) else ""
+        language = settings.LANGUAGE_CODE
+        return cls(
+            kind=kind,
+            subject=texts.in_language(language, subject_key, stored),
+            body=texts.in_language(language, body_key, stored) if body_key else str(body or ""),
+            subject_key=subject_key,
+            body_key=body_key,
+            params=stored,
+            **fields,
+        )
 
 
 def notifications_build(
@@ -88,6 +124,7 @@ def outbox_deliver(*, now: datetime.datetime | None = None, limit: int = 200) ->
                 state=State.FAILED if final else State.PENDING,
                 next_attempt_at=timezone.now() + _backoff(notification.attempts),
                 last_error=f"{type(exc).__name__}: {exc}"[:2000],
+                updated_at=timezone.now(),
             )
             result["failed" if final else "retry"] += 1
             # An SMTP refusal names the address it refused.
@@ -95,7 +132,11 @@ def outbox_deliver(*, now: datetime.datetime | None = None, limit: int = 200) ->
             log.warning("outbox %s attempt %s failed: %s", notification.pk, notification.attempts, error)
             continue
         Notification.objects.filter(pk=notification.pk, state=State.SENDING).update(
-            state=State.SENT, sent_at=timezone.now(), last_error="", provider_message_id=provider_message_id[:100]
+            state=State.SENT,
+            sent_at=timezone.now(),
+            last_error="",
+            provider_message_id=provider_message_id[:100],
+            updated_at=timezone.now(),
         )
         result["sent"] += 1
     return result
@@ -106,7 +147,7 @@ def outbox_recover(*, now: datetime.datetime | None = None, stale_after: datetim
     now = now or timezone.now()
     stale_after = stale_after or datetime.timedelta(seconds=settings.OUTBOX_STALE_SECONDS)
     return Notification.objects.filter(state=State.SENDING, claimed_at__lt=now - stale_after).update(
-        state=State.PENDING, next_attempt_at=now
+        state=State.PENDING, next_attempt_at=now, updated_at=now
     )
 
 
@@ -114,13 +155,22 @@ def notification_mark_read(*, user: User, ids: Iterable[int] | None = None) -> i
     qs = Notification.objects.filter(recipient=user, method=Method.IN_APP, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
-    return qs.update(read_at=timezone.now())
+    now = timezone.now()
+    return qs.update(read_at=now, updated_at=now)
+
+
+def notifications_done(*, todo: str, now: datetime.datetime | None = None) -> int:
+    """What the notices with this `todo` asked for is done (whoever did it): each is marked done and leaves
+    its reader's unread count; the inbox shows it as done. Called in the transaction that did it."""
+    if not todo:
+        return 0
+    return Notification.objects.filter(todo=todo, done_at__isnull=True).update(done_at=now or timezone.now())
 
 
 def outbox_retry_failed(*, ids: Iterable[int]) -> int:
     """Admin action: give failed messages another round of attempts."""
     return Notification.objects.filter(pk__in=list(ids), state=State.FAILED).update(
-        state=State.PENDING, attempts=0, next_attempt_at=timezone.now()
+        state=State.PENDING, attempts=0, next_attempt_at=timezone.now(), updated_at=timezone.now()
     )
 
 
@@ -128,5 +178,5 @@ def outbox_bounced(*, ids: Iterable[int], reason: str) -> int:
     """A mail server returned these e-mails (a bounce naming their Message-IDs): marked failed with the
     reason, so that admins see them with the other failures and the desk knows the customer was not told."""
     return Notification.objects.filter(pk__in=list(ids), method=Method.EMAIL).update(
-        state=State.FAILED, last_error=f"bounced: {reason}"[:2000]
+        state=State.FAILED, last_error=f"bounced: {reason}"[:2000], updated_at=timezone.now()
     )

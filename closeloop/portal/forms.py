@@ -200,3 +200,32 @@ class StatusLookupForm(forms.Form):
         if not self.errors and not cleaned.get("phone") and not cleaned.get("phone_last4"):
             self.add_error("phone_last4", _("Enter the last 4 digits of the phone number you gave us."))
         return cleaned
+
+
+class AddInformationForm(forms.Form):
+    """What the customer adds to their open complaint from the status page: text and/or photos."""
+
+    text = forms.CharField(
+        label=_("What would you like to add?"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("For example what happened since, or a better time to call you."),
+    )
+    attachments = MultipleFileField(
+        label=_("Photos"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": "image/*,application/pdf"}),
+        help_text=_("JPEG, PNG or PDF."),
+    )
+
+    def uploads(self) -> list[AttachmentUpload]:
+        return [
+            AttachmentUpload(name=f.name or "upload", file=f, size=f.size or 0, kind=_attachment_kind(f))
+            for f in self.cleaned_data["attachments"]
+        ]
+
+    def add_domain_errors(self, errors: dict[str, list[str]]) -> None:
+        for name, messages in errors.items():
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)

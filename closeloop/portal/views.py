@@ -11,21 +11,29 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from closeloop.complaints.models import Via
-from closeloop.complaints.services import complaint_register
+from closeloop.complaints.lifecycle import OPEN_STATUSES
+from closeloop.complaints.models import Complaint, Via
+from closeloop.complaints.services import complaint_customer_add, complaint_register
 from closeloop.core.answers import form_again_on_failure
 from closeloop.core.errors import DomainError, ValidationFailed
 from closeloop.core.throttle import client_ip, throttle_hit
 from closeloop.portal import grants, spam_guard
 from closeloop.portal.customer_status import customer_status
-from closeloop.portal.forms import ORGANISATION_KINDS, ComplaintForm, StatusLookupForm
+from closeloop.portal.forms import ORGANISATION_KINDS, AddInformationForm, ComplaintForm, StatusLookupForm
 from closeloop.portal.lookup import Outcome, status_lookup
 from closeloop.portal.selectors import complaint_for_customer, complaint_number_normalize, customer_milestones
 
 logger = logging.getLogger("closeloop.portal")
+
+REFUSED = gettext_lazy(
+    "We could not accept the form as it was sent. What you typed is kept below: check it, wait a few "
+    "seconds and press the button again (choose your photos again too). If it still does not go "
+    "through, call our service hotline and give them what you wrote."
+)
 
 
 def _render_form(request: HttpRequest, form: ComplaintForm, *, notice: str = "", status: int = 200) -> HttpResponse:
@@ -71,8 +79,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if verdict is not spam_guard.Verdict.OK:
         logger.info("portal submission refused: %s", verdict)
         form.is_valid()
-        # Neutral on purpose: a bot learns nothing; a person who was merely quick sends it again.
-        notice = _("We could not accept the form as it was sent. Please check it and send it again.")
+        # The same words whichever check failed (a bot learns nothing), but a person knows what to do.
+        notice = str(REFUSED)
         return _render_form(request, form, notice=notice, status=400)
 
     if not form.is_valid():
@@ -123,10 +131,15 @@ def _status_page(
 @never_cache
 @require_http_methods(["GET", "POST"])
 def status(request: HttpRequest) -> HttpResponse:
-    form = StatusLookupForm(request.POST if request.method == "POST" else None)
-    if request.method != "POST" or not form.is_valid():
-        context = {"form": form, "outcome": "", "ask_whole_phone": bool(form.is_bound and form.data.get("phone"))}
-        return render(request, "portal/status.html", context, status=400 if form.is_bound else 200)
+    if request.method != "POST":
+        # The receipt links here with the number filled in (?number=…); only the digits are left to type.
+        initial = {"number": complaint_number_normalize(request.GET.get("number", ""))[:30]}
+        context = {"form": StatusLookupForm(initial=initial), "outcome": "", "ask_whole_phone": False}
+        return render(request, "portal/status.html", context)
+    form = StatusLookupForm(request.POST)
+    if not form.is_valid():
+        context = {"form": form, "outcome": "", "ask_whole_phone": bool(form.data.get("phone"))}
+        return render(request, "portal/status.html", context, status=400)
 
     typed = form.cleaned_data["number"]
     form_again_on_failure(
@@ -147,17 +160,78 @@ def status(request: HttpRequest) -> HttpResponse:
     return _status_page(request, typed, outcome=result.outcome, ask_whole_phone=ask_whole_phone, status=status_code)
 
 
-@never_cache
-def status_detail(request: HttpRequest, number: str) -> HttpResponse:
+def _granted(request: HttpRequest, number: str) -> Complaint | None:
     number = complaint_number_normalize(number)
-    complaint = (
-        complaint_for_customer(number=number) if grants.grant_has(request, kind=grants.STATUS, number=number) else None
-    )
-    if complaint is None:
-        return HttpResponseRedirect(reverse("portal:status"))
-    context = {
+    if not grants.grant_has(request, kind=grants.STATUS, number=number):
+        return None
+    return complaint_for_customer(number=number)
+
+
+def _status_detail_page(
+    request: HttpRequest,
+    complaint: Complaint,
+    *,
+    form: AddInformationForm | None = None,
+    notice: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    may_add = complaint.status in OPEN_STATUSES
+    context: dict[str, Any] = {
         "complaint": complaint,
         "customer_status": customer_status(complaint.status),
         "milestones": customer_milestones(complaint=complaint),
+        # A refused addition is shown with its error even when the complaint closed meanwhile.
+        "add_form": form if form is not None else (AddInformationForm() if may_add else None),
+        "form_token": spam_guard.form_token_issue(),
+        "token_field": spam_guard.TOKEN_FIELD,
+        "honeypot_field": spam_guard.HONEYPOT_FIELD,
+        "notice": notice,
+        "added": request.GET.get("added") == "1",
     }
-    return render(request, "portal/status_detail.html", context)
+    return render(request, "portal/status_detail.html", context, status=status)
+
+
+@never_cache
+def status_detail(request: HttpRequest, number: str) -> HttpResponse:
+    complaint = _granted(request, number)
+    if complaint is None:
+        return HttpResponseRedirect(reverse("portal:status"))
+    return _status_detail_page(request, complaint)
+
+
+@never_cache
+@require_http_methods(["POST"])
+def status_add(request: HttpRequest, number: str) -> HttpResponse:
+    """The customer adds text and photos to their open complaint; then back to the status page (PRG)."""
+    complaint = _granted(request, number)
+    if complaint is None:
+        return HttpResponseRedirect(reverse("portal:status"))
+    form = AddInformationForm(request.POST, request.FILES)
+    form_again_on_failure(request, lambda notice: _status_detail_page(request, complaint, form=form, notice=notice))
+    if throttle_hit(
+        scope="status_add",
+        identity=client_ip(request),
+        max_hits=settings.PORTAL_SUBMIT_MAX_PER_IP,
+        window_seconds=settings.PORTAL_SUBMIT_WINDOW_SECONDS,
+    ):
+        form.is_valid()
+        notice = _("Too many messages were sent from your network. Please try again in an hour.")
+        return _status_detail_page(request, complaint, form=form, notice=notice, status=429)
+    verdict = spam_guard.submission_check(request.POST)
+    if verdict is not spam_guard.Verdict.OK:
+        logger.info("portal addition refused: %s", verdict)
+        form.is_valid()
+        return _status_detail_page(request, complaint, form=form, notice=str(REFUSED), status=400)
+    if not form.is_valid():
+        return _status_detail_page(request, complaint, form=form, status=400)
+    try:
+        complaint_customer_add(
+            complaint=complaint, text=form.cleaned_data["text"], uploads=form.uploads(), via=Via.PORTAL
+        )
+    except ValidationFailed as exc:
+        form.add_domain_errors(exc.errors)
+        return _status_detail_page(request, complaint, form=form, status=400)
+    except DomainError as exc:
+        form.add_domain_errors({exc.field or "__all__": [str(exc.message)]})
+        return _status_detail_page(request, complaint, form=form, status=400)
+    return redirect(reverse("portal:status_detail", args=[complaint.number]) + "?added=1#add-information")

@@ -14,6 +14,7 @@ from closeloop import authz
 from closeloop.calendar.durations import Duration, InvalidDuration
 from closeloop.calendar.working import FIRST_YEAR, LAST_YEAR, add
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
+from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.errors import DomainError
 from closeloop.sla import policies as services
 from closeloop.sla.loader import calendar_for_row
@@ -30,6 +31,7 @@ class CalendarOut(Schema):
     windows: list[list[str]]
     six_day_week: bool
     missing_years: list[int] = Field(description="this year and the next without a holiday schedule (fallback used)")
+    updated_at: datetime.datetime
 
 
 class DayOut(Schema):
@@ -81,6 +83,7 @@ class PolicyRuleOut(Schema):
     customer_kind: str = Field(description="end_user, deposit, dealer, store; empty = any")
     product_line: str | None = Field(description="product line code; null = any")
     is_active: bool
+    updated_at: datetime.datetime
 
 
 class PolicyOut(Schema):
@@ -95,6 +98,7 @@ class PolicyOut(Schema):
     is_active: bool
     targets: list[TargetOut]
     rules: list[PolicyRuleOut]
+    updated_at: datetime.datetime = Field(description="the policy's own fields; its targets and rules have their own")
 
 
 class PolicyEscalationStep(Schema):
@@ -156,6 +160,7 @@ class PolicyChangeOut(Schema):
     action: str = Field(description="created, changed, deactivated, target_set, target_removed, rule_added, …")
     before: dict[str, Any]
     after: dict[str, Any]
+    updated_at: datetime.datetime = Field(description="a change is never changed: the time it was written")
 
 
 def _calendar_out(row: Calendar) -> dict[str, Any]:
@@ -168,12 +173,13 @@ def _calendar_out(row: Calendar) -> dict[str, Any]:
         "windows": row.windows,
         "six_day_week": row.six_day_week,
         "missing_years": calendar.missing_years(today, datetime.date(today.year + 1, 12, 31)),
+        "updated_at": row.updated_at,
     }
 
 
 @router.get("/calendars", response={200: list[CalendarOut], **READ_ERRORS})
-def calendar_list(request: HttpRequest) -> list[dict[str, Any]]:
-    return [_calendar_out(row) for row in Calendar.objects.all()]
+def calendar_list(request: HttpRequest, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
+    return [_calendar_out(row) for row in updated_since(Calendar.objects.all(), since)]
 
 
 @router.get("/calendars/{code}", response={200: CalendarOut, **ONE_ERRORS})
@@ -215,7 +221,7 @@ def calendar_deadline(request: HttpRequest, code: str, query: Query[DeadlineQuer
 
 
 def _rule_out(rule: PolicyRule) -> dict[str, Any]:
-    return services.rule_state(rule)
+    return {**services.rule_state(rule), "updated_at": rule.updated_at}
 
 
 def _policy_out(policy: Policy) -> dict[str, Any]:
@@ -240,6 +246,7 @@ def _policy_out(policy: Policy) -> dict[str, Any]:
             for t in policy.targets.all()
         ],
         "rules": [_rule_out(r) for r in policy.rules.all()],
+        "updated_at": policy.updated_at,
     }
 
 
@@ -252,9 +259,9 @@ def _policy(code: str) -> Policy:
 
 
 @router.get("/policies", response={200: list[PolicyOut], **READ_ERRORS})
-def policy_list(request: HttpRequest) -> list[dict[str, Any]]:
+def policy_list(request: HttpRequest, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
     authz.require(request.user, "sla.view_policies")
-    return [_policy_out(p) for p in _policies()]
+    return [_policy_out(p) for p in updated_since(_policies(), since)]
 
 
 @router.get("/policies/{code}", response={200: PolicyOut, **ONE_ERRORS})
@@ -312,7 +319,7 @@ def policy_target_remove(request: HttpRequest, code: str, milestone: str) -> dic
 
 
 @router.get("/policies/{code}/changes", response={200: list[PolicyChangeOut], **ONE_ERRORS})
-def policy_changes(request: HttpRequest, code: str) -> list[dict[str, Any]]:
+def policy_changes(request: HttpRequest, code: str, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
     authz.require(request.user, "sla.view_policies")
     policy = Policy.objects.get(code=code)
     return [
@@ -323,8 +330,11 @@ def policy_changes(request: HttpRequest, code: str) -> list[dict[str, Any]]:
             "action": change.action,
             "before": change.before,
             "after": change.after,
+            "updated_at": change.at,
         }
-        for change in PolicyChange.objects.filter(policy=policy).select_related("actor")
+        for change in updated_since(PolicyChange.objects.filter(policy=policy), since, field="at").select_related(
+            "actor"
+        )
     ]
 
 
@@ -335,9 +345,9 @@ def _rules() -> Any:
 @router.get(
     "/policy-rules", response={200: list[PolicyRuleOut], **READ_ERRORS}, summary="The rules that select a policy"
 )
-def policy_rule_list(request: HttpRequest) -> list[dict[str, Any]]:
+def policy_rule_list(request: HttpRequest, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
     authz.require(request.user, "sla.view_policies")
-    return [_rule_out(rule) for rule in _rules()]
+    return [_rule_out(rule) for rule in updated_since(_rules(), since)]
 
 
 @router.post("/policy-rules", response={201: PolicyRuleOut, **WRITE_ERRORS}, summary="Add a rule (administrators)")

@@ -12,9 +12,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from closeloop.core.events import AppendOnlyModel
 from closeloop.core.i18n import BilingualNamed
+from closeloop.core.models import UpdatedAtModel
 from closeloop.directory.models import CustomerKind, ProductLine
 from closeloop.sla.milestones import Milestone
 
@@ -32,7 +34,7 @@ class Calendar(BilingualNamed):
         help_text=_('Local times, e.g. [["09:00", "12:00"], ["13:00", "18:00"]]'),
     )
     six_day_week = models.BooleanField(_("Saturdays are working days"), default=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["code"]
@@ -78,7 +80,7 @@ def default_level_names() -> dict[str, list[str]]:
     return {"1": ["紧急", "urgent"], "2": ["重要", "important"], "3": ["一般", "normal"]}
 
 
-class Policy(BilingualNamed):
+class Policy(UpdatedAtModel, BilingualNamed):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     calendar = models.ForeignKey(Calendar, on_delete=models.PROTECT, related_name="policies")
     level_names = models.JSONField(
@@ -128,7 +130,7 @@ class PolicyTarget(models.Model):
         return {1: self.urgent, 2: self.important}.get(priority, self.normal)
 
 
-class PolicyRule(models.Model):
+class PolicyRule(UpdatedAtModel):
     """Chooses a policy for a complaint by complainant type and/or product line; first match wins."""
 
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="rules")
@@ -164,6 +166,8 @@ class PolicyChange(AppendOnlyModel):
         ordering = ["at", "id"]
         verbose_name = _("SLA policy change")
         verbose_name_plural = _("SLA policy changes")
+        # GET /policies/{code}/changes and its `updated_since`.
+        indexes = [models.Index(fields=["policy", "at"], name="policy_change_at")]
 
     def __str__(self) -> str:
         return f"{self.policy_id} {self.action} @ {self.at:%Y-%m-%d %H:%M}"
@@ -191,7 +195,9 @@ class Deadline(models.Model):
     original_due_at = models.DateTimeField(_("original due"), null=True, blank=True)
     warn_at = models.DateTimeField(_("warning point"))
     # Closed: met, or cancelled (the complaint turned out invalid); reports count only the met ones.
-    met_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    met_at = models.DateTimeField(
+        pgettext_lazy("time a deadline was met or cancelled", "closed"), null=True, blank=True
+    )
     cancelled = models.BooleanField(_("cancelled"), default=False)
     # Working time from start to met on the policy's calendar (first response and resolution only),
     # kept so that reports take medians and percentiles in SQL instead of redoing calendar arithmetic.

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 
+from closeloop.calendar.durations import Duration, InvalidDuration
 from closeloop.calendar.working import DayReason, DaySource, DayStatus
 
 SOURCE_LABELS = {
@@ -35,6 +37,29 @@ def describe_day(status: DayStatus) -> str:
     ):
         text = f"{text}: {detail}"
     return f"{text} ({SOURCE_LABELS[status.source]})"
+
+
+_DURATION_WORDS = {
+    "min": lambda n: ngettext("%(n)s minute", "%(n)s minutes", n),
+    "h": lambda n: ngettext("%(n)s hour", "%(n)s hours", n),
+    "d": lambda n: ngettext("%(n)s day", "%(n)s days", n),
+    "wmin": lambda n: ngettext("%(n)s working minute", "%(n)s working minutes", n),
+    "wh": lambda n: ngettext("%(n)s working hour", "%(n)s working hours", n),
+    "wd": lambda n: ngettext("%(n)s working day", "%(n)s working days", n),
+}
+
+
+def describe_duration(text: str) -> str:
+    """A policy duration in words, in the unit it was written in: "2wd" → "2 working days" / "2 个工作日",
+    "24h" → "24 hours" / "24 小时". The compact form stays what administrators type; readers see words.
+    Text that is not a duration is shown as it is."""
+    try:
+        Duration.parse(text)
+    except InvalidDuration:
+        return text
+    number, unit = re.fullmatch(r"\s*(\d+)\s*([a-z]+)\s*", text.lower()).groups()  # type: ignore[union-attr]  # parsed above
+    n = int(number)
+    return str(_DURATION_WORDS[unit](n) % {"n": n})
 
 
 @dataclass(frozen=True)

@@ -333,6 +333,36 @@ def deadline_postpone(*, deadline: Deadline, new_due: datetime.datetime) -> date
     return old_due
 
 
+# The complaint's own clocks that wait on a department's reply: when its reply deadline is postponed,
+# these move by the same working time (docs/decisions.md, issue 17). The customer's acknowledgement and
+# first response do not wait on the department and stay.
+REBASED_WITH_REPLY = (Milestone.RESOLUTION, Milestone.SECOND_RESULT)
+
+
+def deadlines_rebase_for_postponement(
+    *, complaint: Complaint, old_due: datetime.datetime, new_due: datetime.datetime
+) -> list[dict[str, str]]:
+    """A department's reply deadline moved from `old_due` to `new_due`: each open clock of the complaint
+    in REBASED_WITH_REPLY moves by the working time between the two (as a pause extends a deadline), with
+    `deadline_postpone`, so the first original due instant is kept for the reports. Returns what moved."""
+    changes: list[dict[str, str]] = []
+    open_clocks = (
+        Deadline.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("policy__calendar", "complaint")
+        .filter(complaint=complaint, task__isnull=True, milestone__in=REBASED_WITH_REPLY, met_at__isnull=True)
+        .filter(cancelled=False)
+    )
+    for deadline in open_clocks:
+        calendar = policy_calendar(deadline.policy)
+        shift = working_time_between(calendar, old_due, new_due)
+        if not shift:
+            continue
+        moved_to = add_working_time(calendar, deadline.due_at, shift)
+        before = deadline_postpone(deadline=deadline, new_due=moved_to)
+        changes.append({"milestone": deadline.milestone, "before": before.isoformat(), "after": moved_to.isoformat()})
+    return changes
+
+
 def task_refresh_next_due(*, task: Task) -> None:
     nearest = (
         Deadline.objects.filter(task=task, met_at__isnull=True, paused_at__isnull=True)

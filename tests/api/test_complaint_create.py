@@ -193,3 +193,25 @@ def test_intake_costs_a_fixed_number_of_statements_and_skips_the_repeat_check_fo
             == 201
         )
     assert len([q for q in again.captured_queries if q["sql"].startswith('SELECT "complaints_complaint"')]) == 1
+
+
+# The statement budget of one API intake (issue 20), each named so that a new one is a decision:
+# the token (with its user), the user's permissions, SAVEPOINT, the customer looked up and created, the
+# day's number, the complaint, its SLA clocks (one bulk insert), the "registered" event, the log of the
+# unmasked data returned, RELEASE. Nothing is written for the spike check (the worker claims it).
+INTAKE_STATEMENTS = 11
+
+
+def test_api_intake_stays_within_its_statement_budget(agent_api: ApiClient, count_queries: Any) -> None:
+    agent_api.post_json("/api/v1/complaints", intake_payload(phone="13900000011"))  # warm-up
+    with count_queries() as queries:
+        response = agent_api.post_json("/api/v1/complaints", intake_payload(phone="13900000012", product_text="XD"))
+    assert response.status_code == 201
+    assert queries.count == INTAKE_STATEMENTS, "\n".join(q["sql"][:120] for q in queries.captured_queries)
+    # With an external reference, one more: the partial unique index's lookup of an earlier one.
+    with count_queries() as queries:
+        response = agent_api.post_json(
+            "/api/v1/complaints", intake_payload(phone="13900000013", external_ref="CRM-20-1")
+        )
+    assert response.status_code == 201
+    assert queries.count == INTAKE_STATEMENTS + 1

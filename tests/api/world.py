@@ -49,6 +49,9 @@ from closeloop.insight.kpis import Period
 from closeloop.insight.models import Recipient, Report
 from closeloop.insight.services.recipients import recipient_add
 from closeloop.insight.services.reports import report_create, report_generate
+from closeloop.integrations.models import WebhookDelivery, WebhookSubscription
+from closeloop.integrations.services import webhook_create, webhooks_fan_out
+from closeloop.serviceorders.models import ServiceOrder
 from closeloop.sla.models import Calendar, Policy
 
 PNG = (
@@ -139,6 +142,10 @@ def _extras(admin: User) -> None:
     alert = DefectAlert.objects.order_by("pk").first()
     if alert is not None:
         alert_open_incident(alert=alert, title="驱动电源批次问题", actor=admin, via="api")
+    # A CRM's webhook, subscribed from the start: its deliveries of the registrations are queued.
+    hook = webhook_create(actor=admin, name="CRM", url="http://127.0.0.1:9/hook", kinds=["complaint.registered"])
+    WebhookSubscription.objects.filter(pk=hook.pk).update(cursor="")
+    webhooks_fan_out()
 
 
 def _bodies(numbers: list[str]) -> dict[str, dict[str, Any]]:
@@ -261,6 +268,9 @@ def world_build() -> World:
         ("improvement-actions", "pk"): _per_status(ImprovementAction.objects.all()),
         ("defects/alerts", "pk"): _per_status(DefectAlert.objects.all()),
         ("defects/incidents", "pk"): _per_status(DefectIncident.objects.all()),
+        ("service-orders", "number"): _per_status(ServiceOrder.objects.all(), key="number"),
+        ("webhooks", "webhook_id"): _first(WebhookSubscription.objects.order_by("pk")),
+        ("webhooks/deliveries", "delivery_id"): _first(WebhookDelivery.objects.order_by("pk")),
     }
     world.steps = list(ExecutionStep.objects.order_by("pk").values_list("solution_id", "pk")[:6])
     world.bodies = _bodies(numbers)

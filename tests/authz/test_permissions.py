@@ -25,6 +25,9 @@ DESK = {"agent", "cs_supervisor"}
 # Permissions that need no object: who holds them, by role alone (every other role is refused).
 BY_ROLE: dict[str, set[str]] = {
     "complaints.reprioritise_complaint": DESK | {"admin"},
+    "complaints.view_queue": EVERY_ROLE,
+    "complaints.open_registration": DESK | {"admin"},
+    "complaints.share_saved_view": {"cs_supervisor"},
     "complaints.attach_evidence": DESK | {"handler", "dept_manager", "admin"},
     "complaints.write_to_customer": DESK,
     "complaints.look_up_caller": DESK | {"admin"},
@@ -53,10 +56,21 @@ BY_ROLE: dict[str, set[str]] = {
     "insight.view_whole_company": {"management", "cs_supervisor", "quality", "auditor", "admin"},
     "insight.manage_report_recipients": {"cs_supervisor", "management", "admin"},
     "handling.map_root_causes": {"quality", "cs_supervisor", "admin"},
+    "insight.read_reports": {"cs_supervisor", "quality", "auditor", "management", "admin"},
+    "improvement.view_actions": EVERY_ROLE - {"agent"},
+    "defects.view_alerts": {"cs_supervisor", "dept_manager", "quality", "auditor", "management", "admin"},
+    # Django's staff status, which no role gives.
+    "core.open_admin_site": set(),
     "integrations.manage_webhooks": {"admin"},
     "sla.view_policies": EVERY_ROLE,
+    "serviceorders.view_orders": EVERY_ROLE,
+    "serviceorders.register_order": DESK | {"admin"},
+    "serviceorders.work_order": DESK | {"handler", "dept_manager", "admin"},
     "sla.edit_policies": {"admin"},
     "imports.import_complaints": {"admin"},
+    "triage.ask_suggestions": DESK | {"admin"},
+    "triage.view_hazards": {"quality", "management", "admin"},
+    "triage.retrain_model": {"admin"},
 }
 
 # Permissions about an object: tested one relation at a time below.

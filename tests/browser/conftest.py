@@ -30,6 +30,14 @@ CHROMIUM_ARGS = [
 ]
 
 
+def pytest_addoption(parser: Any) -> None:
+    parser.addoption(
+        "--screenshots",
+        default=None,
+        help="write each role's home page as a PNG into this directory (scripts/screenshots.sh)",
+    )
+
+
 def pytest_collection_modifyitems(items: list[Any]) -> None:
     for item in items:
         if "browser" in str(item.fspath):

@@ -1,6 +1,6 @@
 """Fixtures of the early-warning tests: quality users, a second product line, and `intake`, which
-registers a complaint through the intake service AND runs what happens after its commit (the
-`complaint_registered` receiver queues the spike check; Huey runs it at once in these tests)."""
+registers a complaint through the intake service AND runs the worker's spike check of it, as the
+per-minute claim (defects/services/claims.py) would a moment later."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from huey.contrib.djhuey import HUEY
 from closeloop.complaints.models import Complaint
 from closeloop.core.roles import Role
 from closeloop.core.services import api_token_create
+from closeloop.defects.tasks import spike_check_task
 from closeloop.directory.models import Product, ProductLine
 from tests.api.conftest import ApiClient
 
@@ -63,13 +64,16 @@ def intake(
     make_complaint: Callable[..., Complaint], product: Product, django_capture_on_commit_callbacks: Any
 ) -> Callable[..., Complaint]:
     """Register a complaint about XD-100 (unless `product_model` says otherwise), `days_ago` days
-    before now, and run the after-commit work (the spike check)."""
+    before now, and run the after-commit work and the worker's spike check of it (`check=False`: as if
+    registered before the worker's claim came by, e.g. imported)."""
 
-    def make(*, days_ago: float = 0, **overrides: Any) -> Complaint:
+    def make(*, days_ago: float = 0, check: bool = True, **overrides: Any) -> Complaint:
         overrides.setdefault("product_model", product.model)
         overrides.setdefault("received_at", timezone.now() - datetime.timedelta(days=days_ago, minutes=1))
         with django_capture_on_commit_callbacks(execute=True):
             complaint = make_complaint(**overrides)
+        if check:
+            spike_check_task(complaint.pk)
         return complaint
 
     return make

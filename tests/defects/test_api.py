@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
@@ -85,9 +84,8 @@ def test_add_remove_and_link(intake: Intake, quality: User, api_as: Api, other_p
     ).json()
     assert incident["batch_no"] == "L7"
     pk = incident["id"]
-    with mock.patch("closeloop.defects.signals._enqueue"):
-        same = intake(batch_no="L8")
-        other = intake(product_model=other_product.model)
+    same = intake(batch_no="L8", check=False)
+    other = intake(product_model=other_product.model, check=False)
     url = f"/api/v1/defects/incidents/{pk}/complaints"
     response = api.post_json(url, {"complaint": other.number})
     assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "complaint"]

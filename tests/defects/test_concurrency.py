@@ -9,7 +9,6 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
@@ -19,7 +18,9 @@ from django.utils import timezone
 from closeloop.complaints.models import Complaint
 from closeloop.complaints.services import IntakeData, complaint_register
 from closeloop.defects.models import AlertStatus, DefectAlert, IncidentEvent
+from closeloop.defects.services.claims import SETTLE, spike_checks_claim
 from closeloop.defects.services.spikes import spike_check
+from closeloop.defects.tasks import spike_check_task
 from closeloop.directory.models import Product
 from closeloop.notifications.models import Notification
 
@@ -68,10 +69,15 @@ def _skip_unless_real_database() -> None:
 def test_concurrent_intakes_raise_one_alert(agent: User, product: Product, quality: User) -> None:
     _skip_unless_real_database()
     total = 8 if connection.vendor == "postgresql" else 4
-    # Each intake commits, then its after-commit receiver runs the check (Huey is immediate here).
+    spike_checks_claim()  # the cursor stands before the intakes
     numbers, errors = _in_threads(
         lambda i: complaint_register(data=_data(i, product), actor=agent, via="api").number, total
     )
+    assert errors == []
+    # The worker's claim, then every claimed check at once (as many worker threads would).
+    claimed = spike_checks_claim(now=timezone.now() + SETTLE)
+    assert len(claimed) == total
+    _results, errors = _in_threads(lambda i: spike_check_task.call_local(claimed[i]), total)
 
     assert errors == []
     alert = DefectAlert.objects.get()
@@ -92,8 +98,7 @@ def test_concurrent_checks_of_a_spike_already_registered(agent: User, product: P
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (run with DATABASE_URL=postgres://…)")
     total = 10
-    with mock.patch("closeloop.defects.signals._enqueue"):
-        complaints = [complaint_register(data=_data(i, product), actor=agent, via="api") for i in range(total)]
+    complaints = [complaint_register(data=_data(i, product), actor=agent, via="api") for i in range(total)]
 
     outcomes, errors = _in_threads(lambda i: spike_check(complaint=complaints[i]).outcome, total)
 

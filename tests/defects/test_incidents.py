@@ -135,9 +135,8 @@ def test_add_and_remove_complaints(
 ) -> None:
     alert, complaints = spike
     incident = alert_open_incident(alert=alert, title="L7", actor=quality, via="desk")
-    with mock.patch("closeloop.defects.signals._enqueue"):  # registered without the automatic check
-        same_model = intake(batch_no="L9")
-        other_model = intake(product_model=other_product.model)
+    same_model = intake(batch_no="L9", check=False)  # registered without the automatic check
+    other_model = intake(product_model=other_product.model, check=False)
     before = state()
     with pytest.raises(DomainError) as refused:
         incident_add_complaint(incident=incident, complaint=other_model, actor=quality, via="desk")
@@ -168,8 +167,7 @@ def test_invalid_complaints_cannot_join(
 
     alert, _complaints = spike
     incident = alert_open_incident(alert=alert, title="L7", actor=quality, via="desk")
-    with mock.patch("closeloop.defects.signals._enqueue"):
-        spam = intake(batch_no="L7")
+    spam = intake(batch_no="L7", check=False)
     complaint_transition(complaint=spam, action="invalidate", actor=agent, via="desk", data={"reason": "广告"})
     with pytest.raises(DomainError, match="not counted"):
         incident_add_complaint(incident=incident, complaint=spam, actor=quality, via="desk")

@@ -161,7 +161,7 @@ def test_acknowledge(agent_client: Client, make_complaint: Callable[..., Complai
     response = agent_client.post(f"/desk/c/{complaint.number}/do/acknowledge/", follow=True)
     complaint.refresh_from_db()
     assert complaint.status == "acknowledged"
-    assert "Acknowledge receipt: done." in response.content.decode()
+    assert "Receipt acknowledged; the customer is told. Next: dispatch it" in response.content.decode()
     assert f"/desk/c/{complaint.number}/do/acknowledge/" not in response.content.decode()
 
 

@@ -282,3 +282,19 @@ def test_counts_stop_at_the_cap(
         agent_client.get("/desk/", {"q": "吸顶灯"})
     assert rare.count == plain.count + 1
     assert common.count == plain.count  # overflowed: the ids query, but no count query
+
+
+def test_the_default_order_reads_a_page_off_an_index(agent: User, make_complaint: Callable[..., Complaint]) -> None:
+    """The nearest-deadline order walks complaint_due_order: no sort of every complaint (issue 20)."""
+    from django.db import connection
+
+    from closeloop.complaints.selectors import QueueFilters, complaint_queue
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's plan; PostgreSQL's planner picks by statistics")
+    make_complaint()
+    sql, params = complaint_queue(user=agent, filters=QueueFilters())[:25].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " / ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "complaint_due_order" in plan and "TEMP B-TREE" not in plan, plan

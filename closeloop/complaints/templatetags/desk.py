@@ -5,9 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.template.defaultfilters import date as date_filter
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
 
 from closeloop.core.roles import ROLE_LABELS, Role
-from closeloop.sla.presentation import time_left
+from closeloop.sla.presentation import describe_duration, time_left
 
 register = template.Library()
 
@@ -18,11 +23,27 @@ def role_labels(roles: frozenset[str]) -> str:
     return ", ".join(str(ROLE_LABELS[r]) for r in Role if r.value in roles)
 
 
-@register.inclusion_tag("desk/_time_left.html")
+@register.simple_tag
 def time_left_badge(
     due_at: Any, warn_at: Any, paused: bool = False, met_at: Any = None, cancelled: bool = False
-) -> dict:
-    """Green while time is left, amber from the warning point, red when breached (sla.presentation)."""
+) -> str:
+    """Green while time is left, amber from the warning point, red when breached (sla.presentation).
+
+    Written in Python rather than as an inclusion tag: a queue page shows one per row, and rendering
+    a template (with its own context) per row was a sixth of the desk queue's CPU."""
     if met_at is not None:
-        return {"badge": None, "met_at": met_at, "cancelled": cancelled}
-    return {"badge": time_left(due_at=due_at, warn_at=warn_at, paused=paused)}
+        text = _("cancelled") if cancelled else f"{_('met')} {date_filter(localtime(met_at), 'm-d H:i')}"
+        return format_html('<span class="tl tl-done">{}</span>', text)
+    badge = time_left(due_at=due_at, warn_at=warn_at, paused=paused)
+    if badge.state == "none":
+        return mark_safe('<span class="muted">—</span>')
+    if badge.due_at is None:
+        return format_html('<span class="tl tl-{}">{}</span>', badge.state, badge.text)
+    title = f"{_('due')} {date_filter(localtime(badge.due_at), 'Y-m-d H:i')}"
+    return format_html('<span class="tl tl-{}" title="{}">{}</span>', badge.state, title, badge.text)
+
+
+@register.filter
+def duration_words(text: str) -> str:
+    """A deadline's target ("2wd") in words of the active language (sla.presentation)."""
+    return describe_duration(text)

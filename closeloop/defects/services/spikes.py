@@ -8,7 +8,8 @@ counts towards one spike only: complaints already in an alert (open, dismissed o
 incident) or in an incident are not counted again, so a dismissed alert does not come back with the
 next complaint, and a batch alert is not raised a second time as a model alert.
 
-What happens to a new complaint (`spike_check`, run by the worker after every intake):
+What happens to a new complaint (`spike_check`, run by the worker on the complaints it claims once a
+minute, see claims.py):
 1. already in an alert or incident, no catalogue model, or invalid/duplicate: nothing;
 2. an incident that is not closed covers it (same model, and its batch or the incident is for the
    whole model): the complaint joins the incident;

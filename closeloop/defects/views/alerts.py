@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from closeloop.complaints.models import Via
@@ -30,7 +30,7 @@ from closeloop.defects.views.common import PAGE_SIZE, check_view, event_rows, pe
 
 TABS = {
     "": gettext_lazy("All"),
-    "open": gettext_lazy("Open"),
+    "open": pgettext_lazy("defect alerts tab", "Open"),
     "incident": gettext_lazy("Incident opened"),
     "dismissed": gettext_lazy("Dismissed"),
 }

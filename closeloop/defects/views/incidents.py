@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES, Status
@@ -31,7 +31,7 @@ from closeloop.defects.services.common import LIVE_INCIDENT, may_manage
 from closeloop.defects.views.common import PAGE_SIZE, check_view, event_rows, permission_refusal, refusal
 
 TABS = {
-    "live": gettext_lazy("Open"),
+    "live": pgettext_lazy("defect incidents tab", "Open"),
     "closed": gettext_lazy("Closed"),
     "": gettext_lazy("All"),
 }

@@ -16,6 +16,7 @@ from closeloop.complaints.models import Via
 from closeloop.complaints.schemas import Text
 from closeloop.complaints.services import personal_data_access_record
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS
+from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.types import User
 from closeloop.followup import selectors
 from closeloop.followup.models import AttemptResult, FollowUp, FollowUpMethod, SurveyLink
@@ -169,13 +170,18 @@ def _one(request: HttpRequest, pk: int) -> dict[str, Any]:
     return _out(followup)
 
 
+def _since(updated_at: datetime.datetime, since: UpdatedSince) -> bool:
+    """For a complaint's own short lists, read whole: the same rule as core/api_since.updated_since."""
+    return since.updated_since is None or updated_at >= since.updated_since
+
+
 # --- endpoints -----------------------------------------------------------------------------------
 
 
 @router.get("/followups", response={200: CallListPage, **READ_ERRORS}, summary="Open follow-ups (the call list)")
-def followup_list(request: HttpRequest, filters: Query[CallListFilters]) -> dict[str, Any]:
+def followup_list(request: HttpRequest, filters: Query[CallListFilters], since: Query[UpdatedSince]) -> dict[str, Any]:
     user = _user(request)
-    queryset = selectors.followups_open(user=user, due=filters.due)
+    queryset = updated_since(selectors.followups_open(user=user, due=filters.due), since)
     page = list(queryset[filters.offset : filters.offset + filters.limit])
     items = []
     unmasked = []
@@ -195,9 +201,9 @@ def followup_list(request: HttpRequest, filters: Query[CallListFilters]) -> dict
     response={200: list[FollowUpOut], **ONE_ERRORS},
     summary="The complaint's follow-up rounds",
 )
-def complaint_followups(request: HttpRequest, number: Number) -> list[dict[str, Any]]:
+def complaint_followups(request: HttpRequest, number: Number, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
     complaint = complaint_selectors.complaint_get(user=_user(request), number=number)
-    rounds = selectors.followups_for_complaint(complaint=complaint)
+    rounds = [r for r in selectors.followups_for_complaint(complaint=complaint) if _since(r.updated_at, since)]
     for followup in rounds:
         followup.complaint = complaint
     return [_out(f) for f in rounds]

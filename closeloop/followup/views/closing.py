@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from closeloop.complaints.lifecycle import TRANSITIONS, Status
+from closeloop.complaints.lifecycle import LIFECYCLE, TRANSITIONS, Status
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import Panel
 from closeloop.complaints.selectors import complaint_get
@@ -108,12 +108,16 @@ def panel(request: HttpRequest, complaint: Complaint) -> Panel | None:
         )
     if complaint.status == Status.RESOLVED:
         checklist = closing_checklist(complaint)
+        # The close button only when closing would go ahead now (the lifecycle's one answer: role and
+        # guards); until then the checklist says what is missing.
+        offered = {t.action for t in LIFECYCLE.offered(complaint, request.user, actions=("close", "reopen"))}
         return Panel(
             template="followup/closing/panel.html",
             context={
                 "checklist": checklist,
-                "may_close": bool(roles & TRANSITIONS["close"].roles),
-                "reopen_form": ReopenForm(prefix="reopen") if roles & TRANSITIONS["reopen"].roles else None,
+                "may_close": "close" in offered,
+                "close_later": bool(roles & TRANSITIONS["close"].roles),
+                "reopen_form": ReopenForm(prefix="reopen") if "reopen" in offered else None,
                 "reopen_count": complaint.reopen_count,
             },
             order=5,

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import Panel
 from closeloop.complaints.selectors import customer_contact
@@ -163,6 +164,18 @@ def _complaint_page(request: HttpRequest, complaint: Complaint, *, error: str = 
     return _detail_response(request, complaint, error=error, status=status)
 
 
+def _followup_recorded_message(followup: FollowUp) -> str:
+    """What recording the answer did and what comes next: a dissatisfied answer reopened the complaint."""
+    complaint = followup.complaint
+    complaint.refresh_from_db(fields=["status"])
+    if complaint.status == Status.REOPENED:
+        return _(
+            "Answer recorded: the customer is not satisfied, so the complaint is reopened and escalated to the CS "
+            "supervisors; the second result is due within 3 working days."
+        )
+    return _("Answer recorded. Next: close the complaint once every item of the closing checklist is met.")
+
+
 @login_required
 @require_POST
 def followup_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
@@ -172,16 +185,18 @@ def followup_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> 
     form_class, label = FORMS[action]
     form = form_class(request.POST, auto_id=_auto_id(followup, action))
     if form.is_valid():
+        done = _("%(action)s: done.") % {"action": label}
         try:
             if action == "attempt":
                 services.followup_attempt(followup=followup, actor=request.user, via=Via.DESK, **form.cleaned_data)
             elif action == "record":
-                services.followup_record(
+                recorded = services.followup_record(
                     followup=followup,
                     actor=request.user,
                     via=Via.DESK,
                     **form.service_data(),  # type: ignore[attr-defined]  # the bound form of this action has it
                 )
+                done = _followup_recorded_message(recorded)
             else:
                 survey_link_create(followup=followup, actor=request.user, via=Via.DESK, **form.cleaned_data)
         except PermissionDeniedError as exc:
@@ -189,7 +204,7 @@ def followup_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> 
         except DomainError as exc:
             add_domain_errors(form, exc)
         else:
-            messages.success(request, _("%(action)s: done.") % {"action": label})
+            messages.success(request, done)
             target = request.POST.get("next", "")
             if target == "calllist":
                 return redirect("followup:calllist")

@@ -13,6 +13,7 @@ from closeloop.complaints.api import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS
 from closeloop.complaints.models import Via
 from closeloop.complaints.schemas import Text
 from closeloop.complaints.selectors import complaints_visible_to
+from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.types import User
 from closeloop.directory.models import Department
@@ -127,9 +128,11 @@ def dispute_create(request: HttpRequest, task_id: TaskId, payload: DisputeIn) ->
 
 
 @router.get("/disputes", response={200: list[DisputeOut], **READ_ERRORS}, summary="Responsibility disputes")
-def dispute_list(request: HttpRequest, filters: Query[DisputeFilters]) -> list[dict[str, Any]]:
+def dispute_list(
+    request: HttpRequest, filters: Query[DisputeFilters], since: Query[UpdatedSince]
+) -> list[dict[str, Any]]:
     """Disputes on complaints the caller may see, newest first."""
-    qs = services.disputes_visible_to(_user(request)).order_by("-raised_at", "-id")
+    qs = updated_since(services.disputes_visible_to(_user(request)), since).order_by("-raised_at", "-id")
     if filters.status:
         qs = qs.filter(status=filters.status)
     return [_out(d) for d in qs[filters.offset : filters.offset + filters.limit]]

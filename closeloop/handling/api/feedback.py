@@ -16,6 +16,7 @@ from closeloop.complaints import selectors as complaint_selectors
 from closeloop.complaints.api import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, Number
 from closeloop.complaints.models import Via
 from closeloop.complaints.schemas import Text
+from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.files import file_response
 from closeloop.core.types import User
 from closeloop.handling.models import FeedbackForm, FeedbackResult, FeedbackStatus
@@ -183,15 +184,19 @@ def _detail(request: HttpRequest, pk: int) -> dict[str, Any]:
     response={200: list[FeedbackFormOut], **ONE_ERRORS},
     summary="The complaint's feedback forms",
 )
-def complaint_feedback_forms(request: HttpRequest, number: Number) -> list[dict[str, Any]]:
+def complaint_feedback_forms(request: HttpRequest, number: Number, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
     complaint = complaint_selectors.complaint_get(user=_user(request), number=number)
-    return [_out(form) for form in services.feedback_forms_for_complaint(complaint=complaint)]
+    forms = services.feedback_forms_for_complaint(complaint=complaint)
+    return [_out(form) for form in forms if since.updated_since is None or form.updated_at >= since.updated_since]
 
 
 @router.get("/feedback-forms", response={200: FeedbackFormPage, **READ_ERRORS}, summary="Feedback forms I may see")
-def feedback_form_list(request: HttpRequest, filters: Query[FeedbackFormFilters]) -> dict[str, Any]:
-    queryset = services.feedback_forms_visible(
-        user=_user(request), status=filters.status.value if filters.status else ""
+def feedback_form_list(
+    request: HttpRequest, filters: Query[FeedbackFormFilters], since: Query[UpdatedSince]
+) -> dict[str, Any]:
+    queryset = updated_since(
+        services.feedback_forms_visible(user=_user(request), status=filters.status.value if filters.status else ""),
+        since,
     )
     page = list(queryset[filters.offset : filters.offset + filters.limit])
     return {"items": [_out(form) for form in page], "count": queryset.count()}

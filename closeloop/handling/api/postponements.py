@@ -17,6 +17,7 @@ from closeloop.complaints.api import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS
 from closeloop.complaints.models import Via
 from closeloop.complaints.schemas import Text
 from closeloop.complaints.selectors import complaints_visible_to
+from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.types import User
 from closeloop.handling.models import Postponement, PostponementStatus, Task
 from closeloop.handling.services import postponements as services
@@ -138,10 +139,12 @@ def postponement_create(request: HttpRequest, task_id: TaskId, payload: Postpone
 
 
 @router.get("/postponements", response={200: list[PostponementOut], **READ_ERRORS}, summary="Postponement requests")
-def postponement_list(request: HttpRequest, filters: Query[PostponementFilters]) -> list[dict[str, Any]]:
+def postponement_list(
+    request: HttpRequest, filters: Query[PostponementFilters], since: Query[UpdatedSince]
+) -> list[dict[str, Any]]:
     """Requests on complaints the caller may see, newest first."""
     user = _user(request)
-    qs = services.postponements_visible_to(user).order_by("-requested_at", "-id")
+    qs = updated_since(services.postponements_visible_to(user), since).order_by("-requested_at", "-id")
     if filters.status:
         qs = qs.filter(status=filters.status)
     rows = list(qs[filters.offset : filters.offset + filters.limit])

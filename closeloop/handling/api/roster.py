@@ -16,6 +16,7 @@ from closeloop import authz
 from closeloop.complaints.api import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS, Number
 from closeloop.complaints.schemas import MAX_OFFSET, RefOut, Text
 from closeloop.complaints.selectors import complaint_get
+from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.errors import DomainError
 from closeloop.core.types import User
 from closeloop.directory.models import Absence, ComplaintType, Department, ProductLine, RosterChange, RosterEntry
@@ -35,6 +36,7 @@ class RosterEntryOut(Schema):
     valid_from: datetime.date
     valid_to: datetime.date | None
     note: str
+    updated_at: datetime.datetime
 
 
 class RosterPage(Schema):
@@ -82,6 +84,7 @@ class RosterChangeOut(Schema):
     action: str
     before: dict[str, Any]
     after: dict[str, Any]
+    updated_at: datetime.datetime = Field(description="a change is never changed: the time it was written")
 
 
 class AbsenceOut(Schema):
@@ -91,6 +94,7 @@ class AbsenceOut(Schema):
     ends: datetime.date
     cover: str | None
     note: str
+    updated_at: datetime.datetime
 
 
 class AbsenceIn(Schema):
@@ -129,6 +133,7 @@ def _entry(entry: RosterEntry) -> dict[str, Any]:
         "valid_from": entry.valid_from,
         "valid_to": entry.valid_to,
         "note": entry.note,
+        "updated_at": entry.updated_at,
     }
 
 
@@ -140,6 +145,7 @@ def _absence(absence: Absence) -> dict[str, Any]:
         "ends": absence.ends,
         "cover": absence.cover.get_username() if absence.cover else None,
         "note": absence.note,
+        "updated_at": absence.updated_at,
     }
 
 
@@ -158,9 +164,9 @@ def _person(value: str | None, field: str) -> Any:
 
 
 @router.get("/roster", response={200: RosterPage, **READ_ERRORS}, summary="The responsibility roster")
-def roster_list(request: HttpRequest, filters: Query[RosterFilters]) -> dict[str, Any]:
+def roster_list(request: HttpRequest, filters: Query[RosterFilters], since: Query[UpdatedSince]) -> dict[str, Any]:
     _user(request)
-    queryset = selectors.roster_entries(department_code=filters.department, on=filters.on)
+    queryset = updated_since(selectors.roster_entries(department_code=filters.department, on=filters.on), since)
     return {
         "items": [_entry(e) for e in queryset[filters.offset : filters.offset + filters.limit]],
         "count": queryset.count(),
@@ -217,9 +223,11 @@ def roster_end(request: HttpRequest, entry_id: int, payload: RosterEndIn) -> dic
 
 
 @router.get("/roster-changes", response={200: list[RosterChangeOut], **READ_ERRORS}, summary="The change log")
-def roster_change_list(request: HttpRequest, department: Text = "") -> list[dict[str, Any]]:
+def roster_change_list(request: HttpRequest, since: Query[UpdatedSince], department: Text = "") -> list[dict[str, Any]]:
     _user(request)
-    changes: list[RosterChange] = list(selectors.roster_changes(department_code=department[:40], limit=200))
+    changes: list[RosterChange] = list(
+        selectors.roster_changes(department_code=department[:40], limit=200, since=since.updated_since)
+    )
     return [
         {
             "id": c.pk,
@@ -229,15 +237,16 @@ def roster_change_list(request: HttpRequest, department: Text = "") -> list[dict
             "action": c.action,
             "before": c.before,
             "after": c.after,
+            "updated_at": c.at,
         }
         for c in changes
     ]
 
 
 @router.get("/absences", response={200: list[AbsenceOut], **READ_ERRORS}, summary="Current and future leave")
-def absence_list(request: HttpRequest) -> list[dict[str, Any]]:
+def absence_list(request: HttpRequest, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
     _user(request)
-    return [_absence(a) for a in selectors.absences_current()]
+    return [_absence(a) for a in updated_since(selectors.absences_current(), since)]
 
 
 @router.post("/absences", response={201: AbsenceOut, **WRITE_ERRORS}, summary="Record short leave")

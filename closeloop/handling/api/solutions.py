@@ -11,12 +11,13 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, P, PathEx, Router, Schema, Status
+from ninja import Field, P, PathEx, Query, Router, Schema, Status
 
 from closeloop.complaints import selectors
 from closeloop.complaints.api import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, Number
 from closeloop.complaints.models import Via
 from closeloop.complaints.schemas import Text
+from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.errors import DomainError
 from closeloop.core.types import User
 from closeloop.handling.models import CompensationForm, ExecutionStep, Measure, Solution, SolutionStatus, Task
@@ -227,9 +228,9 @@ def solution_propose(request: HttpRequest, number: Number, payload: SolutionProp
     response={200: list[SolutionOut], **ONE_ERRORS},
     summary="The complaint's solutions, newest first, with approvals and steps",
 )
-def solution_list(request: HttpRequest, number: Number) -> list[dict[str, Any]]:
+def solution_list(request: HttpRequest, number: Number, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
     complaint = selectors.complaint_get(user=_user(request), number=number)
-    return [_out(s) for s in services.solutions_of(complaint=complaint)]
+    return [_out(s) for s in updated_since(services.solutions_of(complaint=complaint), since)]
 
 
 @router.post(
@@ -290,5 +291,5 @@ def solution_step_done(
     response={200: list[SolutionOut], **READ_ERRORS},
     summary="Solutions waiting for a level that one of your roles decides, oldest first",
 )
-def approvals_pending(request: HttpRequest) -> list[dict[str, Any]]:
-    return [_out(s) for s in services.solutions_awaiting(user=_user(request))]
+def approvals_pending(request: HttpRequest, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
+    return [_out(s) for s in services.solutions_awaiting(user=_user(request), since=since.updated_since)]

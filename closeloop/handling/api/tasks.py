@@ -19,6 +19,7 @@ from closeloop.complaints.api import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, 
 from closeloop.complaints.models import Via
 from closeloop.complaints.schemas import MAX_OFFSET, RefOut, Text
 from closeloop.complaints.selectors import complaint_get
+from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.errors import DomainError
 from closeloop.core.types import User
 from closeloop.directory.models import Department
@@ -40,6 +41,7 @@ class ContactOut(Schema):
     channel: ContactChannel
     outcome: ContactOutcome
     summary: str
+    updated_at: datetime.datetime = Field(description="a contact is never changed: the time it was logged")
 
 
 class ProgressOut(Schema):
@@ -197,6 +199,7 @@ def _contact(contact: ContactLog) -> dict[str, Any]:
         "channel": contact.channel,
         "outcome": contact.outcome,
         "summary": contact.summary,
+        "updated_at": contact.at,
     }
 
 
@@ -258,7 +261,7 @@ def complaint_dispatch(request: HttpRequest, number: Number, payload: DispatchIn
 
 
 @router.get("/tasks", response={200: TaskPage, **READ_ERRORS}, summary="My tasks, my department's, or the stale ones")
-def task_list(request: HttpRequest, filters: Query[TaskListFilters]) -> dict[str, Any]:
+def task_list(request: HttpRequest, filters: Query[TaskListFilters], since: Query[UpdatedSince]) -> dict[str, Any]:
     user = _user(request)
     queryset = selectors.task_inbox(
         user=user,
@@ -270,6 +273,7 @@ def task_list(request: HttpRequest, filters: Query[TaskListFilters]) -> dict[str
             stale=filters.stale,
         ),
     ).select_related("dispatched_by")
+    queryset = updated_since(queryset, since)
     actor = services.Actor.of(user)
     page = list(queryset[filters.offset : filters.offset + filters.limit])
     return {"items": [_task(t, actor) for t in page], "count": queryset.count()}
@@ -352,18 +356,19 @@ def task_withdraw(request: HttpRequest, task_id: int, payload: TaskReasonIn) -> 
 
 
 @router.get("/complaints/{number}/tasks", response={200: list[TaskOut], **ONE_ERRORS}, summary="A complaint's tasks")
-def complaint_task_list(request: HttpRequest, number: Number) -> list[dict[str, Any]]:
+def complaint_task_list(request: HttpRequest, number: Number, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
     user = _user(request)
     complaint = complaint_get(user=user, number=number)
     actor = services.Actor.of(user)
-    tasks = selectors.complaint_tasks(complaint=complaint).select_related("complaint")
+    tasks = updated_since(selectors.complaint_tasks(complaint=complaint), since).select_related("complaint")
     return [_task(t, actor) for t in tasks]
 
 
 @router.get("/complaints/{number}/contacts", response={200: list[ContactOut], **ONE_ERRORS}, summary="The contact log")
-def complaint_contact_list(request: HttpRequest, number: Number) -> list[dict[str, Any]]:
+def complaint_contact_list(request: HttpRequest, number: Number, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
     complaint = complaint_get(user=_user(request), number=number)
-    return [_contact(c) for c in selectors.complaint_contacts(complaint=complaint)]
+    contacts = updated_since(selectors.complaint_contacts(complaint=complaint), since, field="at")
+    return [_contact(c) for c in contacts]
 
 
 @router.post(

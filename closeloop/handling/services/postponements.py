@@ -4,7 +4,9 @@ A task's handler (or a member of its department) asks for a later reply deadline
 department manager gives an opinion; customer service confirms. When the manager and customer service
 agree the request is decided by that; when they disagree, management decides (seed 004: 如意见不一致 …
 由总经理室批示). An approved request moves the task's open `reply` deadline with
-`sla.services.deadline_postpone`, which keeps the first original due instant for the reports.
+`sla.services.deadline_postpone`, which keeps the first original due instant for the reports, and the
+complaint's own resolution clock (and second-result clock after a reopen) by the same working time
+(`sla.services.deadlines_rebase_for_postponement`).
 
 Every step locks the complaint row (the order every handling service locks in), re-reads the request,
 checks state and role, writes the change, its event and its notifications in one transaction.
@@ -14,11 +16,14 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from closeloop import authz
 from closeloop.calendar.working import LAST_YEAR
@@ -31,10 +36,11 @@ from closeloop.core.types import User
 from closeloop.directory.models import Membership
 from closeloop.handling.lifecycle import POSTPONEMENT_LIFECYCLE
 from closeloop.handling.models import Postponement, PostponementStatus, Task, TaskStatus
-from closeloop.notifications.services import Message, notifications_build, notifications_queue
+from closeloop.notifications import texts
+from closeloop.notifications.services import Message, notifications_build, notifications_done, notifications_queue
 from closeloop.sla.milestones import Milestone
 from closeloop.sla.models import Deadline
-from closeloop.sla.services import deadline_postpone
+from closeloop.sla.services import deadline_postpone, deadlines_rebase_for_postponement
 
 OPEN_POSTPONEMENT_STATUSES = (
     PostponementStatus.PENDING_MANAGER,
@@ -127,28 +133,40 @@ def postponements_awaiting(*, user: User) -> QuerySet[Postponement]:
 # --- writes ---------------------------------------------------------------------------------------
 
 
+def step_todo(postponement: Postponement) -> str:
+    """What a notice asking for the request's next step asks for; done once anyone took that step."""
+    return f"postponement:{postponement.pk}:{postponement.status}"
+
+
 def _notify(
     *,
     postponement: Postponement,
     kind: str,
-    subject: str,
+    subject: Promise,
     recipients: Iterable[User],
     now: datetime.datetime,
+    params: dict[str, Any] | None = None,
+    asks: bool = False,
 ) -> None:
+    """A staff notice in each reader's language (`subject`: a lazy translation with `%(number)s`…); `asks`:
+    it asks its readers for the request's next step, and is marked done once someone took it."""
     # No personal data in staff notifications: the number, the department and the dates only.
     task = postponement.task
-    body = _("Reason: %(reason)s\nProposed new reply deadline: %(due)s") % {
-        "reason": postponement.reason,
-        "due": timezone.localtime(postponement.proposed_due).strftime("%Y-%m-%d %H:%M"),
-    }
     notifications_queue(
         notifications_build(
-            message=Message(
+            message=Message.words(
                 kind=kind,
                 subject=subject,
-                body=body,
+                body=gettext_lazy("Reason: %(reason)s\nProposed new reply deadline: %(due)s"),
+                params={
+                    "number": task.complaint.number,
+                    "reason": postponement.reason,
+                    "due": timezone.localtime(postponement.proposed_due).strftime("%Y-%m-%d %H:%M"),
+                    **(params or {}),
+                },
                 complaint_id=task.complaint_id,
                 dedup=f"{kind}:{postponement.pk}",
+                todo=step_todo(postponement) if asks else "",
             ),
             recipients=list(recipients),
             now=now,
@@ -243,8 +261,9 @@ def postponement_request(
         _notify(
             postponement=postponement,
             kind="postponement_requested",
-            subject=_("Postponement requested on %(number)s (%(department)s): your opinion, please")
-            % {"number": task.complaint.number, "department": task.department.label},
+            subject=gettext_lazy("Postponement requested on %(number)s (%(department)s): your opinion, please"),
+            params={"department": texts.bilingual(task.department.name, task.department.name_en)},
+            asks=True,
             recipients=authz.recipients.active_managers_of(task.department_id),
             now=now,
         )
@@ -265,6 +284,8 @@ def postponement_manager_opinion(
     opinion = (opinion or "").strip()
     with transaction.atomic():
         _locked, postponement = _lock(postponement)
+        # The notices asking for this step are done, whoever takes it.
+        notifications_done(todo=step_todo(postponement), now=now)
         task = postponement.task
         POSTPONEMENT_LIFECYCLE.check(postponement, "manager_opinion", actor)
         opinion = _required_text(opinion, "opinion")
@@ -285,8 +306,9 @@ def postponement_manager_opinion(
         _notify(
             postponement=postponement,
             kind="postponement_opinion",
-            subject=_("Postponement on %(number)s: the department manager %(verdict)s; please confirm")
-            % {"number": task.complaint.number, "verdict": _("agrees") if agrees else _("does not agree")},
+            subject=gettext_lazy("Postponement on %(number)s: the department manager %(verdict)s; please confirm"),
+            params={"verdict": gettext_lazy("agrees") if agrees else gettext_lazy("does not agree")},
+            asks=True,
             recipients=authz.recipients.members_of_role(Role.CS_SUPERVISOR),
             now=now,
         )
@@ -308,6 +330,8 @@ def postponement_cs_confirm(
     note = (note or "").strip()
     with transaction.atomic():
         _locked, postponement = _lock(postponement)
+        # The notices asking for this step are done, whoever takes it.
+        notifications_done(todo=step_todo(postponement), now=now)
         task = postponement.task
         # The three rows leave the same state, for the same people.
         POSTPONEMENT_LIFECYCLE.check(postponement, "cs_disagree", actor)
@@ -338,8 +362,10 @@ def postponement_cs_confirm(
             _notify(
                 postponement=postponement,
                 kind="postponement_disputed",
-                subject=_("Postponement on %(number)s: the department and customer service disagree; please decide")
-                % {"number": task.complaint.number},
+                subject=gettext_lazy(
+                    "Postponement on %(number)s: the department and customer service disagree; please decide"
+                ),
+                asks=True,
                 recipients=authz.recipients.members_of_role(Role.MANAGEMENT),
                 now=now,
             )
@@ -362,6 +388,8 @@ def postponement_management_decide(
     note = (note or "").strip()
     with transaction.atomic():
         _locked, postponement = _lock(postponement)
+        # The notices asking for this step are done, whoever takes it.
+        notifications_done(todo=step_todo(postponement), now=now)
         approve = bool(approve)
         action = "management_approve" if approve else "management_reject"
         POSTPONEMENT_LIFECYCLE.check(postponement, action, actor)
@@ -404,25 +432,27 @@ def _conclude(*, postponement: Postponement, actor: User, via: str, now: datetim
         moved = deadline is not None and postponement.proposed_due > deadline.due_at
         if deadline is not None and moved:
             before["reply_due"] = deadline.due_at
-            deadline_postpone(deadline=deadline, new_due=postponement.proposed_due)
+            old_due = deadline_postpone(deadline=deadline, new_due=postponement.proposed_due)
             postponement.original_due = deadline.original_due_at
             postponement.save(update_fields=["original_due"])
             after.update(reply_due=deadline.due_at, original_due=deadline.original_due_at)
+            # The complaint's own resolution clock waits on this reply: it moves by as much.
+            rebased = deadlines_rebase_for_postponement(
+                complaint=task.complaint, old_due=old_due, new_due=postponement.proposed_due
+            )
+            if rebased:
+                after["complaint_deadlines"] = rebased
         after["deadline_moved"] = moved
-        subject = _("Postponement on %(number)s approved: the reply is now due %(due)s")
+        subject = gettext_lazy("Postponement on %(number)s approved: the reply is now due %(due)s")
     else:
         action = "postponement_rejected"
-        subject = _("Postponement on %(number)s rejected: the reply deadline stays")
+        subject = gettext_lazy("Postponement on %(number)s rejected: the reply deadline stays")
     event_record(complaint=task.complaint, action=action, actor=actor, via=via, at=now, before=before, after=after)
     recipients = [user for user in (task.handler, postponement.requested_by) if user is not None]
     _notify(
         postponement=postponement,
         kind=action,
-        subject=subject
-        % {
-            "number": task.complaint.number,
-            "due": timezone.localtime(postponement.proposed_due).strftime("%Y-%m-%d %H:%M"),
-        },
+        subject=subject,
         recipients=recipients,
         now=now,
     )

@@ -16,11 +16,15 @@ import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from closeloop import authz
 from closeloop.complaints.customer_messages import customer_notify
@@ -43,7 +47,8 @@ from closeloop.handling.models import (
     Task,
     TaskStatus,
 )
-from closeloop.notifications.services import Message, notifications_build, notifications_queue
+from closeloop.notifications import texts
+from closeloop.notifications.services import Message, notifications_build, notifications_done, notifications_queue
 
 # The level every solution needs before the rules add theirs.
 BASE_LEVEL = Role.CS_SUPERVISOR.value
@@ -116,15 +121,40 @@ def _notify(
     *,
     users: Iterable[User | None],
     kind: str,
-    subject: str,
-    body: str,
+    subject: Promise,
+    body: Promise | str,
     complaint: Complaint,
     now: datetime.datetime,
     dedup: str,
+    params: dict[str, Any] | None = None,
+    todo: str = "",
+    link: str = "",
 ) -> None:
+    """Queue a staff notice: `subject` (and `body`, unless it is someone's own words) are lazy translations
+    with `%(number)s` and `params`, shown in each reader's language."""
     recipients = [u for u in users if u is not None and getattr(u, "is_active", True)]
-    message = Message(kind=kind, subject=subject, body=body, complaint_id=complaint.pk, dedup=dedup)
+    message = Message.words(
+        kind=kind,
+        subject=subject,
+        body=body,
+        params={"number": complaint.number, **(params or {})},
+        complaint_id=complaint.pk,
+        dedup=dedup,
+        todo=todo,
+        link=link,
+    )
     notifications_queue(notifications_build(message=message, recipients=recipients, now=now))
+
+
+def level_todo(solution: Solution) -> str:
+    """What the notice "waits for your approval" asks for: the decision at the solution's next level."""
+    return f"solution:{solution.pk}:level:{solution.approved_levels}"
+
+
+def _measures_text(solution: Solution) -> str:
+    return ", ".join(str(Measure(m).label) for m in solution.measures if m in Measure.values) + (
+        f" ({solution.compensation_amount} CNY)" if solution.compensation_amount is not None else ""
+    )
 
 
 def _notify_level(solution: Solution, complaint: Complaint, now: datetime.datetime) -> None:
@@ -134,18 +164,19 @@ def _notify_level(solution: Solution, complaint: Complaint, now: datetime.dateti
     _notify(
         users=list(authz.recipients.members_of_role(role)),
         kind="solution_approval",
-        subject=_("Solution for %(number)s waits for your approval") % {"number": complaint.number},
+        subject=gettext_lazy("Solution for %(number)s waits for your approval"),
         # Measures and amount only: the free text may quote the customer, and staff e-mails carry no personal data.
-        body=_("Level %(level)s of %(levels)s. Measures: %(measures)s.")
-        % {
+        body=gettext_lazy("Level %(level)s of %(levels)s. Measures: %(measures)s."),
+        params={
             "level": solution.approved_levels + 1,
             "levels": len(solution.required_levels),
-            "measures": ", ".join(str(Measure(m).label) for m in solution.measures if m in Measure.values)
-            + (f" ({solution.compensation_amount} CNY)" if solution.compensation_amount is not None else ""),
+            "measures": texts.each_language(lambda: _measures_text(solution)),
         },
         complaint=complaint,
         now=now,
-        dedup=f"solution:{solution.pk}:level:{solution.approved_levels}",
+        dedup=level_todo(solution),
+        todo=level_todo(solution),
+        link=reverse("desk:detail", args=[complaint.number]) + "#solutions",
     )
 
 
@@ -339,6 +370,8 @@ def solution_decide(
         role = solution.next_role
         if not approve and not reason:
             raise DomainError(_("Say why the solution is rejected."), field="reason")
+        # The notice "waits for your approval" of this level is done, whoever decides it.
+        notifications_done(todo=level_todo(solution), now=now)
         level = solution.approved_levels + 1
         # an approval step has a role; the lifecycle's actor check refused a missing actor
         SolutionApproval.objects.create(  # type: ignore[misc]
@@ -368,7 +401,7 @@ def solution_decide(
             _notify(
                 users=[solution.proposed_by],
                 kind="solution_rejected",
-                subject=_("Solution for %(number)s rejected") % {"number": locked.number},
+                subject=gettext_lazy("Solution for %(number)s rejected"),
                 body=reason,
                 complaint=locked,
                 now=now,
@@ -413,8 +446,8 @@ def solution_decide(
         _notify(
             users=[solution.proposed_by],
             kind="solution_approved",
-            subject=_("Solution for %(number)s approved") % {"number": locked.number},
-            body=_("It can be executed now."),
+            subject=gettext_lazy("Solution for %(number)s approved"),
+            body=gettext_lazy("It can be executed now."),
             complaint=locked,
             now=now,
             dedup=f"solution:{solution.pk}:approved",
@@ -458,7 +491,7 @@ def _execution_finished(
     _notify(
         users=desk_people or list(authz.recipients.members_of_role(Role.CS_SUPERVISOR)),
         kind="solution_executed",
-        subject=_("Solution for %(number)s executed: the complaint can be resolved") % {"number": complaint.number},
+        subject=gettext_lazy("Solution for %(number)s executed: the complaint can be resolved"),
         body="",
         complaint=complaint,
         now=now,
@@ -549,7 +582,7 @@ def solutions_of(*, complaint: Complaint) -> QuerySet[Solution]:
     )
 
 
-def solutions_awaiting(*, user: AnyUser | None) -> list[Solution]:
+def solutions_awaiting(*, user: AnyUser | None, since: datetime.datetime | None = None) -> list[Solution]:
     """Solutions whose next level is a role of `user`, on complaints the user may see, oldest first.
     The next level is computed from the stored levels, so the filter on it is done here, on the
     (short) list of pending solutions: one query whatever their number."""
@@ -564,4 +597,6 @@ def solutions_awaiting(*, user: AnyUser | None) -> list[Solution]:
         .prefetch_related("approvals__decided_by", "steps__owner", "steps__done_by")
         .order_by("proposed_at", "pk")
     )
+    if since is not None:
+        pending = pending.filter(updated_at__gte=since)
     return [s for s in pending if authz.allowed(actor, "handling.decide_solution", s)]

@@ -13,9 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from closeloop import authz
@@ -37,6 +36,7 @@ from closeloop.handling.models import (
     Task,
     TaskStatus,
 )
+from closeloop.notifications import texts
 from closeloop.notifications.services import Message, notifications_build, notifications_queue
 from closeloop.sla.milestones import Milestone
 from closeloop.sla.models import Deadline
@@ -152,17 +152,22 @@ def _notify(
     now: datetime.datetime,
     dedup: str,
     department: Department | None = None,
-    **params: str,
+    todo: str = "",
+    **params: Any,
 ) -> None:
     """Queue a staff notification. `subject` is a lazy translation with `%(number)s` and optionally
-    `%(department)s` (and any `params`), rendered here in the installation's language."""
+    `%(department)s` (and any `params`), shown in each reader's language (notifications/texts.py)."""
     people = [u for u in recipients if u is not None and u.is_active]
     if not people:
         return
-    with translation.override(settings.LANGUAGE_CODE):
-        mapping = {"number": complaint.number, "department": department.label if department else "", **params}
-        text = str(subject) % mapping
-    message = Message(kind=kind, subject=text, body=text, complaint_id=complaint.pk, dedup=dedup)
+    mapping: dict[str, Any] = {
+        "number": complaint.number,
+        "department": texts.bilingual(department.name, department.name_en) if department else "",
+        **params,
+    }
+    message = Message.words(
+        kind=kind, subject=subject, params=mapping, complaint_id=complaint.pk, dedup=dedup, todo=todo
+    )
     notifications_queue(notifications_build(message=message, recipients=people, now=now))
 
 
@@ -278,7 +283,8 @@ def complaint_dispatch(
     now: datetime.datetime | None = None,
 ) -> list[Task]:
     """Hand the complaint to one or several departments, one task each (转派). From registered or
-    acknowledged this is the `dispatch` transition; on a complaint already dispatched or in progress
+    acknowledged this is the `dispatch` transition (from registered, preceded by `acknowledge`: dispatching
+    acknowledges receipt); on a complaint already dispatched or in progress
     it is a redispatch: tasks are added and the status stays. The auditors are copied once."""
     now = now or timezone.now()
     items = _assignments(assignments)
@@ -330,6 +336,17 @@ def complaint_dispatch(
                 after={"departments": codes, **extra},
             )
         else:
+            if locked.status == Status.REGISTERED:
+                # Dispatching answers for the receipt: the customer is told it was received, and the
+                # acknowledgement clock is met, with its own event (docs/decisions.md, issue 17).
+                transition_apply(
+                    locked=locked,
+                    transition=TRANSITIONS["acknowledge"],
+                    actor=actor,
+                    via=via,
+                    now=now,
+                    extra={"with_dispatch": True},
+                )
             transition_apply(
                 locked=locked,
                 transition=transition,
@@ -346,8 +363,9 @@ def complaint_dispatch(
 def _dispatch_notify(
     complaint: Complaint, tasks: list[Task], now: datetime.datetime, *, actor: User | None, via: str
 ) -> None:
-    with translation.override(settings.LANGUAGE_CODE):
-        names = "、".join(t.department.label for t in tasks)
+    names = texts.bilingual(
+        "、".join(t.department.name for t in tasks), ", ".join(t.department.name_en or t.department.name for t in tasks)
+    )
     auditors = list(authz.recipients.members_of_role(Role.AUDITOR))
     _notify(
         kind="dispatch_cc",

@@ -26,7 +26,7 @@ from closeloop.complaints.selectors import complaints_visible_to
 from closeloop.core.errors import DomainError
 from closeloop.core.forms_ui import form_page_refused
 from closeloop.core.types import AuthenticatedHttpRequest
-from closeloop.handling.models import Postponement, Task
+from closeloop.handling.models import Postponement, PostponementStatus, Task
 from closeloop.handling.services import postponements as services
 from closeloop.handling.services.disputes import disputes_awaiting
 
@@ -130,6 +130,17 @@ STEP_CALLS: dict[str, Callable[..., Postponement]] = {
 }
 
 
+def _step_message(postponement: Postponement) -> str:
+    """What the step did and who acts next."""
+    if postponement.status == PostponementStatus.APPROVED:
+        return _("Postponement approved: the reply and the complaint's resolution deadline moved; the handler is told.")
+    if postponement.status == PostponementStatus.REJECTED:
+        return _("Postponement rejected: the reply deadline stays; the handler is told.")
+    return _("Opinion recorded; the request is now %(status)s.") % {
+        "status": PostponementStatus(postponement.status).label
+    }
+
+
 @login_required
 @require_POST
 def postponement_step(request: AuthenticatedHttpRequest, pk: int, step: str) -> HttpResponse:
@@ -140,11 +151,13 @@ def postponement_step(request: AuthenticatedHttpRequest, pk: int, step: str) -> 
     exc: DomainError | None = None
     if form.is_valid():
         try:
-            STEP_CALLS[step](postponement=postponement, actor=request.user, via=Via.DESK, **form.cleaned_data)
+            postponement = STEP_CALLS[step](
+                postponement=postponement, actor=request.user, via=Via.DESK, **form.cleaned_data
+            )
         except DomainError as error:
             exc = error
         else:
-            messages.success(request, _("Saved."))
+            messages.success(request, _step_message(postponement))
             return redirect("desk:detail", number=postponement.task.complaint.number)
     return form_page_refused(
         request,

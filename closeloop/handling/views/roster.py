@@ -33,8 +33,36 @@ CHANGE_LABELS = {
 }
 
 
+# The log stores codes and usernames (what the line was, whatever is renamed later); the page shows words.
+FIELD_LABELS = {
+    "department": gettext_lazy("department"),
+    "handler": gettext_lazy("handler"),
+    "complaint_type": gettext_lazy("complaint type"),
+    "product_line": gettext_lazy("product line"),
+    "province": gettext_lazy("province"),
+    "valid_from": gettext_lazy("valid from"),
+    "valid_to": gettext_lazy("valid to"),
+    "note": gettext_lazy("note"),
+}
+CODED: dict[str, type[Department] | type[ComplaintType] | type[ProductLine]] = {
+    "department": Department,
+    "complaint_type": ComplaintType,
+    "product_line": ProductLine,
+}
+
+
 def _change_rows(changes: list[Any]) -> list[dict[str, Any]]:
-    """The log as the page shows it: what changed, before → after."""
+    """The log as the page shows it: what changed, before → after, in labels of the active language."""
+    names = {key: {o.code: o.label for o in model._default_manager.all()} for key, model in CODED.items()}
+
+    def word(key: str, value: Any) -> str:
+        if value in (None, ""):
+            return "*"
+        return str(names[key].get(value, value)) if key in names else str(value)
+
+    def label(key: str) -> str:
+        return str(FIELD_LABELS.get(key, key))
+
     rows = []
     for c in changes:
         keys = [k for k in c.after if c.before.get(k) != c.after.get(k)] if c.before else []
@@ -42,8 +70,10 @@ def _change_rows(changes: list[Any]) -> list[dict[str, Any]]:
             {
                 "change": c,
                 "label": CHANGE_LABELS.get(c.action, c.action),
-                "diff": [(k, c.before.get(k), c.after.get(k)) for k in keys],
-                "summary": ", ".join(f"{k}={v}" for k, v in c.after.items() if v) if not c.before else "",
+                "diff": [(label(k), word(k, c.before.get(k)), word(k, c.after.get(k))) for k in keys],
+                "summary": _("; ").join(f"{label(k)}: {word(k, v)}" for k, v in c.after.items() if v)
+                if not c.before
+                else "",
             }
         )
     return rows

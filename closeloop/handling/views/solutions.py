@@ -298,7 +298,7 @@ def decide(request: AuthenticatedHttpRequest, solution_id: int) -> HttpResponse:
         form.add_error(None, _("Approve or reject."))
     elif form.is_valid():
         try:
-            services.solution_decide(
+            decided = services.solution_decide(
                 solution=solution,
                 approve=decision == "approve",
                 reason=form.cleaned_data["reason"],
@@ -316,9 +316,26 @@ def decide(request: AuthenticatedHttpRequest, solution_id: int) -> HttpResponse:
                 )
             add_domain_errors(form, exc)
         else:
-            messages.success(request, _("Solution approved.") if decision == "approve" else _("Solution rejected."))
+            messages.success(request, _decided_message(decided))
             return _back(request, solution.complaint)
     return _page_again(request, solution.complaint, bound={("decide", solution.pk): form}, error="", status=422)
+
+
+def _decided_message(solution: Solution) -> str:
+    """What the decision did and what comes next ("approved at level 1 of 2, waiting for level 2")."""
+    levels = len(solution.required_levels)
+    if solution.status == SolutionStatus.PENDING:
+        return _("Solution approved (level %(level)s of %(levels)s); waiting for level %(next)s's approval.") % {
+            "level": solution.approved_levels,
+            "levels": levels,
+            "next": solution.approved_levels + 1,
+        }
+    if solution.status == SolutionStatus.REJECTED:
+        return _("Solution rejected; the complaint is back with the department, which proposes another.")
+    return _("Solution approved (level %(level)s of %(levels)s, the last): it can be executed now.") % {
+        "level": levels,
+        "levels": levels,
+    }
 
 
 @login_required
@@ -330,7 +347,7 @@ def execute(request: AuthenticatedHttpRequest, solution_id: int) -> HttpResponse
     except DomainError as exc:
         status = refusal_status(exc)
         return _page_again(request, solution.complaint, bound={}, error=str(exc.message), status=status)
-    messages.success(request, _("Execution started."))
+    messages.success(request, _("Execution started: mark each step done; then the complaint can be resolved."))
     return _back(request, solution.complaint)
 
 

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from closeloop import authz
 from closeloop.complaints.forms import DATETIME_LOCAL_FORMAT
-from closeloop.complaints.lifecycle import Status
+from closeloop.complaints.lifecycle import TRANSITIONS, Status
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import Panel
 from closeloop.core.errors import DomainError
@@ -35,7 +35,8 @@ from closeloop.handling.services import tasks as services
 from closeloop.handling.services.roster import roster_propose
 
 # States in which customer service may (re)dispatch from the complaint page.
-DISPATCHABLE = frozenset({Status.REGISTERED, Status.ACKNOWLEDGED, *services.REDISPATCH_STATUSES})
+# The dispatch row's states (a reopened complaint goes back to the departments too) and the redispatches.
+DISPATCHABLE = frozenset({*TRANSITIONS["dispatch"].sources, *services.REDISPATCH_STATUSES})
 POOL = ""
 
 
@@ -235,13 +236,14 @@ def _members(department_ids: list[int]) -> dict[int, list[Any]]:
 
 
 def _dispatch_form(complaint: Complaint, data: Any = None) -> DispatchForm:
-    departments = list(Department.objects.filter(is_active=True))
+    # A department still working on the complaint cannot be dispatched to again: not offered.
+    open_departments = set(
+        complaint.tasks.filter(status__in=services.ACTIVE_TASK_STATUSES).values_list("department_id", flat=True)
+    )
+    departments = [d for d in Department.objects.filter(is_active=True) if d.pk not in open_departments]
     members = _members([d.pk for d in departments])
     proposals = {}
     if data is None:
-        open_departments = set(
-            complaint.tasks.filter(status__in=services.ACTIVE_TASK_STATUSES).values_list("department_id", flat=True)
-        )
         for proposal in roster_propose(complaint=complaint, on=timezone.localdate()):
             if proposal.department.pk not in open_departments:
                 proposals[proposal.department.pk] = proposal.handler
@@ -301,6 +303,7 @@ def _errors_text(form: forms.Form) -> str:
 @require_POST
 def dispatch(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     complaint = _visible_complaint(request, number)
+    was = complaint.status
     form = _dispatch_form(complaint, request.POST)
     if form.is_valid():
         try:
@@ -311,7 +314,14 @@ def dispatch(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
             add_domain_errors(form, exc)
         else:
             names = "、".join(t.department.label for t in tasks)
-            messages.success(request, _("Dispatched to %(departments)s.") % {"departments": names})
+            if was == Status.REGISTERED:
+                done = _(
+                    "Receipt acknowledged to the customer and dispatched to %(departments)s; "
+                    "next, each department verifies its task."
+                )
+            else:
+                done = _("Dispatched to %(departments)s; next, each department verifies its task.")
+            messages.success(request, done % {"departments": names})
             return redirect("desk:detail", number=complaint.number)
     request.handling_bound = {"dispatch": form}  # type: ignore[attr-defined]  # a per-request attribute of our own
     complaint = _visible_complaint(request, number)

@@ -2,8 +2,9 @@
 
 from ninja import Router
 
-from closeloop.insight.api import kpis, reports
+from closeloop.insight.api import kpis, reports, service_orders
 
 router = Router(tags=["insight"])
 router.add_router("", kpis.router)
 router.add_router("", reports.router)
+router.add_router("", service_orders.router)

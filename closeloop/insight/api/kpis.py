@@ -36,6 +36,7 @@ from closeloop.complaints.schemas import MAX_OFFSET, ComplaintPage, Text
 from closeloop.complaints.selectors import complaints_visible_to
 from closeloop.complaints.services import personal_data_access_record
 from closeloop.core.api_responses import READ_ERRORS, WRITE_ERRORS, ErrorOut
+from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.errors import PermissionDeniedError
 from closeloop.core.types import User
 from closeloop.directory.models import ComplaintType, CustomerKind, Department, Product, ProductLine
@@ -342,7 +343,11 @@ def kpi_table(request: HttpRequest, query: Query[TableQuery]) -> dict[str, Any]:
     url_name="kpi_complaints",
 )
 def kpi_complaints(
-    request: HttpRequest, kpi: Kpi, side: Literal["numerator", "denominator"], query: Query[DrillQuery]
+    request: HttpRequest,
+    kpi: Kpi,
+    side: Literal["numerator", "denominator"],
+    query: Query[DrillQuery],
+    since: Query[UpdatedSince],
 ) -> dict[str, Any]:
     """Paginated, oldest first; personal data masked as in the complaint list (and each unmasked page
     logged). A fixed number of queries whatever the size of the period."""
@@ -351,7 +356,7 @@ def kpi_complaints(
     cuts, _given = cuts_from(query)
     behind = kpis.kpi_complaints(kpi, side, period, kpis.scoped(cuts, user))
     queryset = (
-        complaints_visible_to(user)
+        updated_since(complaints_visible_to(user), since)
         .filter(pk__in=behind.values("pk"))
         .select_related("customer", "product", "type", "department")
         .order_by("received_at", "id")
@@ -381,9 +386,13 @@ def _targets_out() -> list[dict[str, Any]]:
 
 
 @router.get("/kpi-targets", response={200: list[KpiTargetOut], **READ_ERRORS}, summary="The target of every KPI")
-def kpi_target_list(request: HttpRequest) -> list[dict[str, Any]]:
+def kpi_target_list(request: HttpRequest, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
+    """A KPI without a target set has no `updated_at`: it is left out when `updated_since` is given."""
     _viewer(request)
-    return _targets_out()
+    targets = _targets_out()
+    if since.updated_since is None:
+        return targets
+    return [t for t in targets if t["updated_at"] is not None and t["updated_at"] >= since.updated_since]
 
 
 @router.put(

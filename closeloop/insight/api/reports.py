@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, P, PathEx, Query, Router, Schema, Status
 
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
+from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.errors import PermissionDeniedError, ValidationFailed
 from closeloop.core.files import file_response
 from closeloop.core.types import User
@@ -97,6 +98,7 @@ class RecipientOut(Schema):
     user: str | None = Field(description="username")
     group: str | None = Field(description="role code")
     email: str | None
+    updated_at: datetime.datetime
 
 
 class RecipientIn(Schema):
@@ -166,10 +168,14 @@ def _visible(user: User, pk: int) -> Report:
 
 
 @router.get("/reports", response={200: list[ReportOut], **READ_ERRORS}, summary="Reports, newest period first")
-def report_list(request: HttpRequest, filters: Query[ReportFilters]) -> list[dict[str, Any]]:
+def report_list(
+    request: HttpRequest, filters: Query[ReportFilters], since: Query[UpdatedSince]
+) -> list[dict[str, Any]]:
     user = _user(request)
     _require_view(user)
-    qs = Report.objects.select_related("created_by").order_by("-period_start", "-created_at", "-pk")
+    qs = updated_since(Report.objects.select_related("created_by"), since).order_by(
+        "-period_start", "-created_at", "-pk"
+    )
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.kind:
@@ -321,6 +327,7 @@ def _recipient_out(row: Recipient) -> dict[str, Any]:
         "user": row.user.get_username() if row.user_id else None,  # type: ignore[union-attr]  # the id was tested: the relation is set
         "group": row.group.name if row.group_id else None,  # type: ignore[union-attr]  # the id was tested: the relation is set
         "email": row.email or None,
+        "updated_at": row.updated_at,
     }
 
 
@@ -332,13 +339,13 @@ def _require_manage(user: User) -> None:
 
 
 @router.get("/report-recipients", response={200: list[RecipientOut], **READ_ERRORS}, summary="The distribution list")
-def recipient_list(request: HttpRequest) -> list[dict[str, Any]]:
+def recipient_list(request: HttpRequest, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
     """Who receives the approved reports: readable by those who manage it and by whoever may read the
     reports (auditors check who received what)."""
     user = _user(request)
     if not user.has_perm("insight.view_report"):
         _require_manage(user)
-    return [_recipient_out(r) for r in recipient_services.recipients_list()]
+    return [_recipient_out(r) for r in recipient_services.recipients_list(since=since.updated_since)]
 
 
 @router.post(

@@ -52,7 +52,7 @@ class _Styles:
         self.h3 = ParagraphStyle(
             "h3", fontName=font, fontSize=9.5, leading=14, spaceBefore=4, spaceAfter=2, keepWithNext=1
         )
-        self.bullet = ParagraphStyle("bullet", parent=self.body, leftIndent=12, bulletIndent=2)
+        self.bullet = ParagraphStyle("bullet", parent=self.body, leftIndent=12, bulletIndent=2, bulletFontName=font)
 
 
 def _p(text: Any, style: ParagraphStyle) -> Paragraph:

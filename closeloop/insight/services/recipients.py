@@ -3,6 +3,7 @@ outside e-mail addresses; expanded to people when a report is sent."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -65,8 +66,11 @@ def recipient_remove(*, actor: Actor, recipient: Recipient) -> None:
         Recipient.objects.filter(pk=recipient.pk).delete()
 
 
-def recipients_list() -> list[Recipient]:
-    return list(Recipient.objects.filter(is_active=True).select_related("user", "group").order_by("pk"))
+def recipients_list(*, since: datetime.datetime | None = None) -> list[Recipient]:
+    rows = Recipient.objects.filter(is_active=True)
+    if since is not None:
+        rows = rows.filter(updated_at__gte=since)
+    return list(rows.select_related("user", "group").order_by("pk"))
 
 
 def recipients_expand() -> tuple[list[Any], list[str]]:

@@ -421,7 +421,7 @@ def conclusions_prefill(report: Report) -> str:
 def _person_name(user: Actor) -> str:
     if user is None or not user.is_authenticated:
         return ""
-    return user.get_full_name() or user.get_username()  # type: ignore[union-attr]  # an authenticated user
+    return user.get_full_name() or user.get_username()
 
 
 def _conclusions_pdf(report: Report, contents: dict[str, Any]) -> str:

@@ -15,8 +15,14 @@
         if (input && value !== undefined && value !== "") input.value = value;
       }
     );
+    // The other matches go; the chosen customer's open complaints (a warning when one is about the same
+    // product) stay in view.
     var matches = button.closest(".matches");
-    if (matches) matches.innerHTML = "";
+    var open = button.parentNode.querySelector(".open-complaints");
+    if (matches) {
+      matches.innerHTML = "";
+      if (open) matches.appendChild(open);
+    }
     var next = form.elements["description"];
     if (next) next.focus();
   });
@@ -76,4 +82,52 @@ document.addEventListener("change", function (event) {
   });
   document.addEventListener("DOMContentLoaded", function () { syncWithin(document); });
   document.addEventListener("htmx:load", function (event) { syncWithin(event.target); });
+})();
+
+// The phone's menu: the sidebar opens above the page and closes again (the button in the top bar).
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-menu-toggle]");
+  if (!button) return;
+  var open = button.getAttribute("aria-expanded") !== "true";
+  button.setAttribute("aria-expanded", String(open));
+  document.body.classList.toggle("nav-open", open);
+  if (open) {
+    var first = document.querySelector("#sidebar a");
+    if (first) first.focus();
+  }
+});
+
+// Triage suggestions on the registration form (closeloop/triage): a suggestion is applied only when the
+// agent accepts it — a click, Alt+1…4 for one, Alt+0 for all.
+(function () {
+  "use strict";
+
+  function accept(button) {
+    var form = button.closest("form");
+    if (!form) return;
+    var name = button.getAttribute("data-triage-field");
+    var value = button.getAttribute("data-triage-value");
+    form.querySelectorAll('[name="' + name + '"]').forEach(function (field) {
+      if (field.type === "radio") field.checked = field.value === value;
+      else field.value = value;
+      field.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+    button.classList.add("accepted");
+    button.setAttribute("aria-pressed", "true");
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-triage-accept]");
+    if (button) accept(button);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (!event.altKey || !/^Digit[0-4]$/.test(event.code)) return;
+    var key = event.code.slice(5);
+    var buttons = document.querySelectorAll("[data-triage-accept]");
+    if (!buttons.length) return;
+    event.preventDefault();
+    buttons.forEach(function (button) {
+      if (key === "0" || button.getAttribute("data-triage-key") === key) accept(button);
+    });
+  });
 })();

@@ -112,3 +112,19 @@ def test_roster_page_costs_a_fixed_number_of_queries(
     for _ in range(27):
         roster_entry_create(department=tech_dept, valid_from=datetime.date(2026, 1, 1), actor=people["tech_manager"])
     assert load() == few
+
+
+def test_the_change_log_reads_in_labels_not_codes(people: dict[str, User], tech_dept: Department) -> None:
+    manager = client_for(people["tech_manager"])
+    response = manager.post(
+        "/desk/h/roster/add/",
+        {"department": tech_dept.pk, "handler": people["tech_handler"].pk, "valid_from": "2026-01-01"},
+    )
+    assert response.status_code == 302
+    reader = client_for(people["auditor"])
+    html = reader.get("/desk/h/roster/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert f"部门: {tech_dept.name}" in html or f"部门：{tech_dept.name}" in html
+    assert f"department={tech_dept.code}" not in html
+    english = reader.get("/desk/h/roster/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"department: {tech_dept.name_en or tech_dept.name}" in english
+    assert "valid from: 2026-01-01" in english

@@ -85,6 +85,9 @@ class Command(BaseCommand):
             from closeloop.demo.callcentre import demo_hotline_call
 
             demo_hotline_call()  # a hotline call with its recording (link and file)
+            from closeloop.serviceorders.demo import demo_service_orders
+
+            demo_service_orders()  # a service order of every kind, at different steps
         demo_improvement_actions()
 
         if dispatched:

@@ -22,7 +22,7 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("complaints", "0011_recording_url_text"),
-        ("directory", "0005_cause_categories"),
+        ("complaints", "0012_queue_due_order"),
+        ("directory", "0006_merge_feed_causes_models"),
     ]
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

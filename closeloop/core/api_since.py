@@ -1,0 +1,37 @@
+"""`updated_since` on every list of the API: one query parameter, one filter, one meaning.
+
+A CRM or a data warehouse syncs a list by asking again with the largest `updated_at` it has seen
+(at or after: a row changed in the same instant is read twice rather than missed). Rows that are
+never changed once written (contacts, roster and policy changes) answer with the time they were
+written. For every change of the records in order, read the change feed, GET /events.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import TypeVar
+
+from django.db.models import Model, QuerySet
+from ninja import Field, Schema
+
+M = TypeVar("M", bound=Model)
+
+DESCRIPTION = (
+    "only what changed at or after this instant (each item's `updated_at`); ask again with the largest "
+    "`updated_at` you have seen. For every change in order read GET /events."
+)
+
+
+class UpdatedSince(Schema):
+    updated_since: datetime.datetime | None = Field(None, description=DESCRIPTION)
+
+
+def updated_since(
+    queryset: QuerySet[M], since: UpdatedSince | datetime.datetime | None, *, field: str = "updated_at"
+) -> QuerySet[M]:
+    """The rows of `queryset` changed at or after `since` (all of them when it is not given). Every
+    model a list reads has an index on `field` (tests/api/test_updated_since.py lists them)."""
+    value = since.updated_since if isinstance(since, UpdatedSince) else since
+    if value is None:
+        return queryset
+    return queryset.filter(**{f"{field}__gte": value})

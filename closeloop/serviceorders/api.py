@@ -1,0 +1,409 @@
+"""REST endpoints of service orders: thin calls of the same services and selectors as the desk.
+An order out of the caller's reach answers 404; the customer's contact is masked for masked roles."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, P, PathEx, Query, Router, Schema, Status
+
+from closeloop.complaints.models import Channel, Via
+from closeloop.complaints.schemas import Text
+from closeloop.complaints.selectors import complaint_get
+from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
+from closeloop.core.types import User
+from closeloop.directory.models import CustomerKind
+from closeloop.serviceorders import selectors, services
+from closeloop.serviceorders.lifecycle import Kind, ServiceStatus, lifecycle_of
+from closeloop.serviceorders.models import FollowUpResult, InspectionResult, ServiceOrder, Slot
+
+router = Router(tags=["service orders"])
+
+Number = PathEx[Text, P(max_length=20, description="the service order's number, e.g. SF20261120-0001")]
+ComplaintNumber = PathEx[Text, P(max_length=20, description="the complaint's number, e.g. TS20261120-0001")]
+
+
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
+
+
+# --- schemas ----------------------------------------------------------------------------------------------
+
+
+class ServiceCustomerOut(Schema):
+    name: str
+    phone: str = Field(description="masked (138****5678) for roles that may not see personal data")
+    email: str
+    masked: bool
+
+
+class ServiceClockOut(Schema):
+    step: str = Field(
+        description="reply, resolution, ship_in, receive, inspect, send_back, depot_repair, visit, followup"
+    )
+    duration: str
+    started_at: datetime.datetime
+    due_at: datetime.datetime
+    met_at: datetime.datetime | None
+    met_by: str | None
+    cancelled: bool
+
+
+class ServiceShipmentOut(Schema):
+    direction: str = Field(description="to_us or to_customer")
+    pickup: bool
+    carrier: str
+    tracking_no: str
+    shipped_at: datetime.datetime
+    received_at: datetime.datetime | None
+
+
+class ServiceInspectionOut(Schema):
+    result: InspectionResult
+    note: str
+    at: datetime.datetime
+    by: str | None
+    photos: int
+
+
+class ServiceAppointmentOut(Schema):
+    technician: str
+    day: datetime.date
+    slot: Slot
+    cancelled: bool
+
+
+class ServicePartOut(Schema):
+    part_no: str
+    name: str
+    quantity: int
+    unit_cost: Decimal
+
+
+class ServiceOrderSummaryOut(Schema):
+    number: str
+    kind: Kind
+    kind_label: str
+    status: ServiceStatus
+    status_label: str
+    priority: int
+    received_at: datetime.datetime
+    customer_name: str
+    product: str
+    department: str | None = Field(description="the responsible department's code")
+    assignee: str | None
+    next_due_at: datetime.datetime | None
+
+
+class ServiceOrderOut(ServiceOrderSummaryOut):
+    channel: str
+    customer: ServiceCustomerOut
+    batch_no: str
+    serial_no: str
+    purchase_date: datetime.date | None
+    order_no: str
+    in_warranty: bool | None = Field(description="null when it cannot be judged (no purchase date or no term)")
+    warranty_until: datetime.date | None
+    warranty_rule: str = Field(description="the rule applied, as the desk shows it")
+    policy_ok: bool | None = Field(description="return / exchange: within the product line's policy")
+    policy_rule: str
+    description: str
+    province: str
+    city: str
+    complaint: str | None = Field(description="the complaint that created it")
+    complaint_waits: bool
+    became_complaint: str | None = Field(description="the complaint an unhappy follow-up opened")
+    repeat_of: str | None
+    repeat_of_complaint: str | None
+    article: str
+    resolution: str
+    followup_result: str
+    labour_cost: Decimal
+    parts_cost: Decimal
+    actions: list[str] = Field(description="the actions the caller may take now (POST …/transition)")
+    clocks: list[ServiceClockOut]
+    shipments: list[ServiceShipmentOut]
+    inspections: list[ServiceInspectionOut]
+    appointments: list[ServiceAppointmentOut]
+    parts: list[ServicePartOut]
+
+
+class ServiceEventOut(Schema):
+    at: datetime.datetime
+    action: str
+    actor: str | None
+    via: str
+    after: dict[str, Any]
+    note: str
+
+
+class ServiceOrderIn(Schema):
+    kind: Kind
+    channel: Channel = Channel.API
+    customer_name: Text = Field(..., max_length=100)
+    customer_kind: CustomerKind = CustomerKind.END_USER
+    phone: Text = Field("", max_length=40)
+    email: Text = Field("", max_length=254)
+    address: Text = Field("", max_length=255)
+    province: Text = Field("", max_length=30)
+    city: Text = Field("", max_length=30)
+    priority: int = Field(3, ge=1, le=3, description="1 urgent, 2 important, 3 normal")
+    received_at: datetime.datetime | None = None
+    product_model: Text = Field("", max_length=60)
+    product_text: Text = Field("", max_length=150)
+    batch_no: Text = Field("", max_length=60)
+    serial_no: Text = Field("", max_length=60)
+    purchase_date: datetime.date | None = None
+    order_no: Text = Field("", max_length=60)
+    description: Text = Field(..., max_length=4000, description="the fault or the request, in the customer's words")
+    department: Text = Field("", max_length=40, description="a department's code; default by kind")
+
+
+class ServiceOrderFromComplaintIn(Schema):
+    kind: Kind
+    description: Text = Field("", max_length=4000, description="default: the complaint's description")
+
+
+class ServicePartIn(Schema):
+    name: Text = Field(..., max_length=100)
+    part_no: Text = Field("", max_length=60)
+    quantity: int = Field(1, ge=1, le=10_000)
+    unit_cost: Decimal = Field(Decimal(0), ge=0, max_digits=10, decimal_places=2)
+
+
+class ServiceOrderActionIn(Schema):
+    action: Text = Field(..., max_length=30, description="one of the order's `actions`")
+    reason: Text = Field("", max_length=2000)
+    department: Text = Field("", max_length=40)
+    assignee: Text = Field("", max_length=150, description="a user name")
+    technician: Text = Field("", max_length=150, description="a user name")
+    day: datetime.date | None = None
+    slot: Slot | None = None
+    arrived_at: datetime.datetime | None = None
+    diagnosis: Text = Field("", max_length=2000)
+    labour_minutes: int = Field(0, ge=0, le=100_000)
+    labour_cost: Decimal = Field(Decimal(0), ge=0, max_digits=10, decimal_places=2)
+    customer_signed: bool = False
+    parts: list[ServicePartIn] = Field(default_factory=list, max_length=50)
+    carrier: Text = Field("", max_length=60)
+    tracking_no: Text = Field("", max_length=60)
+    pickup: bool = False
+    result: InspectionResult | FollowUpResult | None = Field(
+        None, description="inspect: its result; follow_up: the answer"
+    )
+    note: Text = Field("", max_length=2000)
+    minutes: int = Field(0, ge=0, le=10_000)
+    notes: Text = Field("", max_length=2000)
+    tool: Text = Field("", max_length=60)
+    resolution: Text = Field("", max_length=2000)
+    article: Text = Field("", max_length=200, description="the knowledge-base article used (free text)")
+
+
+class ServiceOrderListQuery(Schema):
+    kind: Kind | None = None
+    status: ServiceStatus | None = None
+    open: bool = Field(False, description="only orders still open")
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=1_000_000)
+
+
+# --- answers ----------------------------------------------------------------------------------------------
+
+
+def _name(user: Any) -> str | None:
+    return user.get_username() if user is not None else None
+
+
+def _summary(order: ServiceOrder) -> dict[str, Any]:
+    return {
+        "number": order.number,
+        "kind": order.kind,
+        "kind_label": order.get_kind_display(),
+        "status": order.status,
+        "status_label": order.get_status_display(),
+        "priority": order.priority,
+        "received_at": order.received_at,
+        "customer_name": order.customer.name,
+        "product": order.product_label,
+        "department": order.department.code if order.department else None,
+        "assignee": _name(order.assignee),
+        "next_due_at": order.next_due_at,
+    }
+
+
+def order_detail(user: User, order: ServiceOrder) -> dict[str, Any]:
+    contact = selectors.customer_view(customer=order.customer, user=user)
+    lifecycle = lifecycle_of(order.kind)
+    parts = list(order.parts.all())
+    return {
+        **_summary(order),
+        "channel": order.channel,
+        "customer": {"name": contact.name, "phone": contact.phone, "email": contact.email, "masked": contact.masked},
+        "batch_no": order.batch_no,
+        "serial_no": order.serial_no,
+        "purchase_date": order.purchase_date,
+        "order_no": order.order_no,
+        "in_warranty": order.in_warranty,
+        "warranty_until": order.warranty_until,
+        "warranty_rule": order.warranty_rule,
+        "policy_ok": order.policy_ok,
+        "policy_rule": order.policy_rule,
+        "description": order.description,
+        "province": order.province,
+        "city": order.city,
+        "complaint": order.complaint.number if order.complaint else None,
+        "complaint_waits": order.complaint_waits,
+        "became_complaint": order.became_complaint.number if order.became_complaint else None,
+        "repeat_of": order.repeat_of.number if order.repeat_of else None,
+        "repeat_of_complaint": order.repeat_of_complaint.number if order.repeat_of_complaint else None,
+        "article": order.article,
+        "resolution": order.resolution,
+        "followup_result": order.followup_result,
+        "labour_cost": order.labour_cost,
+        "parts_cost": sum((p.unit_cost * p.quantity for p in parts), Decimal(0)),
+        "actions": [t.action for t in lifecycle.transitions_from(order.status) if lifecycle.may_act(t, user, order)],
+        "clocks": [
+            {
+                "step": c.step,
+                "duration": c.duration,
+                "started_at": c.started_at,
+                "due_at": c.due_at,
+                "met_at": c.met_at,
+                "met_by": _name(c.met_by),
+                "cancelled": c.cancelled,
+            }
+            for c in order.clocks.select_related("met_by")
+        ],
+        "shipments": list(
+            order.shipments.values("direction", "pickup", "carrier", "tracking_no", "shipped_at", "received_at")
+        ),
+        "inspections": [
+            {"result": i.result, "note": i.note, "at": i.at, "by": _name(i.by), "photos": i.photos.count()}
+            for i in order.inspections.select_related("by")
+        ],
+        "appointments": [
+            {
+                "technician": a.technician.get_username(),
+                "day": a.day,
+                "slot": a.slot,
+                "cancelled": a.cancelled_at is not None,
+            }
+            for a in order.appointments.select_related("technician")
+        ],
+        "parts": [
+            {"part_no": p.part_no, "name": p.name, "quantity": p.quantity, "unit_cost": p.unit_cost} for p in parts
+        ],
+    }
+
+
+# --- endpoints --------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/service-orders",
+    response={200: list[ServiceOrderSummaryOut], **READ_ERRORS},
+    summary="Service orders, newest first",
+    description="The service orders (售服单) the caller may see, filtered by kind and status; "
+    "a fixed number of queries.",
+)
+def service_orders_list(request: HttpRequest, query: Query[ServiceOrderListQuery]) -> list[dict[str, Any]]:
+    filters = selectors.OrderFilters(kind=query.kind or "", status=query.status or "", open_only=query.open)
+    rows = selectors.order_queue(user=_user(request), filters=filters)[query.offset : query.offset + query.limit]
+    return [_summary(order) for order in rows]
+
+
+@router.post(
+    "/service-orders",
+    response={201: ServiceOrderOut, **WRITE_ERRORS},
+    summary="Register a service order",
+    description="Repair, return, exchange, installation, on-site inspection, technical support or consultation: "
+    "numbered SF + date + daily sequence, warranty and return policy judged, clocks started.",
+)
+def service_orders_create(request: HttpRequest, payload: ServiceOrderIn) -> Status:
+    user = _user(request)
+    data = services.OrderData(
+        kind=payload.kind,
+        channel=payload.channel,
+        customer_name=payload.customer_name,
+        customer_kind=payload.customer_kind,
+        description=payload.description,
+        phone=payload.phone,
+        email=payload.email,
+        address=payload.address,
+        province=payload.province,
+        city=payload.city,
+        priority=payload.priority,
+        received_at=payload.received_at,
+        product_model=payload.product_model,
+        product_text=payload.product_text,
+        batch_no=payload.batch_no,
+        serial_no=payload.serial_no,
+        purchase_date=payload.purchase_date,
+        order_no=payload.order_no,
+        department_code=payload.department,
+    )
+    order = services.order_register(data=data, actor=user, via=Via.API)
+    return Status(201, order_detail(user, selectors.order_get(user=user, number=order.number)))
+
+
+@router.get(
+    "/service-orders/{number}",
+    response={200: ServiceOrderOut, **ONE_ERRORS},
+    summary="One service order",
+    description="The order with its clocks, shipments, inspections, appointments and parts, and the actions "
+    "the caller may take now.",
+)
+def service_orders_get(request: HttpRequest, number: Number) -> dict[str, Any]:
+    user = _user(request)
+    return order_detail(user, selectors.order_get(user=user, number=number))
+
+
+@router.get(
+    "/service-orders/{number}/timeline",
+    response={200: list[ServiceEventOut], **ONE_ERRORS},
+    summary="A service order's timeline",
+    description="Every event of the order, oldest first (append-only).",
+)
+def service_orders_timeline(request: HttpRequest, number: Number) -> list[dict[str, Any]]:
+    order = selectors.order_get(user=_user(request), number=number)
+    return [
+        {"at": e.at, "action": e.action, "actor": _name(e.actor), "via": e.via, "after": e.after, "note": e.note}
+        for e in selectors.order_timeline(order=order)
+    ]
+
+
+@router.post(
+    "/service-orders/{number}/transition",
+    response={200: ServiceOrderOut, **ONE_WRITE_ERRORS},
+    summary="Take a step of the order's lifecycle",
+    description="Dispatch, book a visit, record the visit, shipments, receipt, inspection, refund, remote session, "
+    "answer, resolve, follow-up, cancel: the kind's transition table decides what is possible now.",
+)
+def service_orders_transition(request: HttpRequest, number: Number, payload: ServiceOrderActionIn) -> dict[str, Any]:
+    user = _user(request)
+    order = selectors.order_get(user=user, number=number)
+    data = payload.dict(exclude={"action"})
+    data["parts"] = [dict(p) for p in data.get("parts") or []]
+    services.order_transition(order=order, action=payload.action, actor=user, via=Via.API, data=data)
+    return order_detail(user, selectors.order_get(user=user, number=number))
+
+
+@router.post(
+    "/complaints/{number}/service-orders",
+    response={201: ServiceOrderOut, **ONE_WRITE_ERRORS},
+    summary="Create a service order from a complaint",
+    description="For the complaint's customer and product; a return or an exchange becomes an RMA the "
+    "complaint waits for.",
+)
+def complaints_service_orders_create(
+    request: HttpRequest, number: ComplaintNumber, payload: ServiceOrderFromComplaintIn
+) -> Status:
+    user = _user(request)
+    complaint = complaint_get(user=user, number=number)
+    order = services.order_from_complaint(
+        complaint=complaint, kind=payload.kind, actor=user, via=Via.API, description=payload.description
+    )
+    return Status(201, order_detail(user, selectors.order_get(user=user, number=order.number)))

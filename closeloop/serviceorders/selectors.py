@@ -1,0 +1,112 @@
+"""Reads of service orders: who sees which, the queue, one order, the technician's day, the
+warehouse's returns, the timeline. Lists cost a fixed number of queries (select_related)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from closeloop import authz
+from closeloop.core.masking import can_see_personal_data, mask_address, mask_email, mask_phone
+from closeloop.core.types import AnyUser
+from closeloop.directory.models import Customer, Membership
+from closeloop.serviceorders.lifecycle import RMA_KINDS, ServiceStatus
+from closeloop.serviceorders.models import Appointment, ServiceEvent, ServiceOrder
+
+VIEW = "serviceorders.view_orders"
+
+
+def orders_visible_to(user: AnyUser) -> QuerySet[ServiceOrder]:
+    """Customer service, quality, auditors, management and admins see every order; handlers and
+    department managers those of their departments and those assigned to them."""
+    qs = ServiceOrder.objects.all()
+    if not authz.allowed(user, VIEW):
+        return qs.none()
+    if user.has_perm("complaints.view_all_complaints") or not authz.allowed(user, "serviceorders.work_order"):
+        return qs
+    if authz.allowed(user, "serviceorders.register_order"):
+        return qs
+    if user.pk is None:
+        return qs.none()
+    departments = Membership.objects.filter(user_id=user.pk).values("department_id")
+    return qs.filter(Q(department_id__in=departments) | Q(assignee_id=user.pk))
+
+
+@dataclass(frozen=True)
+class OrderFilters:
+    kind: str = ""
+    status: str = ""
+    open_only: bool = False
+
+
+def order_queue(*, user: AnyUser, filters: OrderFilters) -> QuerySet[ServiceOrder]:
+    qs = orders_visible_to(user).select_related("customer", "product", "department", "assignee")
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.open_only:
+        qs = qs.exclude(status__in=[ServiceStatus.CLOSED, ServiceStatus.CANCELLED, ServiceStatus.REFUSED])
+    return qs.order_by("-received_at", "-id")
+
+
+def order_get(*, user: AnyUser, number: str) -> ServiceOrder:
+    """The order the user may see, else DoesNotExist (an order out of reach is not told apart from none)."""
+    order = (
+        orders_visible_to(user)
+        .select_related("customer", "product", "department", "assignee", "complaint", "became_complaint", "sla_policy")
+        .filter(number=number.strip().upper())
+        .first()
+    )
+    if order is None:
+        raise ServiceOrder.DoesNotExist(_("No such service order."))
+    return order
+
+
+def order_timeline(*, order: ServiceOrder) -> QuerySet[ServiceEvent]:
+    return ServiceEvent.objects.filter(order=order).select_related("actor").order_by("at", "id")
+
+
+def technician_day(*, user: AnyUser, day: datetime.date) -> QuerySet[Appointment]:
+    """The technician's visits of the day, in slot order, with what the visit needs on one screen."""
+    return (
+        Appointment.objects.filter(technician_id=user.pk, day=day, cancelled_at__isnull=True)
+        .select_related("order", "order__customer", "order__product")
+        .order_by("slot")
+    )
+
+
+def warehouse_returns(*, user: AnyUser) -> QuerySet[ServiceOrder]:
+    """Returns and exchanges to receive (on the way) or to inspect (arrived), oldest first."""
+    return (
+        orders_visible_to(user)
+        .filter(kind__in=list(RMA_KINDS), status__in=[ServiceStatus.IN_TRANSIT, ServiceStatus.RECEIVED])
+        .select_related("customer", "product")
+        .prefetch_related("shipments")
+        .order_by("received_at", "id")
+    )
+
+
+def orders_of_complaint(*, complaint_id: int) -> QuerySet[ServiceOrder]:
+    return ServiceOrder.objects.filter(complaint_id=complaint_id).prefetch_related("shipments").order_by("id")
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    name: str
+    phone: str
+    email: str
+    address: str
+    masked: bool
+
+
+def customer_view(*, customer: Customer, user: AnyUser | None) -> CustomerView:
+    """The customer's contact as this user may see it (masked roles learn nothing)."""
+    if can_see_personal_data(user):
+        return CustomerView(customer.name, customer.phone, customer.email, customer.address, False)
+    return CustomerView(
+        customer.name, mask_phone(customer.phone), mask_email(customer.email), mask_address(customer.address), True
+    )

@@ -1,0 +1,160 @@
+"""Safety hazards (起火, 冒烟, 触电…): a complaint whose words affirm a hazard of its product line's lexicon
+(or that the learned model finds hazardous with TRIAGE_HAZARD_MODEL_MIN confidence) is flagged once,
+made urgent through the priority change (its clocks recompute), recorded on its timeline, and quality
+and management are told at once, in-app and on their channel.
+
+When: right after the intake transaction commits (closeloop/triage/signals.py), in the same process —
+the lexicon check costs microseconds and almost every complaint stops there; only a hazard writes, in a
+transaction of its own. An hourly catch-up (tasks.py) checks again the complaints of the last two hours
+that have no flag, in case a process died between the commit and the check.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from closeloop import authz
+from closeloop.complaints.events import event_record
+from closeloop.complaints.lifecycle import OPEN_STATUSES
+from closeloop.complaints.models import Complaint, Priority, Via
+from closeloop.complaints.services import complaint_change_priority
+from closeloop.core.links import absolute_url
+from closeloop.notifications.services import Message, notifications_build, notifications_queue
+from closeloop.triage import learn
+from closeloop.triage.models import HazardFlag, HazardLexicon
+from closeloop.triage.text import DEFAULT_HAZARD_WORDS, hazard_words
+
+log = logging.getLogger(__name__)
+
+LEXICON_SECONDS = 60.0  # lexicon rows are re-read at most this often per process
+_lexicons: dict[str, Any] = {"loaded": -LEXICON_SECONDS, "by_line": {}, "default": DEFAULT_HAZARD_WORDS}
+
+
+def lexicon_for(product_line_id: int | None) -> tuple[str, ...]:
+    """The line's own lexicon, else the installation's default row, else the built-in words."""
+    now = time.monotonic()
+    if now - _lexicons["loaded"] >= LEXICON_SECONDS:
+        rows = list(HazardLexicon.objects.all())
+        _lexicons["by_line"] = {r.product_line_id: tuple(r.word_list()) for r in rows if r.product_line_id}
+        default = next((r for r in rows if r.product_line_id is None), None)
+        _lexicons["default"] = tuple(default.word_list()) if default else DEFAULT_HAZARD_WORDS
+        _lexicons["loaded"] = now
+    if product_line_id is not None and product_line_id in _lexicons["by_line"]:
+        return _lexicons["by_line"][product_line_id]
+    return _lexicons["default"]
+
+
+def lexicon_forget() -> None:
+    _lexicons["loaded"] = -LEXICON_SECONDS
+
+
+def complaint_text(complaint: Complaint) -> str:
+    return " ".join(p for p in (complaint.description, complaint.product_text, complaint.onsite_situation) if p)
+
+
+def hazard_found(complaint: Complaint) -> tuple[list[str], str]:
+    """(the words that make it a hazard, "lexicon" or "model"), or ([], "") for none."""
+    line_id = complaint.product.line_id if complaint.product_id and complaint.product else None
+    words = hazard_words(complaint_text(complaint), lexicon_for(line_id))
+    if words:
+        return words, "lexicon"
+    _version, learned = learn.current()
+    if learned is not None and "hazard" in learned.classifiers:
+        guess = learned.guess(learn.model_text(complaint.description, complaint.product_text)).get("hazard")
+        if guess is not None and guess.value == "1" and guess.confidence >= settings.TRIAGE_HAZARD_MODEL_MIN:
+            return guess.words or [_("(learned model)")], "model"
+    return [], ""
+
+
+def hazard_check(*, complaint_id: int, now: datetime.datetime | None = None) -> HazardFlag | None:
+    """Flag the complaint if it describes a hazard; None when it does not or was flagged already."""
+    complaint = Complaint.objects.select_related("product").filter(pk=complaint_id).first()
+    if complaint is None or HazardFlag.objects.filter(complaint_id=complaint_id).exists():
+        return None
+    words, source = hazard_found(complaint)
+    if not words:
+        return None
+    return hazard_flag(complaint=complaint, words=words, source=source, now=now)
+
+
+def hazard_flag(
+    *, complaint: Complaint, words: list[str], source: str, now: datetime.datetime | None = None
+) -> HazardFlag | None:
+    """Flag, escalate, record and notify, in one transaction; exactly once per complaint (the flag's
+    unique key: a second check, concurrent or later, changes nothing and tells nobody)."""
+    now = now or timezone.now()
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = _("Safety hazard: %(words)s") % {"words": "、".join(words)}
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update(no_key=True).select_related("product").get(pk=complaint.pk)
+        escalate = locked.priority != Priority.URGENT and locked.status in OPEN_STATUSES
+        try:
+            with transaction.atomic():
+                flag = HazardFlag.objects.create(
+                    complaint=locked, flagged_at=now, words=words, source=source, escalated=escalate
+                )
+        except IntegrityError:
+            return None  # flagged by another check: it escalated and told them
+        event_record(
+            complaint=locked,
+            action="hazard_flagged",
+            actor=None,
+            via=Via.SYSTEM,
+            at=now,
+            after={"words": words, "source": source, "escalated": escalate},
+            note=reason,
+        )
+        if escalate:
+            complaint_change_priority(
+                complaint=locked,
+                priority=Priority.URGENT,
+                reason=reason,
+                actor=None,
+                via=Via.SYSTEM,
+                now=now,
+                system=True,
+            )
+        hazard_notify(complaint=locked, words=words, now=now)
+    return flag
+
+
+def hazard_notify(*, complaint: Complaint, words: list[str], now: datetime.datetime) -> None:
+    """Quality and management, at once. No personal data: number, product, region and the words only."""
+    recipients = list(authz.recipients.members_of_roles(authz.HAZARD_WATCHERS))
+    if not recipients:
+        log.warning("safety hazard on complaint %s but nobody has the quality or management role", complaint.pk)
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        product = complaint.product
+        subject = _("Safety hazard: complaint %(number)s (%(words)s)") % {
+            "number": complaint.number,
+            "words": "、".join(words),
+        }
+        body = "\n".join(
+            part
+            for part in (
+                f"{product.model} {product.label}" if product else complaint.product_text,
+                " ".join(p for p in (complaint.province, complaint.city) if p),
+                _("Made urgent; see the complaint: %(link)s")
+                % {"link": absolute_url(reverse("desk:detail", args=[complaint.number]))},
+                _("This month's hazards: %(link)s") % {"link": absolute_url(reverse("triage:hazards"))},
+            )
+            if part
+        )
+    message = Message(
+        kind="safety_hazard",
+        subject=subject,
+        body=body,
+        complaint_id=complaint.pk,
+        dedup=f"safety_hazard:{complaint.pk}",
+    )
+    notifications_queue(notifications_build(message=message, recipients=recipients, now=now))

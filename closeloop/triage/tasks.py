@@ -1,0 +1,54 @@
+"""Worker tasks: thin wrappers around the triage services."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from closeloop.core.errors import DomainError
+from closeloop.triage.hazards import hazard_check
+from closeloop.triage.models import HazardFlag
+from closeloop.triage.services import triage_train
+from closeloop.triage.similar import clusters_scan
+
+log = logging.getLogger(__name__)
+
+# The intake's hazard check runs after commit in the web process; should that process have died in
+# between, this sweep checks again the complaints of the last hour without a flag (idempotent). It also
+# applies the learned hazard model, which the intake path does not wait for.
+CATCH_UP = datetime.timedelta(hours=1)
+
+
+@db_task()
+def triage_train_task() -> None:
+    try:
+        triage_train()
+    except DomainError as exc:
+        log.info("triage model not trained: %s", exc)
+
+
+@db_periodic_task(crontab(minute="41", hour="2"))
+def triage_train_nightly_task() -> None:
+    """A new version every night, learned from the complaints closed until then."""
+    triage_train_task.call_local()
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def hazard_catch_up_task() -> None:
+    from closeloop.complaints.models import Complaint
+
+    since = timezone.now() - CATCH_UP
+    flagged = HazardFlag.objects.filter(complaint__registered_at__gte=since).values("complaint_id")
+    for pk in Complaint.objects.filter(registered_at__gte=since).exclude(pk__in=flagged).values_list("pk", flat=True):
+        hazard_check(complaint_id=pk)
+
+
+@db_periodic_task(crontab(minute="*/15"))
+def cluster_scan_task() -> None:
+    alerts = clusters_scan()
+    if alerts:
+        log.info("text clusters raised %s defect alert(s)", len(alerts))
