@@ -1,15 +1,16 @@
-"""Standard names of China's provincial-level divisions (GB/T 2260), with the short forms people write.
+"""China's provincial-level divisions (GB/T 2260) with the ways people write them.
 
-Complaints, customers and routing rules store the standard name (广东省, 内蒙古自治区, 北京市 …), so that
-广东 and 广东省 are one region in every count. `province_standard` maps what was typed; an unknown text
-is kept as typed (trimmed), never refused: a foreign address or a typo must not block an intake.
+Complaints, customers and roster lines store one name per region — the short name the National Bureau of
+Statistics' tables use (广东, 内蒙古, 北京, 广西 …) — so that 广东 and 广东省, 内蒙 and 内蒙古自治区 are one
+region in every count and chart. `province_standard` maps what was typed; an unknown text is kept as typed
+(trimmed), never refused: a foreign address or a typo must not block an intake.
 """
 
 from __future__ import annotations
 
 import re
 
-# standard name, short name (the others are derived: with or without the suffix).
+# full name, stored (short) name; the others are derived: with or without the suffix.
 PROVINCES: tuple[tuple[str, str], ...] = (
     ("北京市", "北京"),
     ("天津市", "天津"),
@@ -49,18 +50,18 @@ PROVINCES: tuple[tuple[str, str], ...] = (
 
 # Other ways of writing them that are common in complaints (abbreviations, English; keys without spaces).
 EXTRA_ALIASES: dict[str, str] = {
-    "内蒙": "内蒙古自治区",
-    "内蒙古省": "内蒙古自治区",
-    "广西省": "广西壮族自治区",
-    "广西自治区": "广西壮族自治区",
-    "宁夏自治区": "宁夏回族自治区",
-    "新疆自治区": "新疆维吾尔自治区",
-    "西藏省": "西藏自治区",
-    "香港特区": "香港特别行政区",
-    "澳门特区": "澳门特别行政区",
-    "hongkong": "香港特别行政区",
-    "macau": "澳门特别行政区",
-    "macao": "澳门特别行政区",
+    "内蒙": "内蒙古",
+    "内蒙古省": "内蒙古",
+    "广西省": "广西",
+    "广西自治区": "广西",
+    "宁夏自治区": "宁夏",
+    "新疆自治区": "新疆",
+    "西藏省": "西藏",
+    "香港特区": "香港",
+    "澳门特区": "澳门",
+    "hongkong": "香港",
+    "macau": "澳门",
+    "macao": "澳门",
 }
 
 _SPACES = re.compile(r"\s+")
@@ -68,11 +69,11 @@ _SPACES = re.compile(r"\s+")
 
 def _aliases() -> dict[str, str]:
     table: dict[str, str] = {}
-    for standard, short in PROVINCES:
-        table[standard] = standard
-        table[short] = standard
-        table[short + "省"] = standard
-        table[short + "市"] = standard
+    for full, short in PROVINCES:
+        table[full] = short
+        table[short] = short
+        table[short + "省"] = short
+        table[short + "市"] = short
     table.update(EXTRA_ALIASES)
     return table
 
@@ -81,11 +82,11 @@ ALIASES = _aliases()
 
 
 def province_standard(text: str | None) -> str:
-    """The standard name of a province written any common way; anything else as typed (trimmed)."""
+    """The stored name of a province written any common way; anything else as typed (trimmed)."""
     raw = _SPACES.sub("", text or "")
     return ALIASES.get(raw) or ALIASES.get(raw.lower()) or (text or "").strip()
 
 
 def province_aliases() -> dict[str, str]:
-    """Every non-standard form known, mapped to its standard name (for the data migration)."""
+    """Every other form known, mapped to the stored name (for the data migration)."""
     return {alias: standard for alias, standard in ALIASES.items() if alias != standard}

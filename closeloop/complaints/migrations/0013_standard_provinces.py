@@ -1,5 +1,5 @@
-"""Regions written the short way (广东, 内蒙, 北京 …) become the standard names (广东省, 内蒙古自治区, 北京市)
-on complaints, customers and roster lines, so that every count sees one region. One scan for the distinct
+"""Regions written another way (广东省, 内蒙, 北京市 …) become the one stored name (广东, 内蒙古, 北京) on
+complaints, customers and roster lines, so that every count sees one region. One scan for the distinct
 values per table, then an update per value that is not standard."""
 
 from django.db import migrations
