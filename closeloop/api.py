@@ -53,6 +53,8 @@ from closeloop.imports.api import router as imports_router
 from closeloop.improvement.api import router as improvement_router
 from closeloop.insight.api import router as insight_router
 from closeloop.integrations.api import router as integrations_router
+from closeloop.knowledge.api import router as knowledge_router
+from closeloop.macros.api import router as macros_router
 from closeloop.notifications.api import router as notifications_router
 from closeloop.serviceorders.api import router as serviceorders_router
 from closeloop.sla.api import router as sla_router
@@ -99,6 +101,8 @@ for _router in (
     defects_router,
     notifications_router,
     integrations_router,
+    knowledge_router,
+    macros_router,
     imports_router,
     triage_router,
     serviceorders_router,

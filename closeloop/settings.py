@@ -78,7 +78,9 @@ INSTALLED_APPS = [
     "rules",
     "closeloop.core",
     "closeloop.directory",
+    "closeloop.knowledge",
     "closeloop.complaints",
+    "closeloop.macros",
     "closeloop.portal",
     "closeloop.sla",
     "closeloop.notifications",
@@ -314,6 +316,8 @@ IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 24)
 # default with Redis; without it the counter lives in the database cache, where each counted request
 # costs some 18 statements (measured), so it is off unless set.
 API_TOKEN_RATE_PER_MINUTE = env_int("API_TOKEN_RATE_PER_MINUTE", 120 if REDIS_URL else 0)
+# How long a process keeps a live API key's token, user and permissions (accounts/api_auth.py; 0: never).
+API_TOKEN_CACHE_SECONDS = env_int("API_TOKEN_CACHE_SECONDS", 5)
 # Webhook deliveries (each attempt waits GATEWAY_TIMEOUT_SECONDS): attempts before a delivery fails, the first
 # backoff (doubled after each failure), and how much of the receiver's answer the delivery log keeps.
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)

@@ -24,9 +24,9 @@ DATE_FIELDS = {"DateTimeField", "DateField"}
 # Each means two things somewhere in CloseLoop; add a word here when you find another.
 AMBIGUOUS = {"closed", "open", "Open", "by", "Complaints", "number"}
 
-# notifications.Notification.sent_at ("sent") belongs to the notification work in progress elsewhere;
-# remove this line when that field's label gets its context.
-NOT_YET = {("closeloop/notifications/models.py", "sent")}
+# notifications.Notification.sent_at ("sent") and .done_at ("done") belong to the notification work in
+# progress elsewhere; remove these when those fields' labels get their context.
+NOT_YET = {("closeloop/notifications/models.py", "sent"), ("closeloop/notifications/models.py", "done")}
 
 
 def _plain_message(node: ast.AST) -> str | None:

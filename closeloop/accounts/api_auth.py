@@ -5,10 +5,13 @@ Both put the acting *user* in `request.auth`, so endpoints never care which one 
 
 from __future__ import annotations
 
+import copy
 import datetime
 import logging
+import time
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest
 from django.utils import timezone
@@ -28,6 +31,44 @@ LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
 log = logging.getLogger(__name__)
 
 
+# A live key's token row with its user (and the permissions the user's backend cached on it), per
+# process for API_TOKEN_CACHE_SECONDS: reading them was two of the eleven statements of an API intake
+# and a tenth of its time (issue 20). Any change to a token, a user, their groups or permissions in this
+# process clears it (accounts/receivers.py); another process's change is seen within the TTL.
+_live_tokens: dict[str, tuple[float, ApiToken]] = {}
+_LIVE_TOKENS_MAX = 1000
+
+
+def api_token_cache_clear() -> None:
+    _live_tokens.clear()
+
+
+def _token_for(key_hash: str) -> ApiToken | None:
+    ttl = settings.API_TOKEN_CACHE_SECONDS
+    clock = time.monotonic()
+    cached = _live_tokens.get(key_hash)
+    if cached is None or clock - cached[0] >= ttl:
+        api_token = ApiToken.objects.select_related("user").filter(key_hash=key_hash, revoked_at__isnull=True).first()
+        if api_token is None or ttl <= 0:
+            _live_tokens.pop(key_hash, None)
+            return api_token
+        if len(_live_tokens) >= _LIVE_TOKENS_MAX:
+            _live_tokens.clear()
+        # Read now, on the kept user, so that every request's copy carries them (`_perm_cache`).
+        api_token.user.get_all_permissions()
+        cached = _live_tokens[key_hash] = (clock, api_token)
+    # Each request its own copies: what a request sets on its user or token stays with it, while the
+    # permission cache the backend put on the shared user (`_perm_cache`…) comes along.
+    api_token = copy.copy(cached[1])
+    api_token.user = copy.copy(cached[1].user)
+    return api_token
+
+
+def _used_at_recorded(key_hash: str, at: datetime.datetime) -> None:
+    if (cached := _live_tokens.get(key_hash)) is not None:
+        cached[1].last_used_at = at
+
+
 class ApiTokenAuth(HttpBearer):
     """`Authorization: Bearer <key>` against ApiToken (only the key's SHA-256 is stored)."""
 
@@ -35,11 +76,9 @@ class ApiTokenAuth(HttpBearer):
         token = token.strip()
         if not token:
             return None
-        try:
-            api_token = ApiToken.objects.select_related("user").get(
-                key_hash=api_token_hash(token), revoked_at__isnull=True
-            )
-        except ApiToken.DoesNotExist:
+        key_hash = api_token_hash(token)
+        api_token = _token_for(key_hash)
+        if api_token is None:
             return None
         now = timezone.now()
         if not api_token.is_usable(now) or not api_token.user.is_active:
@@ -51,6 +90,7 @@ class ApiTokenAuth(HttpBearer):
             # Conditional on the value read (None becomes IS NULL): of concurrent requests, one writes.
             try:
                 ApiToken.objects.filter(pk=api_token.pk, last_used_at=api_token.last_used_at).update(last_used_at=now)
+                _used_at_recorded(key_hash, now)
             except DatabaseError as exc:
                 # A read must not fail because its bookkeeping could not be written (a read-only or
                 # locked database): the next call a minute later records the use.

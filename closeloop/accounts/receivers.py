@@ -11,9 +11,10 @@ from typing import Any
 
 from axes.signals import user_locked_out
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import is_password_usable
 from django.contrib.auth.signals import user_logged_in, user_logged_out
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
@@ -87,3 +88,27 @@ def _locked_out(sender: Any, request: HttpRequest | None, username: str | None, 
     window_start = timezone.now() - datetime.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
     if not SecurityEvent.objects.filter(user=user, kind=SecurityEventKind.LOCKED_OUT, at__gte=window_start).exists():
         security_event_record(kind=SecurityEventKind.LOCKED_OUT, user=user)
+
+
+def _token_cache_clear(**kwargs: Any) -> None:
+    """A token, a user, their groups or permissions changed: the API's cached keys are read again
+    (accounts/api_auth.py)."""
+    from closeloop.accounts.api_auth import api_token_cache_clear
+
+    api_token_cache_clear()
+
+
+def _connect_token_cache_clearing() -> None:
+    from django.contrib.auth.models import Group
+
+    from closeloop.core.models import ApiToken
+
+    user_model = get_user_model()
+    for model in (ApiToken, user_model, Group):
+        post_save.connect(_token_cache_clear, sender=model, dispatch_uid=f"api_token_cache_{model.__name__}_save")
+        post_delete.connect(_token_cache_clear, sender=model, dispatch_uid=f"api_token_cache_{model.__name__}_del")
+    for through in (user_model.groups.through, user_model.user_permissions.through, Group.permissions.through):
+        m2m_changed.connect(_token_cache_clear, sender=through, dispatch_uid=f"api_token_cache_{through.__name__}")
+
+
+_connect_token_cache_clearing()

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from closeloop.accounts.api_auth import api_token_cache_clear
 from closeloop.accounts.events import security_event_record
 from closeloop.accounts.lockout import client_address
 from closeloop.accounts.models import SecurityEventKind, SessionEnd, UserSession
@@ -148,6 +149,7 @@ def account_credentials_changed(
             rows = rows.exclude(session_key=keep)
         sessions = _end(rows, reason=reason)
         tokens = api_tokens_revoke_all(user=user)
+        api_token_cache_clear()  # revoked by an UPDATE, which sends no signal
         kind = SecurityEventKind.DEACTIVATED if deactivated else SecurityEventKind.PASSWORD_CHANGED
         security_event_record(kind=kind, user=user, actor=actor, sessions_ended=sessions, tokens_revoked=tokens)
         if deactivated and password_changed:

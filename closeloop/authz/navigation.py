@@ -63,6 +63,8 @@ MENU: tuple[Group, ...] = (
             Item(_("Register a complaint"), "desk:register", "complaints.open_registration", key="n"),
             Item(_("Service orders"), "serviceorders:queue", "serviceorders.view_orders", ("serviceorders:",), key="s"),
             Item(_("Task inbox"), "handling:inbox", "handling.view_task_inbox", key="i"),
+            Item(_("Knowledge base"), "knowledge:list", "knowledge.read_articles", ("knowledge:",)),
+            Item(_("Canned replies"), "macros:list", "macros.use_macros", ("macros:",)),
             Item(_("Follow-ups"), "followup:calllist", "followup.make_followup", key="f"),
             Item(
                 _("Feedback forms"), "handling:feedback_list", "handling.view_feedback_forms", ("handling:feedback_",)
@@ -90,6 +92,7 @@ MENU: tuple[Group, ...] = (
         (
             Item(_("Early warning"), "defects:alerts", "defects.view_alerts", ("defects:",), key="w"),
             Item(_("Improvement actions"), "improvement:list", "improvement.view_actions", ("improvement:",)),
+            Item(_("Safety hazards"), "triage:hazards", "triage.view_hazards"),
         ),
     ),
     Group(
@@ -110,6 +113,7 @@ MENU: tuple[Group, ...] = (
         (
             Item(_("Roster"), "handling:roster", "handling.view_roster", ("handling:roster_", "handling:absence_")),
             Item(_("Calendar"), "sla:month", None, ("sla:",)),
+            Item(_("Triage"), "triage:admin", "triage.retrain_model"),
             Item(_("Administration"), "admin:index", "core.open_admin_site"),
         ),
     ),

@@ -350,6 +350,30 @@ _TABLE = [
     ),
     # --- sla
     Permission(
+        "macros.use_macros",
+        p.is_desk,
+        "keep canned replies of one's own and send messages to the customer from them",
+        _("Only customer-service agents and CS supervisors use canned replies."),
+    ),
+    Permission(
+        "macros.share_macros",
+        p.is_cs_supervisor | p.is_admin,
+        "write, change and remove the shared canned replies",
+        _("Only CS supervisors change the shared canned replies."),
+    ),
+    Permission(
+        "knowledge.read_articles",
+        p.has_any_staff_role,
+        "read the knowledge base, drafts included (customers read the published articles on the portal)",
+        _("Your role does not read the knowledge base."),
+    ),
+    Permission(
+        "knowledge.edit_articles",
+        p.is_cs_supervisor | p.is_quality | p.is_admin,
+        "write and publish knowledge-base articles",
+        _("Only CS supervisors, quality and administrators write knowledge-base articles."),
+    ),
+    Permission(
         "sla.view_policies",
         p.has_any_staff_role,
         "read the SLA policies, their targets and selection rules",
@@ -396,9 +420,9 @@ _TABLE = [
     ),
     Permission(
         "triage.view_hazards",
-        p.watches_hazards_role | p.is_admin,
+        p.watches_hazards_role | p.is_auditor | p.is_admin,
         "read the month's safety hazards (the basis of a recall decision)",
-        _("Only quality, management and administrators see the safety hazards."),
+        _("Only quality, management, auditors and administrators see the safety hazards."),
     ),
     Permission(
         "triage.retrain_model",

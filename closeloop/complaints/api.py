@@ -13,10 +13,10 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Form, P, PathEx, Query, Router, Status, UploadedFile
 
-from closeloop.complaints import customer_messages, selectors, services
+from closeloop.complaints import customer_messages, saved_views, selectors, services
 from closeloop.complaints.lifecycle import LIFECYCLE
 from closeloop.complaints.lifecycle import Status as ComplaintStatus
-from closeloop.complaints.models import AttachmentKind, Complaint, Via
+from closeloop.complaints.models import AttachmentKind, Complaint, SavedView, Via
 from closeloop.complaints.presentation import contact_masked_in
 from closeloop.complaints.schemas import (
     AttachmentOut,
@@ -40,6 +40,8 @@ from closeloop.complaints.schemas import (
     ReasonIn,
     ResolveIn,
     ResumeIn,
+    SavedViewIn,
+    SavedViewOut,
     Text,
     TransitionIn,
     WaitIn,
@@ -329,6 +331,9 @@ def complaint_attachment_add(
     kind: Form[AttachmentKind] = AttachmentKind.PHOTO,
     paper_original_location: Form[str] = "",
 ) -> Status:
+    """Uploads a photo, scan, screenshot or recording (multipart) to a complaint the caller may see; needs
+    complaints.attach_evidence. A file of a type or size not allowed is a 422 on `file`; an archived complaint
+    is a 422."""
     user = _user(request)
     complaint = selectors.complaint_get(user=user, number=number)
     upload = services.AttachmentUpload(
@@ -493,6 +498,9 @@ def complaint_message_send(request: HttpRequest, number: Number, payload: Custom
     summary="What was written to the customer from the complaint, newest first, with its delivery",
 )
 def complaint_messages(request: HttpRequest, number: Number, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
+    """What customer service wrote to the complainant from this complaint (POST /complaints/{number}/messages),
+    newest first, with each message's delivery state from the outbox. The address is masked for roles without
+    personal data; an unknown or invisible complaint is a 404."""
     user = _user(request)
     complaint = selectors.complaint_get(user=user, number=number)
     rows = updated_since(
@@ -660,3 +668,42 @@ def catalogue_departments(request: HttpRequest, since: Query[UpdatedSince]) -> l
     """The active departments (`department` of POST /complaints and of dispatch assignments)."""
     departments = updated_since(Department.objects.filter(is_active=True), since)
     return [{**(_ref(d) or {}), "updated_at": d.updated_at} for d in departments]
+
+
+# --- saved views of the queue --------------------------------------------------------------------
+
+
+def _saved_view(view: SavedView, user: User) -> dict[str, Any]:
+    return {
+        "id": view.pk,
+        "name": view.name,
+        "query": view.query,
+        "shared": view.shared,
+        "mine": view.owner_id == user.pk,
+    }
+
+
+@router.get("/saved-views", response={200: list[SavedViewOut], **READ_ERRORS}, tags=["saved views"])
+def saved_view_list(request: HttpRequest) -> list[dict[str, Any]]:
+    """The caller's own saved views of the queue and every shared one, shared ones first. Apply one by
+    passing its `query` to GET /complaints (the desk's queue reads the same keys)."""
+    user = _user(request)
+    return [_saved_view(view, user) for view in saved_views.saved_views_for(user=user)]
+
+
+@router.post("/saved-views", response={201: SavedViewOut, **WRITE_ERRORS}, tags=["saved views"])
+def saved_view_create(request: HttpRequest, payload: SavedViewIn) -> Status:
+    """Save a named set of queue filters; saving a name the caller already has replaces its filters.
+    `shared` views are for CS supervisors (403 otherwise) and may not search for a phone number or an
+    e-mail address (422, code `saved_view.personal_data_in_shared_view`)."""
+    user = _user(request)
+    view = saved_views.saved_view_save(owner=user, name=payload.name, query=payload.query, shared=payload.shared)
+    return Status(201, _saved_view(view, user))
+
+
+@router.delete("/saved-views/{view_id}", response={204: None, **ONE_WRITE_ERRORS}, tags=["saved views"])
+def saved_view_delete(request: HttpRequest, view_id: int) -> Status:
+    """Delete one of the caller's views; a shared view is deleted by a CS supervisor (403 otherwise)."""
+    user = _user(request)
+    saved_views.saved_view_delete(view=saved_views.saved_view_get(user=user, pk=view_id), actor=user)
+    return Status(204, None)

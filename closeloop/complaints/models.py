@@ -304,3 +304,29 @@ class PersonalDataAccess(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.user_id} saw {self.customer_id} ({self.where})"
+
+
+class SavedView(models.Model):
+    """A named set of queue filters (the queue's query string): a user's own, or shared with everyone
+    (shared ones are managed by CS supervisors: complaints.share_saved_view)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views", verbose_name=_("owner")
+    )
+    name = models.CharField(_("name"), max_length=60)
+    query = models.CharField(_("filters"), max_length=500, blank=True)
+    shared = models.BooleanField(_("shared with everyone"), default=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="saved_view_name_unique")]
+        indexes = [
+            # The queue's picker: a user's own views (the constraint's index) and every shared one.
+            models.Index(fields=["name"], name="saved_view_shared", condition=Q(shared=True)),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

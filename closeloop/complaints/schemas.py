@@ -412,3 +412,22 @@ class LifecycleSummaryOut(Schema):
     title: str
     model: str
     status_field: str
+
+
+class SavedViewOut(Schema):
+    id: int
+    name: str
+    query: str = Field(description="the queue's filters as a query string, e.g. status=acknowledged&priority=1")
+    shared: bool = Field(description="shared with everyone (managed by CS supervisors)")
+    mine: bool = Field(description="the caller owns it")
+
+
+class SavedViewIn(Schema):
+    name: Text = Field(min_length=1, max_length=60)
+    query: Text = Field(
+        default="",
+        max_length=2000,
+        description="the queue's filters as a query string (q, status, priority, type, channel, product, "
+        "received_from, received_to, due, sort); other keys are dropped",
+    )
+    shared: bool = Field(default=False, description="share with everyone: CS supervisors only")

@@ -10,9 +10,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from closeloop import authz
 from closeloop.authz.navigation import home_for
-from closeloop.complaints import customer_messages, presentation, selectors, services
+from closeloop.complaints import customer_messages, presentation, saved_views, selectors, services
 from closeloop.complaints.customer_messages import SMS_MAX_CHARS, WRITE_PREFIX
 from closeloop.complaints.forms import (
     CustomerMessageForm,
@@ -33,7 +34,7 @@ from closeloop.complaints.forms import (
     WaitForCustomerForm,
 )
 from closeloop.complaints.lifecycle import OPEN_STATUSES, TRANSITIONS, Status, offered_transitions
-from closeloop.complaints.models import Complaint, Via
+from closeloop.complaints.models import Complaint, SavedView, Via
 from closeloop.complaints.panels import complaint_panels
 from closeloop.complaints.signals import registration_form_submitted
 from closeloop.core.answers import form_again_on_failure
@@ -403,3 +404,41 @@ def write(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
             messages.success(request, _("Your %(method)s to the customer is on its way.") % {"method": label})
             return redirect("desk:detail", number=complaint.number)
     return _write_page(request, complaint, form, status=status)
+
+
+# --- saved views of the queue ----------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def saved_view_save(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Save the queue's filters under a name (replacing the user's view of that name), then show them."""
+    query = request.POST.get("query", "")
+    try:
+        view = saved_views.saved_view_save(
+            owner=request.user,
+            name=request.POST.get("name", ""),
+            query=query,
+            shared=bool(request.POST.get("shared")),
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect(f"{reverse('desk:queue')}?{saved_views.saved_view_query(QueryDict(query))}")
+    messages.success(request, _("View “%(name)s” saved.") % {"name": view.name})
+    return redirect(f"{reverse('desk:queue')}?{view.query}" if view.query else reverse("desk:queue"))
+
+
+@login_required
+@require_POST
+def saved_view_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    try:
+        view = saved_views.saved_view_get(user=request.user, pk=pk)
+    except SavedView.DoesNotExist:
+        raise Http404(_("No such view.")) from None
+    try:
+        saved_views.saved_view_delete(view=view, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("View “%(name)s” deleted.") % {"name": view.name})
+    return redirect("desk:queue")

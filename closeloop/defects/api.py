@@ -345,6 +345,8 @@ def _named_complaint(user: User, number: str) -> Complaint:
 
 @router.get("/defects/alerts", response={200: list[AlertOut], **READ_ERRORS}, summary="Defect alerts, open first")
 def alert_list(request: HttpRequest, filters: Query[AlertFilters], since: Query[UpdatedSince]) -> list[dict[str, Any]]:
+    """Defect spike alerts (too many complaints about one model or batch in a window), open first; for quality
+    and those who may see defects (403 otherwise)."""
     user = _user(request)
     _check_view(user)
     qs = updated_since(selectors.alert_list(user=user, status=filters.status or ""), since)
@@ -353,6 +355,8 @@ def alert_list(request: HttpRequest, filters: Query[AlertFilters], since: Query[
 
 @router.get("/defects/alerts/{pk}", response={200: AlertDetailOut, **ONE_ERRORS}, summary="One defect alert")
 def alert_detail(request: HttpRequest, pk: RecordId) -> dict[str, Any]:
+    """One alert with its complaints and events. An unknown alert is a 404; a role that may not see defects a
+    403."""
     return _alert_detail(_user(request), pk)
 
 
@@ -362,6 +366,7 @@ def alert_detail(request: HttpRequest, pk: RecordId) -> dict[str, Any]:
     summary="Quality dismisses the alert (not a defect)",
 )
 def alert_dismiss(request: HttpRequest, pk: RecordId, payload: DismissIn) -> dict[str, Any]:
+    """Quality dismisses the alert as not a defect, with a note. An alert no longer open is a 422."""
     user = _user(request)
     alert = selectors.alert_get(user=user, pk=pk)
     check_manage(user)
@@ -375,6 +380,8 @@ def alert_dismiss(request: HttpRequest, pk: RecordId, payload: DismissIn) -> dic
     summary="Quality opens a defect incident (批次问题) from the alert, grouping its complaints",
 )
 def alert_open_incident(request: HttpRequest, pk: RecordId, payload: OpenIncidentIn) -> Status:
+    """Quality opens a defect incident (批次问题) from the alert, grouping its complaints. An alert no longer open is
+    a 422; an empty title a 422."""
     user = _user(request)
     alert = selectors.alert_get(user=user, pk=pk)
     check_manage(user)
@@ -395,6 +402,8 @@ def alert_open_incident(request: HttpRequest, pk: RecordId, payload: OpenInciden
     summary="Quality adds the alert's complaints to an incident already open for the model",
 )
 def alert_link(request: HttpRequest, pk: RecordId, payload: LinkIn) -> dict[str, Any]:
+    """Quality adds the alert's complaints to an incident already open for the same model. An incident of another
+    model, or closed, is a 422 on `incident`."""
     user = _user(request)
     alert = selectors.alert_get(user=user, pk=pk)
     check_manage(user)
@@ -414,6 +423,7 @@ def alert_link(request: HttpRequest, pk: RecordId, payload: LinkIn) -> dict[str,
 def incident_list(
     request: HttpRequest, filters: Query[IncidentFilters], since: Query[UpdatedSince]
 ) -> list[dict[str, Any]]:
+    """Defect incidents, open first, for those who may see defects (403 otherwise)."""
     user = _user(request)
     _check_view(user)
     qs = updated_since(selectors.incident_list(user=user), since)
@@ -424,6 +434,7 @@ def incident_list(
 
 @router.get("/defects/incidents/{pk}", response={200: IncidentDetailOut, **ONE_ERRORS}, summary="One defect incident")
 def incident_detail(request: HttpRequest, pk: RecordId) -> dict[str, Any]:
+    """One incident with its complaints, remedies and events. An unknown incident is a 404."""
     return _incident_detail(_user(request), pk)
 
 
@@ -441,6 +452,8 @@ def _managed_incident(request: HttpRequest, pk: int) -> tuple[User, DefectIncide
     operation_id="defects_incidents_complaints_add",
 )
 def incident_add(request: HttpRequest, pk: RecordId, payload: AddComplaintIn) -> dict[str, Any]:
+    """Quality adds a complaint about the incident's model. A complaint about another model is a 422 on
+    `complaint`; a closed incident a 422."""
     user, incident = _managed_incident(request, pk)
     complaint = _named_complaint(user, payload.complaint)
     services.incident_add_complaint(incident=incident, complaint=complaint, note=payload.note, actor=user, via=Via.API)
@@ -453,6 +466,8 @@ def incident_add(request: HttpRequest, pk: RecordId, payload: AddComplaintIn) ->
     summary="Remove a complaint from the incident (with a reason)",
 )
 def incident_remove(request: HttpRequest, pk: RecordId, payload: RemoveComplaintIn) -> dict[str, Any]:
+    """Quality removes a complaint from the incident, with a reason. A complaint not in the incident is a 422; a
+    closed incident a 422."""
     user, incident = _managed_incident(request, pk)
     complaint = _named_complaint(user, payload.complaint)
     services.incident_remove_complaint(
@@ -467,6 +482,8 @@ def incident_remove(request: HttpRequest, pk: RecordId, payload: RemoveComplaint
     summary="Apply one remedy to every complaint of the incident (one transaction)",
 )
 def incident_remedy(request: HttpRequest, pk: RecordId, payload: RemedyIn) -> dict[str, Any]:
+    """Quality applies one remedy (e.g. replace the driver) to every complaint of the incident in one
+    transaction; each complaint's timeline records it. A closed incident is a 422."""
     user, incident = _managed_incident(request, pk)
     result = services.incident_apply_remedy(
         incident=incident, remedy=payload.remedy, measure=payload.measure.value, actor=user, via=Via.API
@@ -485,6 +502,7 @@ def incident_remedy(request: HttpRequest, pk: RecordId, payload: RemedyIn) -> di
     summary="Close the incident with a note",
 )
 def incident_close(request: HttpRequest, pk: RecordId, payload: CloseIn) -> dict[str, Any]:
+    """Quality closes the incident with a note. An incident already closed is a 422."""
     user, incident = _managed_incident(request, pk)
     services.incident_close(incident=incident, note=payload.note, actor=user, via=Via.API)
     return _incident_detail(user, pk)
@@ -536,6 +554,8 @@ def rule_list(request: HttpRequest, since: Query[UpdatedSince]) -> list[dict[str
     summary='Set the rule of a product line (or of "default")',
 )
 def rule_set(request: HttpRequest, code: LineCode, payload: RuleIn) -> dict[str, Any]:
+    """Sets the early-warning rule (threshold, window, active) of a product line or of `default` (quality). A
+    threshold or window out of range is a 422 naming it; an unknown line a 404."""
     user = _user(request)
     line = _line(code)
     rule_services.spike_rule_set(
@@ -555,5 +575,7 @@ def rule_set(request: HttpRequest, code: LineCode, payload: RuleIn) -> dict[str,
     summary="Remove a product line's own rule: the default applies again",
 )
 def rule_remove(request: HttpRequest, code: LineCode) -> dict[str, Any]:
+    """Removes a product line's own early-warning rule, so the default applies again (quality). `default` itself
+    cannot be removed (422)."""
     rule_services.spike_rule_remove(product_line=_line(code), actor=_user(request), via=Via.API)
     return _rule_row(code)

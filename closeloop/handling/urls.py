@@ -1,6 +1,6 @@
 """Desk URLs of cross-department handling, mounted at /desk/h/ (namespace "handling")."""
 
-from closeloop.handling.views import disputes, feedback, postponements, roster, solutions, tasks
+from closeloop.handling.views import bulk, disputes, feedback, postponements, roster, solutions, tasks
 
 app_name = "handling"
 urlpatterns = [
@@ -10,4 +10,5 @@ urlpatterns = [
     *postponements.urlpatterns,
     *disputes.urlpatterns,
     *feedback.urlpatterns,
+    *bulk.urlpatterns,
 ]

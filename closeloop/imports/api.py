@@ -103,5 +103,7 @@ def imports_complaints(request: HttpRequest, payload: ImportIn) -> Status:
     openapi_extra={"responses": {200: {"content": {XLSX: {}}, "description": "Excel workbook"}}},
 )
 def imports_complaints_template(request: HttpRequest) -> HttpResponse:
+    """The history-import template: the summary table's columns with Chinese headers, and a second sheet that
+    explains each column (imports.import_complaints, 403 otherwise)."""
     import_allowed(request.user)
     return file_response(import_template_xlsx(), filename="complaints-import-template.xlsx", content_type=XLSX)

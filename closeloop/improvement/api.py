@@ -340,6 +340,8 @@ def _sources(user: User, data: dict[str, Any]) -> dict[str, Any]:
 def improvement_action_list(
     request: HttpRequest, filters: Query[ActionFiltersIn], since: Query[UpdatedSince]
 ) -> dict[str, Any]:
+    """The improvement actions the caller may see (owners and their departments; quality and management all),
+    newest first, with filters by status, department, owner, source and overdue."""
     user = _user(request)
     if not selectors.can_view(user):
         raise PermissionDenied(_("You may not see improvement actions."))
@@ -373,6 +375,8 @@ def improvement_action_list(
     summary="What a new action from this source would propose",
 )
 def improvement_action_prefill(request: HttpRequest, sources: Query[SourcesIn]) -> dict[str, Any]:
+    """What a new action from this complaint, incident or report would propose (title, department, description),
+    for a form to start from. An unknown or invisible source is a 404."""
     user = _user(request)
     if not services.can_create(user):
         raise PermissionDeniedError(_("You may not raise improvement actions."))
@@ -411,11 +415,14 @@ def improvement_action_prefill(request: HttpRequest, sources: Query[SourcesIn]) 
     summary="One action with its measured effect and its events",
 )
 def improvement_action_retrieve(request: HttpRequest, pk: ActionId) -> dict[str, Any]:
+    """One improvement action with its measured effect and its events, if the caller may see it; otherwise a 404."""
     return _detail(request, pk)
 
 
 @router.post("/improvement-actions", response={201: ActionDetailOut, **WRITE_ERRORS}, summary="Raise an action")
 def improvement_action_create(request: HttpRequest, payload: ActionIn) -> Status:
+    """Raises an improvement action from a complaint, an incident or a report, with owner, department and due
+    date (improvement.create_action). An unknown source or owner is a 422 naming the field."""
     user = _user(request)
     if not services.can_create(user):
         raise PermissionDeniedError(
@@ -472,6 +479,8 @@ def improvement_action_create(request: HttpRequest, payload: ActionIn) -> Status
     summary="Start work (owner or a manager of the owner department)",
 )
 def improvement_action_start(request: HttpRequest, pk: ActionId) -> dict[str, Any]:
+    """The owner or a manager of the owner department starts work (improvement.act_as_owner). An action not open
+    is a 422."""
     user = _user(request)
     services.action_start(action=selectors.action_get(user=user, pk=pk), actor=user, via=Via.API)
     return _detail(request, pk)
@@ -483,6 +492,8 @@ def improvement_action_start(request: HttpRequest, pk: ActionId) -> dict[str, An
     summary="Report it done, with what was done (owner or a manager of the owner department)",
 )
 def improvement_action_complete(request: HttpRequest, pk: ActionId, payload: CompleteIn) -> dict[str, Any]:
+    """The owner side reports the action done, with what was done (improvement.act_as_owner); effect evaluation
+    follows. An action not in progress is a 422; an empty description a 422."""
     user = _user(request)
     services.action_complete(
         action=selectors.action_get(user=user, pk=pk), actor=user, done_note=payload.done_note, via=Via.API
@@ -496,6 +507,8 @@ def improvement_action_complete(request: HttpRequest, pk: ActionId, payload: Com
     summary="Judge the effect as the owner side or as quality; verified once both have",
 )
 def improvement_action_judge(request: HttpRequest, pk: ActionId, payload: JudgeIn) -> dict[str, Any]:
+    """Judges the effect, as the owner side or as quality (improvement.judge_effect_as_quality); verified once
+    both have judged it effective. An action not completed is a 422."""
     user = _user(request)
     services.action_judge(
         action=selectors.action_get(user=user, pk=pk),

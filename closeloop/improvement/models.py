@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from closeloop.core.events import AppendOnlyModel, TransactionId
 from closeloop.core.models import UpdatedAtModel
@@ -28,7 +29,7 @@ class ActionSource(models.TextChoices):
 class ActionStatus(models.TextChoices):
     PLANNED = "planned", _("planned")
     IN_PROGRESS = "in_progress", _("in progress")
-    DONE = "done", _("done")
+    DONE = "done", pgettext_lazy("improvement action state", "done")
     # Owner and quality have judged the measured effect.
     VERIFIED = "verified", _("verified")
 

@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
 from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.types import User
-from closeloop.integrations import feed, services
+from closeloop.integrations import feed, service_feed, services
 from closeloop.integrations.models import WebhookDelivery, WebhookSubscription
 
 router = Router(tags=["integrations"])
@@ -26,10 +26,18 @@ def _user(request: HttpRequest) -> User:
 
 class FeedEntryOut(Schema):
     cursor: str = Field(description="pass as `after` to continue after this entry")
-    id: int
-    kind: str = Field(description="complaint.<action>, e.g. complaint.registered, complaint.resolve")
+    source: str = Field(description="the table: complaint, defect, improvement_action or report")
+    id: int = Field(description="the event's id in its source (unique with `source`)")
+    kind: str = Field(
+        description="<source>.<action>, e.g. complaint.registered, complaint.resolve, defect.alert_raised, "
+        "improvement_action.verified, report.approve"
+    )
     at: datetime.datetime
-    complaint: str = Field(description="the complaint's number")
+    record: str = Field(description="the record it happened to: a complaint's or action's number, an incident's, an id")
+    record_type: str = Field(
+        description="complaint, defect_alert, defect_incident, spike_rule, improvement_action or report"
+    )
+    complaint: str | None = Field(description="the complaint's number, for a complaint event")
     action: str
     actor: str | None
     via: str
@@ -45,8 +53,11 @@ class FeedPage(Schema):
 
 
 class FeedFilters(Schema):
-    after: str = Field("", max_length=64, description="the cursor of the last entry read; empty: from the start")
-    kind: list[str] = Field(default_factory=list, description="only these kinds (repeat the parameter)")
+    after: str = Field("", max_length=400, description="the cursor of the last entry read; empty: from the start")
+    kind: list[str] = Field(
+        default_factory=list,
+        description="only these kinds (repeat the parameter); a source alone (`defect`) for all of its kinds",
+    )
     limit: int = Field(100, ge=1, le=feed.MAX_LIMIT)
 
 
@@ -59,6 +70,44 @@ def events_feed(request: HttpRequest, filters: Query[FeedFilters]) -> dict[str, 
     after = feed.Cursor.decode(filters.after)
     events = feed.feed_events(user=user, after=after, kinds=filters.kind, limit=filters.limit)
     items = [feed.feed_item(e, user=user) for e in events]
+    return {
+        "items": items,
+        "next": items[-1]["cursor"] if items else filters.after,
+        "has_more": len(items) == filters.limit,
+    }
+
+
+class ServiceFeedEntryOut(Schema):
+    cursor: str = Field(description="pass as `after` to continue after this entry")
+    id: int
+    kind: str = Field(description="service_order.<action>, e.g. service_order.registered, service_order.ship_in")
+    at: datetime.datetime
+    service_order: str = Field(description="the service order's number")
+    action: str
+    actor: str | None
+    via: str
+    after: dict[str, Any]
+    note: str
+
+
+class ServiceFeedPage(Schema):
+    items: list[ServiceFeedEntryOut]
+    next: str = Field(description="the cursor to ask with next time (the same when nothing was new)")
+    has_more: bool = Field(description="true when the page is full: ask again at once")
+
+
+@router.get(
+    "/events/service-orders",
+    response={200: ServiceFeedPage, **READ_ERRORS},
+    summary="The service orders' change feed, by cursor",
+)
+def service_orders_feed(request: HttpRequest, filters: Query[FeedFilters]) -> dict[str, Any]:
+    """Every event of the service orders the caller may see (registered, each step with its tracking
+    numbers, the follow-up…), in the complaint feed's stable order: resume with `after` = the last `next`."""
+    user = _user(request)
+    after = service_feed.Cursor.decode(filters.after)
+    events = service_feed.service_feed_events(user=user, after=after, kinds=filters.kind, limit=filters.limit)
+    items = [service_feed.service_feed_item(e, user=user) for e in events]
     return {
         "items": items,
         "next": items[-1]["cursor"] if items else filters.after,
@@ -113,7 +162,8 @@ class WebhookDeliveryOut(Schema):
     uid: str = Field(description="X-CloseLoop-Delivery")
     webhook: int
     kind: str
-    event: int
+    source: str = Field(description="the feed source of the event")
+    event: int = Field(description="the event's id in its source")
     state: str = Field(description="pending | sending | delivered | failed")
     attempts: int
     next_attempt_at: datetime.datetime
@@ -154,6 +204,7 @@ def _delivery(row: WebhookDelivery) -> dict[str, Any]:
         "uid": str(row.uid),
         "webhook": row.subscription_id,
         "kind": row.kind,
+        "source": row.source,
         "event": row.event_id,
         "state": row.state,
         "attempts": row.attempts,
@@ -183,24 +234,31 @@ def _admin(request: HttpRequest) -> User:
 
 @router.get("/webhooks", response={200: list[WebhookOut], **READ_ERRORS}, summary="Webhooks (administrators)")
 def webhook_list(request: HttpRequest, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
+    """The webhook subscriptions (administrators: integrations.manage_webhooks, 403 otherwise). The secret is
+    never shown again after creation."""
     _admin(request)
     return [_webhook(w) for w in updated_since(WebhookSubscription.objects.select_related("owner"), since)]
 
 
 @router.post("/webhooks", response={201: WebhookCreatedOut, **WRITE_ERRORS}, summary="Subscribe a URL")
 def webhook_create(request: HttpRequest, payload: WebhookIn) -> Status:
+    """Subscribes a URL to the change feed's events from now on (administrators); answers the signing secret
+    once. A URL that is not http(s) or an unknown event kind is a 422 naming the field."""
     row = services.webhook_create(actor=_user(request), **payload.dict())
     return Status(201, {**_webhook(row), "secret": row.secret})
 
 
 @router.get("/webhooks/{webhook_id}", response={200: WebhookOut, **ONE_ERRORS})
 def webhook_get(request: HttpRequest, webhook_id: int) -> dict[str, Any]:
+    """One webhook subscription (administrators). An unknown id is a 404."""
     _admin(request)
     return _webhook(WebhookSubscription.objects.select_related("owner").get(pk=webhook_id))
 
 
 @router.patch("/webhooks/{webhook_id}", response={200: WebhookOut, **ONE_WRITE_ERRORS})
 def webhook_patch(request: HttpRequest, webhook_id: int, payload: WebhookPatchIn) -> dict[str, Any]:
+    """Changes a subscription's name, URL, kinds, secret or active flag (administrators). Bad values are a 422
+    naming the field; an unknown id a 404."""
     user = _admin(request)
     row = WebhookSubscription.objects.select_related("owner").get(pk=webhook_id)
     changes = payload.dict(exclude_none=True)
@@ -209,6 +267,7 @@ def webhook_patch(request: HttpRequest, webhook_id: int, payload: WebhookPatchIn
 
 @router.delete("/webhooks/{webhook_id}", response={204: None, **ONE_WRITE_ERRORS})
 def webhook_delete(request: HttpRequest, webhook_id: int) -> Status:
+    """Deletes a subscription and its delivery log (administrators). An unknown id is a 404."""
     _admin(request)
     WebhookSubscription.objects.get(pk=webhook_id).delete()
     return Status(204, None)
@@ -220,6 +279,8 @@ def webhook_delete(request: HttpRequest, webhook_id: int) -> Status:
 def webhook_deliveries(
     request: HttpRequest, webhook_id: int, filters: Query[WebhookDeliveryFilters], since: Query[UpdatedSince]
 ) -> dict[str, Any]:
+    """The delivery log of a subscription: each event sent, its state, attempts and the receiver's answers
+    (administrators). An unknown subscription is a 404."""
     _admin(request)
     subscription = WebhookSubscription.objects.get(pk=webhook_id)
     queryset = updated_since(subscription.deliveries.all(), since)
@@ -235,6 +296,8 @@ def webhook_deliveries(
     summary="Send a delivery again",
 )
 def webhook_redeliver(request: HttpRequest, delivery_id: int) -> Status:
+    """Sends a delivery again with a fresh round of attempts and the same delivery id, so receivers can
+    deduplicate (administrators). An unknown delivery is a 404."""
     user = _admin(request)
     delivery = WebhookDelivery.objects.get(pk=delivery_id)
     services.webhook_redeliver(actor=user, delivery_ids=[delivery.pk])

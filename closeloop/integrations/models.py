@@ -35,7 +35,7 @@ class WebhookSubscription(models.Model):
         verbose_name=_("owned by"),
     )
     # The feed position up to which deliveries have been queued (integrations/feed.py's cursor).
-    cursor = models.CharField(max_length=64, blank=True, editable=False)
+    cursor = models.CharField(max_length=400, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
@@ -61,7 +61,12 @@ class WebhookDelivery(models.Model):
     subscription = models.ForeignKey(
         WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("webhook")
     )
-    event = models.ForeignKey("complaints.Event", on_delete=models.PROTECT, related_name="+")
+    # The feed entry it carries: its source (integrations/feed.py SOURCES) and the id of the event row
+    # there. Not a foreign key: the sources are several tables, each append-only (never deleted).
+    source = models.CharField(_("event source"), max_length=30, default="complaint")
+    event_id = models.BigIntegerField(_("event"))
+    # The feed's cursor right after this entry, as the receiver would be given it.
+    cursor = models.CharField(max_length=400, blank=True)
     kind = models.CharField(_("event kind"), max_length=60)
     state = models.CharField(_("state"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
@@ -78,7 +83,7 @@ class WebhookDelivery(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             # The fan-out may run in several workers at once: an event is queued once per subscription.
-            models.UniqueConstraint(fields=["subscription", "event"], name="webhook_delivery_once")
+            models.UniqueConstraint(fields=["subscription", "source", "event_id"], name="webhook_delivery_once_v2")
         ]
         indexes = [
             # The worker's two questions, as the outbox asks them.

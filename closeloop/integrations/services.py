@@ -33,7 +33,7 @@ from closeloop import authz
 from closeloop.core.claims import Raw, claim
 from closeloop.core.errors import DomainError
 from closeloop.core.types import User
-from closeloop.integrations.feed import KIND_PREFIX, Cursor, feed_events, feed_head, feed_item
+from closeloop.integrations.feed import SOURCES, Cursor, feed_entry, feed_events, feed_head, feed_item
 from closeloop.integrations.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from closeloop.notifications.gateways.errors import DeliveryError
 from closeloop.notifications.gateways.transport import http_request
@@ -65,9 +65,9 @@ def _clean(*, name: str, url: str, kinds: Iterable[str]) -> tuple[str, str, list
         raise DomainError(_("The URL must start with https:// (or http://)."), field="url")
     clean_kinds = sorted({kind.strip() for kind in kinds if kind.strip()})
     for kind in clean_kinds:
-        if not kind.startswith(KIND_PREFIX) or len(kind) > 60:
+        if kind.partition(".")[0] not in SOURCES or len(kind) > 60:
             raise DomainError(
-                _("“%(kind)s” is not an event kind (they look like complaint.registered).") % {"kind": kind},
+                _("“%(kind)s” is not an event kind (they look like complaint.registered or defect).") % {"kind": kind},
                 field="kinds",
             )
     return name[:80], url, clean_kinds
@@ -122,7 +122,7 @@ def webhooks_fan_out(*, now: datetime.datetime | None = None) -> int:
             events = feed_events(user=owner, after=after, kinds=list(subscription.kinds), limit=FAN_OUT_BATCH)
             if not events:
                 break
-            cursor = Cursor(events[-1].txid, events[-1].pk).encode()
+            cursor = events[-1].cursor.encode()
             with transaction.atomic():
                 moved = WebhookSubscription.objects.filter(pk=subscription.pk, cursor=subscription.cursor).update(
                     cursor=cursor
@@ -133,8 +133,10 @@ def webhooks_fan_out(*, now: datetime.datetime | None = None) -> int:
                     [
                         WebhookDelivery(
                             subscription=subscription,
-                            event=event,
-                            kind=f"{KIND_PREFIX}{event.action}",
+                            source=event.source.name,
+                            event_id=event.row.pk,
+                            cursor=event.cursor.encode(),
+                            kind=event.kind,
                             next_attempt_at=now,
                             created_at=now,
                         )
@@ -155,7 +157,8 @@ def _backoff(attempts: int) -> datetime.timedelta:
 
 
 def delivery_body(delivery: WebhookDelivery) -> bytes:
-    item = feed_item(delivery.event, user=delivery.subscription.owner)
+    entry = feed_entry(delivery.source, delivery.event_id, cursor=Cursor.decode(delivery.cursor))
+    item = feed_item(entry, user=delivery.subscription.owner)
     payload = {"delivery": str(delivery.uid), "event": item}
     return json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -226,9 +229,7 @@ def webhooks_deliver(*, now: datetime.datetime | None = None, limit: int = 100) 
         condition="state = 'pending'",
     )
     result = {"delivered": 0, "retry": 0}
-    deliveries = WebhookDelivery.objects.filter(pk__in=claimed).select_related(
-        "subscription__owner", "event__complaint", "event__actor"
-    )
+    deliveries = WebhookDelivery.objects.filter(pk__in=claimed).select_related("subscription__owner")
     for delivery in deliveries.order_by("id"):
         result["delivered" if _attempt(delivery) else "retry"] += 1
     return result

@@ -95,6 +95,7 @@ def notification_list(
     summary="Mark one of my notifications read",
 )
 def notification_read(request: HttpRequest, notification_id: int) -> dict[str, Any]:
+    """Marks one of the caller's in-app notifications read. Someone else's notification is a 404."""
     user = _user(request)
     # Someone else's notification is absent as far as the caller is concerned: 404.
     row = Notification.objects.select_related("complaint").get(pk=notification_id, recipient=user, method=Method.IN_APP)
@@ -105,4 +106,5 @@ def notification_read(request: HttpRequest, notification_id: int) -> dict[str, A
 
 @router.post("/notifications/read-all", response={200: MarkedReadOut, **WRITE_ERRORS}, summary="Mark all mine read")
 def notification_read_all(request: HttpRequest) -> dict[str, Any]:
+    """Marks all the caller's in-app notifications read and answers how many were unread."""
     return {"marked": services.notification_mark_read(user=_user(request))}

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from closeloop.core.models import UpdatedAtModel
 from closeloop.notifications import texts
@@ -82,7 +83,7 @@ class Notification(UpdatedAtModel):
     # What the notice asks its reader to do ("solution:12:level:0"): once anyone has done it, every notice
     # with the same key is marked done (`notifications_done`) and leaves the unread count.
     todo = models.CharField(max_length=120, blank=True)
-    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    done_at = models.DateTimeField(pgettext_lazy("time a notice's request was done", "done"), null=True, blank=True)
     # An e-mail's extra headers, set by whoever queued it: a customer's mail names the complaint's thread
     # (In-Reply-To, References) and the complaints mailbox (Reply-To).
     headers = models.JSONField(_("e-mail headers"), default=dict, blank=True)

@@ -19,6 +19,7 @@ from closeloop.core.errors import DomainError, ValidationFailed
 from closeloop.core.throttle import client_ip, throttle_hit
 from closeloop.portal import grants, spam_guard
 from closeloop.portal.lookup import address_window, number_window
+from closeloop.portal.views import REFUSED
 from closeloop.serviceorders.forms import LookupForm, PortalRequestForm
 from closeloop.serviceorders.models import ServiceOrder
 from closeloop.serviceorders.services import order_register
@@ -65,7 +66,7 @@ def service_request(request: HttpRequest) -> HttpResponse:
         return _form_page(
             request,
             form,
-            notice=_("We could not accept the form as it was sent. Please check it and send it again."),
+            notice=str(REFUSED),
             status=400,
         )
     if not form.is_valid():

@@ -8,17 +8,20 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, P, PathEx, Query, Router, Schema, Status
+from ninja import Field, File, Form, P, PathEx, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from closeloop.complaints.models import Channel, Via
 from closeloop.complaints.schemas import Text
 from closeloop.complaints.selectors import complaint_get
+from closeloop.complaints.services import AttachmentUpload
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
+from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.types import User
 from closeloop.directory.models import CustomerKind
 from closeloop.serviceorders import selectors, services
 from closeloop.serviceorders.lifecycle import Kind, ServiceStatus, lifecycle_of
-from closeloop.serviceorders.models import FollowUpResult, InspectionResult, ServiceOrder, Slot
+from closeloop.serviceorders.models import FollowUpResult, InspectionResult, ServiceAttachmentKind, ServiceOrder, Slot
 
 router = Router(tags=["service orders"])
 
@@ -96,6 +99,7 @@ class ServiceOrderSummaryOut(Schema):
     department: str | None = Field(description="the responsible department's code")
     assignee: str | None
     next_due_at: datetime.datetime | None
+    updated_at: datetime.datetime
 
 
 class ServiceOrderOut(ServiceOrderSummaryOut):
@@ -131,6 +135,15 @@ class ServiceOrderOut(ServiceOrderSummaryOut):
     parts: list[ServicePartOut]
 
 
+class ServiceAttachmentOut(Schema):
+    id: int
+    kind: ServiceAttachmentKind
+    name: str
+    content_type: str
+    size: int
+    uploaded_at: datetime.datetime
+
+
 class ServiceEventOut(Schema):
     at: datetime.datetime
     action: str
@@ -138,6 +151,7 @@ class ServiceEventOut(Schema):
     via: str
     after: dict[str, Any]
     note: str
+    updated_at: datetime.datetime = Field(description="an event is never changed: the time it was written")
 
 
 class ServiceOrderIn(Schema):
@@ -231,6 +245,7 @@ def _summary(order: ServiceOrder) -> dict[str, Any]:
         "department": order.department.code if order.department else None,
         "assignee": _name(order.assignee),
         "next_due_at": order.next_due_at,
+        "updated_at": order.updated_at,
     }
 
 
@@ -309,9 +324,12 @@ def order_detail(user: User, order: ServiceOrder) -> dict[str, Any]:
     description="The service orders (售服单) the caller may see, filtered by kind and status; "
     "a fixed number of queries.",
 )
-def service_orders_list(request: HttpRequest, query: Query[ServiceOrderListQuery]) -> list[dict[str, Any]]:
+def service_orders_list(
+    request: HttpRequest, query: Query[ServiceOrderListQuery], since: Query[UpdatedSince]
+) -> list[dict[str, Any]]:
     filters = selectors.OrderFilters(kind=query.kind or "", status=query.status or "", open_only=query.open)
-    rows = selectors.order_queue(user=_user(request), filters=filters)[query.offset : query.offset + query.limit]
+    queue = updated_since(selectors.order_queue(user=_user(request), filters=filters), since)
+    rows = queue[query.offset : query.offset + query.limit]
     return [_summary(order) for order in rows]
 
 
@@ -367,11 +385,19 @@ def service_orders_get(request: HttpRequest, number: Number) -> dict[str, Any]:
     summary="A service order's timeline",
     description="Every event of the order, oldest first (append-only).",
 )
-def service_orders_timeline(request: HttpRequest, number: Number) -> list[dict[str, Any]]:
+def service_orders_timeline(request: HttpRequest, number: Number, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
     order = selectors.order_get(user=_user(request), number=number)
     return [
-        {"at": e.at, "action": e.action, "actor": _name(e.actor), "via": e.via, "after": e.after, "note": e.note}
-        for e in selectors.order_timeline(order=order)
+        {
+            "at": e.at,
+            "action": e.action,
+            "actor": _name(e.actor),
+            "via": e.via,
+            "after": e.after,
+            "note": e.note,
+            "updated_at": e.at,
+        }
+        for e in updated_since(selectors.order_timeline(order=order), since, field="at")
     ]
 
 
@@ -407,3 +433,33 @@ def complaints_service_orders_create(
         complaint=complaint, kind=payload.kind, actor=user, via=Via.API, description=payload.description
     )
     return Status(201, order_detail(user, selectors.order_get(user=user, number=order.number)))
+
+
+@router.post(
+    "/service-orders/{number}/attachments",
+    response={201: ServiceAttachmentOut, **ONE_WRITE_ERRORS},
+    summary="Add a file to a service order",
+    description="A photo of the fault, the invoice, an inspection photo (joined to the next inspection) or the "
+    "customer's signature; checked like every attachment.",
+)
+def service_orders_attachments(
+    request: HttpRequest,
+    number: Number,
+    file: File[UploadedFile],
+    kind: Form[ServiceAttachmentKind] = ServiceAttachmentKind.FAULT,
+) -> Status:
+    user = _user(request)
+    order = selectors.order_get(user=user, number=number)
+    upload = AttachmentUpload(name=file.name or "upload", file=file, size=file.size or 0)
+    attachment = services.order_attach(order=order, upload=upload, kind=kind.value, actor=user, via=Via.API)
+    return Status(
+        201,
+        {
+            "id": attachment.pk,
+            "kind": attachment.kind,
+            "name": attachment.original_name,
+            "content_type": attachment.content_type,
+            "size": attachment.size,
+            "uploaded_at": attachment.uploaded_at,
+        },
+    )

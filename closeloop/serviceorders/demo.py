@@ -97,6 +97,9 @@ ORDERS: list[tuple[str, str, str, int, int, str, list[tuple[str, str, dict[str, 
 ]
 
 
+DEMO_STAFF = ("agent", "handler")
+
+
 def demo_service_orders() -> int:
     """Add the demo orders once; returns how many."""
     if ServiceOrder.objects.exists():
@@ -110,7 +113,8 @@ def demo_service_orders() -> int:
             WarrantyTerm(product=p, months=24 if index == 0 else 12)
             for p in Product.objects.filter(line=line, warranty__isnull=True)
         )
-    users = {u.username: u for u in get_user_model().objects.filter(username__in=["agent", "handler"])}
+    # The demo's agent registers and the demo's handler (a member of Technical Support) visits.
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=DEMO_STAFF)}
     if "agent" not in users or "handler" not in users:
         return 0
     products = list(Product.objects.filter(is_active=True).order_by("model")[: len(ORDERS)])

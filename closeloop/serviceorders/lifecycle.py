@@ -18,6 +18,7 @@ from django.db import models
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from closeloop import authz
 from closeloop.core.lifecycle import Guard, Lifecycle, Transition, register
@@ -58,7 +59,7 @@ class ServiceStatus(models.TextChoices):
     # The goods are on their way to us (customer's shipment or our pickup; a repair to the depot).
     IN_TRANSIT = "in_transit", _("on the way to us")
     # The goods arrived at the warehouse or depot.
-    RECEIVED = "received", _("received")
+    RECEIVED = "received", pgettext_lazy("service order state", "received")
     # The warehouse inspected them (result and photos).
     INSPECTED = "inspected", _("inspected")
     # The replacement or the repaired item is on its way to the customer.
@@ -68,7 +69,7 @@ class ServiceStatus(models.TextChoices):
     # Done for the customer; the follow-up is due.
     RESOLVED = "resolved", _("resolved")
     # Followed up (satisfied, unreachable, or not satisfied and turned into a complaint).
-    CLOSED = "closed", _("closed")
+    CLOSED = "closed", pgettext_lazy("service order state", "closed")
     # Return / exchange refused: outside the policy, or the inspection found damage by use.
     REFUSED = "refused", _("refused")
     CANCELLED = "cancelled", _("cancelled")

@@ -75,7 +75,7 @@ class FollowUpResult(models.TextChoices):
 
 
 class ServiceOrder(models.Model):
-    number = models.CharField(_("number"), max_length=20, unique=True)
+    number = models.CharField(pgettext_lazy("service order", "number"), max_length=20, unique=True)
     kind = models.CharField(_("kind"), max_length=14, choices=Kind.choices)
     status = models.CharField(
         _("status"), max_length=16, choices=ServiceStatus.choices, default=ServiceStatus.REGISTERED
@@ -175,7 +175,7 @@ class ServiceOrder(models.Model):
     followup_result = models.CharField(_("follow-up result"), max_length=12, choices=FollowUpResult.choices, blank=True)
     followup_note = models.TextField(_("follow-up note"), blank=True)
     labour_cost = models.DecimalField(_("labour cost"), max_digits=10, decimal_places=2, default=Decimal(0))
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)  # the API's updated_since
 
     class Meta:
         verbose_name = _("service order")
@@ -376,11 +376,11 @@ class RemoteSession(models.Model):
         return f"{self.order_id} {self.started_at:%Y-%m-%d %H:%M}"
 
 
-class AttachmentKind(models.TextChoices):
+class ServiceAttachmentKind(models.TextChoices):
     FAULT = "fault", _("photo of the fault")
     INVOICE = "invoice", _("invoice / receipt")
     INSPECTION = "inspection", _("inspection photo")
-    SIGNATURE = "signature", pgettext_lazy("customer's signature", "signature")
+    SIGNATURE = "signature", _("customer's signature")
     OTHER = "other", _("other")
 
 
@@ -391,7 +391,9 @@ def attachment_path(instance: ServiceAttachment, filename: str) -> str:
 class ServiceAttachment(models.Model):
     order = models.ForeignKey(ServiceOrder, on_delete=models.PROTECT, related_name="attachments")
     inspection = models.ForeignKey(Inspection, null=True, blank=True, on_delete=models.PROTECT, related_name="photos")
-    kind = models.CharField(_("kind"), max_length=12, choices=AttachmentKind.choices, default=AttachmentKind.FAULT)
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=ServiceAttachmentKind.choices, default=ServiceAttachmentKind.FAULT
+    )
     file = models.FileField(_("file"), upload_to=attachment_path, max_length=255)
     original_name = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("content type"), max_length=100)
@@ -428,7 +430,11 @@ class ServiceEvent(AppendOnlyModel):
         verbose_name = _("service order event")
         verbose_name_plural = _("service order events")
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["order", "at"], name="sevent_order_at")]
+        indexes = [
+            models.Index(fields=["order", "at"], name="sevent_order_at"),
+            # The change feed (closeloop/integrations/feed.py): the next page after a cursor.
+            models.Index(fields=["txid", "id"], name="sevent_feed"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.action} @ {self.at:%Y-%m-%d %H:%M}"

@@ -43,7 +43,6 @@ from closeloop.serviceorders import clocks
 from closeloop.serviceorders.lifecycle import RMA_KINDS, Kind, ServiceStatus, lifecycle_of
 from closeloop.serviceorders.models import (
     Appointment,
-    AttachmentKind,
     Clock,
     Direction,
     FollowUpResult,
@@ -53,6 +52,7 @@ from closeloop.serviceorders.models import (
     RemoteSession,
     ReturnPolicy,
     ServiceAttachment,
+    ServiceAttachmentKind,
     ServiceEvent,
     ServiceOrder,
     ServiceSequence,
@@ -315,7 +315,7 @@ def order_register(
         Clock.objects.bulk_create(planned)
         for upload, content_type in zip(data.attachments, clean["attachment_types"], strict=True):
             _attachment_store(
-                order=order, upload=upload, content_type=content_type, kind=AttachmentKind.FAULT, by=by, now=now
+                order=order, upload=upload, content_type=content_type, kind=ServiceAttachmentKind.FAULT, by=by, now=now
             )
         event_record(
             order=order,
@@ -375,7 +375,7 @@ def order_attach(
 ) -> ServiceAttachment:
     now = now or timezone.now()
     authz.require(actor, "serviceorders.work_order", order)
-    if kind not in AttachmentKind.values:
+    if kind not in ServiceAttachmentKind.values:
         raise DomainError(_("Unknown attachment kind."), field="kind")
     content_type, why = attachment_refusal(upload)
     if why:
@@ -703,9 +703,9 @@ def _apply(
     if action == "inspect":
         inspection = Inspection.objects.create(order=order, result=clean["result"], note=clean["note"], at=now, by=by)
         # Photos taken at the inspection: those attached since the goods arrived.
-        ServiceAttachment.objects.filter(order=order, kind=AttachmentKind.INSPECTION, inspection__isnull=True).update(
-            inspection=inspection
-        )
+        ServiceAttachment.objects.filter(
+            order=order, kind=ServiceAttachmentKind.INSPECTION, inspection__isnull=True
+        ).update(inspection=inspection)
         return {"result": inspection.result, "photos": inspection.photos.count()}
     if action == "record_session":
         RemoteSession.objects.create(

@@ -13,4 +13,5 @@ urlpatterns = [
     path("from-complaint/<str:number>", views.from_complaint, name="from_complaint"),
     path("<str:number>", views.detail, name="detail"),
     path("<str:number>/act", views.act, name="act"),
+    path("<str:number>/attach", views.attach, name="attach"),
 ]

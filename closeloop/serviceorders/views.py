@@ -23,6 +23,7 @@ from closeloop.complaints.lifecycle import OPEN_STATUSES as COMPLAINT_OPEN
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.panels import Panel
 from closeloop.complaints.selectors import complaint_get
+from closeloop.complaints.services import AttachmentUpload
 from closeloop.core.errors import DomainError, ValidationFailed
 from closeloop.core.forms_ui import add_domain_errors, refusal_status
 from closeloop.core.types import AuthenticatedHttpRequest
@@ -30,7 +31,7 @@ from closeloop.directory.models import Department
 from closeloop.serviceorders import selectors, services
 from closeloop.serviceorders.forms import ServiceOrderForm
 from closeloop.serviceorders.lifecycle import RMA_KINDS, Kind, ServiceStatus, lifecycle_of
-from closeloop.serviceorders.models import FollowUpResult, InspectionResult, ServiceOrder, Slot
+from closeloop.serviceorders.models import FollowUpResult, InspectionResult, ServiceAttachmentKind, ServiceOrder, Slot
 
 PAGE_SIZE = 50
 
@@ -199,6 +200,8 @@ def _detail_context(request: HttpRequest, order: ServiceOrder) -> dict[str, Any]
         "attachments": order.attachments.all(),
         "timeline": selectors.order_timeline(order=order),
         "is_rma": order.kind in RMA_KINDS,
+        "attachment_kinds": ServiceAttachmentKind.choices,
+        "may_work": authz.allowed(request.user, "serviceorders.work_order", order),
         "now": timezone.now(),
     }
 
@@ -249,6 +252,34 @@ def act(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     messages.success(request, _("Done."))
     back = request.POST.get("next", "")
     if back in {reverse("serviceorders:day"), reverse("serviceorders:warehouse")}:
+        return redirect(back)
+    return redirect("serviceorders:detail", number=order.number)
+
+
+@login_required
+@require_POST
+def attach(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
+    """A photo of the fault, an inspection photo, the customer's signature, the invoice."""
+    _may_view(request)
+    order = _order(request, number)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("Choose a file."))
+    else:
+        try:
+            services.order_attach(
+                order=order,
+                upload=AttachmentUpload(name=upload.name or "upload", file=upload, size=upload.size or 0),
+                kind=request.POST.get("kind", ""),
+                actor=request.user,
+                via=Via.DESK,
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("File added."))
+    back = request.POST.get("next", "")
+    if back == reverse("serviceorders:day"):
         return redirect(back)
     return redirect("serviceorders:detail", number=order.number)
 

@@ -179,16 +179,22 @@ def _calendar_out(row: Calendar) -> dict[str, Any]:
 
 @router.get("/calendars", response={200: list[CalendarOut], **READ_ERRORS})
 def calendar_list(request: HttpRequest, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
+    """The working calendars (time zone, working-hour windows, six-day week) and the years that still lack a
+    holiday schedule. Any authenticated caller may read them."""
     return [_calendar_out(row) for row in updated_since(Calendar.objects.all(), since)]
 
 
 @router.get("/calendars/{code}", response={200: CalendarOut, **ONE_ERRORS})
 def calendar_detail(request: HttpRequest, code: str) -> dict[str, Any]:
+    """One working calendar by its code, as in the list. An unknown code is a 404."""
     return _calendar_out(Calendar.objects.get(code=code))
 
 
 @router.get("/calendars/{code}/days", response={200: list[DayOut], **ONE_ERRORS}, summary="Each day's status and why")
 def calendar_days(request: HttpRequest, code: str, query: Query[DaysQuery]) -> list[dict[str, Any]]:
+    """Whether each day between `start` and `end` (at most 366 days) is a working day, and why (weekend, public
+    holiday, working weekend). An end before the start or a range too long is a 422 on `end`; an unknown
+    calendar a 404."""
     if query.end < query.start or (query.end - query.start).days > 366:
         raise DomainError("end must be on or after start, at most 366 days later", field="end")
     calendar = calendar_for_row(Calendar.objects.get(code=code))
@@ -211,6 +217,8 @@ def calendar_days(request: HttpRequest, code: str, query: Query[DaysQuery]) -> l
 
 @router.get("/calendars/{code}/deadline", response={200: DeadlineComputed, **ONE_ERRORS}, summary="Compute a deadline")
 def calendar_deadline(request: HttpRequest, code: str, query: Query[DeadlineQuery]) -> dict[str, Any]:
+    """Computes the deadline `duration` (e.g. 2wd, 24h) after `start` on this calendar, as the SLA clocks would.
+    A duration that does not parse is a 422 on `duration`; an unknown calendar a 404."""
     calendar = calendar_for_row(Calendar.objects.get(code=code))
     try:
         duration = Duration.parse(query.duration)
@@ -260,18 +268,23 @@ def _policy(code: str) -> Policy:
 
 @router.get("/policies", response={200: list[PolicyOut], **READ_ERRORS})
 def policy_list(request: HttpRequest, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
+    """The SLA policies with their targets per milestone and priority and the rules that select them; needs
+    sla.view_policies (403 otherwise)."""
     authz.require(request.user, "sla.view_policies")
     return [_policy_out(p) for p in updated_since(_policies(), since)]
 
 
 @router.get("/policies/{code}", response={200: PolicyOut, **ONE_ERRORS})
 def policy_detail(request: HttpRequest, code: str) -> dict[str, Any]:
+    """One SLA policy by its code, with targets and rules; needs sla.view_policies. An unknown code is a 404."""
     authz.require(request.user, "sla.view_policies")
     return _policy_out(_policy(code))
 
 
 @router.post("/policies", response={201: PolicyOut, **WRITE_ERRORS}, summary="Create a policy (administrators)")
 def policy_create(request: HttpRequest, payload: PolicyIn) -> Status:
+    """Creates an SLA policy with its targets; administrators only (sla.edit_policies, 403 otherwise). A code
+    already in use is a 422; a bad duration or calendar a 422 naming the field."""
     values = payload.dict(exclude_none=True)
     targets = values.pop("targets", None)
     policy = services.policy_create(actor=request.user, targets=targets, **values)
@@ -284,6 +297,9 @@ def policy_create(request: HttpRequest, payload: PolicyIn) -> Status:
     summary="Change a policy (administrators); applies to complaints registered from now on",
 )
 def policy_update(request: HttpRequest, code: str, payload: PolicyPatch) -> dict[str, Any]:
+    """Changes a policy's names, calendar, warning fraction or escalation; administrators only
+    (sla.edit_policies). Applies to complaints registered from now on (running deadlines keep theirs); the
+    change is logged (GET /policies/{code}/changes)."""
     services.policy_update(actor=request.user, policy=_policy(code), changes=payload.dict(exclude_unset=True))
     return _policy_out(_policy(code))
 
@@ -294,6 +310,8 @@ def policy_update(request: HttpRequest, code: str, payload: PolicyPatch) -> dict
     summary="Deactivate a policy (administrators): kept for the deadlines that use it, selected by no rule",
 )
 def policy_deactivate(request: HttpRequest, code: str) -> dict[str, Any]:
+    """Deactivates a policy (administrators, sla.edit_policies): it is kept for the deadlines that use it and no
+    rule selects it any more. The default policy cannot be deactivated (422)."""
     services.policy_deactivate(actor=request.user, policy=_policy(code))
     return _policy_out(_policy(code))
 
@@ -304,6 +322,8 @@ def policy_deactivate(request: HttpRequest, code: str) -> dict[str, Any]:
     summary="Set a milestone's target durations (administrators)",
 )
 def policy_target_set(request: HttpRequest, code: str, milestone: str, payload: PolicyTargetIn) -> dict[str, Any]:
+    """Sets the target durations of one milestone of a policy, per priority (administrators, sla.edit_policies).
+    A duration that does not parse is a 422 on the field; an unknown policy or milestone a 404."""
     services.policy_target_set(actor=request.user, policy=_policy(code), milestone=milestone, durations=payload.dict())
     return _policy_out(_policy(code))
 
@@ -314,12 +334,16 @@ def policy_target_set(request: HttpRequest, code: str, milestone: str, payload: 
     summary="Remove a milestone's target (administrators); running deadlines keep theirs",
 )
 def policy_target_remove(request: HttpRequest, code: str, milestone: str) -> dict[str, Any]:
+    """Removes a milestone's target from a policy (administrators, sla.edit_policies); running deadlines keep
+    theirs. An unknown policy or milestone is a 404."""
     services.policy_target_remove(actor=request.user, policy=_policy(code), milestone=milestone)
     return _policy_out(_policy(code))
 
 
 @router.get("/policies/{code}/changes", response={200: list[PolicyChangeOut], **ONE_ERRORS})
 def policy_changes(request: HttpRequest, code: str, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
+    """The audit log of a policy: who created or changed it, its targets and rules, with the values before and
+    after. Needs sla.view_policies; an unknown code is a 404."""
     authz.require(request.user, "sla.view_policies")
     policy = Policy.objects.get(code=code)
     return [
@@ -346,18 +370,24 @@ def _rules() -> Any:
     "/policy-rules", response={200: list[PolicyRuleOut], **READ_ERRORS}, summary="The rules that select a policy"
 )
 def policy_rule_list(request: HttpRequest, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
+    """The rules that select a policy for a new complaint (by customer kind and product line), in the order they
+    are tried. Needs sla.view_policies."""
     authz.require(request.user, "sla.view_policies")
     return [_rule_out(rule) for rule in updated_since(_rules(), since)]
 
 
 @router.post("/policy-rules", response={201: PolicyRuleOut, **WRITE_ERRORS}, summary="Add a rule (administrators)")
 def policy_rule_add(request: HttpRequest, payload: PolicyRuleIn) -> Status:
+    """Adds a rule selecting a policy (administrators, sla.edit_policies). An unknown policy or product line is a
+    422 naming the field."""
     rule = services.policy_rule_add(actor=request.user, **payload.dict())
     return Status(201, _rule_out(_rules().get(pk=rule.pk)))
 
 
 @router.patch("/policy-rules/{rule_id}", response={200: PolicyRuleOut, **ONE_WRITE_ERRORS}, summary="Change a rule")
 def policy_rule_update(request: HttpRequest, rule_id: int, payload: PolicyRulePatch) -> dict[str, Any]:
+    """Changes a selection rule's order, conditions or policy (administrators, sla.edit_policies); logged on the
+    policy. An unknown rule is a 404."""
     rule = services.policy_rule_update(
         actor=request.user, rule=_rules().get(pk=rule_id), changes=payload.dict(exclude_unset=True)
     )
@@ -370,5 +400,7 @@ def policy_rule_update(request: HttpRequest, rule_id: int, payload: PolicyRulePa
     summary="Deactivate a rule (administrators)",
 )
 def policy_rule_deactivate(request: HttpRequest, rule_id: int) -> dict[str, Any]:
+    """Deactivates a selection rule (administrators, sla.edit_policies); logged on the policy. An unknown rule is
+    a 404."""
     rule = services.policy_rule_deactivate(actor=request.user, rule=_rules().get(pk=rule_id))
     return _rule_out(_rules().get(pk=rule.pk))

@@ -16,6 +16,7 @@ from closeloop.complaints.models import Complaint
 from closeloop.complaints.schemas import Text
 from closeloop.complaints.selectors import complaint_get
 from closeloop.core.api_responses import ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
+from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.errors import DomainError
 from closeloop.core.types import User
 from closeloop.triage import selectors, services
@@ -105,6 +106,7 @@ class HazardOut(Schema):
     product_line: str
     province: str
     city: str
+    updated_at: datetime.datetime = Field(description="a flag is never changed: the time it was raised")
 
 
 class HazardFilters(Schema):
@@ -189,19 +191,22 @@ def stats(request: HttpRequest) -> dict[str, Any]:
     response={200: list[HazardOut], **READ_ERRORS},
     summary="The month's safety hazards (the basis of a recall decision)",
 )
-def hazard_list(request: HttpRequest, filters: Query[HazardFilters]) -> list[dict[str, Any]]:
+def hazard_list(
+    request: HttpRequest, filters: Query[HazardFilters], since: Query[UpdatedSince]
+) -> list[dict[str, Any]]:
     """Every complaint flagged as a safety hazard in the month, newest first, with the words that flagged
     it. No personal data."""
     authz.require(_user(request), "triage.view_hazards")
     month = filters.month or selectors.this_month()
     try:
-        flags = list(selectors.hazards_of_month(month=month))
+        flags = list(updated_since(selectors.hazards_of_month(month=month), since, field="flagged_at"))
     except ValueError:
         raise DomainError(_("Give the month as YYYY-MM."), field="month") from None
     return [
         {
             "complaint": f.complaint.number,
             "flagged_at": f.flagged_at,
+            "updated_at": f.flagged_at,
             "words": f.words,
             "source": f.source,
             "escalated": f.escalated,

@@ -5,8 +5,9 @@ and management are told at once, in-app and on their channel.
 
 When: right after the intake transaction commits (closeloop/triage/signals.py), in the same process —
 the lexicon check costs microseconds and almost every complaint stops there; only a hazard writes, in a
-transaction of its own. An hourly catch-up (tasks.py) checks again the complaints of the last two hours
-that have no flag, in case a process died between the commit and the check.
+transaction of its own. A catch-up every five minutes (tasks.py) checks again the complaints of the last
+ten minutes that have no flag, with the learned model too, in case a process died between the commit and
+the check.
 """
 
 from __future__ import annotations

@@ -88,16 +88,17 @@ def learn_scores(
     """Accuracy per field on the held-out rows."""
     if not held:
         return {}
+    predicted = learned.predict_many([learn.model_text(r[0], r[1]) for r in held])
     hits = dict.fromkeys(learned.classifiers, 0)
-    for description, product_text, type_code, department, priority, hazard in held:
+    for index, (_description, _product_text, type_code, department, priority, hazard) in enumerate(held):
         truth = {
             "type": type_code,
             "department": department or "",
             "priority": str(priority),
             "hazard": "1" if hazard else "0",
         }
-        for name, guess in learned.guess(learn.model_text(description, product_text), explain=0).items():
-            hits[name] += guess.value == truth[name]
+        for name, values in predicted.items():
+            hits[name] += values[index] == truth[name]
     return {name: round(n / len(held), 3) for name, n in hits.items()}
 
 

@@ -18,9 +18,10 @@ from closeloop.triage.similar import clusters_scan
 log = logging.getLogger(__name__)
 
 # The intake's hazard check runs after commit in the web process; should that process have died in
-# between, this sweep checks again the complaints of the last hour without a flag (idempotent). It also
-# applies the learned hazard model, which the intake path does not wait for.
-CATCH_UP = datetime.timedelta(hours=1)
+# between, this sweep (every five minutes) checks again the complaints registered in the last ten
+# minutes without a flag — each is seen twice — and applies the learned hazard model, which the intake
+# path does not wait for. Idempotent.
+CATCH_UP = datetime.timedelta(minutes=10)
 
 
 @db_task()
@@ -42,8 +43,10 @@ def hazard_catch_up_task() -> None:
     from closeloop.complaints.models import Complaint
 
     since = timezone.now() - CATCH_UP
-    flagged = HazardFlag.objects.filter(complaint__registered_at__gte=since).values("complaint_id")
-    for pk in Complaint.objects.filter(registered_at__gte=since).exclude(pk__in=flagged).values_list("pk", flat=True):
+    # A new complaint's updated_at is its registration (or later): the (updated_at, id) index finds them.
+    recent = Complaint.objects.filter(updated_at__gte=since, registered_at__gte=since)
+    flagged = HazardFlag.objects.filter(flagged_at__gte=since).values("complaint_id")
+    for pk in recent.exclude(pk__in=flagged).values_list("pk", flat=True):
         hazard_check(complaint_id=pk)
 
 

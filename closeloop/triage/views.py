@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from closeloop import authz
+from closeloop.complaints.lifecycle import OPEN_STATUSES
 from closeloop.complaints.models import Complaint
 from closeloop.complaints.selectors import complaint_get
 from closeloop.core.errors import DomainError
@@ -50,6 +51,16 @@ def similar(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     except Complaint.DoesNotExist:
         raise Http404(_("No such complaint.")) from None
     rows = similar_to(complaint=complaint, user=request.user)
+    # What the words suggest, for complaints that came in without an agent choosing (portal, e-mail, API):
+    # shown beside what the complaint holds; a more urgent priority is one click (the desk's priority change).
+    suggestion = triage_suggest(description=complaint.description, product_text=complaint.product_text)
+    priority = suggestion.priority
+    offer_priority = (
+        priority is not None
+        and complaint.status in OPEN_STATUSES
+        and int(priority.value) < complaint.priority
+        and authz.allowed(request.user, "complaints.reprioritise_complaint")
+    )
     return render(
         request,
         "triage/_similar_list.html",
@@ -58,6 +69,8 @@ def similar(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
             "similar": rows,
             "may_link": authz.allowed(request.user, "followup.link_repeats"),
             "hazard": HazardFlag.objects.filter(complaint=complaint).first(),
+            "suggestion": suggestion,
+            "offer_priority": offer_priority,
         },
     )
 

@@ -240,7 +240,7 @@ NOT_COMPLAINT_SCOPED = (
     "/policy-rules/",
 )
 # Reads for administrators only (webhooks, the import template): 403 for the auditor, like a write.
-ADMIN_READS = ("/webhooks", "/imports/")
+ADMIN_READS = ("/webhooks", "/imports/", "/triage/stats")
 
 
 def complaint_scoped(path: str) -> bool:

@@ -196,10 +196,11 @@ def test_intake_costs_a_fixed_number_of_statements_and_skips_the_repeat_check_fo
 
 
 # The statement budget of one API intake (issue 20), each named so that a new one is a decision:
-# the token (with its user), the user's permissions, SAVEPOINT, the customer looked up and created, the
-# day's number, the complaint, its SLA clocks (one bulk insert), the "registered" event, the log of the
-# unmasked data returned, RELEASE. Nothing is written for the spike check (the worker claims it).
-INTAKE_STATEMENTS = 11
+# SAVEPOINT, the customer looked up and created, the day's number, the complaint, its SLA clocks (one
+# bulk insert), the "registered" event, the log of the unmasked data returned, RELEASE. The token and
+# its user's permissions are kept by the process (accounts/api_auth.py); nothing is written for the
+# spike check (the worker claims it).
+INTAKE_STATEMENTS = 9
 
 
 def test_api_intake_stays_within_its_statement_budget(agent_api: ApiClient, count_queries: Any) -> None:
@@ -208,10 +209,12 @@ def test_api_intake_stays_within_its_statement_budget(agent_api: ApiClient, coun
         response = agent_api.post_json("/api/v1/complaints", intake_payload(phone="13900000012", product_text="XD"))
     assert response.status_code == 201
     assert queries.count == INTAKE_STATEMENTS, "\n".join(q["sql"][:120] for q in queries.captured_queries)
-    # With an external reference, one more: the partial unique index's lookup of an earlier one.
+    # With an external reference, the same: a repeat is found by the unique constraint, not looked up first.
     with count_queries() as queries:
         response = agent_api.post_json(
             "/api/v1/complaints", intake_payload(phone="13900000013", external_ref="CRM-20-1")
         )
     assert response.status_code == 201
-    assert queries.count == INTAKE_STATEMENTS + 1
+    assert queries.count == INTAKE_STATEMENTS
+    again = agent_api.post_json("/api/v1/complaints", intake_payload(phone="13900000013", external_ref="CRM-20-1"))
+    assert again.status_code == 200 and again.json()["number"] == response.json()["number"]

@@ -51,6 +51,9 @@ from closeloop.insight.services.recipients import recipient_add
 from closeloop.insight.services.reports import report_create, report_generate
 from closeloop.integrations.models import WebhookDelivery, WebhookSubscription
 from closeloop.integrations.services import webhook_create, webhooks_fan_out
+from closeloop.knowledge.models import Article
+from closeloop.macros.models import Macro
+from closeloop.macros.services import macro_create
 from closeloop.serviceorders.models import ServiceOrder
 from closeloop.sla.models import Calendar, Policy
 
@@ -146,6 +149,7 @@ def _extras(admin: User) -> None:
     hook = webhook_create(actor=admin, name="CRM", url="http://127.0.0.1:9/hook", kinds=["complaint.registered"])
     WebhookSubscription.objects.filter(pk=hook.pk).update(cursor="")
     webhooks_fan_out()
+    macro_create(actor=admin, title="确认收到", text="{customer_name}您好，您的投诉 {complaint_number} 已收到。")
 
 
 def _bodies(numbers: list[str]) -> dict[str, dict[str, Any]]:
@@ -270,6 +274,8 @@ def world_build() -> World:
         ("defects/incidents", "pk"): _per_status(DefectIncident.objects.all()),
         ("service-orders", "number"): _per_status(ServiceOrder.objects.all(), key="number"),
         ("webhooks", "webhook_id"): _first(WebhookSubscription.objects.order_by("pk")),
+        ("knowledge/articles", "pk"): _first(Article.objects.order_by("pk")),
+        ("macros", "pk"): _first(Macro.objects.order_by("pk")),
         ("webhooks/deliveries", "delivery_id"): _first(WebhookDelivery.objects.order_by("pk")),
     }
     world.steps = list(ExecutionStep.objects.order_by("pk").values_list("solution_id", "pk")[:6])

@@ -15,12 +15,20 @@ from closeloop.core.roles import Role
 
 pytestmark = pytest.mark.django_db
 
-EVERYONE = {"desk:queue", "serviceorders:queue", "notifications:inbox", "handling:roster", "sla:month"}
+EVERYONE = {
+    "desk:queue",
+    "serviceorders:queue",
+    "knowledge:list",
+    "notifications:inbox",
+    "handling:roster",
+    "sla:month",
+}
 # What each role finds in its menu: the page's URL name (the overdue queue as "desk:queue?due=overdue").
 BY_ROLE: dict[str, set[str]] = {
-    "agent": EVERYONE | {"desk:register", "followup:calllist", "handling:decisions"},
+    "agent": EVERYONE | {"desk:register", "followup:calllist", "handling:decisions", "macros:list"},
     "cs_supervisor": EVERYONE
     | {
+        "macros:list",
         "desk:register",
         "handling:inbox",
         "followup:calllist",
@@ -44,8 +52,16 @@ BY_ROLE: dict[str, set[str]] = {
         "insight:dashboard",
     },
     "quality": EVERYONE
-    | {"handling:decisions", "defects:alerts", "improvement:list", "insight:dashboard", "insight:reports"},
-    "auditor": EVERYONE | {"defects:alerts", "improvement:list", "insight:dashboard", "insight:reports"},
+    | {
+        "handling:decisions",
+        "defects:alerts",
+        "improvement:list",
+        "triage:hazards",
+        "insight:dashboard",
+        "insight:reports",
+    },
+    "auditor": EVERYONE
+    | {"defects:alerts", "improvement:list", "triage:hazards", "insight:dashboard", "insight:reports"},
     "management": EVERYONE
     | {
         "handling:approvals",
@@ -53,10 +69,20 @@ BY_ROLE: dict[str, set[str]] = {
         "handling:decisions",
         "defects:alerts",
         "improvement:list",
+        "triage:hazards",
         "insight:dashboard",
         "insight:reports",
     },
-    "admin": EVERYONE | {"desk:register", "defects:alerts", "improvement:list", "insight:dashboard", "insight:reports"},
+    "admin": EVERYONE
+    | {
+        "desk:register",
+        "defects:alerts",
+        "improvement:list",
+        "triage:hazards",
+        "triage:admin",
+        "insight:dashboard",
+        "insight:reports",
+    },
 }
 
 HOME = {

@@ -17,6 +17,7 @@ EXEMPT = {
     "closeloop/sla/models.py",
     # The demo's usernames, which happen to be role codes.
     "closeloop/demo/handling.py",
+    "closeloop/serviceorders/demo.py",
 }
 # Converted step by step to closeloop/authz (issue 13); empty when done.
 NOT_YET: set[str] = set()

@@ -63,13 +63,17 @@ BY_ROLE: dict[str, set[str]] = {
     "core.open_admin_site": set(),
     "integrations.manage_webhooks": {"admin"},
     "sla.view_policies": EVERY_ROLE,
+    "knowledge.read_articles": EVERY_ROLE,
+    "macros.use_macros": DESK,
+    "macros.share_macros": {"cs_supervisor", "admin"},
+    "knowledge.edit_articles": {"cs_supervisor", "quality", "admin"},
     "serviceorders.view_orders": EVERY_ROLE,
     "serviceorders.register_order": DESK | {"admin"},
     "serviceorders.work_order": DESK | {"handler", "dept_manager", "admin"},
     "sla.edit_policies": {"admin"},
     "imports.import_complaints": {"admin"},
     "triage.ask_suggestions": DESK | {"admin"},
-    "triage.view_hazards": {"quality", "management", "admin"},
+    "triage.view_hazards": {"quality", "management", "auditor", "admin"},
     "triage.retrain_model": {"admin"},
 }
 

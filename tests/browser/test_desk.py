@@ -68,6 +68,6 @@ def test_agent_registers_finds_and_opens_a_complaint(
     expect(timeline).to_contain_text("desk-agent · desk")
 
     page.get_by_role("button", name="Acknowledge receipt").click()
-    expect(page.locator(".msg-success")).to_contain_text("Acknowledge receipt: done.")
+    expect(page.locator(".msg-success")).to_contain_text("Receipt acknowledged; the customer is told.")
     expect(timeline).to_contain_text("Acknowledged")
     expect(timeline).to_contain_text("registered → acknowledged")

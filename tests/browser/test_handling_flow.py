@@ -94,7 +94,7 @@ def dispatch(page: Any, departments: dict[str, str | None], instruction: str = "
         form.locator("textarea[name=instruction]").fill(instruction)
     with page.expect_navigation():
         form.get_by_role("button", name="Dispatch").click()
-    expect(page.locator(".msg-success")).to_contain_text("Dispatched to")
+    expect(page.locator(".msg-success")).to_contain_text(re.compile("[Dd]ispatched to"))
 
 
 # --- the flow ------------------------------------------------------------------------------------------

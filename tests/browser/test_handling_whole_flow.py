@@ -162,7 +162,7 @@ def test_whole_handling_flow(
         row.get_by_role("link", name=number).click()
     decide = page.locator("form.decide-form")
     decide.locator("textarea").fill("同意上门补漆")
-    _submit(page, decide.get_by_role("button", name="Approve"), "Solution approved.")
+    _submit(page, decide.get_by_role("button", name="Approve"), "Solution approved (level 1 of 2); waiting for level 2")
     expect(_status(page)).to_have_text("solution proposed")  # still waiting for management
     chain = page.locator("#solutions ul.approval-chain li")
     expect(chain.nth(0)).to_contain_text("approved by wf-supervisor")
@@ -178,7 +178,11 @@ def test_whole_handling_flow(
     expect(row).to_contain_text("2 of 2 (management)")
     with page.expect_navigation():
         row.get_by_role("link", name=number).click()
-    _submit(page, page.locator("form.decide-form").get_by_role("button", name="Approve"), "Solution approved.")
+    _submit(
+        page,
+        page.locator("form.decide-form").get_by_role("button", name="Approve"),
+        "Solution approved (level 2 of 2, the last)",
+    )
     expect(_status(page)).to_have_text("solution approved")
     expect(page.locator("#solutions .solution-status").first).to_have_text("approved")
     expect(page.locator("#solutions ul.approval-chain li").nth(1)).to_contain_text("approved by wf-gm")
@@ -186,7 +190,9 @@ def test_whole_handling_flow(
     # 5a. The tech handler executes the solution, ticks off the step and replies to customer service.
     login(page, "wf-th")
     open_complaint(page, number)
-    _submit(page, page.get_by_role("button", name="Start executing the solution"), "Execution started.")
+    _submit(
+        page, page.get_by_role("button", name="Start executing the solution"), "Execution started: mark each step done"
+    )
     expect(_status(page)).to_have_text("executing")
     step = page.locator("ul.execution-steps li", has_text="上门补漆")
     step.locator("input[name$=note]").fill("已上门补漆,客户确认")
@@ -214,7 +220,7 @@ def test_whole_handling_flow(
     resolve = page.locator("section.actions details.action-form", has=page.locator("summary", has_text="resolve"))
     resolve.locator("summary").click()
     resolve.locator("textarea[name$=resolution]").fill("上门补漆并赔偿800元,客户满意")
-    _submit(page, resolve.get_by_role("button", name=re.compile("resolve")), "resolve: done.")
+    _submit(page, resolve.get_by_role("button", name=re.compile("resolve")), "Resolved; the customer is told.")
     expect(_status(page)).to_have_text("resolved")
     expect(page.locator(".col-main")).to_contain_text("上门补漆并赔偿800元,客户满意")
 

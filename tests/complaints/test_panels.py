@@ -9,8 +9,8 @@ from closeloop.complaints.panels import PANEL_PROVIDERS
 
 def test_every_package_with_a_panel_registered_it() -> None:
     packages = {path.split(".")[1] for path in PANEL_PROVIDERS}
-    assert packages == {"handling", "followup", "improvement", "defects"}
-    assert len(PANEL_PROVIDERS) == len(set(PANEL_PROVIDERS)) == 11
+    assert packages == {"handling", "followup", "improvement", "defects", "serviceorders"}
+    assert len(PANEL_PROVIDERS) == len(set(PANEL_PROVIDERS)) == 12
 
 
 def test_every_registered_provider_is_a_function() -> None:

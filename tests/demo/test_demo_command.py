@@ -30,9 +30,10 @@ def test_demo_is_idempotent_and_prints_the_logins() -> None:
     second_out = StringIO()
     call_command("demo", stdout=second_out)
     assert counts() == after_first
-    # The bulk history, plus the three intakes of the defect-spike demo, the two e-mail complaints and the
-    # hotline call with its recording (closeloop/demo/callcentre.py).
-    assert after_first["Complaint"] == 306
+    # The bulk history, plus the three intakes of the defect-spike demo, the safety-hazard intake
+    # (closeloop/triage/demo.py), the two e-mail complaints and the hotline call with its recording
+    # (closeloop/demo/callcentre.py).
+    assert after_first["Complaint"] == 307
     replied = Event.objects.get(action="customer_replied", note__startswith="好的，谢谢。")
     assert replied.complaint.channel == "email" and "写道" not in replied.note
     assert after_first["ApiToken"] == 1

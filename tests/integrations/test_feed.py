@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from closeloop.complaints.models import Complaint, Event
+from closeloop.defects.models import IncidentEvent
 from closeloop.directory.models import Department
 from closeloop.integrations.feed import Cursor, feed_events
 from tests.api.conftest import ApiClient
@@ -27,9 +29,9 @@ def _bulk_events(complaint: Complaint, count: int) -> None:
     )
 
 
-def _read_all(client: ApiClient, *, limit: int, **params: Any) -> list[dict[str, Any]]:
+def _read_all(client: ApiClient, *, limit: int, start: str = "", **params: Any) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
-    after = ""
+    after = start
     while True:
         page = client.get(URL, {"after": after, "limit": limit, **params})
         assert page.status_code == 200, page.content
@@ -108,7 +110,7 @@ def test_an_event_committed_late_is_not_skipped(make_complaint: Callable[..., Co
         pytest.skip("needs PostgreSQL: SQLite's writers take turns")
     complaint = make_complaint()
     start = feed_events(user=agent, after=None, kinds=[], limit=100)
-    after = Cursor(start[-1].txid, start[-1].pk)
+    after = start[-1].cursor
     written, release = threading.Event(), threading.Event()
 
     def slow_writer() -> None:
@@ -132,4 +134,73 @@ def test_an_event_committed_late_is_not_skipped(make_complaint: Callable[..., Co
     seen_after = feed_events(user=agent, after=after, kinds=[], limit=100)
 
     assert seen_while_t1_runs == []
-    assert sorted(e.note for e in seen_after) == ["T1", "T2"]
+    assert sorted(e.row.note for e in seen_after) == ["T1", "T2"]
+
+
+@pytest.fixture
+def admin(make_user: Callable[..., User]) -> User:
+    return make_user("admin", username="admin")
+
+
+def _bulk_defect_events(count: int) -> None:
+    now = timezone.now()
+    IncidentEvent.objects.bulk_create(
+        [IncidentEvent(kind="rule_changed", at=now, data={"threshold": i}) for i in range(count)], batch_size=2000
+    )
+
+
+@pytest.mark.django_db
+def test_the_feed_carries_every_source_and_resumes_without_gaps_or_repeats_across_10000_events(
+    make_complaint: Callable[..., Complaint], admin: User, api_client_for: Callable[[User], ApiClient]
+) -> None:
+    complaint = make_complaint()
+    for _round in range(5):  # the sources written in turns, as they are in a day
+        _bulk_events(complaint, 1000)
+        _bulk_defect_events(1000)
+    expected = {
+        "complaint": list(Event.objects.order_by("txid", "id").values_list("id", flat=True)),
+        "defect": list(IncidentEvent.objects.order_by("txid", "id").values_list("id", flat=True)),
+    }
+    client = api_client_for(admin)
+
+    items = _read_all(client, limit=997)
+
+    keys = [(item["source"], item["id"]) for item in items]
+    assert len(keys) == len(set(keys)) == 10_001 + len(expected["defect"]) - 5000
+    for source, ids in expected.items():  # each source whole, in its own order
+        assert [item["id"] for item in items if item["source"] == source] == ids
+    # Resuming from any entry's cursor continues right after it, in every source.
+    middle = items[6000]
+    rest = _read_all(client, limit=500, start=middle["cursor"])
+    assert [(i["source"], i["id"]) for i in rest] == keys[6001:]
+    defect = next(i for i in items if i["source"] == "defect")
+    assert defect["kind"] == "defect.rule_changed"
+    assert defect["record_type"] == "spike_rule"
+    assert defect["complaint"] is None
+
+
+@pytest.mark.django_db
+def test_a_source_alone_filters_all_its_kinds_and_a_reader_sees_only_sources_they_may(
+    make_complaint: Callable[..., Complaint],
+    admin: User,
+    agent_api: ApiClient,
+    api_client_for: Callable[[User], ApiClient],
+) -> None:
+    make_complaint()
+    _bulk_defect_events(3)
+
+    defects = _read_all(api_client_for(admin), limit=10, kind="defect")
+    mixed = _read_all(api_client_for(admin), limit=10, kind=["defect", "complaint.registered"])
+
+    assert [i["kind"] for i in defects] == ["defect.rule_changed"] * 3
+    assert sorted({i["source"] for i in mixed}) == ["complaint", "defect"]
+    # An agent may not see defect alerts and incidents: their events are not in the agent's feed.
+    assert {i["source"] for i in _read_all(agent_api, limit=50)} == {"complaint"}
+
+
+def test_a_cursor_of_the_complaint_only_feed_still_reads() -> None:
+    old = base64.urlsafe_b64encode(b"0.42").decode().rstrip("=")
+    assert Cursor.decode(old) == Cursor((("complaint", 0, 42),))
+    assert Cursor.decode(Cursor((("complaint", 0, 42), ("defect", 3, 7))).encode()) == Cursor(
+        (("complaint", 0, 42), ("defect", 3, 7))
+    )

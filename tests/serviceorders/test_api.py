@@ -146,3 +146,50 @@ def test_the_list_costs_a_fixed_number_of_queries(agent_api: ApiClient, count_qu
     with count_queries() as many:
         assert len(agent_api.get("/api/v1/service-orders?kind=repair").json()) == 8
     assert many.count == few.count
+
+
+def test_the_change_feed_carries_service_order_events_by_cursor(
+    agent_api: ApiClient, auditor: User, api_client_for: Callable[[User], ApiClient]
+) -> None:
+    number = agent_api.post_json(
+        "/api/v1/service-orders", {"kind": "exchange", "customer_name": "a", "phone": "13812345678", "description": "b"}
+    ).json()["number"]
+    agent_api.post_json(f"/api/v1/service-orders/{number}/transition", {"action": "authorise", "reason": "13812345678"})
+    page = agent_api.get("/api/v1/events/service-orders?limit=1").json()
+    assert [i["kind"] for i in page["items"]] == ["service_order.registered"] and page["has_more"]
+    rest = agent_api.get(f"/api/v1/events/service-orders?after={page['next']}").json()
+    assert [i["kind"] for i in rest["items"]] == ["service_order.authorise"]
+    masked = api_client_for(auditor).get("/api/v1/events/service-orders").json()
+    assert "13812345678" not in str(masked)
+
+
+def test_inspection_photos_join_the_inspection_on_the_timeline(agent_api: ApiClient) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.api.test_attachments import PNG
+
+    number = agent_api.post_json(
+        "/api/v1/service-orders", {"kind": "return", "customer_name": "a", "phone": "13812345678", "description": "b"}
+    ).json()["number"]
+    steps = [
+        {"action": "authorise", "reason": "特批"},
+        {"action": "ship_in", "carrier": "顺丰", "tracking_no": "SF5"},
+        {"action": "receive"},
+    ]
+    for step in steps:
+        assert agent_api.post_json(f"/api/v1/service-orders/{number}/transition", step).status_code == 200
+    photo = SimpleUploadedFile("inspection.png", PNG, "image/png")
+    response = agent_api.post(f"/api/v1/service-orders/{number}/attachments", {"file": photo, "kind": "inspection"})
+    assert response.status_code == 201, response.content
+    inspect = {"action": "inspect", "result": "no_fault"}
+    body = agent_api.post_json(f"/api/v1/service-orders/{number}/transition", inspect).json()
+    assert body["inspections"][0]["photos"] == 1
+    timeline = agent_api.get(f"/api/v1/service-orders/{number}/timeline").json()
+    assert timeline[-1]["after"] == {"status": "inspected", "before": "received", "result": "no_fault", "photos": 1}
+
+
+def test_the_documents_enums_keep_their_own_names(client: Any) -> None:
+    """A service-order enum named like a complaint's would replace it in the document."""
+    schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    assert "photo" in schemas["AttachmentKind"]["enum"]
+    assert "signature" in schemas["ServiceAttachmentKind"]["enum"]

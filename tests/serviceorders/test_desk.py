@@ -125,3 +125,17 @@ def test_masked_roles_see_no_phone_on_the_detail(register: Callable[..., Service
     order = register(kind=Kind.REPAIR, phone="13812345678")
     page = logged_in(auditor).get(f"/desk/service/{order.number}").content.decode()
     assert "13812345678" not in page and "138****5678" in page
+
+
+def test_the_technician_adds_a_photo_of_the_signature(register: Callable[..., ServiceOrder], technician: User) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.api.test_attachments import PNG
+
+    order = register(kind=Kind.REPAIR, department_code="tech")
+    response = logged_in(technician).post(
+        f"/desk/service/{order.number}/attach",
+        {"kind": "signature", "file": SimpleUploadedFile("sign.png", PNG, "image/png")},
+    )
+    assert response.status_code == 302
+    assert order.attachments.get().kind == "signature"

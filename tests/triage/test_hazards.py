@@ -102,3 +102,31 @@ def test_the_hazard_report_lists_the_month(
 def test_the_hazard_report_is_refused_to_agents(agent: User, client: Any) -> None:
     client.force_login(agent)
     assert client.get("/desk/triage/hazards/").status_code == 403
+
+
+def test_the_catch_up_flags_a_complaint_the_intake_path_missed(
+    make_complaint: Callable[..., Complaint], quality: User
+) -> None:
+    from closeloop.triage.tasks import hazard_catch_up_task
+
+    complaint = make_complaint(description="吊灯掉下来砸伤了人")  # after-commit work not run: as if the process died
+    assert not HazardFlag.objects.exists()
+    hazard_catch_up_task.call_local()
+    assert HazardFlag.objects.get().complaint_id == complaint.pk
+    hazard_catch_up_task.call_local()
+    assert Notification.objects.filter(kind="safety_hazard", method="in_app").count() == 1
+
+
+def test_the_demo_hazard_is_flagged_through_intake_once(
+    agent: User, quality: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    from closeloop.directory.models import Product, ProductLine
+    from closeloop.triage.demo import demo_hazard
+
+    line = ProductLine.objects.create(code="ceiling-demo", name="吸顶灯", name_en="Ceiling lights")
+    Product.objects.create(model="XD-1004", line=line, name="儿童房吸顶灯 星空款", name_en="Kids' ceiling light")
+    with django_capture_on_commit_callbacks(execute=True):
+        demo_hazard()  # outside tests its check runs when the intake commits, before it returns
+    assert HazardFlag.objects.get().words == ["冒烟", "烧焦"]
+    assert demo_hazard() == 0
+    assert HazardFlag.objects.count() == 1

@@ -106,3 +106,16 @@ def test_a_cluster_below_the_threshold_raises_nothing(
         make_complaint(description="吸顶灯驱动电源嗡嗡响", product_model=line_products[i].model)
     assert clusters_scan() == []
     assert not DefectAlert.objects.exists()
+
+
+def test_a_complaint_that_came_in_without_an_agent_is_offered_the_suggested_priority(
+    make_complaint: Callable[..., Complaint], agent: User, client: Any
+) -> None:
+    complaint = make_complaint(
+        description="等了两个星期没人处理，再不解决就投诉到消协", priority=3, via="portal", actor=None
+    )
+    client.force_login(agent)
+    part = client.get(f"/desk/triage/similar/{complaint.number}/").content.decode()
+    assert "data-triage-suggested" in part
+    assert f"/desk/c/{complaint.number}/sla/priority/" in part
+    assert 'name="priority" value="2"' in part

@@ -47,3 +47,52 @@ def time_left_badge(
 def duration_words(text: str) -> str:
     """A deadline's target ("2wd") in words of the active language (sla.presentation)."""
     return describe_duration(text)
+
+
+@register.inclusion_tag("desk/_saved_views.html", takes_context=True)
+def saved_views_picker(context: template.Context) -> dict:
+    """The queue's saved views (the user's own and the shared ones, one query) and the form that saves
+    the filters shown. An include of the queue page, so that the queue's view knows nothing of it."""
+    from closeloop import authz
+    from closeloop.complaints.saved_views import saved_view_query, saved_views_for
+
+    request = context["request"]
+    current = saved_view_query(request.GET)
+    views = list(saved_views_for(user=request.user))
+    may_share = authz.allowed(request.user, "complaints.share_saved_view")
+    rows = [
+        {
+            "view": view,
+            "current": view.query == current,
+            "deletable": (view.owner_id == request.user.pk and not view.shared) or (view.shared and may_share),
+        }
+        for view in views
+    ]
+    return {"rows": rows, "query": current, "may_share": may_share, "csrf_token": context.get("csrf_token")}
+
+
+@register.inclusion_tag("desk/_bulk_actions.html", takes_context=True)
+def bulk_actions_form(context: template.Context) -> dict:
+    """The queue's bulk-action form (handling.views.bulk answers it): the rows' check boxes belong to it
+    (form="bulk-form"). For the desk only; two queries (departments, handlers)."""
+    from closeloop import authz
+    from closeloop.complaints.models import Priority
+    from closeloop.directory.models import Department, Membership
+
+    request = context["request"]
+    if not authz.allowed(request.user, "complaints.reprioritise_complaint"):
+        return {"shown": False}
+    handlers = (
+        Membership.objects.filter(user__is_active=True, user__groups__name=Role.HANDLER.value)
+        .select_related("user", "department")
+        .order_by("department__code", "user__username")
+    )
+    return {
+        "shown": True,
+        "departments": Department.objects.filter(is_active=True).order_by("code"),
+        "handlers": handlers,
+        "priorities": Priority.choices,
+        "may_dispatch": authz.allowed(request.user, "handling.dispatch_complaint"),
+        "next": request.get_full_path(),
+        "csrf_token": context.get("csrf_token"),
+    }

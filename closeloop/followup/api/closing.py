@@ -89,6 +89,9 @@ def _state(complaint: Complaint) -> dict[str, Any]:
     summary="Reopen: the customer is not satisfied (escalates, second result due in 3 working days)",
 )
 def reopen(request: HttpRequest, number: Number, payload: ReopenIn) -> dict[str, Any]:
+    """Reopens a resolved or closed complaint when the customer is not satisfied; it escalates and a second
+    result is due in 3 working days. Customer service and CS supervisors; a complaint that cannot reopen is a
+    422."""
     user = _user(request)
     complaint = complaint_get(user=user, number=number)
     return _state(complaint_reopen(complaint=complaint, reason=payload.reason, actor=user, via=Via.API))
@@ -101,6 +104,8 @@ def reopen(request: HttpRequest, number: Number, payload: ReopenIn) -> dict[str,
     operation_id="complaints_closing_checklist_get",
 )
 def checklist(request: HttpRequest, number: Number) -> dict[str, Any]:
+    """What closing still waits for: the follow-up outcome, feedback forms to approve, open tasks. An unknown or
+    invisible complaint is a 404."""
     complaint = complaint_get(user=_user(request), number=number)
     result = closing_checklist(complaint)
     return {
@@ -117,6 +122,8 @@ def checklist(request: HttpRequest, number: Number) -> dict[str, Any]:
     summary="Close: needs a follow-up outcome and every feedback form approved",
 )
 def close(request: HttpRequest, number: Number) -> dict[str, Any]:
+    """Closes a complaint (customer service and CS supervisors) once it has a follow-up outcome and every
+    feedback form is approved. Otherwise a 422 (`complaint.transition_not_allowed`) naming what is missing."""
     user = _user(request)
     complaint = complaint_get(user=user, number=number)
     return _state(complaint_transition(complaint=complaint, action="close", actor=user, via=Via.API))
@@ -128,6 +135,8 @@ def close(request: HttpRequest, number: Number) -> dict[str, Any]:
     summary="Archive a closed complaint now (administrators); it is read-only afterwards",
 )
 def archive(request: HttpRequest, number: Number) -> dict[str, Any]:
+    """Archives a closed complaint now (administrators); it is read-only afterwards. A complaint not closed is a
+    422."""
     user = _user(request)
     complaint = complaint_get(user=user, number=number)
     return _state(complaint_archive(complaint=complaint, actor=user, via=Via.API))
@@ -139,6 +148,9 @@ def archive(request: HttpRequest, number: Number) -> dict[str, Any]:
     summary="Anonymise personal data past the retention period (administrators); dry run by default",
 )
 def anonymise(request: HttpRequest, payload: AnonymiseIn) -> dict[str, Any]:
+    """Anonymises the personal data of customers past the retention period (administrators,
+    followup.anonymise_personal_data); a dry run by default reports what it would do. Nothing is deleted:
+    events and figures stay."""
     user = _user(request)
     authz.require(user, "followup.anonymise_personal_data")
     result = complaints_anonymise(dry_run=payload.dry_run, actor=user, via=Via.API)

@@ -180,6 +180,8 @@ def _since(updated_at: datetime.datetime, since: UpdatedSince) -> bool:
 
 @router.get("/followups", response={200: CallListPage, **READ_ERRORS}, summary="Open follow-ups (the call list)")
 def followup_list(request: HttpRequest, filters: Query[CallListFilters], since: Query[UpdatedSince]) -> dict[str, Any]:
+    """The follow-up call list: open follow-ups due now or later, with the customer's name and phone (masked for
+    roles without personal data; each unmasked page is logged). Needs followup.make_followup."""
     user = _user(request)
     queryset = updated_since(selectors.followups_open(user=user, due=filters.due), since)
     page = list(queryset[filters.offset : filters.offset + filters.limit])
@@ -202,6 +204,8 @@ def followup_list(request: HttpRequest, filters: Query[CallListFilters], since: 
     summary="The complaint's follow-up rounds",
 )
 def complaint_followups(request: HttpRequest, number: Number, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
+    """The complaint's follow-up rounds with their attempts and outcome. An unknown or invisible complaint is a
+    404."""
     complaint = complaint_selectors.complaint_get(user=_user(request), number=number)
     rounds = [r for r in selectors.followups_for_complaint(complaint=complaint) if _since(r.updated_at, since)]
     for followup in rounds:
@@ -215,6 +219,8 @@ def complaint_followups(request: HttpRequest, number: Number, since: Query[Updat
     summary="Record an attempt that did not reach the customer",
 )
 def followup_attempt_create(request: HttpRequest, pk: FollowUpId, payload: AttemptIn) -> dict[str, Any]:
+    """Records a call that did not reach the customer (followup.make_followup); after the last allowed attempt
+    the follow-up ends as unreachable. A finished follow-up is a 422."""
     followup = selectors.followup_get(user=_user(request), pk=pk)
     services.followup_attempt(
         followup=followup,
@@ -233,6 +239,8 @@ def followup_attempt_create(request: HttpRequest, pk: FollowUpId, payload: Attem
     summary="Record the customer's answer (not solved or a reopening level reopens the complaint)",
 )
 def followup_record_create(request: HttpRequest, pk: FollowUpId, payload: RecordIn) -> dict[str, Any]:
+    """Records the customer's answer and satisfaction (followup.make_followup); not solved, or a level that
+    reopens, reopens and escalates the complaint. A finished follow-up is a 422; an unknown level a 422."""
     followup = selectors.followup_get(user=_user(request), pk=pk)
     services.followup_record(
         followup=followup,
@@ -253,6 +261,8 @@ def followup_record_create(request: HttpRequest, pk: FollowUpId, payload: Record
     summary="Send the customer a single-use survey link by SMS or e-mail (through the outbox)",
 )
 def followup_survey_link(request: HttpRequest, pk: FollowUpId, payload: SurveyLinkIn) -> dict[str, Any]:
+    """Sends the customer a single-use survey link by SMS or e-mail through the outbox (followup.make_followup).
+    No address for the method is a 422 on `method`; a finished follow-up a 422."""
     followup = selectors.followup_get(user=_user(request), pk=pk)
     survey_link_create(followup=followup, method=payload.method, actor=_user(request), via=Via.API)
     link = SurveyLink.objects.filter(followup=followup).order_by("-created_at", "-id").first()
@@ -263,6 +273,7 @@ def followup_survey_link(request: HttpRequest, pk: FollowUpId, payload: SurveyLi
 
 @router.get("/satisfaction-scale", response={200: ScaleOut, **READ_ERRORS}, summary="The active satisfaction scale")
 def satisfaction_scale(request: HttpRequest) -> dict[str, Any]:
+    """The active satisfaction scale: its levels, their labels and which of them reopen a complaint."""
     scale = selectors.active_scale()
     return {
         "code": scale.code,

@@ -50,6 +50,8 @@ class MergeIn(Schema):
     summary="Mark the complaint a repeat of an earlier one (with a reason)",
 )
 def repeat_link(request: HttpRequest, number: Number, payload: RepeatLinkIn) -> dict[str, Any]:
+    """Marks the complaint a repeat of an earlier complaint of the same customer, with a reason
+    (followup.link_repeats). Linking to itself or to a later complaint is a 422 on the field."""
     user = _user(request)
     complaint = complaint_get(user=user, number=number)  # out of scope → 404
     earlier = _named(user, payload.earlier, field="earlier")
@@ -63,6 +65,8 @@ def repeat_link(request: HttpRequest, number: Number, payload: RepeatLinkIn) -> 
     summary="The complaint is not a repeat after all (with a reason)",
 )
 def repeat_unlink(request: HttpRequest, number: Number, payload: RepeatUnlinkIn) -> dict[str, Any]:
+    """The complaint is not a repeat after all, with a reason (followup.link_repeats). A complaint that is not
+    linked is a 422."""
     user = _user(request)
     complaint = complaint_get(user=user, number=number)
     services.complaint_unlink_repeat(complaint=complaint, reason=payload.reason, actor=user, via=Via.API)
@@ -75,6 +79,8 @@ def repeat_unlink(request: HttpRequest, number: Number, payload: RepeatUnlinkIn)
     summary="Merge a duplicate (not yet dispatched) into this complaint; both histories are kept",
 )
 def complaint_merge(request: HttpRequest, number: Number, payload: MergeIn) -> dict[str, Any]:
+    """Merges a duplicate that was not yet dispatched into this complaint; both histories are kept and the
+    duplicate is closed as such (followup.link_repeats). A duplicate already dispatched is a 422."""
     user = _user(request)
     into = complaint_get(user=user, number=number)
     duplicate = _named(user, payload.duplicate, field="duplicate")

@@ -91,15 +91,15 @@ def complaint_reopen(
         # Escalation: the number only (no personal data, not the customer's words) in the messages;
         # the reason is on the timeline, where the supervisor reads it with the complaint.
         supervisors = _cs_supervisors()
-        subject = _(
+        subject = gettext_lazy(
             "Complaint %(number)s reopened: the customer is not satisfied. Second result due in 3 working days."
         )
         notifications_queue(
             notifications_build(
-                message=Message(
+                message=Message.words(
                     kind="reopen_escalated",
-                    subject=subject % {"number": locked.number},
-                    body=subject % {"number": locked.number},
+                    subject=subject,
+                    params={"number": locked.number},
                     complaint_id=locked.pk,
                     dedup=f"reopen:{locked.pk}:{count}",
                 ),
@@ -133,13 +133,13 @@ def complaint_reopen(
         ]
         handlers = [t.handler for t in new_tasks if t.handler is not None and t.handler.is_active]
         if handlers:
-            returned = _("Complaint %(number)s is back to you: the customer is not satisfied.")
+            returned = gettext_lazy("Complaint %(number)s is back to you: the customer is not satisfied.")
             notifications_queue(
                 notifications_build(
-                    message=Message(
+                    message=Message.words(
                         kind="reopen_task",
-                        subject=returned % {"number": locked.number},
-                        body=returned % {"number": locked.number},
+                        subject=returned,
+                        params={"number": locked.number},
                         complaint_id=locked.pk,
                         dedup=f"reopen-task:{locked.pk}:{count}",
                     ),

@@ -115,6 +115,8 @@ def _visible(user: User, pk: int) -> Dispute:
     summary="Contest a dispatch",
 )
 def dispute_create(request: HttpRequest, task_id: TaskId, payload: DisputeIn) -> Status:
+    """A department contests a dispatch it believes is not its responsibility, with a reason
+    (handling.raise_dispute); quality adjudicates. A task already replied to is a 422; an empty reason a 422."""
     user = _user(request)
     task = Task.objects.filter(complaint__in=complaints_visible_to(user)).get(pk=task_id)
     dispute = services.dispute_raise(
@@ -140,6 +142,7 @@ def dispute_list(
 
 @router.get("/disputes/{pk}", response={200: DisputeOut, **ONE_ERRORS}, summary="One dispute")
 def dispute_detail(request: HttpRequest, pk: RecordId) -> dict[str, Any]:
+    """One responsibility dispute with its decision, if the caller may see its complaint; otherwise a 404."""
     return _out(_visible(_user(request), pk))
 
 
@@ -149,6 +152,8 @@ def dispute_detail(request: HttpRequest, pk: RecordId) -> dict[str, Any]:
     summary="Quality names the responsible department",
 )
 def dispute_decide(request: HttpRequest, pk: RecordId, payload: DisputeDecideIn) -> dict[str, Any]:
+    """Quality names the department responsible (handling.decide_dispute); the task moves there or stays. A
+    dispute already decided is a 422; an unknown department a 422."""
     user = _user(request)
     dispute = _visible(user, pk)
     if not services.dispute_may_decide(user=user):  # a 403 before any complaint about the body

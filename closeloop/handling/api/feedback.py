@@ -185,6 +185,8 @@ def _detail(request: HttpRequest, pk: int) -> dict[str, Any]:
     summary="The complaint's feedback forms",
 )
 def complaint_feedback_forms(request: HttpRequest, number: Number, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
+    """The complaint's feedback forms (处理反馈单), each with its state and due date. An unknown or invisible
+    complaint is a 404."""
     complaint = complaint_selectors.complaint_get(user=_user(request), number=number)
     forms = services.feedback_forms_for_complaint(complaint=complaint)
     return [_out(form) for form in forms if since.updated_since is None or form.updated_at >= since.updated_since]
@@ -194,6 +196,8 @@ def complaint_feedback_forms(request: HttpRequest, number: Number, since: Query[
 def feedback_form_list(
     request: HttpRequest, filters: Query[FeedbackFormFilters], since: Query[UpdatedSince]
 ) -> dict[str, Any]:
+    """The feedback forms the caller may see (their department's, or all for customer service and quality),
+    newest first, filtered by state."""
     queryset = updated_since(
         services.feedback_forms_visible(user=_user(request), status=filters.status.value if filters.status else ""),
         since,
@@ -204,11 +208,14 @@ def feedback_form_list(
 
 @router.get("/feedback-forms/{pk}", response={200: FeedbackFormDetailOut, **ONE_ERRORS}, summary="One form")
 def feedback_form_retrieve(request: HttpRequest, pk: FormId) -> dict[str, Any]:
+    """One feedback form with its fields and state, if the caller may see it; otherwise a 404."""
     return _detail(request, pk)
 
 
 @router.put("/feedback-forms/{pk}", response={200: FeedbackFormDetailOut, **ONE_WRITE_ERRORS}, summary="Save a draft")
 def feedback_form_update(request: HttpRequest, pk: FormId, payload: FeedbackFormIn) -> dict[str, Any]:
+    """Saves a draft of the form (the department filling it, handling.fill_feedback_form). A submitted or
+    approved form is a 422; a field too long a 422 naming it."""
     form = services.feedback_form_get(user=_user(request), pk=pk)
     data = payload.dict(exclude_unset=True)
     if "result" in data:
@@ -228,6 +235,8 @@ def feedback_form_update(request: HttpRequest, pk: FormId, payload: FeedbackForm
     summary="Submit for the CS supervisor's review",
 )
 def feedback_form_submit(request: HttpRequest, pk: FormId) -> dict[str, Any]:
+    """Submits the form for the CS supervisor's review (handling.fill_feedback_form). Missing required fields are
+    a 422 naming them; a form already submitted a 422."""
     form = services.feedback_form_get(user=_user(request), pk=pk)
     services.feedback_form_submit(form=form, actor=_user(request), via=Via.API)
     return _detail(request, pk)
@@ -239,6 +248,8 @@ def feedback_form_submit(request: HttpRequest, pk: FormId) -> dict[str, Any]:
     summary="Approve for archive (CS supervisor)",
 )
 def feedback_form_approve(request: HttpRequest, pk: FormId, payload: FeedbackApproveIn | None = None) -> dict[str, Any]:
+    """The CS supervisor approves the form for the archive (handling.review_feedback_form). A form not submitted
+    is a 422."""
     form = services.feedback_form_get(user=_user(request), pk=pk)
     note = payload.note if payload is not None else ""
     services.feedback_form_review(form=form, approve=True, note=note, actor=_user(request), via=Via.API)
@@ -251,6 +262,8 @@ def feedback_form_approve(request: HttpRequest, pk: FormId, payload: FeedbackApp
     summary="Return for supplement (CS supervisor)",
 )
 def feedback_form_return(request: HttpRequest, pk: FormId, payload: ReturnIn) -> dict[str, Any]:
+    """The CS supervisor returns the form for supplement with a note (handling.review_feedback_form). A form not
+    submitted is a 422; an empty note a 422."""
     form = services.feedback_form_get(user=_user(request), pk=pk)
     services.feedback_form_review(form=form, approve=False, note=payload.note, actor=_user(request), via=Via.API)
     return _detail(request, pk)
@@ -263,6 +276,8 @@ def feedback_form_return(request: HttpRequest, pk: FormId, payload: ReturnIn) ->
     openapi_extra={"responses": {200: {"content": {"application/pdf": {}}, "description": "PDF"}}},
 )
 def feedback_form_pdf_download(request: HttpRequest, pk: FormId) -> HttpResponse:
+    """The form as a PDF in the paper form's layout, for printing and signing; personal data masked for roles
+    that see it masked. An unknown or invisible form is a 404."""
     form = services.feedback_form_get(user=_user(request), pk=pk)
     return file_response(
         feedback_form_pdf(form, services.feedback_form_prefill(form)),

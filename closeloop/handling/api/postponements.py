@@ -130,6 +130,9 @@ def _reread(user: User, postponement: Postponement) -> dict[str, Any]:
     summary="Ask for a later reply deadline",
 )
 def postponement_create(request: HttpRequest, task_id: TaskId, payload: PostponementIn) -> Status:
+    """The handler asks for a later reply deadline with a reason (handling.request_postponement); the manager
+    gives an opinion and customer service confirms. A date not after the current deadline is a 422 on
+    `proposed_due`; a task that cannot be postponed a 422."""
     user = _user(request)
     task = Task.objects.filter(complaint__in=complaints_visible_to(user)).get(pk=task_id)
     postponement = services.postponement_request(
@@ -154,6 +157,8 @@ def postponement_list(
 
 @router.get("/postponements/{pk}", response={200: PostponementOut, **ONE_ERRORS}, summary="One request")
 def postponement_detail(request: HttpRequest, pk: RecordId) -> dict[str, Any]:
+    """One postponement request with its opinions and decision, if the caller may see its complaint; otherwise a
+    404."""
     user = _user(request)
     return _out(_visible(user, pk), user)
 
@@ -164,6 +169,8 @@ def postponement_detail(request: HttpRequest, pk: RecordId) -> dict[str, Any]:
     summary="The department manager's opinion",
 )
 def postponement_opinion(request: HttpRequest, pk: RecordId, payload: OpinionIn) -> dict[str, Any]:
+    """The department's manager agrees or not with the request, with a note. Only a manager of the task's
+    department; a request not waiting for an opinion is a 422."""
     user = _user(request)
     postponement = services.postponement_manager_opinion(
         postponement=_visible(user, pk), agrees=payload.agrees, opinion=payload.opinion, actor=user, via=Via.API
@@ -177,6 +184,8 @@ def postponement_opinion(request: HttpRequest, pk: RecordId, payload: OpinionIn)
     summary="Customer service confirms (or sends it to management)",
 )
 def postponement_confirm(request: HttpRequest, pk: RecordId, payload: ConfirmIn) -> dict[str, Any]:
+    """Customer service confirms the new deadline, or sends a request the manager opposed to management
+    (handling.confirm_postponement). A request not waiting for confirmation is a 422."""
     user = _user(request)
     postponement = services.postponement_cs_confirm(
         postponement=_visible(user, pk), agrees=payload.agrees, note=payload.note, actor=user, via=Via.API
@@ -190,6 +199,8 @@ def postponement_confirm(request: HttpRequest, pk: RecordId, payload: ConfirmIn)
     summary="Management decides a disputed request",
 )
 def postponement_decide(request: HttpRequest, pk: RecordId, payload: DecideIn) -> dict[str, Any]:
+    """Management decides a disputed postponement request (handling.decide_postponement). A request not sent to
+    management is a 422."""
     user = _user(request)
     postponement = services.postponement_management_decide(
         postponement=_visible(user, pk), approve=payload.approve, note=payload.note, actor=user, via=Via.API

@@ -165,6 +165,8 @@ def _person(value: str | None, field: str) -> Any:
 
 @router.get("/roster", response={200: RosterPage, **READ_ERRORS}, summary="The responsibility roster")
 def roster_list(request: HttpRequest, filters: Query[RosterFilters], since: Query[UpdatedSince]) -> dict[str, Any]:
+    """The responsibility roster: which department and handler take which complaint type, product line and
+    province, optionally only the lines in force on a date."""
     _user(request)
     queryset = updated_since(selectors.roster_entries(department_code=filters.department, on=filters.on), since)
     return {
@@ -175,6 +177,8 @@ def roster_list(request: HttpRequest, filters: Query[RosterFilters], since: Quer
 
 @router.post("/roster", response={201: RosterEntryOut, **WRITE_ERRORS}, summary="Add a roster line")
 def roster_create(request: HttpRequest, payload: RosterEntryIn) -> Status:
+    """Adds a roster line (a department's manager for their department, handling.edit_roster; administrators for
+    every department). Overlapping or invalid lines are a 422 naming the field."""
     user = _user(request)
     entry = services.roster_entry_create(
         department=_lookup(Department, "department", payload.department),
@@ -198,6 +202,8 @@ def _entry_get(entry_id: int) -> RosterEntry:
 
 @router.patch("/roster/{entry_id}", response={200: RosterEntryOut, **ONE_WRITE_ERRORS}, summary="Change a line")
 def roster_update(request: HttpRequest, entry_id: int, payload: RosterEntryPatch) -> dict[str, Any]:
+    """Changes a roster line; the change is logged (GET /roster-changes). Needs handling.edit_roster on the
+    line's department; an unknown line is a 404."""
     user = _user(request)
     entry = _entry_get(entry_id)
     given = payload.dict(exclude_unset=True)
@@ -218,12 +224,15 @@ def roster_update(request: HttpRequest, entry_id: int, payload: RosterEntryPatch
 
 @router.post("/roster/{entry_id}/end", response={200: RosterEntryOut, **ONE_WRITE_ERRORS}, summary="End a line")
 def roster_end(request: HttpRequest, entry_id: int, payload: RosterEndIn) -> dict[str, Any]:
+    """Ends a roster line from a date (handling.edit_roster); it stays in the log. A line already ended is a 422."""
     user = _user(request)
     return _entry(services.roster_entry_end(entry=_entry_get(entry_id), actor=user, on=payload.on))
 
 
 @router.get("/roster-changes", response={200: list[RosterChangeOut], **READ_ERRORS}, summary="The change log")
 def roster_change_list(request: HttpRequest, since: Query[UpdatedSince], department: Text = "") -> list[dict[str, Any]]:
+    """The roster's change log, newest first (at most 200), optionally of one department: who changed which line,
+    before and after."""
     _user(request)
     changes: list[RosterChange] = list(
         selectors.roster_changes(department_code=department[:40], limit=200, since=since.updated_since)
@@ -245,12 +254,15 @@ def roster_change_list(request: HttpRequest, since: Query[UpdatedSince], departm
 
 @router.get("/absences", response={200: list[AbsenceOut], **READ_ERRORS}, summary="Current and future leave")
 def absence_list(request: HttpRequest, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
+    """Current and future leave, with who covers: the roster proposes the cover while someone is away."""
     _user(request)
     return [_absence(a) for a in updated_since(selectors.absences_current(), since)]
 
 
 @router.post("/absences", response={201: AbsenceOut, **WRITE_ERRORS}, summary="Record short leave")
 def absence_create(request: HttpRequest, payload: AbsenceIn) -> Status:
+    """Records short leave for a member of the caller's department, with a cover (handling.edit_roster). An end
+    before the start or a cover outside the department is a 422 naming the field."""
     user = _user(request)
     absence = services.absence_create(
         user=_person(payload.user, "user"),
@@ -269,6 +281,8 @@ def absence_create(request: HttpRequest, payload: AbsenceIn) -> Status:
     summary="Departments and handlers the roster proposes for dispatch",
 )
 def roster_proposal(request: HttpRequest, number: Number, on: datetime.date | None = None) -> list[dict[str, Any]]:
+    """The departments and handlers the roster proposes for dispatching this complaint on a date (today by
+    default), with covers for people on leave. An unknown or invisible complaint is a 404."""
     user = _user(request)
     complaint = complaint_get(user=user, number=number)
     proposals = services.roster_propose(complaint=complaint, on=on or timezone.localdate())

@@ -202,6 +202,9 @@ def _steps(payload: SolutionProposeIn) -> list[services.StepData]:
     summary="Propose a solution (the task's handler or the department's manager)",
 )
 def solution_propose(request: HttpRequest, number: Number, payload: SolutionProposeIn) -> Status:
+    """The task's handler or the department's manager proposes a solution with its measures and execution steps
+    (handling.propose_solution); it then waits for approval by level. A complaint or task not in a state to
+    propose is a 422."""
     user = _user(request)
     complaint = selectors.complaint_get(user=user, number=number)
     try:
@@ -229,6 +232,8 @@ def solution_propose(request: HttpRequest, number: Number, payload: SolutionProp
     summary="The complaint's solutions, newest first, with approvals and steps",
 )
 def solution_list(request: HttpRequest, number: Number, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
+    """The complaint's solutions, newest first, with their approvals by level and execution steps. An unknown or
+    invisible complaint is a 404."""
     complaint = selectors.complaint_get(user=_user(request), number=number)
     return [_out(s) for s in updated_since(services.solutions_of(complaint=complaint), since)]
 
@@ -239,6 +244,8 @@ def solution_list(request: HttpRequest, number: Number, since: Query[UpdatedSinc
     summary="Approve the level waiting for one of your roles",
 )
 def solution_approve(request: HttpRequest, solution_id: Id, payload: SolutionApproveIn | None = None) -> dict[str, Any]:
+    """Approves the level of a solution that waits for one of the caller's roles (handling.decide_solution); the
+    next level or execution follows. A solution not waiting for the caller is a 422."""
     user = _user(request)
     solution = _visible_solution(user, solution_id)
     reason = payload.reason if payload is not None else ""
@@ -252,6 +259,9 @@ def solution_approve(request: HttpRequest, solution_id: Id, payload: SolutionApp
     summary="Reject the solution at the level waiting for one of your roles; a reason is required",
 )
 def solution_reject(request: HttpRequest, solution_id: Id, payload: RejectIn) -> dict[str, Any]:
+    """Rejects the solution at the level waiting for one of the caller's roles, with a required reason
+    (handling.decide_solution); the handler proposes again. An empty reason is a 422; a solution not waiting
+    for the caller a 422."""
     user = _user(request)
     solution = _visible_solution(user, solution_id)
     services.solution_decide(solution=solution, approve=False, reason=payload.reason, actor=user, via=Via.API)
@@ -264,6 +274,7 @@ def solution_reject(request: HttpRequest, solution_id: Id, payload: RejectIn) ->
     summary="Start executing an approved solution",
 )
 def solution_execute(request: HttpRequest, solution_id: Id) -> dict[str, Any]:
+    """Starts executing an approved solution (handling.execute_solution). A solution not approved is a 422."""
     user = _user(request)
     solution = _visible_solution(user, solution_id)
     services.solution_execute(solution=solution, actor=user, via=Via.API)
@@ -278,6 +289,8 @@ def solution_execute(request: HttpRequest, solution_id: Id) -> dict[str, Any]:
 def solution_step_done(
     request: HttpRequest, solution_id: Id, step_id: Id, payload: StepDoneIn | None = None
 ) -> dict[str, Any]:
+    """Marks an execution step done (its owner, the department or customer service: handling.mark_step_done); the
+    last one completes the solution. A step already done is a 422."""
     user = _user(request)
     solution = _visible_solution(user, solution_id)
     step = ExecutionStep.objects.select_related("solution__task").get(pk=step_id, solution=solution)
@@ -292,4 +305,6 @@ def solution_step_done(
     summary="Solutions waiting for a level that one of your roles decides, oldest first",
 )
 def approvals_pending(request: HttpRequest, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
+    """The solutions waiting for a level that one of the caller's roles decides, oldest first: the approvals
+    inbox."""
     return [_out(s) for s in services.solutions_awaiting(user=_user(request), since=since.updated_since)]

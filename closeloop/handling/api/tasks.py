@@ -244,6 +244,9 @@ def _person(username: str | None, field: str = "handler") -> Any:
     operation_id="complaints_dispatch",
 )
 def complaint_dispatch(request: HttpRequest, number: Number, payload: DispatchIn) -> Status:
+    """Sends a complaint to one or more departments, one task each with its reply deadline (customer service and
+    CS supervisors: handling.dispatch_complaint). A state that cannot be dispatched is a 422
+    (`complaint.transition_not_allowed`); an unknown department or handler a 422 naming the field."""
     user = _user(request)
     complaint = complaint_get(user=user, number=number)
     assignments = [
@@ -262,6 +265,8 @@ def complaint_dispatch(request: HttpRequest, number: Number, payload: DispatchIn
 
 @router.get("/tasks", response={200: TaskPage, **READ_ERRORS}, summary="My tasks, my department's, or the stale ones")
 def task_list(request: HttpRequest, filters: Query[TaskListFilters], since: Query[UpdatedSince]) -> dict[str, Any]:
+    """The caller's task inbox: `mine`, the department's, the stale ones (handling.view_stale_tasks) or all the
+    caller may see, with filters. Personal data is never in a task row."""
     user = _user(request)
     queryset = selectors.task_inbox(
         user=user,
@@ -281,6 +286,8 @@ def task_list(request: HttpRequest, filters: Query[TaskListFilters], since: Quer
 
 @router.get("/tasks/{task_id}", response={200: TaskDetailOut, **ONE_ERRORS}, summary="One task")
 def task_retrieve(request: HttpRequest, task_id: int) -> dict[str, Any]:
+    """One task with its contacts, progress and available actions, if the caller may see its complaint. Otherwise
+    a 404, as for a task that does not exist."""
     return _task_detail(request, task_id)
 
 
@@ -290,6 +297,8 @@ def _visible(request: HttpRequest, task_id: int) -> Task:
 
 @router.post("/tasks/{task_id}/verify", response={200: TaskDetailOut, **ONE_WRITE_ERRORS})
 def task_verify(request: HttpRequest, task_id: int, payload: VerifyIn | None = None) -> dict[str, Any]:
+    """The task's handler or department confirms receipt and starts work (handling.work_task). A task not waiting
+    for verification is a 422."""
     note = payload.note if payload else ""
     services.task_verify(task=_visible(request, task_id), actor=_user(request), via=Via.API, note=note)
     return _task_detail(request, task_id)
@@ -297,6 +306,8 @@ def task_verify(request: HttpRequest, task_id: int, payload: VerifyIn | None = N
 
 @router.post("/tasks/{task_id}/request-info", response={200: TaskDetailOut, **ONE_WRITE_ERRORS})
 def task_request_info(request: HttpRequest, task_id: int, payload: TaskReasonIn) -> dict[str, Any]:
+    """The handler asks customer service for missing information, with a reason (handling.work_task); the reply
+    clock pauses. A 422 when the task's state does not allow it; an empty reason is a 422."""
     services.task_request_info(
         task=_visible(request, task_id), reason=payload.reason, actor=_user(request), via=Via.API
     )
@@ -305,12 +316,16 @@ def task_request_info(request: HttpRequest, task_id: int, payload: TaskReasonIn)
 
 @router.post("/tasks/{task_id}/info-provided", response={200: TaskDetailOut, **ONE_WRITE_ERRORS})
 def task_info_provided(request: HttpRequest, task_id: int, payload: InfoIn) -> dict[str, Any]:
+    """Customer service gives the information a task asked for (handling.provide_task_info); the task's clock
+    resumes. A 422 when no information was asked."""
     services.task_info_provided(task=_visible(request, task_id), info=payload.info, actor=_user(request), via=Via.API)
     return _task_detail(request, task_id)
 
 
 @router.post("/tasks/{task_id}/contacts", response={201: ContactOut, **ONE_WRITE_ERRORS})
 def task_contact_add(request: HttpRequest, task_id: int, payload: ContactIn) -> Status:
+    """Logs a call, visit or message with the complainant on this task (handling.log_task_contact): channel,
+    outcome and summary. A 422 on a closed task; a missing summary is a 422."""
     task = _visible(request, task_id)
     contact = services.contact_log_add(
         complaint=task.complaint,
@@ -327,18 +342,24 @@ def task_contact_add(request: HttpRequest, task_id: int, payload: ContactIn) -> 
 
 @router.post("/tasks/{task_id}/progress", response={201: ProgressOut, **ONE_WRITE_ERRORS})
 def task_progress_add(request: HttpRequest, task_id: int, payload: ProgressIn) -> Status:
+    """Adds a progress note to the task's record (handling.work_task). A 422 on a task that is no longer active."""
     entry = services.progress_add(task=_visible(request, task_id), text=payload.text, actor=_user(request), via=Via.API)
     return Status(201, _progress(entry))
 
 
 @router.post("/tasks/{task_id}/reply", response={200: TaskDetailOut, **ONE_WRITE_ERRORS})
 def task_reply(request: HttpRequest, task_id: int, payload: ReplyIn) -> dict[str, Any]:
+    """The department's reply: cause and measures; the task is done and the complaint moves on when every task
+    has replied (handling.work_task). A 422 when the task cannot reply now; missing fields are a 422 naming
+    them."""
     services.task_reply(task=_visible(request, task_id), reply=payload.reply, actor=_user(request), via=Via.API)
     return _task_detail(request, task_id)
 
 
 @router.post("/tasks/{task_id}/reassign", response={200: TaskDetailOut, **ONE_WRITE_ERRORS})
 def task_reassign(request: HttpRequest, task_id: int, payload: ReassignIn) -> dict[str, Any]:
+    """Gives the task to another member of its department (the department's manager, handling.reassign_task).
+    Someone outside the department is a 422 on `handler`; a finished task a 422."""
     services.task_reassign(
         task=_visible(request, task_id),
         handler=_person(payload.handler),
@@ -351,12 +372,16 @@ def task_reassign(request: HttpRequest, task_id: int, payload: ReassignIn) -> di
 
 @router.post("/tasks/{task_id}/withdraw", response={200: TaskDetailOut, **ONE_WRITE_ERRORS})
 def task_withdraw(request: HttpRequest, task_id: int, payload: TaskReasonIn) -> dict[str, Any]:
+    """Withdraws a task sent to the wrong department, with a reason (customer service, handling.withdraw_task). A
+    task already replied to is a 422."""
     services.task_withdraw(task=_visible(request, task_id), reason=payload.reason, actor=_user(request), via=Via.API)
     return _task_detail(request, task_id)
 
 
 @router.get("/complaints/{number}/tasks", response={200: list[TaskOut], **ONE_ERRORS}, summary="A complaint's tasks")
 def complaint_task_list(request: HttpRequest, number: Number, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
+    """Every task of a complaint the caller may see, with its state and deadline. An unknown or invisible
+    complaint is a 404."""
     user = _user(request)
     complaint = complaint_get(user=user, number=number)
     actor = services.Actor.of(user)
@@ -366,6 +391,8 @@ def complaint_task_list(request: HttpRequest, number: Number, since: Query[Updat
 
 @router.get("/complaints/{number}/contacts", response={200: list[ContactOut], **ONE_ERRORS}, summary="The contact log")
 def complaint_contact_list(request: HttpRequest, number: Number, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
+    """The contact log of a complaint (calls, visits, messages with the complainant), oldest first. An unknown or
+    invisible complaint is a 404."""
     complaint = complaint_get(user=_user(request), number=number)
     contacts = updated_since(selectors.complaint_contacts(complaint=complaint), since, field="at")
     return [_contact(c) for c in contacts]
@@ -377,6 +404,8 @@ def complaint_contact_list(request: HttpRequest, number: Number, since: Query[Up
     summary="Log a contact with the complainant (customer service, or a department with a task on it)",
 )
 def complaint_contact_add(request: HttpRequest, number: Number, payload: ContactIn) -> Status:
+    """Logs a contact with the complainant outside a task (customer service, or a department with a task on it:
+    handling.log_contact). An archived complaint is a 422; a missing summary a 422."""
     user = _user(request)
     complaint = complaint_get(user=user, number=number)
     contact = services.contact_log_add(

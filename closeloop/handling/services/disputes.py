@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from closeloop import authz
 from closeloop.complaints.events import event_record
@@ -34,7 +37,8 @@ from closeloop.handling.lifecycle import DISPUTE_LIFECYCLE, TASK_LIFECYCLE
 from closeloop.handling.models import ACTIVE_TASK_STATUSES, Dispute, DisputeStatus, Task, TaskStatus
 from closeloop.handling.services.postponements import postponements_close_for_moved_task
 from closeloop.handling.services.tasks import task_create
-from closeloop.notifications.services import Message, notifications_build, notifications_queue
+from closeloop.notifications import texts
+from closeloop.notifications.services import Message, notifications_build, notifications_done, notifications_queue
 from closeloop.sla.services import deadlines_close, deadlines_pause, deadlines_resume
 
 # A department may contest a task it is still working on (not one already contested, replied or ended).
@@ -82,17 +86,28 @@ def disputes_awaiting(*, user: User) -> QuerySet[Dispute]:
 def _notify(
     *,
     kind: str,
-    subject: str,
+    subject: Promise,
+    params: dict[str, Any],
     body: str,
     complaint_id: int,
     dedup: str,
     recipients: Iterable[User],
     now: datetime.datetime,
+    todo: str = "",
 ) -> None:
-    # No personal data in staff notifications.
+    """A staff notice in each reader's language (`subject`: a lazy translation with `params`); the body is
+    someone's own words, kept as written. No personal data in staff notifications."""
     notifications_queue(
         notifications_build(
-            message=Message(kind=kind, subject=subject, body=body, complaint_id=complaint_id, dedup=dedup),
+            message=Message.words(
+                kind=kind,
+                subject=subject,
+                body=body,
+                params=params,
+                complaint_id=complaint_id,
+                dedup=dedup,
+                todo=todo,
+            ),
             recipients=list(recipients),
             now=now,
         )
@@ -150,8 +165,12 @@ def dispute_raise(
         )
         _notify(
             kind="dispute_raised",
-            subject=_("%(department)s contests the dispatch of %(number)s: please adjudicate")
-            % {"department": task.department.label, "number": locked.number},
+            subject=gettext_lazy("%(department)s contests the dispatch of %(number)s: please adjudicate"),
+            params={
+                "department": texts.bilingual(task.department.name, task.department.name_en),
+                "number": locked.number,
+            },
+            todo=f"dispute:{dispute.pk}",
             body=reason,
             complaint_id=locked.pk,
             dedup=f"dispute_raised:{dispute.pk}",
@@ -261,18 +280,17 @@ def dispute_decide(
         if moving:
             # A move is a dispatch to a new department: the auditors are copied, as on every dispatch.
             recipients += list(authz.recipients.members_of_role(Role.AUDITOR))
-            subject = _("Dispute on %(number)s: moved to %(department)s") % {
-                "number": locked.number,
-                "department": dispute.target_department.label,
-            }
+            subject = gettext_lazy("Dispute on %(number)s: moved to %(department)s")
+            department = dispute.target_department
         else:
-            subject = _("Dispute on %(number)s: dispatch upheld, %(department)s keeps it") % {
-                "number": locked.number,
-                "department": task.department.label,
-            }
+            subject = gettext_lazy("Dispute on %(number)s: dispatch upheld, %(department)s keeps it")
+            department = task.department
+        # The notices asking quality to adjudicate are done, whoever decided.
+        notifications_done(todo=f"dispute:{dispute.pk}", now=now)
         _notify(
             kind="dispute_decided",
             subject=subject,
+            params={"number": locked.number, "department": texts.bilingual(department.name, department.name_en)},
             body=note,
             complaint_id=locked.pk,
             dedup=f"dispute_decided:{dispute.pk}",

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Case, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Trim
 from django.utils import dateformat, timezone
+from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -47,7 +48,7 @@ from closeloop.handling.models import (
     SolutionStatus,
     Task,
 )
-from closeloop.notifications.services import Message, notifications_build, notifications_queue
+from closeloop.notifications.services import Message, notifications_build, notifications_done, notifications_queue
 from closeloop.sla.milestones import Milestone
 from closeloop.sla.models import Deadline
 from closeloop.sla.services import deadlines_close, deadlines_start
@@ -587,7 +588,7 @@ def feedback_form_submit(
         _notify(
             locked,
             kind="feedback_form_submitted",
-            subject=_("Feedback form for %(number)s waits for your review") % {"number": locked.complaint.number},
+            subject=gettext_lazy("Feedback form for %(number)s waits for your review"),
             recipients=supervisors,
             now=now,
         )
@@ -616,16 +617,18 @@ def feedback_form_review(
     with transaction.atomic():
         locked = _locked(form)
         FEEDBACK_FORM_LIFECYCLE.move(locked, action, actor, checked=False)
+        # The "waits for your review" notices of this revision are done, whoever reviewed it.
+        notifications_done(todo=_review_todo(locked), now=now)
         locked.reviewed_by = actor
         locked.reviewed_at = now
         locked.review_note = note
         if approve:
             action = "feedback_form_approved"
-            subject = _("Feedback form for %(number)s approved for archive")
+            subject = gettext_lazy("Feedback form for %(number)s approved for archive")
         else:
             locked.revision += 1
             action = "feedback_form_returned"
-            subject = _("Feedback form for %(number)s returned: please supplement it")
+            subject = gettext_lazy("Feedback form for %(number)s returned: please supplement it")
         locked.save()
         if not approve and locked.task is not None:
             deadlines_start(
@@ -648,21 +651,30 @@ def feedback_form_review(
         _notify(
             locked,
             kind=action,
-            subject=subject % {"number": locked.complaint.number},
+            subject=subject,
             recipients=[locked.handler],
             now=now,
         )
     return locked
 
 
-def _notify(form: FeedbackForm, *, kind: str, subject: str, recipients: Iterable[User], now: datetime.datetime) -> None:
-    # No personal data in staff notifications: the number and the workflow step only.
-    message = Message(
+def _review_todo(form: FeedbackForm) -> str:
+    return f"feedback_form:{form.pk}:{form.revision}:review"
+
+
+def _notify(
+    form: FeedbackForm, *, kind: str, subject: Promise, recipients: Iterable[User], now: datetime.datetime
+) -> None:
+    """A staff notice in each reader's language; the supervisor's note (a returned form) as written.
+    No personal data in staff notifications: the number and the workflow step only."""
+    message = Message.words(
         kind=kind,
         subject=subject,
         body=form.review_note if kind == "feedback_form_returned" else "",
+        params={"number": form.complaint.number},
         complaint_id=form.complaint_id,
         dedup=f"{kind}:{form.pk}:{form.revision}",
+        todo=_review_todo(form) if kind == "feedback_form_submitted" else "",
     )
     notifications_queue(notifications_build(message=message, recipients=recipients, now=now))
 

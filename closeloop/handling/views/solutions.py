@@ -83,6 +83,10 @@ class StepForm(forms.Form):
     def __init__(self, *args: Any, owner_choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"].choices = owner_choices  # type: ignore[attr-defined]  # a (Model)ChoiceField; form fields are typed Field
+        # The steps are rows of a table under one heading: each field names its row.
+        row = int(str(self.prefix or "step-0").rpartition("-")[2] or 0) + 1
+        for form_field in self.fields.values():
+            form_field.widget.attrs["aria-label"] = _("Step %(n)s: %(field)s") % {"n": row, "field": form_field.label}
 
 
 StepFormSet = forms.formset_factory(StepForm, extra=3, max_num=services.MAX_STEPS, absolute_max=services.MAX_STEPS)

@@ -81,6 +81,10 @@ class DispatchForm(forms.Form):
                 choices=choices,
                 required=False,
                 initial=str(proposed.pk) if proposed is not None else POOL,
+                # One select per row of the table: its name says which department it is for.
+                widget=forms.Select(
+                    attrs={"aria-label": _("%(department)s: handler") % {"department": department.label}}
+                ),
             )
         self.proposed_ids = set(proposals)
 

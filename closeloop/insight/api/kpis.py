@@ -276,6 +276,9 @@ def _milestone_label(code: str) -> str:
 
 @router.get("/kpis", response={200: KpisOut, **READ_ERRORS}, summary="Every KPI of a period, with its counts")
 def kpi_overview(request: HttpRequest, query: Query[KpiQuery]) -> dict[str, Any]:
+    """Every KPI of a period with its numerator and denominator, response times, backlog and breaches by
+    department (insight.view_kpis; department managers see their departments'). A period that does not parse
+    is a 422."""
     user = _viewer(request)
     period = period_from(query)
     cuts, given = cuts_from(query)
@@ -308,6 +311,8 @@ def kpi_overview(request: HttpRequest, query: Query[KpiQuery]) -> dict[str, Any]
 
 @router.get("/kpis/table", response={200: TableOut, **READ_ERRORS}, summary="The KPI table by department or by handler")
 def kpi_table(request: HttpRequest, query: Query[TableQuery]) -> dict[str, Any]:
+    """The KPI table by department or by handler for a period (insight.view_kpis), each figure with the link to
+    the complaints behind it."""
     user = _viewer(request)
     period = period_from(query)
     cuts, given = cuts_from(query)
@@ -401,6 +406,8 @@ def kpi_target_list(request: HttpRequest, since: Query[UpdatedSince]) -> list[di
     summary="Set the targets of some KPIs (needs insight.change_kpitarget)",
 )
 def kpi_target_update(request: HttpRequest, payload: TargetsIn) -> list[dict[str, Any]]:
+    """Sets the targets of some KPIs (needs insight.change_kpitarget, 403 otherwise). A target outside 0–100 is a
+    422 naming the KPI."""
     actor = request.auth  # type: ignore[attr-defined]  # the user, put there by the API's authentication
     kpi_targets_update(targets={str(k): v for k, v in payload.targets.items()}, actor=actor)
     return _targets_out()

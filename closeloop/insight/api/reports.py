@@ -171,6 +171,8 @@ def _visible(user: User, pk: int) -> Report:
 def report_list(
     request: HttpRequest, filters: Query[ReportFilters], since: Query[UpdatedSince]
 ) -> list[dict[str, Any]]:
+    """The reports, newest period first, filtered by state and kind; for those who may read reports (403
+    otherwise)."""
     user = _user(request)
     _require_view(user)
     qs = updated_since(Report.objects.select_related("created_by"), since).order_by(
@@ -185,6 +187,8 @@ def report_list(
 
 @router.get("/reports/{pk}", response={200: ReportDetailOut, **ONE_ERRORS}, summary="One report with its figures")
 def report_detail(request: HttpRequest, pk: ReportId) -> dict[str, Any]:
+    """One report with its figures, steps and download links, for those who may read reports. An unknown report
+    is a 404."""
     user = _user(request)
     _require_view(user)
     return _detail(user, pk)
@@ -207,6 +211,9 @@ def _period(payload: ReportIn) -> Period:
     summary="Generate a report for any period (the worker builds the files; poll until generated_at is set)",
 )
 def report_generate(request: HttpRequest, payload: ReportIn) -> Status:
+    """Generates a report for any period (CS supervisors and management); the worker builds the files, so poll
+    GET /reports/{pk} until `generated_at` is set. A period that does not parse or an end before the start is
+    a 422."""
     user = _user(request)
     language = payload.language if payload.language in ("zh-hans", "en") else None
     report = services.report_create(period=_period(payload), actor=user, language=language)
@@ -217,6 +224,7 @@ def report_generate(request: HttpRequest, payload: ReportIn) -> Status:
     "/reports/{pk}/regenerate", response={200: ReportDetailOut, **ONE_WRITE_ERRORS}, summary="Generate a draft again"
 )
 def report_regenerate(request: HttpRequest, pk: ReportId) -> dict[str, Any]:
+    """Generates a draft again from today's data (CS supervisor). An approved or sent report is a 422."""
     user = _user(request)
     services.report_regenerate(report=_visible(user, pk), actor=user)
     return _detail(user, pk)
@@ -226,6 +234,8 @@ def report_regenerate(request: HttpRequest, pk: ReportId) -> dict[str, Any]:
     "/reports/{pk}/review", response={200: ReportDetailOut, **ONE_WRITE_ERRORS}, summary="Review (CS supervisor)"
 )
 def report_review(request: HttpRequest, pk: ReportId, payload: ReviewIn) -> dict[str, Any]:
+    """The CS supervisor marks the draft reviewed (with the conclusions), ready for management's approval. A
+    report not in draft is a 422."""
     user = _user(request)
     services.report_review(report=_visible(user, pk), actor=user, note=payload.note, conclusions=payload.conclusions)
     return _detail(user, pk)
@@ -237,6 +247,8 @@ def report_review(request: HttpRequest, pk: ReportId, payload: ReviewIn) -> dict
     summary="Return to draft with a note (CS supervisor, management)",
 )
 def report_return(request: HttpRequest, pk: ReportId, payload: NoteIn) -> dict[str, Any]:
+    """Returns a report to draft with a note (CS supervisor, management). A report already approved is a 422; an
+    empty note a 422."""
     user = _user(request)
     services.report_return(report=_visible(user, pk), actor=user, note=payload.note)
     return _detail(user, pk)
@@ -248,6 +260,8 @@ def report_return(request: HttpRequest, pk: ReportId, payload: NoteIn) -> dict[s
     summary="Approve (management); sent to the distribution list at once when it is not empty",
 )
 def report_approve(request: HttpRequest, pk: ReportId, payload: NoteIn) -> dict[str, Any]:
+    """Management approves the report; it is sent to the distribution list at once when the list is not empty. A
+    report not reviewed is a 422."""
     user = _user(request)
     services.report_approve(report=_visible(user, pk), actor=user, note=payload.note)
     return _detail(user, pk)
@@ -259,6 +273,8 @@ def report_approve(request: HttpRequest, pk: ReportId, payload: NoteIn) -> dict[
     summary="Send an approved report (management), e.g. after the distribution list was filled",
 )
 def report_send(request: HttpRequest, pk: ReportId) -> dict[str, Any]:
+    """Sends an approved report to the distribution list (management), e.g. after the list was filled. A report
+    not approved, or an empty list, is a 422."""
     user = _user(request)
     services.report_send(report=_visible(user, pk), actor=user)
     return _detail(user, pk)
@@ -283,6 +299,8 @@ def _file(request: HttpRequest, pk: int, kind: str) -> FileResponse:
     openapi_extra={"responses": {200: FILE_DOC["xlsx"]}},
 )
 def report_xlsx(request: HttpRequest, pk: ReportId) -> FileResponse:
+    """The summary table (投诉汇总表) as Excel with personal data masked; the download is recorded on the report. A
+    report not generated yet is a 404."""
     return _file(request, pk, "xlsx")
 
 
@@ -293,6 +311,7 @@ def report_xlsx(request: HttpRequest, pk: ReportId) -> FileResponse:
     openapi_extra={"responses": {200: FILE_DOC["pdf"]}},
 )
 def report_pdf(request: HttpRequest, pk: ReportId) -> FileResponse:
+    """The analysis report as PDF; the download is recorded on the report. A report not generated yet is a 404."""
     return _file(request, pk, "pdf")
 
 
@@ -303,6 +322,8 @@ def report_pdf(request: HttpRequest, pk: ReportId) -> FileResponse:
     openapi_extra={"responses": {200: FILE_DOC["xlsx"]}},
 )
 def report_xlsx_personal(request: HttpRequest, pk: ReportId) -> FileResponse:
+    """The summary table with personal data, made now, for roles that may see personal data
+    (directory.see_personal_data, 403 otherwise); each download is audited."""
     user = _user(request)
     report = _visible(user, pk)
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes (and so removes) it
@@ -354,6 +375,8 @@ def recipient_list(request: HttpRequest, since: Query[UpdatedSince]) -> list[dic
     summary="Add a person, a role or an outside address",
 )
 def recipient_create(request: HttpRequest, payload: RecipientIn) -> Status:
+    """Adds a person, a role or an outside e-mail address to the reports' distribution list
+    (insight.manage_report_recipients). An address already listed or unknown person is a 422 naming the field."""
     actor = _user(request)
     _require_manage(actor)
     user = group = None
@@ -373,6 +396,7 @@ def recipient_create(request: HttpRequest, payload: RecipientIn) -> Status:
     "/report-recipients/{pk}", response={204: None, **ONE_ERRORS}, summary="Remove an entry of the distribution list"
 )
 def recipient_delete(request: HttpRequest, pk: RecipientId) -> Status:
+    """Removes an entry from the distribution list (insight.manage_report_recipients). An unknown entry is a 404."""
     actor = _user(request)
     _require_manage(actor)
     recipient_services.recipient_remove(actor=actor, recipient=Recipient.objects.get(pk=pk))

@@ -97,6 +97,13 @@ document.addEventListener("click", function (event) {
   }
 });
 
+// Saving a view saves the filters shown now: htmx changed the address since the page was drawn.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!form.matches || !form.matches("[data-saved-view-form]")) return;
+  form.elements.query.value = window.location.search.replace(/^\?/, "");
+});
+
 // Triage suggestions on the registration form (closeloop/triage): a suggestion is applied only when the
 // agent accepts it — a click, Alt+1…4 for one, Alt+0 for all.
 (function () {
@@ -130,4 +137,19 @@ document.addEventListener("click", function (event) {
       if (key === "0" || button.getAttribute("data-triage-key") === key) accept(button);
     });
   });
+})();
+
+// A table wider than the screen scrolls sideways (on a phone every grid does): it must then be reachable
+// and scrollable with the keyboard too (axe: scrollable-region-focusable), so it joins the tab order.
+(function () {
+  "use strict";
+  function focusableWhenScrolling(root) {
+    if (!root.querySelectorAll) return;
+    root.querySelectorAll("table.grid, .table-scroll, .calendar-month").forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth && !el.hasAttribute("tabindex")) el.setAttribute("tabindex", "0");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { focusableWhenScrolling(document); });
+  document.addEventListener("htmx:load", function (event) { focusableWhenScrolling(event.target); });
+  window.addEventListener("resize", function () { focusableWhenScrolling(document); });
 })();

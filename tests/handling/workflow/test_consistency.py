@@ -99,3 +99,29 @@ def test_resolve_is_not_offered_while_a_department_works(
     offered = {t.action for t in LIFECYCLE.offered(complaint, people["agent"])}
     assert "resolve" not in offered
     assert "dispatch" in offered
+
+
+def test_a_postponement_step_notice_is_done_once_the_step_is_taken(
+    dispatched: Callable[..., tuple[Complaint, dict[str, Task]]], people: dict[str, User]
+) -> None:
+    from closeloop.notifications.models import Notification
+
+    _complaint, tasks = dispatched()
+    reply = open_reply_deadline(tasks["tech"])
+    assert reply is not None
+    postponement = postponement_request(
+        task=tasks["tech"],
+        reason="生产周期",
+        proposed_due=reply.due_at + datetime.timedelta(days=3),
+        actor=people["tech_handler"],
+        via="desk",
+    )
+    asked = Notification.objects.get(kind="postponement_requested", recipient=people["tech_manager"], method="in_app")
+    assert asked.todo and asked.done_at is None
+
+    postponement_manager_opinion(postponement=postponement, agrees=True, opinion="同意", actor=people["tech_manager"])
+
+    asked.refresh_from_db()
+    assert asked.done_at is not None
+    confirm = Notification.objects.get(kind="postponement_opinion", recipient=people["supervisor"], method="in_app")
+    assert confirm.done_at is None  # the next step's notice is open until customer service confirms

@@ -79,6 +79,9 @@ class Command(BaseCommand):
 
         if seeded is not None:  # like the handled examples: on a fresh demo only
             demo_defects()
+            from closeloop.triage.demo import demo_hazard
+
+            demo_hazard()  # a smoking ceiling light: made urgent, quality and management told
             mails = demo_mail_threads()
             if mails:
                 self.stdout.write(f"Took {mails} demo e-mails: two complaints, one with a threaded reply.")
@@ -89,6 +92,9 @@ class Command(BaseCommand):
 
             demo_service_orders()  # a service order of every kind, at different steps
         demo_improvement_actions()
+        from closeloop.knowledge.demo import demo_articles
+
+        demo_articles()  # the knowledge base's known issues of the demo catalogue
 
         if dispatched:
             self.stdout.write(f"Dispatched {dispatched} demo complaints to departments (tasks, a solution, a form).")
