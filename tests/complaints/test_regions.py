@@ -57,6 +57,6 @@ def test_the_data_migration_merges_existing_aliases(make_complaint: Callable[...
     Complaint.objects.filter(pk=complaint.pk).update(province="广东省")  # as stored before the migration
     other = make_complaint(province="内蒙古")
     Complaint.objects.filter(pk=other.pk).update(province="内蒙")
-    migration = import_module("closeloop.complaints.migrations.0013_standard_provinces")
+    migration = import_module("closeloop.complaints.migrations.0014_standard_provinces")
     migration.forwards(apps, None)
     assert set(Complaint.objects.values_list("province", flat=True)) == {"广东", "内蒙古"}

@@ -22,7 +22,7 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("complaints", "0012_queue_due_order"),
+        ("complaints", "0013_saved_view"),
         ("directory", "0006_merge_feed_causes_models"),
     ]
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
