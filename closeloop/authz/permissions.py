@@ -329,6 +329,12 @@ _TABLE = [
         "change the distribution list of the reports",
         _("Only CS supervisors, management and administrators may change the distribution list."),
     ),
+    Permission(
+        "handling.map_root_causes",
+        p.is_active_user & (p.is_quality | p.is_cs_supervisor | p.is_admin | p.is_superuser),
+        "assign root-cause categories to the free-text causes of feedback forms (the mapping screen)",
+        _("Only quality, CS supervisors and administrators map root causes to categories."),
+    ),
     # --- integrations (issue 14)
     Permission(
         "integrations.manage_webhooks",

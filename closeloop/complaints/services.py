@@ -68,6 +68,7 @@ from closeloop.core.masking import can_see_personal_data
 from closeloop.core.numbering import daily_number
 from closeloop.core.types import AnyUser, User
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Product
+from closeloop.directory.regions import province_standard
 from closeloop.directory.selectors import EMAIL, LANDLINE, MOBILE
 from closeloop.notifications.models import Method, Notification
 from closeloop.notifications.models import State as NotificationState
@@ -332,7 +333,7 @@ def customer_find_or_create(*, data: IntakeData, phone: str, email: str) -> tupl
             phone=phone,
             email=email,
             address=data.address.strip(),
-            province=data.province.strip(),
+            province=province_standard(data.province),
             city=data.city.strip(),
         )
         return customer, True
@@ -342,7 +343,7 @@ def customer_find_or_create(*, data: IntakeData, phone: str, email: str) -> tupl
         ("email", email),
         ("address", data.address.strip()),
         ("organisation", data.organisation.strip()),
-        ("province", data.province.strip()),
+        ("province", province_standard(data.province)),
         ("city", data.city.strip()),
     ):
         if value and not getattr(customer, attr):
@@ -435,7 +436,7 @@ def complaint_register(
             batch_no=data.batch_no.strip(),
             purchase_date=data.purchase_date,
             order_no=data.order_no.strip(),
-            province=(data.province or customer.province).strip(),
+            province=province_standard(data.province or customer.province),
             city=(data.city or customer.city).strip(),
             type=clean["type"],
             department=clean["department"],

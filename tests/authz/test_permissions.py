@@ -55,6 +55,7 @@ BY_ROLE: dict[str, set[str]] = {
     "insight.view_kpis": {"management", "cs_supervisor", "quality", "auditor", "admin", "dept_manager"},
     "insight.view_whole_company": {"management", "cs_supervisor", "quality", "auditor", "admin"},
     "insight.manage_report_recipients": {"cs_supervisor", "management", "admin"},
+    "handling.map_root_causes": {"quality", "cs_supervisor", "admin"},
     "insight.read_reports": {"cs_supervisor", "quality", "auditor", "management", "admin"},
     "improvement.view_actions": EVERY_ROLE - {"agent"},
     "defects.view_alerts": {"cs_supervisor", "dept_manager", "quality", "auditor", "management", "admin"},

@@ -89,9 +89,11 @@ def test_the_pareto_line_climbs_to_one_hundred_percent() -> None:
     drawing = charts.pareto_chart(["灯珠虚焊", "电源", "包装"], [6, 3, 1])
     chart = next(item for item in drawing.contents if hasattr(item, "categoryAxis"))
     line = next(item for item in drawing.contents if type(item).__name__ == "PolyLine")
-    ys = line.points[1::2]
-    assert ys == sorted(ys)
-    assert ys[-1] == pytest.approx(chart.y + chart.height)
+    # Horizontal bars, largest on top: the cumulative share moves right, row by row downwards, and ends at
+    # the right edge of the plot (100 %).
+    xs, ys = line.points[::2], line.points[1::2]
+    assert xs == sorted(xs) and ys == sorted(ys, reverse=True)
+    assert xs[-1] == pytest.approx(chart.x + chart.width)
     svg = charts.to_svg(drawing, title="帕累托")
     assert "100%" in svg and "灯珠虚焊" in svg
 

@@ -357,3 +357,26 @@ def test_the_pdf_has_the_four_parts_and_the_figures(year: Year) -> None:
     assert "料240.0%40.0%" in text and "未分类120.0%100.0%" in text
     assert "400.00211" in text.replace(",", "")  # compensation, compensations, refunds, replacements
     assert "1 质量部4 100.0% 4/4" in text and "2 生产部2 50.0% 1/2" in text
+
+
+def test_the_excel_has_a_sheet_per_table_with_the_same_figures(year: Year) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from closeloop.insight.services.reports import report_create, report_generate
+    from tests.insight.test_report_support import read
+
+    report = report_create(period=OCTOBER, actor=year.supervisor, language="zh-hans", now=AS_OF)
+    report = report_generate(report=report, now=AS_OF)
+    book = load_workbook(BytesIO(read(report.xlsx)), read_only=True)
+    for name in ("环比同比", "近十二个月趋势", "原因分类帕累托", "部门排名", "责任人排名", "重点问题", "质量成本"):
+        assert name in book.sheetnames, name
+    comparison = list(book["环比同比"].iter_rows(values_only=True))
+    assert comparison[1][:6] == ("投诉数", 6, 2, 3, 4, 3)
+    pareto = list(book["原因分类帕累托"].iter_rows(values_only=True))
+    assert pareto[1:5] == [("料", 2, 40), ("法", 1, 60), ("环", 1, 80), ("未分类", 1, 100)]
+    league = list(book["部门排名"].iter_rows(values_only=True))
+    assert [row[:3] for row in league[1:]] == [(1, "质量部", 4), (2, "生产部", 2)]
+    cost = list(book["质量成本"].iter_rows(values_only=True))
+    assert ("按责任部门", "质量部", 300, 1, 1, 1) in cost

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Trim
 from django.utils import dateformat, timezone
 from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
@@ -488,6 +489,49 @@ def feedback_form_save(
             },
         )
     return locked
+
+
+def feedback_forms_categorise(
+    *, text: str, category_id: int, actor: User, now: datetime.datetime | None = None, via: str = Via.DESK
+) -> int:
+    """The mapping of existing free-text causes: every feedback form whose root cause reads `text` (ignoring
+    the spaces around it) and that has no category yet gets `category`; the text stays as the detail. One
+    event per complaint concerned. Returns how many forms were given the category."""
+    authz.require(actor, "handling.map_root_causes")
+    now = now or timezone.now()
+    text = (text or "").strip()
+    category = CauseCategory.objects.filter(pk=category_id, is_active=True).first()
+    errors: dict[str, list[str]] = {}
+    if not text:
+        errors["text"] = [_("Say which root cause text to map.")]
+    if category is None:
+        errors["category"] = [_("Choose one of the root-cause categories offered.")]
+    if errors:
+        raise ValidationFailed(errors)
+    assert category is not None  # for mypy: refused above
+    with transaction.atomic():
+        forms = list(
+            FeedbackForm.objects.select_for_update(no_key=True)
+            .annotate(cause_text=Trim("root_cause"))
+            .filter(cause_text=text, cause_category__isnull=True)
+            .select_related("complaint")
+            .order_by("pk")
+        )
+        for form in forms:
+            form.cause_category = category
+            form.updated_at = now
+        FeedbackForm.objects.bulk_update(forms, ["cause_category", "updated_at"])
+        for form in forms:
+            event_record(
+                complaint=form.complaint,
+                action="feedback_form_cause_mapped",
+                actor=actor,
+                via=via,
+                at=now,
+                before={"cause_category_id": None},
+                after={"feedback_form": form.pk, "cause_category_id": category.pk, "root_cause": text},
+            )
+    return len(forms)
 
 
 def feedback_form_missing(form: FeedbackForm) -> dict[str, list[str]]:

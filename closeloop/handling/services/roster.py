@@ -21,6 +21,7 @@ from closeloop.complaints.models import Complaint
 from closeloop.core.errors import DomainError, PermissionDeniedError, ValidationFailed
 from closeloop.core.types import User
 from closeloop.directory.models import Absence, ComplaintType, Department, Membership, RosterChange, RosterEntry
+from closeloop.directory.regions import province_standard
 
 # The fields of a roster line that an update may change.
 EDITABLE_FIELDS = ("handler", "complaint_type", "product_line", "province", "valid_from", "valid_to", "note")
@@ -101,7 +102,7 @@ def roster_entry_create(
         handler=handler,
         complaint_type=complaint_type,
         product_line=product_line,
-        province=(province or "").strip(),
+        province=province_standard(province),
         valid_from=valid_from,
         valid_to=valid_to,
         note=(note or "").strip(),
@@ -135,7 +136,9 @@ def roster_entry_update(
         _check_editor(actor, locked.department)
         before = _snapshot(locked)
         for name, value in values.items():
-            if name in ("province", "note"):
+            if name == "province":
+                value = province_standard(value)
+            elif name == "note":
                 value = (value or "").strip()
             setattr(locked, name, value)
         _validate(locked)
@@ -251,7 +254,7 @@ def roster_propose(*, complaint: Complaint, on: datetime.date) -> list[Proposal]
     With no matching line, the type's responsible department is proposed without a handler."""
     type_ids = _type_ancestry(complaint.type)
     line_id = complaint.product.line_id if complaint.product else None
-    province = (complaint.province or "").strip()
+    province = province_standard(complaint.province)
     candidates = (
         RosterEntry.objects.filter(roster_active_on(on), department__is_active=True)
         .filter(Q(complaint_type__isnull=True) | Q(complaint_type_id__in=type_ids))

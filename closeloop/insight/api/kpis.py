@@ -40,6 +40,7 @@ from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.errors import PermissionDeniedError
 from closeloop.core.types import User
 from closeloop.directory.models import ComplaintType, CustomerKind, Department, Product, ProductLine
+from closeloop.directory.regions import province_standard
 from closeloop.insight import kpis
 from closeloop.insight.models import LOWER_IS_BETTER, Kpi, KpiTarget
 from closeloop.insight.targets import kpi_targets_update
@@ -232,7 +233,7 @@ def cuts_from(query: KpiQuery) -> tuple[kpis.Cuts, dict[str, str | int]]:
         if getattr(query, name):
             given[name] = getattr(query, name)
     if query.province:
-        values["province"] = given["province"] = query.province
+        values["province"] = given["province"] = province_standard(query.province)
     if query.channel is not None:
         values["channel"] = given["channel"] = query.channel.value
     if query.priority is not None:

@@ -475,6 +475,113 @@ def _write_pivot(
         sheet.append(line)
 
 
+def _write_table(sheet: WriteOnlyWorksheet, titles: list[str], rows: list[list[Any]]) -> None:
+    sheet.column_dimensions["A"].width = 24  # type: ignore[attr-defined]  # openpyxl's write-only sheet has it; its stubs do not
+    sheet.freeze_panes = "A2"
+    sheet.append(_header(sheet, titles))
+    for row in rows:
+        sheet.append([_cell(sheet, value) if value is not None else None for value in row])
+
+
+def _rate(figure: dict[str, Any] | None) -> Any:
+    return None if not figure or figure.get("rate") is None else figure["rate"]
+
+
+def _write_analysis(workbook: Workbook, contents: dict[str, Any], language: str) -> None:
+    """The analysis report's tables, a sheet each, from the report's contents (the same figures)."""
+    w = lambda key: word(key, language)  # noqa: E731 - a short alias inside one function
+    volume, kpis = contents["volume"], contents["kpis"]
+    rows: list[list[Any]] = [
+        [
+            w("complaints"),
+            volume["current"],
+            volume["previous"],
+            volume.get("year_ago"),
+            volume["change"],
+            volume.get("yoy_change"),
+        ]
+    ]
+    for kpi in Kpi:
+        key = str(kpi)
+        rows.append(
+            [
+                kpi_name(kpi, language),
+                _rate(kpis["current"].get(key)),
+                _rate(kpis["previous"].get(key)),
+                _rate((kpis.get("year_ago") or {}).get(key)),
+                None,
+                None,
+            ]
+        )
+    _write_table(
+        workbook.create_sheet(w("sheet_comparison")),
+        [w("kpi"), w("rate"), w("previous_rate"), w("year_ago"), w("volume_change"), w("yoy_change")],
+        rows,
+    )
+    trend = kpis.get("trend") or {}
+    months = [point["label"] for point in trend.get(str(Kpi.TIMELY_PROCESSING), [])]
+    trend_rows: list[list[Any]] = [[w("complaints"), *[t["count"] for t in volume.get("trend") or []]]]
+    trend_rows += [[kpi_name(k, language), *[p["rate"] for p in trend.get(str(k), [])]] for k in Kpi]
+    _write_table(workbook.create_sheet(w("sheet_trend")), [w("kpi"), *months], trend_rows)
+    _write_table(
+        workbook.create_sheet(w("sheet_pareto")),
+        [w("category"), w("count"), w("cumulative")],
+        [[c["label"], c["count"], c["cumulative_pct"]] for c in contents.get("root_causes") or []]
+        + [[d["label"], d["count"], None] for d in contents.get("cause_details") or []],
+    )
+    for key, sheet_key in (("departments", "sheet_league_departments"), ("handlers", "sheet_league_handlers")):
+        league = (contents.get("league") or {}).get(key) or []
+        kpi_keys = list((league[0].get("kpis") or {}).keys()) if league else []
+        _write_table(
+            workbook.create_sheet(w(sheet_key)),
+            [
+                w("rank"),
+                w("name"),
+                w("complaints"),
+                *[kpi_name(k, language) for k in kpi_keys],
+                w("breaches"),
+                w("repeats"),
+                w("reopens"),
+                w("trend"),
+            ],
+            [
+                [
+                    r["rank"],
+                    r["label"],
+                    r["complaints"],
+                    *[_rate(r["kpis"].get(k)) for k in kpi_keys],
+                    r["breaches"],
+                    r["repeats"],
+                    r["reopens"],
+                    r["trend"],
+                ]
+                for r in league
+            ],
+        )
+    issues = contents.get("top_issues") or {}
+    types = issues.get("types") or []
+    _write_table(
+        workbook.create_sheet(w("sheet_top_issues")),
+        [w("model"), *[t["label"] for t in types], w("total"), w("actions_targeting")],
+        [
+            [r["label"], *[c["count"] for c in r["cells"]], r["total"], "；".join(a["number"] for a in r["actions"])]
+            for r in issues.get("rows") or []
+        ],
+    )
+    cost = contents.get("cost") or {}
+    cost_rows: list[list[Any]] = []
+    for part in ("by_month", "by_department", "by_model", "by_cause"):
+        for r in cost.get(part) or []:
+            cost_rows.append(
+                [w(f"cost_{part}"), r["label"], r["compensation"], r["compensations"], r["refunds"], r["replacements"]]
+            )
+    _write_table(
+        workbook.create_sheet(w("sheet_cost")),
+        [w("name"), w("name"), w("compensation"), w("compensations"), w("refunds"), w("replacements")],
+        cost_rows,
+    )
+
+
 def summary_table_write(
     target: str | Path | IO[bytes],
     *,
@@ -483,10 +590,12 @@ def summary_table_write(
     viewer: Any = None,
     now: datetime.datetime | None = None,
     on_row: Any = None,
+    analysis: dict[str, Any] | None = None,
 ) -> SummaryStats:
     """Write the workbook to `target` (a path or a binary file). Customer name and phone are masked
     unless `viewer` may see personal data (the stored and e-mailed copies are made with no viewer, so
-    always masked). `on_row` is called with each complaint row written (the caller's audit)."""
+    always masked). `on_row` is called with each complaint row written (the caller's audit). `analysis`:
+    the analysis report's contents, whose tables get a sheet each."""
     now = now or timezone.now()
     masked = not can_see_personal_data(viewer)
     with translation.override(language):
@@ -497,6 +606,8 @@ def summary_table_write(
         for dimension in PIVOT_DIMENSIONS:
             pivot = workbook.create_sheet(word(PIVOT_SHEETS[dimension], language))
             _write_pivot(pivot, period, dimension, language=language, now=now, goal=goal)
+        if analysis:
+            _write_analysis(workbook, analysis, language)
         workbook.properties.title = f"{word('summary_title', language)} {period.label}"
         workbook.properties.creator = "CloseLoop"
         workbook.properties.description = word("masked_note" if masked else "unmasked_note", language)

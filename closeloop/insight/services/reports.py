@@ -47,7 +47,7 @@ from closeloop.core.masking import can_see_personal_data
 from closeloop.core.roles import Role
 from closeloop.core.types import AnyUser
 from closeloop.insight.analysis import default_calendar
-from closeloop.insight.exports.contents import local_iso, report_contents
+from closeloop.insight.exports.contents import CONTENTS_VERSION, local_iso, report_contents
 from closeloop.insight.exports.labels import word
 from closeloop.insight.exports.pdf import analysis_report_write
 from closeloop.insight.exports.xlsx import SummaryStats, summary_table_write
@@ -275,8 +275,10 @@ def report_files_build(report: Report, *, now: datetime.datetime) -> Generated:
     saved: list[str] = []
     try:
         xlsx_path, pdf_path = workdir / "summary.xlsx", workdir / "analysis.pdf"
-        stats = summary_table_write(xlsx_path, period=period, language=language, viewer=None, now=now)
         contents = report_contents(period, now=now, language=language)
+        stats = summary_table_write(
+            xlsx_path, period=period, language=language, viewer=None, now=now, analysis=contents
+        )
         contents["summary_table"] = {"rows": stats.rows, "masked": stats.masked}
         analysis_report_write(pdf_path, contents)
         for kind, path in (("xlsx", xlsx_path), ("pdf", pdf_path)):
@@ -688,7 +690,13 @@ def report_personal_export(
             buffer.clear()
 
     stats = summary_table_write(
-        target, period=report_period(report), language=report_language(report), viewer=user, now=now, on_row=audit
+        target,
+        period=report_period(report),
+        language=report_language(report),
+        viewer=user,
+        now=now,
+        on_row=audit,
+        analysis=report.figures if (report.figures or {}).get("version") == CONTENTS_VERSION else None,
     )
     with transaction.atomic():
         personal_data_access_record(user=user, complaints=buffer, where="insight.summary_table")  # type: ignore[arg-type]  # the report's reader is signed in

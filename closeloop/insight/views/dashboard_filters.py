@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from closeloop.complaints.models import Channel, Priority
 from closeloop.directory.models import ComplaintType, CustomerKind, Department, Membership, Product, ProductLine
+from closeloop.directory.regions import province_standard
 from closeloop.handling.models import Task
 from closeloop.insight.kpis import Cuts, Period
 
@@ -135,7 +136,8 @@ class FigureFilterForm(forms.Form):
         return ""
 
     def clean_province(self) -> str:
-        return (self.cleaned_data.get("province") or "").strip()
+        # 广东 and 广东省 are one region: the cut reads the standard name the complaints store.
+        return province_standard(self.cleaned_data.get("province"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -28,12 +28,16 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from closeloop import authz
 from closeloop.core.errors import DomainError, PermissionDeniedError
 from closeloop.core.files import file_response
 from closeloop.core.forms_ui import add_domain_errors, refusal_status
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.roles import ROLE_LABELS
 from closeloop.core.types import AuthenticatedHttpRequest
+from closeloop.directory.selectors import cause_category_choices
+from closeloop.handling.services.feedback import feedback_forms_categorise
+from closeloop.insight.cause_mapping import unmapped_causes
 from closeloop.insight.exports.contents import rate_text
 from closeloop.insight.exports.labels import kpi_name
 from closeloop.insight.kpis import Period
@@ -237,6 +241,7 @@ def report_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "statuses": ReportStatus.choices,
         "may_generate": services.may_generate(request.user),
         "may_manage_recipients": recipient_services.recipients_may_manage(request.user),
+        "may_map_causes": authz.allowed(request.user, "handling.map_root_causes"),
     }
     return render(request, "insight/report_list.html", context)
 
@@ -394,6 +399,51 @@ def recipients(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _recipients_page(request, form, status=422)
 
 
+class CauseMapForm(forms.Form):
+    text = forms.CharField(widget=forms.HiddenInput, max_length=10000)
+    category = forms.TypedChoiceField(label=gettext_lazy("Root-cause category"), coerce=int)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", "—"), *cause_category_choices()]  # type: ignore[attr-defined]  # a ChoiceField
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cause_mapping(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The free-text root causes without a category, most frequent first, each with a suggested category;
+    mapping one text gives every feedback form that reads so the category."""
+    if not authz.allowed(request.user, "handling.map_root_causes"):
+        raise PermissionDenied(_("Only quality, CS supervisors and administrators map root causes to categories."))
+    status, failed = 200, None
+    if request.method == "POST":
+        failed = CauseMapForm(request.POST)
+        if failed.is_valid():
+            try:
+                count = feedback_forms_categorise(
+                    text=failed.cleaned_data["text"], category_id=failed.cleaned_data["category"], actor=request.user
+                )
+            except DomainError as exc:
+                add_domain_errors(failed, exc)
+            else:
+                messages.success(request, _("%(count)d feedback form(s) given the category.") % {"count": count})
+                return redirect("insight:cause_mapping")
+        status = 422
+    rows, total = unmapped_causes()
+    items = []
+    for index, row in enumerate(rows, start=1):
+        if failed is not None and failed.data.get("text") == row.text:
+            form = failed
+        else:
+            form = CauseMapForm(
+                initial={"text": row.text, "category": row.suggestion.pk if row.suggestion else ""},
+                auto_id=f"cause{index}_%s",
+            )
+        items.append({"row": row, "form": form})
+    context = {"items": items, "total": total, "shown": len(rows)}
+    return render(request, "insight/cause_mapping.html", context, status=status)
+
+
 @login_required
 @require_POST
 def recipient_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -407,6 +457,7 @@ def recipient_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 
 
 urlpatterns: list[URLPattern] = [
+    path("causes/", cause_mapping, name="cause_mapping"),
     path("reports/", report_list, name="reports"),
     path("reports/new/", report_new, name="report_new"),
     path("reports/recipients/", recipients, name="recipients"),
