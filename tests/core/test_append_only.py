@@ -18,7 +18,11 @@ EVENT_TABLES = {
     "directory.RosterChange",
     "improvement.ActionEvent",
     "insight.ReportStep",
+    "serviceorders.ServiceEvent",
     "sla.PolicyChange",
+    "triage.HazardFlag",
+    "triage.SuggestionOutcome",
+    "triage.TriageModel",
 }
 
 
