@@ -44,6 +44,7 @@ def _media_root(settings: Any, tmp_path: Any) -> None:
 # Data migrations whose rows the flush at the end of a transactional test removes.
 DATA_MIGRATIONS = (
     "closeloop.directory.migrations.0002_reference_data",
+    "closeloop.directory.migrations.0005_cause_categories",
     "closeloop.sla.migrations.0002_default_calendars_and_policies",
     "closeloop.sla.migrations.0008_six_day_week_for_dealers_and_stores",
     "closeloop.handling.migrations.0002_defaults",

@@ -591,7 +591,11 @@ def order_transition(
     lifecycle.check_actor(action, actor, order)
     clean = _clean_action(order, action, data, now)
     with transaction.atomic():
-        order = ServiceOrder.objects.select_for_update().select_related("customer", "sla_policy").get(pk=order.pk)
+        order = (
+            ServiceOrder.objects.select_for_update(of=("self",))
+            .select_related("customer", "sla_policy")
+            .get(pk=order.pk)
+        )
         transition = lifecycle.check(order, action, actor, data=data)
         before, after = lifecycle.move(order, action, actor, checked=True)
         details = _apply(order, transition, clean, actor, via, now)

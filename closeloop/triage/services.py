@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -68,7 +68,11 @@ def triage_train(*, now: datetime.datetime | None = None) -> TriageModel:
     seconds = time.perf_counter() - started
     scores = learn_scores(learned, held)
     with transaction.atomic():
-        newest = TriageModel.objects.select_for_update().aggregate(v=Max("version"))["v"] or 0
+        # PostgreSQL refuses FOR UPDATE beside an aggregate: lock the newest row instead.
+        newest = (
+            TriageModel.objects.select_for_update().order_by("-version").values_list("version", flat=True).first()
+            or 0
+        )
         model = TriageModel.objects.create(
             version=newest + 1,
             trained_at=now,

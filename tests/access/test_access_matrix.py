@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from closeloop.api import api
 from closeloop.complaints.lifecycle import TRANSITIONS
-from closeloop.complaints.models import Complaint, Event
+from closeloop.complaints.models import Complaint, Event, SavedView
 from closeloop.complaints.services import AttachmentUpload, complaint_attach, transition_apply
 from closeloop.core.roles import Role
 from closeloop.core.services import api_token_create
@@ -49,7 +49,10 @@ from closeloop.handling.services.tasks import task_create
 from closeloop.improvement.models import ImprovementAction
 from closeloop.insight.models import Recipient, Report
 from closeloop.integrations.models import WebhookDelivery, WebhookSubscription
+from closeloop.knowledge.models import Article
+from closeloop.macros.models import Macro
 from closeloop.notifications.models import Method, Notification
+from closeloop.serviceorders.services import OrderData, order_register
 from closeloop.sla.models import PolicyRule
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -153,10 +156,37 @@ def world(make_complaint: Callable[..., Complaint], make_user: Callable[..., Use
         name="crm", url="https://crm.example.com/hook", secret="s" * 32, owner=make_user(Role.ADMIN, username="m_admin")
     )
     delivery = WebhookDelivery.objects.create(
-        subscription=webhook, event=Event.objects.filter(complaint=complaint).first(), kind="complaint.created"
+        subscription=webhook,
+        source="complaint",
+        event_id=Event.objects.filter(complaint=complaint).values_list("pk", flat=True).first(),
+        kind="complaint.created",
+    )
+    # The workspace and the service desk: a published article, a shared canned reply, a saved view,
+    # a service order of the same customer.
+    article = Article.objects.create(title="吸顶灯闪烁", symptoms="闪烁", steps=["断电"], is_published=True)
+    macro = Macro.objects.create(title="matrix", text="您好 {customer_name}")
+    view = SavedView.objects.create(name="matrix", owner=agent, query="status=registered")
+    order = order_register(
+        data=OrderData(
+            kind="repair",
+            channel="hotline",
+            customer_name="王芳",
+            phone="13700000001",
+            description="吸顶灯闪烁",
+            received_at=now,
+        ),
+        actor=agent,
+        via="desk",
+        now=now,
     )
     ids = {
         "number": complaint.number,
+        "service-orders": order.number,
+        "articles": article.pk,
+        "macros": macro.pk,
+        "view_id": view.pk,
+        "views": view.pk,
+        "notifications": notice.pk,
         "task_id": task.pk,
         "solution_id": solution.pk,
         "step_id": step.pk,
@@ -218,6 +248,8 @@ def api_operations() -> list[tuple[str, str]]:
 def fill_api_path(path: str, ids: dict[str, Any]) -> str:
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
+        if name == "number" and "/service-orders/" in path:
+            return str(ids["service-orders"])
         if name == "pk":  # the collection before it says which record
             collection = path[: match.start()].rstrip("/").rsplit("/", 1)[-1]
             return str(ids[collection])
@@ -238,9 +270,14 @@ NOT_COMPLAINT_SCOPED = (
     "/webhooks/",
     "/policies/",
     "/policy-rules/",
+    "/knowledge/",
+    "/macros/",
+    "/saved-views/",
+    "/service-orders/",
 )
-# Reads for administrators only (webhooks, the import template): 403 for the auditor, like a write.
-ADMIN_READS = ("/webhooks", "/imports/", "/triage/stats")
+# Reads the auditor may not make (webhooks, the import template and triage figures are administrators';
+# canned replies are the writing desk's): 403, like a write.
+ADMIN_READS = ("/webhooks", "/imports/", "/triage/stats", "/macros")
 
 
 def complaint_scoped(path: str) -> bool:
