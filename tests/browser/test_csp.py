@@ -184,7 +184,9 @@ def test_dashboard_reports_and_admin_without_a_violation(
         "/api/v1/docs",
     ):
         visit(page, violations, path)
-    expect(page.locator(".swagger-ui .info .title")).to_contain_text("CloseLoop API")
+    # Swagger UI renders once it has fetched /api/v1/openapi.json, which ninja builds on every request
+    # (about 180 operations, several seconds on a loaded machine): more than expect's default 5 s.
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("CloseLoop API", timeout=60_000)
     expect(page.locator(".swagger-ui .opblock").first).to_be_visible()
     violations.assert_none("/api/v1/docs rendered")
 

@@ -28,6 +28,9 @@ def test_a_masked_role_searches_a_whole_number_by_pressing_enter(
     page.fill("input[name=password]", PASSWORD)
     page.locator("form[action='/login/'] button[type=submit]").click()
     page.get_by_role("button", name="English").click()
+    # An auditor lands on the dashboard (their role's home); the queue is one address away.
+    expect(page).to_have_url(page.base_url + "/desk/insight/dashboard/")
+    page.goto(page.base_url + "/desk/")
     expect(page.get_by_role("heading", name="Complaint queue")).to_be_visible()
     rows = page.locator("table.grid tbody tr")
     expect(rows).to_have_count(2)
