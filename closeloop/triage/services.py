@@ -70,8 +70,7 @@ def triage_train(*, now: datetime.datetime | None = None) -> TriageModel:
     with transaction.atomic():
         # PostgreSQL refuses FOR UPDATE beside an aggregate: lock the newest row instead.
         newest = (
-            TriageModel.objects.select_for_update().order_by("-version").values_list("version", flat=True).first()
-            or 0
+            TriageModel.objects.select_for_update().order_by("-version").values_list("version", flat=True).first() or 0
         )
         model = TriageModel.objects.create(
             version=newest + 1,

@@ -24,6 +24,8 @@ NOT_RECORDS = {
     "complaints_roster_proposal_list": "computed from the roster for the complaint, now",
     "events_list": "the change feed itself: resumed by cursor (`after`)",
     "kpis_service_orders_list": "figures of a month, computed",
+    "events_service_orders_list": "the service orders' change feed itself: resumed by cursor (`after`)",
+    "saved_views_list": "a person's own queue filters (a handful), read whole by the desk",
 }
 # Models with an `updated_at` that no list filters on.
 UNLISTED = {

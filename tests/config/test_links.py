@@ -17,6 +17,8 @@ from closeloop.complaints.models import Complaint
 from closeloop.complaints.services import complaint_transition
 from closeloop.core.roles import Role
 from closeloop.defects.models import DefectAlert
+from closeloop.defects.services.claims import spike_checks_claim
+from closeloop.defects.tasks import spike_claim_task
 from closeloop.directory.models import Product
 from closeloop.followup.models import FollowUp
 from closeloop.followup.services.survey import survey_link_create
@@ -66,6 +68,7 @@ def test_early_warning_alert_link_starts_with_site_url(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     make_user(Role.QUALITY)
+    spike_checks_claim()  # the worker's cursor, before the complaints
     for days_ago in (2, 1, 0):
         with django_capture_on_commit_callbacks(execute=True):
             make_complaint(
@@ -73,6 +76,10 @@ def test_early_warning_alert_link_starts_with_site_url(
                 batch_no="B2611",
                 received_at=timezone.now() - datetime.timedelta(days=days_ago, minutes=1),
             )
+    # The worker claims the spike checks once a minute (defects/services/claims.py), once settled:
+    Complaint.objects.update(registered_at=timezone.now() - datetime.timedelta(minutes=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        spike_claim_task.call_local()
     alert = DefectAlert.objects.get()
     body = Notification.objects.get(kind="defect_alert").body
     assert re.search(rf"{re.escape(SITE)}/desk/defects/alerts/{alert.pk}/(\s|$)", body)

@@ -145,6 +145,7 @@ def test_lists_run_a_fixed_number_of_queries(
 def test_rules(quality: User, auditor: User, api_as: Api, product: Product) -> None:
     api = api_as(quality)
     rules = api.get("/api/v1/defects/rules").json()
+    assert rules[0].pop("updated_at")  # when the rule last changed (the lists' updated_since)
     assert rules[0] == {
         "product_line": "default",
         "product_line_label": "default",

@@ -11,8 +11,10 @@ the complaints apart:
 | x1 | 10-21 10:00 | quality | 质量部 | XD-100 | 浙江 | hotline | end user | normal | invalid: in no figure |
 | s1 | 09-20 10:00 | quality | 质量部 | XD-100 | 浙江 | hotline | end user | normal | September: outside the period |
 
-q1 is acknowledged on time, dispatched to h1, and h1's feedback form names a root cause.
-So for October: the cohort is 5; repeat rate 1/5; acknowledged on time 1/5; communication 0/2.
+q1 is acknowledged on time, dispatched to h1, and h1's feedback form names a root cause. l1 is dispatched
+straight from registered (10-15 12:00), which acknowledges it then, on time (docs/decisions.md, issue 17,
+"dispatch from 已登记"). So for October: the cohort is 5; repeat rate 1/5; acknowledged on time 2/5 (q1, l1);
+communication 0/2.
 `extra` adds more October complaints of the same kinds (for the query counts at a second size).
 """
 

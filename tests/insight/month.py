@@ -22,7 +22,7 @@ People: agent (customer service), h1 and h2 handlers of quality (质量部), hp 
 | e0  | 09-30 23:59 | F1-A   | (September) | registered only |
 | c01 | 10-08 09:30 | F1-A   | | T1 h1 on time, contacted, resolved on time over the make-up Saturday, 非常满意 |
 | xdp | 10-08 12:00 | F1-A   | c01's phone | merged into c01 (duplicate) |
-| c02 | 10-12 09:00 | F1-A   | web, 浙江, dealer, 重要 | T2 h1 on time, h1 contact (no task), late, 一般 late |
+| c02 | 10-12 09:00 | F1-A   | web, 浙江, dealer, 重要 | T2 (acks) h1 on time, h1 contact (no task), late, 一般 late |
 | c03 | 10-13 14:00 | F1-A   | type quality-light (child of quality) | T3 h1 replied at its deadline, unreachable |
 | c04 | 10-14 09:00 | F1-B   | 江苏, store | T4 h1 + V1 hp on time, hp contacted, follow-up never done |
 | c05 | 10-14 09:30 | F1-A   | | T6 h1 late; h1 no answer, agent reached (not handler side) |
@@ -274,10 +274,12 @@ def build_month(make_user: Any) -> Month:
     c01_followup = b.resolve("c01", at(10, 12, 9))
     b.answer(c01_followup, at(10, 12, 10), "very_satisfied")
 
-    # c02 (重要, web, 浙江, dealer): ack 2h → 10-12 11:00; resolution 2wd → 10-14 09:00. Dispatched from
-    # registered 10-12 09:30 (T2 due 10-14 09:30), h1 contacts the customer from the complaint page
-    # (no task), replies 10-13 14:00 (on time). Resolved 10-15 10:00: late, and so is the acknowledgement
-    # it carries. 8 + 8 + 8 + 1 = 25 h. Follow-up due 10-15 10:00 + 2wd → 10-19 10:00, answered 10-20 09:00 一般.
+    # c02 (重要, web, 浙江, dealer): ack 2h → 10-12 11:00; resolution 2wd → 10-14 09:00. Dispatched straight
+    # from registered 10-12 09:30 (T2 due 10-14 09:30): dispatching acknowledges it first, so its
+    # acknowledgement is met at 09:30, on time (docs/decisions.md, issue 17, "dispatch from 已登记"; before
+    # that rule it stayed open until the late resolution and breached). h1 contacts the customer from the
+    # complaint page (no task), replies 10-13 14:00 (on time). Resolved 10-15 10:00: late.
+    # 8 + 8 + 8 + 1 = 25 h. Follow-up due 10-15 10:00 + 2wd → 10-19 10:00, answered 10-20 09:00 一般.
     b.register("c02", at(10, 12, 9), priority=2, channel="web", province="浙江", customer_kind="dealer")
     b.dispatch("c02", at(10, 12, 9, 30), T2=("quality", "h1"))
     b.verify("T2", "h1", at(10, 12, 10))

@@ -84,9 +84,10 @@ EVERY = {
     SAT: (5, 7),
     # c12 (s1's customer and model, 17 days after s1 was resolved) of the 16 in the cohort.
     REP: (1, 16),
-    # Acknowledged by the deadline: all but c02 (only by its late resolution), c15 (10-02 10:00 > 00:00)
-    # and c16 (not yet) → 13 of 16.
-    ACK: (13, 16),
+    # Acknowledged by the deadline: all but c15 (10-02 10:00 > 00:00) and c16 (not yet) → 14 of 16. c02 was
+    # dispatched straight from registered at 09:30, which acknowledges it then, before its 11:00 deadline
+    # (docs/decisions.md, issue 17, "dispatch from 已登记").
+    ACK: (14, 16),
     # Follow-up clocks due in October: c15 (due 10-10, done 10-09), c01 (10-14 / 10-12), c12 (10-19, never),
     # c02 (10-19 / 10-20 late), c03 (10-20 09:00 / unreachable 08:30), c04 (10-20, never), c11 (10-20 /
     # 10-19), c05 (10-21 / 10-21 10:00), c06 (10-23 / 11-02 late), c07 (10-26 / 10-29 late) → 10, on time
@@ -102,7 +103,7 @@ def test_every_kpi_counted_by_hand(month: Month) -> None:
     figures = kpis.kpi_figures(OCTOBER, now=NOW, with_targets={})
     assert figures[TP].rate == Decimal("61.5")  # 8/13 = 61.538…
     assert figures[REP].rate == Decimal("6.3")  # 1/16 = 6.25, half up
-    assert figures[ACK].rate == Decimal("81.3")  # 13/16 = 81.25
+    assert figures[ACK].rate == Decimal("87.5")  # 14/16
 
 
 def test_the_sources_worked_examples(month: Month) -> None:
@@ -175,9 +176,9 @@ def test_cuts(month: Month) -> None:
     # Product line F1 — c01 c02 c03 c04 c05 c11 c14 c15 c16 (9).
     # TP: resolved c01 c02 c03 c04 c05 c11 c15, on time all but c02 c05 → 5; c14 overdue; c16 not due → 5/8.
     # TR: T1 T2 T3 T4 V1 on time, T6 late → 5/6. COM 4/5 (the worked example). RR: c01–c05 all final → 5/5.
-    # SAT: c15 ✓ c01 ✓ c11 ✓ c02 ✗ c05 ✓ → 4/5. REP 0/9. ACK: not c02 c15 c16 → 6/9.
+    # SAT: c15 ✓ c01 ✓ c11 ✓ c02 ✗ c05 ✓ → 4/5. REP 0/9. ACK: not c15 c16 → 7/9 (c02: acknowledged by its dispatch).
     # FOT: c15 ✓ c01 ✓ c02 ✗ c03 ✓ c04 ✗ c11 ✓ c05 ✓ → 5/7. REO: 0 of the 7 resolved.
-    f1 = {TP: (5, 8), TR: (5, 6), COM: (4, 5), RR: (5, 5), SAT: (4, 5), REP: (0, 9), ACK: (6, 9), FOT: (5, 7)}
+    f1 = {TP: (5, 8), TR: (5, 6), COM: (4, 5), RR: (5, 5), SAT: (4, 5), REP: (0, 9), ACK: (7, 9), FOT: (5, 7)}
     assert counts(Cuts(product_line=lines["F1"].pk)) == {**f1, REO: (0, 7)}
 
     # Product line CL — c06 c07 c08 c09 c10 c12 c13 (7), and s1's follow-up (September's complaint).
@@ -200,8 +201,8 @@ def test_cuts(month: Month) -> None:
         REO: (0, 2),
     }
 
-    # Province 浙江 — c02 (resolved late, T2 on time, contacted, 一般 late, acknowledged late) and c08
-    # (overdue, U2 overdue, V2 paused, not contacted).
+    # Province 浙江 — c02 (resolved late, T2 on time, contacted, 一般 late, acknowledged on time by its dispatch)
+    # and c08 (overdue, U2 overdue, V2 paused, not contacted).
     assert counts(Cuts(province="浙江")) == {
         TP: (0, 2),
         TR: (1, 2),
@@ -209,7 +210,7 @@ def test_cuts(month: Month) -> None:
         RR: (1, 2),
         SAT: (0, 1),
         REP: (0, 2),
-        ACK: (1, 2),
+        ACK: (2, 2),
         FOT: (0, 1),
         REO: (0, 1),
     }
@@ -220,8 +221,8 @@ def test_cuts(month: Month) -> None:
     assert counts(Cuts(channel="email")) == {**c07, REO: (1, 1)}
 
     # c02 alone, whichever of its attributes cuts: 重要, web, dealer. Resolved late, T2 on time, contacted,
-    # final, 一般, acknowledged late, follow-up late.
-    c02 = {TP: (0, 1), TR: (1, 1), COM: (1, 1), RR: (1, 1), SAT: (0, 1), REP: (0, 1), ACK: (0, 1), FOT: (0, 1)}
+    # final, 一般, acknowledged on time (by its dispatch from registered, 09:30 < 11:00), follow-up late.
+    c02 = {TP: (0, 1), TR: (1, 1), COM: (1, 1), RR: (1, 1), SAT: (0, 1), REP: (0, 1), ACK: (1, 1), FOT: (0, 1)}
     for cut in (Cuts(priority=2), Cuts(channel="web"), Cuts(customer_kind="dealer")):
         assert counts(cut) == {**c02, REO: (0, 1)}, cut
 
@@ -234,8 +235,8 @@ def test_cuts(month: Month) -> None:
     assert counts(Cuts(customer_kind="store")) == {**c04, REO: (0, 1)}
 
     # Type quality (the parent) includes its child quality-light (c03): everything but c11 (service).
-    # TP 8-1 / 13-1; SAT: 5-1 / 7-1 (c11 was 满意); ACK 13-1 / 16-1; FOT 5-1 / 10-1; REO 1 / 10-1.
-    quality = {TP: (7, 12), TR: (7, 9), COM: (6, 10), RR: (6, 10), SAT: (4, 6), REP: (1, 15), ACK: (12, 15)}
+    # TP 8-1 / 13-1; SAT: 5-1 / 7-1 (c11 was 满意); ACK 14-1 / 16-1; FOT 5-1 / 10-1; REO 1 / 10-1.
+    quality = {TP: (7, 12), TR: (7, 9), COM: (6, 10), RR: (6, 10), SAT: (4, 6), REP: (1, 15), ACK: (13, 15)}
     assert counts(Cuts(type=types["quality"].pk)) == {**quality, FOT: (4, 9), REO: (1, 9)}
     # The child alone: c03 (on time, T3 on time, contacted, final, unreachable but on time).
     c03 = {TP: (1, 1), TR: (1, 1), COM: (1, 1), RR: (1, 1), SAT: (0, 0), REP: (0, 1), ACK: (1, 1), FOT: (1, 1)}
@@ -249,9 +250,9 @@ def test_cuts(month: Month) -> None:
     # TP: resolved 9 (c01 c02 c03 c04 c05 c06 c07 c12 c15), on time 7; overdue c10 c14 → 7/11.
     # TR: quality's tasks T1–T6, U1, U2 (on c08, a production complaint) → 6/8.
     # COM: c01–c07 c09 c10 dispatched, contacted c01 c02 c03 c04 c06 c07 → 6/9. RR: c01–c06 → 6/9.
-    # SAT: s1 ✓ c15 ✓ c01 ✓ c02 ✗ c05 ✓ c07 ✗ → 4/6. REP 1/14. ACK: 13 minus c08 and c11 → 11/14.
+    # SAT: s1 ✓ c15 ✓ c01 ✓ c02 ✗ c05 ✓ c07 ✗ → 4/6. REP 1/14. ACK: 14 minus c08 and c11 → 12/14.
     # FOT: c15 ✓ c01 ✓ c12 ✗ c02 ✗ c03 ✓ c04 ✗ c05 ✓ c06 ✗ c07 ✗ → 4/9. REO 1/9.
-    q = {TP: (7, 11), TR: (6, 8), COM: (6, 9), RR: (6, 9), SAT: (4, 6), REP: (1, 14), ACK: (11, 14), FOT: (4, 9)}
+    q = {TP: (7, 11), TR: (6, 8), COM: (6, 9), RR: (6, 9), SAT: (4, 6), REP: (1, 14), ACK: (12, 14), FOT: (4, 9)}
     assert counts(Cuts(department=dept["quality"].pk)) == {**q, REO: (1, 9)}
     # production — c08 (overdue, not contacted, not final, acknowledged); its tasks V1 (on time) and V2
     # (paused, left out).
@@ -261,14 +262,14 @@ def test_cuts(month: Month) -> None:
     assert counts(Cuts(department=dept["cs"].pk)) == {**c11, REO: (0, 1)}
     # A manager's scope (several departments): quality + production = everything but c11.
     both = counts(Cuts(departments=(dept["quality"].pk, dept["production"].pk)))
-    assert both[TP] == (7, 12) and both[TR] == (7, 9) and both[ACK] == (12, 15)
+    assert both[TP] == (7, 12) and both[TR] == (7, 9) and both[ACK] == (13, 15)
 
     # Handler — the complaints they have a (not withdrawn) task on, and their own tasks:
     # h1: c01 c02 c03 c04 c05 c06 c09 (not c10: T8 was withdrawn).
     # TP: resolved c01–c06, late c02 c05; c09 not due → 4/6. TR 5/6. COM: c01 c02 c03 c04 c06 → 5/7.
-    # RR: c01–c06 → 6/7. SAT: c01 ✓ c02 ✗ c05 ✓ → 2/3. ACK: all but c02 → 6/7.
+    # RR: c01–c06 → 6/7. SAT: c01 ✓ c02 ✗ c05 ✓ → 2/3. ACK: all, c02 by its dispatch → 7/7.
     # FOT: c01 ✓ c02 ✗ c03 ✓ c04 ✗ c05 ✓ c06 ✗ → 3/6. REO 0/6.
-    h1 = {TP: (4, 6), TR: (5, 6), COM: (5, 7), RR: (6, 7), SAT: (2, 3), REP: (0, 7), ACK: (6, 7), FOT: (3, 6)}
+    h1 = {TP: (4, 6), TR: (5, 6), COM: (5, 7), RR: (6, 7), SAT: (2, 3), REP: (0, 7), ACK: (7, 7), FOT: (3, 6)}
     assert counts(Cuts(handler=ids["h1"])) == {**h1, REO: (0, 6)}
     # h2: c07 (U1, U4) and c08 (U2). TP c07 ✓ c08 overdue; TR U1 ✓ U2 ✗; COM c07; RR none; SAT c07 ✗;
     # FOT c07 late; REO c07 of c07.
@@ -302,7 +303,8 @@ def test_drill_down(month: Month) -> None:
     assert drill(SAT, "denominator") == month.numbers("s1", "c15", "c01", "c11", "c05", "c02", "c07")
     assert drill(REP, "numerator") == month.numbers("c12")
     assert drill(REP, "denominator") == month.numbers(*COHORT)
-    assert drill(ACK, "numerator") == month.numbers(*COHORT) - month.numbers("c02", "c15", "c16")
+    # c02 is in: its dispatch from registered acknowledged it on time.
+    assert drill(ACK, "numerator") == month.numbers(*COHORT) - month.numbers("c15", "c16")
     assert drill(FOT, "numerator") == month.numbers("c15", "c01", "c03", "c11", "c05")
     assert drill(FOT, "denominator") == month.numbers(*resolved)
     assert drill(REO, "numerator") == month.numbers("c07")
@@ -336,7 +338,7 @@ def test_tables_by_department_and_by_handler(month: Month) -> None:
     table = kpis.kpi_table(OCTOBER, "department", now=NOW)
     assert set(table) == {dept["quality"].pk, dept["production"].pk, dept["cs"].pk}
     # The same hand counts as the cuts (test_cuts): quality, production, customer service.
-    q = {TP: (7, 11), TR: (6, 8), COM: (6, 9), RR: (6, 9), SAT: (4, 6), REP: (1, 14), ACK: (11, 14), FOT: (4, 9)}
+    q = {TP: (7, 11), TR: (6, 8), COM: (6, 9), RR: (6, 9), SAT: (4, 6), REP: (1, 14), ACK: (12, 14), FOT: (4, 9)}
     assert as_counts(table[dept["quality"].pk]) == {**q, REO: (1, 9)}
     p = {TP: (0, 1), TR: (1, 1), COM: (0, 1), RR: (0, 1), SAT: (0, 0), REP: (0, 1), ACK: (1, 1), FOT: (0, 0)}
     assert as_counts(table[dept["production"].pk]) == {**p, REO: (0, 0)}
@@ -350,7 +352,7 @@ def test_tables_by_department_and_by_handler(month: Month) -> None:
     people = month.people
     table = kpis.kpi_table(OCTOBER, "handler", now=NOW)
     assert set(table) == {people["h1"].pk, people["h2"].pk, people["hp"].pk}
-    h1 = {TP: (4, 6), TR: (5, 6), COM: (5, 7), RR: (6, 7), SAT: (2, 3), REP: (0, 7), ACK: (6, 7), FOT: (3, 6)}
+    h1 = {TP: (4, 6), TR: (5, 6), COM: (5, 7), RR: (6, 7), SAT: (2, 3), REP: (0, 7), ACK: (7, 7), FOT: (3, 6)}
     assert as_counts(table[people["h1"].pk]) == {**h1, REO: (0, 6)}
     h2 = {TP: (1, 2), TR: (1, 2), COM: (1, 2), RR: (0, 2), SAT: (0, 1), REP: (0, 2), ACK: (2, 2), FOT: (0, 1)}
     assert as_counts(table[people["h2"].pk]) == {**h2, REO: (1, 1)}

@@ -28,7 +28,7 @@ def test_complaint_page_lists_deadlines_with_badges(agent_client, make_complaint
 
     assert 'id="deadlines"' in body
     assert "tl tl-breached" in body  # acknowledge (30 min) is overdue
-    assert "30min" in body and "1wd" in body
+    assert "30 minutes" in body and "1 working day" in body  # the targets in words (sla.presentation)
 
 
 def test_priority_change_from_the_page_recomputes_and_refuses_without_reason(agent_client, make_complaint):
