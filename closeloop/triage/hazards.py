@@ -96,7 +96,11 @@ def hazard_flag(
     with translation.override(settings.LANGUAGE_CODE):
         reason = _("Safety hazard: %(words)s") % {"words": "、".join(words)}
     with transaction.atomic():
-        locked = Complaint.objects.select_for_update(no_key=True).select_related("product").get(pk=complaint.pk)
+        locked = (
+            Complaint.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("product")
+            .get(pk=complaint.pk)
+        )
         escalate = locked.priority != Priority.URGENT and locked.status in OPEN_STATUSES
         try:
             with transaction.atomic():

@@ -511,7 +511,7 @@ def feedback_forms_categorise(
     assert category is not None  # for mypy: refused above
     with transaction.atomic():
         forms = list(
-            FeedbackForm.objects.select_for_update(no_key=True)
+            FeedbackForm.objects.select_for_update(no_key=True, of=("self",))
             .annotate(cause_text=Trim("root_cause"))
             .filter(cause_text=text, cause_category__isnull=True)
             .select_related("complaint")
