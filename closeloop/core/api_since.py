@@ -34,4 +34,10 @@ def updated_since(
     value = since.updated_since if isinstance(since, UpdatedSince) else since
     if value is None:
         return queryset
+    if value.tzinfo is not None:
+        # In UTC before the database sees it: PostgreSQL refuses offsets beyond ±15:59 that Python accepts.
+        try:
+            value = value.astimezone(datetime.UTC)
+        except OverflowError:  # before year 1 or after 9999 in UTC
+            return queryset if value.year < 5000 else queryset.none()
     return queryset.filter(**{f"{field}__gte": value})

@@ -23,7 +23,7 @@ from django.db.models import Model, QuerySet
 from django.test import override_settings
 from django.utils import timezone
 
-from closeloop.complaints.models import Complaint
+from closeloop.complaints.models import Complaint, Event
 from closeloop.complaints.services import AttachmentUpload, complaint_attach
 from closeloop.core.errors import DomainError
 from closeloop.core.roles import Role
@@ -149,6 +149,13 @@ def _extras(admin: User) -> None:
     hook = webhook_create(actor=admin, name="CRM", url="http://127.0.0.1:9/hook", kinds=["complaint.registered"])
     WebhookSubscription.objects.filter(pk=hook.pk).update(cursor="")
     webhooks_fan_out()
+    if not WebhookDelivery.objects.exists():
+        # PostgreSQL's feed shows only committed transactions, and the world is built inside the test's.
+        event = Event.objects.order_by("pk").first()
+        assert event is not None
+        WebhookDelivery.objects.create(
+            subscription=hook, source="complaint", event_id=event.pk, kind="complaint.registered"
+        )
     macro_create(actor=admin, title="确认收到", text="{customer_name}您好，您的投诉 {complaint_number} 已收到。")
 
 
