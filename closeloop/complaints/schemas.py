@@ -12,6 +12,7 @@ from pydantic import AfterValidator, AwareDatetime, field_validator
 from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import AttachmentKind, Channel
 from closeloop.complaints.selectors import SORTS
+from closeloop.core.api_since import Instant
 from closeloop.directory.models import CustomerKind
 
 
@@ -284,7 +285,7 @@ class ComplaintFilters(Schema):
         ),
     )
     external_ref: Text = Field("", max_length=80, description="the reference a source system gave (exact)")
-    updated_since: datetime.datetime | None = Field(
+    updated_since: Instant | None = Field(
         None, description="changed at or after this instant (`updated_at`); for a full change log use GET /events"
     )
     sort: Literal[tuple(SORTS)] = "-received_at"  # type: ignore[valid-type]  # Literal of the sort names, built at import

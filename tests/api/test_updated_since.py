@@ -124,6 +124,10 @@ def test_updated_since_keeps_what_changed_at_or_after(
     future = client.get(url, {"updated_since": "2999-01-01T00:00:00Z"}, headers=headers)
     assert future.status_code == 200, future.content
     assert _items(future.json()) == []
+    # An offset Python accepts and PostgreSQL would refuse: the same instant in UTC (2998-12-31 23:00).
+    odd = client.get(url, {"updated_since": "2999-01-01T22:59:00+23:59"}, headers=headers)
+    assert odd.status_code == 200, odd.content
+    assert _items(odd.json()) == []
 
     stamps = sorted(datetime.datetime.fromisoformat(i["updated_at"]) for i in items if i["updated_at"])
     if not stamps:
