@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -235,7 +236,36 @@ def _active_types() -> dict[str, ComplaintType]:
     )
 
 
-def _product_by_model(model: str) -> Product | None:
+Fail = Callable[[str, str], None]
+
+
+def contact_clean(phone: str, email: str, fail: Fail) -> tuple[str, str]:
+    """The customer's phone (normalised) and e-mail (lower-case), each checked, and at least one of them:
+    the same rules for a complaint and a service order. Errors go to `fail(field, message)`."""
+    try:
+        clean_phone = normalize_phone(phone)
+    except DomainError as exc:
+        fail("phone", str(exc.message))
+        clean_phone = ""
+    clean_email = email.strip().lower()
+    if clean_email and not EMAIL.match(clean_email):
+        fail("email", _("Enter a valid e-mail address."))
+    if not phone.strip() and not clean_email:
+        fail("phone", _("Give a phone number or an e-mail address so that we can reach the customer."))
+    return clean_phone, clean_email
+
+
+def received_at_clean(value: datetime.datetime | None, now: datetime.datetime, fail: Fail) -> datetime.datetime:
+    """When the request reached us (now when not given), aware, and not in the future beyond CLOCK_SKEW."""
+    received_at = value or now
+    if timezone.is_naive(received_at):
+        received_at = timezone.make_aware(received_at)
+    if received_at > now + CLOCK_SKEW:
+        fail("received_at", _("The time received cannot be in the future."))
+    return received_at
+
+
+def product_by_model(model: str) -> Product | None:
     return refcache.cached(
         f"product:{model.lower()}", lambda: Product.objects.filter(model__iexact=model).select_related("line").first()
     )
@@ -260,29 +290,13 @@ def _validate_intake(data: IntakeData, now: datetime.datetime) -> tuple[dict[str
     if data.priority not in Priority.values:
         fail("priority", _("Choose a priority from the list."))
 
-    try:
-        clean["phone"] = normalize_phone(data.phone)
-    except DomainError as exc:
-        fail("phone", str(exc.message))
-        clean["phone"] = ""
-    email = data.email.strip().lower()
-    if email and not EMAIL.match(email):
-        fail("email", _("Enter a valid e-mail address."))
-    clean["email"] = email
+    clean["phone"], clean["email"] = contact_clean(data.phone, data.email, fail)
     try:
         clean["recording_url"] = recording_url_clean(data.recording_url)
     except DomainError as exc:
         fail("recording_url", str(exc.message))
         clean["recording_url"] = ""
-    if not data.phone.strip() and not email:
-        fail("phone", _("Give a phone number or an e-mail address so that we can reach the customer."))
-
-    received_at = data.received_at or now
-    if timezone.is_naive(received_at):
-        received_at = timezone.make_aware(received_at)
-    if received_at > now + CLOCK_SKEW:
-        fail("received_at", _("The time received cannot be in the future."))
-    clean["received_at"] = received_at
+    clean["received_at"] = received_at_clean(data.received_at, now, fail)
     if data.purchase_date and data.purchase_date > timezone.localdate(now):
         fail("purchase_date", _("The purchase date cannot be in the future."))
 
@@ -293,7 +307,7 @@ def _validate_intake(data: IntakeData, now: datetime.datetime) -> tuple[dict[str
 
     product = None
     if data.product_model.strip():
-        product = _product_by_model(data.product_model.strip())
+        product = product_by_model(data.product_model.strip())
     if product is None and data.product_model.strip() and not data.product_text.strip():
         # An unknown model is not an error: it is kept as free text for the desk to match later.
         clean["product_text"] = data.product_model.strip()

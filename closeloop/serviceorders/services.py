@@ -28,15 +28,16 @@ from closeloop.complaints.services import (
     IntakeData,
     attachment_refusal,
     complaint_register,
+    contact_clean,
     customer_find_or_create,
-    normalize_phone,
+    product_by_model,
+    received_at_clean,
 )
 from closeloop.core.errors import DomainError, ValidationFailed
 from closeloop.core.lifecycle import Transition
 from closeloop.core.numbering import daily_number
 from closeloop.core.types import User
-from closeloop.directory.models import Customer, CustomerKind, Department, Product
-from closeloop.directory.selectors import EMAIL
+from closeloop.directory.models import Customer, CustomerKind, Department
 from closeloop.notifications.models import Method, Notification
 from closeloop.notifications.services import outbox_wake
 from closeloop.serviceorders import clocks
@@ -75,7 +76,6 @@ DEFAULT_DEPARTMENT = {
 }
 # The complaint an unhappy follow-up becomes is of this type (directory's reference data).
 COMPLAINT_TYPE = "service"
-CLOCK_SKEW = datetime.timedelta(minutes=5)
 TEXT_MAX = 2000
 
 
@@ -165,28 +165,13 @@ def _validate(data: OrderData, now: datetime.datetime) -> dict[str, Any]:
         fail("description", _("Describe the fault or the request."))
     if data.priority not in Priority.values:
         fail("priority", _("Choose a priority from the list."))
-    try:
-        clean["phone"] = normalize_phone(data.phone)
-    except DomainError as exc:
-        fail("phone", str(exc.message))
-        clean["phone"] = ""
-    email = data.email.strip().lower()
-    if email and not EMAIL.match(email):
-        fail("email", _("Enter a valid e-mail address."))
-    clean["email"] = email
-    if not data.phone.strip() and not email:
-        fail("phone", _("Give a phone number or an e-mail address so that we can reach the customer."))
-    received_at = data.received_at or now
-    if timezone.is_naive(received_at):
-        received_at = timezone.make_aware(received_at)
-    if received_at > now + CLOCK_SKEW:
-        fail("received_at", _("The time received cannot be in the future."))
-    clean["received_at"] = received_at
+    clean["phone"], clean["email"] = contact_clean(data.phone, data.email, fail)
+    received_at = clean["received_at"] = received_at_clean(data.received_at, now, fail)
     if data.purchase_date and data.purchase_date > timezone.localdate(received_at):
         fail("purchase_date", _("The purchase date cannot be after the day the request was received."))
     product = None
     if data.product_model.strip():
-        product = Product.objects.filter(model__iexact=data.product_model.strip()).select_related("line").first()
+        product = product_by_model(data.product_model.strip())  # the intake's cached look-up
     clean["product"] = product
     clean["product_text"] = data.product_text.strip() or ("" if product else data.product_model.strip())
     department = None
