@@ -60,7 +60,10 @@ def test_a_refused_registration_keeps_what_was_typed(agent: User) -> None:
         },
     )
     assert response.status_code == 422
-    assert "灯罩裂了" in response.content.decode()
+    page = response.content.decode()
+    assert "灯罩裂了" in page
+    # The desk's one error summary: each error a link to its field (forms.js moves the focus there).
+    assert "data-error-summary" in page and 'href="#id_phone"' in page
     assert not ServiceOrder.objects.exists()
 
 
