@@ -9,9 +9,13 @@ timed), then measures on complaints drawn apart from the history (a different se
 use others again):
 - "new complaints": fresh draws worded with the phrasings the history used, in new combinations;
 - "unseen wording": every failure worded with a phrasing the history never contained;
-type accuracy and macro-F1, department accuracy, the lexicon's hazard recall and precision (with
-denied hazard words among the non-hazards), clustering purity (and inverse purity) over windows of one
-product line, and the latency of a suggestion (`triage_suggest`, p50/p95) and the training time.
+type accuracy and macro-F1, department accuracy, hazard recall and precision (with denied hazard words
+among the non-hazards) of the lexicon, of the learned hazard model and of both together (lexicon hit OR
+model at TRIAGE_HAZARD_MODEL_PERCENT, as hazards.py decides) — also on the hazards with their lexicon
+words taken out, which only the model can catch —, clustering purity and inverse purity over windows of
+one product line (the clustering of closeloop/triage/similar.py at several thresholds, and the one it
+replaced: connected components over plain TF-IDF at 0.35), and the latency of a suggestion
+(`triage_suggest`, p50/p95) and the training time.
 Writes bench/results/triage-sqlite.json.
 """
 
@@ -55,6 +59,50 @@ def macro_f1(truth: list[str], guess: list[str]) -> float:
     return statistics.fmean(scores)
 
 
+def recall_precision(truth: list[bool], found: list[bool]) -> dict[str, float]:
+    caught = sum(f and t for f, t in zip(found, truth, strict=True))
+    return {
+        "recall": round(caught / max(1, sum(truth)), 3),
+        "precision": round(caught / max(1, sum(found)), 3),
+    }
+
+
+def strip_words(text: str, words: tuple[str, ...]) -> str:
+    from closeloop.triage.text import normalise
+
+    text = normalise(text)
+    for word in words:
+        text = text.replace(normalise(word), " ")
+    return text
+
+
+def purity(drawn: list, groups: list[list[int]]) -> tuple[float, float]:
+    """(purity, inverse purity): how much of each group is its main failure; how much of each failure
+    is in its main group."""
+    pure = sum(Counter(drawn[i].topic for i in g).most_common(1)[0][1] for g in groups) / len(drawn)
+    by_topic: dict[str, Counter[int]] = {}
+    for index, group in enumerate(groups):
+        for i in group:
+            by_topic.setdefault(drawn[i].topic, Counter())[index] += 1
+    inverse = sum(c.most_common(1)[0][1] for c in by_topic.values()) / len(drawn)
+    return pure, inverse
+
+
+def clusters_before(texts: list[str], learned: object, similarity: float = 0.35) -> list[list[int]]:
+    """The clustering replaced in December 2026: connected components of the pairs whose plain TF-IDF
+    cosine reached 0.35 (single linkage)."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    matrix = learned.vectorizer.transform(texts)  # type: ignore[attr-defined]
+    linked = csr_matrix((matrix @ matrix.T).toarray() >= similarity)
+    _count, labels = connected_components(linked, directed=False)
+    groups: dict[int, list[int]] = {}
+    for index, label in enumerate(labels):
+        groups.setdefault(int(label), []).append(index)
+    return list(groups.values())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--complaints", type=int, default=100_000)
@@ -67,6 +115,7 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
 
     from closeloop.directory.models import Product, ProductLine
@@ -77,7 +126,7 @@ def main() -> None:
     from closeloop.triage.similar import clusters_find
     from closeloop.triage.suggest import triage_suggest
     from closeloop.triage.synthetic import LINES, TOPICS, history, sample
-    from closeloop.triage.text import DEFAULT_HAZARD_WORDS, hazard_words
+    from closeloop.triage.text import DEFAULT_HAZARD_WORDS, hazard_words, without_denied
 
     call_command("migrate", verbosity=0)
     for family in LINES.values():
@@ -141,22 +190,35 @@ def main() -> None:
         type_accuracy = sum(t == g for t, g in zip(truth_types, types, strict=True)) / len(test)
         department_accuracy = sum(s.department_code == d for s, d in zip(test, departments, strict=True)) / len(test)
         majority = Counter(truth_types).most_common(1)[0][1] / len(test)
-        flagged = [bool(hazard_words(s.description, DEFAULT_HAZARD_WORDS)) for s in test]
-        tp = sum(f and s.hazard for f, s in zip(flagged, test, strict=True))
-        recall = tp / max(1, sum(s.hazard for s in test))
-        precision = tp / max(1, sum(flagged))
+        hazard_truth = [s.hazard for s in test]
+        texts = [learn.model_text(s.description, s.product_text) for s in test]
+        lexicon = [bool(hazard_words(t, DEFAULT_HAZARD_WORDS)) for t in texts]
+        chance = learned.hazard_many([without_denied(t, DEFAULT_HAZARD_WORDS) for t in texts])
+        model_says = [p >= settings.TRIAGE_HAZARD_MODEL_MIN for p in chance]
+        both = [a or b for a, b in zip(lexicon, model_says, strict=True)]
+        # The hazards told without a lexicon word: what is left of each hazard once its words are taken out.
+        bare = [strip_words(t, DEFAULT_HAZARD_WORDS) for t, s in zip(texts, test, strict=True) if s.hazard]
+        bare_caught = sum(p >= settings.TRIAGE_HAZARD_MODEL_MIN for p in learned.hazard_many(bare))
         figures[label] = {
             "type_accuracy": round(type_accuracy, 3),
             "type_macro_f1": round(macro_f1(truth_types, types), 3),
             "type_majority_baseline": round(majority, 3),
             "department_accuracy": round(department_accuracy, 3),
-            "hazard_recall": round(recall, 3),
-            "hazard_precision": round(precision, 3),
+            "hazard_lexicon": recall_precision(hazard_truth, lexicon),
+            "hazard_model": recall_precision(hazard_truth, model_says),
+            "hazard_lexicon_or_model": recall_precision(hazard_truth, both),
+            "hazard_recall_without_lexicon_words": {
+                "lexicon": 0.0,
+                "model": round(bare_caught / max(1, len(bare)), 3),
+            },
+            "hazard_model_by_threshold": {
+                f"{t:.2f}": recall_precision(hazard_truth, [a or p >= t for a, p in zip(lexicon, chance, strict=True)])
+                for t in (0.5, 0.7, 0.8, 0.9)
+            },
         }
         print(f"{label}: {figures[label]}")
 
     # Clusters: windows of one product line holding complaints about a few failures each.
-    from django.conf import settings
 
     families = {family: [t for t in TOPICS if set(t[5]) & {family, "*"}] for family in LINES}
     rng = random.Random(4)
@@ -166,22 +228,24 @@ def main() -> None:
         line = rng.choice(LINES[family])[0]
         topics = rng.sample(families[family], 5)
         windows.append([sample(rng, topic=t[0], line=line) for t in topics for _ in range(rng.randint(3, 12))])
+
+    def measured(find: object) -> tuple[float, float]:
+        pairs = [purity(drawn, find([s.description for s in drawn])) for drawn in windows]  # type: ignore[operator]
+        return round(statistics.fmean(p for p, _i in pairs), 3), round(statistics.fmean(i for _p, i in pairs), 3)
+
+    before = measured(lambda texts: clusters_before(texts, learned))
+    figures["cluster_before"] = {"purity": before[0], "inverse_purity": before[1]}
+    print(f"clusters before (connected components, plain TF-IDF ≥ 0.35): purity {before[0]}, inverse {before[1]}")
     chosen = settings.TRIAGE_CLUSTER_SIMILARITY
-    for similarity in sorted({0.25, 0.3, chosen, 0.45}):
-        purities, inverse = [], []
-        for drawn in windows:
-            groups = clusters_find([s.description for s in drawn], similarity=similarity, learned=learned)
-            purities.append(sum(Counter(drawn[i].topic for i in g).most_common(1)[0][1] for g in groups) / len(drawn))
-            by_topic: dict[str, Counter[int]] = {}
-            for index, group in enumerate(groups):
-                for i in group:
-                    by_topic.setdefault(drawn[i].topic, Counter())[index] += 1
-            inverse.append(sum(c.most_common(1)[0][1] for c in by_topic.values()) / len(drawn))
-        purity, inverse_purity = round(statistics.fmean(purities), 3), round(statistics.fmean(inverse), 3)
+    grid = {}
+    for similarity in sorted({0.02, 0.03, 0.05, 0.1, chosen}):
+        pure, inverse = measured(lambda texts, t=similarity: clusters_find(texts, similarity=t, learned=learned))
+        grid[f"{similarity:.2f}"] = {"purity": pure, "inverse_purity": inverse}
         mark = " (TRIAGE_CLUSTER_SIMILARITY_PERCENT)" if similarity == chosen else ""
-        print(f"clusters at similarity ≥ {similarity}{mark}: purity {purity}, inverse purity {inverse_purity}")
+        print(f"clusters at similarity ≥ {similarity}{mark}: purity {pure}, inverse purity {inverse}")
         if similarity == chosen:
-            figures["cluster_purity"], figures["cluster_inverse_purity"] = purity, inverse_purity
+            figures["cluster_purity"], figures["cluster_inverse_purity"] = pure, inverse
+    figures["cluster_by_similarity"] = grid
 
     timings = []
     for s in history(1000, seed=5):

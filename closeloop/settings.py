@@ -397,10 +397,11 @@ TRIAGE_HAZARD_MODEL_MIN = env_int("TRIAGE_HAZARD_MODEL_PERCENT", 90) / 100
 # Similar complaints: the open ones and those received within this many days.
 TRIAGE_SIMILAR_DAYS = env_int("TRIAGE_SIMILAR_DAYS", 30)
 # Text clusters: this many complaints of one product line within this many days whose words resemble
-# each other at this similarity (percent, cosine of character pairs) raise a defect alert.
+# each other at this similarity (percent, average cosine of the model's weighted words; without a model
+# closeloop/triage/similar.py uses plain character pairs at 35 %) raise a defect alert.
 TRIAGE_CLUSTER_SIZE = env_int("TRIAGE_CLUSTER_SIZE", 5)
 TRIAGE_CLUSTER_DAYS = env_int("TRIAGE_CLUSTER_DAYS", 14)
-TRIAGE_CLUSTER_SIMILARITY = env_int("TRIAGE_CLUSTER_SIMILARITY_PERCENT", 35) / 100
+TRIAGE_CLUSTER_SIMILARITY = env_int("TRIAGE_CLUSTER_SIMILARITY_PERCENT", 5) / 100
 
 # --- E-mail ---------------------------------------------------------------------------------------
 EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN", "closeloop")

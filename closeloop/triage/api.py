@@ -48,7 +48,11 @@ class SuggestionsOut(Schema):
     priority: FieldSuggestionOut | None
     product: FieldSuggestionOut | None
     product_line: FieldSuggestionOut | None
-    hazard_words: list[str] = Field(description="safety-hazard words the text affirms (negated ones left out)")
+    hazard_words: list[str] = Field(
+        description="the words that make it a safety hazard: lexicon words the text affirms (negated ones left "
+        "out), or the words that drove the learned hazard model"
+    )
+    hazard_source: str = Field(description="lexicon, model (the learned hazard model) or empty: no hazard")
     model_version: int | None = Field(description="the model version that answered; null: rules (cold start)")
 
 

@@ -1,5 +1,6 @@
 """Safety hazards (起火, 冒烟, 触电…): a complaint whose words affirm a hazard of its product line's lexicon
-(or that the learned model finds hazardous with TRIAGE_HAZARD_MODEL_MIN confidence) is flagged once,
+(or that the learned hazard model, reading it without its denied words, finds hazardous at
+TRIAGE_HAZARD_MODEL_PERCENT) is flagged once,
 made urgent through the priority change (its clocks recompute), recorded on its timeline, and quality
 and management are told at once, in-app and on their channel.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import datetime
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -32,7 +34,7 @@ from closeloop.core.links import absolute_url
 from closeloop.notifications.services import Message, notifications_build, notifications_queue
 from closeloop.triage import learn
 from closeloop.triage.models import HazardFlag, HazardLexicon
-from closeloop.triage.text import DEFAULT_HAZARD_WORDS, hazard_words
+from closeloop.triage.text import DEFAULT_HAZARD_WORDS, hazard_words, without_denied
 
 log = logging.getLogger(__name__)
 
@@ -62,18 +64,37 @@ def complaint_text(complaint: Complaint) -> str:
     return " ".join(p for p in (complaint.description, complaint.product_text, complaint.onsite_situation) if p)
 
 
+@dataclass(frozen=True)
+class HazardFinding:
+    words: list[str]  # the words that drove it: the lexicon's, or the model's strongest stretches of text
+    source: str  # "lexicon" or "model"
+    confidence: float  # 1.0 for a lexicon word; the model's probability otherwise
+
+
+def hazard_assess(*, text: str, line_id: int | None, use_model: bool = True) -> HazardFinding | None:
+    """A hazard when a word of the line's lexicon is affirmed (not denied), or — with a trained model that
+    learned from TRIAGE_MIN_HISTORY complaints or more — when the learned hazard model, reading the text
+    without its denied words, gives at least TRIAGE_HAZARD_MODEL_PERCENT. None otherwise."""
+    lexicon = lexicon_for(line_id)
+    words = hazard_words(text, lexicon)
+    if words:
+        return HazardFinding(words, "lexicon", 1.0)
+    if not use_model:
+        return None
+    _version, learned = learn.current()
+    if learned is None or learned.samples < settings.TRIAGE_MIN_HISTORY:
+        return None
+    guess = learned.hazard(without_denied(text, lexicon))
+    if guess is None or guess.confidence < settings.TRIAGE_HAZARD_MODEL_MIN:
+        return None
+    return HazardFinding(guess.words or [_("(learned model)")], "model", guess.confidence)
+
+
 def hazard_found(complaint: Complaint) -> tuple[list[str], str]:
     """(the words that make it a hazard, "lexicon" or "model"), or ([], "") for none."""
     line_id = complaint.product.line_id if complaint.product_id and complaint.product else None
-    words = hazard_words(complaint_text(complaint), lexicon_for(line_id))
-    if words:
-        return words, "lexicon"
-    _version, learned = learn.current()
-    if learned is not None and "hazard" in learned.classifiers:
-        guess = learned.guess(learn.model_text(complaint.description, complaint.product_text)).get("hazard")
-        if guess is not None and guess.value == "1" and guess.confidence >= settings.TRIAGE_HAZARD_MODEL_MIN:
-            return guess.words or [_("(learned model)")], "model"
-    return [], ""
+    finding = hazard_assess(text=complaint_text(complaint), line_id=line_id)
+    return (finding.words, finding.source) if finding else ([], "")
 
 
 def hazard_check(*, complaint_id: int, now: datetime.datetime | None = None) -> HazardFlag | None:

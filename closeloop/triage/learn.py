@@ -6,6 +6,11 @@ and nothing to download; complement NB trains in a second on 100,000 complaints,
 wordings better than logistic regression did on the same data, and each class's weight per n-gram
 says which words drove a suggestion.
 
+The safety-hazard classifier reads the text with its denied hazard words blanked out
+(`text.without_denied`: "没有冒烟" teaches and triggers nothing) and answers the probability that a
+complaint describes a hazard; the lexicon's hit OR that probability at TRIAGE_HAZARD_MODEL_PERCENT flags it
+(closeloop/triage/hazards.py).
+
 A fitted model is pickled into a TriageModel row. Each process loads the newest version once and keeps
 it (`current()`); it looks for a newer version at most every CHECK_SECONDS, with one indexed query.
 """
@@ -27,6 +32,7 @@ from closeloop.triage.models import TriageModel
 from closeloop.triage.text import spans
 
 FIELDS = ("type", "department", "priority", "hazard")
+HAZARD = "hazard"  # read on the text without its denied hazard words, not offered as a suggestion
 CHECK_SECONDS = 10.0
 # A field is learned only when its history holds at least this many examples of two values or more.
 MIN_PER_CLASS = 5
@@ -52,6 +58,7 @@ class Learned:
         self.classifiers = classifiers
         self.samples = samples  # complaints it learned from: below TRIAGE_MIN_HISTORY the rules answer
         self._grams: np.ndarray | None = None
+        self._weights: np.ndarray | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {"vectorizer": self.vectorizer, "classifiers": self.classifiers, "samples": self.samples}
@@ -65,10 +72,29 @@ class Learned:
             self._grams = self.vectorizer.get_feature_names_out()
         return self._grams
 
+    @property
+    def cluster_weights(self) -> np.ndarray:
+        """Per n-gram, how much it tells the complaint types and departments apart (the spread of the
+        classifiers' weights for it, 0 to 1): what a failure's complaints share — 不亮, 闪, 嗡嗡 — weighs,
+        what every complaint says — 你好, 吸顶灯, 要求退货 — hardly. Used to cluster by failure."""
+        if self._weights is None:
+            spread = np.zeros(len(self.grams), dtype=np.float64)
+            for name in ("type", "department"):
+                clf = self.classifiers.get(name)
+                if clf is not None:
+                    log_prob = clf.feature_log_prob_
+                    spread += log_prob.max(axis=0) - log_prob.mean(axis=0)
+            top = spread.max()
+            self._weights = (spread / top if top > 0 else np.ones_like(spread)).astype(np.float32)
+        return self._weights
+
     def guess(self, text: str, *, explain: int = 4) -> dict[str, Guess]:
+        """The suggested fields (type, department, priority) for the text."""
         row = self.vectorizer.transform([text])
         guesses = {}
         for name, clf in self.classifiers.items():
+            if name == HAZARD:
+                continue
             proba = _proba(clf, row)
             best = int(np.argmax(proba))
             guesses[name] = Guess(
@@ -78,10 +104,29 @@ class Learned:
             )
         return guesses
 
+    def hazard(self, text: str, *, explain: int = 4) -> Guess | None:
+        """The probability that `text` (denied hazard words already blanked out: `text.without_denied`)
+        describes a safety hazard, with the words that drove it; None when the history taught no hazard."""
+        clf = self.classifiers.get(HAZARD)
+        if clf is None or "1" not in clf.classes_:
+            return None
+        row = self.vectorizer.transform([text])
+        proba = _proba(clf, row)
+        yes = int(np.flatnonzero(clf.classes_ == "1")[0])
+        return Guess("1", round(float(proba[yes]), 3), self._drivers(text, row, clf, yes, explain))
+
+    def hazard_many(self, texts: list[str]) -> list[float]:
+        """The hazard probability of many texts at once (denied words blanked out), 0.0 without a classifier."""
+        clf = self.classifiers.get(HAZARD)
+        if clf is None or "1" not in clf.classes_:
+            return [0.0] * len(texts)
+        yes = int(np.flatnonzero(clf.classes_ == "1")[0])
+        return [float(p) for p in clf.predict_proba(self.vectorizer.transform(texts))[:, yes]]
+
     def predict_many(self, texts: list[str]) -> dict[str, list[str]]:
-        """Each field's value for many texts at once (scoring a model on its held-out part)."""
+        """Each suggested field's value for many texts at once (scoring a model on its held-out part)."""
         matrix = self.vectorizer.transform(texts)
-        return {name: [str(v) for v in clf.predict(matrix)] for name, clf in self.classifiers.items()}
+        return {name: [str(v) for v in clf.predict(matrix)] for name, clf in self.classifiers.items() if name != HAZARD}
 
     def _drivers(self, text: str, row: Any, clf: ComplementNB, best: int, limit: int) -> list[str]:
         """The n-grams of the text whose weight for the chosen class most exceeds their average weight
@@ -107,9 +152,10 @@ def _proba(clf: ComplementNB, row: Any) -> np.ndarray:
     return proba
 
 
-def fit(texts: list[str], labels: dict[str, list[str]]) -> Learned:
+def fit(texts: list[str], labels: dict[str, list[str]], *, hazard_texts: list[str] | None = None) -> Learned:
     """Fit the vectorizer on `texts` and a classifier per field of `labels` that has two values or more
-    with MIN_PER_CLASS examples each."""
+    with MIN_PER_CLASS examples each; the hazard classifier on `hazard_texts` (the same texts with their
+    denied hazard words blanked out) when given."""
     vectorizer = TfidfVectorizer(
         analyzer="char", ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=200_000, dtype=np.float32
     )
@@ -117,6 +163,7 @@ def fit(texts: list[str], labels: dict[str, list[str]]) -> Learned:
     # The n-grams left out (rare, or beyond max_features): introspection only, and most of a pickle's size.
     if hasattr(vectorizer, "stop_words_"):
         del vectorizer.stop_words_
+    hazard_matrix = vectorizer.transform(hazard_texts) if hazard_texts is not None else matrix
     classifiers = {}
     for name, values in labels.items():
         counts: dict[str, int] = {}
@@ -124,7 +171,7 @@ def fit(texts: list[str], labels: dict[str, list[str]]) -> Learned:
             counts[value] = counts.get(value, 0) + 1
         if sum(1 for n in counts.values() if n >= MIN_PER_CLASS) < 2:
             continue
-        classifiers[name] = ComplementNB(alpha=0.3).fit(matrix, values)
+        classifiers[name] = ComplementNB(alpha=0.3).fit(hazard_matrix if name == HAZARD else matrix, values)
     return Learned(vectorizer, classifiers, len(texts))
 
 

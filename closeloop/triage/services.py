@@ -20,7 +20,9 @@ from closeloop.complaints.models import Complaint
 from closeloop.core.errors import DomainError
 from closeloop.core.types import User
 from closeloop.triage import learn
+from closeloop.triage.hazards import lexicon_for
 from closeloop.triage.models import HazardFlag, SuggestionOutcome, TriageModel
+from closeloop.triage.text import hazard_words, without_denied
 
 log = logging.getLogger(__name__)
 
@@ -39,21 +41,22 @@ def triage_train(*, now: datetime.datetime | None = None) -> TriageModel:
     tenth, store it. Refused below TRIAGE_MIN_HISTORY (the rules answer until then)."""
     now = now or timezone.now()
     flagged = HazardFlag.objects.filter(complaint_id=OuterRef("pk"))
-    rows = list(
+    history = list(
         training_history()
         .annotate(hazard=Exists(flagged))
         .order_by("-closed_at", "-pk")
-        .values_list("description", "product_text", "type__code", "department__code", "priority", "hazard")[
-            : settings.TRIAGE_MAX_HISTORY
-        ]
+        .values_list(
+            "description", "product_text", "type__code", "department__code", "priority", "hazard", "product__line_id"
+        )[: settings.TRIAGE_MAX_HISTORY]
     )
-    if len(rows) < settings.TRIAGE_MIN_HISTORY:
+    if len(history) < settings.TRIAGE_MIN_HISTORY:
         raise DomainError(
             _("Not enough closed complaints to learn from yet: %(have)s of %(need)s.")
-            % {"have": len(rows), "need": settings.TRIAGE_MIN_HISTORY},
+            % {"have": len(history), "need": settings.TRIAGE_MIN_HISTORY},
             code="triage.not_enough_history",
         )
     started = time.perf_counter()
+    rows = [hazard_labelled(row) for row in history]
     train = [r for i, r in enumerate(rows) if i % HOLDOUT_EVERY]
     held = [r for i, r in enumerate(rows) if not i % HOLDOUT_EVERY]
     learned = learn.fit(
@@ -64,6 +67,7 @@ def triage_train(*, now: datetime.datetime | None = None) -> TriageModel:
             "priority": [str(r[4]) for r in train],
             "hazard": ["1" if r[5] else "0" for r in train],
         },
+        hazard_texts=[r[6] for r in train],
     )
     seconds = time.perf_counter() - started
     scores = learn_scores(learned, held)
@@ -85,24 +89,41 @@ def triage_train(*, now: datetime.datetime | None = None) -> TriageModel:
     return model
 
 
-def learn_scores(
-    learned: learn.Learned, held: Sequence[tuple[str, str, str, str | None, int, bool]]
-) -> dict[str, float]:
-    """Accuracy per field on the held-out rows."""
+HistoryRow = tuple[str, str, str, str | None, int, bool, str]
+
+
+def hazard_labelled(row: tuple[str, str, str, str | None, int, bool, int | None]) -> HistoryRow:
+    """A history row with its hazard label and the text the hazard model reads. A hazard is a flagged
+    complaint, or one whose words affirm a word of its line's lexicon: an imported history carries no flags,
+    and the model is worth having for what it learns beside the words (拉了电闸, 手发麻, 烧到窗帘)."""
+    description, product_text, type_code, department, priority, flagged, line_id = row
+    text = learn.model_text(description, product_text)
+    lexicon = lexicon_for(line_id)
+    hazard = flagged or bool(hazard_words(text, lexicon))
+    return description, product_text, type_code, department, priority, hazard, without_denied(text, lexicon)
+
+
+def learn_scores(learned: learn.Learned, held: Sequence[HistoryRow]) -> dict[str, float]:
+    """Accuracy per suggested field on the held-out rows; for the hazard model its recall and precision
+    at TRIAGE_HAZARD_MODEL_PERCENT."""
     if not held:
         return {}
     predicted = learned.predict_many([learn.model_text(r[0], r[1]) for r in held])
-    hits = dict.fromkeys(learned.classifiers, 0)
-    for index, (_description, _product_text, type_code, department, priority, hazard) in enumerate(held):
-        truth = {
-            "type": type_code,
-            "department": department or "",
-            "priority": str(priority),
-            "hazard": "1" if hazard else "0",
-        }
+    hits = dict.fromkeys(predicted, 0)
+    for index, (_description, _product_text, type_code, department, priority, _hazard, _text) in enumerate(held):
+        truth = {"type": type_code, "department": department or "", "priority": str(priority)}
         for name, values in predicted.items():
             hits[name] += values[index] == truth[name]
-    return {name: round(n / len(held), 3) for name, n in hits.items()}
+    scores = {name: round(n / len(held), 3) for name, n in hits.items()}
+    if learn.HAZARD in learned.classifiers:
+        found = [p >= settings.TRIAGE_HAZARD_MODEL_MIN for p in learned.hazard_many([r[6] for r in held])]
+        truth_hazard = [r[5] for r in held]
+        caught = sum(f and t for f, t in zip(found, truth_hazard, strict=True))
+        if any(truth_hazard):
+            scores["hazard_recall"] = round(caught / sum(truth_hazard), 3)
+        if any(found):
+            scores["hazard_precision"] = round(caught / sum(found), 3)
+    return scores
 
 
 def triage_retrain_request(*, actor: User) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -24,9 +25,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
+from scipy.spatial.distance import squareform
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
 
 from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES, OPEN_STATUSES
 from closeloop.complaints.models import Complaint, Via
@@ -41,6 +45,12 @@ from closeloop.triage.text import bigrams, cosine, spans
 BLOCK = 512  # rows of the similarity matrix computed at once (memory: BLOCK × the window's complaints)
 CANDIDATES = 300  # the newest complaints of the line compared with this one
 SIMILAR_MIN = 0.35
+# Average linkage holds a part's pairwise distances: 2,000 complaints of one line in the window is 16 MB.
+LINKAGE_MAX = 2000
+# Without a trained model the texts are plain character pairs, where every complaint shares much with every
+# other: the threshold measured for them before a model existed (TRIAGE_CLUSTER_SIMILARITY_PERCENT is for
+# the model's weighted words).
+COLD_START_SIMILARITY = 0.35
 
 
 def shared_words(text: str, a: Counter[str], b: Counter[str]) -> list[str]:
@@ -103,17 +113,29 @@ def _grams(text: str) -> list[str]:
     return list(bigrams(text).elements())
 
 
+def cluster_matrix(texts: list[str], learned: learn.Learned | None) -> Any:
+    """The texts as unit rows. With a learned model: its TF-IDF of characters and pairs, each n-gram weighted
+    by how much it tells types and departments apart (`Learned.cluster_weights`), so what a failure's
+    complaints share counts and what every complaint says does not. Without one: plain pair counts."""
+    if learned is None:
+        return TfidfVectorizer(analyzer=_grams, use_idf=False, dtype=np.float32).fit_transform(texts)
+    matrix = learned.vectorizer.transform(texts).multiply(learned.cluster_weights.reshape(1, -1)).tocsr()
+    return normalize(matrix)
+
+
 def clusters_find(texts: list[str], *, similarity: float, learned: learn.Learned | None = None) -> list[list[int]]:
-    """Group texts whose words reach `similarity` (cosine), linking through any member; the groups as
-    lists of indexes. With a learned model its TF-IDF weights (from the whole history) make what every
-    complaint says — "吸顶灯", "晚上没法用" — count little; without one, character pairs count alike."""
+    """Group texts describing the same failure; the groups as lists of indexes.
+
+    Two steps (the second only with a learned model). The graph of pairs whose cosine reaches `similarity`
+    splits the texts into connected parts (sparse, cheap, blockwise). Inside each part, average-linkage
+    agglomeration joins two groups only while their members resemble each other at `similarity` on average,
+    so one chance likeness no longer chains two failures together; that let the threshold come down and a
+    failure's different wordings come together
+    (measured in bench/bench_triage.py; docs/decisions.md, issue 19)."""
     n = len(texts)
     if n < 2:
         return [[i] for i in range(n)]
-    if learned is not None:
-        matrix = learned.vectorizer.transform(texts)
-    else:
-        matrix = TfidfVectorizer(analyzer=_grams, use_idf=False, dtype=np.float32).fit_transform(texts)
+    matrix = cluster_matrix(texts, learned)
     sources, targets = [], []
     for start in range(0, n, BLOCK):
         block = (matrix[start : start + BLOCK] @ matrix.T).toarray()
@@ -123,10 +145,25 @@ def clusters_find(texts: list[str], *, similarity: float, learned: learn.Learned
     edges = np.concatenate(sources), np.concatenate(targets)
     graph = csr_matrix((np.ones(len(edges[0]), dtype=np.int8), edges), shape=(n, n))
     _count, labels = connected_components(graph, directed=False)
-    groups: dict[int, list[int]] = {}
+    parts: dict[int, list[int]] = {}
     for index, label in enumerate(labels):
-        groups.setdefault(int(label), []).append(index)
-    return list(groups.values())
+        parts.setdefault(int(label), []).append(index)
+    groups: list[list[int]] = []
+    for part in parts.values():
+        if learned is None or len(part) < 3 or len(part) > LINKAGE_MAX:
+            # Two linked texts are alike; a part beyond LINKAGE_MAX stays as linked; and without a model
+            # (plain pairs at COLD_START_SIMILARITY) the connected parts are the groups, as measured then.
+            groups.append(part)
+            continue
+        rows = matrix[part]
+        distance = 1.0 - np.asarray((rows @ rows.T).todense(), dtype=np.float64)
+        np.fill_diagonal(distance, 0.0)
+        tree = linkage(squareform(np.clip(distance, 0.0, None), checks=False), method="average")
+        found: dict[int, list[int]] = {}
+        for index, label in zip(part, fcluster(tree, t=1.0 - similarity, criterion="distance"), strict=True):
+            found.setdefault(int(label), []).append(index)
+        groups.extend(found.values())
+    return groups
 
 
 def clusters_scan(*, now: datetime.datetime | None = None, notify: bool = True) -> list[DefectAlert]:
@@ -150,7 +187,8 @@ def clusters_scan(*, now: datetime.datetime | None = None, notify: bool = True) 
         if len(rows) < settings.TRIAGE_CLUSTER_SIZE:
             continue
         texts = [r[2] for r in rows]
-        for group in clusters_find(texts, similarity=settings.TRIAGE_CLUSTER_SIMILARITY, learned=learned):
+        similarity = settings.TRIAGE_CLUSTER_SIMILARITY if learned is not None else COLD_START_SIMILARITY
+        for group in clusters_find(texts, similarity=similarity, learned=learned):
             if len(group) < settings.TRIAGE_CLUSTER_SIZE:
                 continue
             members = [(rows[i][0], rows[i][1]) for i in group]

@@ -21,8 +21,8 @@ from closeloop.complaints.models import Complaint, Priority
 from closeloop.directory.models import ComplaintType, Department, Product, ProductLine
 from closeloop.handling.services.roster import roster_propose
 from closeloop.triage import learn
-from closeloop.triage.hazards import lexicon_for
-from closeloop.triage.text import hazard_words, model_codes, normalise
+from closeloop.triage.hazards import hazard_assess
+from closeloop.triage.text import model_codes, normalise
 
 # Cold start: words that point to a type, strongest first within each type (the seed types' codes).
 TYPE_KEYWORDS: dict[str, tuple[str, ...]] = {
@@ -55,6 +55,7 @@ class Suggestions:
     product: FieldSuggestion | None = None
     product_line: FieldSuggestion | None = None
     hazard_words: list[str] = field(default_factory=list)
+    hazard_source: str = ""  # lexicon | model (closeloop/triage/hazards.py, hazard_assess)
     model_version: int | None = None  # None: cold start (rules)
     seconds: float = 0.0
 
@@ -69,6 +70,7 @@ class Suggestions:
             "product": one(self.product),
             "product_line": one(self.product_line),
             "hazard_words": self.hazard_words,
+            "hazard_source": self.hazard_source,
             "model_version": self.model_version,
         }
 
@@ -201,9 +203,12 @@ def triage_suggest(*, description: str, product_text: str = "", now: datetime.da
         line_obj = ref.products[product.value.upper()].line
     elif line is not None:
         line_obj = next((obj for _name, obj in ref.lines if obj.code == line.value), None)
-    hazards = hazard_words(f"{description} {product_text}", lexicon_for(line_obj.pk if line_obj else None))
+    hazard = hazard_assess(text=f"{description} {product_text}", line_id=line_obj.pk if line_obj else None)
+    hazards = hazard.words if hazard else []
     text = learn.model_text(description, product_text)
-    result = Suggestions(product=product, product_line=line, hazard_words=hazards)
+    result = Suggestions(
+        product=product, product_line=line, hazard_words=hazards, hazard_source=hazard.source if hazard else ""
+    )
     version, learned = learn.current()
     if learned is not None and version is not None and learned.samples >= settings.TRIAGE_MIN_HISTORY:
         result.model_version = version
@@ -219,9 +224,11 @@ def triage_suggest(*, description: str, product_text: str = "", now: datetime.da
     if result.department is None:
         on = timezone.localdate(now or timezone.now())
         result.department = _rules_department(ref, result.type.value if result.type else None, line_obj, on=on)
-    if hazards:
-        # A safety hazard is urgent whatever the history says: the lexicon outranks the model.
-        result.priority = _rules_priority(text, hazards)
+    if hazard is not None:
+        # A safety hazard is urgent whatever the history says: the hazard check outranks the priority model.
+        result.priority = FieldSuggestion(
+            str(Priority.URGENT.value), _priority_label(Priority.URGENT), 0.9, hazards, hazard.source
+        )
     elif result.priority is None:
         result.priority = _rules_priority(text, hazards)
     result.seconds = time.perf_counter() - started

@@ -87,6 +87,20 @@ def hazard_words(text: str, words: Iterable[str]) -> list[str]:
     return found
 
 
+def without_denied(text: str, words: Iterable[str]) -> str:
+    """The text (normalised) with every denied hazard word blanked out: what the learned hazard model reads,
+    in training and in use, so that "没有冒烟" teaches it nothing about smoke and cannot make it flag."""
+    low = normalise(text)
+    hits = [hit for hit in hazard_hits(low, words) if hit.negated]
+    if not hits:
+        return low
+    chars = list(low)
+    for hit in hits:
+        for i in range(hit.start, min(len(chars), hit.start + len(normalise(hit.word)))):
+            chars[i] = " "
+    return "".join(chars)
+
+
 MODEL_CODE = re.compile(r"(?<![a-z0-9])([a-z]{1,5})\s*[-_ ]?\s*(\d{2,6})(?![0-9])")
 
 

@@ -15,6 +15,7 @@ from closeloop.core.models import ApiToken
 from closeloop.core.roles import user_roles
 from closeloop.demo.logins import DEMO_PASSWORD, DEMO_USERS
 from closeloop.directory.models import Customer, Membership, Product, ProductLine
+from closeloop.triage.demo_history import DEMO_HISTORY
 
 
 def counts() -> dict[str, int]:
@@ -33,7 +34,8 @@ def test_demo_is_idempotent_and_prints_the_logins() -> None:
     # The bulk history, plus the three intakes of the defect-spike demo, the safety-hazard intake
     # (closeloop/triage/demo.py), the two e-mail complaints and the hotline call with its recording
     # (closeloop/demo/callcentre.py).
-    assert after_first["Complaint"] == 307
+    # And the previous year's closed complaints the first triage model learns from (closeloop/triage/demo_history.py).
+    assert after_first["Complaint"] == 307 + DEMO_HISTORY
     replied = Event.objects.get(action="customer_replied", note__startswith="好的，谢谢。")
     assert replied.complaint.channel == "email" and "写道" not in replied.note
     assert after_first["ApiToken"] == 1
@@ -77,3 +79,23 @@ def test_seed_command_appends() -> None:
     assert "tasks" in out.getvalue() and "follow-ups" in out.getvalue() and "rows/s" in out.getvalue()
     assert Event.objects.filter(action="task_created").exists()
     assert Event.objects.filter(action="followup_created").exists()
+
+
+@pytest.mark.django_db
+def test_demo_trains_a_triage_model_and_agents_get_learned_suggestions() -> None:
+    from closeloop.complaints.lifecycle import Status
+    from closeloop.triage import learn
+    from closeloop.triage.models import TriageModel
+    from closeloop.triage.suggest import triage_suggest
+
+    learn.forget()
+    call_command("demo", stdout=StringIO())
+    model = TriageModel.objects.get()  # the first version, learned at the end of the demo load
+    assert model.samples >= 300
+    assert Complaint.objects.filter(status=Status.CLOSED).count() >= DEMO_HISTORY
+    assert model.scores["type"] >= 0.8
+    got = triage_suggest(description="物流显示已签收，但是根本没收到台灯，快递员也联系不上")
+    assert got.model_version == model.version
+    assert got.type is not None and (got.type.value, got.type.source) == ("logistics", "model")
+    assert got.department is not None and got.department.source == "model"
+    learn.forget()

@@ -5,6 +5,7 @@ few complaints handled through the real services. Idempotent: a second run chang
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -66,8 +67,8 @@ class Command(BaseCommand):
                 _token, raw_key = api_token_create(user=integration, name="demo integration")
             catalogue_ensure()
         seeded = None
+        now = timezone.now()
         if not Complaint.objects.exists():
-            now = timezone.now()
             seeded = seed_complaints(count=DEMO_COMPLAINTS, seed=2026, days=days_covering_months(now), now=now)
         # A few more, handled through the real services (with their notifications), on a fresh demo only.
         dispatched = demo_handling_ensure(fresh=seeded is not None)
@@ -96,8 +97,23 @@ class Command(BaseCommand):
 
         demo_articles()  # the knowledge base's known issues of the demo catalogue
 
+        history = model = None
+        if seeded is not None:
+            # The year before the demo's months, brought in as an installation imports its past, then the
+            # first triage model learned from it: agents see learned suggestions, not only the rules.
+            from closeloop.triage.demo_history import demo_history, demo_model
+
+            history = demo_history(before=now - datetime.timedelta(days=days_covering_months(now)))
+            model = demo_model()
+
         if dispatched:
             self.stdout.write(f"Dispatched {dispatched} demo complaints to departments (tasks, a solution, a form).")
+        if history:
+            self.stdout.write(f"Imported {history} closed complaints of the previous year as history.")
+        if model is not None:
+            self.stdout.write(
+                f"Trained triage model v{model.version} on {model.samples} closed complaints: held-out {model.scores}."
+            )
         if created_users:
             self.stdout.write(f"Created demo users: {', '.join(created_users)}.")
         if seeded is not None:
