@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.naive_bayes import ComplementNB
 
@@ -163,7 +164,15 @@ def fit(texts: list[str], labels: dict[str, list[str]], *, hazard_texts: list[st
     # The n-grams left out (rare, or beyond max_features): introspection only, and most of a pickle's size.
     if hasattr(vectorizer, "stop_words_"):
         del vectorizer.stop_words_
-    hazard_matrix = vectorizer.transform(hazard_texts) if hazard_texts is not None else matrix
+    hazard_matrix = matrix
+    if hazard_texts is not None:
+        # Only the few texts with a denied hazard word differ: transform those, take the others' rows.
+        changed = [i for i, (a, b) in enumerate(zip(texts, hazard_texts, strict=True)) if a != b]
+        if changed:
+            order = np.arange(len(texts))
+            order[changed] = len(texts) + np.arange(len(changed))
+            extra = vectorizer.transform([hazard_texts[i] for i in changed])
+            hazard_matrix = sparse.vstack([matrix, extra], format="csr")[order]
     classifiers = {}
     for name, values in labels.items():
         counts: dict[str, int] = {}

@@ -22,7 +22,7 @@ from closeloop.core.types import User
 from closeloop.triage import learn
 from closeloop.triage.hazards import lexicon_for
 from closeloop.triage.models import HazardFlag, SuggestionOutcome, TriageModel
-from closeloop.triage.text import hazard_words, without_denied
+from closeloop.triage.text import hazard_reading
 
 log = logging.getLogger(__name__)
 
@@ -97,10 +97,8 @@ def hazard_labelled(row: tuple[str, str, str, str | None, int, bool, int | None]
     complaint, or one whose words affirm a word of its line's lexicon: an imported history carries no flags,
     and the model is worth having for what it learns beside the words (拉了电闸, 手发麻, 烧到窗帘)."""
     description, product_text, type_code, department, priority, flagged, line_id = row
-    text = learn.model_text(description, product_text)
-    lexicon = lexicon_for(line_id)
-    hazard = flagged or bool(hazard_words(text, lexicon))
-    return description, product_text, type_code, department, priority, hazard, without_denied(text, lexicon)
+    affirmed, hazard_text = hazard_reading(learn.model_text(description, product_text), lexicon_for(line_id))
+    return description, product_text, type_code, department, priority, flagged or bool(affirmed), hazard_text
 
 
 def learn_scores(learned: learn.Learned, held: Sequence[HistoryRow]) -> dict[str, float]:

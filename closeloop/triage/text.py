@@ -87,18 +87,27 @@ def hazard_words(text: str, words: Iterable[str]) -> list[str]:
     return found
 
 
-def without_denied(text: str, words: Iterable[str]) -> str:
-    """The text (normalised) with every denied hazard word blanked out: what the learned hazard model reads,
-    in training and in use, so that "没有冒烟" teaches it nothing about smoke and cannot make it flag."""
-    low = normalise(text)
-    hits = [hit for hit in hazard_hits(low, words) if hit.negated]
-    if not hits:
-        return low
-    chars = list(low)
+def hazard_reading(text: str, words: Iterable[str]) -> tuple[list[str], str]:
+    """(the hazard words the text affirms, the text with its denied hazard words blanked out — unchanged
+    when none is denied). The second is what the learned hazard model reads, in training and in use, so
+    that "没有冒烟" teaches it nothing about smoke and cannot make it flag."""
+    hits = sorted(hazard_hits(text, words), key=lambda h: h.start)
+    affirmed: list[str] = []
     for hit in hits:
+        if not hit.negated and hit.word not in affirmed:
+            affirmed.append(hit.word)
+    denied = [hit for hit in hits if hit.negated]
+    if not denied:
+        return affirmed, text
+    chars = list(normalise(text))
+    for hit in denied:
         for i in range(hit.start, min(len(chars), hit.start + len(normalise(hit.word)))):
             chars[i] = " "
-    return "".join(chars)
+    return affirmed, "".join(chars)
+
+
+def without_denied(text: str, words: Iterable[str]) -> str:
+    return hazard_reading(text, words)[1]
 
 
 MODEL_CODE = re.compile(r"(?<![a-z0-9])([a-z]{1,5})\s*[-_ ]?\s*(\d{2,6})(?![0-9])")
