@@ -393,7 +393,7 @@ TRIAGE_MIN_HISTORY = env_int("TRIAGE_MIN_HISTORY", 300)
 # A training run learns from at most the newest this many closed complaints.
 TRIAGE_MAX_HISTORY = env_int("TRIAGE_MAX_HISTORY", 200_000)
 # The learned hazard model flags a complaint no lexicon word flagged only at this confidence (percent).
-TRIAGE_HAZARD_MODEL_MIN = env_int("TRIAGE_HAZARD_MODEL_PERCENT", 90) / 100
+TRIAGE_HAZARD_MODEL_MIN = env_int("TRIAGE_HAZARD_MODEL_PERCENT", 80) / 100
 # Similar complaints: the open ones and those received within this many days.
 TRIAGE_SIMILAR_DAYS = env_int("TRIAGE_SIMILAR_DAYS", 30)
 # Text clusters: this many complaints of one product line within this many days whose words resemble

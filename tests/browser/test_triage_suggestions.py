@@ -45,7 +45,7 @@ def test_agent_accepts_a_learned_suggestion_with_its_alt_key(
     expect(suggestions).to_contain_text(f"model v{model.version}")
     type_button = suggestions.locator("[data-triage-field=type]")
     expect(type_button).to_have_attribute("data-triage-value", "logistics")
-    type_line = suggestions.locator("li", has=type_button)
+    type_line = suggestions.locator("li", has=page.locator("[data-triage-field=type]"))
     expect(type_line).to_contain_text("签收")  # the words that drove it
     expect(page.locator("input[name=type][value=logistics]")).not_to_be_checked()  # nothing applied unasked
 
