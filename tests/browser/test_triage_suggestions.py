@@ -4,6 +4,7 @@ with its Alt key; the field is filled. axe-core on the page with the suggestions
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -38,15 +39,16 @@ def test_agent_accepts_a_learned_suggestion_with_its_alt_key(
     login(page, "triage-agent")
 
     page.goto(page.base_url + "/desk/new/")
-    page.locator("textarea[name=description]").press_sequentially(
-        f"物流显示已签收，但是根本没收到 {product.model}", delay=10
-    )
+    description = f"物流显示已签收，但是根本没收到 {product.model}"
+    page.locator("textarea[name=description]").press_sequentially(description, delay=10)
     suggestions = page.locator("#triage-suggestions [data-triage]")
     expect(suggestions).to_contain_text(f"model v{model.version}")
     type_button = suggestions.locator("[data-triage-field=type]")
     expect(type_button).to_have_attribute("data-triage-value", "logistics")
     type_line = suggestions.locator("li", has=page.locator("[data-triage-field=type]"))
-    expect(type_line).to_contain_text("签收")  # the words that drove it
+    expect(type_line).to_contain_text(re.compile("«.+»"))
+    driving = re.findall(r"«([^»]+)»", type_line.inner_text())
+    assert driving and all(word in description for word in driving), driving  # the typed words that drove it
     expect(page.locator("input[name=type][value=logistics]")).not_to_be_checked()  # nothing applied unasked
 
     page.keyboard.press("Alt+1")
