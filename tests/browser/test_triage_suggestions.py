@@ -35,7 +35,6 @@ def test_agent_accepts_a_learned_suggestion_with_its_alt_key(
     model = triage_train()
     suggest.forget()  # the catalogue's product, read by the live server's thread
     make_user(Role.AGENT, username="triage-agent")
-    page.set_default_timeout(60_000)  # the shared machine can be slow to serve the first pages; no limit tested
     login(page, "triage-agent")
 
     page.goto(page.base_url + "/desk/new/")
