@@ -63,7 +63,7 @@ def test_list_pages_cost_the_same_statements_at_every_size(settings: Any) -> Non
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.KPI_CACHE_SECONDS = 0  # every request computes its aggregates
     call_command("demo", stdout=StringIO())
-    seed_complaints(count=1000 - Complaint.objects.count(), seed=11)
+    seed_complaints(count=max(0, 1000 - Complaint.objects.count()), seed=11)  # the demo imports a year of history
     first = datetime.date.today().replace(day=1) - datetime.timedelta(days=1)
     month_q = f"month={first.year}-{first.month:02d}"
     # The same complaints' pages at both sizes: one of each state.
