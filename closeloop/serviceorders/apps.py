@@ -12,3 +12,7 @@ class ServiceOrdersConfig(AppConfig):
 
         # The complaint page lists the service orders it created (an exchange it waits for).
         panel_provider_add("closeloop.serviceorders.views.complaint_panel")
+        from closeloop.complaints.repeats import related_finder_add
+
+        # A complaint's intake sees the customer's recent service orders on the same product.
+        related_finder_add("closeloop.serviceorders.selectors.orders_related_to_complaint")
