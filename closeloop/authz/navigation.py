@@ -174,8 +174,9 @@ HOMES: tuple[tuple[Role, str], ...] = (
     (Role.HANDLER, "handling:inbox"),
     (Role.DEPT_MANAGER, "handling:inbox"),
     (Role.AGENT, "desk:queue"),
-    (Role.CS_SUPERVISOR, "handling:approvals"),
-    (Role.QUALITY, "handling:decisions"),
+    # Two lists each, on one page: approvals and escalations; disputes and defect alerts.
+    (Role.CS_SUPERVISOR, "handling:supervisor_home"),
+    (Role.QUALITY, "defects:quality_home"),
     (Role.MANAGEMENT, "insight:dashboard"),
     (Role.AUDITOR, "insight:dashboard"),
     (Role.ADMIN, "desk:queue"),

@@ -192,7 +192,7 @@ def timeline_rows(
                 at=timezone.localtime(event.at),
                 actor=actor,
                 via=via_label(event.via),
-                label=" · ".join(p for p in (action_label(event.action), _method_label(event)) if p),
+                label=" · ".join(p for p in (action_label(event.action), _method_label(event), _told(event)) if p),
                 status_before=status_label(event.before.get("status")),
                 status_after=status_label(event.after.get("status")),
                 note=contact_masked_in(event.note, customer=complaint.customer, contact=contact)
@@ -205,6 +205,12 @@ def timeline_rows(
         )
     rows.sort(key=lambda row: row.at)  # stable: events keep their order
     return rows
+
+
+def _told(event: Event) -> str:
+    """Whom a customer's addition was brought to (handling's `customer_addition_record` names them)."""
+    told = event.after.get("told") if event.action == "customer_added" else None
+    return str(_("told: %(names)s") % {"names": ", ".join(told)}) if told else ""
 
 
 def _mail_subject(event: Event) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -976,10 +976,13 @@ def complaint_customer_add(
     uploads: list[AttachmentUpload],
     via: str,
     now: datetime.datetime | None = None,
+    told: Sequence[str] = (),
 ) -> Event:
     """The customer adds information and files to their own open complaint (the portal's status page,
     after the number + phone check): one event on the timeline with the text as its note, the files
-    checked like every attachment. Who may call it is the caller's check (the browser's status grant)."""
+    checked like every attachment, and `told`, the usernames of those notified (handling's
+    `customer_addition_record` tells them). Who may call it is the caller's check (the browser's status
+    grant)."""
     now = now or timezone.now()
     text = text.strip()
     errors: dict[str, list[str]] = {}
@@ -1006,7 +1009,7 @@ def complaint_customer_add(
             action="customer_added",
             actor=None,
             via=via,
-            after={"attachments": [{"id": a.pk, "name": a.original_name} for a in stored]},
+            after={"attachments": [{"id": a.pk, "name": a.original_name} for a in stored], "told": list(told)},
             note=text,
             at=now,
         )

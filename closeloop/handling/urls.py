@@ -1,6 +1,6 @@
 """Desk URLs of cross-department handling, mounted at /desk/h/ (namespace "handling")."""
 
-from closeloop.handling.views import bulk, disputes, feedback, postponements, roster, solutions, tasks
+from closeloop.handling.views import bulk, disputes, feedback, homes, postponements, roster, solutions, tasks
 
 app_name = "handling"
 urlpatterns = [
@@ -11,4 +11,5 @@ urlpatterns = [
     *disputes.urlpatterns,
     *feedback.urlpatterns,
     *bulk.urlpatterns,
+    *homes.urlpatterns,
 ]

@@ -25,7 +25,9 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from closeloop import authz
 from closeloop.calendar.durations import Duration, DurationUnit, InvalidDuration
@@ -491,8 +493,8 @@ def action_create(
         _notify(
             action,
             kind="improvement_assigned",
-            subject=_("%(number)s: you own the improvement action “%(title)s”, due %(due)s")
-            % {"number": action.number, "title": action.title, "due": _local(action.due_at)},
+            subject=gettext_lazy("%(number)s: you own the improvement action “%(title)s”, due %(due)s"),
+            params={"title": action.title, "due": _local(action.due_at)},
             recipients=[action.owner],
             now=now,
         )
@@ -560,7 +562,7 @@ def action_complete(
         _notify(
             locked,
             kind="improvement_done",
-            subject=_("%(number)s: improvement action done — judge its effect") % {"number": locked.number},
+            subject=gettext_lazy("%(number)s: improvement action done — judge its effect"),
             recipients=[u for u in quality if u.pk != locked.owner_id],
             now=now,
         )
@@ -722,18 +724,31 @@ def action_url(action: ImprovementAction) -> str:
     return absolute_url(reverse("improvement:detail", args=[action.pk]))
 
 
+def action_message(
+    action: ImprovementAction, *, kind: str, subject: Promise, params: dict[str, Any] | None = None
+) -> Message:
+    """A notice about an action, stored as message ids (shown in each reader's language); its body the
+    action's number, title and address."""
+    return Message.words(
+        kind=kind,
+        subject=subject,
+        body=gettext_lazy("%(number)s %(title)s\n%(link)s"),
+        params={"number": action.number, "title": action.title, "link": action_url(action), **(params or {})},
+        dedup=f"{kind}:{action.pk}",
+        link=reverse("improvement:detail", args=[action.pk]),
+    )
+
+
 def _notify(
     action: ImprovementAction,
     *,
     kind: str,
-    subject: str,
+    subject: Promise,
     recipients: Iterable[User],
     now: datetime.datetime,
+    params: dict[str, Any] | None = None,
 ) -> None:
-    message = Message(
-        kind=kind,
-        subject=subject,
-        body=f"{action.number} {action.title}\n{action_url(action)}",
-        dedup=f"{kind}:{action.pk}",
-    )
+    """A staff notice in each reader's language (`subject`: a lazy translation with `%(number)s` and
+    `params`), leading to the action's page."""
+    message = action_message(action, kind=kind, subject=subject, params=params)
     notifications_queue(notifications_build(message=message, recipients=recipients, now=now))

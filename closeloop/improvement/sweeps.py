@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from closeloop import authz
 from closeloop.complaints.models import Via
@@ -37,14 +37,13 @@ def _local(value: datetime.datetime) -> str:
 
 
 def _message(action: ImprovementAction, kind: str) -> Message:
-    from closeloop.improvement.services import action_url
+    from closeloop.improvement.services import action_message
 
-    values = {"number": action.number, "title": action.title, "due": _local(action.due_at)}
     if kind == "improvement_warned":
-        subject = _("%(number)s: the improvement action “%(title)s” is due at %(due)s") % values
+        subject = gettext_lazy("%(number)s: the improvement action “%(title)s” is due at %(due)s")
     else:
-        subject = _("%(number)s: the improvement action “%(title)s” is overdue (was due %(due)s)") % values
-    return Message(kind=kind, subject=subject, body=f"{subject}\n{action_url(action)}", dedup=f"{kind}:{action.pk}")
+        subject = gettext_lazy("%(number)s: the improvement action “%(title)s” is overdue (was due %(due)s)")
+    return action_message(action, kind=kind, subject=subject, params={"due": _local(action.due_at)})
 
 
 def _record(actions: list[ImprovementAction], kind: str, now: datetime.datetime, people: dict[int, list[Any]]) -> None:

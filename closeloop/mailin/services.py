@@ -20,12 +20,11 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from closeloop.authz.recipients import members_of_role
 from closeloop.complaints.customer_messages import complaint_by_message_ids, thread_message_record
 from closeloop.complaints.events import event_record
 from closeloop.complaints.lifecycle import Status
@@ -39,16 +38,14 @@ from closeloop.complaints.services import (
 )
 from closeloop.core.errors import ValidationFailed
 from closeloop.core.masking import mask_log_text
-from closeloop.core.roles import Role
-from closeloop.core.types import User
 from closeloop.directory.selectors import EMAIL
-from closeloop.handling.models import ACTIVE_TASK_STATUSES
+from closeloop.handling.services.customer_words import customer_words_notify, told_of_customer_words
 from closeloop.mailin.conf import Mailbox
 from closeloop.mailin.models import InboundMail, Outcome
 from closeloop.mailin.parse import ParsedMail, parse_mail, synthetic_message_id
 from closeloop.mailin.text import reply_text
 from closeloop.notifications.models import Notification, notification_id_in
-from closeloop.notifications.services import Message, notifications_build, notifications_queue, outbox_bounced
+from closeloop.notifications.services import outbox_bounced
 
 log = logging.getLogger(__name__)
 
@@ -337,37 +334,12 @@ def _reply(*, mail: ParsedMail, raw: bytes, complaint: Complaint, now: datetime.
         note=text,
         sender_is_customer=mail.sender_address == (locked.customer.email or "").lower(),
     )
-    notifications_queue(
-        notifications_build(
-            message=Message(
-                kind="customer_replied",
-                subject=_("%(number)s: the customer replied by e-mail") % {"number": locked.number},
-                body=mask_log_text(text[:300]),
-                complaint_id=locked.pk,
-            ),
-            recipients=_told_of_replies(locked),
-            now=now,
-        )
+    customer_words_notify(
+        complaint=locked,
+        kind="customer_replied",
+        subject=gettext_lazy("%(number)s: the customer replied by e-mail"),
+        text=text,
+        people=told_of_customer_words(locked),
+        now=now,
     )
     return IngestResult(outcome=Outcome.REPLY, complaint=locked)
-
-
-def _told_of_replies(complaint: Complaint) -> list[User]:
-    """The handlers of the complaint's open tasks and its agent (who registered or acknowledged it); when
-    the complaint has neither yet (it came in by e-mail), the agents."""
-    user_model = get_user_model()
-    ids = set(
-        complaint.tasks.filter(status__in=ACTIVE_TASK_STATUSES, handler__isnull=False).values_list(
-            "handler_id", flat=True
-        )
-    )
-    agent_ids = set(
-        complaint.events.filter(action__in=["registered", "acknowledge"], actor__isnull=False).values_list(
-            "actor_id", flat=True
-        )
-    )
-    ids |= agent_ids
-    people = list(user_model.objects.filter(pk__in=ids, is_active=True))
-    if not agent_ids:
-        people += [user for user in members_of_role(Role.AGENT) if user.pk not in ids]
-    return people

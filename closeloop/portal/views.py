@@ -17,10 +17,11 @@ from django.views.decorators.http import require_http_methods
 
 from closeloop.complaints.lifecycle import OPEN_STATUSES
 from closeloop.complaints.models import Complaint, Via
-from closeloop.complaints.services import complaint_customer_add, complaint_register
+from closeloop.complaints.services import complaint_register
 from closeloop.core.answers import form_again_on_failure
 from closeloop.core.errors import DomainError, ValidationFailed
 from closeloop.core.throttle import client_ip, throttle_hit
+from closeloop.handling.services.customer_words import customer_addition_record
 from closeloop.portal import grants, spam_guard
 from closeloop.portal.customer_status import customer_status
 from closeloop.portal.forms import ORGANISATION_KINDS, AddInformationForm, ComplaintForm, StatusLookupForm
@@ -225,7 +226,7 @@ def status_add(request: HttpRequest, number: str) -> HttpResponse:
     if not form.is_valid():
         return _status_detail_page(request, complaint, form=form, status=400)
     try:
-        complaint_customer_add(
+        customer_addition_record(
             complaint=complaint, text=form.cleaned_data["text"], uploads=form.uploads(), via=Via.PORTAL
         )
     except ValidationFailed as exc:

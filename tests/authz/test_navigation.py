@@ -87,10 +87,10 @@ BY_ROLE: dict[str, set[str]] = {
 
 HOME = {
     "agent": "desk:queue",
-    "cs_supervisor": "handling:approvals",
+    "cs_supervisor": "handling:supervisor_home",
     "handler": "handling:inbox",
     "dept_manager": "handling:inbox",
-    "quality": "handling:decisions",
+    "quality": "defects:quality_home",
     "auditor": "insight:dashboard",
     "management": "insight:dashboard",
     "admin": "desk:queue",

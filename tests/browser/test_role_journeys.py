@@ -164,8 +164,10 @@ def manager_day(page: Any, people: dict[str, User], data: dict[str, Any]) -> Non
 
 
 def supervisor_day(page: Any, people: dict[str, User], data: dict[str, Any]) -> None:
-    """Approvals waiting, then the queue's overdue complaints and one complaint."""
+    """The home (approvals waiting and escalations), the whole approvals list, then one complaint."""
     complaint: Complaint = data["complaint"]
+    visit(page, reverse("handling:supervisor_home"))
+    assert page.locator("#home-approvals").is_visible() and page.locator("#home-escalations").is_visible()
     visit(page, reverse("handling:approvals"))
     visit(page, reverse("desk:queue") + "?q=" + complaint.number)
     with page.expect_navigation():
@@ -174,7 +176,9 @@ def supervisor_day(page: Any, people: dict[str, User], data: dict[str, Any]) -> 
 
 
 def quality_day(page: Any, people: dict[str, User], data: dict[str, Any]) -> None:
-    """Disputes and decisions, defect alerts and incidents."""
+    """The home (disputes and open alerts), decisions, defect alerts and incidents."""
+    visit(page, reverse("defects:quality_home"))
+    assert page.locator("#home-disputes").is_visible() and page.locator("#home-alerts").is_visible()
     visit(page, reverse("handling:decisions"))
     visit(page, reverse("defects:alerts"))
     visit(page, reverse("defects:incidents"))

@@ -13,11 +13,16 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Complaint
 from closeloop.complaints.presentation import timeline_rows
 from closeloop.complaints.services import complaint_transition
+from closeloop.core.roles import Role
+from closeloop.directory.models import Department
+from closeloop.handling.services.tasks import complaint_dispatch
+from closeloop.notifications.models import Method, Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +69,35 @@ def test_the_customer_adds_text_and_a_photo_and_it_is_on_the_timeline(
     assert [a.original_name for a in complaint.attachments.all()] == ["lamp.png"]
     assert event.after["attachments"][0]["name"] == "lamp.png"
     rows = timeline_rows(complaint.events.order_by("at", "id"), complaint)
-    assert any(r.label == "The customer added information on the status page" for r in rows)
+    assert any(r.label.startswith("The customer added information on the status page") for r in rows)
+
+
+def test_the_handler_is_told_with_a_notice_leading_to_the_complaint(
+    client: Client, lookup: Any, complaint: Complaint, agent: User, make_user: Callable[..., User]
+) -> None:
+    department = Department.objects.get(code="tech")
+    handler = make_user(Role.HANDLER, departments=[department], username="status_handler")
+    complaint_dispatch(complaint=complaint, assignments=[(department, handler)], actor=agent, via="desk")
+    html = _open_status_page(client, lookup, complaint)
+    photo = SimpleUploadedFile("lamp.png", PNG, content_type="image/png")
+
+    assert _add(client, complaint, html, text="灯罩也裂了", attachments=[photo]).status_code == 302
+
+    notice = Notification.objects.get(recipient=handler, method=Method.IN_APP, kind="customer_added")
+    with translation.override("en"):
+        subject = notice.shown_subject
+    assert subject == f"{complaint.number}: the customer added information and photos on the status page"
+    assert notice.shown_body == "灯罩也裂了" and notice.complaint_id == complaint.pk
+    desk = Client(HTTP_ACCEPT_LANGUAGE="en")
+    desk.force_login(handler)
+    opened = desk.get(reverse("notifications:open", args=[notice.pk]))
+    assert opened.status_code == 302 and opened["Location"].startswith(reverse("desk:detail", args=[complaint.number]))
+    # The agent who registered it is told too; the timeline says whom.
+    assert Notification.objects.filter(recipient=agent, method=Method.IN_APP, kind="customer_added").exists()
+    event = complaint.events.get(action="customer_added")
+    assert event.after["told"] == sorted([agent.get_username(), handler.get_username()])
+    rows = timeline_rows(complaint.events.order_by("at", "id"), complaint)
+    assert any(r.label.endswith(f"told: {', '.join(event.after['told'])}") for r in rows)
 
 
 def test_a_file_of_the_wrong_type_is_refused_on_its_field_and_the_text_kept(

@@ -33,8 +33,9 @@ from closeloop.defects.services.common import (
     lock_product,
     required_text,
 )
-from closeloop.defects.services.spikes import join_incident
+from closeloop.defects.services.spikes import alert_todo, join_incident
 from closeloop.handling.models import Measure
+from closeloop.notifications.services import notifications_done
 
 NUMBER_PREFIX = "PC"  # 批次 (PiCi): PC202611-001
 
@@ -76,6 +77,7 @@ def alert_dismiss(
     with transaction.atomic():
         locked = _locked_alert(alert)
         ALERT_LIFECYCLE.move(locked, "dismiss", actor)
+        notifications_done(todo=alert_todo(locked), now=now)
         locked.decided_by, locked.decided_at, locked.decision_note = actor, now, reason
         locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
         defect_event(kind="dismissed", at=now, actor=actor, alert=locked, note=reason, via=via)
@@ -139,6 +141,7 @@ def alert_open_incident(
         complaints = list(locked.complaints.order_by("received_at", "id"))
         incident.complaints.add(*complaints)
         ALERT_LIFECYCLE.move(locked, "open_incident", actor, checked=True)
+        notifications_done(todo=alert_todo(locked), now=now)
         locked.incident = incident
         locked.decided_by, locked.decided_at = actor, now
         locked.save(update_fields=["status", "incident", "decided_by", "decided_at"])
@@ -192,6 +195,7 @@ def alert_link_incident(
         joining = [c for c in locked.complaints.order_by("received_at", "id") if c.pk not in members]
         target.complaints.add(*joining)
         ALERT_LIFECYCLE.move(locked, "link_incident", actor, checked=True)
+        notifications_done(todo=alert_todo(locked), now=now)
         locked.incident, locked.decided_by, locked.decided_at = target, actor, now
         locked.save(update_fields=["status", "incident", "decided_by", "decided_at"])
         defect_event(

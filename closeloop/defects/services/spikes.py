@@ -34,6 +34,7 @@ from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from closeloop import authz
 from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES
@@ -50,6 +51,7 @@ from closeloop.defects.services.common import (
     lock_product,
 )
 from closeloop.directory.models import Product
+from closeloop.notifications import texts
 from closeloop.notifications.services import Message, notifications_build, notifications_queue
 
 log = logging.getLogger(__name__)
@@ -285,6 +287,11 @@ def spike_check(*, complaint: Complaint, now: datetime.datetime | None = None, n
     return SpikeResult(Outcome.RAISED, alert=alert)
 
 
+def alert_todo(alert: DefectAlert) -> str:
+    """What quality's notice of an alert asks for: a decision on it, done by whoever takes one."""
+    return f"defect_alert:{alert.pk}"
+
+
 def alert_summary(*, alert: DefectAlert, product: Product, count: int) -> str:
     if alert.batch_no:
         return _("%(count)s complaints about %(model)s, batch %(batch)s, within %(days)s days") % {
@@ -314,36 +321,38 @@ def alert_notify(
     if not recipients:
         log.warning("defect alert %s raised but nobody has the quality role", alert.pk)
         return
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = _("Early warning: %(summary)s") % {
-            "summary": alert_summary(alert=alert, product=product, count=len(complaints))
-        }
-        lines = [
-            " ".join(
-                part
-                for part in (
-                    c.number,
-                    f"{timezone.localtime(c.received_at):%Y-%m-%d %H:%M}",
-                    c.batch_no,
-                    c.province,
-                    c.city,
-                )
-                if part
+    lines = [
+        " ".join(
+            part
+            for part in (
+                c.number,
+                f"{timezone.localtime(c.received_at):%Y-%m-%d %H:%M}",
+                c.batch_no,
+                c.province,
+                c.city,
             )
-            for c in complaints
-        ]
-        link = absolute_url(reverse("defects:alert", args=[alert.pk]))
-        body = "\n".join(
-            [
-                f"{product.model} {product.label}",
-                _("Complaints:"),
-                *lines,
-                "",
-                _("Dismiss the alert or open a defect incident: %(link)s") % {"link": link},
-            ]
+            if part
         )
-    message = Message(
-        kind="defect_alert", subject=subject, body=body, complaint_id=trigger.pk, dedup=f"defect_alert:{alert.pk}"
+        for c in complaints
+    ]
+    path = reverse("defects:alert", args=[alert.pk])
+    # Stored as message ids: each reader sees it in their own language (notifications/texts.py).
+    message = Message.words(
+        kind="defect_alert",
+        subject=gettext_lazy("Early warning: %(summary)s"),
+        body=gettext_lazy(
+            "%(product)s\nComplaints:\n%(complaints)s\n\nDismiss the alert or open a defect incident: %(link)s"
+        ),
+        params={
+            "summary": texts.each_language(lambda: alert_summary(alert=alert, product=product, count=len(complaints))),
+            "product": texts.each_language(lambda: f"{product.model} {product.label}"),
+            "complaints": "\n".join(lines),
+            "link": absolute_url(path),
+        },
+        complaint_id=trigger.pk,
+        dedup=f"defect_alert:{alert.pk}",
+        link=path,
+        todo=alert_todo(alert),
     )
     notifications_queue(notifications_build(message=message, recipients=recipients, now=now))
 

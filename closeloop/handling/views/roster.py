@@ -54,6 +54,12 @@ CODED: dict[str, type[Department] | type[ComplaintType] | type[ProductLine]] = {
 def _change_rows(changes: list[Any]) -> list[dict[str, Any]]:
     """The log as the page shows it: what changed, before → after, in labels of the active language."""
     names = {key: {o.code: o.label for o in model._default_manager.all()} for key, model in CODED.items()}
+    # Handlers are stored by username; shown by name (the username when they have none).
+    usernames = {c.get("handler") for change in changes for c in (change.before, change.after)} - {None, ""}
+    names["handler"] = {
+        u.get_username(): u.get_full_name() or u.get_username()
+        for u in get_user_model().objects.filter(username__in=usernames)
+    }
 
     def word(key: str, value: Any) -> str:
         if value in (None, ""):

@@ -15,6 +15,7 @@ unique constraint on monthly reports makes a second worker's insert fail instead
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import logging
@@ -62,6 +63,7 @@ from closeloop.insight.lifecycle import (
 )
 from closeloop.insight.models import Report, ReportKind, ReportStatus, ReportStep, report_path
 from closeloop.insight.services.recipients import recipients_expand
+from closeloop.notifications import texts
 from closeloop.notifications.models import Method, Notification, NotificationAttachment, State
 from closeloop.notifications.services import Message, notifications_build, notifications_queue
 
@@ -168,18 +170,29 @@ def _role_members(role: Role) -> list[Any]:
     return list(authz.recipients.members_of_role(role))
 
 
-def _notify(*, users: list[Any], kind: str, subject: str, report: Report, now: datetime.datetime, dedup: str) -> None:
+def _notify(
+    *, users: list[Any], kind: str, subject: Any, report: Report, now: datetime.datetime, dedup: str, **params: Any
+) -> None:
+    """A staff notice in each reader's language: `subject` a lazy translation with `%(period)s` (and
+    `params`), stored as message ids (notifications/texts.py); the e-mail copy in the installation's."""
     people = [u for u in users if u is not None and getattr(u, "is_active", True)]
     if not people:
         return
-    body = f"{subject}\n{absolute_url(reverse('insight:report', args=[report.pk]))}"
-    message = Message(kind=kind, subject=subject, body=body, dedup=dedup)
+    path = reverse("insight:report", args=[report.pk])
+    message = Message.words(
+        kind=kind,
+        subject=subject,
+        body=_("Open the report: %(link)s"),
+        params={"period": _period_words(report), "link": absolute_url(path), **params},
+        dedup=dedup,
+        link=path,
+    )
     notifications_queue(notifications_build(message=message, recipients=people, now=now))
 
 
-def _subject(text: Any, report: Report, **params: Any) -> str:
-    with translation.override(settings.LANGUAGE_CODE):
-        return str(text) % {"period": report_period(report).label, **params}
+def _period_words(report: Report) -> dict[str, str]:
+    """The period's name in each language of the desk ("2026年11月", "November 2026")."""
+    return texts.each_language(lambda: str(report_period(report).label))
 
 
 # --- generation ------------------------------------------------------------------------------------
@@ -326,10 +339,10 @@ def report_generate(*, report: Report, now: datetime.datetime | None = None) -> 
 def _generated_notify(report: Report, *, first: bool, now: datetime.datetime) -> None:
     if report.kind == ReportKind.MONTHLY and first:
         users = _role_members(Role.CS_SUPERVISOR)
-        subject = _subject(_("Monthly complaint report %(period)s is ready for your review"), report)
+        subject = _("Monthly complaint report %(period)s is ready for your review")
     elif report.created_by_id is not None:
         users = [report.created_by]
-        subject = _subject(_("Complaint report %(period)s is ready"), report)
+        subject = _("Complaint report %(period)s is ready")
     else:
         return
     _notify(
@@ -485,7 +498,7 @@ def report_review(
             _notify(
                 users=_role_members(Role.MANAGEMENT),
                 kind="report_reviewed",
-                subject=_subject(_("Complaint report %(period)s is waiting for your approval"), locked),
+                subject=_("Complaint report %(period)s is waiting for your approval"),
                 report=locked,
                 now=now,
                 dedup=f"report_reviewed:{locked.pk}:{now:%Y%m%d%H%M%S%f}",
@@ -515,7 +528,8 @@ def report_return(*, report: Report, actor: Actor, note: str, now: datetime.date
         _notify(
             users=users,
             kind="report_returned",
-            subject=_subject(_("Complaint report %(period)s was returned to draft: %(note)s"), locked, note=note[:80]),
+            subject=_("Complaint report %(period)s was returned to draft: %(note)s"),
+            note=note[:80],
             report=locked,
             now=now,
             dedup=f"report_returned:{locked.pk}:{now:%Y%m%d%H%M%S%f}",
@@ -601,9 +615,27 @@ def report_send(*, report: Report, actor: Actor = None, now: datetime.datetime |
         people, addresses = recipients_expand()
         subject, body = _mail_text(locked, _approver_name(locked))
         dedup = f"report_sent:{locked.pk}"
-        rows = notifications_build(
-            message=Message(kind="report_sent", subject=subject, body=body, dedup=dedup), recipients=people, now=now
+        period = report_period(locked)
+        path = reverse("insight:report", args=[locked.pk])
+        # In the desk, each reader's language; the e-mail in the report's own (its files are in it).
+        in_app = Message.words(
+            kind="report_sent",
+            subject=_("Complaint summary table and analysis report %(period)s"),
+            body=_(
+                "The complaint summary table (Excel) and the analysis report (PDF) for %(start)s – %(end)s are "
+                "attached; approved by %(approver)s. Personal data in the table are masked."
+            ),
+            params={
+                "period": _period_words(locked),
+                "start": str(period.start),
+                "end": str(period.end),
+                "approver": _approver_name(locked),
+            },
+            dedup=dedup,
+            link=path,
         )
+        message = dataclasses.replace(in_app, subject=subject, body=body)
+        rows = notifications_build(message=message, recipients=people, now=now)
         for address in addresses:
             digest = hashlib.sha256(address.lower().encode()).hexdigest()[:20]
             rows.append(

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import translation
 
 from closeloop.directory.models import Absence, Department, RosterChange, RosterEntry
 
@@ -128,3 +129,36 @@ def test_the_change_log_reads_in_labels_not_codes(people: dict[str, User], tech_
     english = reader.get("/desk/h/roster/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f"department: {tech_dept.name_en or tech_dept.name}" in english
     assert "valid from: 2026-01-01" in english
+
+
+def test_types_lines_and_handlers_in_the_log_read_in_the_readers_language(
+    people: dict[str, User], tech_dept: Department
+) -> None:
+    from closeloop.directory.models import ComplaintType, ProductLine
+    from closeloop.handling.services.roster import roster_entry_create, roster_entry_update
+
+    people["tech_handler"].first_name, people["tech_handler"].last_name = "伟", "王"
+    people["tech_handler"].save()
+    kind = ComplaintType.objects.get(code="quality")
+    line, _created = ProductLine.objects.get_or_create(
+        code="ceiling", defaults={"name": "吸顶灯", "name_en": "Ceiling lights"}
+    )
+    entry = roster_entry_create(
+        department=tech_dept,
+        complaint_type=kind,
+        product_line=line,
+        valid_from=datetime.date(2026, 1, 1),
+        actor=people["tech_manager"],
+    )
+    roster_entry_update(entry=entry, values={"handler": people["tech_handler"]}, actor=people["tech_manager"])
+    reader = client_for(people["auditor"])
+    english = reader.get("/desk/h/roster/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    chinese = reader.get("/desk/h/roster/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    with translation.override("en"):
+        assert f"complaint type: {kind.label}" in english and "product line: Ceiling lights" in english
+    with translation.override("zh-hans"):
+        assert kind.label in chinese and "吸顶灯" in chinese
+    assert "handler: * → 伟 王" in english  # first name, last name as Django writes a full name
+    for html in (english, chinese):
+        assert "complaint_type=" not in html and "product_line=" not in html
+        assert f"→ {people['tech_handler'].get_username()}" not in html  # a name, not a username
