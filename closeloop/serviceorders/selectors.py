@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from closeloop import authz
@@ -15,6 +15,7 @@ from closeloop.core.types import AnyUser
 from closeloop.directory.models import Customer, Membership
 from closeloop.serviceorders.lifecycle import RMA_KINDS, ServiceStatus
 from closeloop.serviceorders.models import Appointment, ServiceEvent, ServiceOrder
+from closeloop.sla.models import Deadline
 
 VIEW = "serviceorders.view_orders"
 
@@ -110,3 +111,8 @@ def customer_view(*, customer: Customer, user: AnyUser | None) -> CustomerView:
     return CustomerView(
         customer.name, mask_phone(customer.phone), mask_email(customer.email), mask_address(customer.address), True
     )
+
+
+def order_deadlines(*, order: ServiceOrder) -> QuerySet[Deadline]:
+    """The order's SLA clocks, running ones first, each by its due instant (as a complaint's)."""
+    return order.deadlines.select_related("met_by").order_by(F("met_at").asc(nulls_first=True), "due_at", "pk")
