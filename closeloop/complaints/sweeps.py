@@ -8,6 +8,7 @@ digest); a subject above complaints (serviceorders.sweeps) subclasses it for its
 from __future__ import annotations
 
 import datetime
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -108,8 +109,10 @@ class DeadlineRecorder:
     """sla.sweeps.Recorder for complaints; the people who may be told are read once per sweep.
     Another subject overrides `events_write`, `message` and `digest`."""
 
-    def __init__(self) -> None:
-        self.recipients = _Recipients()
+    @cached_property
+    def recipients(self) -> _Recipients:
+        # Read on the first claim of the sweep: a sweep with nothing of this subject to record reads nobody.
+        return _Recipients()
 
     def events_write(self, deadlines: list[ClaimedDeadline], kind: str, now: datetime.datetime, level: int) -> None:
         events_insert_many(
