@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 help:
 	@echo "make run    - install, migrate, load demo data, start web + worker on SQLite"
 	@echo "make test   - install test tools, lint, type-check, run the whole suite (SQLite, then PostgreSQL if reachable)"
-	@echo "make bench  - the calendar, e-mail intake (500 mails), triage learned from 100k complaints, a 10,000-row history import, the suite at 100k complaints on SQLite (queues, search, pages, dashboard, reports, sweep, intake) and django-helpdesk side by side"
+	@echo "make bench  - the calendar, e-mail intake (500 mails), triage learned from 100k complaints, a 10,000-row history import, the suite at 100k complaints on SQLite (queues, search, pages, dashboard, reports, sweep, intake), service orders at 10,000 (queues, intake; BENCH_SERVICE_ORDERS) and django-helpdesk side by side"
 	@echo "make bench-full - the suite at 1,000,000 complaints on PostgreSQL"
 	@echo "make soak   - 10 minutes: 2 web + 2 workers on PostgreSQL + Redis under load, a worker killed, PostgreSQL restarted; then the audit"
 
@@ -51,6 +51,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_import.py --rows $${BENCH_IMPORT_ROWS:-10000}
 	$(BIN)/python bench/bench_suite.py --complaints $${BENCH_COMPLAINTS:-100000} $${BENCH_ARGS:-}
 	$(BIN)/python bench/helpdesk/compare.py --tickets $${BENCH_COMPLAINTS:-100000}
+	$(BIN)/python bench/bench_service.py --orders $${BENCH_SERVICE_ORDERS:-10000}
 	$(BIN)/python bench/report.py
 
 # Only the side-by-side with django-helpdesk (its own throwaway venv under var/bench-helpdesk/).

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Form, P, PathEx, Query, Router, Status, UploadedFile
 
-from closeloop.complaints import customer_messages, saved_views, selectors, services
+from closeloop.complaints import customer_messages, repeats, saved_views, selectors, services
 from closeloop.complaints.lifecycle import LIFECYCLE
 from closeloop.complaints.lifecycle import Status as ComplaintStatus
 from closeloop.complaints.models import AttachmentKind, Complaint, SavedView, Via
@@ -183,6 +183,10 @@ def _detail(complaint: Complaint, user: User) -> dict[str, Any]:
         "duplicate_of": complaint.duplicate_of.number if complaint.duplicate_of else None,
         "repeat_of": complaint.repeat_of.number if complaint.repeat_of else None,
         "repeat_reason": complaint.repeat_reason,
+        "related_records": [
+            {"record_type": r.record_type, "number": r.number, "status": r.status, "why": r.why}
+            for r in repeats.related_records(complaint=complaint, user=user)
+        ],
         "attachments": [_attachment(a) for a in complaint.attachments.order_by("uploaded_at", "id")],
         "events": [
             {

@@ -90,6 +90,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "repeat_detected": _("Repeat complaint detected"),
     "repeat_linked": _("Linked as a repeat complaint"),
     "repeat_unlinked": _("No longer a repeat complaint"),
+    "related_found": _("Recent service orders of the customer on the same product"),
     "merged_into": _("Merged into another complaint"),
     "merged": _("Duplicate merged into this complaint"),
     # follow-up (回访) and the self-service survey

@@ -4,21 +4,29 @@ A repeat is a NEW complaint by the same complainant about the same product model
 settings.REPEAT_WINDOW_DAYS after an earlier one of theirs was resolved. complaints.services.
 complaint_register asks `detect_repeat` before the insert and records `repeat_detected`; the desk links
 and unlinks repeats by hand in followup.services.repeats.
+
+Repeat detection also sees the records of other packages about the same customer and product (issue 16:
+the service orders). Complaints do not name them: a package adds a finder with `related_finder_add` in
+its AppConfig.ready(); intake records what they found (`related_found`), and the desk and the API show
+it with the complaint.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from closeloop.complaints.events import event_record
 from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES
 from closeloop.complaints.models import Complaint
-from closeloop.core.types import User
+from closeloop.core.types import AnyUser, User
 
 REASON_MAX = 300  # Complaint.repeat_reason
 
@@ -81,5 +89,58 @@ def repeat_detected_record(*, complaint: Complaint, actor: User | None, via: str
         at=now,
         after={"repeat_of": complaint.repeat_of.number if complaint.repeat_of else None},
         note=complaint.repeat_reason,
+        created=True,
+    )
+
+
+# --- records of other packages about the same customer and product -------------------------------
+
+
+@dataclass(frozen=True)
+class RelatedRecord:
+    """A record of another package that a complaint's intake saw: e.g. a service order (售服单)."""
+
+    record_type: str  # "service_order"
+    number: str
+    status: str  # its status, as a label
+    url: str  # its desk page
+    why: str  # e.g. "service order SF20261110-0002 (repair), received 2026-11-10, still open"
+
+
+Finder = Callable[..., list[RelatedRecord]]
+# Dotted paths of `finder(*, complaint, user) -> list[RelatedRecord]`, filled by AppConfig.ready();
+# `user` None: every record (intake's own look); else only those the user may see.
+RELATED_FINDERS: list[str] = []
+_finders: list[Finder] | None = None
+
+
+def related_finder_add(path: str) -> None:
+    if path not in RELATED_FINDERS:
+        RELATED_FINDERS.append(path)
+
+
+def related_records(*, complaint: Complaint, user: AnyUser | None = None) -> list[RelatedRecord]:
+    """The other packages' recent records of the complaint's customer about the same product (one
+    query per finder; none when the complaint names no product)."""
+    global _finders
+    if _finders is None:
+        _finders = [import_string(path) for path in RELATED_FINDERS]
+    if not complaint.customer_id or (not complaint.product_id and not complaint.product_text.strip()):
+        return []
+    return [record for finder in _finders for record in finder(complaint=complaint, user=user)]
+
+
+def related_found_record(
+    *, complaint: Complaint, records: list[RelatedRecord], actor: User | None, via: str, now: datetime.datetime
+) -> None:
+    """The timeline entry of the related records intake saw."""
+    event_record(
+        complaint=complaint,
+        action="related_found",
+        actor=actor,
+        via=via,
+        at=now,
+        after={"records": [{"type": r.record_type, "number": r.number} for r in records]},
+        note="; ".join(r.why for r in records)[:1000],
         created=True,
     )

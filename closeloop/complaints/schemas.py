@@ -246,6 +246,13 @@ class ActionOut(Schema):
     required: list[str]
 
 
+class RelatedRecordOut(Schema):
+    record_type: str = Field(description="service_order")
+    number: str
+    status: str = Field(description="its status, as a label")
+    why: str
+
+
 class ComplaintOut(ComplaintSummaryOut):
     batch_no: str
     purchase_date: datetime.date | None
@@ -261,6 +268,11 @@ class ComplaintOut(ComplaintSummaryOut):
     duplicate_of: str | None = Field(description="number of the complaint this one duplicates")
     repeat_of: str | None = Field(None, description="number of the earlier complaint this one repeats (rule 5)")
     repeat_reason: str = Field("", description="why it is a repeat")
+    related_records: list[RelatedRecordOut] = Field(
+        default_factory=list,
+        description="recent service orders (售服单) of the same customer on the same product, those the caller "
+        "may see: open, or received or resolved within REPEAT_WINDOW_DAYS",
+    )
     attachments: list[AttachmentOut]
     events: list[EventOut] = Field(description="the timeline, oldest first")
     available_actions: list[ActionOut] = Field(description="what this user may do now")

@@ -498,6 +498,9 @@ def complaint_register(
         )
         if complaint.repeat_of is not None:
             repeats.repeat_detected_record(complaint=complaint, actor=actor, via=via, now=now)
+        # The same customer's recent service orders on the product (issue 16): a warning, not a repeat.
+        if not customer_created and (related := repeats.related_records(complaint=complaint)):
+            repeats.related_found_record(complaint=complaint, records=related, actor=actor, via=via, now=now)
         if log_access and actor is not None:
             personal_data_access_record(user=actor, complaints=[complaint], where=log_access)
         transaction.on_commit(lambda: complaint_registered.send(sender=Complaint, complaint=complaint))

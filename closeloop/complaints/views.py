@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from closeloop import authz
 from closeloop.authz.navigation import home_for
-from closeloop.complaints import customer_messages, presentation, saved_views, selectors, services
+from closeloop.complaints import customer_messages, presentation, repeats, saved_views, selectors, services
 from closeloop.complaints.customer_messages import SMS_MAX_CHARS, WRITE_PREFIX
 from closeloop.complaints.forms import (
     CustomerMessageForm,
@@ -121,6 +121,13 @@ def register(request: AuthenticatedHttpRequest) -> HttpResponse:
                     sender=Complaint, complaint=complaint, user=request.user, data=request.POST
                 )
                 messages.success(request, _("Complaint %(number)s registered.") % {"number": complaint.number})
+                related = repeats.related_records(complaint=complaint, user=request.user)
+                if related:
+                    messages.warning(
+                        request,
+                        _("The customer has recent service orders on this product: %(numbers)s.")
+                        % {"numbers": ", ".join(r.number for r in related)},
+                    )
                 return redirect("desk:detail", number=complaint.number)
         if request.FILES:
             messages.warning(request, _("Files cannot be kept after an error: choose them again."))

@@ -222,6 +222,17 @@ class FeedEntry:
         return int(self.row.txid)
 
 
+# Other spellings of a source's name that a subscriber may write (issue 16 spelt the service orders'
+# kinds `serviceorder.<action>`); read as the source's own name, which is what entries carry.
+SOURCE_ALIASES = {"serviceorder": "service_order"}
+
+
+def kind_canonical(kind: str) -> str:
+    """`serviceorder.ship_in` → `service_order.ship_in`; any other kind as written."""
+    name, dot, action = kind.partition(".")
+    return f"{SOURCE_ALIASES.get(name, name)}{dot}{action}"
+
+
 def kinds_known() -> list[str]:
     """The kinds' prefixes: `complaint.`, `defect.`, …"""
     return [f"{name}." for name in SOURCES]
@@ -252,7 +263,7 @@ def _wanted(kinds: list[str]) -> dict[str, list[str]]:
         return {name: [] for name in SOURCES}
     wanted: dict[str, list[str]] = {}
     for kind in kinds:
-        name, dot, action = kind.partition(".")
+        name, dot, action = kind_canonical(kind).partition(".")
         if name in SOURCES:
             if not dot or not action or action == "*":
                 wanted[name] = []

@@ -17,7 +17,7 @@ from closeloop.core.errors import DomainError
 from closeloop.core.events import FEED_HORIZON_SQL
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.types import User
-from closeloop.integrations.feed import MAX_LIMIT, _masked
+from closeloop.integrations.feed import MAX_LIMIT, _masked, kind_canonical
 from closeloop.serviceorders.models import ServiceEvent
 from closeloop.serviceorders.selectors import orders_visible_to
 
@@ -59,7 +59,7 @@ def service_feed_events(*, user: User, after: Cursor | None, kinds: list[str], l
     if after is not None:
         queryset = queryset.filter(Q(txid__gt=after.txid) | Q(txid=after.txid, id__gt=after.id))
     if kinds:
-        queryset = queryset.filter(action__in=[kind.removeprefix(KIND_PREFIX) for kind in kinds])
+        queryset = queryset.filter(action__in=[kind_canonical(kind).removeprefix(KIND_PREFIX) for kind in kinds])
     return list(queryset.select_related("order", "actor").order_by("txid", "id")[: min(limit, MAX_LIMIT)])
 
 

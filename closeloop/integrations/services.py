@@ -33,7 +33,15 @@ from closeloop import authz
 from closeloop.core.claims import Raw, claim
 from closeloop.core.errors import DomainError
 from closeloop.core.types import User
-from closeloop.integrations.feed import SOURCES, Cursor, feed_entry, feed_events, feed_head, feed_item
+from closeloop.integrations.feed import (
+    SOURCES,
+    Cursor,
+    feed_entry,
+    feed_events,
+    feed_head,
+    feed_item,
+    kind_canonical,
+)
 from closeloop.integrations.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from closeloop.notifications.gateways.errors import DeliveryError
 from closeloop.notifications.gateways.transport import http_request
@@ -63,7 +71,7 @@ def _clean(*, name: str, url: str, kinds: Iterable[str]) -> tuple[str, str, list
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise DomainError(_("The URL must start with https:// (or http://)."), field="url")
-    clean_kinds = sorted({kind.strip() for kind in kinds if kind.strip()})
+    clean_kinds = sorted({kind_canonical(kind.strip()) for kind in kinds if kind.strip()})
     for kind in clean_kinds:
         if kind.partition(".")[0] not in SOURCES or len(kind) > 60:
             raise DomainError(

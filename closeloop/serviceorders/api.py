@@ -94,6 +94,11 @@ class ServicePartOut(Schema):
     unit_cost: Decimal
 
 
+class ServiceArticleOut(Schema):
+    id: int
+    title: str
+
+
 class ServiceOrderSummaryOut(Schema):
     number: str
     kind: Kind
@@ -130,7 +135,11 @@ class ServiceOrderOut(ServiceOrderSummaryOut):
     became_complaint: str | None = Field(description="the complaint an unhappy follow-up opened")
     repeat_of: str | None
     repeat_of_complaint: str | None
-    article: str
+    open_complaints: list[str] = Field(
+        description="the customer's complaints still open about the same product (those the caller may see)"
+    )
+    article: ServiceArticleOut | None = Field(description="the knowledge-base article the answer followed")
+    article_note: str = Field(description="a note on it (the free text of orders answered before it was a link)")
     resolution: str
     followup_result: str
     labour_cost: Decimal
@@ -221,7 +230,10 @@ class ServiceOrderActionIn(Schema):
     notes: Text = Field("", max_length=2000)
     tool: Text = Field("", max_length=60)
     resolution: Text = Field("", max_length=2000)
-    article: Text = Field("", max_length=200, description="the knowledge-base article used (free text)")
+    article: int | None = Field(
+        None, ge=1, description="the id of the knowledge-base article the answer followed (GET /knowledge/articles?q=…)"
+    )
+    article_note: Text = Field("", max_length=200, description="a note on the article, as free text")
 
 
 class ServiceOrderListQuery(Schema):
@@ -282,7 +294,9 @@ def order_detail(user: User, order: ServiceOrder) -> dict[str, Any]:
         "became_complaint": order.became_complaint.number if order.became_complaint else None,
         "repeat_of": order.repeat_of.number if order.repeat_of else None,
         "repeat_of_complaint": order.repeat_of_complaint.number if order.repeat_of_complaint else None,
-        "article": order.article,
+        "open_complaints": [c.number for c in selectors.open_complaints_of(order=order, user=user)],
+        "article": {"id": order.article.pk, "title": order.article.title} if order.article else None,
+        "article_note": order.article_note,
         "resolution": order.resolution,
         "followup_result": order.followup_result,
         "labour_cost": order.labour_cost,

@@ -166,8 +166,18 @@ class ServiceOrder(models.Model):
         related_name="+",
         verbose_name=_("repeat of complaint"),
     )
-    # Technical support: the knowledge-base article used, as free text (closeloop/knowledge is not here yet).
-    article = models.CharField(_("knowledge-base article used"), max_length=200, blank=True)
+    # Technical support: the knowledge-base article the answer followed (chosen by search on the desk, by
+    # id in the API); the note is what was said beside it, and holds the free text of orders answered
+    # before the article was a link (migration 0003).
+    article = models.ForeignKey(
+        "knowledge.Article",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="service_orders",
+        verbose_name=_("knowledge-base article used"),
+    )
+    article_note = models.CharField(_("note on the article"), max_length=200, blank=True)
     resolution = models.TextField(_("resolution"), blank=True)
     replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)

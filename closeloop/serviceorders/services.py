@@ -38,9 +38,10 @@ from closeloop.core.lifecycle import Transition
 from closeloop.core.numbering import daily_number
 from closeloop.core.types import User
 from closeloop.directory.models import Customer, CustomerKind, Department
+from closeloop.knowledge.models import Article
 from closeloop.notifications.models import Method, Notification
 from closeloop.notifications.services import outbox_wake
-from closeloop.serviceorders import clocks
+from closeloop.serviceorders import clocks, selectors
 from closeloop.serviceorders.lifecycle import RMA_KINDS, Kind, ServiceStatus, lifecycle_of
 from closeloop.serviceorders.models import (
     Appointment,
@@ -290,6 +291,8 @@ def order_register(
         )
         _warranty(order)
         _repeat(order, created)
+        # Not kept on the order: its page and the API ask again, for what the reader may see.
+        open_complaints = [] if created else selectors.open_complaints_of(order=order)
         planned = clocks.clocks_plan(
             policy=policy, priority=order.priority, steps=clocks.AT_INTAKE, start=order.received_at
         )
@@ -318,6 +321,7 @@ def order_register(
                 "complaint": complaint.number if complaint else None,
                 "repeat_of": order.repeat_of.number if order.repeat_of else None,
                 "repeat_of_complaint": order.repeat_of_complaint.number if order.repeat_of_complaint else None,
+                "open_complaints": [c.number for c in open_complaints],
                 "sla_policy": policy.code if policy else None,
             },
         )
@@ -483,6 +487,20 @@ def _parts(data: dict[str, Any], errors: dict[str, list[str]]) -> list[PartUsed]
     return parts
 
 
+def _article(value: object, errors: dict[str, list[str]]) -> Article | None:
+    """The knowledge-base article an answer followed, by id (the desk's search puts the id in the form)."""
+    if value in (None, ""):
+        return None
+    try:
+        pk = int(str(value))
+    except ValueError:
+        pk = 0
+    article = Article.objects.filter(pk=pk).first() if pk > 0 else None
+    if article is None:
+        errors["article"] = [_("Choose an article of the knowledge base.")]
+    return article
+
+
 def _clean_action(order: ServiceOrder, action: str, data: dict[str, Any], now: datetime.datetime) -> dict[str, Any]:
     """The values an action needs, checked; all errors at once."""
     errors: dict[str, list[str]] = {}
@@ -549,7 +567,8 @@ def _clean_action(order: ServiceOrder, action: str, data: dict[str, Any], now: d
         clean["tool"] = _text(data, "tool", errors, required=False)[:60]
     elif action in {"resolve", "answer", "refund"}:
         clean["resolution"] = _text(data, "resolution", errors)
-        clean["article"] = _text(data, "article", errors, required=False)[:200]
+        clean["article"] = _article(data.get("article"), errors)
+        clean["article_note"] = _text(data, "article_note", errors, required=False)[:200]
     elif action == "follow_up":
         if data.get("result") not in FollowUpResult.values:
             errors["result"] = [_("Choose the customer's answer from the list.")]
@@ -706,9 +725,16 @@ def _apply(
         return {"minutes": clean["minutes"], "tool": clean["tool"]}
     if action in {"resolve", "answer", "refund"}:
         order.resolution, order.resolved_at = clean["resolution"], now
-        if clean["article"]:
+        if clean["article"] is not None:
             order.article = clean["article"]
-        return {"article": order.article}
+        if clean["article_note"]:
+            order.article_note = clean["article_note"]
+        article = order.article
+        return {
+            "article": article.pk if article else None,
+            "article_title": article.title if article else "",
+            "article_note": order.article_note,
+        }
     if action == "follow_up":
         return _follow_up(order, clean, actor, via, now)
     return {}

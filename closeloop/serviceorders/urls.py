@@ -10,6 +10,7 @@ urlpatterns = [
     path("register", views.register, name="register"),
     path("my-day", views.technician_day, name="day"),
     path("warehouse", views.warehouse, name="warehouse"),
+    path("articles", views.article_choices, name="article_choices"),
     path("from-complaint/<str:number>", views.from_complaint, name="from_complaint"),
     path("<str:number>", views.detail, name="detail"),
     path("<str:number>/act", views.act, name="act"),

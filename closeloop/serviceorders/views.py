@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from closeloop import authz
 from closeloop.complaints.lifecycle import OPEN_STATUSES as COMPLAINT_OPEN
@@ -28,6 +28,7 @@ from closeloop.core.errors import DomainError, ValidationFailed
 from closeloop.core.forms_ui import add_domain_errors, refusal_status
 from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.directory.models import Department
+from closeloop.knowledge.selectors import articles_search
 from closeloop.serviceorders import selectors, services
 from closeloop.serviceorders.forms import ServiceOrderForm
 from closeloop.serviceorders.lifecycle import RMA_KINDS, Kind, ServiceStatus, lifecycle_of
@@ -80,11 +81,13 @@ ACTION_FIELDS: dict[str, list[tuple[str, Any, str, Any]]] = {
     ],
     "answer": [
         ("resolution", gettext_lazy("answer"), "textarea", None),
-        ("article", gettext_lazy("knowledge-base article used"), "text", None),
+        ("article", gettext_lazy("knowledge-base article used"), "article", None),
+        ("article_note", gettext_lazy("note on the article"), "text", None),
     ],
     "resolve": [
         ("resolution", gettext_lazy("resolution"), "textarea", None),
-        ("article", gettext_lazy("knowledge-base article used"), "text", None),
+        ("article", gettext_lazy("knowledge-base article used"), "article", None),
+        ("article_note", gettext_lazy("note on the article"), "text", None),
     ],
     "refund": [("resolution", gettext_lazy("refund (amount, reference)"), "textarea", None)],
     "receive": [],
@@ -138,6 +141,13 @@ def register(request: AuthenticatedHttpRequest) -> HttpResponse:
                 add_domain_errors(form, exc)
             else:
                 messages.success(request, _("Service order %(number)s registered.") % {"number": order.number})
+                open_complaints = selectors.open_complaints_of(order=order, user=request.user)
+                if open_complaints:
+                    messages.warning(
+                        request,
+                        _("The customer has open complaints on this product: %(numbers)s.")
+                        % {"numbers": ", ".join(c.number for c in open_complaints)},
+                    )
                 return redirect("serviceorders:detail", number=order.number)
         return render(request, "serviceorders/register.html", {"form": form}, status=422)
     initial = {"kind": request.GET.get("kind", Kind.REPAIR)}
@@ -199,6 +209,7 @@ def _detail_context(request: HttpRequest, order: ServiceOrder) -> dict[str, Any]
         "parts_cost": sum(p.unit_cost * p.quantity for p in parts),
         "attachments": order.attachments.all(),
         "timeline": selectors.order_timeline(order=order),
+        "open_complaints": selectors.open_complaints_of(order=order, user=request.user),
         "is_rma": order.kind in RMA_KINDS,
         "attachment_kinds": ServiceAttachmentKind.choices,
         "may_work": authz.allowed(request.user, "serviceorders.work_order", order),
@@ -227,6 +238,25 @@ def _action_data(post: Any) -> dict[str, Any]:
             }
         ]
     return data
+
+
+ARTICLE_CHOICES = 10
+
+
+@login_required
+@require_GET
+def article_choices(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The answer form's article search (htmx): the first articles matching the words or model typed, of
+    the order's product line and those for every line, to choose one of by id."""
+    _may_view(request)
+    if not authz.allowed(request.user, "knowledge.read_articles"):
+        raise PermissionDenied(_("Your role does not read the knowledge base."))
+    q = request.GET.get("article_q", "").strip()[:100]
+    line = request.GET.get("line", "")[:40]
+    found = articles_search(q=q, product_line=line, published_only=False) if q else None
+    articles = list(found[:ARTICLE_CHOICES]) if found is not None else []
+    context = {"articles": articles, "q": q, "prefix": request.GET.get("prefix", "")[:30]}
+    return render(request, "serviceorders/_article_choices.html", context)
 
 
 @login_required
@@ -339,7 +369,8 @@ def complaint_panel(request: HttpRequest, complaint: Complaint) -> Panel | None:
     orders = list(selectors.orders_of_complaint(complaint_id=complaint.pk))
     origin = list(complaint.from_service_orders.all())
     may_create = complaint.status in COMPLAINT_OPEN and authz.allowed(request.user, "serviceorders.register_order")
-    if not orders and not origin and not may_create:
+    related = selectors.orders_related_to_complaint(complaint=complaint, user=request.user)
+    if not orders and not origin and not may_create and not related:
         return None
-    context = {"orders": orders, "origin": origin, "may_create": may_create, "kinds": Kind.choices}
+    context = {"orders": orders, "origin": origin, "may_create": may_create, "kinds": Kind.choices, "related": related}
     return Panel(template="serviceorders/_complaint_panel.html", context=context, order=20, column="side")

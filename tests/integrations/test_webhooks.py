@@ -19,6 +19,7 @@ from django.contrib.auth.models import User
 from closeloop.complaints.models import Complaint
 from closeloop.integrations.models import DeliveryState, WebhookDelivery, WebhookSubscription
 from closeloop.integrations.services import webhook_create, webhooks_deliver, webhooks_fan_out, webhooks_run
+from closeloop.serviceorders.services import OrderData, order_register, order_transition
 from tests.api.conftest import ApiClient
 
 pytestmark = pytest.mark.django_db
@@ -193,3 +194,74 @@ def _admin_key(admin: User) -> str:
     from closeloop.core.services import api_token_create
 
     return api_token_create(user=admin, name="hooks")[1]
+
+
+def test_service_order_events_are_delivered_signed_like_complaint_events(
+    receiver: Receiver, admin: User, agent: User, make_complaint: Callable[..., Complaint]
+) -> None:
+    # Given a subscriber to two service-order kinds, spelt as issue 16 spells them
+    subscription = webhook_create(
+        actor=admin,
+        name="erp",
+        url=receiver.url,
+        kinds=["serviceorder.registered", "serviceorder.dispatch"],
+        secret=SECRET,
+    )
+    assert subscription.kinds == ["service_order.dispatch", "service_order.registered"]  # the feed's own names
+    # When a service order is registered and dispatched (and a complaint, not asked for, registered)
+    order = order_register(
+        data=OrderData(
+            kind="repair", channel="hotline", customer_name="王芳", phone="13712345678", description="吸顶灯闪烁"
+        ),
+        actor=agent,
+        via="desk",
+    )
+    order_transition(order=order, action="dispatch", actor=agent, via="desk", data={"department": "tech"})
+    make_complaint()
+    receiver.statuses = [500]  # the first attempt fails: retried as a complaint event is
+
+    assert webhooks_run() == {"queued": 2, "delivered": 1, "retry": 1}
+    assert webhooks_deliver(now=_later(1)) == {"delivered": 1, "retry": 0}
+
+    # Then both steps arrive signed, named by kind, carrying the order as the owner sees it
+    deliveries = {d.kind: d for d in WebhookDelivery.objects.all()}
+    assert set(deliveries) == {"service_order.registered", "service_order.dispatch"}
+    assert {d.state for d in deliveries.values()} == {DeliveryState.DELIVERED}
+    assert {d.source for d in deliveries.values()} == {"service_order"}
+    assert len(receiver.received) == 3
+    assert all(got["signed"] for got in receiver.received)
+    kinds = [got["headers"]["x-closeloop-event"] for got in receiver.received]
+    assert sorted(set(kinds)) == ["service_order.dispatch", "service_order.registered"]
+    for got in receiver.received:
+        event = got["body"]["event"]
+        assert event["record"] == order.number
+        assert event["record_type"] == "service_order"
+        assert event["kind"] == got["headers"]["x-closeloop-event"]
+        assert got["headers"]["x-closeloop-delivery"] == str(deliveries[event["kind"]].uid)
+    dispatched = next(g for g in receiver.received if g["body"]["event"]["kind"] == "service_order.dispatch")
+    assert dispatched["body"]["event"]["after"]["department"] == "tech"
+
+
+def test_service_order_deliveries_are_masked_for_an_owner_who_may_not_see_personal_data(
+    receiver: Receiver, admin: User, agent: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    webhook_create(actor=admin, name="erp", url=receiver.url, kinds=["service_order"], secret=SECRET)
+    order = order_register(
+        data=OrderData(
+            kind="consultation", channel="hotline", customer_name="王芳", phone="13712345678", description="咨询保修"
+        ),
+        actor=agent,
+        via="desk",
+    )
+    order_transition(
+        order=order, action="cancel", actor=agent, via="desk", data={"reason": "客户改用电话 13712345678 联系"}
+    )
+    # The owner's masking is asked of the same rule the feed asks (core.masking), as for complaint events.
+    monkeypatch.setattr("closeloop.integrations.feed.can_see_personal_data", lambda user: False)
+
+    webhooks_run()
+
+    cancelled = next(g for g in receiver.received if g["body"]["event"]["kind"] == "service_order.cancel")
+    assert cancelled["signed"]
+    assert "13712345678" not in cancelled["body"]["event"]["note"]
+    assert cancelled["body"]["event"]["note"].startswith("客户改用电话 ")

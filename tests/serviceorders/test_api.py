@@ -53,7 +53,7 @@ PATHS: dict[str, list[dict[str, Any]]] = {
     ],
     "support": [
         {"action": "record_session", "minutes": 10, "notes": "远程指导"},
-        {"action": "resolve", "resolution": "已解决", "article": "KB-12 遥控器配对"},
+        {"action": "resolve", "resolution": "已解决", "article_note": "KB-12 遥控器配对"},
     ],
     "consultation": [{"action": "answer", "resolution": "已答复"}],
 }

@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from closeloop.complaints.models import Complaint
 from closeloop.core.errors import DomainError, PermissionDeniedError, TransitionNotAllowed, ValidationFailed
 from closeloop.directory.models import Product
+from closeloop.knowledge.models import Article
 from closeloop.notifications.models import Method, Notification
 from closeloop.serviceorders.lifecycle import Kind, ServiceStatus
 from closeloop.serviceorders.models import Appointment, ReturnPolicy, ServiceEvent, ServiceOrder, WarrantyTerm
@@ -154,6 +155,7 @@ def test_return_outside_the_policy_needs_a_reason_to_authorise(
 def test_support_session_then_resolved_and_consultation_answered_on_the_spot(
     register: Callable[..., ServiceOrder], agent: User
 ) -> None:
+    article = Article.objects.create(title="遥控器配对步骤", symptoms="遥控器失灵", steps=["长按配对键"])
     support = register(kind=Kind.SUPPORT)
     support = order_transition(
         order=support,
@@ -168,9 +170,9 @@ def test_support_session_then_resolved_and_consultation_answered_on_the_spot(
         action="resolve",
         actor=agent,
         via="desk",
-        data={"resolution": "已配对", "article": "遥控器配对步骤"},
+        data={"resolution": "已配对", "article": str(article.pk), "article_note": "另见说明书第3页"},
     )
-    assert support.article == "遥控器配对步骤"
+    assert support.article == article and support.article_note == "另见说明书第3页"
     consultation = register(kind=Kind.CONSULTATION)
     consultation = order_transition(
         order=consultation, action="answer", actor=agent, via="desk", data={"resolution": "告知保修政策"}
