@@ -55,7 +55,7 @@ from closeloop.core.types import User
 from closeloop.directory.models import ComplaintType, Customer, Department, Product
 from closeloop.notifications.models import Method, Notification
 from closeloop.sla.models import Deadline
-from closeloop.sla.presentation import time_left
+from closeloop.sla.presentation import deadline_state, time_left
 
 router = Router(tags=["complaints"])
 catalogue_router = Router(tags=["catalogue"])
@@ -136,10 +136,13 @@ def _summary(complaint: Complaint, user: User) -> dict[str, Any]:
 
 
 def _deadline(deadline: Deadline) -> dict[str, Any]:
-    if deadline.met_at is not None:
-        state = "cancelled" if deadline.cancelled else "met"
-    else:
-        state = time_left(due_at=deadline.due_at, warn_at=deadline.warn_at, paused=deadline.paused_at is not None).state
+    state = deadline_state(
+        due_at=deadline.due_at,
+        warn_at=deadline.warn_at,
+        met_at=deadline.met_at,
+        cancelled=deadline.cancelled,
+        paused=deadline.paused_at is not None,
+    )
     return {
         "milestone": deadline.milestone,
         "task": deadline.task_id,

@@ -1,11 +1,14 @@
-"""The SLA sweep of complaints: sla.sweeps claims the deadlines due, this module records each claim on
-the complaint's timeline and tells the people it concerns (the assignee or the supervisors at the
-warning point, the policy's escalation ladder at and after the deadline), in the claim's transaction.
+"""The SLA sweep: sla.sweeps claims the deadlines due, this module records each claim of a complaint's
+deadline on the complaint's timeline and tells the people it concerns (the assignee or the supervisors
+at the warning point, the policy's escalation ladder at and after the deadline), in the claim's
+transaction. `DeadlineRecorder` is the part every subject shares (who is told, one message or a
+digest); a subject above complaints (serviceorders.sweeps) subclasses it for its own timeline.
 """
 
 from __future__ import annotations
 
 import datetime
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -54,7 +57,7 @@ class _Recipients:
         return self._assignee(deadline) or self.by_role.get(Role.CS_SUPERVISOR, [])
 
 
-def _message(deadline: ClaimedDeadline, kind: str, level: int = 0) -> Message:
+def deadline_message(deadline: ClaimedDeadline, kind: str, level: int = 0, *, link: str = "") -> Message:
     params = {
         "number": deadline.number,
         "milestone": Milestone(deadline.milestone).label,  # lazy: a word shown in the reader's language
@@ -67,12 +70,13 @@ def _message(deadline: ClaimedDeadline, kind: str, level: int = 0) -> Message:
         subject = gettext_lazy("%(number)s: %(milestone)s is overdue (was due %(due)s)")
     else:
         subject = gettext_lazy("%(number)s: escalated (level %(level)s) — %(milestone)s overdue since %(due)s")
-    # No personal data in staff notifications: the number links to the complaint page.
+    # No personal data in staff notifications: the number links to the complaint's (or `link`) page.
     return Message.words(
         kind=kind,
         subject=subject,
         params=params,
         complaint_id=deadline.complaint_id,
+        link=link,
         dedup=f"{kind}:{deadline.pk}:{level}",
     )
 
@@ -101,11 +105,34 @@ def _digest(kind: str, level: int, deadlines: list[ClaimedDeadline], now: dateti
     )
 
 
-class _DeadlineRecorder:
-    """sla.sweeps.Recorder for complaints; the people who may be told are read once per sweep."""
+class DeadlineRecorder:
+    """sla.sweeps.Recorder for complaints; the people who may be told are read once per sweep.
+    Another subject overrides `events_write`, `message` and `digest`."""
 
-    def __init__(self) -> None:
-        self.recipients = _Recipients()
+    @cached_property
+    def recipients(self) -> _Recipients:
+        # Read on the first claim of the sweep: a sweep with nothing of this subject to record reads nobody.
+        return _Recipients()
+
+    def events_write(self, deadlines: list[ClaimedDeadline], kind: str, now: datetime.datetime, level: int) -> None:
+        events_insert_many(
+            [
+                {
+                    "complaint_id": deadline.complaint_id,
+                    "at": now,
+                    "via": Via.SYSTEM,
+                    "action": kind,
+                    "after": {"milestone": deadline.milestone, "due_at": deadline.due_at.isoformat(), "level": level},
+                }
+                for deadline in deadlines
+            ]
+        )
+
+    def message(self, deadline: ClaimedDeadline, kind: str, level: int) -> Message:
+        return deadline_message(deadline, kind, level)
+
+    def digest(self, kind: str, level: int, deadlines: list[ClaimedDeadline], now: datetime.datetime) -> Message:
+        return _digest(kind, level, deadlines, now)
 
     def __call__(
         self,
@@ -118,41 +145,32 @@ class _DeadlineRecorder:
     ) -> None:
         """One timeline event per deadline; for the people told, one message per deadline or, when a
         sweep finds many for the same person, one digest listing them."""
-        events = []
         per_person: dict[int, tuple[Any, list[ClaimedDeadline]]] = {}
         for deadline in deadlines:
-            events.append(
-                {
-                    "complaint_id": deadline.complaint_id,
-                    "at": now,
-                    "via": Via.SYSTEM,
-                    "action": kind,
-                    "after": {"milestone": deadline.milestone, "due_at": deadline.due_at.isoformat(), "level": level},
-                }
-            )
             people = (
                 self.recipients.for_warning(deadline) if roles is None else self.recipients.for_roles(roles, deadline)
             )
             for person in people:
                 per_person.setdefault(person.pk, (person, []))[1].append(deadline)
-        events_insert_many(events)
+        self.events_write(deadlines, kind, now, level)
         notifications = []
         for person, theirs in per_person.values():
             if len(theirs) > DIGEST_AFTER:
                 notifications.extend(
-                    notifications_build(message=_digest(kind, level, theirs, now), recipients=[person], now=now)
+                    notifications_build(message=self.digest(kind, level, theirs, now), recipients=[person], now=now)
                 )
             else:
                 for deadline in theirs:
                     notifications.extend(
-                        notifications_build(message=_message(deadline, kind, level), recipients=[person], now=now)
+                        notifications_build(message=self.message(deadline, kind, level), recipients=[person], now=now)
                     )
         notifications_queue(notifications)
 
 
 def sla_sweep(*, now: datetime.datetime | None = None) -> SweepResult:
-    """Warn, breach and escalate every complaint and task deadline that is due (a Huey periodic task,
+    """Warn, breach and escalate every deadline that is due — complaints', tasks' and those of the
+    subjects other packages registered (service orders) — in one sweep (a Huey periodic task,
     complaints.tasks.sla_sweep_task, every minute)."""
     now = now or timezone.now()
     with translation.override(settings.LANGUAGE_CODE):
-        return deadlines_sweep(record=_DeadlineRecorder(), now=now)
+        return deadlines_sweep(now=now)

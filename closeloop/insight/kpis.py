@@ -290,7 +290,12 @@ def _followup_deadline_base(period: Period, cuts: Cuts, now: datetime.datetime) 
     start, end = period.bounds
     qs = (
         Deadline.objects.filter(
-            milestone=Milestone.FOLLOWUP, task__isnull=True, cancelled=False, due_at__gte=start, due_at__lt=end
+            complaint__isnull=False,  # a service order's follow-up clock is its own KPI (service_kpis.py)
+            milestone=Milestone.FOLLOWUP,
+            task__isnull=True,
+            cancelled=False,
+            due_at__gte=start,
+            due_at__lt=end,
         )
         .exclude(complaint__status__in=NOT_COUNTED_STATUSES)
         .filter(_complaint_q(cuts, "complaint__"))
@@ -654,7 +659,8 @@ def backlog(cuts: Cuts = NO_CUTS, *, now: datetime.datetime | None = None) -> li
     """Open clocks per milestone now, and how many of them are overdue (a clock paused before its
     deadline is not; one paused after it is). One grouped query."""
     now = now or timezone.now()
-    qs = Deadline.objects.filter(met_at__isnull=True, cancelled=False).exclude(
+    # Complaints' clocks only: a service order's have no complaint (and their own figures).
+    qs = Deadline.objects.filter(complaint__isnull=False, met_at__isnull=True, cancelled=False).exclude(
         complaint__status__in=NOT_COUNTED_STATUSES
     )
     rows = (
@@ -670,7 +676,7 @@ def breaches_by_department(period: Period, cuts: Cuts = NO_CUTS) -> list[dict[st
     """Deadlines breached (the SLA sweep's breach) in the period, by the department that owed them (a
     task's department, or the complaint's responsible department for its own clocks). One grouped query."""
     start, end = period.bounds
-    qs = Deadline.objects.filter(breached_at__gte=start, breached_at__lt=end).exclude(
+    qs = Deadline.objects.filter(complaint__isnull=False, breached_at__gte=start, breached_at__lt=end).exclude(
         complaint__status__in=NOT_COUNTED_STATUSES
     )
     # `owing` is the annotation _deadline_scope adds, which the type of its result does not carry

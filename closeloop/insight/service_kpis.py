@@ -3,9 +3,9 @@
 The base is the service orders received in the period (cancelled ones left out). One aggregate query
 grouped by kind gives, per kind and in total:
 
-- timely reply rate (售服单及时回复率): reply clocks met by their deadline (inclusive) over those met or
-  already past their deadline — seed 004's "within two working days" read as for the complaint's tasks
-  (kpis.py `_reply_counted`): an order not yet due is left out;
+- timely reply rate (售服单及时回复率): the orders' reply deadlines (`sla.Deadline`, milestone reply) met
+  by their due instant (inclusive) over those met or already past their deadline — seed 004's "within
+  two working days" read as for the complaint's tasks (kpis.py `_reply_counted`): an order not yet due is left out;
 - timely processing rate: the same on the resolution clock;
 - satisfaction rate: satisfied over followed up with an answer (satisfied or not satisfied);
 - repeat rate: orders that repeat an earlier order or complaint, over all;
@@ -28,6 +28,7 @@ from closeloop.core.rates import rate
 from closeloop.insight.kpis import Period
 from closeloop.serviceorders.lifecycle import Kind, ServiceStatus
 from closeloop.serviceorders.models import FollowUpResult, PartUsed, ServiceOrder
+from closeloop.sla.milestones import Milestone
 
 SERVICE_KPIS = {
     "timely_reply": _("service orders' timely reply rate (售服单及时回复率)"),
@@ -89,8 +90,8 @@ def service_kpis(period: Period, *, now: datetime.datetime | None = None) -> lis
         ServiceOrder.objects.filter(received_at__gte=start, received_at__lt=end)
         .exclude(status=ServiceStatus.CANCELLED)
         .annotate(
-            rep=FilteredRelation("clocks", condition=Q(clocks__step="reply")),
-            res=FilteredRelation("clocks", condition=Q(clocks__step="resolution")),
+            rep=FilteredRelation("deadlines", condition=Q(deadlines__milestone=Milestone.REPLY)),
+            res=FilteredRelation("deadlines", condition=Q(deadlines__milestone=Milestone.RESOLUTION)),
             parts_total=Coalesce(Subquery(parts), Decimal(0), output_field=DecimalField()),
         )
     )

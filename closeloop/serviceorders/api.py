@@ -12,7 +12,7 @@ from ninja import Field, File, Form, P, PathEx, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from closeloop.complaints.models import Channel, Via
-from closeloop.complaints.schemas import Text
+from closeloop.complaints.schemas import ClockState, Text
 from closeloop.complaints.selectors import complaint_get
 from closeloop.complaints.services import AttachmentUpload
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
@@ -22,6 +22,7 @@ from closeloop.directory.models import CustomerKind
 from closeloop.serviceorders import selectors, services
 from closeloop.serviceorders.lifecycle import Kind, ServiceStatus, lifecycle_of
 from closeloop.serviceorders.models import FollowUpResult, InspectionResult, ServiceAttachmentKind, ServiceOrder, Slot
+from closeloop.sla.presentation import deadline_state
 
 router = Router(tags=["service orders"])
 
@@ -43,16 +44,23 @@ class ServiceCustomerOut(Schema):
     masked: bool
 
 
-class ServiceClockOut(Schema):
-    step: str = Field(
+class ServiceDeadlineOut(Schema):
+    """A service order's SLA clock, as a complaint's deadline (the same engine and sweep)."""
+
+    milestone: str = Field(
         description="reply, resolution, ship_in, receive, inspect, send_back, depot_repair, visit, followup"
     )
-    duration: str
+    duration: str = Field(description="the policy's target (empty for a visit: due at its slot's end)")
     started_at: datetime.datetime
     due_at: datetime.datetime
+    warn_at: datetime.datetime
     met_at: datetime.datetime | None
     met_by: str | None
     cancelled: bool
+    warned_at: datetime.datetime | None
+    breached_at: datetime.datetime | None
+    escalation_level: int
+    state: ClockState = Field(description="ok | warning | breached | met | cancelled")
 
 
 class ServiceShipmentOut(Schema):
@@ -137,7 +145,7 @@ class ServiceOrderOut(ServiceOrderSummaryOut):
     labour_cost: Decimal
     parts_cost: Decimal
     actions: list[str] = Field(description="the actions the caller may take now (POST …/transition)")
-    clocks: list[ServiceClockOut]
+    deadlines: list[ServiceDeadlineOut] = Field(description="the order's SLA clocks, running ones first")
     shipments: list[ServiceShipmentOut]
     inspections: list[ServiceInspectionOut]
     appointments: list[ServiceAppointmentOut]
@@ -294,17 +302,24 @@ def order_detail(user: User, order: ServiceOrder) -> dict[str, Any]:
         "labour_cost": order.labour_cost,
         "parts_cost": sum((p.unit_cost * p.quantity for p in parts), Decimal(0)),
         "actions": [t.action for t in lifecycle.transitions_from(order.status) if lifecycle.may_act(t, user, order)],
-        "clocks": [
+        "deadlines": [
             {
-                "step": c.step,
-                "duration": c.duration,
-                "started_at": c.started_at,
-                "due_at": c.due_at,
-                "met_at": c.met_at,
-                "met_by": _name(c.met_by),
-                "cancelled": c.cancelled,
+                "milestone": d.milestone,
+                "duration": d.duration,
+                "started_at": d.started_at,
+                "due_at": d.due_at,
+                "warn_at": d.warn_at,
+                "met_at": d.met_at,
+                "met_by": _name(d.met_by),
+                "cancelled": d.cancelled,
+                "warned_at": d.warned_at,
+                "breached_at": d.breached_at,
+                "escalation_level": d.escalation_level,
+                "state": deadline_state(
+                    due_at=d.due_at, warn_at=d.warn_at, met_at=d.met_at, cancelled=d.cancelled, paused=False
+                ),
             }
-            for c in order.clocks.select_related("met_by")
+            for d in selectors.order_deadlines(order=order)
         ],
         "shipments": list(
             order.shipments.values("direction", "pickup", "carrier", "tracking_no", "shipped_at", "received_at")
@@ -385,8 +400,8 @@ def service_orders_create(request: HttpRequest, payload: ServiceOrderIn) -> Stat
     "/service-orders/{number}",
     response={200: ServiceOrderOut, **ONE_ERRORS},
     summary="One service order",
-    description="The order with its clocks, shipments, inspections, appointments and parts, and the actions "
-    "the caller may take now.",
+    description="The order with its deadlines (SLA clocks), shipments, inspections, appointments and parts, and the "
+    "actions the caller may take now.",
 )
 def service_orders_get(request: HttpRequest, number: Number) -> dict[str, Any]:
     user = _user(request)

@@ -1,9 +1,11 @@
-"""A service order's clocks: each step has a deadline and, once done, the person who did it.
+"""A service order's clocks: `sla.Deadline` rows of the order, the complaint's engine.
 
-The same engine as the complaint's: the SLA policy chosen by `sla.services.policy_for` (customer kind,
-product line — so dealers and stores get the six-day week of seed 004), its targets for the reply, the
-resolution and the follow-up, and the policy calendar's arithmetic. The logistics steps have targets
-of their own below (the policies hold none for them).
+The SLA policy is chosen by `sla.services.policy_for` (customer kind, product line — so dealers and
+stores get the six-day week of seed 004), the target per milestone and priority is the policy's
+(reply, resolution and follow-up as for complaints; the logistics steps are milestones of their own,
+sla/milestones.py), due instant and warning point come from `sla.services.deadlines_plan` on the
+policy's calendar, and the one SLA sweep warns, breaches and escalates them (serviceorders/sweeps.py
+records what that means on the order's timeline). A step met records who met it.
 """
 
 from __future__ import annotations
@@ -11,69 +13,84 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from closeloop.calendar.working import add
 from closeloop.core.types import User
-from closeloop.serviceorders.models import Clock, ServiceOrder
+from closeloop.serviceorders.models import ServiceOrder
 from closeloop.sla.milestones import Milestone
-from closeloop.sla.models import Policy
-from closeloop.sla.services import policy_calendar, policy_targets
+from closeloop.sla.models import Deadline, Policy
+from closeloop.sla.services import deadlines_plan
 
-# Steps whose target is the SLA policy's (by priority).
-POLICY_STEPS = {"reply": Milestone.REPLY, "resolution": Milestone.RESOLUTION, "followup": Milestone.FOLLOWUP}
-# When the policy has no target for a step: the sla.md defaults.
-FALLBACK = {"reply": "2wd", "resolution": "3wd", "followup": "2wd"}
-# The logistics steps (decisions.md): the customer ships within 10 days of the authorisation, the
-# carrier delivers within 7, the warehouse inspects in 2 working days and sends the replacement or
-# refund in 2 more; a depot repair goes back within 5 working days of its arrival.
-STEP_TARGETS = {"ship_in": "10d", "receive": "7d", "inspect": "2wd", "send_back": "2wd", "depot_repair": "5wd"}
-AT_INTAKE = ("reply", "resolution")
+AT_INTAKE = (Milestone.REPLY, Milestone.RESOLUTION)
+# A visit is due at its slot's end; its warning point is the slot's start (the technician should be there).
+VISIT_SLOT = datetime.timedelta(hours=2)
 
 
-def _target(policy: Policy | None, step: str, priority: int) -> str:
-    if step in POLICY_STEPS and policy is not None:
-        target = policy_targets(policy).get(POLICY_STEPS[step])
-        if target is not None:
-            return target.for_priority(priority)
-    return STEP_TARGETS.get(step) or FALLBACK[step]
+def clocks_plan(
+    *,
+    policy: Policy | None,
+    priority: int,
+    steps: Iterable[str],
+    start: datetime.datetime,
+    assignee: User | None = None,
+) -> list[Deadline]:
+    """Unsaved deadlines for `steps` (milestones with a target in the policy) from `start`."""
+    return deadlines_plan(policy=policy, priority=priority, milestones=steps, start=start, assignee=assignee)
 
 
-def clocks_plan(*, policy: Policy | None, priority: int, steps: Iterable[str], start: datetime.datetime) -> list[Clock]:
-    """Unsaved clocks for `steps` from `start`, on the policy's calendar."""
-    if policy is None:
-        return []
-    calendar = policy_calendar(policy)
-    planned = []
-    for step in steps:
-        duration = _target(policy, step, priority)
-        planned.append(Clock(step=step, duration=duration, started_at=start, due_at=add(calendar, start, duration)))
-    return planned
-
-
-def clocks_start(*, order: ServiceOrder, steps: Iterable[str], start: datetime.datetime) -> None:
-    for clock in clocks_plan(policy=order.sla_policy, priority=order.priority, steps=steps, start=start):
-        clock.order = order
-        clock.save()
+def clocks_start(*, order: ServiceOrder, steps: Iterable[str], start: datetime.datetime) -> list[Deadline]:
+    """Open a deadline per step, skipping one already running (at most one open per milestone)."""
+    running = set(Deadline.objects.filter(service_order=order, met_at__isnull=True).values_list("milestone", flat=True))
+    planned = clocks_plan(
+        policy=order.sla_policy,
+        priority=order.priority,
+        steps=[s for s in steps if s not in running],
+        start=start,
+        assignee=order.assignee,
+    )
+    for deadline in planned:
+        deadline.service_order = order
+    return Deadline.objects.bulk_create(planned)
 
 
 def clock_start_at(*, order: ServiceOrder, step: str, start: datetime.datetime, due: datetime.datetime) -> None:
-    """A clock whose due instant is given (the visit: the end of the booked slot). A running one is replaced."""
-    Clock.objects.filter(order=order, step=step, met_at__isnull=True).update(cancelled=True, met_at=start)
-    Clock.objects.create(order=order, step=step, duration="", started_at=start, due_at=due)
+    """A clock whose due instant is given (the visit: the end of the booked slot). A running one is
+    cancelled first (a re-booking)."""
+    if order.sla_policy is None:
+        return
+    Deadline.objects.filter(service_order=order, milestone=step, met_at__isnull=True).update(
+        cancelled=True, met_at=start
+    )
+    Deadline.objects.create(
+        service_order=order,
+        milestone=step,
+        policy=order.sla_policy,
+        duration="",
+        assignee=order.assignee,
+        started_at=start,
+        due_at=due,
+        warn_at=max(start, due - VISIT_SLOT),
+    )
 
 
 def clocks_meet(*, order: ServiceOrder, steps: Iterable[str], by: User | None, now: datetime.datetime) -> None:
-    Clock.objects.filter(order=order, step__in=list(steps), met_at__isnull=True).update(
+    Deadline.objects.filter(service_order=order, milestone__in=list(steps), met_at__isnull=True).update(
         met_at=now, met_by=by if by is not None and by.is_authenticated else None
     )
 
 
 def clocks_cancel(*, order: ServiceOrder, now: datetime.datetime) -> None:
-    Clock.objects.filter(order=order, met_at__isnull=True).update(met_at=now, cancelled=True)
+    Deadline.objects.filter(service_order=order, met_at__isnull=True).update(met_at=now, cancelled=True)
+
+
+def clocks_follow_assignee(*, order: ServiceOrder) -> None:
+    """The open clocks follow the order's assignee (dispatch, booking): the sweep warns whoever holds it."""
+    Deadline.objects.filter(service_order=order, met_at__isnull=True).exclude(assignee_id=order.assignee_id).update(
+        assignee=order.assignee
+    )
 
 
 def next_due(order: ServiceOrder) -> datetime.datetime | None:
     return (
-        Clock.objects.filter(order=order, met_at__isnull=True)
+        Deadline.objects.filter(service_order=order, met_at__isnull=True)
         .order_by("due_at")
         .values_list("due_at", flat=True)
         .first()

@@ -1,6 +1,7 @@
-"""The service order (售服单) and what belongs to it: its clocks, shipments, inspections, appointments,
+"""The service order (售服单) and what belongs to it: its shipments, inspections, appointments,
 visits, parts, remote sessions, attachments and append-only events; the warranty and return terms
-per product and product line; the daily number sequence."""
+per product and product line; the daily number sequence. Its clocks are `sla.Deadline` rows
+(`deadlines`), the complaint's engine (serviceorders/clocks.py)."""
 
 from __future__ import annotations
 
@@ -208,39 +209,6 @@ class ServiceOrder(models.Model):
     @property
     def product_label(self) -> str:
         return str(self.product) if self.product_id else self.product_text
-
-
-class Clock(models.Model):
-    """One step's deadline on a service order (reply, resolution, RMA steps, the visit, the follow-up):
-    computed by the SLA engine's calendar arithmetic, met by the person who did the step."""
-
-    order = models.ForeignKey(ServiceOrder, on_delete=models.CASCADE, related_name="clocks")
-    step = models.CharField(_("step"), max_length=20)
-    duration = models.CharField(_("target"), max_length=12)
-    started_at = models.DateTimeField(_("started"))
-    due_at = models.DateTimeField(_("due"))
-    met_at = models.DateTimeField(_("met"), null=True, blank=True)
-    met_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    cancelled = models.BooleanField(_("cancelled"), default=False)
-
-    class Meta:
-        verbose_name = _("service order clock")
-        verbose_name_plural = _("service order clocks")
-        ordering = ["started_at", "id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["order", "step"], condition=Q(met_at__isnull=True), name="sorder_clock_one_open_per_step"
-            )
-        ]
-        indexes = [
-            # The KPI's timely reply rate: reply clocks by the month they were due.
-            models.Index(fields=["step", "due_at"], name="sorder_clock_step_due"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.order_id}/{self.step} due {self.due_at:%Y-%m-%d %H:%M}"
 
 
 class Direction(models.TextChoices):

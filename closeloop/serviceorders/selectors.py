@@ -7,7 +7,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from closeloop.core.types import AnyUser
 from closeloop.directory.models import Customer, Membership
 from closeloop.serviceorders.lifecycle import OPEN_STATUSES, RMA_KINDS, ServiceStatus
 from closeloop.serviceorders.models import Appointment, ServiceEvent, ServiceOrder
+from closeloop.sla.models import Deadline
 
 VIEW = "serviceorders.view_orders"
 
@@ -192,3 +193,8 @@ def customer_view(*, customer: Customer, user: AnyUser | None) -> CustomerView:
     return CustomerView(
         customer.name, mask_phone(customer.phone), mask_email(customer.email), mask_address(customer.address), True
     )
+
+
+def order_deadlines(*, order: ServiceOrder) -> QuerySet[Deadline]:
+    """The order's SLA clocks, running ones first, each by its due instant (as a complaint's)."""
+    return order.deadlines.select_related("met_by").order_by(F("met_at").asc(nulls_first=True), "due_at", "pk")

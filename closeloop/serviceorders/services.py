@@ -45,7 +45,6 @@ from closeloop.serviceorders import clocks, selectors
 from closeloop.serviceorders.lifecycle import RMA_KINDS, Kind, ServiceStatus, lifecycle_of
 from closeloop.serviceorders.models import (
     Appointment,
-    Clock,
     Direction,
     FollowUpResult,
     Inspection,
@@ -64,6 +63,7 @@ from closeloop.serviceorders.models import (
     WarrantyTerm,
 )
 from closeloop.serviceorders.warranty import return_policy_check, warranty_status
+from closeloop.sla.models import Deadline
 from closeloop.sla.services import policy_for
 
 DEFAULT_DEPARTMENT = {
@@ -298,9 +298,9 @@ def order_register(
         )
         order.next_due_at = min((c.due_at for c in planned), default=None)
         order.save(force_insert=True)
-        for clock in planned:
-            clock.order = order
-        Clock.objects.bulk_create(planned)
+        for deadline in planned:
+            deadline.service_order = order
+        Deadline.objects.bulk_create(planned)
         for upload, content_type in zip(data.attachments, clean["attachment_types"], strict=True):
             _attachment_store(
                 order=order, upload=upload, content_type=content_type, kind=ServiceAttachmentKind.FAULT, by=by, now=now
@@ -602,7 +602,10 @@ def order_transition(
         )
         transition = lifecycle.check(order, action, actor, data=data)
         before, after = lifecycle.move(order, action, actor, checked=True)
+        assignee_before = order.assignee_id
         details = _apply(order, transition, clean, actor, via, now)
+        if order.assignee_id != assignee_before:
+            clocks.clocks_follow_assignee(order=order)
         clocks.clocks_meet(order=order, steps=transition.meets, by=actor, now=now)
         if transition.cancels_deadlines:
             clocks.clocks_cancel(order=order, now=now)

@@ -199,7 +199,7 @@ def _detail_context(request: HttpRequest, order: ServiceOrder) -> dict[str, Any]
         "contact": selectors.customer_view(customer=order.customer, user=request.user),
         "actions": _actions(request, order),
         "departments": Department.objects.filter(is_active=True).order_by("code"),
-        "clocks": order.clocks.select_related("met_by"),
+        "deadlines": selectors.order_deadlines(order=order),
         "shipments": order.shipments.all(),
         "inspections": order.inspections.select_related("by").prefetch_related("photos"),
         "appointments": order.appointments.select_related("technician"),

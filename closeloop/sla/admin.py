@@ -46,10 +46,11 @@ class PolicyAdmin(admin.ModelAdmin):
 
 @admin.register(Deadline)
 class DeadlineAdmin(admin.ModelAdmin):
-    """Read-only: deadlines change only through the complaint services."""
+    """Read-only: deadlines change only through the complaint and service-order services."""
 
     list_display = (
         "complaint",
+        "service_order",
         "milestone",
         "duration",
         "due_at",
@@ -59,9 +60,9 @@ class DeadlineAdmin(admin.ModelAdmin):
         "escalation_level",
     )
     list_filter = ("milestone", "escalation_level")
-    list_select_related = ("complaint",)
-    search_fields = ("complaint__number",)
-    raw_id_fields = ("complaint", "assignee")
+    list_select_related = ("complaint", "service_order")
+    search_fields = ("complaint__number", "service_order__number")
+    raw_id_fields = ("complaint", "service_order", "assignee", "met_by")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -174,13 +174,20 @@ class PolicyChange(AppendOnlyModel):
 
 
 class Deadline(models.Model):
-    """One milestone's clock for one complaint (later also for one department task).
+    """One milestone's clock for one complaint (or one of its department tasks) or one service order.
 
+    Exactly one subject is set: `complaint` (with `task` for a task's clocks) or `service_order`. Every
+    reader of complaint clocks asks `complaint__isnull=False` or goes through the complaint's relation.
     The sweep claims rows with conditional updates on the *_at markers, so each warning and each
     escalation happens once however many workers run.
     """
 
-    complaint = models.ForeignKey("complaints.Complaint", on_delete=models.CASCADE, related_name="deadlines")
+    complaint = models.ForeignKey(
+        "complaints.Complaint", null=True, blank=True, on_delete=models.CASCADE, related_name="deadlines"
+    )
+    service_order = models.ForeignKey(
+        "serviceorders.ServiceOrder", null=True, blank=True, on_delete=models.CASCADE, related_name="deadlines"
+    )
     # Set for a department task's milestones (verify, reply, analysis, progress, feedback form).
     task = models.ForeignKey("handling.Task", null=True, blank=True, on_delete=models.CASCADE, related_name="deadlines")
     milestone = models.CharField(_("milestone"), max_length=20, choices=Milestone.choices)
@@ -199,6 +206,11 @@ class Deadline(models.Model):
         pgettext_lazy("time a deadline was met or cancelled", "closed"), null=True, blank=True
     )
     cancelled = models.BooleanField(_("cancelled"), default=False)
+    # Who met it, where the step has a person of its own (a service order's RMA steps, issue 16); a
+    # complaint's clocks are met by the action its timeline event names.
+    met_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # Working time from start to met on the policy's calendar (first response and resolution only),
     # kept so that reports take medians and percentiles in SQL instead of redoing calendar arithmetic.
     worked_seconds = models.PositiveIntegerField(_("working time taken (seconds)"), null=True, blank=True)
@@ -215,6 +227,16 @@ class Deadline(models.Model):
         verbose_name = _("deadline")
         verbose_name_plural = _("deadlines")
         constraints = [
+            models.CheckConstraint(
+                condition=Q(complaint__isnull=False, service_order__isnull=True)
+                | Q(complaint__isnull=True, service_order__isnull=False, task__isnull=True),
+                name="deadline_one_subject",
+            ),
+            models.UniqueConstraint(
+                fields=["service_order", "milestone"],
+                condition=Q(met_at__isnull=True, service_order__isnull=False),
+                name="deadline_one_open_per_service_order_milestone",
+            ),
             models.UniqueConstraint(
                 fields=["complaint", "milestone"],
                 condition=Q(met_at__isnull=True, task__isnull=True),
@@ -250,4 +272,5 @@ class Deadline(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.complaint_id}/{self.milestone} due {self.due_at:%Y-%m-%d %H:%M}"
+        subject = f"SO{self.service_order_id}" if self.service_order_id else self.complaint_id
+        return f"{subject}/{self.milestone} due {self.due_at:%Y-%m-%d %H:%M}"

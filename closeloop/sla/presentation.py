@@ -98,3 +98,18 @@ def time_left(
         return TimeLeft("breached", _("overdue by %(span)s") % {"span": _span(now - due_at)}, due_at)
     state = "warning" if warn_at is not None and now >= warn_at else "ok"
     return TimeLeft(state, _("%(span)s left") % {"span": _span(due_at - now)}, due_at)
+
+
+def deadline_state(
+    *,
+    due_at: datetime.datetime,
+    warn_at: datetime.datetime | None,
+    met_at: datetime.datetime | None,
+    cancelled: bool,
+    paused: bool = False,
+    now: datetime.datetime | None = None,
+) -> str:
+    """ok | warning | breached | paused | met | cancelled: a deadline's state as the API states it."""
+    if met_at is not None:
+        return "cancelled" if cancelled else "met"
+    return time_left(due_at=due_at, warn_at=warn_at, paused=paused, now=now).state

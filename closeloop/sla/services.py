@@ -329,7 +329,8 @@ def deadline_postpone(*, deadline: Deadline, new_due: datetime.datetime) -> date
             "escalation_level",
         ]
     )
-    _refresh(deadline.complaint, deadline.task)
+    if deadline.complaint is not None:  # postponements are a complaint task's (service orders have none)
+        _refresh(deadline.complaint, deadline.task)
     return old_due
 
 

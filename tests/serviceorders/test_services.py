@@ -14,8 +14,9 @@ from closeloop.directory.models import Product
 from closeloop.knowledge.models import Article
 from closeloop.notifications.models import Method, Notification
 from closeloop.serviceorders.lifecycle import Kind, ServiceStatus
-from closeloop.serviceorders.models import Appointment, Clock, ReturnPolicy, ServiceEvent, ServiceOrder, WarrantyTerm
+from closeloop.serviceorders.models import Appointment, ReturnPolicy, ServiceEvent, ServiceOrder, WarrantyTerm
 from closeloop.serviceorders.services import order_from_complaint, order_transition
+from closeloop.sla.models import Deadline
 from tests.conftest import aware
 
 from .conftest import NOW
@@ -47,7 +48,7 @@ def test_repair_with_a_visit_end_to_end(
     WarrantyTerm.objects.create(product=product, months=12)
     order = register(kind=Kind.REPAIR, product_model=product.model, purchase_date=datetime.date(2026, 3, 1))
     assert order.in_warranty is True
-    assert {c.step for c in order.clocks.all()} == {"reply", "resolution"}
+    assert {d.milestone for d in order.deadlines.all()} == {"reply", "resolution"}
     order = order_transition(
         order=order,
         action="book",
@@ -78,7 +79,7 @@ def test_repair_with_a_visit_end_to_end(
     assert order.labour_cost == 80
     order = order_transition(order=order, action="resolve", actor=technician, via="desk", data={"resolution": "换驱动"})
     assert order.status == ServiceStatus.RESOLVED
-    reply = Clock.objects.get(order=order, step="reply")
+    reply = Deadline.objects.get(service_order=order, milestone="reply")
     assert reply.met_by == technician
     order = order_transition(order=order, action="follow_up", actor=agent, via="desk", data={"result": "satisfied"})
     assert order.status == ServiceStatus.CLOSED
@@ -126,7 +127,7 @@ def test_exchange_rma_tracking_and_inspection_on_the_timeline(
     assert events["ship_in"].after["tracking_no"] == "SF1234567890"
     assert events["send_back"].after["tracking_no"] == "SF0987654321"
     assert events["inspect"].after["result"] == "accepted"
-    met = dict(Clock.objects.filter(order=order).values_list("step", "met_by__username"))
+    met = dict(Deadline.objects.filter(service_order=order).values_list("milestone", "met_by__username"))
     assert met["receive"] == met["inspect"] == met["send_back"] == warehouse.username
     assert order.status == ServiceStatus.RESOLVED
 
@@ -231,9 +232,9 @@ def test_a_handler_may_not_register_nor_cancel(register: Callable[..., ServiceOr
 def test_dealer_reply_clock_counts_saturday(register: Callable[..., ServiceOrder]) -> None:
     """Seed 004: sent Friday 10:00, answered by Monday 10:00 — for service orders too."""
     order = register(kind=Kind.REPAIR, customer_kind="dealer", received_at=aware(2026, 11, 20, 10, 0))
-    assert Clock.objects.get(order=order, step="reply").due_at == aware(2026, 11, 23, 10, 0)
+    assert Deadline.objects.get(service_order=order, milestone="reply").due_at == aware(2026, 11, 23, 10, 0)
     end_user = register(kind=Kind.REPAIR, received_at=aware(2026, 11, 20, 10, 0))
-    assert Clock.objects.get(order=end_user, step="reply").due_at == aware(2026, 11, 24, 10, 0)
+    assert Deadline.objects.get(service_order=end_user, milestone="reply").due_at == aware(2026, 11, 24, 10, 0)
 
 
 @pytest.mark.parametrize(
