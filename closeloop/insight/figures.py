@@ -60,6 +60,7 @@ _GROUP_FIELDS = {
     "product_line": "product__line_id",
     "product": "product_id",
     "province": "province",
+    "city": "city",
     "channel": "channel",
     "priority": "priority",
     "customer_kind": "customer__kind",

@@ -96,7 +96,7 @@ def _figures_dict(figures: dict[Kpi, Figure]) -> dict[str, dict[str, Any]]:
 # --- KPI pivots (summary table) ---------------------------------------------------------------------
 
 
-PIVOT_DIMENSIONS = ("department", "type", "product", "region")
+PIVOT_DIMENSIONS = ("department", "type", "product", "region", "city")
 
 
 def _pivot_expression(dimension: str, base: str) -> Expression | F:
@@ -111,6 +111,8 @@ def _pivot_expression(dimension: str, base: str) -> Expression | F:
         return F(f"{prefix}product_id")
     if dimension == "region":
         return F(f"{prefix}province")
+    if dimension == "city":
+        return F(f"{prefix}city")
     raise ValueError(dimension)
 
 
@@ -341,8 +343,8 @@ def report_contents(
             current_total, previous_total, year_ago_total = (cohort(p).count() for p in (period, previous, year_ago))
         trend_months = months[1:]
         distributions: dict[str, dict[str, Any]] = {}
-        for dimension in ("type", "product_line", "product", "province", "channel"):
-            limit = TOP if dimension == "product" else None
+        for dimension in ("type", "product_line", "product", "province", "city", "channel"):
+            limit = TOP if dimension in ("product", "city") else None
             now_slices = dist.distribution(period, dimension, limit=limit)
             entry: dict[str, Any] = {"current": _slices(now_slices, language)}
             if dimension in DIMENSION_NAMES:

@@ -424,6 +424,7 @@ PIVOT_SHEETS = {
     "type": "sheet_type",
     "product": "sheet_product",
     "region": "sheet_region",
+    "city": "sheet_city",
 }
 
 
@@ -438,7 +439,9 @@ def _write_pivot(
 ) -> None:
     titles = [
         word(
-            {"department": "department", "type": "type", "product": "product", "region": "province"}[dimension],
+            {"department": "department", "type": "type", "product": "product", "region": "province", "city": "city"}[
+                dimension
+            ],
             language,
         ),
         word("complaints", language),
