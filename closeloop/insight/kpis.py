@@ -60,7 +60,7 @@ from django.db.models import (
     QuerySet,
     Value,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce, Trim, TruncMonth
 from django.utils import timezone
 
 from closeloop import authz
@@ -69,7 +69,7 @@ from closeloop.complaints.models import Complaint
 from closeloop.core.rates import rate
 from closeloop.directory.models import Membership
 from closeloop.followup.models import FollowUp
-from closeloop.handling.models import ContactLog, ContactOutcome, Task, TaskStatus
+from closeloop.handling.models import ContactLog, ContactOutcome, FeedbackForm, Task, TaskStatus
 from closeloop.insight.models import LOWER_IS_BETTER, Kpi, KpiTarget
 from closeloop.sla.milestones import Milestone
 from closeloop.sla.models import Deadline
@@ -155,12 +155,16 @@ class Cuts:
     priority: int | None = None
     customer_kind: str = ""
     departments: tuple[int, ...] | None = None
+    # A top-level root-cause category: complaints with a feedback form naming it or one of its sub-causes
+    # (the complaints behind a bar of the Pareto); UNCATEGORISED_CAUSE: a free-text cause only.
+    cause: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) not in (None, "")}
 
 
 NO_CUTS = Cuts()
+UNCATEGORISED_CAUSE = 0  # no category has id 0
 CUT_NAMES = tuple(f.name for f in fields(Cuts) if f.name != "departments")
 
 
@@ -191,6 +195,17 @@ def _complaint_q(cuts: Cuts, prefix: str, *, department_field: str | None = None
         q &= Q(**{f"{prefix}priority": cuts.priority})
     if cuts.customer_kind:
         q &= Q(**{f"{prefix}customer__kind": cuts.customer_kind})
+    if cuts.cause is not None:
+        # As figures.cause_pareto counts them: a category, or a free-text cause (trimmed) without one.
+        named = (
+            Q(cause_category__isnull=True) & ~Q(cause_text="")
+            if cuts.cause == UNCATEGORISED_CAUSE
+            else Q(cause_category_id=cuts.cause) | Q(cause_category__parent_id=cuts.cause)
+        )
+        forms = FeedbackForm.objects.annotate(cause_text=Trim("root_cause")).filter(
+            named, complaint=OuterRef(prefix.removesuffix("__") or "pk")
+        )
+        q &= Q(Exists(forms))
     return q
 
 
@@ -718,6 +733,7 @@ __all__ = [
     "BASES",
     "CUT_NAMES",
     "SPECS",
+    "UNCATEGORISED_CAUSE",
     "Cuts",
     "Figure",
     "Kpi",
