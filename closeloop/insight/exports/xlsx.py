@@ -9,7 +9,7 @@ as SpreadsheetML text to a scratch file as they are read and spliced into the wo
 work was most of a 100,000-complaint report's time; the complaints are read with `.iterator(chunk_size=…)`,
 and what belongs to each complaint in other tables (tasks, solutions, feedback forms, follow-ups,
 deadlines) comes from one query per table, each ordered by complaint id and merged with the complaint
-rows as both advance — six queries for the rows, four per pivot sheet, never one per complaint.
+rows as both advance — six queries for the rows, four for all the pivot sheets, never one per complaint.
 
 Every text cell is neutralised: text that a spreadsheet would take for a formula (starting with =, +,
 -, @, a tab or a carriage return) gets a leading apostrophe and is stored as a string, and characters
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 from xml.sax.saxutils import escape
 
-from django.db.models import Q
+from django.db.models import Case, CharField, F, Q, Value, When
 from django.utils import timezone, translation
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -53,13 +53,14 @@ from closeloop.handling.models import (
     SolutionStatus,
     Task,
 )
-from closeloop.insight.exports.contents import PIVOT_DIMENSIONS, kpi_pivot
+from closeloop.insight.exports.contents import PIVOT_DIMENSIONS, kpi_pivots
 from closeloop.insight.exports.labels import is_english, kpi_name, word
 from closeloop.insight.kpis import WITHDRAWN_TASKS, Kpi, Period, cohort, local_zone, targets
 from closeloop.sla.milestones import Milestone
 from closeloop.sla.models import Deadline
 
 CHUNK_SIZE = 2000
+SHORT_TEXT, TEXT_CACHE = 40, 20_000  # texts remembered once neutralised (their length, how many)
 ROWS_SHEET = "xl/worksheets/sheet1.xml"  # the first sheet created, the complaints' rows
 MAX_CELL = 32_000  # Excel holds at most 32,767 characters in a cell
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -187,6 +188,19 @@ class _RowsXml:
         self.date_style = date_style
         self.letters = [_column_letter(index) for index in range(columns)]
         self.zone = local_zone()
+        # Most text cells repeat (status, channel, department, region, product, type…): each distinct
+        # short text is neutralised and escaped once.
+        self.texts: dict[str, str] = {}
+
+    def _text(self, value: str) -> str:
+        known = self.texts.get(value)
+        if known is None:
+            known = escape(neutralise(value))
+            if len(value) <= SHORT_TEXT:
+                if len(self.texts) >= TEXT_CACHE:
+                    self.texts.clear()
+                self.texts[value] = known
+        return known
 
     def write(self, index: int, values: list[Any]) -> None:
         parts = [f'<row r="{index}">']
@@ -194,7 +208,7 @@ class _RowsXml:
             if value is None or value == "":
                 continue
             if isinstance(value, str):
-                text = escape(neutralise(value))
+                text = self._text(value)
                 parts.append(f'<c r="{letter}{index}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>')
             elif isinstance(value, datetime.datetime):
                 serial = to_excel(value.astimezone(self.zone).replace(tzinfo=None))
@@ -267,7 +281,19 @@ def _of_cohort(period: Period) -> Q:
     )
 
 
-def _related(period: Period) -> dict[str, _Grouped]:
+def _deadline_state_sql(now: datetime.datetime) -> Case:
+    """A milestone's latest clock as on_time / late / overdue / running (a met clock by its met time, an
+    open one against `now` unless paused), computed by the database: no datetimes to read and convert."""
+    return Case(
+        When(met_at__isnull=False, met_at__lte=F("due_at"), then=Value("on_time")),
+        When(met_at__isnull=False, then=Value("late")),
+        When(paused_at__isnull=True, due_at__lt=now, then=Value("overdue")),
+        default=Value("running"),
+        output_field=CharField(),
+    )
+
+
+def _related(period: Period, now: datetime.datetime) -> dict[str, _Grouped]:
     """The five related queries, each streamed in complaint order."""
     ids = _of_cohort(period)
     tasks = (
@@ -295,7 +321,7 @@ def _related(period: Period) -> dict[str, _Grouped]:
     deadlines = (
         Deadline.objects.filter(ids, task__isnull=True, cancelled=False, milestone__in=list(DEADLINE_COLUMNS))
         .order_by("complaint_id", "started_at", "pk")
-        .values("complaint_id", "milestone", "due_at", "met_at", "paused_at")
+        .values("complaint_id", "milestone", state=_deadline_state_sql(now))
     )
     return {
         name: _Grouped(qs.iterator(chunk_size=CHUNK_SIZE))
@@ -307,17 +333,6 @@ def _related(period: Period) -> dict[str, _Grouped]:
             ("deadlines", deadlines),
         )
     }
-
-
-def deadline_state(row: dict[str, Any] | None, now: datetime.datetime) -> str:
-    """on_time / late / overdue / running for a milestone's latest clock; no_deadline when it has none."""
-    if row is None:
-        return "no_deadline"
-    if row["met_at"] is not None:
-        return "on_time" if row["met_at"] <= row["due_at"] else "late"
-    if row["paused_at"] is None and row["due_at"] < now:
-        return "overdue"
-    return "running"
 
 
 @dataclass
@@ -428,7 +443,8 @@ def _row_values(
         "reopen_count": row["reopen_count"],
     }
     for milestone, column in DEADLINE_COLUMNS.items():
-        values[column] = word(deadline_state(latest.get(milestone), now), language)
+        current = latest.get(milestone)
+        values[column] = word(current["state"] if current is not None else "no_deadline", language)
     return values
 
 
@@ -445,7 +461,7 @@ def _write_rows(
     english = is_english(language)
     choices = _Choices()
     base = cohort(period)
-    related = _related(period)
+    related = _related(period, now)
     count = 0
     keys = [key for key, _width in COLUMNS]
     for row in base.order_by("pk").values(*MAIN_FIELDS).iterator(chunk_size=CHUNK_SIZE):
@@ -491,11 +507,10 @@ PIVOT_SHEETS = {
 
 def _write_pivot(
     sheet: WriteOnlyWorksheet,
-    period: Period,
+    entries: list[dict[str, Any]],
     dimension: str,
     *,
     language: str,
-    now: datetime.datetime,
     goal: dict[str, Decimal],
 ) -> None:
     titles = [
@@ -521,7 +536,7 @@ def _write_pivot(
         target_row.append(_cell(sheet, float(target), number_format="0.0") if target is not None else None)
         target_row.append(None)
     sheet.append(target_row)
-    for entry in kpi_pivot(period, dimension, now=now, language=language, goal=goal):
+    for entry in entries:
         line: list[Any] = [
             _cell(sheet, entry["label"]),
             entry["complaints"],
@@ -671,9 +686,10 @@ def summary_table_write(
             rows = _write_rows(writer, period, masked=masked, language=language, now=now, on_row=on_row)
         _rows_sheet_head(sheet, language, rows)
         goal = targets()
+        pivots = kpi_pivots(period, now=now, language=language, goal=goal)
         for dimension in PIVOT_DIMENSIONS:
             pivot = workbook.create_sheet(word(PIVOT_SHEETS[dimension], language))
-            _write_pivot(pivot, period, dimension, language=language, now=now, goal=goal)
+            _write_pivot(pivot, pivots[dimension], dimension, language=language, goal=goal)
         if analysis:
             _write_analysis(workbook, analysis, language)
         workbook.properties.title = f"{word('summary_title', language)} {period.label}"
