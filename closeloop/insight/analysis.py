@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Count, DecimalField, F, OuterRef, Q, Subquery, Sum, TextField, Value
-from django.db.models.functions import Cast, Coalesce, TruncMonth
+from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 
 from closeloop.calendar.working import WorkingCalendar
@@ -37,7 +37,7 @@ from closeloop.directory.models import CauseCategory, ComplaintType, Department,
 from closeloop.handling.models import FeedbackForm, Measure, Solution, SolutionStatus
 from closeloop.improvement.evaluation import action_evaluate
 from closeloop.improvement.models import ActionStatus, ImprovementAction
-from closeloop.insight.kpis import NO_CUTS, Cuts, Figure, Kpi, Period, cohort, local_zone
+from closeloop.insight.kpis import NO_CUTS, Cuts, Figure, Kpi, Period, cohort, month_label
 
 TOP_ISSUES = 10
 ACTIONS_WITH_EFFECT = 15
@@ -370,11 +370,11 @@ def cost_of_quality(period: Period, months: list[Period]) -> dict[str, Any]:
     whole = Period(months[0].start, months[-1].end)
     by_month_rows = (
         _granted(whole)
-        .values(month=TruncMonth("complaint__received_at", tzinfo=local_zone()))
+        .values(month=month_label("complaint__received_at", months))
         .order_by()
         .annotate(**_cost_aggregates())
     )
-    by_month = {f"{row['month']:%Y-%m}": _cost_row(row) for row in by_month_rows}
+    by_month = {row["month"]: _cost_row(row) for row in by_month_rows}
     empty = _cost_row({"compensation": 0, "compensations": 0, "refunds": 0, "replacements": 0, "solutions": 0})
 
     def grouped(field: Any, labels: dict[Any, str]) -> list[dict[str, Any]]:
