@@ -214,11 +214,21 @@ def totals(by_department: dict[Any, dict[Kpi, Figure]], goal: dict[str, Decimal]
     return summed
 
 
-def kpi_context(form: FigureFilterForm, period: Period, cuts: Cuts, now: datetime.datetime) -> dict[str, Any]:
-    """The KPI table and the tables by department and by handler (the KPI page and the dashboard)."""
-    goal = targets()
-    by_department = cached_kpi_table(period, "department", cuts)
-    by_handler = cached_kpi_table(period, "handler", cuts)
+def kpi_context(
+    form: FigureFilterForm,
+    period: Period,
+    cuts: Cuts,
+    now: datetime.datetime,
+    *,
+    tables: tuple[dict[Any, dict[Kpi, Figure]], dict[Any, dict[Kpi, Figure]]] | None = None,
+    goal: dict[str, Decimal] | None = None,
+) -> dict[str, Any]:
+    """The KPI table and the tables by department and by handler (the KPI page and the dashboard);
+    `tables` (by department, by handler) and `goal` when the caller has them already."""
+    goal = targets() if goal is None else goal
+    if tables is None:
+        tables = cached_kpi_table(period, "department", cuts), cached_kpi_table(period, "handler", cuts)
+    by_department, by_handler = tables
     # The filter's choices hold every department and handler these tables can show (in the scope).
     departments, people = form.departments_by_pk, form.handlers_by_pk
     return {
@@ -444,13 +454,22 @@ def league_rows(
     return rows
 
 
-def league_context(form: FigureFilterForm, period: Period, cuts: Cuts) -> dict[str, Any]:
-    """Departments ranked by timely processing, handlers by timely reply, against the previous period."""
+def league_context(
+    form: FigureFilterForm,
+    period: Period,
+    cuts: Cuts,
+    *,
+    tables: tuple[dict[Any, dict[Kpi, Figure]], dict[Any, dict[Kpi, Figure]]],
+    goal: dict[str, Decimal],
+) -> dict[str, Any]:
+    """Departments ranked by timely processing, handlers by timely reply, against the previous period
+    (`tables`: this period's by department and by handler, as the KPI tables show them)."""
     before = period.previous()
     departments, people = form.departments_by_pk, form.handlers_by_pk
+    heads = kpi_heads(goal)
     return {
         "league_departments": league_rows(
-            cached_kpi_table(period, "department", cuts),
+            tables[0],
             cached_kpi_table(before, "department", cuts),
             names={k: (d.label, d.code) for k, d in departments.items()},
             cut="department",
@@ -460,7 +479,7 @@ def league_context(form: FigureFilterForm, period: Period, cuts: Cuts) -> dict[s
             form=form,
         ),
         "league_handlers": league_rows(
-            cached_kpi_table(period, "handler", cuts),
+            tables[1],
             cached_kpi_table(before, "handler", cuts),
             names={k: (person(u), u.get_username()) for k, u in people.items()},
             cut="handler",
@@ -469,8 +488,8 @@ def league_context(form: FigureFilterForm, period: Period, cuts: Cuts) -> dict[s
             kpis=analysis.HANDLER_KPIS,
             form=form,
         ),
-        "league_department_heads": [h for h in kpi_heads(targets()) if h["kpi"] in analysis.DEPARTMENT_KPIS],
-        "league_handler_heads": [h for h in kpi_heads(targets()) if h["kpi"] in analysis.HANDLER_KPIS],
+        "league_department_heads": [h for h in heads if h["kpi"] in analysis.DEPARTMENT_KPIS],
+        "league_handler_heads": [h for h in heads if h["kpi"] in analysis.HANDLER_KPIS],
     }
 
 
@@ -495,11 +514,13 @@ def dashboard_context(form: FigureFilterForm, period: Period, cuts: Cuts, now: d
     # language, and shared by every viewer of the same; the lists of overdue and repeat complaints stay live.
     blocks = cached_figures("dashboard", lambda: figure_blocks(period, cuts, form.departments_by_pk, now), period, cuts)
     issues = cached_figures("top_issues", lambda: analysis.top_issues(period, cuts), period, cuts)
+    tables = cached_kpi_table(period, "department", cuts), cached_kpi_table(period, "handler", cuts)
+    goal = targets()
     return {
-        **kpi_context(form, period, cuts, now),
+        **kpi_context(form, period, cuts, now, tables=tables, goal=goal),
         **blocks,
         "pareto": pareto_links(blocks["pareto"], form),
-        **league_context(form, period, cuts),
+        **league_context(form, period, cuts, tables=tables, goal=goal),
         "top_issues": top_issue_links(issues, form),
         "times": [{**t.as_dict(), "label": Milestone(t.milestone).label} for t in cached_response_times(period, cuts)],
         "overdue": _list_rows(figures.overdue_complaints(cuts, now=now, limit=LIST_LIMIT)),
