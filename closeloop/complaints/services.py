@@ -69,7 +69,7 @@ from closeloop.core.masking import can_see_personal_data
 from closeloop.core.numbering import daily_number
 from closeloop.core.types import AnyUser, User
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Product
-from closeloop.directory.regions import province_standard
+from closeloop.directory.regions import city_standard, province_standard
 from closeloop.directory.selectors import EMAIL, LANDLINE, MOBILE
 from closeloop.notifications.models import Method, Notification
 from closeloop.notifications.models import State as NotificationState
@@ -348,7 +348,7 @@ def customer_find_or_create(*, data: IntakeData, phone: str, email: str) -> tupl
             email=email,
             address=data.address.strip(),
             province=province_standard(data.province),
-            city=data.city.strip(),
+            city=city_standard(data.city),
         )
         return customer, True
     changed = []
@@ -358,7 +358,7 @@ def customer_find_or_create(*, data: IntakeData, phone: str, email: str) -> tupl
         ("address", data.address.strip()),
         ("organisation", data.organisation.strip()),
         ("province", province_standard(data.province)),
-        ("city", data.city.strip()),
+        ("city", city_standard(data.city)),
     ):
         if value and not getattr(customer, attr):
             setattr(customer, attr, value)
@@ -451,7 +451,7 @@ def complaint_register(
             purchase_date=data.purchase_date,
             order_no=data.order_no.strip(),
             province=province_standard(data.province or customer.province),
-            city=(data.city or customer.city).strip(),
+            city=city_standard(data.city or customer.city),
             type=clean["type"],
             department=clean["department"],
             description=data.description.strip(),

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Complaint, Via
-from closeloop.directory.models import ComplaintType, Department, RosterEntry
+from closeloop.directory.models import CauseCategory, ComplaintType, Department, RosterEntry
 from closeloop.handling.models import Task
 from closeloop.handling.services.feedback import feedback_form_save, feedback_form_submit
 from closeloop.handling.services.roster import roster_entry_create
@@ -102,6 +102,9 @@ def demo_handling_ensure(*, fresh: bool = True) -> int:
                     "demand_met": True,
                     "measures": "更换驱动电源",
                     "root_cause": "驱动电源批次质量问题",
+                    "cause_category_id": CauseCategory.objects.filter(code="material-incoming")
+                    .values_list("pk", flat=True)
+                    .first(),
                     "improvement_suggestion": "加强来料检验",
                 },
             )

@@ -170,7 +170,7 @@ class Context:
 
     def __init__(self, *, now: datetime.datetime, staff: Any, seed: int) -> None:
         from closeloop.demo.generator import _data
-        from closeloop.directory.models import Department
+        from closeloop.directory.models import CauseCategory, Department
         from closeloop.followup.selectors import active_scale
         from closeloop.notifications.models import MessageTemplate
 
@@ -201,6 +201,10 @@ class Context:
             if users
         }
         causes = self.texts["root_causes"]
+        # Each listed cause has its category (人、机、料、法、环、测 and a sub-cause), as a handler picks it.
+        self.cause_categories = dict(
+            CauseCategory.objects.filter(code__in=[c["category"] for c in causes]).values_list("code", "pk")
+        )
         self.causes = {
             (code, family): Choice(
                 (c, c["weight"])
@@ -1050,6 +1054,7 @@ class Life:
             key_actions=[],
             satisfaction_seen="",
             root_cause="",
+            cause_category_id=None,
             improvement_suggestion="",
             created_at=moment,
             submitted_at=None,
@@ -1095,6 +1100,7 @@ class Life:
             "compensation": self._compensation_text(solution),
             "satisfaction_seen": SATISFACTION_SEEN(rng),
             "root_cause": cause["cause"],
+            "cause_category_id": ctx.cause_categories.get(cause["category"]),
             "improvement_suggestion": rng.choice(cause["suggestions"]) if rng.random() < 0.85 else "",
             "key_actions": self._key_actions(task, form),
         }

@@ -1,14 +1,21 @@
-"""China's provincial-level divisions (GB/T 2260) with the ways people write them.
+"""China's provincial-level divisions and cities (GB/T 2260) with the ways people write them.
 
 Complaints, customers and roster lines store one name per region — the short name the National Bureau of
 Statistics' tables use (广东, 内蒙古, 北京, 广西 …) — so that 广东 and 广东省, 内蒙 and 内蒙古自治区 are one
 region in every count and chart. `province_standard` maps what was typed; an unknown text is kept as typed
 (trimmed), never refused: a foreign address or a typo must not block an intake.
+
+Cities are stored by their official name (深圳市, 恩施土家族苗族自治州) — short names of autonomous prefectures are
+ambiguous or awkward — and `city_standard` maps the short forms (深圳, 恩施州), the name with its province in
+front (广东深圳, 广东省深圳市) and spaces to it. The table, `city_table.CITIES`, is generated from the National
+Bureau of Statistics' division codes (scripts/city_table.py names the source).
 """
 
 from __future__ import annotations
 
 import re
+
+from closeloop.directory.city_table import CITIES
 
 # full name, stored (short) name; the others are derived: with or without the suffix.
 PROVINCES: tuple[tuple[str, str], ...] = (
@@ -90,3 +97,29 @@ def province_standard(text: str | None) -> str:
 def province_aliases() -> dict[str, str]:
     """Every other form known, mapped to the stored name (for the data migration)."""
     return {alias: standard for alias, standard in ALIASES.items() if alias != standard}
+
+
+def _city_aliases() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for _code, name, shorts in CITIES:
+        table[name] = name
+        for short in shorts:
+            table[short] = name
+    return table
+
+
+CITY_ALIASES = _city_aliases()
+# Longest first, so that 广东省深圳市 loses 广东省 rather than 广东.
+_PROVINCE_PREFIXES = sorted(ALIASES, key=len, reverse=True)
+
+
+def city_standard(text: str | None) -> str:
+    """The official name of a city written any common way (深圳 → 深圳市, 广东深圳 → 深圳市); anything else
+    as typed (trimmed)."""
+    raw = _SPACES.sub("", text or "")
+    if raw in CITY_ALIASES:
+        return CITY_ALIASES[raw]
+    for prefix in _PROVINCE_PREFIXES:
+        if raw.startswith(prefix) and raw[len(prefix) :] in CITY_ALIASES:
+            return CITY_ALIASES[raw[len(prefix) :]]
+    return (text or "").strip()

@@ -32,7 +32,7 @@ from closeloop.complaints.services import normalize_phone
 from closeloop.core.errors import DomainError
 from closeloop.core.types import AnyUser, User
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Department, Product
-from closeloop.directory.regions import province_standard
+from closeloop.directory.regions import city_standard, province_standard
 from closeloop.directory.selectors import EMAIL
 from closeloop.followup.models import FollowUp, FollowUpMethod, FollowUpOutcome, SatisfactionLevel
 from closeloop.followup.selectors import active_levels
@@ -387,7 +387,7 @@ class _RowChecker:
             phone=phone,
             email=email,
             province=province_standard(text("province"))[:30],
-            city=text("city")[:30],
+            city=city_standard(text("city"))[:30],
             product=product,
             product_text="" if product else text("product")[:150],
             batch_no=text("batch")[:60],

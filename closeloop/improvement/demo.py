@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from closeloop.directory.models import ComplaintType, Department, ProductLine
+from closeloop.directory.models import CauseCategory, ComplaintType, Department, ProductLine
 from closeloop.handling.models import FeedbackForm
 from closeloop.improvement.models import ActionSource, ImprovementAction
 from closeloop.improvement.services import (
@@ -47,6 +47,13 @@ def demo_improvement_actions(*, now: datetime.datetime | None = None) -> int:
         return 0
     types = {t.code: t for t in ComplaintType.objects.filter(code__in=["quality", "service", "installation"])}
     lines = {line.code: line for line in ProductLine.objects.filter(code__in=["ceiling", "downlight"])}
+    # Each action names the root-cause category it removes, as the report's "actions targeting" reads it.
+    causes = {
+        c.code: c
+        for c in CauseCategory.objects.filter(
+            code__in=["material-incoming", "method-instructions", "man-communication", "method-design"]
+        )
+    }
     created = 0
 
     def ensure(title: str, make: Callable[[str], Any]) -> None:
@@ -62,6 +69,7 @@ def demo_improvement_actions(*, now: datetime.datetime | None = None) -> int:
         values: dict[str, Any] = action_prefill(feedback_form=form) if form is not None else {}
         if form is None:
             values = {"source": ActionSource.ROOT_CAUSE, "root_cause": "驱动电源", "product_line": lines.get("ceiling")}
+        values["cause_category"] = values.get("cause_category") or causes.get("material-incoming")
         values.pop("owner_department", None)
         values.pop("window_days", None)
         values.update(
@@ -80,6 +88,7 @@ def demo_improvement_actions(*, now: datetime.datetime | None = None) -> int:
                 title=title,
                 description="安装说明书增加吊顶与水泥顶两种固定方式的示意图，并附膨胀螺丝规格；同步更新电商详情页。",
                 root_cause="安装说明不清",
+                cause_category=causes.get("method-instructions"),
                 complaint_type=types.get("installation"),
                 product_line=lines.get("ceiling"),
                 owner_department=departments["tech"],
@@ -98,6 +107,7 @@ def demo_improvement_actions(*, now: datetime.datetime | None = None) -> int:
                 title=title,
                 description="工作日 18:00–21:00 安排两名坐席值班，晚间来电不再转语音信箱。",
                 complaint_type=types.get("service"),
+                cause_category=causes.get("man-communication"),
                 owner_department=departments["cs"],
                 owner=users["supervisor"],
                 target="20wd",
@@ -149,6 +159,7 @@ def demo_improvement_actions(*, now: datetime.datetime | None = None) -> int:
             description="包装内附 1:1 开孔模板，产品标签与详情页标注开孔尺寸；经销商培训材料同步更新。",
             owner_department=departments["quality"],
             owner=users["manager"],
+            cause_category=values.get("cause_category") or causes.get("method-design"),
             target="",
             due_date=_next_working_day(timezone.localdate(now) + datetime.timedelta(days=28)),
         )

@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Count, DecimalField, F, OuterRef, Q, Subquery, Sum, TextField, Value
-from django.db.models.functions import Cast, Coalesce, TruncMonth
+from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 
 from closeloop.calendar.working import WorkingCalendar
@@ -37,7 +37,7 @@ from closeloop.directory.models import CauseCategory, ComplaintType, Department,
 from closeloop.handling.models import FeedbackForm, Measure, Solution, SolutionStatus
 from closeloop.improvement.evaluation import action_evaluate
 from closeloop.improvement.models import ActionStatus, ImprovementAction
-from closeloop.insight.kpis import Figure, Kpi, Period, cohort, local_zone
+from closeloop.insight.kpis import NO_CUTS, Cuts, Figure, Kpi, Period, cohort, month_label
 
 TOP_ISSUES = 10
 ACTIONS_WITH_EFFECT = 15
@@ -199,12 +199,12 @@ def _drilldown(period: Period, **cuts: Any) -> str:
     return reverse("insight:kpi_complaints", args=[str(Kpi.REPEAT), "denominator"]) + "?" + urlencode(query)
 
 
-def top_issues(period: Period) -> dict[str, Any]:
+def top_issues(period: Period, cuts: Cuts = NO_CUTS) -> dict[str, Any]:
     """The `TOP_ISSUES` models with most complaints, crossed with the top-level complaint type; every cell
     with the link to its complaints, every model with the improvement actions that target it (the model, or
     its product line). Two grouped queries, and one per label table."""
     rows = list(
-        cohort(period)
+        cohort(period, cuts)
         .filter(product__isnull=False)
         .values("product_id", type_key=Coalesce("type__parent_id", "type_id"))
         .order_by()
@@ -220,7 +220,7 @@ def top_issues(period: Period) -> dict[str, Any]:
         if row["product_id"] in top:
             type_totals[row["type_key"]] = type_totals.get(row["type_key"], 0) + row["count"]
     type_ids = sorted(type_totals, key=lambda pk: (-type_totals[pk], pk))
-    types = {t.pk: t.label for t in ComplaintType.objects.filter(pk__in=type_ids)}
+    types = {t.pk: t for t in ComplaintType.objects.filter(pk__in=type_ids)}
     cells = {(row["product_id"], row["type_key"]): row["count"] for row in rows}
     lines = {p.line_id for p in products.values()}
     actions = (
@@ -249,7 +249,10 @@ def top_issues(period: Period) -> dict[str, Any]:
                     }
                 )
     return {
-        "types": [{"key": pk, "label": types.get(pk, "—")} for pk in type_ids],
+        "types": [
+            {"key": pk, "code": types[pk].code if pk in types else "", "label": types[pk].label if pk in types else "—"}
+            for pk in type_ids
+        ],
         "rows": [
             {
                 "key": pk,
@@ -261,7 +264,10 @@ def top_issues(period: Period) -> dict[str, Any]:
                     {
                         "type": type_pk,
                         "count": cells.get((pk, type_pk), 0),
-                        "url": _drilldown(period, product=products[pk].model, type=type_pk),
+                        # the filter names a type by its code
+                        "url": _drilldown(
+                            period, product=products[pk].model, type=types[type_pk].code if type_pk in types else ""
+                        ),
                     }
                     for type_pk in type_ids
                 ],
@@ -364,11 +370,11 @@ def cost_of_quality(period: Period, months: list[Period]) -> dict[str, Any]:
     whole = Period(months[0].start, months[-1].end)
     by_month_rows = (
         _granted(whole)
-        .values(month=TruncMonth("complaint__received_at", tzinfo=local_zone()))
+        .values(month=month_label("complaint__received_at", months))
         .order_by()
         .annotate(**_cost_aggregates())
     )
-    by_month = {f"{row['month']:%Y-%m}": _cost_row(row) for row in by_month_rows}
+    by_month = {row["month"]: _cost_row(row) for row in by_month_rows}
     empty = _cost_row({"compensation": 0, "compensations": 0, "refunds": 0, "replacements": 0, "solutions": 0})
 
     def grouped(field: Any, labels: dict[Any, str]) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
-from django.db.models.functions import Coalesce, Trim, TruncDate, TruncMonth
+from django.db.models.functions import Coalesce, Trim, TruncDate
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -30,6 +30,7 @@ from closeloop.insight.kpis import (
     _complaint_q,
     cohort,
     local_zone,
+    month_label,
 )
 
 DIMENSIONS = ("type", "product_line", "product", "province", "channel", "priority", "customer_kind", "department")
@@ -60,6 +61,7 @@ _GROUP_FIELDS = {
     "product_line": "product__line_id",
     "product": "product_id",
     "province": "province",
+    "city": "city",
     "channel": "channel",
     "priority": "priority",
     "customer_kind": "customer__kind",
@@ -125,12 +127,12 @@ def volume_by_month(periods: list[Period], cuts: Cuts = NO_CUTS) -> list[tuple[s
     whole = Period(periods[0].start, periods[-1].end)
     rows = (
         cohort(whole, cuts)
-        .annotate(month=TruncMonth("received_at", tzinfo=local_zone()))
+        .annotate(month=month_label("received_at", periods))
         .values("month")
         .order_by("month")
         .annotate(count=Count("pk"))
     )
-    counts = {f"{row['month']:%Y-%m}": row["count"] for row in rows}
+    counts = {row["month"]: row["count"] for row in rows}
     return [(p.label, counts.get(p.label, 0)) for p in periods]
 
 

@@ -44,7 +44,7 @@ def test_popup_prefills_registers_and_plays_the_recording(
     expect(page.locator("[data-call-notice]")).to_contain_text("Known caller: 李娜")
     expect(page.locator("input[name=customer_name]")).to_have_value("李娜")
     expect(page.locator("input[name=phone]")).to_have_value("13812345678")
-    expect(page.locator("input[name=city]")).to_have_value("杭州")
+    expect(page.locator("input[name=city]")).to_have_value("杭州市")
     expect(page.locator("select[name=channel]")).to_have_value("hotline")
     expect(page.locator("input[name=external_ref]")).to_have_value("CALL-8841")
     expect(page.locator("input[name=recording_url]")).to_have_value(RECORDING)

@@ -40,7 +40,7 @@ def test_agent_registers_finds_and_opens_a_complaint(
     match.click()
     expect(page.locator("input[name=customer_name]")).to_have_value("李娜")
     expect(page.locator("input[name=phone]")).to_have_value("13812345678")
-    expect(page.locator("input[name=city]")).to_have_value("杭州")
+    expect(page.locator("input[name=city]")).to_have_value("杭州市")
 
     page.locator(".types label", has_text="Logistics").click()
     expect(page.locator("#department-proposal")).to_have_text("Warehouse & Logistics")

@@ -420,3 +420,18 @@ def test_demo_history_spans_four_full_months_and_every_kpi_has_a_denominator() -
     for kpi in (Kpi.TIMELY_PROCESSING, Kpi.TIMELY_REPLY, Kpi.COMMUNICATION, Kpi.SATISFACTION, Kpi.ACK_ON_TIME):
         assert figures[kpi].numerator > 0, kpi
         assert 50 <= figures[kpi].rate <= 100, kpi
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("desk_staff")
+def test_the_demo_feedback_forms_give_a_pareto_of_several_categories() -> None:
+    """The demo's handlers pick a root-cause category with the free text, so the report and the dashboard
+    show a real Pareto rather than one "uncategorised" bar."""
+    from closeloop.insight.figures import UNCATEGORISED, cause_pareto
+
+    history(count=300, seed=5, days=60)
+    period = Period(NOW.date() - datetime.timedelta(days=61), NOW.date())
+    bars = cause_pareto(period)
+    categories = [bar for bar in bars if bar.key != UNCATEGORISED]
+    assert len(categories) >= 3, bars
+    assert not FeedbackForm.objects.exclude(root_cause="").filter(cause_category__isnull=True).exists()

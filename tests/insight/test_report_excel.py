@@ -60,12 +60,12 @@ def test_headers_in_chinese_by_default_and_in_english(report_month: Month) -> No
     for title in ("处理责任人", "处理措施", "补偿金额（元）", "补偿形式", "处理结果", "客户满意度", "重复投诉"):
         assert title in header
     assert header[-3:] == ["确认时限", "解决时限", "回访时限"]
-    assert chinese.sheetnames == ["投诉汇总表", "按责任部门", "按投诉类型", "按产品", "按地区"]
+    assert chinese.sheetnames == ["投诉汇总表", "按责任部门", "按投诉类型", "按产品", "按地区", "按城市"]
 
     english = _workbook(language="en")
     header, _ = _rows(english)
     assert header[0] == "Number" and "Responsible department" in header and "Handler(s)" in header
-    assert english.sheetnames == ["Complaints", "By department", "By type", "By product", "By region"]
+    assert english.sheetnames == ["Complaints", "By department", "By type", "By product", "By region", "By city"]
     assert len(header) == len(COLUMNS)
 
 
@@ -77,7 +77,7 @@ def test_one_row_per_cohort_complaint_with_its_values(report_month: Month) -> No
     a = rows[m.a.number]
     assert a["Received"] == datetime.datetime(2026, 9, 3, 9, 0)  # local time, as Excel shows it
     assert a["Resolved"] == datetime.datetime(2026, 9, 3, 16, 0)
-    assert a["Province"] == "广东" and a["City"] == "深圳"
+    assert a["Province"] == "广东" and a["City"] == "深圳市"  # typed 深圳: stored by its official name
     assert a["Product (model)"] == "XD-100 LED ceiling light"
     assert a["Batch"] == "2608-A01"
     assert a["Type"] == "Quality" and a["Priority"] == "normal"
@@ -222,6 +222,21 @@ def test_pivot_sheets_count_and_rate_by_group(report_month: Month) -> None:
     assert by_product["not in the catalogue"]["Complaints"] == 1
     _header, by_region = _rows(workbook, 4)
     assert by_region["广东"]["Complaints"] == 2 and by_region["北京"]["Complaints"] == 1
+    _header, by_city = _rows(workbook, 5)
+    assert by_city["深圳市"]["Complaints"] == 1 and by_city["北京市"]["Complaints"] == 1
+
+
+def test_city_aliases_are_one_row_of_the_region_tables(report_month: Month, make_complaint: Any) -> None:
+    """深圳 (complaint A), 广东省深圳市 and 深圳市 typed at intake count as one city; 广东省 as one province."""
+    for day, (province, city) in enumerate((("广东省", "广东省深圳市"), ("广东", " 深圳市 ")), start=20):
+        at = aware(2026, 9, day, 10, 0)
+        make_complaint(now=at, received_at=at, province=province, city=city)
+    workbook = _workbook(language="en")
+    _header, by_city = _rows(workbook, 5)
+    assert by_city["深圳市"]["Complaints"] == 3
+    assert not {"深圳", "广东省深圳市"} & set(by_city)
+    _header, by_region = _rows(workbook, 4)
+    assert by_region["广东"]["Complaints"] == 4 and "广东省" not in by_region
 
 
 def test_queries_do_not_grow_with_the_month(

@@ -30,7 +30,7 @@ def test_submit_registers_a_web_complaint_via_the_portal(submit: Callable[..., A
     assert complaint.customer.phone == "13812345678"
     assert complaint.customer.kind == "end_user"
     assert (complaint.batch_no, complaint.order_no, str(complaint.purchase_date)) == ("B2026-11", "SO-88", "2026-10-01")
-    assert (complaint.province, complaint.city, complaint.demand) == ("广东", "佛山", "换新")
+    assert (complaint.province, complaint.city, complaint.demand) == ("广东", "佛山市", "换新")
     event = Event.objects.get(complaint=complaint)
     assert (event.action, event.via, event.actor) == ("registered", "portal", None)
 

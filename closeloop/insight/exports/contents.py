@@ -5,7 +5,7 @@ from `insight.kpis` / `insight.figures` — together with the previous period fo
 short summary of what changed most. The PDF is drawn from this dict alone and `Report.figures` keeps it,
 so the JSON API, the desk and the PDF show the same numbers, the ones the approvers saw.
 
-`kpi_pivot` gives the KPIs grouped by department, type, product or region for the summary table's pivot
+`kpi_pivots` gives the KPIs grouped by department, type, product, region or city for the summary table's pivot
 sheets, one grouped aggregate per KPI base.
 """
 
@@ -96,7 +96,7 @@ def _figures_dict(figures: dict[Kpi, Figure]) -> dict[str, dict[str, Any]]:
 # --- KPI pivots (summary table) ---------------------------------------------------------------------
 
 
-PIVOT_DIMENSIONS = ("department", "type", "product", "region")
+PIVOT_DIMENSIONS = ("department", "type", "product", "region", "city")
 
 
 def _pivot_expression(dimension: str, base: str) -> Expression | F:
@@ -111,6 +111,8 @@ def _pivot_expression(dimension: str, base: str) -> Expression | F:
         return F(f"{prefix}product_id")
     if dimension == "region":
         return F(f"{prefix}province")
+    if dimension == "city":
+        return F(f"{prefix}city")
     raise ValueError(dimension)
 
 
@@ -125,18 +127,26 @@ def _pivot_labels(dimension: str, keys: list[Any], language: str) -> dict[Any, s
     return {k: k for k in keys if k}
 
 
-def kpi_pivot(
-    period: Period, dimension: str, *, now: datetime.datetime, language: str, goal: dict[str, Decimal] | None = None
-) -> list[dict[str, Any]]:
-    """Per value of the dimension: complaints (all / open / resolved) and every KPI's figure. One grouped
-    aggregate per KPI base (four queries) plus one for the labels."""
-    if dimension not in PIVOT_DIMENSIONS:
-        raise ValueError(dimension)
+def kpi_pivots(
+    period: Period,
+    *,
+    now: datetime.datetime,
+    language: str,
+    goal: dict[str, Decimal] | None = None,
+    dimensions: tuple[str, ...] = PIVOT_DIMENSIONS,
+) -> dict[str, list[dict[str, Any]]]:
+    """Per dimension, per value: complaints (all / open / resolved) and every KPI's figure. One grouped
+    aggregate per KPI base for all the dimensions together (four queries), grouped by every dimension at
+    once and summed per dimension here — each counted row has one value of each dimension, so the sums are
+    the counts a query per dimension would give, for a fifth of the scans — plus one query per label table."""
+    unknown_dimension = set(dimensions) - set(PIVOT_DIMENSIONS)
+    if unknown_dimension:
+        raise ValueError(unknown_dimension)
     goal = targets() if goal is None else goal
     grouped: dict[str, list[Kpi]] = {}
     for kpi, spec in SPECS.items():
         grouped.setdefault(spec.base, []).append(kpi)
-    rows: dict[Any, dict[str, Any]] = {}
+    tables: dict[str, dict[Any, dict[str, Any]]] = {dimension: {} for dimension in dimensions}
     for base_name, members in grouped.items():
         base = BASES[base_name]
         counts: dict[str, Any] = {}
@@ -148,24 +158,42 @@ def kpi_pivot(
             counts["complaints"] = Count("pk", distinct=True)
             counts["open"] = Count("pk", distinct=True, filter=Q(status__in=OPEN_STATUSES))
             counts["resolved"] = Count("pk", distinct=True, filter=Q(resolved_at__isnull=False))
-        qs = base.queryset(period, NO_CUTS, now).values(group=_pivot_expression(dimension, base_name)).order_by()
+        keys = {f"group_{dimension}": _pivot_expression(dimension, base_name) for dimension in dimensions}
+        qs = base.queryset(period, NO_CUTS, now).values(**keys).order_by()
         for row in qs.annotate(**counts):
-            entry = rows.setdefault(
-                row["group"], {"key": row["group"], "complaints": 0, "open": 0, "resolved": 0, "kpis": {}}
-            )
-            for name in ("complaints", "open", "resolved"):
-                if name in row:
-                    entry[name] = row[name]
-            for kpi in members:
-                entry["kpis"][str(kpi)] = Figure(kpi, row[f"{kpi}__num"], row[f"{kpi}__den"], goal.get(kpi))
-    labels = _pivot_labels(dimension, list(rows), language)
-    unknown = word("not_in_catalogue" if dimension == "product" else "not_given", language)
-    result = []
-    for key, entry in rows.items():
-        entry["label"] = labels.get(key) or unknown
-        result.append(entry)
-    result.sort(key=lambda e: (-e["complaints"], e["label"]))
+            for dimension in dimensions:
+                key = row[f"group_{dimension}"]
+                entry = tables[dimension].setdefault(
+                    key, {"key": key, "complaints": 0, "open": 0, "resolved": 0, "sums": {}}
+                )
+                for name in ("complaints", "open", "resolved"):
+                    if name in row:
+                        entry[name] += row[name]
+                for kpi in members:
+                    num, den = entry["sums"].get(kpi, (0, 0))
+                    entry["sums"][kpi] = (num + row[f"{kpi}__num"], den + row[f"{kpi}__den"])
+    result: dict[str, list[dict[str, Any]]] = {}
+    for dimension, rows in tables.items():
+        labels = _pivot_labels(dimension, list(rows), language)
+        unknown = word("not_in_catalogue" if dimension == "product" else "not_given", language)
+        entries = []
+        for key, entry in rows.items():
+            sums = entry.pop("sums")
+            entry["kpis"] = {str(kpi): Figure(kpi, num, den, goal.get(kpi)) for kpi, (num, den) in sums.items()}
+            entry["label"] = labels.get(key) or unknown
+            entries.append(entry)
+        entries.sort(key=lambda e: (-e["complaints"], e["label"]))
+        result[dimension] = entries
     return result
+
+
+def kpi_pivot(
+    period: Period, dimension: str, *, now: datetime.datetime, language: str, goal: dict[str, Decimal] | None = None
+) -> list[dict[str, Any]]:
+    """One dimension's rows of `kpi_pivots`."""
+    if dimension not in PIVOT_DIMENSIONS:
+        raise ValueError(dimension)
+    return kpi_pivots(period, now=now, language=language, goal=goal, dimensions=(dimension,))[dimension]
 
 
 # --- the analysis report's contents -----------------------------------------------------------------
@@ -341,8 +369,8 @@ def report_contents(
             current_total, previous_total, year_ago_total = (cohort(p).count() for p in (period, previous, year_ago))
         trend_months = months[1:]
         distributions: dict[str, dict[str, Any]] = {}
-        for dimension in ("type", "product_line", "product", "province", "channel"):
-            limit = TOP if dimension == "product" else None
+        for dimension in ("type", "product_line", "product", "province", "city", "channel"):
+            limit = TOP if dimension in ("product", "city") else None
             now_slices = dist.distribution(period, dimension, limit=limit)
             entry: dict[str, Any] = {"current": _slices(now_slices, language)}
             if dimension in DIMENSION_NAMES:
@@ -594,4 +622,13 @@ def rate_text(figure: dict[str, Any] | None) -> str:
     return f"{shown} ({figure['numerator']}/{figure['denominator']})"
 
 
-__all__ = ["PIVOT_DIMENSIONS", "kpi_pivot", "local_iso", "rate", "rate_text", "report_contents", "summary_of"]
+__all__ = [
+    "PIVOT_DIMENSIONS",
+    "kpi_pivot",
+    "kpi_pivots",
+    "local_iso",
+    "rate",
+    "rate_text",
+    "report_contents",
+    "summary_of",
+]

@@ -235,6 +235,7 @@ class _Report:
         self._distribution("by_product_line", "product_line")
         self._distribution("by_product", "product")
         self._distribution("by_province", "province")
+        self._distribution("by_city", "city")
         self._distribution("by_channel", "channel", pie=True)
 
     def pareto(self) -> None:

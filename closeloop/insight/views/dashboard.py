@@ -39,7 +39,7 @@ from closeloop.core.forms_ui import add_domain_errors
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.directory.models import Department
-from closeloop.insight import charts, figures
+from closeloop.insight import analysis, charts, figures
 from closeloop.insight.kpis import (
     NO_CUTS,
     SPECS,
@@ -49,6 +49,7 @@ from closeloop.insight.kpis import (
     Period,
     backlog,
     breaches_by_department,
+    breaches_by_handler,
     cached_figures,
     cached_kpi_table,
     cached_response_times,
@@ -213,11 +214,21 @@ def totals(by_department: dict[Any, dict[Kpi, Figure]], goal: dict[str, Decimal]
     return summed
 
 
-def kpi_context(form: FigureFilterForm, period: Period, cuts: Cuts, now: datetime.datetime) -> dict[str, Any]:
-    """The KPI table and the tables by department and by handler (the KPI page and the dashboard)."""
-    goal = targets()
-    by_department = cached_kpi_table(period, "department", cuts)
-    by_handler = cached_kpi_table(period, "handler", cuts)
+def kpi_context(
+    form: FigureFilterForm,
+    period: Period,
+    cuts: Cuts,
+    now: datetime.datetime,
+    *,
+    tables: tuple[dict[Any, dict[Kpi, Figure]], dict[Any, dict[Kpi, Figure]]] | None = None,
+    goal: dict[str, Decimal] | None = None,
+) -> dict[str, Any]:
+    """The KPI table and the tables by department and by handler (the KPI page and the dashboard);
+    `tables` (by department, by handler) and `goal` when the caller has them already."""
+    goal = targets() if goal is None else goal
+    if tables is None:
+        tables = cached_kpi_table(period, "department", cuts), cached_kpi_table(period, "handler", cuts)
+    by_department, by_handler = tables
     # The filter's choices hold every department and handler these tables can show (in the scope).
     departments, people = form.departments_by_pk, form.handlers_by_pk
     return {
@@ -274,7 +285,7 @@ def chart_block(
         "key": key,
         "title": title,
         "svg": charts.to_svg(drawing, title=title) if total else "",
-        "rows": [{"label": s.label, "count": s.count, "share": _share(s.count, total)} for s in slices],
+        "rows": [{"key": s.key, "label": s.label, "count": s.count, "share": _share(s.count, total)} for s in slices],
         "total": total,
         "column": column,
         # A long table (a row per day) is folded away under its chart.
@@ -386,13 +397,131 @@ def figure_blocks_warm(*, periods: list[Period], now: datetime.datetime) -> None
             )
 
 
+# --- the analysis report's parts: each figure links to the complaints behind it ---------------------
+#
+# The links open the KPI drill-down of the cohort (the repeat rate's denominator: every complaint received
+# in the period) with the figure's own cuts added, so the list is the queue's (same columns, same masking)
+# and its count is the figure's.
+
+
+def _complaints_url(form: FigureFilterForm, **cuts: str) -> str:
+    return _drill(Kpi.REPEAT, "denominator", form.query(**cuts))
+
+
+def pareto_links(block: dict[str, Any], form: FigureFilterForm) -> dict[str, Any]:
+    """The Pareto's rows with the link to their complaints (a bar counts feedback forms: a complaint with
+    two forms of one category is listed once)."""
+    codes: dict[Any, str] = {c.pk: code for code, c in form.causes.items()}
+    codes[figures.UNCATEGORISED] = figures.UNCATEGORISED
+    rows = [
+        {**row, "url": _complaints_url(form, cause=codes[row["key"]]) if row["key"] in codes else ""}
+        for row in block["rows"]
+    ]
+    return {**block, "rows": rows}
+
+
+def league_rows(
+    table: dict[Any, dict[Kpi, Figure]],
+    before: dict[Any, dict[Kpi, Figure]],
+    *,
+    names: dict[Any, tuple[str, str]],
+    cut: str,
+    breaches: dict[Any, int],
+    rank_by: Kpi,
+    kpis: tuple[Kpi, ...],
+    form: FigureFilterForm,
+) -> list[dict[str, Any]]:
+    """The report's league table (same ranking, `analysis.league`), each count linking to its complaints:
+    complaints, the ranking and other KPIs' numerators, repeats and reopens."""
+    rows = analysis.league(
+        table,
+        before,
+        labels={k: label for k, (label, _v) in names.items()},
+        breaches=breaches,
+        rank_by=rank_by,
+        kpis=kpis,
+    )
+    for row in rows:
+        value = names.get(row["key"], ("", ""))[1]
+        query = form.query(**{cut: value}) if value else ""
+        figures_by_kpi = table[row["key"]]
+        row["cells"] = [
+            _cell(figures_by_kpi.get(kpi), query) if query else _bare(figures_by_kpi.get(kpi)) for kpi in kpis
+        ]
+        row["complaints_url"] = _drill(Kpi.REPEAT, "denominator", query) if query and row["complaints"] else ""
+        row["repeats_url"] = _drill(Kpi.REPEAT, "numerator", query) if query and row["repeats"] else ""
+        row["reopens_url"] = _drill(Kpi.REOPEN, "numerator", query) if query and row["reopens"] else ""
+    return rows
+
+
+def league_context(
+    form: FigureFilterForm,
+    period: Period,
+    cuts: Cuts,
+    *,
+    tables: tuple[dict[Any, dict[Kpi, Figure]], dict[Any, dict[Kpi, Figure]]],
+    goal: dict[str, Decimal],
+) -> dict[str, Any]:
+    """Departments ranked by timely processing, handlers by timely reply, against the previous period
+    (`tables`: this period's by department and by handler, as the KPI tables show them)."""
+    before = period.previous()
+    departments, people = form.departments_by_pk, form.handlers_by_pk
+    heads = kpi_heads(goal)
+    return {
+        "league_departments": league_rows(
+            tables[0],
+            cached_kpi_table(before, "department", cuts),
+            names={k: (d.label, d.code) for k, d in departments.items()},
+            cut="department",
+            breaches={row["department"]: row["breaches"] for row in breaches_by_department(period, cuts)},
+            rank_by=Kpi.TIMELY_PROCESSING,
+            kpis=analysis.DEPARTMENT_KPIS,
+            form=form,
+        ),
+        "league_handlers": league_rows(
+            tables[1],
+            cached_kpi_table(before, "handler", cuts),
+            names={k: (person(u), u.get_username()) for k, u in people.items()},
+            cut="handler",
+            breaches=breaches_by_handler(period, cuts),
+            rank_by=Kpi.TIMELY_REPLY,
+            kpis=analysis.HANDLER_KPIS,
+            form=form,
+        ),
+        "league_department_heads": [h for h in heads if h["kpi"] in analysis.DEPARTMENT_KPIS],
+        "league_handler_heads": [h for h in heads if h["kpi"] in analysis.HANDLER_KPIS],
+    }
+
+
+def top_issue_links(issues: dict[str, Any], form: FigureFilterForm) -> dict[str, Any]:
+    """The model × type cross-tab, each cell and total linking to its complaints with the page's filters."""
+    codes = {t["key"]: t["code"] for t in issues["types"]}
+    rows = []
+    for row in issues["rows"]:
+        cells = [
+            {
+                **cell,
+                "url": _complaints_url(form, product=row["model"], type=codes[cell["type"]]) if cell["count"] else "",
+            }
+            for cell in row["cells"]
+        ]
+        rows.append({**row, "cells": cells, "url": _complaints_url(form, product=row["model"])})
+    return {**issues, "rows": rows}
+
+
 def dashboard_context(form: FigureFilterForm, period: Period, cuts: Cuts, now: datetime.datetime) -> dict[str, Any]:
     # Like the KPI tables, computed once per KPI_CACHE_SECONDS for each period, cuts (and so scope) and
     # language, and shared by every viewer of the same; the lists of overdue and repeat complaints stay live.
     blocks = cached_figures("dashboard", lambda: figure_blocks(period, cuts, form.departments_by_pk, now), period, cuts)
+    issues = cached_figures("top_issues", lambda: analysis.top_issues(period, cuts), period, cuts)
+    tables = cached_kpi_table(period, "department", cuts), cached_kpi_table(period, "handler", cuts)
+    goal = targets()
     return {
-        **kpi_context(form, period, cuts, now),
+        **kpi_context(form, period, cuts, now, tables=tables, goal=goal),
         **blocks,
+        "pareto": pareto_links(blocks["pareto"], form),
+        **league_context(form, period, cuts, tables=tables, goal=goal),
+        "top_issues": top_issue_links(issues, form),
         "times": [{**t.as_dict(), "label": Milestone(t.milestone).label} for t in cached_response_times(period, cuts)],
         "overdue": _list_rows(figures.overdue_complaints(cuts, now=now, limit=LIST_LIMIT)),
         "repeats": _list_rows(figures.repeat_complaints(period, cuts, limit=LIST_LIMIT)),

@@ -18,10 +18,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from closeloop.complaints.models import Channel, Priority
-from closeloop.directory.models import ComplaintType, CustomerKind, Department, Membership, Product, ProductLine
+from closeloop.directory.models import (
+    CauseCategory,
+    ComplaintType,
+    CustomerKind,
+    Department,
+    Membership,
+    Product,
+    ProductLine,
+)
 from closeloop.directory.regions import province_standard
 from closeloop.handling.models import Task
-from closeloop.insight.kpis import Cuts, Period
+from closeloop.insight.figures import UNCATEGORISED
+from closeloop.insight.kpis import UNCATEGORISED_CAUSE, Cuts, Period
 
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _FIRST_DAY, _LAST_DAY = datetime.date(1970, 1, 1), datetime.date(9998, 12, 31)
@@ -67,6 +76,7 @@ class FigureFilterForm(forms.Form):
     type = forms.ChoiceField(label=gettext_lazy("complaint type"), required=False)
     priority = forms.ChoiceField(label=gettext_lazy("priority"), required=False)
     customer_kind = forms.ChoiceField(label=gettext_lazy("complainant type"), required=False)
+    cause = forms.ChoiceField(label=gettext_lazy("root-cause category"), required=False)
 
     PERIOD_FIELDS = ("month", "start", "end")
     CUT_FIELDS = (
@@ -79,6 +89,7 @@ class FigureFilterForm(forms.Form):
         "type",
         "priority",
         "customer_kind",
+        "cause",
     )
 
     def __init__(self, data: QueryDict, *, scope: tuple[int, ...] | None, today: datetime.date) -> None:
@@ -113,6 +124,13 @@ class FigureFilterForm(forms.Form):
             (str(v), label) for v, label in Priority.choices
         ]
         cast(forms.ChoiceField, self.fields["customer_kind"]).choices = anything + list(CustomerKind.choices)
+        # The Pareto's bars are the top-level categories; a sub-cause is counted for its category.
+        self.causes = {c.code: c for c in CauseCategory.objects.filter(parent__isnull=True)}
+        cast(forms.ChoiceField, self.fields["cause"]).choices = [
+            *anything,
+            *[(code, c.label) for code, c in self.causes.items()],
+            (UNCATEGORISED, _("uncategorised")),
+        ]
 
     def clean_start(self) -> datetime.date | None:
         return self._in_range(self.cleaned_data.get("start"))
@@ -174,6 +192,8 @@ class FigureFilterForm(forms.Form):
         handler = self.handlers.get(value("handler") or "")
         line = self.product_lines.get(value("product_line") or "")
         ctype = self.types.get(value("type") or "")
+        cause_code = value("cause") or ""
+        cause = UNCATEGORISED_CAUSE if cause_code == UNCATEGORISED else getattr(self.causes.get(cause_code), "pk", None)
         return Cuts(
             department=department.pk if department else None,
             handler=handler.pk if handler else None,
@@ -184,6 +204,7 @@ class FigureFilterForm(forms.Form):
             type=ctype.pk if ctype else None,
             priority=int(value("priority")) if value("priority") else None,
             customer_kind=value("customer_kind") or "",
+            cause=cause,
         )
 
     def params(self, **overrides: str) -> dict[str, str]:

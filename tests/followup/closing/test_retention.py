@@ -160,7 +160,7 @@ def test_anonymises_past_retention_keeping_every_figure(
     assert "13900000001" not in old.description and "灯不亮" in old.description
     customer = old.customer
     assert (customer.name, customer.phone, customer.email, customer.address) == (ANONYMOUS_NAME, "", "", "")
-    assert customer.anonymised_at is not None and (customer.province, customer.city) == ("广东", "广州")
+    assert customer.anonymised_at is not None and (customer.province, customer.city) == ("广东", "广州市")
     assert ContactLog.objects.get(complaint=old).summary == ""
     photo = Attachment.objects.get(complaint=old)
     assert photo.original_name == "removed" and not photo.file and photo.size == len(PNG)
