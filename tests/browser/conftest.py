@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -56,6 +57,14 @@ def browser() -> Iterator[Any]:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _warm_live_server(live_server: Any) -> None:
+    """Open the sign-in page once before any test's timer runs: the first request imports every URL
+    module and compiles the templates, which on a loaded CI machine took longer than a page's 15 s."""
+    with urllib.request.urlopen(live_server.url + "/login/", timeout=180) as answer:  # noqa: S310 (http://localhost)
+        assert answer.status == 200
 
 
 @pytest.fixture
