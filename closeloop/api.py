@@ -18,6 +18,8 @@ Services write inside one transaction and raise before committing, so an error l
 
 from __future__ import annotations
 
+import copy
+import threading
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
@@ -68,8 +70,31 @@ class CloseLoopAPI(NinjaAPI):
     def get_openapi_operation_id(self, operation: Any) -> str:
         return operation_id_of(operation)
 
-    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
-        return document_integration_headers(finish_document(super().get_openapi_schema(*args, **kwargs)))
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._documents: dict[str, dict[str, Any]] = {}
+        self._documents_lock = threading.Lock()
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None) -> Any:
+        """The document, built once per process and prefix: ninja rebuilds it on every call (about 180
+        operations, 4–10 s on a loaded machine), yet it changes only with the code, i.e. on a restart.
+        It is the same in every language (no description is translated). Each caller gets its own
+        copy, so no caller can change what the next one is served."""
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        document = self._documents.get(path_prefix)
+        if document is None:
+            with self._documents_lock:  # two first requests at once build it once
+                document = self._documents.get(path_prefix)
+                if document is None:
+                    document = self._build_openapi_document(path_prefix)
+                    self._documents[path_prefix] = document
+        return copy.deepcopy(document)
+
+    def _build_openapi_document(self, path_prefix: str) -> dict[str, Any]:
+        # A plain dict: ninja's OpenAPISchema holds the API itself, which a deep copy would drag along.
+        built = dict(super().get_openapi_schema(path_prefix=path_prefix))
+        return document_integration_headers(finish_document(built))
 
 
 api = CloseLoopAPI(

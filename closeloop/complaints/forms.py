@@ -21,7 +21,8 @@ from closeloop.complaints.selectors import OPEN, SORTS, QueueFilters
 from closeloop.complaints.services import AttachmentUpload, IntakeData
 from closeloop.core.types import AnyUser
 from closeloop.core.widgets import PlainDateInput, PlainSelect, PlainTextInput
-from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Department
+from closeloop.directory import selectors as directory_selectors
+from closeloop.directory.models import Customer, CustomerKind
 from closeloop.notifications.models import Method
 
 # The queue's status filter for every status, closed and invalid ones too (no choice: open ones).
@@ -40,7 +41,7 @@ SORT_LABELS = {
 
 
 def _type_choices() -> list[tuple[str, str]]:
-    return [(t.code, t.label) for t in ComplaintType.objects.filter(is_active=True)]
+    return [(t.code, t.label) for t in directory_selectors.complaint_types_active()]
 
 
 class QueueFilterForm(forms.Form):
@@ -233,12 +234,13 @@ class RegistrationForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        types = list(ComplaintType.objects.filter(is_active=True).select_related("default_department"))
+        # Reference data from the per-process cache: the page is opened for every call taken.
+        types = directory_selectors.complaint_types_active()
         cast(forms.ChoiceField, self.fields["type"]).choices = [(t.code, t.label) for t in types]
         self.type_departments = {t.code: t.default_department.label if t.default_department else "" for t in types}
         self.fields["type"].widget.departments = self.type_departments
         cast(forms.ChoiceField, self.fields["department"]).choices = [("", _("as proposed for the type"))] + [
-            (d.code, d.label) for d in Department.objects.filter(is_active=True)
+            (d.code, d.label) for d in directory_selectors.departments_active()
         ]
         if not self.is_bound:
             self.initial.setdefault("received_at", timezone.localtime().replace(second=0, microsecond=0))

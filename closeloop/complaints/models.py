@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -168,11 +170,23 @@ class Complaint(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    # Django's own get_FOO_display builds a dict of every choice (hashing each lazy label) on each call:
+    # a tenth of the desk queue's time with two per row. The same answer from a dict built once.
+    def get_status_display(self) -> str:  # type: ignore[no-redef]  # replaces the one Django adds
+        return str(_STATUS_LABELS.get(self.status, self.status))
+
+    def get_priority_display(self) -> str:  # type: ignore[no-redef]  # as above
+        return str(_PRIORITY_LABELS.get(self.priority, self.priority))
+
     @property
     def product_label(self) -> str:
         if self.product_id:
             return str(self.product)
         return self.product_text
+
+
+_STATUS_LABELS: dict[str, Any] = dict(Status.choices)
+_PRIORITY_LABELS: dict[int, Any] = dict(Priority.choices)
 
 
 class DailySequence(models.Model):

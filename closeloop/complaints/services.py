@@ -68,6 +68,7 @@ from closeloop.core.errors import (
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.numbering import daily_number
 from closeloop.core.types import AnyUser, User
+from closeloop.directory import selectors as directory_selectors
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Product
 from closeloop.directory.regions import city_standard, province_standard
 from closeloop.directory.selectors import EMAIL, LANDLINE, MOBILE
@@ -230,10 +231,7 @@ def attachment_store(
 
 
 def _active_types() -> dict[str, ComplaintType]:
-    return refcache.cached(
-        "complaint-types",
-        lambda: {t.code: t for t in ComplaintType.objects.filter(is_active=True).select_related("default_department")},
-    )
+    return {t.code: t for t in directory_selectors.complaint_types_active()}
 
 
 Fail = Callable[[str, str], None]

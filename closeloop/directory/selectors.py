@@ -8,7 +8,8 @@ import re
 from django.db.models import Count, Q, QuerySet, Value
 from django.db.models.functions import Replace, Upper
 
-from closeloop.directory.models import CauseCategory, Customer, Product
+from closeloop.core import refcache
+from closeloop.directory.models import CauseCategory, ComplaintType, Customer, Department, Product
 
 # Fewer digits match too many customers to be useful, and would let anyone page through the book.
 PHONE_PREFIX_MIN_DIGITS = 4
@@ -96,6 +97,21 @@ def products_autocomplete(*, q: str, limit: int = 10) -> QuerySet[Product]:
         )
         .order_by("model")[:limit]
     )
+
+
+def complaint_types_active() -> list[ComplaintType]:
+    """The active complaint types with their default department, from the per-process reference cache
+    (closeloop/core/refcache.py: a save or delete in this process clears it, other processes see it within
+    the TTL). Labels are read per language at render time, so one entry serves every language."""
+    return refcache.cached(
+        "complaint-types-active",
+        lambda: list(ComplaintType.objects.filter(is_active=True).select_related("default_department")),
+    )
+
+
+def departments_active() -> list[Department]:
+    """The active departments, from the reference cache as complaint_types_active."""
+    return refcache.cached("departments-active", lambda: list(Department.objects.filter(is_active=True)))
 
 
 def cause_category_choices() -> list[tuple[str, list[tuple[int, str]]]]:

@@ -91,3 +91,46 @@ def test_every_schema_has_a_name_of_its_own() -> None:
         by_name.setdefault(cls.__name__, set()).add(cls.__module__)
 
     assert {name: modules for name, modules in by_name.items() if len(modules) > 1} == {}
+
+
+def test_the_document_is_built_once_per_process(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ninja builds the document on every call (seconds with ~180 operations); ours builds it on the first
+    request and serves that one afterwards."""
+    import ninja.main
+
+    from closeloop.api import api
+
+    monkeypatch.setattr(api, "_documents", {})  # as a freshly started process has it
+    builds = []
+    build = ninja.main.get_schema
+
+    def counted(**kwargs: object) -> object:
+        builds.append(kwargs["path_prefix"])
+        return build(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ninja.main, "get_schema", counted)
+
+    first = client.get("/api/v1/openapi.json")
+    second = client.get("/api/v1/openapi.json")
+
+    assert first.status_code == second.status_code == 200
+    assert builds == ["/api/v1/"]
+    assert first.content == second.content
+    # The finishing touches are in the cached document, not added again to each copy.
+    post = first.json()["paths"]["/api/v1/complaints"]["post"]
+    assert [p["name"] for p in post["parameters"]].count("Idempotency-Key") == 1
+
+
+def test_a_caller_changing_its_copy_changes_nothing_for_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    from closeloop.api import api
+
+    monkeypatch.setattr(api, "_documents", {})
+    mine = api.get_openapi_schema(path_prefix="/api/v1/")
+    mine["paths"]["/api/v1/complaints"]["post"]["responses"].clear()
+    mine["info"]["title"] = "changed"
+
+    theirs = api.get_openapi_schema(path_prefix="/api/v1/")
+
+    assert theirs["info"]["title"] == "CloseLoop API"
+    assert theirs["paths"]["/api/v1/complaints"]["post"]["responses"] != {}
+    assert len(api._documents) == 1

@@ -14,7 +14,7 @@ from django.test import Client
 
 from closeloop.complaints.models import Attachment, Complaint, Event
 from closeloop.core.roles import Role
-from closeloop.directory.models import Customer
+from closeloop.directory.models import ComplaintType, Customer, Department
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +75,55 @@ def test_form_has_sensible_defaults(agent_client: Client) -> None:
     assert re.search(r'type="radio" name="priority" value="3"[^>]*checked', body)
     # Each type carries the department proposed for it.
     assert 'value="quality"' in body and 'data-department="Quality"' in body
+
+
+def _reference_reads(queries: Any) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if '"directory_complainttype"' in q["sql"] or '"directory_department"' in q["sql"]
+    ]
+
+
+def test_reference_data_is_read_once_per_process(agent_client: Client, count_queries: Callable[[], Any]) -> None:
+    """Types and departments come from the per-process reference cache: the page is opened for every call."""
+    # Counted at once: a captured list is read off the connection's log, which the next request empties.
+    with count_queries() as queries:
+        agent_client.get("/desk/new/")
+    first, first_reference = queries.count, _reference_reads(queries)
+    with count_queries() as queries:
+        agent_client.get("/desk/new/")
+    again, again_reference = queries.count, _reference_reads(queries)
+
+    assert len(first_reference) == 2  # the types with their departments, the departments
+    assert again_reference == []
+    assert again == first - 2
+
+    # More reference data costs no query more, once cached again.
+    quality = Department.objects.get(code="quality")
+    for i in range(5):
+        Department.objects.create(code=f"branch-{i}", name=f"分部{i}")
+        ComplaintType.objects.create(code=f"kind-{i}", name=f"类型{i}", default_department=quality)
+    agent_client.get("/desk/new/")
+    with count_queries() as queries:
+        body = agent_client.get("/desk/new/").content.decode()
+    assert queries.count == again
+    assert 'name="type" value="kind-4"' in body and '<option value="branch-4">' in body
+
+
+def test_a_changed_type_shows_at_once(agent_client: Client) -> None:
+    """Saving reference data clears the cache in this process (closeloop/core/refcache.py)."""
+    assert 'name="type" value="quality"' in agent_client.get("/desk/new/").content.decode()
+    quality = ComplaintType.objects.get(code="quality")
+    quality.is_active = False
+    quality.save()
+    Department.objects.create(code="after-sales", name="售后", name_en="After-sales")
+
+    body = agent_client.get("/desk/new/").content.decode()
+
+    assert 'name="type" value="quality"' not in body
+    assert 'name="type" value="installation"' in body
+    assert "After-sales" in body
 
 
 def test_register_requires_the_permission(client_for: Callable[[User], Client], make_user: Callable[..., User]) -> None:

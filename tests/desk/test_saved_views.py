@@ -53,6 +53,7 @@ def test_the_picker_costs_one_query_whatever_the_number_of_views(
 ) -> None:
     make_complaint()
     SavedView.objects.create(owner=agent, name="one", query="priority=1")
+    agent_client.get("/desk/")  # fills the per-process reference cache (types, departments): counts compare warm pages
     with count_queries() as few:
         agent_client.get("/desk/")
     for i in range(8):
