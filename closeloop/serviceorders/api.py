@@ -164,6 +164,7 @@ class ServiceAttachmentOut(Schema):
 class ServiceEventOut(Schema):
     at: datetime.datetime
     action: str
+    label: str = Field(description="the action in the caller's language (Accept-Language)")
     actor: str | None
     via: str
     after: dict[str, Any]
@@ -420,6 +421,7 @@ def service_orders_timeline(request: HttpRequest, number: Number, since: Query[U
         {
             "at": e.at,
             "action": e.action,
+            "label": e.label,
             "actor": _name(e.actor),
             "via": e.via,
             "after": e.after,

@@ -18,6 +18,7 @@ from closeloop.complaints.models import Channel, Priority
 from closeloop.core.events import AppendOnlyModel, TransactionId
 from closeloop.directory.models import Customer, Department, Product, ProductLine
 from closeloop.serviceorders.lifecycle import Kind, ServiceStatus
+from closeloop.serviceorders.presentation import action_label, milestone_label
 
 
 class WarrantyTerm(models.Model):
@@ -416,3 +417,12 @@ class ServiceEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.action} @ {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def label(self) -> str:
+        """The action in the reader's language (presentation.ACTION_LABELS)."""
+        return action_label(self.action)
+
+    @property
+    def milestone_label(self) -> str:
+        return milestone_label((self.after or {}).get("milestone"))

@@ -1,0 +1,46 @@
+"""What a service order's timeline says: each event's action in words, in the reader's language.
+
+The actions are the kind tables' transitions (closeloop/serviceorders/lifecycle.py), registration and
+attachments (services.py) and the one SLA sweep's deadline events (sweeps.py). A test reads every
+transition of every kind and fails on one without words here."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from closeloop.sla.models import Milestone
+
+ACTION_LABELS = {
+    "registered": _("Service order registered"),
+    "attached": _("Attachment added"),
+    "dispatch": pgettext_lazy("service order timeline", "Dispatched"),
+    "cancel": pgettext_lazy("service order timeline", "Cancelled"),
+    "follow_up": _("Follow-up recorded"),
+    "book": _("Visit booked"),
+    "record_visit": _("Visit recorded"),
+    "ship_in": _("Sent in (carrier and tracking number)"),
+    "send_back": _("Sent back to the customer"),
+    "receive": pgettext_lazy("service order timeline", "Received"),
+    "inspect": _("Inspection recorded"),
+    "authorise": _("Return authorised"),
+    "refuse": _("Return refused"),
+    "refund": _("Refund made"),
+    "answer": _("Answered"),
+    "record_session": _("Remote session recorded"),
+    "resolve": pgettext_lazy("service order timeline", "Resolved"),
+    # the same words as on a complaint's timeline
+    "deadline_warned": _("Deadline warning"),
+    "deadline_breached": _("Deadline passed"),
+    "deadline_escalated": _("Escalated (deadline passed)"),
+}
+
+
+def action_label(action: str) -> str:
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
+
+
+def milestone_label(value: object) -> str:
+    """A deadline event's milestone in words ("" when the event names none)."""
+    return str(Milestone(value).label) if isinstance(value, str) and value in Milestone.values else ""
