@@ -98,7 +98,7 @@ def test_whole_handling_flow(
 
     # 2b. Quality finds it among its decisions and moves the task to production.
     login(page, "wf-quality")
-    page.get_by_role("link", name="Decisions").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Decisions", exact=True).click()
     expect(page.get_by_role("heading", name="Waiting for my decision")).to_be_visible()
     row = page.locator("table.decisions tr", has_text=number)
     expect(row).to_contain_text("Quality")
@@ -154,7 +154,7 @@ def test_whole_handling_flow(
 
     # 4a. The CS supervisor approves the first level from the approvals page.
     login(page, "wf-supervisor")
-    page.get_by_role("link", name="Approvals").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Approvals", exact=True).click()
     row = page.locator("table.approvals tr", has_text=number)
     expect(row).to_contain_text("800.00 CNY")
     expect(row).to_contain_text("1 of 2 (CS supervisor)")
@@ -168,12 +168,12 @@ def test_whole_handling_flow(
     expect(chain.nth(0)).to_contain_text("approved by wf-supervisor")
     expect(chain.nth(1)).to_contain_text("waiting")
     expect(page.locator("form.decide-form")).to_have_count(0)
-    page.get_by_role("link", name="Approvals").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Approvals", exact=True).click()
     expect(page.locator("table.approvals tr", has_text=number)).to_have_count(0)
 
     # 4b. Management approves the second level.
     login(page, "wf-gm")
-    page.get_by_role("link", name="Approvals").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Approvals", exact=True).click()
     row = page.locator("table.approvals tr", has_text=number)
     expect(row).to_contain_text("2 of 2 (management)")
     with page.expect_navigation():

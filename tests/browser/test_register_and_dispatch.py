@@ -63,7 +63,7 @@ def test_a_known_callers_phone_complaint_is_registered_and_dispatched_in_at_most
     expect(match).to_contain_text("李娜")
     act.click(match, "the known customer")  # name, kind, city… filled in
     expect(page.locator("input[name=customer_name]")).to_have_value("李娜")
-    expect(page.locator("input[name=city]")).to_have_value("杭州")
+    expect(page.locator("input[name=city]")).to_have_value("杭州市")
     act.click(page.locator(".types label", has_text="Logistics"), "the type")
     expect(page.locator("#department-proposal")).to_have_text("Warehouse & Logistics")
     act.type_in(page.locator("textarea[name=description]"), "快递把灯罩压碎了", "what the customer said")

@@ -14,8 +14,8 @@ from closeloop.complaints.models import Complaint, Event
 from closeloop.core.models import ApiToken
 from closeloop.core.roles import user_roles
 from closeloop.demo.logins import DEMO_PASSWORD, DEMO_USERS
+from closeloop.demo.triage_history import DEMO_HISTORY
 from closeloop.directory.models import Customer, Membership, Product, ProductLine
-from closeloop.triage.demo_history import DEMO_HISTORY
 
 
 def counts() -> dict[str, int]:
@@ -34,7 +34,7 @@ def test_demo_is_idempotent_and_prints_the_logins() -> None:
     # The bulk history, plus the three intakes of the defect-spike demo, the safety-hazard intake
     # (closeloop/triage/demo.py), the two e-mail complaints and the hotline call with its recording
     # (closeloop/demo/callcentre.py).
-    # And the previous year's closed complaints the first triage model learns from (closeloop/triage/demo_history.py).
+    # And the previous year's closed complaints the first triage model learns from (closeloop/demo/triage_history.py).
     assert after_first["Complaint"] == 307 + DEMO_HISTORY
     replied = Event.objects.get(action="customer_replied", note__startswith="好的，谢谢。")
     assert replied.complaint.channel == "email" and "写道" not in replied.note

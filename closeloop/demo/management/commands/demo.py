@@ -101,7 +101,7 @@ class Command(BaseCommand):
         if seeded is not None:
             # The year before the demo's months, brought in as an installation imports its past, then the
             # first triage model learned from it: agents see learned suggestions, not only the rules.
-            from closeloop.triage.demo_history import demo_history, demo_model
+            from closeloop.demo.triage_history import demo_history, demo_model
 
             history = demo_history(before=now - datetime.timedelta(days=days_covering_months(now)))
             model = demo_model()
