@@ -42,10 +42,11 @@ NAMES = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "
 PRODUCTS = ["XD-1001", "XD-1002", "TD-1001", "SF-1002", "CD-1001", "YG-1003", ""]
 
 
-def fresh_database(url: str | None, complaints: int, reuse: bool) -> tuple[str, str, bool]:
-    """Return (DATABASE_URL, vendor, already_seeded)."""
+def fresh_database(url: str | None, complaints: int, reuse: bool, *, kind: str = "") -> tuple[str, str, bool]:
+    """Return (DATABASE_URL, vendor, already_seeded): a throwaway database of its own, by size (and by
+    `kind` for a bench that seeds other records, e.g. "service")."""
     if not url or url.startswith("sqlite"):
-        path = ROOT / "var" / "bench" / f"foundation-{complaints}.sqlite3"
+        path = ROOT / "var" / "bench" / f"{kind or 'foundation'}-{complaints}.sqlite3"
         path.parent.mkdir(parents=True, exist_ok=True)
         if reuse and path.exists():
             return f"sqlite:///{path}", "sqlite", True
@@ -56,7 +57,7 @@ def fresh_database(url: str | None, complaints: int, reuse: bool) -> tuple[str, 
     import psycopg
 
     parts = urlsplit(url)
-    name = f"{parts.path.lstrip('/') or 'closeloop'}_bench_{complaints}"
+    name = f"{parts.path.lstrip('/') or 'closeloop'}_bench_{kind + '_' if kind else ''}{complaints}"
     admin_url = urlunsplit(parts._replace(path="/postgres"))
     bench_url = urlunsplit(parts._replace(path=f"/{name}"))
     with psycopg.connect(admin_url, autocommit=True) as conn:

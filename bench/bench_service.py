@@ -26,43 +26,17 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
-from bench_foundation import percentile  # noqa: E402
+from bench_foundation import fresh_database, percentile  # noqa: E402
 from bench_suite import client_for, measure_get  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 NAMES = ["王芳", "李娜", "张伟", "刘洋", "陈静", "杨磊", "赵敏", "黄强"]
 DESCRIPTIONS = ["吸顶灯闪烁", "遥控器失灵", "安装新灯具", "灯罩破裂要求换货", "驱动电源异响", "咨询保修期"]
-
-
-def fresh_database(url: str | None, orders: int, reuse: bool) -> tuple[str, str, bool]:
-    """(DATABASE_URL, vendor, already seeded): a throwaway database of its own, by size."""
-    if not url or url.startswith("sqlite"):
-        path = ROOT / "var" / "bench" / f"service-{orders}.sqlite3"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if reuse and path.exists():
-            return f"sqlite:///{path}", "sqlite", True
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return f"sqlite:///{path}", "sqlite", False
-
-    import psycopg
-
-    parts = urlsplit(url)
-    name = f"{parts.path.lstrip('/') or 'closeloop'}_bench_service_{orders}"
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if reuse and exists:
-            return urlunsplit(parts._replace(path=f"/{name}")), "postgresql", True
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}")), "postgresql", False
 
 
 def seed_orders(count: int, seed: int) -> dict[str, Any]:
@@ -201,7 +175,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="reuse a database seeded by an earlier run")
     args = parser.parse_args()
 
-    database_url, vendor, seeded = fresh_database(args.database_url, args.orders, args.reuse)
+    database_url, vendor, seeded = fresh_database(args.database_url, args.orders, args.reuse, kind="service")
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "closeloop.settings")
     import django
