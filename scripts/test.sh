@@ -40,7 +40,9 @@ PY
 
 if [ "$pg_ok" = 1 ] && [ "$redis_ok" = 1 ]; then
   echo "== pytest on PostgreSQL with Redis"
-  DATABASE_URL="$PG_URL" REDIS_URL="$TEST_REDIS_URL" CLOSELOOP_DATA_DIR="$(mktemp -d)" "$BIN/pytest" -q -n 2 --create-db "$@"
+  # Only what can answer differently on PostgreSQL runs again (tests/conftest.py, SECOND_DATABASE).
+  CLOSELOOP_TEST_SECOND_DATABASE=true DATABASE_URL="$PG_URL" REDIS_URL="$TEST_REDIS_URL" CLOSELOOP_DATA_DIR="$(mktemp -d)" \
+    "$BIN/pytest" -q -n 2 --create-db "$@"
   # The short soak restarts PostgreSQL, so it runs alone, after the suite (`make soak` is the long one).
   echo "== soak: 2 web + 2 workers, a worker SIGKILLed, PostgreSQL restarted, then the audit"
   CLOSELOOP_DATA_DIR="$(mktemp -d)" SOAK_SECONDS=${SOAK_SECONDS:-60} "$BIN/pytest" -q -m soak tests/soak

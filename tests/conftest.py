@@ -36,6 +36,44 @@ if os.environ.get("CI") == "true":
     hypothesis_settings.load_profile("ci")
 
 
+# scripts/test.sh runs the suite on SQLite, then again on PostgreSQL with CLOSELOOP_TEST_SECOND_DATABASE=true.
+# The second run repeats every test that can answer differently there: each one that touches the
+# database (the django_db mark or a database fixture), each marked `postgres`, and each in a module that
+# reads the configured database otherwise (the words below: a subprocess given DATABASE_URL, a check of
+# the vendor). The rest — the calendar's properties, the layers, the catalogue — ran once already.
+SECOND_DATABASE = os.environ.get("CLOSELOOP_TEST_SECOND_DATABASE") == "true"
+DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+}
+READS_THE_DATABASE = re.compile(r"DATABASES|DATABASE_URL|connection|vendor|postgres", re.IGNORECASE)
+
+
+def _touches_the_database(item: Any, sources: dict[str, bool]) -> bool:
+    if item.get_closest_marker("django_db") or item.get_closest_marker("postgres"):
+        return True
+    if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    path = str(item.fspath)
+    if path not in sources:
+        with open(path, encoding="utf-8") as module:
+            sources[path] = bool(READS_THE_DATABASE.search(module.read()))
+    return sources[path]
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    if not SECOND_DATABASE:
+        return
+    sources: dict[str, bool] = {}
+    kept = [item for item in items if _touches_the_database(item, sources)]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in set(kept)])
+        items[:] = kept
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
