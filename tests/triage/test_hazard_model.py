@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
 
 from closeloop.complaints.models import Complaint, Event, Priority
 from closeloop.mailin.conf import Mailbox
@@ -27,6 +29,7 @@ from closeloop.triage.tasks import hazard_catch_up_task
 from closeloop.triage.text import DEFAULT_HAZARD_WORDS, hazard_words
 from tests.api.conftest import intake_payload
 from tests.mailin.samples import mail, message_id
+from tests.portal.conftest import complaint_fields, form_token
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +98,14 @@ def _register(path: str, description: str, *, make_complaint: Callable[..., Comp
     """One complaint through one of the intake paths (each registers with `complaint_register`)."""
     if path == "desk":
         return make_complaint(description=description, priority=Priority.NORMAL)
+    if path == "portal":
+        client = Client()
+        data = complaint_fields(description=description, product_model="", batch_no="", demand="")
+        answer = client.post(reverse("portal:home"), {**data, "form_token": form_token(client)})
+        assert answer.status_code in (200, 302), answer.content
+        complaint = Complaint.objects.order_by("-pk").first()
+        assert complaint is not None and complaint.description == description
+        return complaint
     if path == "api":
         answer = api.post_json("/api/v1/complaints", intake_payload(phone="13900000077", description=description))
         assert answer.status_code == 201, answer.content
@@ -107,10 +118,11 @@ def _register(path: str, description: str, *, make_complaint: Callable[..., Comp
     return result.complaint
 
 
-@pytest.mark.parametrize("path", ["desk", "api", "email"])
+@pytest.mark.parametrize("path", ["desk", "portal", "api", "email"])
 def test_a_hazard_only_the_model_sees_is_flagged_at_intake_and_told_once(
     trained: Any,
     path: str,
+    settings: Any,
     make_complaint: Callable[..., Complaint],
     agent: User,
     api_as: Callable[[User], Any],
@@ -119,6 +131,7 @@ def test_a_hazard_only_the_model_sees_is_flagged_at_intake_and_told_once(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     assert hazard_words(SHOCK, DEFAULT_HAZARD_WORDS) == []
+    settings.PORTAL_FORM_MIN_SECONDS = 0
     with django_capture_on_commit_callbacks(execute=True):  # what follows the intake's commit, in its process
         complaint = _register(path, SHOCK, make_complaint=make_complaint, api=api_as(agent))
 
