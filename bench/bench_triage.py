@@ -14,8 +14,9 @@ among the non-hazards) of the lexicon, of the learned hazard model and of both t
 model at TRIAGE_HAZARD_MODEL_PERCENT, as hazards.py decides) — also on the hazards with their lexicon
 words taken out, which only the model can catch —, clustering purity and inverse purity over windows of
 one product line (the clustering of closeloop/triage/similar.py at several thresholds, and the one it
-replaced: connected components over plain TF-IDF at 0.35), and the latency of a suggestion
-(`triage_suggest`, p50/p95) and the training time.
+replaced: connected components over plain TF-IDF at 0.35), the latency of a suggestion
+(`triage_suggest`, p50/p95), the training time, and the cost per complaint of the safety-hazard check
+intake runs (lexicon, then the cached learned model).
 Writes bench/results/triage-sqlite.json.
 """
 
@@ -108,6 +109,7 @@ def main() -> None:
     parser.add_argument("--complaints", type=int, default=100_000)
     parser.add_argument("--test", type=int, default=5_000)
     args = parser.parse_args()
+    load_before = [round(x, 2) for x in os.getloadavg()]
 
     os.environ["DATABASE_URL"] = prepare_database()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "closeloop.settings")
@@ -259,6 +261,35 @@ def main() -> None:
     verdict = "ok" if p95 <= LATENCY_TARGET_MS else "OVER TARGET"
     print(f"suggestion latency: p50 {p50:.2f} ms, p95 {p95:.2f} ms (target ≤ {LATENCY_TARGET_MS:.0f} ms: {verdict})")
 
+    # The safety-hazard check at intake (closeloop/triage/signals.py, after the intake's commit, in the web
+    # process): the lexicon, then the learned hazard model (cached per process), per new complaint.
+    from closeloop.triage.hazards import hazard_assess
+
+    checked = [f"{s.description} {s.product_text}".strip() for s in history(3000, seed=6)]
+    for text in checked[:200]:  # warm: the model loaded, the lexicon read
+        hazard_assess(text=text, line_id=None)
+    intake_check: dict[str, object] = {}
+    for label, use_model in (("lexicon", False), ("lexicon_and_model", True)):
+        # CPU time of this thread (what intake pays on a core) and wall time (with the machine's load).
+        for clock_name, clock in (("cpu", time.thread_time_ns), ("wall", time.perf_counter_ns)):
+            costs = []
+            for text in checked:
+                t = clock()
+                hazard_assess(text=text, line_id=None, use_model=use_model)
+                costs.append((clock() - t) / 1e6)
+            costs.sort()
+            intake_check[f"{label}_{clock_name}"] = {
+                "mean_ms": round(statistics.fmean(costs), 3),
+                "p50_ms": round(costs[len(costs) // 2], 3),
+                "p95_ms": round(costs[int(len(costs) * 0.95)], 3),
+                "p99_ms": round(costs[int(len(costs) * 0.99)], 3),
+            }
+    intake_check["complaints"] = len(checked)
+    figures["hazard_check_at_intake"] = intake_check
+    print(f"hazard check at intake, per complaint: {intake_check}")
+
+    figures["load_before"] = load_before
+    figures["load_after"] = [round(x, 2) for x in os.getloadavg()]
     figures["machine"] = {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()}
     out = ROOT / "bench" / "results" / "triage-sqlite.json"
     out.write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -1,6 +1,9 @@
 """Hooks the safety-hazard check to intake: right after the intake transaction commits, in the same
-process, the complaint's words are read against its line's lexicon (no query: the lexicon is cached and
-the complaint is the instance intake just wrote). Only a hazard writes (closeloop/triage/hazards.py)."""
+process, the complaint's words are read against its line's lexicon and then, when no word is affirmed, by
+the learned hazard model (both cached per process: no query, and the complaint is the instance intake
+just wrote; the model costs a fraction of a millisecond — measured in docs/decisions.md, issue 19). Only
+a hazard writes (closeloop/triage/hazards.py). Every intake path (desk, portal, API, e-mail, service
+order) registers through `complaint_register`, which sends `complaint_registered` on commit."""
 
 from __future__ import annotations
 
@@ -16,14 +19,13 @@ log = logging.getLogger(__name__)
 
 @receiver(complaint_registered, dispatch_uid="triage.hazard_check")
 def hazard_check_on_intake(sender: Any, complaint: Any, **kwargs: Any) -> None:
-    from closeloop.triage.hazards import complaint_text, hazard_flag, lexicon_for
-    from closeloop.triage.text import hazard_words
+    from closeloop.triage.hazards import complaint_text, hazard_assess, hazard_flag
 
     product = getattr(complaint, "product", None)
     try:
-        words = hazard_words(complaint_text(complaint), lexicon_for(product.line_id if product else None))
-        if words:
-            hazard_flag(complaint=complaint, words=words, source="lexicon")
+        finding = hazard_assess(text=complaint_text(complaint), line_id=product.line_id if product else None)
+        if finding is not None:
+            hazard_flag(complaint=complaint, words=finding.words, source=finding.source)
     except Exception:  # the intake has committed and must not fail now: the catch-up (tasks.py) finds it
         log.warning("could not check complaint %s for a safety hazard", complaint.pk, exc_info=True)
 

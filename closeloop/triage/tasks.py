@@ -10,17 +10,15 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from closeloop.core.errors import DomainError
-from closeloop.triage.hazards import hazard_check
-from closeloop.triage.models import HazardFlag
+from closeloop.triage.hazards import hazard_catch_up
 from closeloop.triage.services import triage_train
 from closeloop.triage.similar import clusters_scan
 
 log = logging.getLogger(__name__)
 
-# The intake's hazard check runs after commit in the web process; should that process have died in
-# between, this sweep (every five minutes) checks again the complaints registered in the last ten
-# minutes without a flag — each is seen twice — and applies the learned hazard model, which the intake
-# path does not wait for. Idempotent.
+# The intake's hazard check (lexicon and learned model) runs after commit in the web process; should
+# that process have died in between, this sweep (every five minutes) checks again the complaints
+# registered in the last ten minutes without a flag — each is seen twice. Idempotent.
 CATCH_UP = datetime.timedelta(minutes=10)
 
 
@@ -40,14 +38,10 @@ def triage_train_nightly_task() -> None:
 
 @db_periodic_task(crontab(minute="*/5"))
 def hazard_catch_up_task() -> None:
-    from closeloop.complaints.models import Complaint
-
-    since = timezone.now() - CATCH_UP
     # A new complaint's updated_at is its registration (or later): the (updated_at, id) index finds them.
-    recent = Complaint.objects.filter(updated_at__gte=since, registered_at__gte=since)
-    flagged = HazardFlag.objects.filter(flagged_at__gte=since).values("complaint_id")
-    for pk in recent.exclude(pk__in=flagged).values_list("pk", flat=True):
-        hazard_check(complaint_id=pk)
+    flags = hazard_catch_up(since=timezone.now() - CATCH_UP)
+    if flags:
+        log.warning("the hazard catch-up flagged %s complaint(s) the intake check missed", len(flags))
 
 
 @db_periodic_task(crontab(minute="*/15"))
