@@ -335,6 +335,8 @@ class PostponementStatus(models.TextChoices):
     REQUESTED = "requested", pgettext_lazy("service order postponement", "requested")
     APPROVED = "approved", pgettext_lazy("service order postponement", "approved")
     REJECTED = "rejected", pgettext_lazy("service order postponement", "rejected")
+    # The order ended (resolved, refused, cancelled) before anyone decided: nothing left to move.
+    LAPSED = "lapsed", pgettext_lazy("service order postponement", "lapsed: the order ended first")
 
 
 DECIDE_POSTPONEMENT = "serviceorders.decide_postponement"
@@ -372,6 +374,13 @@ POSTPONEMENT_LIFECYCLE = register(
                 permission=DECIDE_POSTPONEMENT,
                 required=("note",),
                 style="danger",
+            ),
+            # The system's, when a step of the order's table ends it (services.order_transition).
+            Transition(
+                action="lapse",
+                label=_("The order ended: the request lapses"),
+                sources=frozenset({PostponementStatus.REQUESTED}),
+                target=PostponementStatus.LAPSED,
             ),
         ),
     )

@@ -36,6 +36,7 @@ ACTION_LABELS = {
     "postponement_requested": _("Postponement requested"),
     "postponement_approved": _("Postponement approved: deadline moved"),
     "postponement_rejected": _("Postponement rejected"),
+    "postponement_lapsed": _("Postponement request lapsed: the order ended first"),
     # the same words as on a complaint's timeline
     "deadline_warned": _("Deadline warning"),
     "deadline_breached": _("Deadline passed"),
@@ -62,4 +63,5 @@ SERVICE_ACTIONS = (
     "postponement_requested",
     "postponement_approved",
     "postponement_rejected",
+    "postponement_lapsed",
 )

@@ -636,6 +636,8 @@ def order_transition(
             after={"status": after, "before": before, **details},
             note=str(clean.get("reason") or clean.get("note") or ""),
         )
+        if not lifecycle.is_open(after):
+            _postponements_lapse(order, now)
     return order
 
 
@@ -1017,6 +1019,24 @@ def postponement_request(
     return request
 
 
+def _postponements_lapse(order: ServiceOrder, now: datetime.datetime) -> None:
+    """The order ended with a request undecided: it lapses (the table's system row), said on the timeline."""
+    for pending in ServicePostponement.objects.select_for_update().filter(
+        order=order, status=PostponementStatus.REQUESTED
+    ):
+        POSTPONEMENT_LIFECYCLE.move(pending, "lapse", None)
+        pending.decided_at = now
+        pending.save(update_fields=["status", "decided_at"])
+        event_record(
+            order=order,
+            action="postponement_lapsed",
+            actor=None,
+            via="system",
+            now=now,
+            after={"postponement": pending.pk, "milestone": pending.milestone},
+        )
+
+
 def postponement_decide(
     *,
     postponement: ServicePostponement,
@@ -1029,6 +1049,8 @@ def postponement_decide(
     """A supervisor approves ("approve": the clock's due instant moves, its first original kept for the
     KPIs, warning and breach watched afresh) or rejects ("reject", with a note) a request."""
     now = now or timezone.now()
+    if action not in {"approve", "reject"}:  # the lapse is the system's
+        raise TransitionNotAllowed(_("Unknown action."), reason="unknown_action")
     POSTPONEMENT_LIFECYCLE.check_actor(action, actor, postponement)
     if action == "reject" and not note.strip():
         raise ValidationFailed({"note": [_("Say why the postponement is rejected.")]})

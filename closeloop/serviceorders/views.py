@@ -166,7 +166,7 @@ def _clock_forms(
     if running and services.postponement_request_refusal(order, request.user) is None:
         offered.append(("request_postponement", CLOCK_LABELS["request_postponement"], "primary", None))
     for pending in order.postponements.filter(status=PostponementStatus.REQUESTED):
-        for t in POSTPONEMENT_LIFECYCLE.offered(pending, request.user):
+        for t in POSTPONEMENT_LIFECYCLE.offered(pending, request.user, actions=("approve", "reject")):
             offered.append((t.action, t.label, t.style, pending))
     forms = []
     for action, label, style, pending in offered:

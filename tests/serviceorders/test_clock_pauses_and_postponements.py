@@ -261,3 +261,21 @@ def test_the_desk_offers_each_clock_button_only_when_allowed(
     assert pending.status == PostponementStatus.APPROVED
     page = boss.get(url).content.decode()
     assert 'value="approve"' not in page and "originally due" in page
+
+
+def test_a_request_still_undecided_when_the_order_ends_lapses(
+    register: Callable[..., ServiceOrder], agent: User, supervisor: User
+) -> None:
+    order = register(kind=Kind.CONSULTATION)
+    due = clock(order, "resolution").due_at
+    request = postponement_request(
+        order=order, milestone="resolution", new_due=due + HOUR, reason="等厂家答复", actor=agent, via="desk", now=NOW
+    )
+    with pytest.raises(TransitionNotAllowed):  # the lapse is the system's, not a person's
+        postponement_decide(postponement=request, action="lapse", actor=supervisor, via="desk")
+    order_transition(order=order, action="answer", actor=agent, via="desk", data={"resolution": "已答复"})
+    request.refresh_from_db()
+    assert request.status == PostponementStatus.LAPSED and request.decided_by is None
+    assert actions(order)[-1] == "postponement_lapsed"
+    with pytest.raises(TransitionNotAllowed):
+        postponement_decide(postponement=request, action="approve", actor=supervisor, via="desk")
