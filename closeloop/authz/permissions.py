@@ -401,8 +401,15 @@ _TABLE = [
     Permission(
         "serviceorders.work_order",
         p.is_worker,
-        "work on a service order: dispatch, book visits, record visits, shipments, inspections, sessions",
+        "work on a service order: dispatch, book visits, record visits, shipments, inspections, sessions; "
+        "pause its clocks while waiting for the customer or parts; ask for a postponement",
         _("Your role may not work on service orders."),
+    ),
+    Permission(
+        "serviceorders.decide_postponement",
+        p.is_cs_supervisor,
+        "approve or reject a service order's postponement request (its deadline moves, the original is kept)",
+        _("Only a CS supervisor may decide a service order's postponement."),
     ),
     # --- imports
     Permission(

@@ -130,6 +130,19 @@ class CustomerKind(models.TextChoices):
     STORE = "store", _("cooperating store")
 
 
+class ServiceKind(models.TextChoices):
+    """The kinds of service order (售服单). Here, beside the customer kinds, because the SLA policy rules
+    (closeloop/sla) select a policy by it and sit below the service orders (serviceorders.lifecycle.Kind)."""
+
+    REPAIR = "repair", _("repair")
+    RETURN = "return", _("return")
+    EXCHANGE = "exchange", _("exchange")
+    INSTALLATION = "installation", _("installation")
+    INSPECTION = "inspection", _("on-site inspection")
+    SUPPORT = "support", _("technical support / remote assistance")
+    CONSULTATION = "consultation", _("consultation")
+
+
 class Customer(models.Model):
     """A complainant. Reused when the same phone or e-mail comes again."""
 

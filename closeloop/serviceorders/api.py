@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, File, Form, P, PathEx, Query, Router, Schema, Status
@@ -20,8 +20,16 @@ from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.types import User
 from closeloop.directory.models import CustomerKind
 from closeloop.serviceorders import selectors, services
-from closeloop.serviceorders.lifecycle import Kind, ServiceStatus, lifecycle_of
-from closeloop.serviceorders.models import FollowUpResult, InspectionResult, ServiceAttachmentKind, ServiceOrder, Slot
+from closeloop.serviceorders.lifecycle import Kind, PostponementStatus, ServiceStatus, WaitingFor, lifecycle_of
+from closeloop.serviceorders.models import (
+    FollowUpResult,
+    InspectionResult,
+    ServiceAttachmentKind,
+    ServiceOrder,
+    ServicePostponement,
+    Slot,
+)
+from closeloop.sla.milestones import Milestone
 from closeloop.sla.presentation import deadline_state
 
 router = Router(tags=["service orders"])
@@ -60,7 +68,25 @@ class ServiceDeadlineOut(Schema):
     warned_at: datetime.datetime | None
     breached_at: datetime.datetime | None
     escalation_level: int
-    state: ClockState = Field(description="ok | warning | breached | met | cancelled")
+    paused_at: datetime.datetime | None = Field(description="paused since (the order waits for the customer or parts)")
+    original_due_at: datetime.datetime | None = Field(
+        description="the first due instant, kept when an approved postponement moved it (the KPIs count it)"
+    )
+    state: ClockState = Field(description="ok | warning | breached | paused | met | cancelled")
+
+
+class ServicePostponementOut(Schema):
+    id: int
+    milestone: str
+    due_before: datetime.datetime = Field(description="the clock's due instant when it was asked for")
+    requested_due: datetime.datetime
+    reason: str
+    status: PostponementStatus
+    requested_by: str | None
+    requested_at: datetime.datetime
+    decided_by: str | None
+    decided_at: datetime.datetime | None
+    decision_note: str
 
 
 class ServiceShipmentOut(Schema):
@@ -145,6 +171,10 @@ class ServiceOrderOut(ServiceOrderSummaryOut):
     labour_cost: Decimal
     parts_cost: Decimal
     actions: list[str] = Field(description="the actions the caller may take now (POST …/transition)")
+    waiting_for: WaitingFor | None = Field(description="customer or parts while the clocks are paused, else null")
+    waiting_since: datetime.datetime | None
+    waiting_reason: str
+    postponements: list[ServicePostponementOut] = Field(description="postponement (延期) requests, oldest first")
     deadlines: list[ServiceDeadlineOut] = Field(description="the order's SLA clocks, running ones first")
     shipments: list[ServiceShipmentOut]
     inspections: list[ServiceInspectionOut]
@@ -237,6 +267,26 @@ class ServiceOrderActionIn(Schema):
     article_note: Text = Field("", max_length=200, description="a note on the article, as free text")
 
 
+class ServiceOrderWaitIn(Schema):
+    waiting_for: WaitingFor = Field(description="customer or parts")
+    reason: Text = Field(..., max_length=200, description="what we wait for")
+
+
+class ServiceOrderResumeIn(Schema):
+    note: Text = Field("", max_length=2000)
+
+
+class ServicePostponementIn(Schema):
+    milestone: Milestone = Field(Milestone.RESOLUTION, description="the running clock to move (default resolution)")
+    new_due: datetime.datetime = Field(description="the new due instant asked for, later than the current one")
+    reason: Text = Field(..., max_length=2000)
+
+
+class ServicePostponementDecisionIn(Schema):
+    action: Literal["approve", "reject"]
+    note: Text = Field("", max_length=2000, description="required to reject")
+
+
 class ServiceOrderListQuery(Schema):
     kind: Kind | None = None
     status: ServiceStatus | None = None
@@ -303,6 +353,25 @@ def order_detail(user: User, order: ServiceOrder) -> dict[str, Any]:
         "labour_cost": order.labour_cost,
         "parts_cost": sum((p.unit_cost * p.quantity for p in parts), Decimal(0)),
         "actions": [t.action for t in lifecycle.transitions_from(order.status) if lifecycle.may_act(t, user, order)],
+        "waiting_for": order.waiting_for or None,
+        "waiting_since": order.waiting_since,
+        "waiting_reason": order.waiting_reason,
+        "postponements": [
+            {
+                "id": r.pk,
+                "milestone": r.milestone,
+                "due_before": r.due_before,
+                "requested_due": r.requested_due,
+                "reason": r.reason,
+                "status": r.status,
+                "requested_by": _name(r.requested_by),
+                "requested_at": r.requested_at,
+                "decided_by": _name(r.decided_by),
+                "decided_at": r.decided_at,
+                "decision_note": r.decision_note,
+            }
+            for r in order.postponements.select_related("requested_by", "decided_by")
+        ],
         "deadlines": [
             {
                 "milestone": d.milestone,
@@ -316,8 +385,14 @@ def order_detail(user: User, order: ServiceOrder) -> dict[str, Any]:
                 "warned_at": d.warned_at,
                 "breached_at": d.breached_at,
                 "escalation_level": d.escalation_level,
+                "paused_at": d.paused_at,
+                "original_due_at": d.original_due_at,
                 "state": deadline_state(
-                    due_at=d.due_at, warn_at=d.warn_at, met_at=d.met_at, cancelled=d.cancelled, paused=False
+                    due_at=d.due_at,
+                    warn_at=d.warn_at,
+                    met_at=d.met_at,
+                    cancelled=d.cancelled,
+                    paused=d.paused_at is not None,
                 ),
             }
             for d in selectors.order_deadlines(order=order)
@@ -445,6 +520,73 @@ def service_orders_transition(request: HttpRequest, number: Number, payload: Ser
     data = payload.dict(exclude={"action"})
     data["parts"] = [dict(p) for p in data.get("parts") or []]
     services.order_transition(order=order, action=payload.action, actor=user, via=Via.API, data=data)
+    return order_detail(user, selectors.order_get(user=user, number=number))
+
+
+@router.post(
+    "/service-orders/{number}/wait",
+    response={200: ServiceOrderOut, **ONE_WRITE_ERRORS},
+    summary="Pause the order's clocks: waiting for the customer or for parts",
+    description="Every open clock of the order stops until POST …/resume (or the next step of its table); then "
+    "each is extended by the pause. The status does not change. Needs serviceorders.work_order.",
+)
+def service_orders_wait(request: HttpRequest, number: Number, payload: ServiceOrderWaitIn) -> dict[str, Any]:
+    user = _user(request)
+    order = selectors.order_get(user=user, number=number)
+    services.order_wait(order=order, waiting_for=payload.waiting_for, reason=payload.reason, actor=user, via=Via.API)
+    return order_detail(user, selectors.order_get(user=user, number=number))
+
+
+@router.post(
+    "/service-orders/{number}/resume",
+    response={200: ServiceOrderOut, **ONE_WRITE_ERRORS},
+    summary="The wait is over: the clocks run again, extended by the pause",
+    description="Each paused clock of the order restarts, its due instant and warning point moved by the pause "
+    "(as a complaint's). A 422 when the order is not waiting. Needs serviceorders.work_order.",
+)
+def service_orders_resume(request: HttpRequest, number: Number, payload: ServiceOrderResumeIn) -> dict[str, Any]:
+    user = _user(request)
+    order = selectors.order_get(user=user, number=number)
+    services.order_resume(order=order, actor=user, via=Via.API, note=payload.note)
+    return order_detail(user, selectors.order_get(user=user, number=number))
+
+
+@router.post(
+    "/service-orders/{number}/postponements",
+    response={201: ServiceOrderOut, **ONE_WRITE_ERRORS},
+    summary="Ask for a postponement (延期) of one of the order's clocks",
+    description="A CS supervisor decides it (POST …/postponements/{id}/decision). One request waits at a time.",
+)
+def service_orders_postpone(request: HttpRequest, number: Number, payload: ServicePostponementIn) -> Status:
+    user = _user(request)
+    order = selectors.order_get(user=user, number=number)
+    services.postponement_request(
+        order=order,
+        milestone=payload.milestone,
+        new_due=payload.new_due,
+        reason=payload.reason,
+        actor=user,
+        via=Via.API,
+    )
+    return Status(201, order_detail(user, selectors.order_get(user=user, number=number)))
+
+
+@router.post(
+    "/service-orders/{number}/postponements/{pk}/decision",
+    response={200: ServiceOrderOut, **ONE_WRITE_ERRORS},
+    summary="Approve or reject a postponement request (CS supervisors)",
+    description="Approved, the clock's due instant moves to the one asked for and its first original due instant "
+    "is kept for the KPIs; rejected, it stays (a note says why). Needs serviceorders.decide_postponement.",
+)
+def service_orders_postponement_decide(
+    request: HttpRequest, number: Number, pk: int, payload: ServicePostponementDecisionIn
+) -> dict[str, Any]:
+    user = _user(request)
+    order = selectors.order_get(user=user, number=number)
+    postponement = ServicePostponement.objects.get(order=order, pk=pk)
+    services.postponement_decide(
+        postponement=postponement, action=payload.action, actor=user, via=Via.API, note=payload.note
+    )
     return order_detail(user, selectors.order_get(user=user, number=number))
 
 

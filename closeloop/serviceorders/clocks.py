@@ -89,8 +89,9 @@ def clocks_follow_assignee(*, order: ServiceOrder) -> None:
 
 
 def next_due(order: ServiceOrder) -> datetime.datetime | None:
+    """The nearest running clock (paused ones wait, as a complaint's: the queue sorts it last)."""
     return (
-        Deadline.objects.filter(service_order=order, met_at__isnull=True)
+        Deadline.objects.filter(service_order=order, met_at__isnull=True, paused_at__isnull=True)
         .order_by("due_at")
         .values_list("due_at", flat=True)
         .first()

@@ -1,6 +1,8 @@
 """Demo service orders: every kind, at different steps of its path, through the real services (with
-their clocks, events and SMS). Warranty terms for the catalogue (12 months; 24 for the first line) and a
-return policy per product line. Idempotent: nothing is added once a service order exists."""
+their clocks, events and SMS); the technical-support and consultation answers link the knowledge-base
+article they followed (the demo articles are made first). Warranty terms for the catalogue (12 months;
+24 for the first line) and a return policy per product line. Idempotent: nothing is added once a
+service order exists."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from django.utils import timezone
 
 from closeloop.complaints.models import Via
 from closeloop.directory.models import Product, ProductLine
+from closeloop.knowledge.demo import demo_articles
+from closeloop.knowledge.models import Article
 from closeloop.serviceorders.models import ReturnPolicy, ServiceOrder, WarrantyTerm
 from closeloop.serviceorders.services import OrderData, order_register, order_transition
 
@@ -83,7 +87,17 @@ ORDERS: list[tuple[str, str, str, int, int, str, list[tuple[str, str, dict[str, 
         1,
         30,
         "智能灯无法连接手机App。",
-        [("record_session", "agent", {"minutes": 20, "tool": "视频通话", "notes": "指导重置网络并重新配对"})],
+        [
+            ("record_session", "agent", {"minutes": 20, "tool": "视频通话", "notes": "指导重置网络并重新配对"}),
+            (
+                "resolve",
+                "agent",
+                {
+                    "resolution": "按知识库步骤切换到 2.4GHz Wi-Fi 后配网成功。",
+                    "article_title": "智能调光吸顶灯无法连接 App",
+                },
+            ),
+        ],
     ),
     (
         "consultation",
@@ -91,8 +105,36 @@ ORDERS: list[tuple[str, str, str, int, int, str, list[tuple[str, str, dict[str, 
         "13600220008",
         0,
         400,
-        "咨询保修期和收费标准。",
-        [("answer", "agent", {"resolution": "告知保修两年，保外维修按配件价加工时费收取。"})],
+        "装修后想换筒灯，咨询旧灯开孔能否直接安装。",
+        [
+            (
+                "answer",
+                "agent",
+                {
+                    "resolution": "告知本款开孔 75mm，按知识库步骤量开孔后选购，或加装转换圈。",
+                    "article_title": "筒灯开孔尺寸与旧灯不符",
+                    "article_note": "客户开孔 80mm，建议加装转换圈",
+                },
+            )
+        ],
+    ),
+    (
+        "support",
+        "褚楠",
+        "13600220009",
+        0,
+        120,
+        "台灯触控按键按了没反应。",
+        [
+            (
+                "answer",
+                "agent",
+                {
+                    "resolution": "电话指导移开金属桌面并重新插电校准，已恢复。",
+                    "article_title": "护眼台灯触控按键不灵敏",
+                },
+            )
+        ],
     ),
 ]
 
@@ -117,12 +159,21 @@ def demo_service_orders() -> int:
     users = {u.username: u for u in get_user_model().objects.filter(username__in=DEMO_STAFF)}
     if "agent" not in users or "handler" not in users:
         return 0
+    # Support and consultation answers follow the knowledge base's articles: they exist first.
+    demo_articles()
+    articles = {a.title: a for a in Article.objects.select_related("product_line")}
     products = list(Product.objects.filter(is_active=True).order_by("model")[: len(ORDERS)])
     now = timezone.now()
     count = 0
     for i, (kind, name, phone, days_ago, bought_days, fault, steps) in enumerate(ORDERS):
         received = now - datetime.timedelta(days=days_ago, hours=2)
         product = products[i % len(products)] if products else None
+        article = next((articles.get(str(d.get("article_title"))) for _a, _u, d in steps if "article_title" in d), None)
+        if article is not None and article.product_line_id is not None:  # a product the article is about
+            product = (
+                Product.objects.filter(is_active=True, line_id=article.product_line_id).order_by("model").first()
+                or product
+            )
         order = order_register(
             data=OrderData(
                 kind=kind,
@@ -143,6 +194,9 @@ def demo_service_orders() -> int:
         )
         for action, actor, data in steps:
             data = dict(data)
+            if "article_title" in data:
+                linked = articles.get(str(data.pop("article_title")))
+                data["article"] = linked.pk if linked is not None else None
             if action == "book":
                 day = timezone.localdate(now) + datetime.timedelta(days=data.pop("day_offset", 0))
                 data.update(technician="handler", day=day)

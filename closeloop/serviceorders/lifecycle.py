@@ -21,21 +21,17 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from closeloop import authz
+from closeloop.core.errors import TransitionNotAllowed
 from closeloop.core.lifecycle import Guard, Lifecycle, Transition, register
+from closeloop.directory.models import ServiceKind
 
 REGISTER = "serviceorders.register_order"
 WORK = "serviceorders.work_order"
 FOLLOW_UP = "followup.make_followup"
 
 
-class Kind(models.TextChoices):
-    REPAIR = "repair", _("repair")
-    RETURN = "return", _("return")
-    EXCHANGE = "exchange", _("exchange")
-    INSTALLATION = "installation", _("installation")
-    INSPECTION = "inspection", _("on-site inspection")
-    SUPPORT = "support", _("technical support / remote assistance")
-    CONSULTATION = "consultation", _("consultation")
+# The kinds live in directory (the SLA policy rules select by kind and sit below this package).
+Kind = ServiceKind
 
 
 VISIT_KINDS = frozenset({Kind.REPAIR, Kind.INSTALLATION, Kind.INSPECTION})
@@ -317,5 +313,75 @@ LIFECYCLE = register(
         open_states=OPEN_STATUSES,
         default_service="closeloop.serviceorders.services.order_transition",
         authorize=authz.allowed,
+    )
+)
+
+
+# --- waiting (clocks paused) ------------------------------------------------------------------------------
+
+
+class WaitingFor(models.TextChoices):
+    """What an order waits for while its clocks are paused (`ServiceOrder.waiting_for`). Not a status: the
+    order stays where it is, as a complaint waiting for the customer does (docs/decisions.md, issue 16)."""
+
+    CUSTOMER = "customer", _("waiting for the customer")
+    PARTS = "parts", _("waiting for parts")
+
+
+# --- postponement requests --------------------------------------------------------------------------------
+
+
+class PostponementStatus(models.TextChoices):
+    REQUESTED = "requested", pgettext_lazy("service order postponement", "requested")
+    APPROVED = "approved", pgettext_lazy("service order postponement", "approved")
+    REJECTED = "rejected", pgettext_lazy("service order postponement", "rejected")
+    # The order ended (resolved, refused, cancelled) before anyone decided: nothing left to move.
+    LAPSED = "lapsed", pgettext_lazy("service order postponement", "lapsed: the order ended first")
+
+
+DECIDE_POSTPONEMENT = "serviceorders.decide_postponement"
+
+
+def _postponement_wrong_state(postponement: Any, transition: Transition) -> TransitionNotAllowed:
+    return TransitionNotAllowed(
+        _("Not possible: the request is %(status)s.") % {"status": postponement.get_status_display()},
+        reason="wrong_state",
+    )
+
+
+POSTPONEMENT_LIFECYCLE = register(
+    Lifecycle(
+        name="serviceorder_postponement",
+        title=_("Service order postponement (延期) request"),
+        model="serviceorders.ServicePostponement",
+        states=PostponementStatus,
+        wrong_state=_postponement_wrong_state,
+        default_service="closeloop.serviceorders.services.postponement_decide",
+        authorize=authz.allowed,
+        transitions=(
+            Transition(
+                action="approve",
+                label=_("Approve the postponement"),
+                sources=frozenset({PostponementStatus.REQUESTED}),
+                target=PostponementStatus.APPROVED,
+                permission=DECIDE_POSTPONEMENT,
+            ),
+            Transition(
+                action="reject",
+                label=_("Reject the postponement"),
+                sources=frozenset({PostponementStatus.REQUESTED}),
+                target=PostponementStatus.REJECTED,
+                permission=DECIDE_POSTPONEMENT,
+                required=("note",),
+                style="danger",
+            ),
+            # The system's, when a step of the order's table ends it (services.order_transition).
+            Transition(
+                action="lapse",
+                label=_("The order ended: the request lapses"),
+                sources=frozenset({PostponementStatus.REQUESTED}),
+                target=PostponementStatus.LAPSED,
+            ),
+        ),
     )
 )

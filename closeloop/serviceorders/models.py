@@ -17,8 +17,9 @@ from django.utils.translation import pgettext_lazy
 from closeloop.complaints.models import Channel, Priority
 from closeloop.core.events import AppendOnlyModel, TransactionId
 from closeloop.directory.models import Customer, Department, Product, ProductLine
-from closeloop.serviceorders.lifecycle import Kind, ServiceStatus
+from closeloop.serviceorders.lifecycle import Kind, PostponementStatus, ServiceStatus, WaitingFor
 from closeloop.serviceorders.presentation import action_label, milestone_label
+from closeloop.sla.milestones import Milestone
 
 
 class WarrantyTerm(models.Model):
@@ -137,6 +138,11 @@ class ServiceOrder(models.Model):
         "sla.Policy", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("SLA policy")
     )
     next_due_at = models.DateTimeField(_("next deadline"), null=True, blank=True)
+    # Waiting for the customer or for parts: every open clock paused since then, resumed extended by the
+    # pause (serviceorders/services.py order_wait / order_resume; the complaint's waiting_since).
+    waiting_for = models.CharField(_("waiting for"), max_length=10, choices=WaitingFor.choices, blank=True)
+    waiting_since = models.DateTimeField(_("waiting since (clocks paused)"), null=True, blank=True)
+    waiting_reason = models.CharField(_("what we wait for"), max_length=200, blank=True)
     # Created from a complaint (an exchange the complaint waits for), or the complaint it became.
     complaint = models.ForeignKey(
         "complaints.Complaint",
@@ -426,3 +432,43 @@ class ServiceEvent(AppendOnlyModel):
     @property
     def milestone_label(self) -> str:
         return milestone_label((self.after or {}).get("milestone"))
+
+
+class ServicePostponement(models.Model):
+    """A request (延期) to move one of the order's clocks, decided by a supervisor
+    (lifecycle.POSTPONEMENT_LIFECYCLE). Approved, the deadline moves with `sla.services.deadline_postpone`,
+    which keeps its first original due instant for the reports."""
+
+    order = models.ForeignKey(ServiceOrder, on_delete=models.PROTECT, related_name="postponements")
+    milestone = models.CharField(_("milestone"), max_length=20, choices=Milestone.choices)
+    due_before = models.DateTimeField(_("due before"))
+    requested_due = models.DateTimeField(_("new due instant asked for"))
+    reason = models.TextField(_("reason"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=PostponementStatus.choices, default=PostponementStatus.REQUESTED
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision_note = models.TextField(_("decision note"), blank=True)
+
+    class Meta:
+        verbose_name = _("service order postponement")
+        verbose_name_plural = _("service order postponements")
+        ordering = ["requested_at", "id"]
+        constraints = [
+            # One request waiting for a decision per order at a time.
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(status="requested"),
+                name="spostponement_one_pending_per_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.milestone} → {self.requested_due:%Y-%m-%d %H:%M} ({self.status})"

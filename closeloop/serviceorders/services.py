@@ -33,16 +33,24 @@ from closeloop.complaints.services import (
     product_by_model,
     received_at_clean,
 )
-from closeloop.core.errors import DomainError, ValidationFailed
+from closeloop.core.errors import DomainError, TransitionNotAllowed, ValidationFailed
 from closeloop.core.lifecycle import Transition
 from closeloop.core.numbering import daily_number
-from closeloop.core.types import User
+from closeloop.core.types import AnyUser, User
 from closeloop.directory.models import Customer, CustomerKind, Department
 from closeloop.knowledge.models import Article
 from closeloop.notifications.models import Method, Notification
 from closeloop.notifications.services import outbox_wake
 from closeloop.serviceorders import clocks, selectors
-from closeloop.serviceorders.lifecycle import RMA_KINDS, Kind, ServiceStatus, lifecycle_of
+from closeloop.serviceorders.lifecycle import (
+    POSTPONEMENT_LIFECYCLE,
+    RMA_KINDS,
+    Kind,
+    PostponementStatus,
+    ServiceStatus,
+    WaitingFor,
+    lifecycle_of,
+)
 from closeloop.serviceorders.models import (
     Appointment,
     Direction,
@@ -56,6 +64,7 @@ from closeloop.serviceorders.models import (
     ServiceAttachmentKind,
     ServiceEvent,
     ServiceOrder,
+    ServicePostponement,
     ServiceSequence,
     Shipment,
     Slot,
@@ -63,6 +72,8 @@ from closeloop.serviceorders.models import (
     WarrantyTerm,
 )
 from closeloop.serviceorders.warranty import return_policy_check, warranty_status
+from closeloop.sla import services as sla_services
+from closeloop.sla.milestones import Milestone
 from closeloop.sla.models import Deadline
 from closeloop.sla.services import policy_for
 
@@ -265,7 +276,9 @@ def order_register(
             customer, created = customer_find_or_create(data=intake, phone=clean["phone"], email=clean["email"])
         by = actor if actor is not None and actor.is_authenticated else None
         product = clean["product"]
-        policy = policy_for(customer_kind=customer.kind, product_line_id=product.line_id if product else None)
+        policy = policy_for(
+            customer_kind=customer.kind, product_line_id=product.line_id if product else None, service_kind=data.kind
+        )
         order = ServiceOrder(
             number=next_order_number(timezone.localdate(now)),
             kind=data.kind,
@@ -601,6 +614,8 @@ def order_transition(
             .get(pk=order.pk)
         )
         transition = lifecycle.check(order, action, actor, data=data)
+        if order.waiting_since is not None:  # a step taken: the order no longer waits, its clocks run again
+            _resume(order, actor, via, now, note=str(transition.label))
         before, after = lifecycle.move(order, action, actor, checked=True)
         assignee_before = order.assignee_id
         details = _apply(order, transition, clean, actor, via, now)
@@ -621,6 +636,8 @@ def order_transition(
             after={"status": after, "before": before, **details},
             note=str(clean.get("reason") or clean.get("note") or ""),
         )
+        if not lifecycle.is_open(after):
+            _postponements_lapse(order, now)
     return order
 
 
@@ -839,3 +856,237 @@ def _follow_up(
     )
     order.became_complaint = complaint
     return {"result": clean["result"], "complaint": complaint.number}
+
+
+# --- waiting (clocks paused) and postponements ---------------------------------------------------------------
+
+
+def wait_refusal(order: ServiceOrder, actor: AnyUser | None) -> str | None:
+    """Why `actor` may not pause this order's clocks now (None: the desk offers the button)."""
+    if not authz.allowed(actor, "serviceorders.work_order", order):
+        return str(authz.PERMISSIONS["serviceorders.work_order"].refusal)
+    if not lifecycle_of(order.kind).is_open(order.status):
+        return _("The order is over: its clocks no longer run.")
+    if order.waiting_since is not None:
+        return _("The order is already waiting.")
+    return None
+
+
+def resume_refusal(order: ServiceOrder, actor: AnyUser | None) -> str | None:
+    if not authz.allowed(actor, "serviceorders.work_order", order):
+        return str(authz.PERMISSIONS["serviceorders.work_order"].refusal)
+    if order.waiting_since is None:
+        return _("The order is not waiting.")
+    return None
+
+
+def order_wait(
+    *,
+    order: ServiceOrder,
+    waiting_for: str,
+    reason: str,
+    actor: User | None,
+    via: str,
+    now: datetime.datetime | None = None,
+) -> ServiceOrder:
+    """Waiting for the customer or for parts: every open clock of the order paused until `order_resume`
+    (or the next step of its table), then extended by the pause. The status does not change."""
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+    if waiting_for not in WaitingFor.values:
+        errors["waiting_for"] = [_("Choose what the order waits for from the list.")]
+    if not reason.strip():
+        errors["reason"] = [_("Say what we are waiting for.")]
+    authz.require(actor, "serviceorders.work_order", order)
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        order = ServiceOrder.objects.select_for_update(of=("self",)).get(pk=order.pk)
+        refusal = wait_refusal(order, actor)
+        if refusal:
+            raise TransitionNotAllowed(refusal, reason="already_waiting" if order.waiting_since else "not_open")
+        order.waiting_for, order.waiting_since, order.waiting_reason = waiting_for, now, reason.strip()[:200]
+        paused = sla_services.order_deadlines_pause(service_order=order, at=now)
+        order.next_due_at = clocks.next_due(order)
+        order.save(update_fields=["waiting_for", "waiting_since", "waiting_reason", "next_due_at", "updated_at"])
+        event_record(
+            order=order,
+            action="waiting_started",
+            actor=actor,
+            via=via,
+            now=now,
+            after={"waiting_for": waiting_for, "paused_clocks": paused},
+            note=order.waiting_reason,
+        )
+    return order
+
+
+def _resume(order: ServiceOrder, actor: User | None, via: str, now: datetime.datetime, note: str) -> None:
+    """Inside the caller's transaction, the order locked: clocks restarted, extended by the pause."""
+    since, waiting_for = order.waiting_since, order.waiting_for
+    changes = sla_services.order_deadlines_resume(service_order=order, at=now)
+    order.waiting_for, order.waiting_since, order.waiting_reason = "", None, ""
+    order.next_due_at = clocks.next_due(order)
+    order.save(update_fields=["waiting_for", "waiting_since", "waiting_reason", "next_due_at", "updated_at"])
+    event_record(
+        order=order,
+        action="waiting_ended",
+        actor=actor,
+        via=via,
+        now=now,
+        after={"waiting_for": waiting_for, "waiting_since": since, "deadlines": changes},
+        note=note,
+    )
+
+
+def order_resume(
+    *, order: ServiceOrder, actor: User | None, via: str, note: str = "", now: datetime.datetime | None = None
+) -> ServiceOrder:
+    """The customer answered / the parts came: the clocks run again, each extended by the pause."""
+    now = now or timezone.now()
+    authz.require(actor, "serviceorders.work_order", order)
+    with transaction.atomic():
+        order = ServiceOrder.objects.select_for_update(of=("self",)).get(pk=order.pk)
+        refusal = resume_refusal(order, actor)
+        if refusal:
+            raise TransitionNotAllowed(refusal, reason="not_waiting")
+        _resume(order, actor, via, now, note=note.strip()[:2000])
+    return order
+
+
+def postponement_request_refusal(order: ServiceOrder, actor: AnyUser | None) -> str | None:
+    """Why `actor` may not ask for a postponement now (None: the desk offers the form)."""
+    if not authz.allowed(actor, "serviceorders.work_order", order):
+        return str(authz.PERMISSIONS["serviceorders.work_order"].refusal)
+    if not lifecycle_of(order.kind).is_open(order.status):
+        return _("The order is over: its clocks no longer run.")
+    if ServicePostponement.objects.filter(order=order, status=PostponementStatus.REQUESTED).exists():
+        return _("A postponement request of this order waits for a decision.")
+    return None
+
+
+def postponement_request(
+    *,
+    order: ServiceOrder,
+    milestone: str,
+    new_due: datetime.datetime | None,
+    reason: str,
+    actor: User | None,
+    via: str,
+    now: datetime.datetime | None = None,
+) -> ServicePostponement:
+    """Ask a supervisor to move one running clock of the order (default: its resolution) to `new_due`."""
+    now = now or timezone.now()
+    authz.require(actor, "serviceorders.work_order", order)
+    milestone = milestone or Milestone.RESOLUTION
+    errors: dict[str, list[str]] = {}
+    deadline = Deadline.objects.filter(service_order=order, milestone=milestone, met_at__isnull=True).first()
+    if deadline is None:
+        errors["milestone"] = [_("Choose a running deadline of the order.")]
+    if new_due is None:
+        errors["new_due"] = [_("Enter the new due date and time.")]
+    elif deadline is not None and new_due <= deadline.due_at:
+        errors["new_due"] = [_("A postponement moves the deadline later than it is now.")]
+    if not reason.strip():
+        errors["reason"] = [_("Say why the order needs more time.")]
+    if errors:
+        raise ValidationFailed(errors)
+    assert deadline is not None and new_due is not None
+    with transaction.atomic():
+        order = ServiceOrder.objects.select_for_update(of=("self",)).get(pk=order.pk)
+        refusal = postponement_request_refusal(order, actor)
+        if refusal:
+            raise TransitionNotAllowed(refusal, reason="wrong_state")
+        request = ServicePostponement.objects.create(
+            order=order,
+            milestone=milestone,
+            due_before=deadline.due_at,
+            requested_due=new_due,
+            reason=reason.strip()[:TEXT_MAX],
+            requested_at=now,
+            requested_by=actor if actor is not None and actor.is_authenticated else None,
+        )
+        event_record(
+            order=order,
+            action="postponement_requested",
+            actor=actor,
+            via=via,
+            now=now,
+            after={"postponement": request.pk, "milestone": milestone, "due": deadline.due_at, "new_due": new_due},
+            note=request.reason,
+        )
+        ServiceOrder.objects.filter(pk=order.pk).update(updated_at=now)
+    return request
+
+
+def _postponements_lapse(order: ServiceOrder, now: datetime.datetime) -> None:
+    """The order ended with a request undecided: it lapses (the table's system row), said on the timeline."""
+    for pending in ServicePostponement.objects.select_for_update().filter(
+        order=order, status=PostponementStatus.REQUESTED
+    ):
+        POSTPONEMENT_LIFECYCLE.move(pending, "lapse", None)
+        pending.decided_at = now
+        pending.save(update_fields=["status", "decided_at"])
+        event_record(
+            order=order,
+            action="postponement_lapsed",
+            actor=None,
+            via="system",
+            now=now,
+            after={"postponement": pending.pk, "milestone": pending.milestone},
+        )
+
+
+def postponement_decide(
+    *,
+    postponement: ServicePostponement,
+    action: str,
+    actor: User | None,
+    via: str,
+    note: str = "",
+    now: datetime.datetime | None = None,
+) -> ServicePostponement:
+    """A supervisor approves ("approve": the clock's due instant moves, its first original kept for the
+    KPIs, warning and breach watched afresh) or rejects ("reject", with a note) a request."""
+    now = now or timezone.now()
+    if action not in {"approve", "reject"}:  # the lapse is the system's
+        raise TransitionNotAllowed(_("Unknown action."), reason="unknown_action")
+    POSTPONEMENT_LIFECYCLE.check_actor(action, actor, postponement)
+    if action == "reject" and not note.strip():
+        raise ValidationFailed({"note": [_("Say why the postponement is rejected.")]})
+    with transaction.atomic():
+        order = ServiceOrder.objects.select_for_update(of=("self",)).get(pk=postponement.order_id)
+        postponement = ServicePostponement.objects.select_for_update().get(pk=postponement.pk)
+        POSTPONEMENT_LIFECYCLE.check(postponement, action, actor)
+        moved: dict[str, Any] = {}
+        if action == "approve":
+            deadline = (
+                Deadline.objects.select_for_update(of=("self",))
+                .select_related("policy__calendar")
+                .filter(service_order=order, milestone=postponement.milestone, met_at__isnull=True)
+                .first()
+            )
+            if deadline is None:
+                raise TransitionNotAllowed(
+                    _("This deadline is no longer running: reject the request instead."), reason="wrong_state"
+                )
+            old_due = sla_services.deadline_postpone(deadline=deadline, new_due=postponement.requested_due)
+            moved = {"before": old_due, "after": deadline.due_at, "original_due": deadline.original_due_at}
+            order.next_due_at = clocks.next_due(order)
+            order.save(update_fields=["next_due_at", "updated_at"])
+        else:
+            ServiceOrder.objects.filter(pk=order.pk).update(updated_at=now)
+        POSTPONEMENT_LIFECYCLE.move(postponement, action, actor, checked=True)
+        postponement.decided_at, postponement.decided_by = now, actor if actor and actor.is_authenticated else None
+        postponement.decision_note = note.strip()[:TEXT_MAX]
+        postponement.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
+        event_record(
+            order=order,
+            action=f"postponement_{'approved' if action == 'approve' else 'rejected'}",
+            actor=actor,
+            via=via,
+            now=now,
+            after={"postponement": postponement.pk, "milestone": postponement.milestone, **moved},
+            note=postponement.decision_note,
+        )
+    return postponement

@@ -15,4 +15,5 @@ urlpatterns = [
     path("<str:number>", views.detail, name="detail"),
     path("<str:number>/act", views.act, name="act"),
     path("<str:number>/attach", views.attach, name="attach"),
+    path("<str:number>/clocks", views.clocks, name="clocks"),
 ]

@@ -31,7 +31,15 @@ from closeloop.directory.models import Department
 from closeloop.knowledge.selectors import articles_search
 from closeloop.serviceorders import selectors, services
 from closeloop.serviceorders.forms import ServiceOrderForm
-from closeloop.serviceorders.lifecycle import RMA_KINDS, Kind, ServiceStatus, lifecycle_of
+from closeloop.serviceorders.lifecycle import (
+    POSTPONEMENT_LIFECYCLE,
+    RMA_KINDS,
+    Kind,
+    PostponementStatus,
+    ServiceStatus,
+    WaitingFor,
+    lifecycle_of,
+)
 from closeloop.serviceorders.models import FollowUpResult, InspectionResult, ServiceAttachmentKind, ServiceOrder, Slot
 
 PAGE_SIZE = 50
@@ -96,6 +104,86 @@ ACTION_FIELDS: dict[str, list[tuple[str, Any, str, Any]]] = {
         ("note", gettext_lazy("note (required when not satisfied)"), "textarea", None),
     ],
 }
+
+
+# The clocks panel's forms: waiting for the customer or parts, the wait over, a postponement asked for and
+# decided (services.order_wait / order_resume / postponement_request / postponement_decide).
+CLOCK_FIELDS: dict[str, list[tuple[str, Any, str, Any]]] = {
+    "wait": [
+        ("waiting_for", gettext_lazy("waiting for"), "select", WaitingFor.choices),
+        ("reason", gettext_lazy("what we wait for"), "textarea", None),
+    ],
+    "resume": [("note", gettext_lazy("note"), "textarea", None)],
+    "request_postponement": [
+        ("milestone", gettext_lazy("deadline"), "select", None),  # the order's running clocks
+        ("new_due", gettext_lazy("new due date and time"), "datetime-local", None),
+        ("reason", gettext_lazy("reason"), "textarea", None),
+    ],
+    "approve": [("note", gettext_lazy("note"), "textarea", None)],
+    "reject": [("note", gettext_lazy("why not"), "textarea", None)],
+}
+CLOCK_LABELS = {
+    "wait": gettext_lazy("Pause the clocks: waiting"),
+    "resume": gettext_lazy("The wait is over: resume the clocks"),
+    "request_postponement": gettext_lazy("Ask for a postponement"),
+}
+
+
+def _clock_fields(
+    action: str, milestones: list[tuple[str, str]], typed: Any = None, errors: dict[str, list[str]] | None = None
+) -> list[dict[str, Any]]:
+    errors = errors or {}
+    return [
+        {
+            "name": name,
+            "label": label,
+            "type": type_,
+            "choices": milestones if name == "milestone" else choices or [],
+            "value": typed.get(name, "") if typed is not None else "",
+            "checked": False,
+            "errors": errors.get(name, []),
+        }
+        for name, label, type_, choices in CLOCK_FIELDS[action]
+    ]
+
+
+def _clock_forms(
+    request: HttpRequest,
+    order: ServiceOrder,
+    deadlines: list[Any],
+    failed: str = "",
+    typed: Any = None,
+    errors: Any = None,
+) -> list[dict[str, Any]]:
+    """The clocks panel's forms the user may send now: each asks the service's own refusal or the
+    postponement's table, as the action buttons ask the kind's table."""
+    running = [(d.milestone, d.get_milestone_display()) for d in deadlines if d.met_at is None]
+    offered: list[tuple[str, Any, str, Any]] = []
+    if services.wait_refusal(order, request.user) is None:
+        offered.append(("wait", CLOCK_LABELS["wait"], "primary", None))
+    if services.resume_refusal(order, request.user) is None:
+        offered.append(("resume", CLOCK_LABELS["resume"], "primary", None))
+    if running and services.postponement_request_refusal(order, request.user) is None:
+        offered.append(("request_postponement", CLOCK_LABELS["request_postponement"], "primary", None))
+    for pending in order.postponements.filter(status=PostponementStatus.REQUESTED):
+        for t in POSTPONEMENT_LIFECYCLE.offered(pending, request.user, actions=("approve", "reject")):
+            offered.append((t.action, t.label, t.style, pending))
+    forms = []
+    for action, label, style, pending in offered:
+        key = f"{action}-{pending.pk}" if pending is not None else action
+        mine = key == failed
+        forms.append(
+            {
+                "action": action,
+                "key": key,
+                "label": label,
+                "style": style,
+                "open": mine,
+                "postponement": pending,
+                "fields": _clock_fields(action, running, typed if mine else None, errors if mine else None),
+            }
+        )
+    return forms
 
 
 def _may_view(request: HttpRequest) -> None:
@@ -194,12 +282,15 @@ def _actions(
 
 def _detail_context(request: HttpRequest, order: ServiceOrder) -> dict[str, Any]:
     parts = list(order.parts.all())
+    deadlines = list(selectors.order_deadlines(order=order))
     return {
         "order": order,
         "contact": selectors.customer_view(customer=order.customer, user=request.user),
         "actions": _actions(request, order),
         "departments": Department.objects.filter(is_active=True).order_by("code"),
-        "deadlines": selectors.order_deadlines(order=order),
+        "deadlines": deadlines,
+        "clock_forms": _clock_forms(request, order, deadlines),
+        "postponements": order.postponements.select_related("requested_by", "decided_by"),
         "shipments": order.shipments.all(),
         "inspections": order.inspections.select_related("by").prefetch_related("photos"),
         "appointments": order.appointments.select_related("technician"),
@@ -283,6 +374,64 @@ def act(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
     back = request.POST.get("next", "")
     if back in {reverse("serviceorders:day"), reverse("serviceorders:warehouse")}:
         return redirect(back)
+    return redirect("serviceorders:detail", number=order.number)
+
+
+def _new_due(value: str) -> datetime.datetime | None:
+    try:
+        parsed = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+@login_required
+@require_POST
+def clocks(request: AuthenticatedHttpRequest, number: str) -> HttpResponse:
+    """The clocks panel: pause (waiting for the customer or parts), resume, ask for a postponement, decide one."""
+    _may_view(request)
+    order = _order(request, number)
+    action = request.POST.get("action", "")
+    post = request.POST
+    pending_id = post.get("postponement", "")
+    try:
+        if action == "wait":
+            services.order_wait(
+                order=order,
+                waiting_for=post.get("waiting_for", ""),
+                reason=post.get("reason", ""),
+                actor=request.user,
+                via=Via.DESK,
+            )
+        elif action == "resume":
+            services.order_resume(order=order, actor=request.user, via=Via.DESK, note=post.get("note", ""))
+        elif action == "request_postponement":
+            services.postponement_request(
+                order=order,
+                milestone=post.get("milestone", ""),
+                new_due=_new_due(post.get("new_due", "")),
+                reason=post.get("reason", ""),
+                actor=request.user,
+                via=Via.DESK,
+            )
+        elif action in {"approve", "reject"} and pending_id.isdigit():
+            pending = order.postponements.filter(pk=int(pending_id)).first()
+            if pending is None:
+                raise Http404(_("No such postponement request."))
+            services.postponement_decide(
+                postponement=pending, action=action, actor=request.user, via=Via.DESK, note=post.get("note", "")
+            )
+        else:
+            raise DomainError(_("Unknown action."), field="action")
+    except DomainError as exc:
+        errors = exc.errors if isinstance(exc, ValidationFailed) else {exc.field or "action": [str(exc.message)]}
+        shown = {name for name, _label, _type, _choices in CLOCK_FIELDS.get(action, [])}
+        context = _detail_context(request, order)
+        failed = f"{action}-{pending_id}" if action in {"approve", "reject"} else action
+        context["clock_forms"] = _clock_forms(request, order, context["deadlines"], failed, post, errors)
+        context["refused"] = [str(m) for key, msgs in errors.items() if key not in shown for m in msgs]
+        return render(request, "serviceorders/detail.html", context, status=refusal_status(exc))
+    messages.success(request, _("Done."))
     return redirect("serviceorders:detail", number=order.number)
 
 

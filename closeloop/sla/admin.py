@@ -34,8 +34,11 @@ class PolicyTargetInline(admin.TabularInline):
 
 
 class PolicyRuleInline(admin.TabularInline):
+    """The rule editor: a rule matches a complainant type, a product line and/or a service order kind."""
+
     model = PolicyRule
     extra = 0
+    fields = ("order", "customer_kind", "product_line", "service_kind", "is_active")
 
 
 @admin.register(Policy)

@@ -82,6 +82,10 @@ class PolicyRuleOut(Schema):
     order: int = Field(description="rules are tried by order (then id); the first that matches wins")
     customer_kind: str = Field(description="end_user, deposit, dealer, store; empty = any")
     product_line: str | None = Field(description="product line code; null = any")
+    service_kind: str = Field(
+        description="a service order's kind (repair, return, exchange, installation, inspection, support, "
+        "consultation): the rule selects only for service orders of that kind; empty = complaints and any kind"
+    )
     is_active: bool
     updated_at: datetime.datetime
 
@@ -143,6 +147,7 @@ class PolicyRuleIn(Schema):
     order: int = Field(0, ge=0, le=32767)
     customer_kind: str = Field("", max_length=12)
     product_line: str = Field("", max_length=40)
+    service_kind: str = Field("", max_length=14, description="a service order's kind; empty = any")
 
 
 class PolicyRulePatch(Schema):
@@ -150,6 +155,7 @@ class PolicyRulePatch(Schema):
     order: int | None = Field(None, ge=0, le=32767)
     customer_kind: str | None = Field(None, max_length=12)
     product_line: str | None = Field(None, max_length=40)
+    service_kind: str | None = Field(None, max_length=14)
     is_active: bool | None = None
 
 
@@ -370,16 +376,16 @@ def _rules() -> Any:
     "/policy-rules", response={200: list[PolicyRuleOut], **READ_ERRORS}, summary="The rules that select a policy"
 )
 def policy_rule_list(request: HttpRequest, since: Query[UpdatedSince]) -> list[dict[str, Any]]:
-    """The rules that select a policy for a new complaint (by customer kind and product line), in the order they
-    are tried. Needs sla.view_policies."""
+    """The rules that select a policy for a new complaint or service order (by customer kind, product line and
+    service-order kind), in the order they are tried. Needs sla.view_policies."""
     authz.require(request.user, "sla.view_policies")
     return [_rule_out(rule) for rule in updated_since(_rules(), since)]
 
 
 @router.post("/policy-rules", response={201: PolicyRuleOut, **WRITE_ERRORS}, summary="Add a rule (administrators)")
 def policy_rule_add(request: HttpRequest, payload: PolicyRuleIn) -> Status:
-    """Adds a rule selecting a policy (administrators, sla.edit_policies). An unknown policy or product line is a
-    422 naming the field."""
+    """Adds a rule selecting a policy (administrators, sla.edit_policies). An unknown policy, product line or
+    service-order kind is a 422 naming the field."""
     rule = services.policy_rule_add(actor=request.user, **payload.dict())
     return Status(201, _rule_out(_rules().get(pk=rule.pk)))
 

@@ -17,7 +17,7 @@ from django.utils.translation import pgettext_lazy
 from closeloop.core.events import AppendOnlyModel
 from closeloop.core.i18n import BilingualNamed
 from closeloop.core.models import UpdatedAtModel
-from closeloop.directory.models import CustomerKind, ProductLine
+from closeloop.directory.models import CustomerKind, ProductLine, ServiceKind
 from closeloop.sla.milestones import Milestone
 
 
@@ -131,13 +131,23 @@ class PolicyTarget(models.Model):
 
 
 class PolicyRule(UpdatedAtModel):
-    """Chooses a policy for a complaint by complainant type and/or product line; first match wins."""
+    """Chooses a policy by complainant type, product line and/or service-order kind; first match wins.
+
+    A rule naming a service-order kind selects only for service orders of that kind (never for a
+    complaint); a rule without one selects for complaints and for service orders of every kind."""
 
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="rules")
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     customer_kind = models.CharField(_("complainant type"), max_length=12, choices=CustomerKind.choices, blank=True)
     product_line = models.ForeignKey(
         ProductLine, null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("product line")
+    )
+    service_kind = models.CharField(
+        _("service order kind"),
+        max_length=14,
+        choices=ServiceKind.choices,
+        blank=True,
+        help_text=_("Only for service orders of this kind; empty: complaints and service orders of any kind."),
     )
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -147,7 +157,8 @@ class PolicyRule(UpdatedAtModel):
         verbose_name_plural = _("SLA policy rules")
 
     def __str__(self) -> str:
-        return f"{self.order}: {self.customer_kind or '*'} / {self.product_line or '*'} → {self.policy.code}"
+        kind = self.service_kind or "*"
+        return f"{self.order}: {self.customer_kind or '*'} / {self.product_line or '*'} / {kind} → {self.policy.code}"
 
 
 class PolicyChange(AppendOnlyModel):

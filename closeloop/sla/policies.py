@@ -15,13 +15,14 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from closeloop import authz
 from closeloop.calendar.durations import Duration, InvalidDuration
 from closeloop.core.errors import DomainError, ValidationFailed
 from closeloop.core.roles import Role
 from closeloop.core.types import AnyUser
-from closeloop.directory.models import CustomerKind, ProductLine
+from closeloop.directory.models import CustomerKind, ProductLine, ServiceKind
 from closeloop.sla.milestones import Milestone
 from closeloop.sla.models import Calendar, Policy, PolicyChange, PolicyRule, PolicyTarget
 
@@ -59,6 +60,7 @@ def rule_state(rule: PolicyRule) -> dict[str, Any]:
         "order": rule.order,
         "customer_kind": rule.customer_kind,
         "product_line": rule.product_line.code if rule.product_line else None,
+        "service_kind": rule.service_kind,
         "is_active": rule.is_active,
     }
 
@@ -250,6 +252,8 @@ def _rule_values(values: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     if "customer_kind" in values and values["customer_kind"] not in ("", *CustomerKind.values):
         errors["customer_kind"] = [_("Choose a complainant type from the list.")]
+    if "service_kind" in values and values["service_kind"] not in ("", *ServiceKind.values):
+        errors["service_kind"] = [_("Choose a service order kind from the list.")]
     if "product_line" in values:
         code = values["product_line"]
         clean["product_line"] = ProductLine.objects.filter(code=code).first() if code else None
@@ -264,14 +268,26 @@ def _rule_values(values: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+NO_CONDITION = _lazy("A rule names a complainant type, a product line, a service order kind or several.")
+
+
 def policy_rule_add(
-    *, actor: AnyUser | None, policy: str, order: int = 0, customer_kind: str = "", product_line: str = ""
+    *,
+    actor: AnyUser | None,
+    policy: str,
+    order: int = 0,
+    customer_kind: str = "",
+    product_line: str = "",
+    service_kind: str = "",
 ) -> PolicyRule:
-    """A rule selecting `policy` for a complainant type and/or product line (first match by order wins)."""
+    """A rule selecting `policy` for a complainant type, a product line and/or a service order kind (first
+    match by order wins; a rule naming a service order kind never selects for a complaint)."""
     authz.require(actor, "sla.edit_policies")
-    clean = _rule_values({"policy": policy, "customer_kind": customer_kind, "product_line": product_line})
-    if not clean["customer_kind"] and clean["product_line"] is None:
-        raise DomainError(_("A rule names a complainant type, a product line or both."), field="customer_kind")
+    clean = _rule_values(
+        {"policy": policy, "customer_kind": customer_kind, "product_line": product_line, "service_kind": service_kind}
+    )
+    if not clean["customer_kind"] and clean["product_line"] is None and not clean["service_kind"]:
+        raise DomainError(str(NO_CONDITION), field="customer_kind")
     if not clean["policy"].is_active:
         raise DomainError(_("The policy is not active."), field="policy")
     with transaction.atomic():
@@ -283,12 +299,14 @@ def policy_rule_add(
 
 def policy_rule_update(*, actor: AnyUser | None, rule: PolicyRule, changes: dict[str, Any]) -> PolicyRule:
     authz.require(actor, "sla.edit_policies")
-    unknown = set(changes) - {"policy", "order", "customer_kind", "product_line", "is_active"}
+    unknown = set(changes) - {"policy", "order", "customer_kind", "product_line", "service_kind", "is_active"}
     if unknown:
         raise DomainError(_("These fields cannot be changed: %(names)s") % {"names": ", ".join(sorted(unknown))})
     for name in ("policy", "order", "is_active"):  # a JSON null for what every rule has
         if name in changes and changes[name] is None:
             raise DomainError(_("This field cannot be empty."), field=name)
+    if "service_kind" in changes and changes["service_kind"] is None:  # null = any kind, as the empty string
+        changes = {**changes, "service_kind": ""}
     clean = _rule_values(changes)
     with transaction.atomic():
         rule = (
@@ -297,8 +315,8 @@ def policy_rule_update(*, actor: AnyUser | None, rule: PolicyRule, changes: dict
         before = rule_state(rule)
         for name, value in clean.items():
             setattr(rule, name, value)
-        if not rule.customer_kind and rule.product_line_id is None:
-            raise DomainError(_("A rule names a complainant type, a product line or both."), field="customer_kind")
+        if not rule.customer_kind and rule.product_line_id is None and not rule.service_kind:
+            raise DomainError(str(NO_CONDITION), field="customer_kind")
         if rule.is_active and not rule.policy.is_active:
             raise DomainError(_("The policy is not active."), field="policy")
         after = rule_state(rule)

@@ -34,11 +34,15 @@ from closeloop.sla.models import Calendar, CalendarDay, Deadline, Policy, Policy
 if TYPE_CHECKING:
     from closeloop.complaints.models import Complaint
     from closeloop.handling.models import Task
+    from closeloop.serviceorders.models import ServiceOrder
 
 
-def _policy_snapshot() -> tuple[list[tuple[str, int | None, Policy]], Policy, dict[int, dict[str, PolicyTarget]]]:
+Rules = list[tuple[str, int | None, str, Policy]]
+
+
+def _policy_snapshot() -> tuple[Rules, Policy, dict[int, dict[str, PolicyTarget]]]:
     rules = [
-        (rule.customer_kind, rule.product_line_id, rule.policy)
+        (rule.customer_kind, rule.product_line_id, rule.service_kind, rule.policy)
         for rule in PolicyRule.objects.filter(is_active=True, policy__is_active=True)
         .select_related("policy__calendar")
         .order_by("order", "id")
@@ -50,17 +54,20 @@ def _policy_snapshot() -> tuple[list[tuple[str, int | None, Policy]], Policy, di
     return rules, default, targets
 
 
-def _snapshot() -> tuple[list[tuple[str, int | None, Policy]], Policy, dict[int, dict[str, PolicyTarget]]]:
+def _snapshot() -> tuple[Rules, Policy, dict[int, dict[str, PolicyTarget]]]:
     return refcache.cached("sla-policies", _policy_snapshot)
 
 
-def policy_for(*, customer_kind: str, product_line_id: int | None) -> Policy:
-    """The first rule matching the complainant type and product line wins; else the default policy."""
+def policy_for(*, customer_kind: str, product_line_id: int | None, service_kind: str = "") -> Policy:
+    """The first rule matching the complainant type, product line and service-order kind wins; else the
+    default policy. A complaint has no service kind (""): rules naming one never select for it."""
     rules, default, _targets = _snapshot()
-    for rule_kind, rule_line, policy in rules:
+    for rule_kind, rule_line, rule_service_kind, policy in rules:
         if rule_kind and rule_kind != customer_kind:
             continue
         if rule_line and rule_line != product_line_id:
+            continue
+        if rule_service_kind and rule_service_kind != service_kind:
             continue
         return policy
     return default
@@ -240,18 +247,29 @@ def deadlines_pause(*, complaint: Complaint, at: datetime.datetime, task: Task |
 
 def deadlines_resume(*, complaint: Complaint, at: datetime.datetime, task: Task | None = None) -> list[dict[str, str]]:
     """Extend each paused deadline by the pause (sla.md, "pauses") and restart it."""
-    changes = []
     paused = list(
         _scope(complaint, task, include_tasks=task is None)
         .filter(paused_at__isnull=False)
         .select_related("policy__calendar")
     )
+    changes = _extend_paused(paused, at)
+    _refresh(complaint, task, include_tasks=task is None)
+    return changes
+
+
+def _extend_paused(paused: list[Deadline], at: datetime.datetime) -> list[dict[str, str]]:
+    """Move each paused deadline's due instant and warning point by the pause, restart it; saved."""
+    changes = []
     for deadline in paused:
         calendar = policy_calendar(deadline.policy)
-        unit = Duration.parse(deadline.duration).unit
         assert deadline.paused_at is not None
-        new_due = extend_for_pause(calendar, deadline.due_at, unit, deadline.paused_at, at)
-        new_warn = extend_for_pause(calendar, deadline.warn_at, unit, deadline.paused_at, at)
+        if deadline.duration:
+            unit = Duration.parse(deadline.duration).unit
+            new_due = extend_for_pause(calendar, deadline.due_at, unit, deadline.paused_at, at)
+            new_warn = extend_for_pause(calendar, deadline.warn_at, unit, deadline.paused_at, at)
+        else:  # a clock due at a given instant (a service order's visit slot): moved by the pause's length
+            new_due = deadline.due_at + (at - deadline.paused_at)
+            new_warn = deadline.warn_at + (at - deadline.paused_at)
         changes.append(
             {"milestone": deadline.milestone, "before": deadline.due_at.isoformat(), "after": new_due.isoformat()}
         )
@@ -259,8 +277,25 @@ def deadlines_resume(*, complaint: Complaint, at: datetime.datetime, task: Task 
         deadline.paused_work_seconds += int(working_time_between(calendar, deadline.paused_at, at).total_seconds())
         deadline.due_at, deadline.warn_at, deadline.paused_at = new_due, new_warn, None
     Deadline.objects.bulk_update(paused, ["due_at", "warn_at", "paused_at", "paused_seconds", "paused_work_seconds"])
-    _refresh(complaint, task, include_tasks=task is None)
     return changes
+
+
+def order_deadlines_pause(*, service_order: ServiceOrder, at: datetime.datetime) -> int:
+    """A service order waiting for the customer or for parts: every open clock of it paused (the sweep
+    leaves paused clocks alone). Returns how many."""
+    return Deadline.objects.filter(service_order=service_order, met_at__isnull=True, paused_at__isnull=True).update(
+        paused_at=at
+    )
+
+
+def order_deadlines_resume(*, service_order: ServiceOrder, at: datetime.datetime) -> list[dict[str, str]]:
+    """The wait is over: each paused clock of the order is extended by the pause, as a complaint's."""
+    paused = list(
+        Deadline.objects.filter(service_order=service_order, met_at__isnull=True, paused_at__isnull=False)
+        .select_related("policy__calendar")
+        .order_by("id")
+    )
+    return _extend_paused(paused, at)
 
 
 def deadlines_recompute(*, complaint: Complaint) -> list[dict[str, str]]:
@@ -329,7 +364,7 @@ def deadline_postpone(*, deadline: Deadline, new_due: datetime.datetime) -> date
             "escalation_level",
         ]
     )
-    if deadline.complaint is not None:  # postponements are a complaint task's (service orders have none)
+    if deadline.complaint is not None:  # a service order's postponement: its service refreshes next_due_at
         _refresh(deadline.complaint, deadline.task)
     return old_due
 

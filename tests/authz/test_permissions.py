@@ -70,6 +70,7 @@ BY_ROLE: dict[str, set[str]] = {
     "serviceorders.view_orders": EVERY_ROLE,
     "serviceorders.register_order": DESK | {"admin"},
     "serviceorders.work_order": DESK | {"handler", "dept_manager", "admin"},
+    "serviceorders.decide_postponement": {"cs_supervisor"},
     "sla.edit_policies": {"admin"},
     "imports.import_complaints": {"admin"},
     "triage.ask_suggestions": DESK | {"admin"},

@@ -11,9 +11,9 @@ from django.test import Client
 from django.utils import translation
 
 from closeloop.complaints.sweeps import sla_sweep
-from closeloop.serviceorders.lifecycle import LIFECYCLES, Kind
+from closeloop.serviceorders.lifecycle import LIFECYCLES, POSTPONEMENT_LIFECYCLE, Kind
 from closeloop.serviceorders.models import ServiceOrder
-from closeloop.serviceorders.presentation import ACTION_LABELS, action_label
+from closeloop.serviceorders.presentation import ACTION_LABELS, SERVICE_ACTIONS, action_label
 from closeloop.serviceorders.services import order_transition
 from closeloop.sla.models import Deadline
 from tests.api.conftest import ApiClient
@@ -25,7 +25,10 @@ pytestmark = pytest.mark.django_db
 
 def test_every_action_of_every_kind_has_words_in_both_languages() -> None:
     actions = {t.action for table in LIFECYCLES.values() for t in table.transitions}
-    actions |= {"registered", "attached", "deadline_warned", "deadline_breached", "deadline_escalated"}
+    actions |= {*SERVICE_ACTIONS, "deadline_warned", "deadline_breached", "deadline_escalated"}
+    # a postponement's decision is on the order's timeline as postponement_<approved|rejected>
+    actions |= {f"postponement_{t.target}" for t in POSTPONEMENT_LIFECYCLE.transitions}
+    assert {"waiting_started", "waiting_ended", "postponement_requested", "postponement_approved"} <= actions
     assert actions - ACTION_LABELS.keys() == set()
     for action in actions:
         with translation.override("en"):
