@@ -522,7 +522,7 @@ COST_COLUMNS = (
     ("compensation", "compensations", gettext_lazy("with compensation")),
     ("refund", "refunds", gettext_lazy("refunds")),
     ("replacement", "replacements", gettext_lazy("replacements")),
-    ("solution", "solutions", gettext_lazy("granted solutions")),
+    ("solution", "solutions", gettext_lazy("solutions")),
 )
 
 
