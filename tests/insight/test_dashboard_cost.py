@@ -194,6 +194,11 @@ def test_fixed_queries_for_the_cost_figures(
     assert after == before
     cost = _open(client, f"{DASHBOARD}?month=2026-10").context["cost"]
     assert _values(cost["total"]) == (511.0, 4, 1, 3, 5)
+    # C7 and C8 name no root cause: their row has no category, and its figures still list them.
+    (uncaused,) = [r for r in cost["tables"][2]["rows"] if r["label"] == "—"]
+    assert _values(uncaused["cells"]) == (111.0, 2, 0, 2, 2) and "key=none" in uncaused["cells"][0]["url"]
+    assert _check_cells(client, uncaused["cells"]) == 4
+    assert _numbers(_open(client, uncaused["cells"][4]["url"])) == {year.c["C7"].number, year.c["C8"].number}
 
 
 # --- the league tables' SLA breaches ---------------------------------------------------------------
