@@ -264,3 +264,27 @@ def test_date_range_keeps_month_links_for_the_trend(year: Year, make_user: Calla
     october = cost["months"]["rows"][-1]
     assert "month=2026-10" in october["cells"][0]["url"] and "start=" not in october["cells"][0]["url"]
     assert _open(client, october["cells"][0]["url"]).context["figure"]["compensation"] == 400.0
+
+
+def test_fixed_queries_for_the_breach_list(
+    year: Year, make_user: Callable[..., User], count_queries: Callable[[], Any]
+) -> None:
+    gm = make_user(Role.MANAGEMENT, username="y_gm")
+    client = _client(gm)
+    url = reverse("insight:breach_complaints", args=["department"])
+
+    def breach_page() -> tuple[int, int]:
+        with count_queries() as counter:
+            response = client.get(url, {**MONTH, "department": "production"})
+        assert response.status_code == 200
+        return counter.count, response.context["breaches"]
+
+    year.register("C7", aware(2026, 10, 20, 9), year.m2, department_code="production")
+    year.task("C7", year.production, year.p1, aware(2026, 10, 20, 9))
+    sla_sweep(now=aware(2026, 10, 27, 10))
+    queries, breaches = breach_page()
+    year.register("C8", aware(2026, 10, 21, 9), year.m2, department_code="production")
+    year.task("C8", year.production, year.p1, aware(2026, 10, 21, 9))
+    sla_sweep(now=aware(2026, 10, 28, 10))
+    more_queries, more_breaches = breach_page()
+    assert more_breaches > breaches and more_queries == queries
