@@ -7,7 +7,7 @@ M1, 料), C3 ¥100 (production, M1, 法):
 - total: ¥400.00 in 2 compensations, 1 refund, 1 replacement, 3 solutions;
 - by department: quality 300 / 1 / 1 / 1 / 2, production 100 / 1 / 0 / 0 / 1;
 - by model: M1 400 / 2 / 1 / 1 / 3; by cause: 料 300 / 1 / 1 / 1 / 2, 法 100 / 1 / 0 / 0 / 1;
-- by month: October as the total, every other month of the trend 0.
+- by month: November 2025 to October 2026 (the report's 12), October as the total, every other month 0.
 
 Columns: compensation, with compensation, refunds, replacements, granted solutions.
 """
@@ -91,7 +91,7 @@ def test_cost_figures_equal_the_hand_computed_sums_and_the_report(year: Year, ma
     cost = _open(_client(gm), f"{DASHBOARD}?month=2026-10").context["cost"]
     assert _values(cost["total"]) == (400.0, 2, 1, 1, 3)
     months = cost["months"]["rows"]
-    assert len(months) == 13 and months[-1]["label"] == "2026-10"
+    assert [m["label"] for m in months] == [f"2025-{m}" for m in (11, 12)] + [f"2026-{m:02d}" for m in range(1, 11)]
     assert _values(months[-1]["cells"]) == (400.0, 2, 1, 1, 3)
     assert all(_values(m["cells"]) == (0.0, 0, 0, 0, 0) for m in months[:-1])
     tables = {t["key"]: [(r["label"], _values(r["cells"])) for r in t["rows"]] for t in cost["tables"]}
@@ -104,6 +104,9 @@ def test_cost_figures_equal_the_hand_computed_sums_and_the_report(year: Year, ma
     report = report_contents(fixture_year.OCTOBER, now=fixture_year.AS_OF, language="en")["cost"]
     columns = ("compensation", "compensations", "refunds", "replacements", "solutions")
     assert _values(cost["total"]) == tuple(report["total"][c] for c in columns)
+    assert [(m["label"], _values(m["cells"])) for m in months] == [
+        (r["label"], tuple(r[c] for c in columns)) for r in report["by_month"]
+    ]
     for part in ("department", "model", "cause"):
         assert [v for _label, v in tables[f"cost_by_{part}"]] == [
             tuple(r[c] for c in columns) for r in report[f"by_{part}"]

@@ -355,7 +355,8 @@ def test_the_pdf_has_the_four_parts_and_the_figures(year: Year) -> None:
     # Volume row: this month, previous, change, a year ago, change.
     assert "62+4 (+200.0%)3+3 (+100.0%)" in text
     assert "料240.0%40.0%" in text and "未分类120.0%100.0%" in text
-    assert "400.00211" in text.replace(",", "")  # compensation, compensations, refunds, replacements
+    # compensation, compensations, refunds, replacements, solutions (the dashboard's columns)
+    assert "400.002113" in text.replace(",", "")
     assert "1 质量部4 100.0% 4/4" in text and "2 生产部2 50.0% 1/2" in text
 
 

@@ -515,7 +515,7 @@ def top_issue_links(issues: dict[str, Any], form: FigureFilterForm) -> dict[str,
 
 # --- cost of quality: the report's figures (analysis.cost_of_quality) with the dashboard's cuts -----
 
-COST_TREND_MONTHS = 12  # months before the period's last month, as the report's trend
+COST_TREND_MONTHS = 12  # the period's last month and the 11 before, as the report's trend (contents.py)
 COST_COLUMNS = (
     # (measure of the drill-down, the figure's key in a row, the column's heading)
     ("compensation", "compensation", gettext_lazy("compensation (¥)")),
@@ -527,7 +527,7 @@ COST_COLUMNS = (
 
 
 def cost_months(period: Period) -> list[Period]:
-    return Period.month_of(period.end).previous_months(COST_TREND_MONTHS)
+    return Period.month_of(period.end).previous_months(COST_TREND_MONTHS - 1)
 
 
 def _cost_url(measure: str, params: dict[str, str]) -> str:
