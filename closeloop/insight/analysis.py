@@ -328,10 +328,56 @@ def actions_with_effect(period: Period) -> list[dict[str, Any]]:
 # --- cost of quality -------------------------------------------------------------------------------
 
 
-def _granted(period: Period) -> Any:
-    return Solution.objects.filter(complaint__in=cohort(period), status__in=GRANTED).annotate(
+def _granted(period: Period, cuts: Cuts = NO_CUTS) -> Any:
+    return Solution.objects.filter(complaint__in=cohort(period, cuts), status__in=GRANTED).annotate(
         measures_text=Cast("measures", TextField())
     )
+
+
+# What each cost figure counts, by the name its drill-down carries: the compensation amount and the
+# number of solutions with one; solutions with a refund; with a replacement; all granted solutions.
+COST_MEASURES = ("compensation", "refund", "replacement", "solution")
+COST_GROUPS = ("department", "model", "cause")
+NO_KEY = "none"  # the group of solutions without a department / model / cause
+
+
+def _measure_q(measure: str) -> Q:
+    if measure == "compensation":
+        return Q(compensation_amount__gt=0)
+    if measure == "refund":
+        return Q(measures_text__contains=f'"{Measure.RETURN_REFUND.value}"')
+    if measure == "replacement":
+        return Q(measures_text__contains=f'"{Measure.REPLACEMENT.value}"')
+    if measure == "solution":
+        return Q()
+    raise ValueError(measure)
+
+
+def cost_solutions(period: Period, cuts: Cuts, measure: str, group: str = "", key: int | None = None) -> Any:
+    """The granted solutions behind one cost figure: `measure` of the period (with the cuts), in one
+    group (`cost_of_quality`'s department, model or cause row; key None: the row without one). The
+    drill-down lists their complaints, and their count and sum are the figure."""
+    solutions = _granted(period, cuts).filter(_measure_q(measure))
+    if group == "department":
+        return solutions.filter(complaint__department_id=key)
+    if group == "model":
+        return solutions.filter(complaint__product_id=key)
+    if group == "cause":
+        return solutions.annotate(cause_key=_complaint_cause()).filter(cause_key=key)
+    if group:
+        raise ValueError(group)
+    return solutions
+
+
+def cost_figure(solutions: Any) -> dict[str, Any]:
+    """The count and the compensation sum of some granted solutions (one aggregate)."""
+    row = solutions.aggregate(
+        count=Count("pk"),
+        compensation=Coalesce(
+            Sum("compensation_amount"), Value(Decimal("0")), output_field=DecimalField(max_digits=14, decimal_places=2)
+        ),
+    )
+    return {"count": row["count"], "compensation": float(row["compensation"] or 0)}
 
 
 def _cost_aggregates() -> dict[str, Any]:
@@ -363,13 +409,14 @@ def _complaint_cause() -> Subquery:
     return Subquery(forms.order_by("pk").values(top=Coalesce("cause_category__parent_id", "cause_category_id"))[:1])
 
 
-def cost_of_quality(period: Period, months: list[Period]) -> dict[str, Any]:
+def cost_of_quality(period: Period, months: list[Period], cuts: Cuts = NO_CUTS) -> dict[str, Any]:
     """Compensation, refunds and replacements of the granted solutions: the period's total; by month over
-    `months`; by department, model and root-cause category for the period. Five grouped queries."""
-    total = _cost_row(_granted(period).aggregate(**_cost_aggregates()))
+    `months`; by department, model and root-cause category for the period (with the cuts: the
+    dashboard's). Five grouped queries and three for the names."""
+    total = _cost_row(_granted(period, cuts).aggregate(**_cost_aggregates()))
     whole = Period(months[0].start, months[-1].end)
     by_month_rows = (
-        _granted(whole)
+        _granted(whole, cuts)
         .values(month=month_label("complaint__received_at", months))
         .order_by()
         .annotate(**_cost_aggregates())
@@ -378,14 +425,14 @@ def cost_of_quality(period: Period, months: list[Period]) -> dict[str, Any]:
     empty = _cost_row({"compensation": 0, "compensations": 0, "refunds": 0, "replacements": 0, "solutions": 0})
 
     def grouped(field: Any, labels: dict[Any, str]) -> list[dict[str, Any]]:
-        rows = _granted(period).values(key=field).order_by().annotate(**_cost_aggregates())
+        rows = _granted(period, cuts).values(key=field).order_by().annotate(**_cost_aggregates())
         out = [{"key": row["key"], "label": labels.get(row["key"]) or "—", **_cost_row(row)} for row in rows]
         out.sort(key=lambda r: (-r["compensation"], -r["solutions"], r["label"]))
         return out
 
-    department_ids = _granted(period).values_list("complaint__department_id", flat=True).distinct()
+    department_ids = _granted(period, cuts).values_list("complaint__department_id", flat=True).distinct()
     departments = {d.pk: d.label for d in Department.objects.filter(pk__in=department_ids)}
-    product_ids = _granted(period).values_list("complaint__product_id", flat=True).distinct()
+    product_ids = _granted(period, cuts).values_list("complaint__product_id", flat=True).distinct()
     products = {p.pk: str(p) for p in Product.objects.filter(pk__in=product_ids)}
     causes = {c.pk: c.label for c in CauseCategory.objects.filter(parent__isnull=True)}
     return {

@@ -701,25 +701,36 @@ def backlog(cuts: Cuts = NO_CUTS, *, now: datetime.datetime | None = None) -> li
     return list(rows)
 
 
-def breaches_by_department(period: Period, cuts: Cuts = NO_CUTS) -> list[dict[str, Any]]:
-    """Deadlines breached (the SLA sweep's breach) in the period, by the department that owed them (a
-    task's department, or the complaint's responsible department for its own clocks). One grouped query."""
+def breached_deadlines(period: Period, cuts: Cuts = NO_CUTS, *, of_handlers: bool = False) -> QuerySet[Deadline]:
+    """Complaints' deadlines breached (the SLA sweep's breach) in the period, cut as `_deadline_scope`
+    cuts them (annotated with `owing`, the department that owed the clock); `of_handlers`: only the
+    clocks of tasks with a handler. The breach counts and the complaints behind them read this one
+    queryset (the `deadline_breached_at` index finds the period's rows)."""
     start, end = period.bounds
     qs = Deadline.objects.filter(complaint__isnull=False, breached_at__gte=start, breached_at__lt=end).exclude(
         complaint__status__in=NOT_COUNTED_STATUSES
     )
+    if of_handlers:
+        qs = qs.filter(task__handler__isnull=False)
+    return _deadline_scope(qs, cuts)
+
+
+def breaches_by_department(period: Period, cuts: Cuts = NO_CUTS) -> list[dict[str, Any]]:
+    """Deadlines breached in the period, by the department that owed them (a task's department, or the
+    complaint's responsible department for its own clocks). One grouped query."""
     # `owing` is the annotation _deadline_scope adds, which the type of its result does not carry
-    rows = _deadline_scope(qs, cuts).values("owing").order_by("owing").annotate(breaches=Count("pk"))  # type: ignore[misc]
+    rows = breached_deadlines(period, cuts).values("owing").order_by("owing").annotate(breaches=Count("pk"))  # type: ignore[misc]
     return [{"department": row["owing"], "breaches": row["breaches"]} for row in rows]
 
 
 def breaches_by_handler(period: Period, cuts: Cuts = NO_CUTS) -> dict[int, int]:
     """Task deadlines breached in the period, by the task's handler. One grouped query."""
-    start, end = period.bounds
-    qs = Deadline.objects.filter(breached_at__gte=start, breached_at__lt=end, task__handler__isnull=False).exclude(
-        complaint__status__in=NOT_COUNTED_STATUSES
+    rows = (
+        breached_deadlines(period, cuts, of_handlers=True)
+        .values("task__handler_id")
+        .order_by()
+        .annotate(breaches=Count("pk"))
     )
-    rows = _deadline_scope(qs, cuts).values("task__handler_id").order_by().annotate(breaches=Count("pk"))
     return {row["task__handler_id"]: row["breaches"] for row in rows}
 
 

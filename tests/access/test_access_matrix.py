@@ -206,6 +206,8 @@ def world(make_complaint: Callable[..., Complaint], make_user: Callable[..., Use
         "report-recipients": recipient.pk,
         "kpi": "timely_processing",
         "side": "denominator",
+        "measure": "compensation",
+        "group": "department",
         "kind": "xlsx",
         "notification_id": notice.pk,
         "webhook_id": webhook.pk,

@@ -355,7 +355,8 @@ def test_the_pdf_has_the_four_parts_and_the_figures(year: Year) -> None:
     # Volume row: this month, previous, change, a year ago, change.
     assert "62+4 (+200.0%)3+3 (+100.0%)" in text
     assert "料240.0%40.0%" in text and "未分类120.0%100.0%" in text
-    assert "400.00211" in text.replace(",", "")  # compensation, compensations, refunds, replacements
+    # compensation, compensations, refunds, replacements, solutions (the dashboard's columns)
+    assert "400.002113" in text.replace(",", "")
     assert "1 质量部4 100.0% 4/4" in text and "2 生产部2 50.0% 1/2" in text
 
 
@@ -379,4 +380,8 @@ def test_the_excel_has_a_sheet_per_table_with_the_same_figures(year: Year) -> No
     league = list(book["部门排名"].iter_rows(values_only=True))
     assert [row[:3] for row in league[1:]] == [(1, "质量部", 4), (2, "生产部", 2)]
     cost = list(book["质量成本"].iter_rows(values_only=True))
-    assert ("按责任部门", "质量部", 300, 1, 1, 1) in cost
+    assert cost[0][2:] == ("补偿金额（元）", "补偿笔数", "退货退款", "换货", "方案数")
+    assert cost[1] == ("合计", "合计", 400, 2, 1, 1, 3)  # the dashboard's total row
+    assert ("按月", "2026-10", 400, 2, 1, 1, 3) in cost
+    assert ("按责任部门", "质量部", 300, 1, 1, 1, 2) in cost
+    assert ("按原因类别", "法", 100, 1, 0, 0, 1) in cost

@@ -601,7 +601,8 @@ class _Report:
 
     def _cost_table(self, rows_in: list[dict[str, Any]], first_key: str, first: str = "label") -> None:
         rows: list[list[Any]] = [
-            [self.w(first_key)] + [self.w(k) for k in ("compensation", "compensations", "refunds", "replacements")]
+            [self.w(first_key)]
+            + [self.w(k) for k in ("compensation", "compensations", "refunds", "replacements", "solutions")]
         ]
         for row in rows_in:
             rows.append(
@@ -611,9 +612,11 @@ class _Report:
                     str(row["compensations"]),
                     str(row["refunds"]),
                     str(row["replacements"]),
+                    # the dashboard's and the Excel's last column; reports stored before it have none
+                    str(row.get("solutions", "")),
                 ]
             )
-        self.add(_table(rows, [PAGE_WIDTH * 0.32] + [PAGE_WIDTH * 0.17] * 4))
+        self.add(_table(rows, [PAGE_WIDTH * 0.25, PAGE_WIDTH * 0.17] + [PAGE_WIDTH * 0.145] * 4))
 
     def cost(self) -> None:
         self.h2(self.w("h_cost"))

@@ -647,16 +647,19 @@ def _write_analysis(workbook: Workbook, contents: dict[str, Any], language: str)
             for r in issues.get("rows") or []
         ],
     )
+    # The dashboard's cost tables: the total, then by month, department, model and cause, with the same
+    # five figures (the granted solutions' count last).
     cost = contents.get("cost") or {}
+    measures = ("compensation", "compensations", "refunds", "replacements", "solutions")
     cost_rows: list[list[Any]] = []
+    if cost.get("total"):
+        cost_rows.append([w("total"), w("total"), *(cost["total"].get(k, 0) for k in measures)])
     for part in ("by_month", "by_department", "by_model", "by_cause"):
         for r in cost.get(part) or []:
-            cost_rows.append(
-                [w(f"cost_{part}"), r["label"], r["compensation"], r["compensations"], r["refunds"], r["replacements"]]
-            )
+            cost_rows.append([w(f"cost_{part}"), r["label"], *(r.get(k, 0) for k in measures)])
     _write_table(
         workbook.create_sheet(w("sheet_cost")),
-        [w("name"), w("name"), w("compensation"), w("compensations"), w("refunds"), w("replacements")],
+        [w("name"), w("name"), *(w(k) for k in measures)],
         cost_rows,
     )
 

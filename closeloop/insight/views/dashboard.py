@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -451,6 +452,9 @@ def league_rows(
         row["complaints_url"] = _drill(Kpi.REPEAT, "denominator", query) if query and row["complaints"] else ""
         row["repeats_url"] = _drill(Kpi.REPEAT, "numerator", query) if query and row["repeats"] else ""
         row["reopens_url"] = _drill(Kpi.REOPEN, "numerator", query) if query and row["reopens"] else ""
+        row["breaches_url"] = (
+            f"{reverse('insight:breach_complaints', args=[cut])}?{query}" if query and row["breaches"] else ""
+        )
     return rows
 
 
@@ -509,11 +513,113 @@ def top_issue_links(issues: dict[str, Any], form: FigureFilterForm) -> dict[str,
     return {**issues, "rows": rows}
 
 
+# --- cost of quality: the report's figures (analysis.cost_of_quality) with the dashboard's cuts -----
+
+COST_TREND_MONTHS = 12  # the period's last month and the 11 before, as the report's trend (contents.py)
+COST_COLUMNS = (
+    # (measure of the drill-down, the figure's key in a row, the column's heading)
+    ("compensation", "compensation", gettext_lazy("compensation (¥)")),
+    ("compensation", "compensations", gettext_lazy("with compensation")),
+    ("refund", "refunds", gettext_lazy("refunds")),
+    ("replacement", "replacements", gettext_lazy("replacements")),
+    ("solution", "solutions", gettext_lazy("solutions")),
+)
+
+
+def cost_months(period: Period) -> list[Period]:
+    return Period.month_of(period.end).previous_months(COST_TREND_MONTHS - 1)
+
+
+def _cost_url(measure: str, params: dict[str, str]) -> str:
+    return f"{reverse('insight:cost_complaints', args=[measure])}?{urlencode(params)}"
+
+
+def _cost_cells(row: dict[str, Any], params: dict[str, str]) -> list[dict[str, Any]]:
+    """A row's figures, each linking to its complaints (none for a zero)."""
+    return [
+        {
+            "value": row[key],
+            "amount": key == "compensation",
+            "url": _cost_url(measure, params) if row[key] else "",
+        }
+        for measure, key, _label in COST_COLUMNS
+    ]
+
+
+def _month_params(form: FigureFilterForm, label: str) -> dict[str, str]:
+    """The page's cuts with one month as the period (the trend's months lie outside a date range)."""
+    params = {k: v for k, v in form.params().items() if k not in FigureFilterForm.PERIOD_FIELDS}
+    return {"month": label, **params}
+
+
+def cost_context(cost: dict[str, Any], form: FigureFilterForm) -> dict[str, Any]:
+    """The cost tables (total, by month, department, model and cause) with a link behind every figure,
+    and a chart of the compensation per month and per group."""
+    base = form.params()
+
+    def group_rows(group: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "label": row["label"],
+                "cells": _cost_cells(
+                    row, {**base, "by": group, "key": analysis.NO_KEY if row["key"] is None else str(row["key"])}
+                ),
+                "compensation": row["compensation"],
+            }
+            for row in cost[f"by_{group}"]
+        ]
+
+    def chart(key: str, title: str, rows: list[dict[str, Any]], *, horizontal: bool) -> str:
+        values = [row["compensation"] for row in rows]
+        if not any(values):
+            return ""
+        drawing = charts.bar_chart([row["label"] for row in rows], values, horizontal=horizontal)
+        return charts.to_svg(drawing, title=title)
+
+    months = [
+        {"label": row["label"], "cells": _cost_cells(row, _month_params(form, row["label"])), **row}
+        for row in cost["by_month"]
+    ]
+    groups = [
+        ("department", _("Cost of quality by department"), _("department")),
+        ("model", _("Cost of quality by model"), _("model")),
+        ("cause", _("Cost of quality by root-cause category"), _("root-cause category")),
+    ]
+    tables = []
+    for group, title, column in groups:
+        rows = group_rows(group)
+        tables.append(
+            {
+                "key": f"cost_by_{group}",
+                "title": title,
+                "column": column,
+                "rows": rows,
+                "svg": chart(group, str(title), rows[:SLICES], horizontal=True),
+            }
+        )
+    trend_title = _("Cost of quality per month")
+    return {
+        "cost": {
+            "columns": [label for _m, _k, label in COST_COLUMNS],
+            "total": _cost_cells(cost["total"], base),
+            "months": {
+                "key": "cost_by_month",
+                "title": trend_title,
+                "column": _("month"),
+                "rows": months,
+                "svg": chart("month", str(trend_title), months, horizontal=False),
+            },
+            "tables": tables,
+        }
+    }
+
+
 def dashboard_context(form: FigureFilterForm, period: Period, cuts: Cuts, now: datetime.datetime) -> dict[str, Any]:
     # Like the KPI tables, computed once per KPI_CACHE_SECONDS for each period, cuts (and so scope) and
     # language, and shared by every viewer of the same; the lists of overdue and repeat complaints stay live.
     blocks = cached_figures("dashboard", lambda: figure_blocks(period, cuts, form.departments_by_pk, now), period, cuts)
     issues = cached_figures("top_issues", lambda: analysis.top_issues(period, cuts), period, cuts)
+    cost = cached_figures("cost", lambda: analysis.cost_of_quality(period, cost_months(period), cuts), period, cuts)
     tables = cached_kpi_table(period, "department", cuts), cached_kpi_table(period, "handler", cuts)
     goal = targets()
     return {
@@ -522,6 +628,7 @@ def dashboard_context(form: FigureFilterForm, period: Period, cuts: Cuts, now: d
         "pareto": pareto_links(blocks["pareto"], form),
         **league_context(form, period, cuts, tables=tables, goal=goal),
         "top_issues": top_issue_links(issues, form),
+        **cost_context(cost, form),
         "times": [{**t.as_dict(), "label": Milestone(t.milestone).label} for t in cached_response_times(period, cuts)],
         "overdue": _list_rows(figures.overdue_complaints(cuts, now=now, limit=LIST_LIMIT)),
         "repeats": _list_rows(figures.repeat_complaints(period, cuts, limit=LIST_LIMIT)),
