@@ -1,7 +1,7 @@
 """The analysis report (分析统计报告, 附表三) as a PDF, drawn from `report_contents` alone.
 
-reportlab platypus lays it out on A4; Chinese is set in the built-in CID font STSong-Light (the viewer
-supplies the glyphs, so a fresh server needs no font files) and the charts are the dashboard's own
+reportlab platypus lays it out on A4; text is set in the embedded Noto Sans SC of closeloop/core/pdf_fonts.py
+(headings at weight 700, the rest at 400) and the charts are the dashboard's own
 drawings (`insight.charts`). Because the PDF reads nothing but the contents dict kept in
 `Report.figures`, the same report can be drawn again later and says exactly what was approved.
 """
@@ -35,22 +35,23 @@ MISSED = colors.HexColor("#c0504d")
 class _Styles:
     def __init__(self) -> None:
         font = charts.register_font()
+        bold = charts.BOLD
         self.font = font
         self.body = ParagraphStyle("body", fontName=font, fontSize=9.5, leading=14, wordWrap="CJK")
         self.small = ParagraphStyle("small", parent=self.body, fontSize=7.5, leading=10)
         self.cell = ParagraphStyle("cell", parent=self.body, fontSize=8, leading=10.5)
         self.tiny = ParagraphStyle("tiny", parent=self.body, fontSize=6.5, leading=8.5, alignment=TA_CENTER)
         self.tiny_missed = ParagraphStyle("tiny_missed", parent=self.tiny, textColor=MISSED)
-        self.title = ParagraphStyle("title", fontName=font, fontSize=18, leading=26, alignment=TA_CENTER)
+        self.title = ParagraphStyle("title", fontName=bold, fontSize=18, leading=26, alignment=TA_CENTER)
         self.sub = ParagraphStyle("sub", fontName=font, fontSize=10, leading=15, alignment=TA_CENTER)
         self.h1 = ParagraphStyle(
-            "h1", fontName=font, fontSize=13, leading=19, spaceBefore=10, spaceAfter=4, keepWithNext=1
+            "h1", fontName=bold, fontSize=13, leading=19, spaceBefore=10, spaceAfter=4, keepWithNext=1
         )
         self.h2 = ParagraphStyle(
-            "h2", fontName=font, fontSize=10.5, leading=15, spaceBefore=6, spaceAfter=3, keepWithNext=1
+            "h2", fontName=bold, fontSize=10.5, leading=15, spaceBefore=6, spaceAfter=3, keepWithNext=1
         )
         self.h3 = ParagraphStyle(
-            "h3", fontName=font, fontSize=9.5, leading=14, spaceBefore=4, spaceAfter=2, keepWithNext=1
+            "h3", fontName=bold, fontSize=9.5, leading=14, spaceBefore=4, spaceAfter=2, keepWithNext=1
         )
         self.bullet = ParagraphStyle("bullet", parent=self.body, leftIndent=12, bulletIndent=2, bulletFontName=font)
 
