@@ -190,7 +190,7 @@ def advance_widths(weight: int) -> list[int]:
         return source.advance_widths(weight)
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=8)
 def instance_bytes(weight: int, codes: frozenset[int]) -> bytes:
     """A static TrueType font of the characters `codes` at `weight` (each glyph drawn once per process
     and weight; the font kept for the same set of characters: a document printed twice costs it once)."""
