@@ -62,6 +62,19 @@ def _p(text: Any, style: ParagraphStyle) -> Paragraph:
 
 
 def _table(rows: list[list[Any]], widths: list[float], *, header_rows: int = 1, font_size: float = 8) -> Table:
+    # Headings wrap inside their column ("Same period last year" is wider than a tenth of the page): Chinese
+    # between any two characters, other scripts between words.
+    chinese = ParagraphStyle("th", fontName=charts.FONT, fontSize=font_size, leading=font_size * 1.25, wordWrap="CJK")
+    words = ParagraphStyle(
+        "th_words", parent=chinese, wordWrap=None, splitLongWords=0, fontSize=font_size * 0.9, leading=font_size * 1.15
+    )
+
+    def heading(cell: Any) -> Any:
+        if not isinstance(cell, str):
+            return cell
+        return _p(cell, chinese if any(ord(char) >= 0x2E80 for char in cell) else words)
+
+    rows = [[heading(cell) for cell in row] for row in rows[:header_rows]] + rows[header_rows:]
     table = Table(rows, colWidths=widths, repeatRows=header_rows)
     style: list[tuple[Any, ...]] = [
         ("FONT", (0, 0), (-1, -1), charts.FONT, font_size),
