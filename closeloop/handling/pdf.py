@@ -108,7 +108,10 @@ class _Writer:
         font = _font()
         self.english = english
         self.body = ParagraphStyle("body", fontName=font, fontSize=9.5, leading=13, wordWrap="CJK")
-        self.label = ParagraphStyle("label", parent=self.body, textColor=colors.HexColor("#333333"))
+        # English labels wrap between words ("Improvement suggestion" broke after "suggestio").
+        self.label = ParagraphStyle(
+            "label", parent=self.body, textColor=colors.HexColor("#333333"), wordWrap=None if english else "CJK"
+        )
         self.title = ParagraphStyle("title", fontName=BOLD, fontSize=18, leading=24, alignment=TA_CENTER)
         self.sub = ParagraphStyle("sub", fontName=font, fontSize=10, leading=14, alignment=TA_CENTER)
         self.section = ParagraphStyle("section", fontName=BOLD, fontSize=10.5, leading=14)
