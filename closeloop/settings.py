@@ -479,6 +479,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # The subsetter and instancer of the PDF fonts (closeloop/core/pdf_fonts.py) log every table they touch.
+        "fontTools": {"level": "WARNING"},
         # Not Found / Internal Server Error lines name the path, which may hold a phone number typed as an id.
         "django.request": {"filters": ["mask_request_path"]},
         "django.server": {

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from io import BytesIO
 from typing import Any
 
+from fontTools.pens.areaPen import AreaPen
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 from pypdf.generic import ByteStringObject, ContentStream, DictionaryObject, IndirectObject, TextStringObject
@@ -129,3 +130,59 @@ def shown_characters(content: bytes) -> set[str]:
     fonts = pdf_fonts(content)
     maps = {name: _printed(font) for name, font in fonts.items()}
     return {maps[name].get(code, "?") for name, code in _shown(content)}
+
+
+def embedded_faces(content: bytes) -> dict[str, TTFont]:
+    """The embedded TrueType font file of every font that shows text, by its PDF name."""
+    fonts = pdf_fonts(content)
+    used = {name for name, _code in _shown(content)}
+    faces = {}
+    for name in sorted(used):
+        descriptor = _descriptor(fonts[name])
+        if "/FontFile2" in descriptor:
+            faces[name] = TTFont(BytesIO(_resolve(descriptor["/FontFile2"]).get_data()))
+    return faces
+
+
+def weights(content: bytes) -> set[int]:
+    """The weights (OS/2 usWeightClass) of the embedded fonts that show text."""
+    return {face["OS/2"].usWeightClass for face in embedded_faces(content).values()}
+
+
+def glyph_area(content: bytes, char: str) -> dict[int, float]:
+    """weight → the inked area (font units²) of `char`'s glyph in each embedded font that prints it."""
+    fonts = pdf_fonts(content)
+    areas: dict[int, float] = {}
+    for name, face in embedded_faces(content).items():
+        codes = [code for code, printed in _printed(fonts[name]).items() if printed == char]
+        if not codes:
+            continue
+        glyph_name = _codes(face)[codes[0]]
+        pen = AreaPen(face.getGlyphSet())
+        face.getGlyphSet()[glyph_name].draw(pen)
+        areas[face["OS/2"].usWeightClass] = abs(pen.value)
+    return areas
+
+
+def width_mismatches(content: bytes) -> set[str]:
+    """Characters whose width in the PDF (what the layout used) is not their embedded glyph's advance width."""
+    fonts = pdf_fonts(content)
+    wrong = set()
+    for name, face in embedded_faces(content).items():
+        font = fonts[name]
+        first = int(font.get("/FirstChar", 0))
+        scale = 1000 / face["head"].unitsPerEm
+        cmap, printed = _codes(face), _printed(font)
+        for offset, width in enumerate(font.get("/Widths", [])):
+            code = first + offset
+            if code in cmap and round(face["hmtx"][cmap[code]][0] * scale) != int(width):
+                wrong.add(printed.get(code, f"<code {code} of {name}>"))
+    return wrong
+
+
+def _codes(face: TTFont) -> dict[int, str]:
+    """code → glyph name, from every table of the font's cmap (reportlab writes Mac and Windows symbol ones)."""
+    names: dict[int, str] = {}
+    for table in face["cmap"].tables:
+        names.update(table.cmap)
+    return names

@@ -40,13 +40,19 @@ class Item:
         url = reverse(self.url_name)
         return f"{url}?{self.query}" if self.query else url
 
-    def is_current(self, view_name: str, query: str) -> bool:
+    def match(self, view_name: str, query: str) -> int:
+        """How closely the page `view_name`?`query` is this item's: 2 its own address or a view it names,
+        1 a view under one of its prefixes, 0 not at all. The sidebar marks the closest items only, so a
+        page that is one item's own and under another's prefix (quality's home, under "defects:") is the
+        first's."""
         if self.query:
-            return view_name == self.url_name and query == self.query
-        return any(
-            view_name == name or (name.endswith((":", "_")) and view_name.startswith(name))
-            for name in (self.url_name, *self.current)
-        ) and not (query and any(other.query == query for other in _QUERY_ITEMS.get(view_name, ())))
+            return 2 if view_name == self.url_name and query == self.query else 0
+        if query and any(other.query == query for other in _QUERY_ITEMS.get(view_name, ())):
+            return 0  # the page of an item with this query (the overdue queue), not of the plain list
+        names = (self.url_name, *self.current)
+        if view_name in names:
+            return 2
+        return 1 if any(name.endswith((":", "_")) and view_name.startswith(name) for name in names) else 0
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,9 @@ MENU: tuple[Group, ...] = (
     Group(
         pgettext_lazy("menu group", "My work"),
         (
+            # "/" sends each user to their role's home (HOMES below); the item is the current one on the
+            # homes that are no other item's page.
+            Item(_("My desk"), "home", None, ("handling:supervisor_home", "defects:quality_home")),
             Item(_("Queue"), "desk:queue", "complaints.view_queue", ("desk:detail", "desk:write"), key="q"),
             Item(_("Register a complaint"), "desk:register", "complaints.open_registration", key="n"),
             Item(_("Service orders"), "serviceorders:queue", "serviceorders.view_orders", ("serviceorders:",), key="s"),
@@ -150,12 +159,13 @@ def items_for(who: Any) -> list[Item]:
 def menu_for(who: Any, *, view_name: str = "", query: str = "") -> list[Section]:
     """The menu as the sidebar shows it: groups with at least one item `who` may open."""
     actor = Actor.of(who)
+    shown = [(group, [item for item in group.items if _may_open(actor, item)]) for group in MENU]
+    closest = max((item.match(view_name, query) for _group, items in shown for item in items), default=0)
     sections = []
-    for group in MENU:
+    for group, items in shown:
         links = [
-            Link(item.label, item.href(), item.is_current(view_name, query), item.key, item.badge)
-            for item in group.items
-            if _may_open(actor, item)
+            Link(item.label, item.href(), closest > 0 and item.match(view_name, query) == closest, item.key, item.badge)
+            for item in items
         ]
         if links:
             sections.append(Section(group.label, links))

@@ -1,6 +1,7 @@
 """The feedback form (责任人反馈表) printed in the paper form's layout (seed 003).
 
-Text is set in the embedded CJK font of closeloop/core/pdf_fonts.py, so every viewer shows the same glyphs.
+Text is set in the embedded CJK font of closeloop/core/pdf_fonts.py (headings at weight 700, the rest at 400),
+so every viewer shows the same glyphs.
 
 The form's own wording is the paper form's, so its labels are a fixed bilingual table here (Chinese,
 or English when the active language is English) rather than catalogue entries: a printed 责任人反馈表
@@ -28,6 +29,7 @@ from closeloop.handling.models import FeedbackForm, FeedbackResult, FeedbackStat
 from closeloop.handling.services.feedback import FeedbackPrefill, feedback_form_values
 
 FONT = pdf_fonts.FONT
+BOLD = pdf_fonts.BOLD
 
 # key: (中文, English)
 LABELS: dict[str, tuple[str, str]] = {
@@ -106,10 +108,13 @@ class _Writer:
         font = _font()
         self.english = english
         self.body = ParagraphStyle("body", fontName=font, fontSize=9.5, leading=13, wordWrap="CJK")
-        self.label = ParagraphStyle("label", parent=self.body, textColor=colors.HexColor("#333333"))
-        self.title = ParagraphStyle("title", fontName=font, fontSize=18, leading=24, alignment=TA_CENTER)
+        # English labels wrap between words ("Improvement suggestion" broke after "suggestio").
+        self.label = ParagraphStyle(
+            "label", parent=self.body, textColor=colors.HexColor("#333333"), wordWrap=None if english else "CJK"
+        )
+        self.title = ParagraphStyle("title", fontName=BOLD, fontSize=18, leading=24, alignment=TA_CENTER)
         self.sub = ParagraphStyle("sub", fontName=font, fontSize=10, leading=14, alignment=TA_CENTER)
-        self.section = ParagraphStyle("section", fontName=font, fontSize=10.5, leading=14)
+        self.section = ParagraphStyle("section", fontName=BOLD, fontSize=10.5, leading=14)
 
     def word(self, key: str, table: dict[str, tuple[str, str]] = LABELS) -> str:
         zh, en = table[key]
@@ -136,7 +141,7 @@ def feedback_form_pdf(form: FeedbackForm, prefill: FeedbackPrefill, *, language:
 
     def section(key: str) -> None:
         sections.append(len(rows))
-        rows.append([Paragraph(f"<b>{escape(w.word(key))}</b>", w.section), "", "", ""])
+        rows.append([Paragraph(escape(w.word(key)), w.section), "", "", ""])
 
     def pair(k1: str, v1: str, k2: str, v2: str) -> None:
         rows.append([w.p(w.word(k1), w.label), w.p(v1), w.p(w.word(k2), w.label), w.p(v2)])

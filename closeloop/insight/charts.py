@@ -26,6 +26,7 @@ from reportlab.pdfbase import pdfmetrics
 from closeloop.core import pdf_fonts
 
 FONT = pdf_fonts.FONT
+BOLD = pdf_fonts.BOLD
 PALETTE = [
     colors.HexColor(value)
     for value in ("#2f6f9f", "#e07b39", "#4c9a5b", "#c0504d", "#8064a2", "#4bacc6", "#9b8b2f", "#7f7f7f")
@@ -43,7 +44,7 @@ def _short(label: str, limit: int = 12) -> str:
 def _title(drawing: Drawing, title: str) -> None:
     if title:
         drawing.add(
-            String(drawing.width / 2, drawing.height - 14, title, fontName=FONT, fontSize=11, textAnchor="middle")
+            String(drawing.width / 2, drawing.height - 14, title, fontName=BOLD, fontSize=11, textAnchor="middle")
         )
 
 

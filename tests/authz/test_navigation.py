@@ -16,6 +16,7 @@ from closeloop.core.roles import Role
 pytestmark = pytest.mark.django_db
 
 EVERYONE = {
+    "home",
     "desk:queue",
     "serviceorders:queue",
     "knowledge:list",
@@ -171,3 +172,36 @@ def test_a_handler_who_also_registers_lands_on_the_inbox(make_user: Callable[...
     user = make_user(Role.HANDLER)
     user.groups.add(make_user(Role.AGENT).groups.get())
     assert home_for(user) == reverse("handling:inbox")
+
+
+def _current_links(html: str) -> list[str]:
+    sidebar = html[html.index('id="sidebar"') : html.index("</nav>", html.index('id="sidebar"'))]
+    return re.findall(r'<a href="([^"]+)" aria-current="page"', sidebar)
+
+
+@pytest.mark.parametrize(
+    ("role", "home", "elsewhere", "its_item"),
+    [
+        ("quality", "defects:quality_home", "defects:alerts", "defects:alerts"),
+        ("cs_supervisor", "handling:supervisor_home", "handling:approvals", "handling:approvals"),
+    ],
+)
+def test_on_a_roles_own_home_the_sidebar_marks_my_desk_not_the_item_whose_prefix_it_shares(
+    role: str, home: str, elsewhere: str, its_item: str, make_user: Callable[..., Any]
+) -> None:
+    """Quality's home lives under /desk/defects/, whose pages are the early warning's: the home is marked."""
+    client = Client()
+    client.force_login(make_user(role))
+    assert _current_links(client.get(reverse(home)).content.decode()) == [reverse("home")]
+    assert _current_links(client.get(reverse(elsewhere)).content.decode()) == [reverse(its_item)]
+
+
+def test_an_items_own_view_wins_over_another_items_prefix(make_user: Callable[..., Any]) -> None:
+    quality = make_user(Role.QUALITY)
+
+    def current(view_name: str) -> set[str]:
+        return {link.href for s in menu_for(quality, view_name=view_name) for link in s.links if link.current}
+
+    assert current("defects:quality_home") == {reverse("home")}
+    assert current("defects:incident") == {reverse("defects:alerts")}  # under the prefix, no other item
+    assert current("accounts:account") == set()

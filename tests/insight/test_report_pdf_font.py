@@ -1,4 +1,5 @@
-"""The analysis report PDF (charts included) embeds its font and has a glyph for every character it prints."""
+"""The analysis report PDF (charts included) embeds its fonts (weights 400 and 700) and has a glyph for every
+character it prints."""
 
 # ruff: noqa: F811 - the fixtures imported from test_report_support are taken as parameters
 
@@ -15,7 +16,7 @@ from tests.insight.test_report_support import (  # noqa: F401 - the fixtures thi
     report_month,
     report_people,
 )
-from tests.pdf_glyphs import missing_glyphs, shown_characters, unembedded
+from tests.pdf_glyphs import missing_glyphs, shown_characters, unembedded, weights, width_mismatches
 
 pytestmark = pytest.mark.django_db
 
@@ -29,4 +30,6 @@ def test_every_printed_character_has_a_glyph_in_the_embedded_font(report_month: 
     pdf = read(report.pdf)
     assert unembedded(pdf) == set()
     assert missing_glyphs(pdf) == set()
+    assert weights(pdf) == {400, 700}  # text and headings
+    assert width_mismatches(pdf) == set()
     assert len(shown_characters(pdf)) > 50

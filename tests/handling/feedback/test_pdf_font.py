@@ -1,4 +1,5 @@
-"""The printed feedback form embeds its font and has a glyph for every character it prints, in both languages."""
+"""The printed feedback form embeds its fonts (weights 400 and 700) and has a glyph for every character it
+prints, in both languages."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.utils import translation
 
 from closeloop.handling.pdf import feedback_form_pdf
 from closeloop.handling.services.feedback import feedback_form_prefill, feedback_form_save, feedback_form_submit
-from tests.pdf_glyphs import missing_glyphs, shown_characters, unembedded
+from tests.pdf_glyphs import missing_glyphs, shown_characters, unembedded, weights, width_mismatches
 
 from .conftest import COMPLETE, Opened
 
@@ -28,4 +29,6 @@ def test_every_printed_character_has_a_glyph_in_the_embedded_font(
         pdf = feedback_form_pdf(form, feedback_form_prefill(form))
     assert unembedded(pdf) == set()
     assert missing_glyphs(pdf) == set()
+    assert weights(pdf) == {400, 700}  # text and headings
+    assert width_mismatches(pdf) == set()
     assert "·" in shown_characters(pdf)
