@@ -41,6 +41,7 @@ QUEUES = {
 
 # Writes of an attribute or column with a status-like name that are not a lifecycle's status.
 ALLOWED_WRITES = {
+    ("closeloop/core/pdf_fonts.py", "state"): "reportlab's per-document font state (TTFont.state), not a record's",
     ("closeloop/notifications/services.py", "state"): QUEUES["notifications.Notification.state"],
     ("closeloop/followup/services/survey.py", "state"): "SurveyLinkRefused.state: why a survey link was refused",
     ("closeloop/insight/exports/xlsx.py", "status"): "the workbook's labels of the complaint statuses",

@@ -20,7 +20,7 @@ from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.types import User
 from closeloop.directory.models import CustomerKind
 from closeloop.serviceorders import selectors, services
-from closeloop.serviceorders.lifecycle import Kind, PostponementStatus, ServiceStatus, WaitingFor, lifecycle_of
+from closeloop.serviceorders.lifecycle import Kind, ServicePostponementStatus, ServiceStatus, WaitingFor, lifecycle_of
 from closeloop.serviceorders.models import (
     FollowUpResult,
     InspectionResult,
@@ -81,7 +81,7 @@ class ServicePostponementOut(Schema):
     due_before: datetime.datetime = Field(description="the clock's due instant when it was asked for")
     requested_due: datetime.datetime
     reason: str
-    status: PostponementStatus
+    status: ServicePostponementStatus
     requested_by: str | None
     requested_at: datetime.datetime
     decided_by: str | None

@@ -331,7 +331,7 @@ class WaitingFor(models.TextChoices):
 # --- postponement requests --------------------------------------------------------------------------------
 
 
-class PostponementStatus(models.TextChoices):
+class ServicePostponementStatus(models.TextChoices):
     REQUESTED = "requested", pgettext_lazy("service order postponement", "requested")
     APPROVED = "approved", pgettext_lazy("service order postponement", "approved")
     REJECTED = "rejected", pgettext_lazy("service order postponement", "rejected")
@@ -354,7 +354,7 @@ POSTPONEMENT_LIFECYCLE = register(
         name="serviceorder_postponement",
         title=_("Service order postponement (延期) request"),
         model="serviceorders.ServicePostponement",
-        states=PostponementStatus,
+        states=ServicePostponementStatus,
         wrong_state=_postponement_wrong_state,
         default_service="closeloop.serviceorders.services.postponement_decide",
         authorize=authz.allowed,
@@ -362,15 +362,15 @@ POSTPONEMENT_LIFECYCLE = register(
             Transition(
                 action="approve",
                 label=_("Approve the postponement"),
-                sources=frozenset({PostponementStatus.REQUESTED}),
-                target=PostponementStatus.APPROVED,
+                sources=frozenset({ServicePostponementStatus.REQUESTED}),
+                target=ServicePostponementStatus.APPROVED,
                 permission=DECIDE_POSTPONEMENT,
             ),
             Transition(
                 action="reject",
                 label=_("Reject the postponement"),
-                sources=frozenset({PostponementStatus.REQUESTED}),
-                target=PostponementStatus.REJECTED,
+                sources=frozenset({ServicePostponementStatus.REQUESTED}),
+                target=ServicePostponementStatus.REJECTED,
                 permission=DECIDE_POSTPONEMENT,
                 required=("note",),
                 style="danger",
@@ -379,8 +379,8 @@ POSTPONEMENT_LIFECYCLE = register(
             Transition(
                 action="lapse",
                 label=_("The order ended: the request lapses"),
-                sources=frozenset({PostponementStatus.REQUESTED}),
-                target=PostponementStatus.LAPSED,
+                sources=frozenset({ServicePostponementStatus.REQUESTED}),
+                target=ServicePostponementStatus.LAPSED,
             ),
         ),
     )

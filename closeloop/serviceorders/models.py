@@ -17,7 +17,7 @@ from django.utils.translation import pgettext_lazy
 from closeloop.complaints.models import Channel, Priority
 from closeloop.core.events import AppendOnlyModel, TransactionId
 from closeloop.directory.models import Customer, Department, Product, ProductLine
-from closeloop.serviceorders.lifecycle import Kind, PostponementStatus, ServiceStatus, WaitingFor
+from closeloop.serviceorders.lifecycle import Kind, ServicePostponementStatus, ServiceStatus, WaitingFor
 from closeloop.serviceorders.presentation import action_label, milestone_label
 from closeloop.sla.milestones import Milestone
 
@@ -445,7 +445,10 @@ class ServicePostponement(models.Model):
     requested_due = models.DateTimeField(_("new due instant asked for"))
     reason = models.TextField(_("reason"))
     status = models.CharField(
-        _("status"), max_length=10, choices=PostponementStatus.choices, default=PostponementStatus.REQUESTED
+        _("status"),
+        max_length=10,
+        choices=ServicePostponementStatus.choices,
+        default=ServicePostponementStatus.REQUESTED,
     )
     requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
     requested_by = models.ForeignKey(

@@ -46,7 +46,7 @@ from closeloop.serviceorders.lifecycle import (
     POSTPONEMENT_LIFECYCLE,
     RMA_KINDS,
     Kind,
-    PostponementStatus,
+    ServicePostponementStatus,
     ServiceStatus,
     WaitingFor,
     lifecycle_of,
@@ -960,7 +960,7 @@ def postponement_request_refusal(order: ServiceOrder, actor: AnyUser | None) -> 
         return str(authz.PERMISSIONS["serviceorders.work_order"].refusal)
     if not lifecycle_of(order.kind).is_open(order.status):
         return _("The order is over: its clocks no longer run.")
-    if ServicePostponement.objects.filter(order=order, status=PostponementStatus.REQUESTED).exists():
+    if ServicePostponement.objects.filter(order=order, status=ServicePostponementStatus.REQUESTED).exists():
         return _("A postponement request of this order waits for a decision.")
     return None
 
@@ -1022,7 +1022,7 @@ def postponement_request(
 def _postponements_lapse(order: ServiceOrder, now: datetime.datetime) -> None:
     """The order ended with a request undecided: it lapses (the table's system row), said on the timeline."""
     for pending in ServicePostponement.objects.select_for_update().filter(
-        order=order, status=PostponementStatus.REQUESTED
+        order=order, status=ServicePostponementStatus.REQUESTED
     ):
         POSTPONEMENT_LIFECYCLE.move(pending, "lapse", None)
         pending.decided_at = now

@@ -35,7 +35,7 @@ from closeloop.serviceorders.lifecycle import (
     POSTPONEMENT_LIFECYCLE,
     RMA_KINDS,
     Kind,
-    PostponementStatus,
+    ServicePostponementStatus,
     ServiceStatus,
     WaitingFor,
     lifecycle_of,
@@ -165,7 +165,7 @@ def _clock_forms(
         offered.append(("resume", CLOCK_LABELS["resume"], "primary", None))
     if running and services.postponement_request_refusal(order, request.user) is None:
         offered.append(("request_postponement", CLOCK_LABELS["request_postponement"], "primary", None))
-    for pending in order.postponements.filter(status=PostponementStatus.REQUESTED):
+    for pending in order.postponements.filter(status=ServicePostponementStatus.REQUESTED):
         for t in POSTPONEMENT_LIFECYCLE.offered(pending, request.user, actions=("approve", "reject")):
             offered.append((t.action, t.label, t.style, pending))
     forms = []

@@ -42,6 +42,10 @@ class Dovecot:
         lines = [f"{name}:{{PLAIN}}{secret}::::" for name, secret in self.users.items()]
         self.users_file.write_text("\n".join(lines) + "\n")
         self.users_file.chmod(0o644)
+        # Dovecot looks at a passwd-file at most once per second (its ioloop's clock): a lookup earlier in
+        # this second would not see the user ("unknown user", seen on a quiet machine). The next login
+        # comes in the next second.
+        time.sleep(1.01 - time.time() % 1)
 
     @staticmethod
     def _mail_owner() -> tuple[int, int]:

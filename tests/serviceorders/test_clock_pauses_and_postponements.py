@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from closeloop.complaints.sweeps import sla_sweep
 from closeloop.core.errors import PermissionDeniedError, TransitionNotAllowed, ValidationFailed
-from closeloop.serviceorders.lifecycle import Kind, PostponementStatus
+from closeloop.serviceorders.lifecycle import Kind, ServicePostponementStatus
 from closeloop.serviceorders.models import ServiceEvent, ServiceOrder, ServicePostponement
 from closeloop.serviceorders.services import (
     order_resume,
@@ -118,7 +118,7 @@ def test_an_approved_postponement_moves_the_deadline_and_keeps_the_original(
     request = postponement_request(
         order=order, milestone="resolution", new_due=asked, reason="厂家配件两周到", actor=agent, via="desk", now=NOW
     )
-    assert request.status == PostponementStatus.REQUESTED and request.due_before == original
+    assert request.status == ServicePostponementStatus.REQUESTED and request.due_before == original
     with pytest.raises(PermissionDeniedError):  # the agent asked; a CS supervisor decides
         postponement_decide(postponement=request, action="approve", actor=agent, via="desk")
     with pytest.raises(TransitionNotAllowed):  # one request waits at a time
@@ -126,7 +126,7 @@ def test_an_approved_postponement_moves_the_deadline_and_keeps_the_original(
             order=order, milestone="reply", new_due=asked, reason="再延", actor=agent, via="desk", now=NOW
         )
     decided = postponement_decide(postponement=request, action="approve", actor=supervisor, via="desk", now=NOW + HOUR)
-    assert decided.status == PostponementStatus.APPROVED and decided.decided_by == supervisor
+    assert decided.status == ServicePostponementStatus.APPROVED and decided.decided_by == supervisor
     moved = clock(order, "resolution")
     assert moved.due_at == asked and moved.original_due_at == original
     assert moved.breached_at is None and moved.warn_at <= asked
@@ -258,7 +258,7 @@ def test_the_desk_offers_each_clock_button_only_when_allowed(
     response = boss.post(f"{url}/clocks", {"action": "approve", "postponement": pending.pk})
     assert response.status_code == 302
     pending.refresh_from_db()
-    assert pending.status == PostponementStatus.APPROVED
+    assert pending.status == ServicePostponementStatus.APPROVED
     page = boss.get(url).content.decode()
     assert 'value="approve"' not in page and "originally due" in page
 
@@ -275,7 +275,7 @@ def test_a_request_still_undecided_when_the_order_ends_lapses(
         postponement_decide(postponement=request, action="lapse", actor=supervisor, via="desk")
     order_transition(order=order, action="answer", actor=agent, via="desk", data={"resolution": "已答复"})
     request.refresh_from_db()
-    assert request.status == PostponementStatus.LAPSED and request.decided_by is None
+    assert request.status == ServicePostponementStatus.LAPSED and request.decided_by is None
     assert actions(order)[-1] == "postponement_lapsed"
     with pytest.raises(TransitionNotAllowed):
         postponement_decide(postponement=request, action="approve", actor=supervisor, via="desk")
