@@ -7,13 +7,14 @@ from urllib.parse import quote
 
 from django import template
 from django.urls import reverse
-from django.utils.html import escape, format_html
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Priority
+from closeloop.core.i18n import bilingual_label
 from closeloop.core.roles import ROLE_LABELS, Role
 from closeloop.sla.presentation import describe_duration, time_left
 
@@ -77,8 +78,8 @@ def queue_rows(rows: list[tuple[Any, Any]], bulk: bool) -> SafeString:
         return format_html('<tr><td colspan="{}" class="empty">{}</td></tr>', 10 if bulk else 9, empty)
     href_template = escape(reverse("desk:detail", args=[_NUMBER_SLOT]))
     repeat_mark = format_html(' <span class="badge repeat" title="{}">{}</span>', _("repeat complaint"), _("repeat"))
-    priority_labels = {value: escape(label) for value, label in Priority.choices}
-    status_labels = {value: escape(label) for value, label in Status.choices}
+    priority_labels = {value: escape(str(label)) for value, label in Priority.choices}  # escape(lazy) stays lazy
+    status_labels = {value: escape(str(label)) for value, label in Status.choices}
     labels: dict[tuple[str, int | None], str] = {}
     dash = "—"
     out = []
@@ -144,26 +145,51 @@ def saved_views_picker(context: template.Context) -> dict:
 @register.inclusion_tag("desk/_bulk_actions.html", takes_context=True)
 def bulk_actions_form(context: template.Context) -> dict:
     """The queue's bulk-action form (handling.views.bulk answers it): the rows' check boxes belong to it
-    (form="bulk-form"). For the desk only; one query (handlers; the departments are cached reference data)."""
+    (form="bulk-form"). For the desk only; one query (handlers, read as values; the departments are
+    cached reference data). The two long lists of options are written here: as template loops over
+    model instances they were most of the form's time (docs/decisions.md, issue 20)."""
     from closeloop import authz
-    from closeloop.complaints.models import Priority
     from closeloop.directory import selectors as directory_selectors
     from closeloop.directory.models import Membership
 
     request = context["request"]
     if not authz.allowed(request.user, "complaints.reprioritise_complaint"):
         return {"shown": False}
-    handlers = (
-        Membership.objects.filter(user__is_active=True, user__groups__name=Role.HANDLER.value)
-        .select_related("user", "department")
-        .order_by("department__code", "user__username")
-    )
+    may_dispatch = authz.allowed(request.user, "handling.dispatch_complaint")
+    department_options = handler_options = ""
+    if may_dispatch:
+        department_options = format_html_join(
+            "",
+            '<option value="{}">{}</option>',
+            # ordered by code (Meta.ordering)
+            ((d.pk, d.label) for d in directory_selectors.departments_active()),
+        )
+        handlers = (
+            Membership.objects.filter(user__is_active=True, user__groups__name=Role.HANDLER.value)
+            .order_by("department__code", "user__username")
+            .values_list(
+                "user_id",
+                "user__first_name",
+                "user__last_name",
+                "user__username",
+                "department__name",
+                "department__name_en",
+            )
+        )
+        handler_options = format_html_join(
+            "",
+            '<option value="{}">{} · {}</option>',
+            (
+                (user_id, f"{first} {last}".strip() or username, bilingual_label(name, name_en))  # get_full_name
+                for user_id, first, last, username, name, name_en in handlers
+            ),
+        )
     return {
         "shown": True,
-        "departments": directory_selectors.departments_active(),  # ordered by code (Meta.ordering)
-        "handlers": handlers,
+        "department_options": department_options,
+        "handler_options": handler_options,
         "priorities": Priority.choices,
-        "may_dispatch": authz.allowed(request.user, "handling.dispatch_complaint"),
+        "may_dispatch": may_dispatch,
         "next": request.get_full_path(),
         "csrf_token": context.get("csrf_token"),
     }
