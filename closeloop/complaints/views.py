@@ -82,7 +82,11 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
             except RateLimited as exc:
                 add_domain_errors(form, exc)
                 searchable = False
-    queryset = selectors.complaint_queue(user=request.user, filters=filters) if searchable else Complaint.objects.none()
+    queryset = (
+        selectors.complaint_queue(user=request.user, filters=filters, only=selectors.QUEUE_ROW_FIELDS)
+        if searchable
+        else Complaint.objects.none()
+    )
     paginator = selectors.CappedPaginator(queryset, settings.QUEUE_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     complaints = list(page.object_list)

@@ -7,6 +7,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
+def bilingual_label(name: str, name_en: str) -> str:
+    """The active language's name of a bilingual row read as values (no instance): as `label`."""
+    lang = get_language() or "zh-hans"
+    if lang.startswith("en") and name_en:
+        return name_en
+    return name
+
+
 class BilingualNamed(models.Model):
     name = models.CharField(_("name (Chinese)"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
@@ -19,7 +27,4 @@ class BilingualNamed(models.Model):
 
     @property
     def label(self) -> str:
-        lang = get_language() or "zh-hans"
-        if lang.startswith("en") and self.name_en:
-            return self.name_en
-        return self.name
+        return bilingual_label(self.name, self.name_en)

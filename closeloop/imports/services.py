@@ -30,6 +30,7 @@ from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Channel, Complaint, DailySequence, Event, Priority, Via
 from closeloop.complaints.services import normalize_phone
 from closeloop.core.errors import DomainError
+from closeloop.core.statistics import planner_statistics_refresh
 from closeloop.core.types import AnyUser, User
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Department, Product
 from closeloop.directory.regions import city_standard, province_standard
@@ -691,7 +692,9 @@ def complaints_import(
     if errors or dry_run:
         return ImportResult(dry_run=dry_run, rows=len(rows), errors=errors)
     with transaction.atomic():
-        return _write(rows=valid, actor=actor, source=source, file_name=file_name, now=now, progress=progress)
+        result = _write(rows=valid, actor=actor, source=source, file_name=file_name, now=now, progress=progress)
+    planner_statistics_refresh()  # thousands of rows at once: the planner's picture of the tables changed
+    return result
 
 
 def template_headers(language: str | None = None) -> list[str]:

@@ -29,7 +29,7 @@ from closeloop.core.forms_ui import add_domain_errors, refusal_status
 from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.directory.models import Department
 from closeloop.knowledge.selectors import articles_search
-from closeloop.serviceorders import selectors, services
+from closeloop.serviceorders import queue_rows, selectors, services
 from closeloop.serviceorders.forms import ServiceOrderForm
 from closeloop.serviceorders.lifecycle import (
     POSTPONEMENT_LIFECYCLE,
@@ -208,10 +208,20 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
         status=status if status in ServiceStatus.values else "",
         open_only=request.GET.get("open") == "1",
     )
-    page = Paginator(selectors.order_queue(user=request.user, filters=filters), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    orders = (
+        selectors.order_queue(user=request.user, filters=filters)
+        .select_related(None)
+        .select_related(*queue_rows.ROW_RELATIONS)
+        .only(*queue_rows.ROW_FIELDS)
     )
-    context = {"page": page, "filters": filters, "kinds": Kind.choices, "statuses": ServiceStatus.choices}
+    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "rows": queue_rows.queue_rows(page.object_list),
+        "filters": filters,
+        "kinds": Kind.choices,
+        "statuses": ServiceStatus.choices,
+    }
     return render(request, "serviceorders/queue.html", context)
 
 

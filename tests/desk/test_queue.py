@@ -300,3 +300,70 @@ def test_the_default_order_reads_a_page_off_an_index(agent: User, make_complaint
         cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
         plan = " / ".join(str(row[-1]) for row in cursor.fetchall())
     assert "complaint_due_order" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_rows_escape_what_customers_typed(
+    client_for: Callable[[User], Client],
+    agent: User,
+    make_user: Callable[..., User],
+    department: Department,
+    make_complaint: Callable[..., Complaint],
+) -> None:
+    """The rows are written in Python (templatetags/desk.py: queue_rows): a name or product typed as HTML
+    is shown as text, unmasked and masked alike."""
+    make_complaint(customer_name="<script>alert(1)</script>", product_model='"><img src=x onerror=alert(2)>')
+    manager = make_user(Role.DEPT_MANAGER, departments=[department], manager=True)
+    for user in (agent, manager):
+        body = client_for(user).get("/desk/").content.decode()
+        assert "<script>alert(1)" not in body and "<img src=x" not in body
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+        assert "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;" in body
+
+
+def test_rows_in_the_active_language_with_their_links_and_marks(
+    agent: User, make_complaint: Callable[..., Complaint]
+) -> None:
+    from django.utils import translation
+
+    from closeloop.complaints.lifecycle import Status
+    from closeloop.complaints.models import Priority
+
+    first = make_complaint(priority=1)
+    repeat = make_complaint()
+    Complaint.objects.filter(pk=repeat.pk).update(repeat_of=first)  # as intake marks one (followup/repeats)
+    for language in ("en", "zh-hans"):
+        client = Client(headers={"Accept-Language": language})
+        client.force_login(agent)
+        body = client.get("/desk/").content.decode()
+        with translation.override(language):
+            status = str(Status(first.status).label)
+            urgent = str(Priority(1).label)
+            quality = first.type.label
+        assert f'<span class="status status-{first.status}">{status}</span>' in body
+        assert f'<span class="prio prio-1">{urgent}</span>' in body
+        assert f"<td>{quality}</td>" in body
+        assert f'<a class="number" href="/desk/c/{first.number}/">{first.number}</a>' in body
+        assert f'aria-label="{first.number}"' in body  # the bulk action's check box
+        assert f'{repeat.number}</a> <span class="badge repeat"' in body
+
+
+def test_queue_statements_are_fixed_and_the_access_log_is_one_insert(
+    agent_client: Client,
+    make_complaint: Callable[..., Complaint],
+    django_assert_max_num_queries: Any,
+) -> None:
+    """Whatever the rows: the session and user (4), the count and the page (2), the access log (1), the
+    unread count, the saved views and the bulk form's handlers (3). The log is one INSERT: no instance
+    per row, no ids read back, no transaction of its own."""
+    for i in range(30):
+        make_complaint(product_model="XD-100" if i % 2 else "", priority=1 + i % 3)
+    agent_client.get("/desk/")  # the per-process reference cache (types, departments) filled
+    with django_assert_max_num_queries(10) as full:
+        response = agent_client.get("/desk/")
+    assert len(numbers(response)) == 25
+    with django_assert_max_num_queries(7) as partial:
+        agent_client.get("/desk/?page=2", headers={"HX-Request": "true"})
+    for captured in (full, partial):
+        log = [q["sql"] for q in captured.captured_queries if "personaldataaccess" in q["sql"]]
+        assert len(log) == 1 and log[0].startswith("INSERT INTO"), log
+    assert PersonalDataAccess.objects.filter(where="queue").count() == 25 + 25 + 5
