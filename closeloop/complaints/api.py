@@ -311,7 +311,7 @@ def complaint_list(request: HttpRequest, filters: Query[ComplaintFilters]) -> di
         updated_since=filters.updated_since,
     )
     queryset = selectors.complaint_queue(user=user, filters=queue_filters)
-    page = list(queryset[filters.offset : filters.offset + filters.limit])
+    page = selectors.queue_page(queryset, filters.offset, filters.offset + filters.limit)
     count, capped = selectors.queue_count(queryset)
     # One insert for the whole page, however long.
     services.personal_data_access_record(user=user, complaints=page, where="api_list")

@@ -286,6 +286,24 @@ def search_matches(term: str, *, masked: bool) -> list[int] | None:
     return None if len(found) > cap else found
 
 
+# --- a page ----------------------------------------------------------------------------------------
+
+
+def queue_page(queryset: QuerySet[Complaint], start: int, stop: int) -> list[Complaint]:
+    """One page of a queue in two statements: the page's ids in the queue's own order (the complaint table
+    alone, read along its sort index and stopped at the page's end), then those rows with their joined ones.
+
+    In one statement the joins let SQLite's planner start from a small table instead: with the complaint
+    types first it read every complaint of each type and sorted them all for 25 rows (the list API at
+    100,000 complaints: 177 ms; bench/helpdesk/compare.py). `values_list` leaves `select_related` out, so
+    only the joins a filter needs remain in the first statement."""
+    ids = list(queryset.values_list("pk", flat=True)[start:stop])
+    if not ids:
+        return []
+    rows = {row.pk: row for row in queryset.order_by().filter(pk__in=ids)}
+    return [rows[pk] for pk in ids if pk in rows]
+
+
 # --- counting --------------------------------------------------------------------------------------
 
 
@@ -318,7 +336,8 @@ class CappedPaginator(Paginator):
         top = bottom + self.per_page
         if not self.capped and top + self.orphans >= self.count:
             top = self.count
-        return self._get_page(self.object_list[bottom:top], number, self)  # type: ignore[attr-defined]  # Django's, not in the stubs
+        rows = queue_page(self.object_list, bottom, top)  # type: ignore[arg-type]  # a queryset here
+        return self._get_page(rows, number, self)  # type: ignore[attr-defined]  # Django's, not in the stubs
 
     @cached_property
     def num_pages(self) -> int:
