@@ -182,7 +182,7 @@ def _audit(work: Path) -> dict[str, Any]:
             lines.append(f"{kind} ({subject}): {marked} deadlines marked during the run, {events} events")
             if marked != events:
                 problems.append(f"{kind} ({subject}): {marked} deadlines marked but {events} events")
-    escalated = breached = 0
+    breached = 0
     key: Counter[tuple[str, Any, Any, Any, Any]] = Counter()
     for subject, events_of, owner in timelines:
         for event in events_of.objects.filter(action="deadline_escalated", at__gte=start).only(owner, "after"):
