@@ -164,7 +164,9 @@ KPI_CACHE_SECONDS = env_int("KPI_CACHE_SECONDS", 300)
 # How long a request that lost its database connection waits for it to come back before failing.
 DB_OUTAGE_WAIT_SECONDS = env_int("DB_OUTAGE_WAIT_SECONDS", 15)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Django's backend, with writers that queue on a lock file rather than SQLite's sleeping busy
+    # handler (closeloop/core/sqlite/base.py: two workers wrote no faster than one).
+    DATABASES["default"]["ENGINE"] = "closeloop.core.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets the worker read while the web writes; IMMEDIATE takes the write lock at BEGIN so
         # two writers queue on busy_timeout instead of failing with "database is locked" mid-way.

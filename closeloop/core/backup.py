@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import gc
 import gzip
 import hashlib
 import io
@@ -545,6 +546,9 @@ def _check_migrations(manifest: dict[str, Any]) -> None:
 
 def _sqlite_replace(staged: Path, target: Path) -> None:
     connections.close_all()
+    # A thread that ended with its connection open (connections are kept, DB_CONN_MAX_AGE) leaves it to
+    # the cycle collector: closed now, it is not taken for another process using the database.
+    gc.collect()
     if target.exists():
         probe = sqlite3.connect(target, timeout=2)
         try:

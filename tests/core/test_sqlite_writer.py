@@ -1,0 +1,207 @@
+"""SQLite writers queue on the `<database>-writer` lock file (closeloop/core/sqlite/base.py).
+
+Each test opens its own connections (the project's backend and OPTIONS) to a database file of its own,
+and drives them as `transaction.atomic` does: the second writer must start only after the first has
+committed or rolled back, and must give up with "database is locked" after its timeout."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import OperationalError, connection
+
+from closeloop.core.sqlite.base import DatabaseWrapper
+
+pytestmark = pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite backend's own behaviour")
+
+
+@pytest.fixture(autouse=True)
+def _own_connections(django_db_blocker: Any) -> Any:
+    """Connections to the test's own file, not to the test database (which these tests never open)."""
+    with django_db_blocker.unblock():
+        yield
+
+
+def _wrapper(path: Path, **options: Any) -> DatabaseWrapper:
+    settings_dict = {
+        **connection.settings_dict,
+        "NAME": str(path),
+        "OPTIONS": {**connection.settings_dict["OPTIONS"], **options},
+    }
+    return DatabaseWrapper(settings_dict, alias=f"writer-test-{id(settings_dict)}")
+
+
+def _begin(db: DatabaseWrapper) -> None:
+    """What `transaction.atomic()` does on entering its outermost block."""
+    db.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
+
+
+def _end(db: DatabaseWrapper, *, commit: bool = True) -> None:
+    db.commit() if commit else db.rollback()
+    db.set_autocommit(True)
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    path = tmp_path / "writer.sqlite3"
+    db = _wrapper(path)
+    with db.cursor() as cursor:
+        cursor.execute("CREATE TABLE t (n INTEGER)")
+    db.close()
+    return path
+
+
+def _in_thread(work: Any) -> tuple[threading.Thread, list[Any]]:
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as exc:  # handed to the test's assertions
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def test_a_second_writer_begins_only_after_the_first_commits(database: Path) -> None:
+    first = _wrapper(database)
+    log: list[str] = []
+    _begin(first)
+    with first.cursor() as cursor:
+        cursor.execute("INSERT INTO t VALUES (1)")
+    log.append("first wrote")
+
+    def write_second() -> int:
+        second = _wrapper(database)  # a connection belongs to the thread that made it
+        _begin(second)
+        log.append("second began")
+        with second.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM t")
+            seen = cursor.fetchone()[0]
+            cursor.execute("INSERT INTO t VALUES (2)")
+        _end(second)
+        second.close()
+        return seen
+
+    thread, outcome = _in_thread(write_second)
+    thread.join(timeout=0.3)
+    assert thread.is_alive(), "the second writer began while the first held the database"
+    log.append("first commits")
+    _end(first)
+    thread.join(timeout=10)
+    first.close()
+    assert log == ["first wrote", "first commits", "second began"]
+    assert outcome == [1]  # it saw the first writer's committed row
+
+
+def test_a_rollback_and_a_close_release_the_lock(database: Path) -> None:
+    first, second = _wrapper(database, timeout=2), _wrapper(database, timeout=2)
+    _begin(first)
+    _end(first, commit=False)
+    _begin(second)  # would wait two seconds and fail if the rollback had kept the lock
+    _end(second)
+    _begin(first)
+    first.close()  # a connection closed inside its transaction (a killed request) gives it back
+    _begin(second)
+    _end(second)
+    second.close()
+
+
+def test_a_writer_gives_up_after_its_timeout_as_sqlite_would(database: Path) -> None:
+    first, second = _wrapper(database), _wrapper(database, timeout=0.2)
+    _begin(first)
+    try:
+        with pytest.raises(OperationalError, match="database is locked"):
+            _begin(second)
+        assert second.autocommit  # nothing was begun
+    finally:
+        _end(first)
+        first.close()
+        second.close()
+
+
+def test_a_write_outside_a_transaction_queues_too(database: Path) -> None:
+    first = _wrapper(database)
+    log: list[str] = []
+    _begin(first)
+
+    def autocommit_update() -> None:
+        second = _wrapper(database)
+        with second.cursor() as cursor:
+            cursor.execute("UPDATE t SET n = n + 1")
+        log.append("update ran")
+        second.close()
+
+    thread, outcome = _in_thread(autocommit_update)
+    thread.join(timeout=0.3)
+    assert thread.is_alive()
+    log.append("first commits")
+    _end(first)
+    thread.join(timeout=10)
+    first.close()
+    assert outcome == [None]
+    assert log == ["first commits", "update ran"]
+
+
+def test_reads_do_not_queue(database: Path) -> None:
+    first, second = _wrapper(database), _wrapper(database, timeout=0.2)
+    _begin(first)
+    try:
+        with second.cursor() as cursor:  # WAL: a reader is never blocked by the writer
+            cursor.execute("SELECT count(*) FROM t")
+            assert cursor.fetchone() == (0,)
+    finally:
+        _end(first)
+        first.close()
+        second.close()
+
+
+def test_the_lock_file_sits_next_to_the_database(database: Path) -> None:
+    db = _wrapper(database)
+    _begin(db)
+    _end(db)
+    db.close()
+    assert (database.parent / f"{database.name}-writer").exists()
+
+
+def test_an_in_memory_database_has_no_lock_file(tmp_path: Path) -> None:
+    db = _wrapper(Path(":memory:"))
+    with db.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    assert db._writer_fd is None
+    assert not list(tmp_path.iterdir())
+
+
+def test_writers_queue_on_the_lock_file_itself(database: Path) -> None:
+    """Held by another process (here: this test, with SQLite's own locks free), the file keeps a
+    transaction and an autocommit write from starting until it is let go."""
+    log: list[str] = []
+    holder = os.open(f"{database}-writer", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+
+    def transaction() -> None:
+        db = _wrapper(database)
+        _begin(db)
+        log.append("transaction began")
+        _end(db)
+        with db.cursor() as cursor:
+            cursor.execute("DELETE FROM t")
+        log.append("delete ran")
+        db.close()
+
+    thread, outcome = _in_thread(transaction)
+    thread.join(timeout=0.3)
+    assert thread.is_alive() and log == []
+    log.append("released")
+    fcntl.flock(holder, fcntl.LOCK_UN)
+    os.close(holder)
+    thread.join(timeout=10)
+    assert outcome == [None]
+    assert log == ["released", "transaction began", "delete ran"]
