@@ -72,6 +72,9 @@ OPEN_STATUSES = frozenset(
         Status.REOPENED,
     }
 )
+# The same, in one fixed order: the condition of the queue's partial index `complaint_open_due`, which
+# SQLite uses only for a query that states it word for word (a set's order changes from process to process).
+OPEN_STATUS_LIST = tuple(sorted(OPEN_STATUSES))
 # States in which departments are working on the complaint.
 HANDLING_STATUSES = frozenset(
     {Status.DISPATCHED, Status.IN_PROGRESS, Status.SOLUTION_PROPOSED, Status.SOLUTION_APPROVED, Status.EXECUTING}

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from closeloop.complaints.lifecycle import Status
+from closeloop.complaints.lifecycle import OPEN_STATUS_LIST, Status
 from closeloop.core.events import AppendOnlyModel, TransactionId
 from closeloop.directory.models import ComplaintType, Customer, Department, Product
 
@@ -148,6 +148,17 @@ class Complaint(models.Model):
                 F("received_at").desc(),
                 F("id").desc(),
                 name="complaint_due_order",
+            ),
+            # The same order over the open complaints only: the desk's default queue. With planner
+            # statistics SQLite otherwise took the status index and sorted every open complaint (6.4 ms at
+            # 16,000 open; 0.01 ms from this index).
+            models.Index(
+                IsNull(F("next_due_at"), True),
+                F("next_due_at"),
+                F("received_at").desc(),
+                F("id").desc(),
+                name="complaint_open_due",
+                condition=Q(status__in=OPEN_STATUS_LIST),
             ),
             models.Index(fields=["closed_at"], name="complaint_to_archive", condition=Q(archived_at__isnull=True)),
             # Search by batch (iexact compares upper-cased); the text columns have trigram indexes on

@@ -286,20 +286,67 @@ def test_counts_stop_at_the_cap(
     assert common.count == plain.count  # overflowed: the ids query, but no count query
 
 
-def test_the_default_order_reads_a_page_off_an_index(agent: User, make_complaint: Callable[..., Complaint]) -> None:
-    """The nearest-deadline order walks complaint_due_order: no sort of every complaint (issue 20)."""
+def _queue_plan(agent: User, filters: Any) -> str:
     from django.db import connection
 
-    from closeloop.complaints.selectors import QueueFilters, complaint_queue
+    from closeloop.complaints.selectors import complaint_queue
+
+    # The page's first statement (selectors.queue_page): its ids in the queue's order.
+    ids = complaint_queue(user=agent, filters=filters).values_list("pk", flat=True)[:25]
+    sql, params = ids.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        return " / ".join(str(row[-1]) for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize("statistics", [False, True], ids=["never analysed", "analysed"])
+def test_the_default_order_reads_a_page_off_an_index(
+    agent: User, make_complaint: Callable[..., Complaint], statistics: bool
+) -> None:
+    """The open queue in nearest-deadline order walks the partial index complaint_open_due: no sort of
+    every open complaint (issue 20). With planner statistics like those of the 100,000-complaint bench,
+    SQLite took the status index and sorted 16,000 open complaints (6.4 ms) while the IN list was bound
+    parameters, which never match a partial index's condition."""
+    from django.db import connection
+
+    from closeloop.complaints.selectors import OPEN, QueueFilters
 
     if connection.vendor != "sqlite":
         pytest.skip("SQLite's plan; PostgreSQL's planner picks by statistics")
     make_complaint()
-    sql, params = complaint_queue(user=agent, filters=QueueFilters())[:25].query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-        plan = " / ".join(str(row[-1]) for row in cursor.fetchall())
+    if statistics:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+            # The bench's table size for every index, then its figures for the two that compete.
+            cursor.execute(
+                "UPDATE sqlite_stat1 SET stat = '142800' || substr(stat, instr(stat, ' ')) "
+                "WHERE tbl = 'complaints_complaint' AND instr(stat, ' ') > 0"
+            )
+            for index, stat in (
+                ("complaint_status_recv", "271320 501 1"),
+                ("complaint_due_order", "142800 1001 3 1 1"),
+                ("complaint_open_due", "13908 1001 1 1 1"),
+            ):
+                cursor.execute("DELETE FROM sqlite_stat1 WHERE idx = %s", [index])
+                cursor.execute("INSERT INTO sqlite_stat1 VALUES ('complaints_complaint', %s, %s)", [index, stat])
+            cursor.execute("ANALYZE sqlite_schema")  # the planner reads the statistics again
+    plan = _queue_plan(agent, QueueFilters(status=OPEN))  # the desk's default
+    assert "complaint_open_due" in plan and "TEMP B-TREE" not in plan, plan
+    # Every complaint (no status filter) still reads its page off the full order's index.
+    plan = _queue_plan(agent, QueueFilters())
     assert "complaint_due_order" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_in_words_takes_only_identifiers() -> None:
+    from django.db.models import F
+
+    from closeloop.complaints.models import Complaint
+    from closeloop.core.lookups import InIndexCondition
+
+    sql = str(Complaint.objects.filter(InIndexCondition(F("status"), ("registered", "reopened"))).query)
+    assert "IN ('registered', 'reopened')" in sql
+    with pytest.raises(ValueError):
+        str(Complaint.objects.filter(InIndexCondition(F("status"), ("registered", "x') OR 1=1 --"))).query)
 
 
 def test_rows_escape_what_customers_typed(
