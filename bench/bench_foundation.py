@@ -142,6 +142,8 @@ def bench_intake_http(
             "-m",
             "gunicorn",
             "closeloop.wsgi:application",
+            "--config",
+            "python:closeloop.gunicorn_conf",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",

@@ -419,11 +419,14 @@ def free_port() -> int:
 class Server:
     """gunicorn in its own process group, stopped (SIGTERM to the group) on exit."""
 
-    def __init__(self, python: Path, app: str, *, cwd: Path, env: dict[str, str], workers: int, ready: str):
+    def __init__(
+        self, python: Path, app: str, *, cwd: Path, env: dict[str, str], workers: int, ready: str,
+        options: tuple[str, ...] = (),
+    ):  # fmt: skip
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         command = [
-            str(python), "-m", "gunicorn", app,
+            str(python), "-m", "gunicorn", app, *options,
             "--bind", f"127.0.0.1:{self.port}",
             "--workers", str(workers),
             "--timeout", "300",
@@ -760,8 +763,9 @@ def run_ours(args: argparse.Namespace, load: dict[str, list[float]]) -> dict[str
     )
     http: dict[str, Any] = {}
     load["before_ours"] = list(os.getloadavg())
+    # Our settings for gunicorn, as `closeloop serve` runs it (closeloop/gunicorn_conf.py).
     with Server(Path(sys.executable), "closeloop.wsgi:application", cwd=ROOT, env=env, workers=args.workers,
-                ready="/login/") as server:  # fmt: skip
+                ready="/login/", options=("--config", "python:closeloop.gunicorn_conf")) as server:  # fmt: skip
         api = Browser(server.base, headers={"Authorization": f"Bearer {raw_key}"})
         desk = Browser(server.base)
         desk.login("/login/", OURS_USER, OURS_PASSWORD)

@@ -74,6 +74,8 @@ class Cluster:
                     [
                         str(BIN / "gunicorn"),
                         "closeloop.wsgi:application",
+                        "--config",
+                        "python:closeloop.gunicorn_conf",
                         "--bind",
                         f"127.0.0.1:{port}",
                         "--workers",

@@ -27,6 +27,8 @@ def gunicorn_command(*, host: str, port: int, workers: int) -> list[str]:
         "-m",
         "gunicorn",
         "closeloop.wsgi:application",
+        "--config",
+        "python:closeloop.gunicorn_conf",
         "--bind",
         f"{host}:{port}",
         "--workers",
