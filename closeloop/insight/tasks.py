@@ -51,6 +51,7 @@ def kpi_cache_warm_task() -> None:
     from closeloop.insight.kpis import Period, kpi_cache_warm
     from closeloop.insight.views.dashboard import figure_blocks_warm
 
-    kpi_cache_warm()
     month = Period.month_of(timezone.localdate())
+    # The dashboard opens on the previous month, whose league tables compare it with the month before.
+    kpi_cache_warm(periods=[month, month.previous(), month.previous().previous()])
     figure_blocks_warm(periods=[month, month.previous()], now=timezone.now())
