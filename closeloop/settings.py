@@ -168,8 +168,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # handler (closeloop/core/sqlite/base.py: two workers wrote no faster than one).
     DATABASES["default"]["ENGINE"] = "closeloop.core.sqlite"
     DATABASES["default"]["OPTIONS"] = {
-        # WAL lets the worker read while the web writes; IMMEDIATE takes the write lock at BEGIN so
-        # two writers queue on busy_timeout instead of failing with "database is locked" mid-way.
+        # WAL lets the worker read while the web writes; IMMEDIATE takes the write lock at BEGIN so two
+        # writers queue (on the lock file, then `timeout`) instead of failing with "database is locked" mid-way.
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",

@@ -70,6 +70,21 @@ def _in_thread(work: Any) -> tuple[threading.Thread, list[Any]]:
     return thread, outcome
 
 
+def _waits_until_released(work: Any, release: Any, log: list[str]) -> Any:
+    """Runs `work` in a thread of its own, checks that it is still waiting 0.3 s later, logs "released",
+    calls `release()` and gives back what `work` returned."""
+    thread, outcome = _in_thread(work)
+    thread.join(timeout=0.3)
+    assert thread.is_alive(), "it did not wait"
+    log.append("released")
+    release()
+    thread.join(timeout=10)
+    assert not thread.is_alive() and len(outcome) == 1
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
 def test_a_second_writer_begins_only_after_the_first_commits(database: Path) -> None:
     first = _wrapper(database)
     log: list[str] = []
@@ -90,15 +105,10 @@ def test_a_second_writer_begins_only_after_the_first_commits(database: Path) -> 
         second.close()
         return seen
 
-    thread, outcome = _in_thread(write_second)
-    thread.join(timeout=0.3)
-    assert thread.is_alive(), "the second writer began while the first held the database"
-    log.append("first commits")
-    _end(first)
-    thread.join(timeout=10)
+    seen = _waits_until_released(write_second, lambda: _end(first), log)
     first.close()
-    assert log == ["first wrote", "first commits", "second began"]
-    assert outcome == [1]  # it saw the first writer's committed row
+    assert log == ["first wrote", "released", "second began"]
+    assert seen == 1  # it saw the first writer's committed row
 
 
 def test_a_rollback_and_a_close_release_the_lock(database: Path) -> None:
@@ -139,15 +149,9 @@ def test_a_write_outside_a_transaction_queues_too(database: Path) -> None:
         log.append("update ran")
         second.close()
 
-    thread, outcome = _in_thread(autocommit_update)
-    thread.join(timeout=0.3)
-    assert thread.is_alive()
-    log.append("first commits")
-    _end(first)
-    thread.join(timeout=10)
+    _waits_until_released(autocommit_update, lambda: _end(first), log)
     first.close()
-    assert outcome == [None]
-    assert log == ["first commits", "update ran"]
+    assert log == ["released", "update ran"]
 
 
 def test_reads_do_not_queue(database: Path) -> None:
@@ -196,12 +200,9 @@ def test_writers_queue_on_the_lock_file_itself(database: Path) -> None:
         log.append("delete ran")
         db.close()
 
-    thread, outcome = _in_thread(transaction)
-    thread.join(timeout=0.3)
-    assert thread.is_alive() and log == []
-    log.append("released")
-    fcntl.flock(holder, fcntl.LOCK_UN)
-    os.close(holder)
-    thread.join(timeout=10)
-    assert outcome == [None]
+    def release() -> None:
+        fcntl.flock(holder, fcntl.LOCK_UN)
+        os.close(holder)
+
+    _waits_until_released(transaction, release, log)
     assert log == ["released", "transaction began", "delete ran"]

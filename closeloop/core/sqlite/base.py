@@ -23,6 +23,7 @@ import contextlib
 import fcntl
 import os
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from django.db import OperationalError
@@ -126,23 +127,21 @@ class WriterQueuedCursor(base.SQLiteCursorWrapper):
     database: DatabaseWrapper
 
     def execute(self, query: str, params: Any = None) -> Any:
-        if not self._queues(query):
+        with self._queued(query):
             return super().execute(query, params)
-        self.database._writer_acquire()
-        try:
-            return super().execute(query, params)
-        finally:
-            self.database._writer_release()
 
     def executemany(self, query: str, param_list: Any) -> Any:
-        if not self._queues(query):
+        with self._queued(query):
             return super().executemany(query, param_list)
-        self.database._writer_acquire()
-        try:
-            return super().executemany(query, param_list)
-        finally:
-            self.database._writer_release()
 
-    def _queues(self, query: str) -> bool:
+    @contextlib.contextmanager
+    def _queued(self, query: str) -> Iterator[None]:
         database = self.database
-        return database.autocommit and not database._writer_held and query.lstrip()[:7].upper().startswith(WRITES)
+        if not (database.autocommit and not database._writer_held and query.lstrip()[:7].upper().startswith(WRITES)):
+            yield
+            return
+        database._writer_acquire()
+        try:
+            yield
+        finally:
+            database._writer_release()
