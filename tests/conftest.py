@@ -8,13 +8,17 @@ import itertools
 import logging
 import os
 import re
+import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group, User
-from django.db import connection
+from django.db import connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
 from django.http import HttpRequest
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -34,6 +38,41 @@ PASSWORD = "test-pass-123"
 hypothesis_settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI") == "true":
     hypothesis_settings.load_profile("ci")
+
+
+# Every database connection this process opens, in any thread. The live server's request threads keep
+# theirs between requests (DB_CONN_MAX_AGE) for as long as a client keeps its socket open; a test that
+# needs the database to itself (a restore) closes them with `other_threads_connections_closed`.
+_OPEN_CONNECTIONS: weakref.WeakSet[BaseDatabaseWrapper] = weakref.WeakSet()
+_OPEN_CONNECTIONS_LOCK = threading.Lock()
+
+
+def _remember_connection(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+    with _OPEN_CONNECTIONS_LOCK:
+        _OPEN_CONNECTIONS.add(connection)
+
+
+connection_created.connect(_remember_connection, weak=False, dispatch_uid="tests-open-connections")
+
+
+def close_other_threads_connections() -> int:
+    """What stopping the web and worker does before a restore: every connection another thread of this
+    process holds (the live server's, after an earlier test) is closed; gives back how many. Django lets
+    one thread close another's connection once it is marked shared."""
+    with _OPEN_CONNECTIONS_LOCK:
+        held = [db for db in _OPEN_CONNECTIONS if db.connection is not None and connections[db.alias] is not db]
+    for db in held:
+        db.inc_thread_sharing()
+        try:
+            db.close()
+        finally:
+            db.dec_thread_sharing()
+    return len(held)
+
+
+@pytest.fixture
+def other_threads_connections_closed() -> None:
+    close_other_threads_connections()
 
 
 # scripts/test.sh runs the suite on SQLite, then again on PostgreSQL with CLOSELOOP_TEST_SECOND_DATABASE=true.

@@ -47,6 +47,16 @@ def media_checksums() -> dict[str, str]:
     }
 
 
+@pytest.fixture(autouse=True)
+def _web_stopped_and_a_data_directory_of_its_own(
+    other_threads_connections_closed: None, settings: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A restore needs the database to itself, as an operator stops the web and worker first; in the test
+    process the web is the live server an earlier test used. The data directory, where a restore stages
+    its files, is the test's own: `leftovers()` must not see another test's restore running alongside."""
+    settings.DATA_DIR = tmp_path_factory.mktemp("data")
+
+
 def leftovers() -> list[str]:
     """Staging files a restore must never leave behind."""
     media = [p.name for p in Path(settings.MEDIA_ROOT).glob(".closeloop-*")]

@@ -167,10 +167,8 @@ def test_backup_command_writes_to_the_data_directory_by_default(
 
 
 @pytest.fixture
-def settings_override_data_dir(settings, tmp_path: Path) -> Path:
-    settings.DATA_DIR = tmp_path / "data"
-    settings.DATA_DIR.mkdir()
-    return settings.DATA_DIR
+def settings_override_data_dir(settings) -> Path:
+    return Path(settings.DATA_DIR)
 
 
 def test_a_path_not_ending_in_tar_gz_is_a_directory(seeded: list[Complaint], tmp_path: Path) -> None:

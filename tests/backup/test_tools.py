@@ -3,9 +3,11 @@ and a SQLite restore that will not swap the file under a process that has it ope
 
 from __future__ import annotations
 
+import http.client
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -13,6 +15,7 @@ from django.db import connection
 
 from closeloop.complaints.models import Complaint
 from closeloop.core.backup import BackupError, _pg_program, backup_create, backup_restore
+from tests.conftest import close_other_threads_connections
 
 from .conftest import leftovers, media_checksums, table_counts
 
@@ -62,3 +65,27 @@ def test_sqlite_restore_refuses_while_another_process_has_the_database_open(
     finally:
         other.close()
     assert table_counts() == rows and media_checksums() == files and leftovers() == []
+
+
+@pytest.mark.skipif(VENDOR != "sqlite", reason="SQLite only")
+@pytest.mark.django_db(transaction=True)
+def test_sqlite_restore_refuses_while_a_thread_of_the_web_keeps_its_connection(
+    seeded: list[Complaint], live_server: Any, tmp_path: Path
+) -> None:
+    """A web thread keeps its connection between requests (DB_CONN_MAX_AGE) while its client keeps the
+    socket open: the restore refuses until the web lets go, here as the suite's fixture does for every
+    backup test after another test used the live server."""
+    archive = backup_create(destination=tmp_path).path
+    host, port = live_server.url.removeprefix("http://").rsplit(":", 1)
+    client = http.client.HTTPConnection(host, int(port), timeout=60)  # HTTP/1.1: the socket stays open
+    try:
+        client.request("GET", "/api/v1/complaints", headers={"Authorization": "Bearer not-a-key"})
+        answer = client.getresponse()
+        answer.read()
+        assert answer.status == 401 and answer.getheader("Connection") != "close"
+        with pytest.raises(BackupError, match="is in use"):
+            backup_restore(archive=archive, force=True)
+        assert close_other_threads_connections() == 1
+        backup_restore(archive=archive, force=True)
+    finally:
+        client.close()
