@@ -97,6 +97,16 @@ def complaint_tasks(*, complaint: Complaint, now: datetime.datetime | None = Non
     )
 
 
+def complaint_tasks_listed(*, complaint: Complaint) -> list[Task]:
+    """`complaint_tasks` read once per complaint instance: the tasks, postponement and dispute panels of
+    one complaint page share the list instead of each reading the tasks again."""
+    listed: list[Task] | None = complaint.__dict__.get("_tasks_listed")
+    if listed is None:
+        listed = list(complaint_tasks(complaint=complaint))
+        complaint.__dict__["_tasks_listed"] = listed
+    return listed
+
+
 def complaint_contacts(*, complaint: Complaint) -> QuerySet[ContactLog]:
     return complaint.contacts.select_related("by", "task__department").order_by("at", "id")
 

@@ -23,6 +23,7 @@ from closeloop.core.forms_ui import form_page_refused
 from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.directory.models import Department
 from closeloop.handling.models import Dispute, DisputeStatus, Task
+from closeloop.handling.selectors import complaint_tasks_listed
 from closeloop.handling.services import disputes as services
 
 
@@ -156,7 +157,7 @@ def panel(request: HttpRequest, complaint: Complaint) -> Panel | None:
     ]
     raise_forms = [
         {"task": task, "form": DisputeRaiseForm(task=task, prefix=f"dispute-task-{task.pk}")}
-        for task in complaint.tasks.select_related("department").order_by("dispatched_at", "id")
+        for task in complaint_tasks_listed(complaint=complaint)
         if task.status in services.CONTESTABLE_TASK_STATUSES and services.dispute_may_raise(task=task, user=user)  # type: ignore[arg-type]  # signed in (login_required)
     ]
     if not items and not raise_forms:

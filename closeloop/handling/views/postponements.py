@@ -27,6 +27,7 @@ from closeloop.core.errors import DomainError
 from closeloop.core.forms_ui import form_page_refused
 from closeloop.core.types import AuthenticatedHttpRequest
 from closeloop.handling.models import Postponement, PostponementStatus, Task
+from closeloop.handling.selectors import complaint_tasks_listed
 from closeloop.handling.services import postponements as services
 from closeloop.handling.services.disputes import disputes_awaiting
 
@@ -189,7 +190,7 @@ urlpatterns: list[URLPattern] = [
 def panel(request: HttpRequest, complaint: Complaint) -> Panel | None:
     """The complaint's postponement requests with their chain, and the forms this user may use."""
     user = request.user
-    tasks = list(complaint.tasks.select_related("department", "handler").order_by("dispatched_at", "id"))
+    tasks = complaint_tasks_listed(complaint=complaint)
     rows = list(
         Postponement.objects.filter(task__complaint=complaint).select_related(
             "task__department", "requested_by", "manager", "cs_by", "management_by"

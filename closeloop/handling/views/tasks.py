@@ -259,7 +259,7 @@ def panel(request: HttpRequest, complaint: Complaint) -> Panel | None:
     service. A refused submission (see `task_action`) comes back through `request.handling_bound`."""
     actor = services.Actor.of(request.user)
     bound: dict[str, Any] = getattr(request, "handling_bound", {})
-    tasks = list(selectors.complaint_tasks(complaint=complaint))
+    tasks = selectors.complaint_tasks_listed(complaint=complaint)
     members = _members(sorted({t.department_id for t in tasks}))
     rows = []
     for task in tasks:
