@@ -10,7 +10,7 @@ import os
 import re
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -72,6 +72,15 @@ def close_other_threads_connections() -> int:
 
 @pytest.fixture
 def other_threads_connections_closed() -> None:
+    close_other_threads_connections()
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup: None, live_server: Any) -> Iterator[Any]:
+    """pytest-django's live server, started after the test database (so stopped before it is dropped);
+    at its end the connections its keep-alive threads still hold are closed: PostgreSQL refuses to drop
+    a database while a session is open."""
+    yield live_server
     close_other_threads_connections()
 
 
