@@ -44,14 +44,10 @@ def report_generation_recover_task() -> None:
 
 @db_periodic_task(crontab(minute="*/4"))
 def kpi_cache_warm_task() -> None:
-    """Keep the whole company's KPI tables of this and the previous month fresh in the cache, so that
-    opening the dashboard does not wait for the aggregates (KPI_CACHE_SECONDS)."""
+    """Keep what the whole company's dashboard caches fresh (`dashboard_cache_warm`), so that opening it
+    does not wait for the aggregates (KPI_CACHE_SECONDS)."""
     from django.utils import timezone
 
-    from closeloop.insight.kpis import Period, kpi_cache_warm
-    from closeloop.insight.views.dashboard import figure_blocks_warm
+    from closeloop.insight.views.dashboard import dashboard_cache_warm
 
-    month = Period.month_of(timezone.localdate())
-    # The dashboard opens on the previous month, whose league tables compare it with the month before.
-    kpi_cache_warm(periods=[month, month.previous(), month.previous().previous()])
-    figure_blocks_warm(periods=[month, month.previous()], now=timezone.now())
+    dashboard_cache_warm(today=timezone.localdate(), now=timezone.now())

@@ -154,21 +154,14 @@ def test_keep_deletes_the_oldest_archives(seeded: list[Complaint], tmp_path: Pat
     assert paths[0].name == "closeloop-backup-20261101-020000.tar.gz"
 
 
-def test_backup_command_writes_to_the_data_directory_by_default(
-    seeded: list[Complaint], settings_override_data_dir: Path
-) -> None:
+def test_backup_command_writes_to_the_data_directory_by_default(seeded: list[Complaint], settings) -> None:
     out = io.StringIO()
     call_command("backup", stdout=out, stderr=io.StringIO())
 
-    archives = list((settings_override_data_dir / "backups").glob("closeloop-backup-*.tar.gz"))
+    archives = list((Path(settings.DATA_DIR) / "backups").glob("closeloop-backup-*.tar.gz"))
     assert len(archives) == 1
     assert f"Backup written: {archives[0]}" in out.getvalue()
     assert read_manifest(archives[0])["counts"]["complaints.complaint"]["rows"] == 3
-
-
-@pytest.fixture
-def settings_override_data_dir(settings) -> Path:
-    return Path(settings.DATA_DIR)
 
 
 def test_a_path_not_ending_in_tar_gz_is_a_directory(seeded: list[Complaint], tmp_path: Path) -> None:

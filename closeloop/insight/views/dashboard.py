@@ -57,6 +57,7 @@ from closeloop.insight.kpis import (
     cached_kpi_table,
     cached_response_times,
     department_scope,
+    kpi_cache_warm,
     kpi_complaints,
     kpi_figures,
     scoped,
@@ -413,6 +414,15 @@ def figure_blocks_warm(*, periods: list[Period], now: datetime.datetime) -> None
             )
             for name in FIGURES:
                 figure(name, period, NO_CUTS, refresh=True)
+
+
+def dashboard_cache_warm(*, today: datetime.date, now: datetime.datetime) -> None:
+    """The worker's warm-up of everything the whole company's dashboard caches (`kpi_cache_warm_task`):
+    the KPI tables of this month and the two before (the dashboard opens on the previous month, whose
+    league tables compare it with the month before), the charts and figures of this and the previous month."""
+    month = Period.month_of(today)
+    kpi_cache_warm(periods=[month, month.previous(), month.previous().previous()])
+    figure_blocks_warm(periods=[month, month.previous()], now=now)
 
 
 # The dashboard's other cached figures, each computed from the period and the viewer's cuts.
