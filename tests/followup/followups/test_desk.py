@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from collections.abc import Callable
 
 import pytest
@@ -96,7 +97,11 @@ def test_call_list_is_paged_in_deadline_order(
     from closeloop.followup.views import followups as views
 
     monkeypatch.setattr(views, "CALL_LIST_PAGE_SIZE", 2)
-    made = [resolved(now=timezone.now() - datetime.timedelta(days=days)) for days in (5, 4, 3, 2, 1)]
+    # Received and answered Monday to Friday at 10:00: each 2wd follow-up deadline is later than the one before.
+    # (Relative to now, a Saturday, Sunday and Monday-after-midnight answer can share or swap deadlines: CI once ran
+    # at Tuesday 00:00 and the Monday answer was due before the Sunday one, rightly — sla.md's working-day rule.)
+    monday = datetime.datetime(2026, 11, 16, 10, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
+    made = [resolved(now=monday + datetime.timedelta(days=days)) for days in range(5)]
     client = _client(agent)
     client.get("/desk/f/followups/")
     seen, counts = [], []
