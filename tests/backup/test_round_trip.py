@@ -11,6 +11,7 @@ import tarfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -154,7 +155,7 @@ def test_keep_deletes_the_oldest_archives(seeded: list[Complaint], tmp_path: Pat
     assert paths[0].name == "closeloop-backup-20261101-020000.tar.gz"
 
 
-def test_backup_command_writes_to_the_data_directory_by_default(seeded: list[Complaint], settings) -> None:
+def test_backup_command_writes_to_the_data_directory_by_default(seeded: list[Complaint], settings: Any) -> None:
     out = io.StringIO()
     call_command("backup", stdout=out, stderr=io.StringIO())
 
