@@ -321,3 +321,8 @@ def test_the_guard_finds_personal_data() -> None:
         "to zhang.wei@example.com",
     ]
     assert personal_data_in(["SMS to 139****4405", "to z***@example.com", "TS20261123-0007", "id 113912344405"]) == []
+    # A task's UUID (or a hex id) is not a phone number, even where its digits look like one; a number
+    # beside one still is.
+    task = "75bf9c7b-a298-4c0e-8841-b18010854700"
+    assert personal_data_in([f"huey INFO Executing triage_train_task: {task}", f"id {task.replace('-', '')}"]) == []
+    assert personal_data_in([f"task {task} for 13912344405"]) == [f"task {task} for 13912344405"]
