@@ -23,7 +23,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from closeloop.complaints.events import event_record
+from closeloop.complaints.events import EventRow
 from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES
 from closeloop.complaints.models import Complaint
 from closeloop.core.types import AnyUser, User
@@ -79,18 +79,18 @@ def repeat_reason_text(*, complaint: Complaint, earlier: Complaint) -> str:
     return text[:REASON_MAX]
 
 
-def repeat_detected_record(*, complaint: Complaint, actor: User | None, via: str, now: datetime.datetime) -> None:
-    """The timeline entry of a repeat found at intake (the complaint already carries repeat_of)."""
-    event_record(
-        complaint=complaint,
-        action="repeat_detected",
-        actor=actor,
-        via=via,
-        at=now,
-        after={"repeat_of": complaint.repeat_of.number if complaint.repeat_of else None},
-        note=complaint.repeat_reason,
-        created=True,
-    )
+def repeat_detected_event(*, complaint: Complaint, actor: User | None, via: str, now: datetime.datetime) -> EventRow:
+    """The timeline entry of a repeat found at intake (the complaint already carries repeat_of), as a row
+    for `events_insert_many`: intake writes its events in one statement."""
+    return {
+        "complaint_id": complaint.pk,
+        "at": now,
+        "action": "repeat_detected",
+        "actor_id": actor.pk if actor is not None and actor.is_authenticated else None,
+        "via": via,
+        "after": {"repeat_of": complaint.repeat_of.number if complaint.repeat_of else None},
+        "note": complaint.repeat_reason,
+    }
 
 
 # --- records of other packages about the same customer and product -------------------------------
@@ -130,17 +130,16 @@ def related_records(*, complaint: Complaint, user: AnyUser | None = None) -> lis
     return [record for finder in _finders for record in finder(complaint=complaint, user=user)]
 
 
-def related_found_record(
+def related_found_event(
     *, complaint: Complaint, records: list[RelatedRecord], actor: User | None, via: str, now: datetime.datetime
-) -> None:
-    """The timeline entry of the related records intake saw."""
-    event_record(
-        complaint=complaint,
-        action="related_found",
-        actor=actor,
-        via=via,
-        at=now,
-        after={"records": [{"type": r.record_type, "number": r.number} for r in records]},
-        note="; ".join(r.why for r in records)[:1000],
-        created=True,
-    )
+) -> EventRow:
+    """The timeline entry of the related records intake saw, as a row for `events_insert_many`."""
+    return {
+        "complaint_id": complaint.pk,
+        "at": now,
+        "action": "related_found",
+        "actor_id": actor.pk if actor is not None and actor.is_authenticated else None,
+        "via": via,
+        "after": {"records": [{"type": r.record_type, "number": r.number} for r in records]},
+        "note": "; ".join(r.why for r in records)[:1000],
+    }

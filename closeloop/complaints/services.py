@@ -36,7 +36,7 @@ from closeloop.complaints.customer_messages import (
     thread_message_record,
     thread_subject,
 )
-from closeloop.complaints.events import complaint_check_writable, event_record
+from closeloop.complaints.events import complaint_check_writable, event_record, events_insert_many
 from closeloop.complaints.lifecycle import (
     FIELD_LABELS,
     LIFECYCLE,
@@ -76,6 +76,7 @@ from closeloop.notifications.models import Method, Notification
 from closeloop.notifications.models import State as NotificationState
 from closeloop.notifications.services import outbox_wake
 from closeloop.sla.milestones import COMPLAINT_MILESTONES_AT_INTAKE
+from closeloop.sla.models import Deadline
 from closeloop.sla.services import (
     deadlines_close,
     deadlines_pause,
@@ -330,13 +331,45 @@ def _validate_intake(data: IntakeData, now: datetime.datetime) -> tuple[dict[str
     return clean, attachment_types
 
 
-def customer_find_or_create(*, data: IntakeData, phone: str, email: str) -> tuple[Customer, bool]:
-    """Reuse the customer with the same phone (or else the same e-mail); fill in what they lacked."""
+def customer_find(*, phone: str, email: str) -> Customer | None:
+    """The customer a new complaint with this phone (or else this e-mail) belongs to: the oldest one that
+    is not anonymised, or None."""
     customer = None
     if phone:
         customer = Customer.objects.filter(phone=phone, anonymised_at__isnull=True).order_by("id").first()
     if customer is None and email:
         customer = Customer.objects.filter(email=email, anonymised_at__isnull=True).order_by("id").first()
+    return customer
+
+
+def _customer_contact_taken(*, phone: str, email: str) -> bool:
+    """Whether a live customer now has this phone or e-mail (one indexed read, no row built)."""
+    match = (Q(phone=phone) if phone else Q()) | (Q(email=email) if email else Q())
+    return bool(match) and Customer.objects.filter(match, anonymised_at__isnull=True).exists()
+
+
+class _Unread:
+    """`customer_find_or_create(found=UNREAD)`: the caller did not look the customer up."""
+
+
+UNREAD = _Unread()
+
+
+def customer_find_or_create(
+    *, data: IntakeData, phone: str, email: str, found: Customer | _Unread | None = UNREAD
+) -> tuple[Customer, bool]:
+    """Reuse the customer with the same phone (or else the same e-mail); fill in what they lacked.
+
+    `found`: what `customer_find` answered before the caller's write transaction began (intake reads
+    before it takes SQLite's one writer lock, issue 20). A customer found is the one. None found is asked
+    again here, in the transaction, with an existence check that builds no row, so that two intakes of
+    one new customer at the same moment still make one customer."""
+    if isinstance(found, Customer):
+        customer: Customer | None = found
+    elif found is None and not _customer_contact_taken(phone=phone, email=email):
+        customer = None
+    else:
+        customer = customer_find(phone=phone, email=email)
     if customer is None:
         customer = Customer.objects.create(
             kind=data.customer_kind,
@@ -407,6 +440,22 @@ def _complaint_by_external_ref(channel: str, ref: str) -> Complaint | None:
     return next(iter(rows), None)
 
 
+def _intake_clocks_plan(complaint: Complaint, *, customer_kind: str) -> list[Deadline]:
+    """The SLA policy and clocks of a complaint being registered: they start at receipt, and are planned
+    before the insert so that the row is written once with its nearest deadline."""
+    product = complaint.product
+    complaint.sla_policy = policy_for(customer_kind=customer_kind, product_line_id=product.line_id if product else None)
+    planned = deadlines_plan(
+        policy=complaint.sla_policy,
+        priority=complaint.priority,
+        milestones=COMPLAINT_MILESTONES_AT_INTAKE,
+        start=complaint.received_at,
+        assignee=complaint.registered_by,
+    )
+    complaint.next_due_at, complaint.next_warn_at = nearest_running(planned)
+    return planned
+
+
 def complaint_register(
     *,
     data: IntakeData,
@@ -420,52 +469,54 @@ def complaint_register(
     answer), logged under that name in the same transaction."""
     now = now or timezone.now()
     clean, attachment_types = _validate_intake(data, now)
-    with transaction.atomic():
-        customer, customer_created = customer_find_or_create(data=data, phone=clean["phone"], email=clean["email"])
-        registered_by = actor if actor is not None and actor.is_authenticated else None
-        policy = policy_for(
-            customer_kind=customer.kind, product_line_id=clean["product"].line_id if clean["product"] else None
-        )
-        # SLA clocks start at receipt; planned first so the row is written once with its nearest deadline.
-        planned = deadlines_plan(
-            policy=policy,
-            priority=data.priority,
-            milestones=COMPLAINT_MILESTONES_AT_INTAKE,
-            start=clean["received_at"],
-            assignee=registered_by,
-        )
-        next_due_at, next_warn_at = nearest_running(planned)
-        complaint = Complaint(
-            number=next_complaint_number(timezone.localdate(now)),
-            channel=data.channel,
-            priority=data.priority,
-            received_at=clean["received_at"],
-            registered_at=now,
-            registered_by=registered_by,
-            customer=customer,
-            product=clean["product"],
-            product_text=clean["product_text"],
-            batch_no=data.batch_no.strip(),
-            purchase_date=data.purchase_date,
-            order_no=data.order_no.strip(),
-            province=province_standard(data.province or customer.province),
-            city=city_standard(data.city or customer.city),
-            type=clean["type"],
-            department=clean["department"],
-            description=data.description.strip(),
-            onsite_situation=data.onsite_situation.strip(),
-            demand=data.demand.strip(),
-            external_ref=data.external_ref.strip(),
-            recording_url=clean["recording_url"],
-            sla_policy=policy,
-            next_due_at=next_due_at,
-            next_warn_at=next_warn_at,
-        )
-        # Domain rule 5, decided before the insert so that the row is written once. A customer
-        # created just now has no earlier complaint to repeat.
-        if not customer_created and (earlier := repeats.detect_repeat(complaint=complaint)) is not None:
+    # What only reads is done before the write transaction. On SQLite (the embedded default) a write
+    # transaction holds the database's one writer lock from BEGIN to COMMIT, so every millisecond in it
+    # is a millisecond the other workers' intakes wait (issue 20); on PostgreSQL the same reads ran
+    # under the daily number's row lock. The reads are of rows intake does not write, except the
+    # customer, whom `customer_find_or_create` asks again inside when none was found.
+    found = customer_find(phone=clean["phone"], email=clean["email"])
+    registered_by = actor if actor is not None and actor.is_authenticated else None
+    complaint = Complaint(
+        channel=data.channel,
+        priority=data.priority,
+        received_at=clean["received_at"],
+        registered_at=now,
+        registered_by=registered_by,
+        customer=found,
+        product=clean["product"],
+        product_text=clean["product_text"],
+        batch_no=data.batch_no.strip(),
+        purchase_date=data.purchase_date,
+        order_no=data.order_no.strip(),
+        type=clean["type"],
+        department=clean["department"],
+        description=data.description.strip(),
+        onsite_situation=data.onsite_situation.strip(),
+        demand=data.demand.strip(),
+        external_ref=data.external_ref.strip(),
+        recording_url=clean["recording_url"],
+    )
+    planned = _intake_clocks_plan(complaint, customer_kind=found.kind if found else data.customer_kind)
+    # Domain rule 5, decided before the insert so that the row is written once. Only a customer found
+    # can repeat: their earlier complaint must have been resolved, which no intake running now does.
+    related: list[repeats.RelatedRecord] = []
+    if found is not None:
+        if (earlier := repeats.detect_repeat(complaint=complaint)) is not None:
             complaint.repeat_of = earlier
             complaint.repeat_reason = repeats.repeat_reason_text(complaint=complaint, earlier=earlier)
+        # The same customer's recent service orders on the product (issue 16): a warning, not a repeat.
+        related = repeats.related_records(complaint=complaint)
+    with transaction.atomic():
+        customer, customer_created = customer_find_or_create(
+            data=data, phone=clean["phone"], email=clean["email"], found=found
+        )
+        if customer.kind != (found.kind if found else data.customer_kind):
+            # An intake that ran meanwhile registered this customer, as another kind: its clocks.
+            planned = _intake_clocks_plan(complaint, customer_kind=customer.kind)
+        complaint.customer = customer
+        complaint.province = province_standard(data.province or customer.province)
+        complaint.city = city_standard(data.city or customer.city)
+        complaint.number = next_complaint_number(timezone.localdate(now))
         complaint.save(force_insert=True)
         # Kept on the instance as if prefetched: the caller's `complaint.deadlines.all()` reads no row.
         prefetched = getattr(complaint, "_prefetched_objects_cache", {})
@@ -475,30 +526,33 @@ def complaint_register(
             attachment_store(
                 complaint=complaint, upload=upload, content_type=content_type, by=complaint.registered_by, now=now
             )
-        event_record(
-            complaint=complaint,
-            action="registered",
-            actor=actor,
-            via=via,
-            at=now,
-            created=True,
-            after={
-                "status": complaint.status,
-                "channel": complaint.channel,
-                "priority": complaint.priority,
-                "type": clean["type"].code,
-                "customer": customer.pk,
-                "customer_created": customer_created,
-                "department": complaint.department_id,
-                "attachments": len(data.attachments),
-                "sla_policy": complaint.sla_policy.code if complaint.sla_policy else None,
-            },
-        )
+        events = [
+            {
+                "complaint_id": complaint.pk,
+                "at": now,
+                "action": "registered",
+                "actor_id": registered_by.pk if registered_by else None,
+                "via": via,
+                "after": {
+                    "status": complaint.status,
+                    "channel": complaint.channel,
+                    "priority": complaint.priority,
+                    "type": clean["type"].code,
+                    "customer": customer.pk,
+                    "customer_created": customer_created,
+                    "department": complaint.department_id,
+                    "attachments": len(data.attachments),
+                    "sla_policy": complaint.sla_policy.code if complaint.sla_policy else None,
+                },
+            }
+        ]
         if complaint.repeat_of is not None:
-            repeats.repeat_detected_record(complaint=complaint, actor=actor, via=via, now=now)
-        # The same customer's recent service orders on the product (issue 16): a warning, not a repeat.
-        if not customer_created and (related := repeats.related_records(complaint=complaint)):
-            repeats.related_found_record(complaint=complaint, records=related, actor=actor, via=via, now=now)
+            events.append(repeats.repeat_detected_event(complaint=complaint, actor=actor, via=via, now=now))
+        if related:
+            events.append(
+                repeats.related_found_event(complaint=complaint, records=related, actor=actor, via=via, now=now)
+            )
+        events_insert_many(events)
         if log_access and actor is not None:
             personal_data_access_record(user=actor, complaints=[complaint], where=log_access)
         transaction.on_commit(lambda: complaint_registered.send(sender=Complaint, complaint=complaint))

@@ -206,3 +206,42 @@ def test_writers_queue_on_the_lock_file_itself(database: Path) -> None:
 
     _waits_until_released(transaction, release, log)
     assert log == ["released", "transaction began", "delete ran"]
+
+
+def test_the_log_is_checkpointed_every_few_writes_after_the_lock_is_let_go(database: Path) -> None:
+    """SQLite's own checkpoint would run inside COMMIT, while the lock is held (issue 20): it is off,
+    and the connection checkpoints every CHECKPOINT_EVERY write transactions once the lock is free."""
+    from closeloop.core.sqlite.base import CHECKPOINT_EVERY
+
+    db = _wrapper(database)
+    db.ensure_connection()
+    with db.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone()[0] == 0
+    checkpoints: list[bool] = []  # per checkpoint: was the writer lock free while it ran?
+
+    def trace(statement: str) -> None:
+        if "wal_checkpoint" in statement:
+            probe = os.open(f"{database}-writer", os.O_RDWR)
+            try:
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(probe, fcntl.LOCK_UN)
+                checkpoints.append(True)
+            except BlockingIOError:
+                checkpoints.append(False)
+            finally:
+                os.close(probe)
+
+    db.connection.set_trace_callback(trace)
+    for n in range(CHECKPOINT_EVERY - 1):
+        _begin(db)
+        with db.cursor() as cursor:
+            cursor.execute("INSERT INTO t VALUES (%s)", [n])
+        _end(db)
+    assert checkpoints == []
+    _begin(db)
+    with db.cursor() as cursor:
+        cursor.execute("INSERT INTO t VALUES (99)")
+    _end(db)
+    assert checkpoints == [True]
+    db.close()
