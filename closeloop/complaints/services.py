@@ -343,9 +343,24 @@ def customer_find(*, phone: str, email: str) -> Customer | None:
 
 
 def _customer_contact_taken(*, phone: str, email: str) -> bool:
-    """Whether a live customer now has this phone or e-mail (one indexed read, no row built)."""
-    match = (Q(phone=phone) if phone else Q()) | (Q(email=email) if email else Q())
-    return bool(match) and Customer.objects.filter(match, anonymised_at__isnull=True).exists()
+    """Whether a live customer now has this phone or e-mail. Written as one statement by hand: it runs
+    inside SQLite's writer lock for every new customer, where the ORM's building of `.exists()` took
+    ~0.2 ms and SQLite's answer 0.01 ms (issue 20). Names from the model, values as parameters."""
+    from django.db import connection
+
+    meta, quote = Customer._meta, connection.ops.quote_name
+    columns = {f.name: quote(f.column) for f in meta.concrete_fields}
+    terms = [(columns[name], value) for name, value in (("phone", phone), ("email", email)) if value]
+    if not terms:
+        return False
+    match = " OR ".join(f"{column} = %s" for column, _value in terms)
+    anonymised = columns["anonymised_at"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {quote(meta.db_table)} WHERE ({match}) AND {anonymised} IS NULL LIMIT 1",  # noqa: S608  # our own table and columns
+            [value for _column, value in terms],
+        )
+        return cursor.fetchone() is not None
 
 
 class _Unread:

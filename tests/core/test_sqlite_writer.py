@@ -245,3 +245,46 @@ def test_the_log_is_checkpointed_every_few_writes_after_the_lock_is_let_go(datab
     _end(db)
     assert checkpoints == [True]
     db.close()
+
+
+def test_a_long_log_is_finished_under_the_lock_so_that_it_starts_again(
+    database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkpoint without the lock leaves the log growing while others append; past LOG_RESTART_PAGES
+    the connection copies the rest holding the lock, and the next writer starts the log afresh."""
+    from closeloop.core.sqlite import base
+
+    monkeypatch.setattr(base, "LOG_RESTART_PAGES", 1)
+    db, other = _wrapper(database), _wrapper(database)
+    db.ensure_connection()
+    lock_free_at_checkpoints: list[bool] = []
+
+    def trace(statement: str) -> None:
+        if "wal_checkpoint" in statement:
+            probe = os.open(f"{database}-writer", os.O_RDWR)
+            try:
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(probe, fcntl.LOCK_UN)
+                lock_free_at_checkpoints.append(True)
+            except BlockingIOError:
+                lock_free_at_checkpoints.append(False)
+            finally:
+                os.close(probe)
+
+    db.connection.set_trace_callback(trace)
+    for n in range(base.CHECKPOINT_EVERY):
+        _begin(db)
+        with db.cursor() as cursor:
+            cursor.execute("INSERT INTO t VALUES (%s)", [n])
+        _end(db)
+    assert lock_free_at_checkpoints == [True, False]  # the copy without the lock, then the rest under it
+    _begin(other)
+    with other.cursor() as cursor:
+        cursor.execute("INSERT INTO t VALUES (100)")
+    _end(other)
+    with other.cursor() as cursor:
+        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        _busy, in_log, _copied = cursor.fetchone()
+    assert in_log <= 2  # the log started again: only the last transaction's pages are in it
+    db.close()
+    other.close()

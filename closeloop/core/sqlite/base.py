@@ -46,6 +46,8 @@ DEFAULT_TIMEOUT = 5.0  # the sqlite3 module's own default
 # Write transactions of one connection between its checkpoints: with two web workers and a task worker
 # writing, the log is copied back every few transactions, ~8 × 80 pages at most per connection.
 CHECKPOINT_EVERY = 8
+# A log this long (pages of 4 KiB) is finished under the lock so that SQLite starts it again (_checkpoint).
+LOG_RESTART_PAGES = 4000
 
 
 class DatabaseCreation(creation.DatabaseCreation):
@@ -140,7 +142,24 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self._writes_since_checkpoint >= CHECKPOINT_EVERY and self.connection is not None:
             self._writes_since_checkpoint = 0
             with contextlib.suppress(Exception):  # a checkpoint left undone is done by the next one
-                self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+                self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        """Copy the log back without holding the lock. SQLite starts the log again from its beginning
+        only when a checkpoint has copied all of it; under constant writing another writer has usually
+        appended meanwhile, and the log grew (43,000 pages after a benchmark, every read slower for it).
+        So a log grown past LOG_RESTART_PAGES is finished once under the lock, where nothing is appended:
+        the pages since the last copy, a moment's wait for the other writers."""
+        row = self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if row is None or row[1] < LOG_RESTART_PAGES or self._writer_held:
+            return
+        self._writer_acquire()
+        try:
+            self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+        finally:
+            if self._writer_fd is not None:
+                fcntl.flock(self._writer_fd, fcntl.LOCK_UN)
+            self._writer_held = False
 
 
 class WriterQueuedCursor(base.SQLiteCursorWrapper):
