@@ -22,7 +22,8 @@ this connection still held the lock: an intake writes about 80 pages (the compla
 and their indexes), every 13th COMMIT took 5–8 ms instead of 0.5, and the other workers waited through
 it (issue 20). Here the automatic checkpoint is off on a queued connection and the connection runs a
 PASSIVE checkpoint itself after every CHECKPOINT_EVERY write transactions, once it has let go of the
-lock: it waits for nobody, a writer may commit while it copies, and the log stays near the same size.
+lock: it waits for nobody and a writer may commit while it copies. A log that has grown past
+LOG_RESTART_PAGES meanwhile is finished under the lock (`_checkpoint`), so that SQLite starts it again.
 SQLite still checkpoints when the last connection closes.
 """
 
