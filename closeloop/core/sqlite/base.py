@@ -20,7 +20,8 @@ Checkpoints (copying the write-ahead log back into the database) run after the l
 runs its automatic checkpoint inside the COMMIT call that filled the log to 1,000 pages, so it ran while
 this connection still held the lock: an intake writes about 80 pages (the complaint, its clocks, events
 and their indexes), every 13th COMMIT took 5–8 ms instead of 0.5, and the other workers waited through
-it (issue 20). Here the automatic checkpoint is off on a queued connection and the connection runs a
+it (issue 20). Here the automatic checkpoint waits for a log of AUTOCHECKPOINT_PAGES on a queued
+connection (a backstop for bulk work: an import's or a seed's large transactions), and the connection runs a
 PASSIVE checkpoint itself after every CHECKPOINT_EVERY write transactions, once it has let go of the
 lock: it waits for nobody and a writer may commit while it copies. A log that has grown past
 LOG_RESTART_PAGES meanwhile is finished under the lock (`_checkpoint`), so that SQLite starts it again.
@@ -49,6 +50,8 @@ DEFAULT_TIMEOUT = 5.0  # the sqlite3 module's own default
 CHECKPOINT_EVERY = 8
 # A log this long (pages of 4 KiB) is finished under the lock so that SQLite starts it again (_checkpoint).
 LOG_RESTART_PAGES = 4000
+# SQLite's own checkpoint, inside COMMIT, only past this (~40 MiB): reached by large transactions alone.
+AUTOCHECKPOINT_PAGES = 10_000
 
 
 class DatabaseCreation(creation.DatabaseCreation):
@@ -73,7 +76,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         mode = getattr(self, "transaction_mode", None)  # Django's, from OPTIONS; not in django-stubs
         if mode == "IMMEDIATE" and not self.is_in_memory_db():
             self._writer_fd = os.open(f"{self.settings_dict['NAME']}-writer", os.O_RDWR | os.O_CREAT, 0o660)
-            connection.execute("PRAGMA wal_autocheckpoint = 0")  # ours run outside the lock (_checkpoint_due)
+            connection.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")  # ours: _writer_release
         return connection
 
     def create_cursor(self, name: str | None = None) -> Any:
