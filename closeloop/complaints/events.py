@@ -79,6 +79,28 @@ def event_record(
 EventRow = dict[str, Any]
 
 
+def event_row(
+    *,
+    complaint: Complaint,
+    action: str,
+    actor: User | None,
+    via: str,
+    at: datetime.datetime,
+    after: dict[str, Any],
+    note: str = "",
+) -> EventRow:
+    """One event as `event_record` would write it, as a row for `events_insert_many`."""
+    return {
+        "complaint_id": complaint.pk,
+        "at": at,
+        "action": action,
+        "actor_id": actor.pk if actor is not None and actor.is_authenticated else None,
+        "via": via,
+        "after": after,
+        "note": note,
+    }
+
+
 def events_insert_many(rows: list[EventRow]) -> None:
     """Append many events in one round trip: jobs that record thousands at once (the SLA sweep), and
     intake, whose events are its complaint's first (one statement inside SQLite's writer lock instead of

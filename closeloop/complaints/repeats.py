@@ -23,7 +23,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from closeloop.complaints.events import EventRow
+from closeloop.complaints.events import EventRow, event_row
 from closeloop.complaints.lifecycle import NOT_COUNTED_STATUSES
 from closeloop.complaints.models import Complaint
 from closeloop.core.types import AnyUser, User
@@ -82,15 +82,15 @@ def repeat_reason_text(*, complaint: Complaint, earlier: Complaint) -> str:
 def repeat_detected_event(*, complaint: Complaint, actor: User | None, via: str, now: datetime.datetime) -> EventRow:
     """The timeline entry of a repeat found at intake (the complaint already carries repeat_of), as a row
     for `events_insert_many`: intake writes its events in one statement."""
-    return {
-        "complaint_id": complaint.pk,
-        "at": now,
-        "action": "repeat_detected",
-        "actor_id": actor.pk if actor is not None and actor.is_authenticated else None,
-        "via": via,
-        "after": {"repeat_of": complaint.repeat_of.number if complaint.repeat_of else None},
-        "note": complaint.repeat_reason,
-    }
+    return event_row(
+        complaint=complaint,
+        action="repeat_detected",
+        actor=actor,
+        via=via,
+        at=now,
+        after={"repeat_of": complaint.repeat_of.number if complaint.repeat_of else None},
+        note=complaint.repeat_reason,
+    )
 
 
 # --- records of other packages about the same customer and product -------------------------------
@@ -134,12 +134,12 @@ def related_found_event(
     *, complaint: Complaint, records: list[RelatedRecord], actor: User | None, via: str, now: datetime.datetime
 ) -> EventRow:
     """The timeline entry of the related records intake saw, as a row for `events_insert_many`."""
-    return {
-        "complaint_id": complaint.pk,
-        "at": now,
-        "action": "related_found",
-        "actor_id": actor.pk if actor is not None and actor.is_authenticated else None,
-        "via": via,
-        "after": {"records": [{"type": r.record_type, "number": r.number} for r in records]},
-        "note": "; ".join(r.why for r in records)[:1000],
-    }
+    return event_row(
+        complaint=complaint,
+        action="related_found",
+        actor=actor,
+        via=via,
+        at=now,
+        after={"records": [{"type": r.record_type, "number": r.number} for r in records]},
+        note="; ".join(r.why for r in records)[:1000],
+    )

@@ -425,7 +425,7 @@ def customer_contact(*, customer: Customer, user: AnyUser) -> ContactView:
 
 def customer_by_phone(*, phone: str) -> Customer | None:
     """The customer intake would reuse for this stored-form phone number (complaints.services.
-    customer_find_or_create: the oldest one, anonymised customers never), or None."""
+    customer_find: the oldest one, anonymised customers never), or None."""
     if not phone:
         return None
     return Customer.objects.filter(phone=phone, anonymised_at__isnull=True).order_by("id").first()

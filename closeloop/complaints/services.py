@@ -36,7 +36,7 @@ from closeloop.complaints.customer_messages import (
     thread_message_record,
     thread_subject,
 )
-from closeloop.complaints.events import complaint_check_writable, event_record, events_insert_many
+from closeloop.complaints.events import complaint_check_writable, event_record, event_row, events_insert_many
 from closeloop.complaints.lifecycle import (
     FIELD_LABELS,
     LIFECYCLE,
@@ -334,9 +334,9 @@ def _validate_intake(data: IntakeData, now: datetime.datetime) -> tuple[dict[str
 def customer_find(*, phone: str, email: str) -> Customer | None:
     """The customer a new complaint with this phone (or else this e-mail) belongs to: the oldest one that
     is not anonymised, or None."""
-    customer = None
-    if phone:
-        customer = Customer.objects.filter(phone=phone, anonymised_at__isnull=True).order_by("id").first()
+    from closeloop.complaints.selectors import customer_by_phone
+
+    customer = customer_by_phone(phone=phone)
     if customer is None and email:
         customer = Customer.objects.filter(email=email, anonymised_at__isnull=True).order_by("id").first()
     return customer
@@ -363,15 +363,8 @@ def _customer_contact_taken(*, phone: str, email: str) -> bool:
         return cursor.fetchone() is not None
 
 
-class _Unread:
-    """`customer_find_or_create(found=UNREAD)`: the caller did not look the customer up."""
-
-
-UNREAD = _Unread()
-
-
 def customer_find_or_create(
-    *, data: IntakeData, phone: str, email: str, found: Customer | _Unread | None = UNREAD
+    *, data: IntakeData, phone: str, email: str, found: Customer | None
 ) -> tuple[Customer, bool]:
     """Reuse the customer with the same phone (or else the same e-mail); fill in what they lacked.
 
@@ -379,11 +372,8 @@ def customer_find_or_create(
     before it takes SQLite's one writer lock, issue 20). A customer found is the one. None found is asked
     again here, in the transaction, with an existence check that builds no row, so that two intakes of
     one new customer at the same moment still make one customer."""
-    if isinstance(found, Customer):
-        customer: Customer | None = found
-    elif found is None and not _customer_contact_taken(phone=phone, email=email):
-        customer = None
-    else:
+    customer = found
+    if customer is None and _customer_contact_taken(phone=phone, email=email):
         customer = customer_find(phone=phone, email=email)
     if customer is None:
         customer = Customer.objects.create(
@@ -541,26 +531,18 @@ def complaint_register(
             attachment_store(
                 complaint=complaint, upload=upload, content_type=content_type, by=complaint.registered_by, now=now
             )
-        events = [
-            {
-                "complaint_id": complaint.pk,
-                "at": now,
-                "action": "registered",
-                "actor_id": registered_by.pk if registered_by else None,
-                "via": via,
-                "after": {
-                    "status": complaint.status,
-                    "channel": complaint.channel,
-                    "priority": complaint.priority,
-                    "type": clean["type"].code,
-                    "customer": customer.pk,
-                    "customer_created": customer_created,
-                    "department": complaint.department_id,
-                    "attachments": len(data.attachments),
-                    "sla_policy": complaint.sla_policy.code if complaint.sla_policy else None,
-                },
-            }
-        ]
+        after = {
+            "status": complaint.status,
+            "channel": complaint.channel,
+            "priority": complaint.priority,
+            "type": clean["type"].code,
+            "customer": customer.pk,
+            "customer_created": customer_created,
+            "department": complaint.department_id,
+            "attachments": len(data.attachments),
+            "sla_policy": complaint.sla_policy.code if complaint.sla_policy else None,
+        }
+        events = [event_row(complaint=complaint, action="registered", actor=actor, via=via, at=now, after=after)]
         if complaint.repeat_of is not None:
             events.append(repeats.repeat_detected_event(complaint=complaint, actor=actor, via=via, now=now))
         if related:

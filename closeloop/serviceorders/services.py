@@ -29,6 +29,7 @@ from closeloop.complaints.services import (
     attachment_refusal,
     complaint_register,
     contact_clean,
+    customer_find,
     customer_find_or_create,
     product_by_model,
     received_at_clean,
@@ -269,11 +270,15 @@ def order_register(
         province=data.province,
         city=data.city,
     )
+    # Read before the write transaction, as complaint intake does (SQLite's writer lock, issue 20).
+    found = customer_find(phone=clean["phone"], email=clean["email"]) if complaint is None else None
     with transaction.atomic():
         if complaint is not None:
             customer, created = complaint.customer, False
         else:
-            customer, created = customer_find_or_create(data=intake, phone=clean["phone"], email=clean["email"])
+            customer, created = customer_find_or_create(
+                data=intake, phone=clean["phone"], email=clean["email"], found=found
+            )
         by = actor if actor is not None and actor.is_authenticated else None
         product = clean["product"]
         policy = policy_for(

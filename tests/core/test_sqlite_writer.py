@@ -208,6 +208,28 @@ def test_writers_queue_on_the_lock_file_itself(database: Path) -> None:
     assert log == ["released", "transaction began", "delete ran"]
 
 
+def _lock_free_at_checkpoints(db: DatabaseWrapper, database: Path) -> list[bool]:
+    """Per checkpoint statement the connection runs from now on: was the writer lock free while it ran
+    (another descriptor could take it)? Read from SQLite's trace callback."""
+    seen: list[bool] = []
+
+    def trace(statement: str) -> None:
+        if "wal_checkpoint" not in statement:
+            return
+        probe = os.open(f"{database}-writer", os.O_RDWR)
+        try:
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(probe, fcntl.LOCK_UN)
+            seen.append(True)
+        except BlockingIOError:
+            seen.append(False)
+        finally:
+            os.close(probe)
+
+    db.connection.set_trace_callback(trace)
+    return seen
+
+
 def test_the_log_is_checkpointed_every_few_writes_after_the_lock_is_let_go(database: Path) -> None:
     """SQLite's own checkpoint would run inside COMMIT, while the lock is held (issue 20): it waits for a
     log only bulk work writes, and the connection checkpoints every CHECKPOINT_EVERY write transactions
@@ -219,21 +241,7 @@ def test_the_log_is_checkpointed_every_few_writes_after_the_lock_is_let_go(datab
     with db.cursor() as cursor:
         cursor.execute("PRAGMA wal_autocheckpoint")
         assert cursor.fetchone()[0] == AUTOCHECKPOINT_PAGES > 1000
-    checkpoints: list[bool] = []  # per checkpoint: was the writer lock free while it ran?
-
-    def trace(statement: str) -> None:
-        if "wal_checkpoint" in statement:
-            probe = os.open(f"{database}-writer", os.O_RDWR)
-            try:
-                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                fcntl.flock(probe, fcntl.LOCK_UN)
-                checkpoints.append(True)
-            except BlockingIOError:
-                checkpoints.append(False)
-            finally:
-                os.close(probe)
-
-    db.connection.set_trace_callback(trace)
+    checkpoints = _lock_free_at_checkpoints(db, database)
     for n in range(CHECKPOINT_EVERY - 1):
         _begin(db)
         with db.cursor() as cursor:
@@ -258,21 +266,7 @@ def test_a_long_log_is_finished_under_the_lock_so_that_it_starts_again(
     monkeypatch.setattr(base, "LOG_RESTART_PAGES", 1)
     db, other = _wrapper(database), _wrapper(database)
     db.ensure_connection()
-    lock_free_at_checkpoints: list[bool] = []
-
-    def trace(statement: str) -> None:
-        if "wal_checkpoint" in statement:
-            probe = os.open(f"{database}-writer", os.O_RDWR)
-            try:
-                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                fcntl.flock(probe, fcntl.LOCK_UN)
-                lock_free_at_checkpoints.append(True)
-            except BlockingIOError:
-                lock_free_at_checkpoints.append(False)
-            finally:
-                os.close(probe)
-
-    db.connection.set_trace_callback(trace)
+    lock_free_at_checkpoints = _lock_free_at_checkpoints(db, database)
     for n in range(base.CHECKPOINT_EVERY):
         _begin(db)
         with db.cursor() as cursor:
