@@ -20,6 +20,7 @@ from closeloop.complaints.lifecycle import OPEN_STATUS_LIST, OPEN_STATUSES
 from closeloop.complaints.models import Complaint, Event
 from closeloop.core.lookups import InIndexCondition
 from closeloop.core.masking import can_see_personal_data, mask_address, mask_email, mask_phone
+from closeloop.core.prepared import Param, Prepared
 from closeloop.core.types import AnyUser
 from closeloop.directory.models import Customer, Membership
 from closeloop.directory.selectors import bare_model, full_email, full_phone, products_by_bare_model
@@ -428,7 +429,12 @@ def customer_by_phone(*, phone: str) -> Customer | None:
     customer_find: the oldest one, anonymised customers never), or None."""
     if not phone:
         return None
-    return Customer.objects.filter(phone=phone, anonymised_at__isnull=True).order_by("id").first()
+    return _CUSTOMER_BY_PHONE.first(phone=phone)  # every intake asks: built once (core/prepared.py)
+
+
+_CUSTOMER_BY_PHONE = Prepared(
+    lambda: Customer.objects.filter(phone=Param("phone"), anonymised_at__isnull=True).order_by("id")[:1]
+)
 
 
 def customer_open_complaints(*, customer: Customer, user: AnyUser) -> QuerySet[Complaint]:

@@ -1,4 +1,5 @@
-"""The authentication backend: Django's ModelBackend, with a user's permissions read in one query.
+"""The authentication backend: Django's ModelBackend, with a user's permissions read in one query and the
+session's user by a statement built once.
 
 ModelBackend reads a user's own and their groups' (roles') permissions in two ORM queries on the first
 `has_perm` of a request; every API call and page asks at least once, so this is one round trip fewer
@@ -9,12 +10,17 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
+from closeloop.core.prepared import Param, Prepared
 from closeloop.core.types import User
+
+# The user of a session, asked on every request of the desk: built once (core/prepared.py).
+_USER = Prepared(lambda: get_user_model()._default_manager.filter(pk=Param("pk"))[:1])
 
 
 @cache
@@ -34,6 +40,10 @@ def _permissions_sql(user_model: type[User]) -> tuple[str, str]:
 
 
 class ModelBackendOneQuery(ModelBackend):
+    def get_user(self, user_id: Any) -> Any:
+        user = _USER.first(pk=user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
+
     def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()

@@ -11,6 +11,7 @@ from enum import StrEnum
 from django.contrib.auth.models import Group, Permission
 from django.utils.translation import gettext_lazy as _
 
+from closeloop.core.prepared import Param, Prepared
 from closeloop.core.types import AnyUser
 
 
@@ -134,6 +135,10 @@ def sync_role_groups() -> None:
         group.permissions.set(perms)
 
 
+# Asked on every request of the desk: built once (core/prepared.py).
+_ROLE_NAMES = Prepared(lambda: Group.objects.filter(user=Param("user")).values_list("name"))
+
+
 def user_roles(user: AnyUser | None) -> frozenset[str]:
     """The role codes of a user, cached on the user object for the request."""
     if user is None or not user.is_authenticated:
@@ -143,6 +148,6 @@ def user_roles(user: AnyUser | None) -> frozenset[str]:
         if getattr(user, "is_superuser", False):
             cached = frozenset(r.value for r in Role)
         else:
-            cached = frozenset(user.groups.values_list("name", flat=True))
+            cached = frozenset(name for (name,) in _ROLE_NAMES.rows(user=user.pk))
         user._closeloop_roles = cached  # type: ignore[attr-defined]  # a per-request cache on the user object
     return cached
