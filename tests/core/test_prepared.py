@@ -67,6 +67,18 @@ def test_statement_is_built_once_and_run_with_each_calls_values(django_assert_nu
     assert len(builds) == 2  # once to learn the model, once to compile for the database; not per call
 
 
+def test_count_is_the_querysets_count(django_assert_num_queries: Any) -> None:
+    prepared = Prepared(lambda: Customer.objects.filter(phone=Param("phone"), anonymised_at__isnull=True))
+    for name in ("甲", "乙", "丙"):
+        Customer.objects.create(name=name, phone="13600000001")
+    Customer.objects.create(name="丁", phone="13600000001", anonymised_at=timezone.now())
+    prepared.count(phone="13600000001")  # built
+    with django_assert_num_queries(2):
+        counted, none = prepared.count(phone="13600000001"), prepared.count(phone="13600000002")
+    assert counted == _customers("13600000001").count() == 3
+    assert none == 0
+
+
 def test_a_value_bound_by_the_queryset_is_refused() -> None:
     # The first call's phone number would have been kept in the statement for every later call.
     prepared = Prepared(lambda: Customer.objects.filter(phone="13700000001", name=Param("name")))
