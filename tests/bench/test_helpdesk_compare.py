@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import ast
 import base64
-import importlib.util
 import json
-import sys
 import urllib.parse
 from copy import deepcopy
 from pathlib import Path
@@ -15,20 +13,13 @@ from typing import Any
 
 import pytest
 
+from tests.bench import bench_script
+
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "helpdesk"
 
 
-def _load(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(f"bench_helpdesk_{name}", BENCH / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-compare = _load("compare")
-template = _load("project_template")
+compare = bench_script("helpdesk/compare.py", "bench_helpdesk_compare")
+template = bench_script("helpdesk/project_template.py", "bench_helpdesk_project_template")
 
 
 def read(path: str, median: float, p95: float, **extra: Any) -> dict[str, Any]:

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench import bench_script
 
 
 def _instructions() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_instructions", ROOT / "bench" / "instructions.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_instructions"] = module
-    spec.loader.exec_module(module)
-    return module
+    return bench_script("instructions.py", "bench_instructions")
 
 
 def test_the_count_is_valgrinds_total() -> None:

@@ -8,8 +8,6 @@ so their counts include the BEGIN/COMMIT of the access-log write that a test's s
 from __future__ import annotations
 
 import datetime
-import importlib.util
-import sys
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -23,20 +21,12 @@ from django.test.utils import CaptureQueriesContext
 
 from closeloop.complaints.models import Complaint
 from closeloop.demo.generator import seed_complaints
+from tests.bench import bench_script
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
-def _load_suite() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_suite_for_tests", BENCH / "bench_suite.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-suite = _load_suite()
+suite = bench_script("bench_suite.py", "bench_suite_for_tests")
 
 
 def _statements(pages: dict[str, tuple[str, list[str]]]) -> dict[str, list[int]]:

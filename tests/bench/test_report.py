@@ -3,22 +3,14 @@ bench/results/summary.json says, and summary.json what the results' JSON files s
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 from types import ModuleType
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench import bench_script
 
 
 def _report() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_report", ROOT / "bench" / "report.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_report"] = module
-    spec.loader.exec_module(module)
-    return module
+    return bench_script("report.py", "bench_report")
 
 
 def test_the_readme_tables_are_the_summary_rendered() -> None:
