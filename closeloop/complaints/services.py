@@ -67,6 +67,7 @@ from closeloop.core.errors import (
 )
 from closeloop.core.masking import can_see_personal_data
 from closeloop.core.numbering import daily_number
+from closeloop.core.prepared import Param, Prepared
 from closeloop.core.types import AnyUser, User
 from closeloop.directory import selectors as directory_selectors
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Product
@@ -343,24 +344,20 @@ def customer_find(*, phone: str, email: str) -> Customer | None:
 
 
 def _customer_contact_taken(*, phone: str, email: str) -> bool:
-    """Whether a live customer now has this phone or e-mail. Written as one statement by hand: it runs
-    inside SQLite's writer lock for every new customer, where the ORM's building of `.exists()` took
-    ~0.2 ms and SQLite's answer 0.01 ms (issue 20). Names from the model, values as parameters."""
-    from django.db import connection
-
-    meta, quote = Customer._meta, connection.ops.quote_name
-    columns = {f.name: quote(f.column) for f in meta.concrete_fields}
-    terms = [(columns[name], value) for name, value in (("phone", phone), ("email", email)) if value]
-    if not terms:
+    """Whether a live customer now has this phone or e-mail: one indexed read, no row built. It runs inside
+    SQLite's writer lock for every new customer, where building `.exists()` through the ORM took ~0.2 ms
+    and SQLite's answer 0.01 ms (issue 20): built once (core/prepared.py). A contact not given is passed
+    as NULL, which equals nothing."""
+    if not (phone or email):
         return False
-    match = " OR ".join(f"{column} = %s" for column, _value in terms)
-    anonymised = columns["anonymised_at"]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT 1 FROM {quote(meta.db_table)} WHERE ({match}) AND {anonymised} IS NULL LIMIT 1",  # noqa: S608  # our own table and columns
-            [value for _column, value in terms],
-        )
-        return cursor.fetchone() is not None
+    return bool(_CONTACT_TAKEN.rows(phone=phone or None, email=email or None))
+
+
+_CONTACT_TAKEN = Prepared(
+    lambda: Customer.objects.filter(
+        Q(phone=Param("phone")) | Q(email=Param("email")), anonymised_at__isnull=True
+    ).values_list("pk")[:1]
+)
 
 
 def customer_find_or_create(

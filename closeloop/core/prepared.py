@@ -46,13 +46,17 @@ class Prepared(Generic[M]):
         self._statements: dict[str, tuple[str, frozenset[str]]] = {}
 
     def _statement(self) -> tuple[type[M], str, frozenset[str], str]:
+        queryset = None
+        if self._model is None:
+            queryset = self._build()
+            self._model = queryset.model
         model = self._model
-        if model is None:
-            model = self._model = self._build().model
         using = router.db_for_read(model)
         known = self._statements.get(using)
         if known is None:
-            sql, params = self._build().query.get_compiler(using=using).as_sql()
+            if queryset is None:
+                queryset = self._build()
+            sql, params = queryset.query.get_compiler(using=using).as_sql()
             # Everything else the ORM would have bound must be written into the statement: a value
             # bound here would be the first call's, kept for every later one.
             if params or "%" in _PLACEHOLDER.sub("", sql):

@@ -64,7 +64,7 @@ def test_statement_is_built_once_and_run_with_each_calls_values(django_assert_nu
         assert prepared.first(phone="13700000001") == one
         assert prepared.first(phone="13700000002") == two
         assert prepared.rows(phone="13700000003") == []
-    assert len(builds) == 2  # once to learn the model, once to compile for the database; not per call
+    assert len(builds) == 1  # on the first call, for its model and its statement; not per call
 
 
 def test_count_is_the_querysets_count(django_assert_num_queries: Any) -> None:
