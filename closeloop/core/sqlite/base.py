@@ -136,12 +136,16 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 self._writer_held = True
                 return
 
-    def _writer_release(self) -> None:
-        if not self._writer_held:
-            return
+    def _writer_unlock(self) -> None:
         if self._writer_fd is not None:
             fcntl.flock(self._writer_fd, fcntl.LOCK_UN)
         self._writer_held = False
+
+    def _writer_release(self) -> None:
+        """The end of a write transaction: the lock let go, and every CHECKPOINT_EVERY of them a checkpoint."""
+        if not self._writer_held:
+            return
+        self._writer_unlock()
         self._writes_since_checkpoint += 1
         if self._writes_since_checkpoint >= CHECKPOINT_EVERY and self.connection is not None:
             self._writes_since_checkpoint = 0
@@ -161,9 +165,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         try:
             self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
         finally:
-            if self._writer_fd is not None:
-                fcntl.flock(self._writer_fd, fcntl.LOCK_UN)
-            self._writer_held = False
+            self._writer_unlock()  # not _writer_release: this is no write transaction to count
 
 
 class WriterQueuedCursor(base.SQLiteCursorWrapper):
