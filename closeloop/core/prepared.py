@@ -60,7 +60,8 @@ class Prepared(Generic[M]):
             # Everything else the ORM would have bound must be written into the statement: a value
             # bound here would be the first call's, kept for every later one.
             if params or "%" in _PLACEHOLDER.sub("", sql):
-                raise ValueError(f"only Param() values may be bound in a prepared statement: {sql} {params!r}")
+                # The values themselves are left out of the message: one may be a customer's phone number.
+                raise ValueError(f"only Param() values may be bound in a prepared statement, not {len(params)}: {sql}")
             known = self._statements[using] = (sql, frozenset(_PLACEHOLDER.findall(sql)))
         return model, *known, using
 
