@@ -6,13 +6,14 @@ import datetime
 import enum
 from typing import Annotated, Any, Literal
 
-from ninja import Field, Schema
+from ninja import Field
 from pydantic import AfterValidator, AwareDatetime, field_validator
 
 from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import AttachmentKind, Channel
 from closeloop.complaints.selectors import SORTS
 from closeloop.core.api_since import Instant
+from closeloop.core.schema import Schema
 from closeloop.directory.models import CustomerKind
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ninja import Field, Schema
+from ninja import Field
+
+from closeloop.core.schema import Schema
 
 
 class ErrorOut(Schema):

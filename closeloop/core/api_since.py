@@ -12,8 +12,10 @@ import datetime
 from typing import Annotated, TypeVar
 
 from django.db.models import Model, QuerySet
-from ninja import Field, Schema
+from ninja import Field
 from pydantic import AfterValidator
+
+from closeloop.core.schema import Schema
 
 M = TypeVar("M", bound=Model)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, P, PathEx, Query, Router, Schema, Status
+from ninja import Field, P, PathEx, Query, Router, Status
 
 from closeloop.complaints.lifecycle import Status as ComplaintStatus
 from closeloop.complaints.models import Complaint, Via
@@ -18,6 +18,7 @@ from closeloop.complaints.selectors import complaint_get
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS
 from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.errors import DomainError, PermissionDeniedError
+from closeloop.core.schema import Schema
 from closeloop.core.types import User
 from closeloop.defects import selectors
 from closeloop.defects.models import AlertStatus, DefectAlert, DefectIncident, IncidentEvent, IncidentStatus

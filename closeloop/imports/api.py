@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Router, Status
 
 from closeloop.core.api_responses import READ_ERRORS, WRITE_ERRORS, ValidationErrorOut
 from closeloop.core.files import file_response
+from closeloop.core.schema import Schema
 from closeloop.imports.models import ImportSource
 from closeloop.imports.services import ImportResult, complaints_import, import_allowed
 from closeloop.imports.template import import_template_xlsx

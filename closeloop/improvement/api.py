@@ -16,13 +16,14 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, P, PathEx, Query, Router, Schema, Status
+from ninja import Field, P, PathEx, Query, Router, Status
 
 from closeloop.complaints.models import Complaint, Via
 from closeloop.complaints.schemas import Text
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
 from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.errors import DomainError, PermissionDeniedError
+from closeloop.core.schema import Schema
 from closeloop.core.types import User
 from closeloop.directory.models import CauseCategory, ComplaintType, Department, Product, ProductLine
 from closeloop.improvement import selectors, services

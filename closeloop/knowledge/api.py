@@ -7,11 +7,12 @@ import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Status
 
 from closeloop import authz
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
 from closeloop.core.api_since import UpdatedSince, updated_since
+from closeloop.core.schema import Schema
 from closeloop.core.types import User
 from closeloop.knowledge import selectors, services
 from closeloop.knowledge.models import Article

@@ -6,13 +6,14 @@ import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Status
 
 from closeloop import authz
 from closeloop.complaints.models import Via
 from closeloop.complaints.selectors import complaint_get
 from closeloop.core.api_responses import ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
 from closeloop.core.api_since import UpdatedSince, updated_since
+from closeloop.core.schema import Schema
 from closeloop.core.types import User
 from closeloop.macros import services
 from closeloop.macros.models import Macro

@@ -10,10 +10,11 @@ import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 
 from closeloop.core.api_responses import ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
 from closeloop.core.api_since import UpdatedSince, updated_since
+from closeloop.core.schema import Schema
 from closeloop.core.types import User
 from closeloop.notifications import selectors, services
 from closeloop.notifications.models import Method, Notification

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, File, Form, P, PathEx, Query, Router, Schema, Status
+from ninja import Field, File, Form, P, PathEx, Query, Router, Status
 from ninja.files import UploadedFile
 
 from closeloop.complaints.models import Channel, Via
@@ -17,6 +17,7 @@ from closeloop.complaints.selectors import complaint_get
 from closeloop.complaints.services import AttachmentUpload
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
 from closeloop.core.api_since import UpdatedSince, updated_since
+from closeloop.core.schema import Schema
 from closeloop.core.types import User
 from closeloop.directory.models import CustomerKind
 from closeloop.serviceorders import selectors, services

@@ -7,7 +7,7 @@ import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Status
 from pydantic import field_validator
 
 from closeloop import authz
@@ -16,6 +16,7 @@ from closeloop.calendar.working import FIRST_YEAR, LAST_YEAR, add
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
 from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.errors import DomainError
+from closeloop.core.schema import Schema
 from closeloop.sla import policies as services
 from closeloop.sla.loader import calendar_for_row
 from closeloop.sla.models import Calendar, Policy, PolicyChange, PolicyRule

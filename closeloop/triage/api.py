@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Status
 
 from closeloop import authz
 from closeloop.complaints.models import Complaint
@@ -18,6 +18,7 @@ from closeloop.complaints.selectors import complaint_get
 from closeloop.core.api_responses import ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
 from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.errors import DomainError
+from closeloop.core.schema import Schema
 from closeloop.core.types import User
 from closeloop.triage import selectors, services
 from closeloop.triage.suggest import triage_suggest

@@ -10,7 +10,7 @@ import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router
 
 from closeloop import authz
 from closeloop.complaints.api import Number
@@ -20,6 +20,7 @@ from closeloop.complaints.schemas import Text
 from closeloop.complaints.selectors import complaint_get
 from closeloop.complaints.services import complaint_transition
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, WRITE_ERRORS
+from closeloop.core.schema import Schema
 from closeloop.core.types import User
 from closeloop.followup.services.closing import closing_checklist, complaint_archive, complaint_reopen
 from closeloop.followup.services.retention import complaints_anonymise

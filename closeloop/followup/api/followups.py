@@ -8,7 +8,7 @@ import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, P, PathEx, Query, Router, Schema
+from ninja import Field, P, PathEx, Query, Router
 
 from closeloop.complaints import selectors as complaint_selectors
 from closeloop.complaints.api import Number
@@ -17,6 +17,7 @@ from closeloop.complaints.schemas import Text
 from closeloop.complaints.services import personal_data_access_record
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS
 from closeloop.core.api_since import UpdatedSince, updated_since
+from closeloop.core.schema import Schema
 from closeloop.core.types import User
 from closeloop.followup import selectors
 from closeloop.followup.models import AttemptResult, FollowUp, FollowUpMethod, SurveyLink

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router
 
 from closeloop.complaints.api import Number, _complaint_by_number, _complaint_response, _user
 from closeloop.complaints.models import Complaint, Via
@@ -16,6 +16,7 @@ from closeloop.complaints.schemas import ComplaintOut, Text
 from closeloop.complaints.selectors import complaint_get
 from closeloop.core.api_responses import ONE_WRITE_ERRORS
 from closeloop.core.errors import DomainError
+from closeloop.core.schema import Schema
 from closeloop.core.types import User
 from closeloop.followup.services import repeats as services
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, P, PathEx, Query, Router, Schema, Status
+from ninja import Field, P, PathEx, Query, Router, Status
 
 from closeloop.complaints.api import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS
 from closeloop.complaints.models import Via
@@ -15,6 +15,7 @@ from closeloop.complaints.schemas import Text
 from closeloop.complaints.selectors import complaints_visible_to
 from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.errors import DomainError, PermissionDeniedError
+from closeloop.core.schema import Schema
 from closeloop.core.types import User
 from closeloop.directory.models import Department
 from closeloop.handling.models import Dispute, DisputeStatus, Task

@@ -10,7 +10,7 @@ import datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, P, PathEx, Query, Router, Schema
+from ninja import Field, P, PathEx, Query, Router
 
 from closeloop.complaints import selectors as complaint_selectors
 from closeloop.complaints.api import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, Number
@@ -18,6 +18,7 @@ from closeloop.complaints.models import Via
 from closeloop.complaints.schemas import Text
 from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.files import file_response
+from closeloop.core.schema import Schema
 from closeloop.core.types import User
 from closeloop.handling.models import FeedbackForm, FeedbackResult, FeedbackStatus
 from closeloop.handling.pdf import feedback_form_pdf

@@ -10,7 +10,7 @@ import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, P, PathEx, Query, Router, Schema, Status
+from ninja import Field, P, PathEx, Query, Router, Status
 from pydantic import AwareDatetime
 
 from closeloop.complaints.api import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS
@@ -18,6 +18,7 @@ from closeloop.complaints.models import Via
 from closeloop.complaints.schemas import Text
 from closeloop.complaints.selectors import complaints_visible_to
 from closeloop.core.api_since import UpdatedSince, updated_since
+from closeloop.core.schema import Schema
 from closeloop.core.types import User
 from closeloop.handling.models import Postponement, PostponementStatus, Task
 from closeloop.handling.services import postponements as services

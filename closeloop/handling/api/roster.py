@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Status
 
 from closeloop import authz
 from closeloop.complaints.api import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS, Number
@@ -18,6 +18,7 @@ from closeloop.complaints.schemas import MAX_OFFSET, RefOut, Text
 from closeloop.complaints.selectors import complaint_get
 from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.errors import DomainError
+from closeloop.core.schema import Schema
 from closeloop.core.types import User
 from closeloop.directory.models import Absence, ComplaintType, Department, ProductLine, RosterChange, RosterEntry
 from closeloop.handling import selectors

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, P, PathEx, Query, Router, Schema, Status
+from ninja import Field, P, PathEx, Query, Router, Status
 
 from closeloop.complaints import selectors
 from closeloop.complaints.api import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, Number
@@ -19,6 +19,7 @@ from closeloop.complaints.models import Via
 from closeloop.complaints.schemas import Text
 from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.errors import DomainError
+from closeloop.core.schema import Schema
 from closeloop.core.types import User
 from closeloop.handling.models import CompensationForm, ExecutionStep, Measure, Solution, SolutionStatus, Task
 from closeloop.handling.services import solutions as services

@@ -27,7 +27,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 from ninja.errors import ValidationError as NinjaValidationError
 
 from closeloop.complaints.api import _summary
@@ -38,6 +38,7 @@ from closeloop.complaints.services import personal_data_access_record
 from closeloop.core.api_responses import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.errors import PermissionDeniedError
+from closeloop.core.schema import Schema
 from closeloop.core.types import User
 from closeloop.directory.models import ComplaintType, CustomerKind, Department, Product, ProductLine
 from closeloop.directory.regions import province_standard

@@ -13,12 +13,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, P, PathEx, Query, Router, Schema, Status
+from ninja import Field, P, PathEx, Query, Router, Status
 
 from closeloop.core.api_responses import ONE_ERRORS, ONE_WRITE_ERRORS, READ_ERRORS, WRITE_ERRORS
 from closeloop.core.api_since import UpdatedSince, updated_since
 from closeloop.core.errors import PermissionDeniedError, ValidationFailed
 from closeloop.core.files import file_response
+from closeloop.core.schema import Schema
 from closeloop.core.types import User
 from closeloop.insight.kpis import Period
 from closeloop.insight.models import Recipient, Report, ReportKind, ReportStatus

@@ -6,10 +6,11 @@ import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 
 from closeloop import authz
 from closeloop.core.api_responses import READ_ERRORS
+from closeloop.core.schema import Schema
 from closeloop.insight.kpis import Period
 from closeloop.insight.service_kpis import service_kpis
 
