@@ -47,7 +47,7 @@ LONGEST_PAUSE = 0.0005
 DEFAULT_TIMEOUT = 5.0  # the sqlite3 module's own default
 # Write transactions of one connection between its checkpoints: with two web workers and a task worker
 # writing, the log is copied back every few transactions, ~8 × 80 pages at most per connection.
-CHECKPOINT_EVERY = 8
+CHECKPOINT_EVERY = 32
 # A log this long (pages of 4 KiB) is finished under the lock so that SQLite starts it again (_checkpoint).
 LOG_RESTART_PAGES = 4000
 # SQLite's own checkpoint, inside COMMIT, only past this (~40 MiB): reached by large transactions alone.
