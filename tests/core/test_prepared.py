@@ -67,6 +67,33 @@ def test_statement_is_built_once_and_run_with_each_calls_values(django_assert_nu
     assert len(builds) == 1  # on the first call, for its model and its statement; not per call
 
 
+def test_instances_are_made_without_a_raw_queryset_unless_the_select_has_more_than_the_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A select of the model's own columns is made into an instance from the compiler's recipe (what
+    `Model.objects.raw` worked out again on every call); one with a related model's columns goes through
+    `raw`, which reads the model's columns by name."""
+    from closeloop.complaints.models import Complaint
+
+    customer = Customer.objects.create(name="甲", phone="13500000001", email="jia@example.com")
+    plain = Prepared(lambda: Customer.objects.filter(phone=Param("phone")).order_by("id")[:1])
+    joined = Prepared(lambda: Complaint.objects.select_related("customer").filter(pk=Param("pk"))[:1])
+    raw_calls: list[str] = []
+    real_raw = QuerySet.raw
+
+    def counted_raw(self: QuerySet[Any], raw_query: str, *args: Any, **kwargs: Any) -> Any:
+        raw_calls.append(raw_query)
+        return real_raw(self, raw_query, *args, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "raw", counted_raw)
+    found = plain.first(phone="13500000001")
+    assert found == customer and found is not None and found.email == "jia@example.com"
+    assert not found._state.adding and found._state.db == "default"
+    assert raw_calls == []
+    assert joined.first(pk=-1) is None
+    assert len(raw_calls) == 1
+
+
 def test_count_is_the_querysets_count(django_assert_num_queries: Any) -> None:
     prepared = Prepared(lambda: Customer.objects.filter(phone=Param("phone"), anonymised_at__isnull=True))
     for name in ("甲", "乙", "丙"):
