@@ -38,7 +38,7 @@ from closeloop.directory.selectors import EMAIL
 from closeloop.followup.models import FollowUp, FollowUpMethod, FollowUpOutcome, SatisfactionLevel
 from closeloop.followup.selectors import active_levels
 from closeloop.imports.columns import BY_KEY, COLUMNS, column_for
-from closeloop.imports.inserts import insert_rows, insert_values
+from closeloop.core.inserts import insert_rows, insert_values
 from closeloop.imports.models import ImportRun, ImportSource
 from closeloop.imports.reading import SourceRow
 
@@ -592,7 +592,7 @@ def _write(
     followups = 0
     for start in range(0, len(rows), BATCH_SIZE):
         batch = rows[start : start + BATCH_SIZE]
-        # Rows of values straight from the checked data, no model instances (imports/inserts.py).
+        # Rows of values straight from the checked data, no model instances (core/inserts.py).
         complaints = []
         for row in batch:
             customer = customers[row.line]

@@ -26,6 +26,7 @@ from closeloop.calendar.working import (
     working_time_between,
 )
 from closeloop.core import refcache
+from closeloop.core.inserts import insert_rows
 from closeloop.core.types import User
 from closeloop.sla.loader import calendar_for_row
 from closeloop.sla.milestones import Milestone
@@ -137,7 +138,8 @@ def deadlines_save_planned(*, complaint: Complaint, planned: list[Deadline]) -> 
     next_due_at from `nearest_running`, so nothing is re-read). Returns them, saved."""
     for deadline in planned:
         deadline.complaint = complaint
-    return Deadline.objects.bulk_create(planned)
+    insert_rows(planned)  # bulk_create's value preparation was most of this (core/inserts.py)
+    return planned
 
 
 def deadlines_start(

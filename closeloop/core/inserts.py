@@ -1,7 +1,9 @@
-"""Bulk inserts for the history import: multi-row `INSERT … RETURNING id`, one statement per batch.
+"""Bulk inserts: multi-row `INSERT … RETURNING id`, one statement per batch. Used by the history import
+(issue 10) and by intake for a complaint's clocks (issue 20).
 
 Django's bulk_create prepares every value through the generic field machinery (and caps a SQLite
-statement at 999 parameters): for the import's 40-column rows that was most of the time spent. Here each
+statement at 999 parameters): for the import's 40-column rows that was most of the time spent, and for
+intake's three clocks it cost 0.15–0.28 ms of CPU more than this. Here each
 column's conversion is chosen once per model and the values are passed as they are for the plain types;
 what bulk_create also skips (save(), signals) is skipped alike. Both PostgreSQL and SQLite (≥ 3.35)
 return the new ids in the order of the VALUES, as bulk_create relies on too.
