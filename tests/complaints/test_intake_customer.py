@@ -60,3 +60,30 @@ def test_a_returning_customer_is_read_once_and_filled_in(agent: User) -> None:
     customer = Customer.objects.get(pk=first.customer_id)
     assert (customer.email, customer.city) == ("wf@example.cn", "杭州市")
     assert Complaint.objects.filter(customer=customer).count() == 2
+
+
+def test_intake_writes_the_rows_save_would_have_written(agent: User) -> None:
+    """Intake inserts the customer, the complaint and its clocks with core/inserts.insert_rows instead of
+    save() and bulk_create (issue 20). That is the same only while nothing listens to their saving: no
+    save() override, no pre_save/post_save receiver. The instances intake returns are the rows read back."""
+    from django.db import models
+    from django.db.models.signals import post_save, pre_save
+
+    from closeloop.sla.models import Deadline
+
+    for model in (Complaint, Customer, Deadline):
+        assert model.save is models.Model.save, model
+        assert not pre_save.has_listeners(model) and not post_save.has_listeners(model), model
+
+    complaint = services.complaint_register(
+        data=_intake(province="浙江", email="wf@example.cn", batch_no=" B-7 "), actor=agent, via="api"
+    )
+
+    assert not complaint._state.adding and not complaint.customer._state.adding
+    for written in (complaint, complaint.customer, *complaint.deadlines.all()):
+        stored = type(written).objects.get(pk=written.pk)
+        for field in type(written)._meta.concrete_fields:
+            assert getattr(stored, field.attname) == getattr(written, field.attname), (type(written), field.name)
+    assert complaint.updated_at is not None and complaint.customer.created_at is not None
+    assert complaint.batch_no == "B-7" and complaint.customer.email == "wf@example.cn"
+    assert len(complaint.deadlines.all()) == Deadline.objects.filter(complaint=complaint).count() > 0
