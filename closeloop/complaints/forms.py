@@ -4,14 +4,15 @@ in the services, whose errors `core.forms_ui.add_domain_errors` puts back on the
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from closeloop.complaints import selectors
 from closeloop.complaints.customer_messages import EMAIL_MAX_CHARS, SUBJECT_MAX_CHARS
@@ -144,6 +145,35 @@ class TypePicker(forms.RadioSelect):
         return option
 
 
+@dataclass(frozen=True)
+class _RegistrationChoices:
+    types: list[tuple[str, str]]
+    type_departments: dict[str, str]  # type code → its default department's label
+    departments: list[tuple[str, str]]
+
+
+# language → (the reference cache's types and departments it was made from, the choices)
+_registration_choices_made: dict[str, tuple[list[Any], list[Any], _RegistrationChoices]] = {}
+
+
+def _registration_choices() -> _RegistrationChoices:
+    """The registration form's type and department choices in the current language, made again whenever
+    the reference cache reads the types or departments again (so they are as fresh as it is). Their
+    labels are translated per language: making them was a sixth of building the form, which every
+    registration does (issue 20)."""
+    types, departments = directory_selectors.complaint_types_active(), directory_selectors.departments_active()
+    language = get_language() or ""
+    made = _registration_choices_made.get(language)
+    if made is None or made[0] is not types or made[1] is not departments:
+        choices = _RegistrationChoices(
+            types=[(t.code, t.label) for t in types],
+            type_departments={t.code: t.default_department.label if t.default_department else "" for t in types},
+            departments=[("", str(_("as proposed for the type")))] + [(d.code, d.label) for d in departments],
+        )
+        made = _registration_choices_made[language] = (types, departments, choices)
+    return made[2]
+
+
 class RegistrationForm(forms.Form):
     """The registration form (客户投诉登记表). Field names are the service's error field names."""
 
@@ -235,13 +265,11 @@ class RegistrationForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Reference data from the per-process cache: the page is opened for every call taken.
-        types = directory_selectors.complaint_types_active()
-        cast(forms.ChoiceField, self.fields["type"]).choices = [(t.code, t.label) for t in types]
-        self.type_departments = {t.code: t.default_department.label if t.default_department else "" for t in types}
+        choices = _registration_choices()
+        cast(forms.ChoiceField, self.fields["type"]).choices = choices.types
+        self.type_departments = dict(choices.type_departments)
         self.fields["type"].widget.departments = self.type_departments
-        cast(forms.ChoiceField, self.fields["department"]).choices = [("", _("as proposed for the type"))] + [
-            (d.code, d.label) for d in directory_selectors.departments_active()
-        ]
+        cast(forms.ChoiceField, self.fields["department"]).choices = choices.departments
         if not self.is_bound:
             self.initial.setdefault("received_at", timezone.localtime().replace(second=0, microsecond=0))
 

@@ -126,6 +126,28 @@ def test_a_changed_type_shows_at_once(agent_client: Client) -> None:
     assert "After-sales" in body
 
 
+def test_the_forms_choices_are_made_per_language_and_again_when_the_reference_data_changes() -> None:
+    """The registration form's choices are kept per language (closeloop/complaints/forms.py) and made
+    again when the reference cache reads the types or departments again."""
+    from django.utils import translation
+
+    from closeloop.complaints.forms import RegistrationForm
+
+    Department.objects.create(code="after-sales", name="售后", name_en="After-sales")
+    with translation.override("en"):
+        english = dict(RegistrationForm().fields["department"].choices)
+    with translation.override("zh-hans"):
+        chinese = dict(RegistrationForm().fields["department"].choices)
+    assert english["after-sales"] == "After-sales" and chinese["after-sales"] == "售后"
+
+    Department.objects.filter(code="after-sales").update(name_en="Service")  # no signal: the cache keeps its rows
+    with translation.override("en"):
+        assert dict(RegistrationForm().fields["department"].choices)["after-sales"] == "After-sales"
+    Department.objects.get(code="after-sales").save()  # a save clears the reference cache in this process
+    with translation.override("en"):
+        assert dict(RegistrationForm().fields["department"].choices)["after-sales"] == "Service"
+
+
 def test_register_requires_the_permission(client_for: Callable[[User], Client], make_user: Callable[..., User]) -> None:
     auditor = make_user(Role.AUDITOR)
     assert client_for(auditor).get("/desk/new/").status_code == 403
