@@ -20,6 +20,7 @@ from closeloop.complaints.lifecycle import FIELD_LABELS, Status, Transition
 from closeloop.complaints.models import AttachmentKind, Channel, Complaint, Priority
 from closeloop.complaints.selectors import OPEN, SORTS, QueueFilters
 from closeloop.complaints.services import AttachmentUpload, IntakeData
+from closeloop.core.formcopy import quick_field_copies
 from closeloop.core.types import AnyUser
 from closeloop.core.widgets import PlainDateInput, PlainSelect, PlainTextInput
 from closeloop.directory import selectors as directory_selectors
@@ -174,6 +175,7 @@ def _registration_choices() -> _RegistrationChoices:
     return made[2]
 
 
+@quick_field_copies  # built on every registration: core/formcopy.py
 class RegistrationForm(forms.Form):
     """The registration form (客户投诉登记表). Field names are the service's error field names."""
 
