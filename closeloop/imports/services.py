@@ -30,6 +30,7 @@ from closeloop.complaints.lifecycle import Status
 from closeloop.complaints.models import Channel, Complaint, DailySequence, Event, Priority, Via
 from closeloop.complaints.services import normalize_phone
 from closeloop.core.errors import DomainError
+from closeloop.core.inserts import insert_rows, insert_values
 from closeloop.core.statistics import planner_statistics_refresh
 from closeloop.core.types import AnyUser, User
 from closeloop.directory.models import ComplaintType, Customer, CustomerKind, Department, Product
@@ -38,7 +39,6 @@ from closeloop.directory.selectors import EMAIL
 from closeloop.followup.models import FollowUp, FollowUpMethod, FollowUpOutcome, SatisfactionLevel
 from closeloop.followup.selectors import active_levels
 from closeloop.imports.columns import BY_KEY, COLUMNS, column_for
-from closeloop.core.inserts import insert_rows, insert_values
 from closeloop.imports.models import ImportRun, ImportSource
 from closeloop.imports.reading import SourceRow
 
