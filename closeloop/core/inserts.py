@@ -1,5 +1,5 @@
 """Bulk inserts: multi-row `INSERT … RETURNING id`, one statement per batch. Used by the history import
-(issue 10) and by intake for a complaint's clocks (issue 20).
+(issue 10) and by intake for its customer, complaint and clocks (issue 20).
 
 Django's bulk_create prepares every value through the generic field machinery (and caps a SQLite
 statement at 999 parameters): for the import's 40-column rows that was most of the time spent, and for
@@ -34,16 +34,17 @@ PLAIN = (
 
 
 def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
-    ops = connection.ops
+    """A column's conversion, kept in the model's recipe: the connection is asked at each call (the
+    recipe serves every thread), its time zone once (UTC, from the settings, the same for all)."""
     if isinstance(field, models.DateTimeField):
         if connection.vendor == "sqlite" and connection.timezone is not None:
             # What ops.adapt_datetimefield_value writes (naive in the connection's zone), without its
             # per-value settings look-ups.
             zone = connection.timezone
             return lambda value: None if value is None else str(value.astimezone(zone).replace(tzinfo=None))
-        return lambda value: None if value is None else ops.adapt_datetimefield_value(value)
+        return lambda value: None if value is None else connection.ops.adapt_datetimefield_value(value)
     if isinstance(field, models.DateField):
-        return lambda value: None if value is None else ops.adapt_datefield_value(value)
+        return lambda value: None if value is None else connection.ops.adapt_datefield_value(value)
     if isinstance(field, PLAIN):
         return lambda value: value
     return lambda value: field.get_db_prep_save(value, connection)
@@ -51,8 +52,7 @@ def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
 
 @dataclass(frozen=True)
 class _RowsRecipe:
-    attnames: list[str]
-    converters: list[Callable[[Any], Any]]
+    columns_read: list[tuple[str, Callable[[Any], Any]]]  # (attname, its conversion) per column written
     stamped: list[str]  # auto_now(_add): set to the time of the call
     columns: str
     row_sql: str
@@ -74,8 +74,7 @@ def _rows_recipe(model: type[models.Model], left_to_database: frozenset[str]) ->
         fields = [f for f in meta.concrete_fields if not f.primary_key and f.attname not in left_to_database]
         quote = connection.ops.quote_name
         recipe = _recipes[key] = _RowsRecipe(
-            attnames=[f.attname for f in fields],
-            converters=[_converter(f) for f in fields],
+            columns_read=[(f.attname, _converter(f)) for f in fields],
             stamped=[f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)],
             columns=", ".join(quote(f.column) for f in fields),
             row_sql="(" + ", ".join(["%s"] * len(fields)) + ")",
@@ -101,7 +100,6 @@ def insert_rows(objs: Sequence[models.Model]) -> None:
     left = frozenset(name for name in _with_db_default(model) if isinstance(getattr(first, name), DatabaseDefault))
     recipe = _rows_recipe(model, left)
     now = timezone.now()
-    pairs = list(zip(recipe.attnames, recipe.converters, strict=True))
     with connection.cursor() as cursor:
         for start in range(0, len(objs), recipe.batch):
             chunk = objs[start : start + recipe.batch]
@@ -109,7 +107,7 @@ def insert_rows(objs: Sequence[models.Model]) -> None:
             for obj in chunk:
                 for attname in recipe.stamped:
                     setattr(obj, attname, now)
-                params.extend([convert(getattr(obj, attname)) for attname, convert in pairs])
+                params.extend([convert(getattr(obj, attname)) for attname, convert in recipe.columns_read])
             sql = (
                 f"INSERT INTO {recipe.table} ({recipe.columns}) VALUES {', '.join([recipe.row_sql] * len(chunk))} "  # noqa: S608
                 f"RETURNING {recipe.pk_column}"
